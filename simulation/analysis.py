@@ -1,0 +1,396 @@
+"""Analysis: the weekly table and KPIs of a replication, and summaries across replications.
+
+Every KPI excludes the warm-up: client measures count clients by the time of the event that
+starts the measure (a wait to intake counts if the referral came after the warm-up), and
+time-weighted measures average over the reporting period only. Waits still running at the
+end of the run are not in the wait KPIs (they are visible in the waitlist lengths).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from simulation import clock
+from simulation.clock import HOURS_PER_DAY, HOURS_PER_WEEK
+from simulation.kpis import UTILISATION_PREFIX, describe
+from simulation.model.recorder import Recorder, busy_by_week
+from simulation.scenario import EXIT_REASONS, Scenario, roster_intervals
+
+IOP_SERVICES = ("group", "individual", "medication", "family")
+ROLE_KPIS = {
+    "therapist": "therapist_utilisation",
+    "prescriber": "prescriber_utilisation",
+    "intake": "intake_utilisation",
+}
+
+
+def _available_by_week(scenario: Scenario, staff, weeks: int) -> pd.DataFrame:
+    """Hours each person and room is available (rostered, not on leave / open) each week."""
+    rows = {}
+    for person in staff.people.values():
+        rows[person.name] = [person.available_hours(w) for w in range(weeks)]
+    for room in scenario.rooms:
+        hours = sum(e - s for s, e in roster_intervals(room.available))
+        rows[room.name] = [hours] * weeks
+    return pd.DataFrame.from_dict(rows, orient="index", columns=range(weeks))
+
+
+def resource_weeks(scenario: Scenario, recorder: Recorder, staff) -> pd.DataFrame:
+    """Busy and available hours per week for each staff pool and each room (long table)."""
+    weeks = scenario.total_weeks
+    busy = busy_by_week(recorder.busy_table(), weeks)
+    available = _available_by_week(scenario, staff, weeks)
+    groups = [(pool, "staff", p.role, p.names(pool)) for pool, p in scenario.staff.items()]
+    groups += [(r.name, "room", "room", [r.name]) for r in scenario.rooms]
+    parts = []
+    for name, kind, role, members in groups:
+        b = busy.reindex(index=members, columns=range(weeks), fill_value=0.0).fillna(0.0)
+        a = available.reindex(index=members, columns=range(weeks), fill_value=0.0)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "week": np.arange(weeks),
+                    "resource": name,
+                    "kind": kind,
+                    "role": role,
+                    "busy_hours": b.to_numpy().sum(axis=0),
+                    "available_hours": a.to_numpy().sum(axis=0),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def pooled_utilisation(resources: pd.DataFrame, from_week: int) -> pd.Series:
+    """Busy / available hours over the weeks from ``from_week``, per resource."""
+    r = (
+        resources[resources["week"] >= from_week]
+        .groupby("resource")[["busy_hours", "available_hours"]]
+        .sum()
+    )
+    return (r["busy_hours"] / r["available_hours"].where(r["available_hours"] > 0)).astype(float)
+
+
+def _daily_revenue(scenario: Scenario, attendance: pd.DataFrame) -> pd.Series:
+    """Revenue per simulated day: per diem for each attended IOP day (tier for 4+ services),
+    plus the outpatient session rate."""
+    finance = scenario.finance
+    days = attendance.assign(day=(attendance["time"] // HOURS_PER_DAY).astype(int))
+    iop = days[days["kind"].isin(IOP_SERVICES)]
+    # A service is an hour of group or one appointment (CMS counts services per day).
+    services = np.where(iop["kind"] == "group", np.round(iop["hours"]), 1.0)
+    per_day = iop.assign(services=services).groupby(["client_id", "day"])["services"].sum()
+    rate = np.full(len(per_day), finance.iop_per_diem)
+    if finance.iop_per_diem_4plus is not None:
+        rate = np.where(per_day.to_numpy() >= 4, finance.iop_per_diem_4plus, rate)
+    revenue = pd.Series(rate, index=per_day.index.get_level_values("day")).groupby(level=0).sum()
+    op = days[days["kind"] == "outpatient"].groupby("day").size() * finance.op_session_rate
+    return revenue.add(op, fill_value=0.0)
+
+
+def weekly_cost(scenario: Scenario) -> float:
+    """Staff and room cost per week (annual cost x FTE / 52 for each person)."""
+    staff = sum(p.annual_cost * p.fte * p.size for p in scenario.staff.values()) / 52.0
+    return staff + scenario.finance.room_cost_per_week * len(scenario.rooms)
+
+
+def weekly_table(scenario: Scenario, recorder: Recorder, resources: pd.DataFrame) -> pd.DataFrame:
+    """One row per simulated week (warm-up included, flagged)."""
+    weeks = scenario.total_weeks
+    edges = np.arange(weeks + 1) * HOURS_PER_WEEK
+    monday = clock.week_zero_monday(scenario.start_date)
+    table = pd.DataFrame(
+        {
+            "week": np.arange(weeks),
+            "date": pd.to_datetime([monday + pd.Timedelta(weeks=int(w)) for w in range(weeks)]),
+            "warmup": np.arange(weeks) < scenario.warmup_weeks,
+        }
+    )
+    m = recorder.monitors
+    for name in ("intake_waitlist", "iop_waitlist", "op_waitlist", "blocked", "op"):
+        table[name if name != "op" else "op_census"] = m[name].bin_means(edges)
+    table["iop_census"] = m["iop"].bin_means(edges) + m["blocked"].bin_means(edges)
+    seats = sum(t.seats for t in scenario.tracks)
+    table["seat_occupancy"] = m["seats_held"].bin_means(edges) / seats
+
+    clients = recorder.client_table()
+
+    def count_by_week(times: pd.Series) -> np.ndarray:
+        w = (times.dropna() // HOURS_PER_WEEK).astype(int)
+        return np.bincount(w[w < weeks], minlength=weeks)
+
+    table["referrals"] = count_by_week(clients["referred"])
+    table["admissions"] = count_by_week(clients["iop_start"])
+    for reason in EXIT_REASONS:
+        table[f"discharged_{reason}"] = count_by_week(
+            clients.loc[clients["exit_reason"] == reason, "iop_end"]
+        )
+    table["lost"] = count_by_week(clients.loc[clients["status"] == "lost", "left"])
+    table["turned_away"] = count_by_week(clients.loc[clients["status"] == "turned_away", "left"])
+
+    for name, rows in resources.groupby("resource", sort=False):
+        a = rows["available_hours"].to_numpy()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            table[f"{UTILISATION_PREFIX}{name}"] = np.where(
+                a > 0, rows["busy_hours"].to_numpy() / a, np.nan
+            )
+
+    sessions = recorder.session_table()
+    held = sessions[sessions["held"]]
+    table["sessions_held"] = np.bincount(held["week"], minlength=weeks)[:weeks]
+    table["sessions_cancelled"] = np.bincount(
+        sessions.loc[~sessions["held"], "week"], minlength=weeks
+    )[:weeks]
+    size_sum = np.bincount(held["week"], weights=held["attendees"], minlength=weeks)[:weeks]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["mean_group_size"] = np.where(
+            table["sessions_held"] > 0, size_sum / table["sessions_held"], np.nan
+        )
+
+    daily = _daily_revenue(scenario, recorder.attendance_table())
+    revenue = np.zeros(weeks)
+    np.add.at(revenue, (daily.index.to_numpy() // 7).clip(max=weeks - 1), daily.to_numpy())
+    table["revenue"] = revenue
+    table["cost"] = weekly_cost(scenario)
+    table["margin"] = table["revenue"] - table["cost"]
+    return table
+
+
+def hours_by_client_week(
+    scenario: Scenario, clients: pd.DataFrame, attendance: pd.DataFrame
+) -> pd.DataFrame:
+    """IOP hours attended in each full week a client spent in the IOP, with the week's rule."""
+    rule = {t.name: t.hours_rule for t in scenario.tracks}
+    end_of_run = scenario.total_weeks * HOURS_PER_WEEK
+    started = clients[clients["iop_start"].notna()]
+    first = np.ceil(started["iop_start"].to_numpy() / HOURS_PER_WEEK).astype(int)
+    last_end = started["iop_end"].fillna(end_of_run).to_numpy()
+    last = np.floor(last_end / HOURS_PER_WEEK).astype(int)  # weeks [first, last) are full
+    counts = np.maximum(last - first, 0)
+    ids = np.repeat(started["id"].to_numpy(), counts)
+    weeks = (
+        np.concatenate([np.arange(f, f + n) for f, n in zip(first, counts, strict=True)])
+        if len(counts)
+        else np.array([], dtype=int)
+    )
+    frame = pd.DataFrame({"client_id": ids, "week": weeks.astype(int)})
+    frame["track"] = np.repeat(started["track"].to_numpy(), counts)
+    frame["rule_hours"] = frame["track"].map(rule).astype(float)
+    iop = attendance[attendance["kind"].isin(IOP_SERVICES)]
+    hours = (
+        iop.assign(week=(iop["time"] // HOURS_PER_WEEK).astype(int))
+        .groupby(["client_id", "week"])["hours"]
+        .sum()
+    )
+    frame["hours"] = hours.reindex(
+        pd.MultiIndex.from_frame(frame[["client_id", "week"]]), fill_value=0.0
+    ).to_numpy()
+    frame["meets_rule"] = frame["hours"] >= frame["rule_hours"] - 1e-9
+    return frame
+
+
+def _mean(values) -> float:
+    values = np.asarray(values, dtype=float)
+    return float(values.mean()) if len(values) else math.nan
+
+
+def _p90(values) -> float:
+    values = np.asarray(values, dtype=float)
+    return float(np.quantile(values, 0.9)) if len(values) else math.nan
+
+
+def _share(numerator: int, denominator: int) -> float:
+    return numerator / denominator if denominator else math.nan
+
+
+def replication_kpis(
+    scenario: Scenario,
+    recorder: Recorder,
+    weekly: pd.DataFrame,
+    clients: pd.DataFrame,
+    client_weeks: pd.DataFrame,
+    resources: pd.DataFrame,
+) -> dict[str, float]:
+    """The KPIs of one replication, over the reporting period (warm-up excluded)."""
+    start = scenario.warmup_weeks * HOURS_PER_WEEK
+    end = scenario.total_weeks * HOURS_PER_WEEK
+    weeks = scenario.horizon_weeks
+    report = weekly[~weekly["warmup"]]
+    k: dict[str, float] = {}
+    referred = clients[clients["referred"] >= start]
+    k["referrals_per_week"] = len(referred) / weeks
+    assessed = referred[referred["assessed"].notna()]
+    k["wait_to_intake_days_mean"] = _mean(
+        (assessed["assessed"] - assessed["referred"]) / HOURS_PER_DAY
+    )
+    k["wait_to_intake_days_p90"] = _p90(
+        (assessed["assessed"] - assessed["referred"]) / HOURS_PER_DAY
+    )
+    to_iop = clients[(clients["assessed"] >= start) & clients["iop_start"].notna()]
+    iop_wait = (to_iop["iop_start"] - to_iop["assessed"]) / HOURS_PER_DAY
+    k["wait_to_iop_days_mean"] = _mean(iop_wait)
+    k["wait_to_iop_days_p90"] = _p90(iop_wait)
+    k["referral_to_iop_days_mean"] = _mean(
+        (to_iop["iop_start"] - to_iop["referred"])[to_iop["referred"] >= start] / HOURS_PER_DAY
+    )
+    # HEDIS-style initiation: of those assessed as needing IOP (and seen 14 days before the
+    # end, so the outcome is known), who started within 14 days.
+    needing = clients[
+        (clients["assessed"] >= start)
+        & (clients["assessed"] <= end - 14 * HOURS_PER_DAY)
+        & (clients["outcome"] == "iop")
+    ]
+    started_in_time = (needing["iop_start"] - needing["assessed"]) <= 14 * HOURS_PER_DAY
+    k["share_started_within_14_days"] = _share(int(started_in_time.sum()), len(needing))
+    m = recorder.monitors
+    k["iop_waitlist_mean"] = float(m["iop_waitlist"].bin_means(np.array([start, end]))[0])
+    k["iop_waitlist_max"] = m["iop_waitlist"].max_between(start, end)
+    k["intake_waitlist_mean"] = float(m["intake_waitlist"].bin_means(np.array([start, end]))[0])
+    k["op_waitlist_mean"] = float(m["op_waitlist"].bin_means(np.array([start, end]))[0])
+    k["iop_census_mean"] = float(
+        (
+            m["iop"].bin_means(np.array([start, end]))
+            + m["blocked"].bin_means(np.array([start, end]))
+        )[0]
+    )
+    k["op_census_mean"] = float(m["op"].bin_means(np.array([start, end]))[0])
+    admitted = clients[(clients["iop_start"] >= start)]
+    k["admissions_per_week"] = len(admitted) / weeks
+    lost = referred[referred["status"] == "lost"]
+    k["lost_from_waitlist_share"] = _share(len(lost), len(referred))
+    k["lost_before_assessment_share"] = _share(int(lost["assessed"].isna().sum()), len(referred))
+    waitlisted = clients[clients["iop_waitlisted"] >= start]
+    k["lost_from_iop_waitlist_share"] = _share(
+        int((waitlisted["status"] == "lost").sum()), len(waitlisted)
+    )
+    k["turned_away_share"] = _share(int((referred["status"] == "turned_away").sum()), len(referred))
+    left_iop = clients[clients["iop_end"] >= start]
+    n_left = len(left_iop)
+    k["completion_share"] = _share(int((left_iop["exit_reason"] == "completed").sum()), n_left)
+    k["dropout_share"] = _share(int((left_iop["exit_reason"] == "dropped_out").sum()), n_left)
+    k["escalation_share"] = _share(int((left_iop["exit_reason"] == "escalated").sum()), n_left)
+    k["iop_length_of_stay_days_mean"] = _mean(
+        (left_iop["iop_end"] - left_iop["iop_start"]) / HOURS_PER_DAY
+    )
+
+    for name, value in pooled_utilisation(resources, scenario.warmup_weeks).items():
+        k[f"{UTILISATION_PREFIX}{name}"] = float(value)
+    roles = pooled_utilisation(resources.assign(resource=resources["role"]), scenario.warmup_weeks)
+    for role, kpi in [*ROLE_KPIS.items(), ("room", "room_utilisation")]:
+        k[kpi] = float(roles.get(role, math.nan))
+    k["seat_occupancy"] = _mean(report["seat_occupancy"])
+    held = report["sessions_held"].sum()
+    cancelled = report["sessions_cancelled"].sum()
+    sessions = recorder.session_table()
+    held_sessions = sessions[(sessions["time"] >= start) & sessions["held"]]
+    k["mean_group_size"] = _mean(held_sessions["attendees"])
+    k["sessions_cancelled_share"] = _share(int(cancelled), int(held + cancelled))
+    weeks_in = client_weeks[client_weeks["week"] >= scenario.warmup_weeks]
+    k["client_weeks_meeting_hours_share"] = _share(int(weeks_in["meets_rule"].sum()), len(weeks_in))
+    appointments = recorder.appointment_table()
+    individual = appointments[
+        (appointments["kind"] == "individual") & (appointments["time"] >= start)
+    ]
+    k["individual_sessions_unbooked_share"] = _share(
+        int((~individual["booked"]).sum()), len(individual)
+    )
+    stepped = clients[(clients["op_start"] >= start)]
+    blocked_days = (stepped["op_start"] - stepped["blocked_from"]).fillna(0.0) / HOURS_PER_DAY
+    k["blocked_step_down_days_mean"] = _mean(blocked_days)
+    k["revenue_per_week"] = float(report["revenue"].mean())
+    k["cost_per_week"] = float(report["cost"].mean())
+    k["margin_per_week"] = float(report["margin"].mean())
+    return k
+
+
+# ---------------------------------------------------------------------------------------------
+# Across replications
+# ---------------------------------------------------------------------------------------------
+
+
+def t_interval(values, confidence: float = 0.95) -> tuple[float, float, float, float, int]:
+    """(mean, std, ci_low, ci_high, n) of the non-missing values, Student t interval."""
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    n = len(x)
+    if n == 0:
+        return (math.nan, math.nan, math.nan, math.nan, 0)
+    mean = float(x.mean())
+    if n == 1:
+        return (mean, math.nan, math.nan, math.nan, 1)
+    std = float(x.std(ddof=1))
+    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * std / math.sqrt(n)
+    return (mean, std, mean - half, mean + half, n)
+
+
+def summarise(kpis: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """summary.csv: one row per KPI with unit, mean, std, t-based CI and n."""
+    rows = []
+    for name in kpis.columns:
+        if name == "replication":
+            continue
+        mean, std, low, high, n = t_interval(kpis[name], confidence)
+        rows.append(
+            {
+                "kpi": name,
+                "unit": describe(name).unit,
+                "mean": mean,
+                "std": std,
+                "ci_low": low,
+                "ci_high": high,
+                "n": n,
+            }
+        )
+    return pd.DataFrame(rows, columns=["kpi", "unit", "mean", "std", "ci_low", "ci_high", "n"])
+
+
+def target_status(scenario: Scenario, summary: pd.DataFrame) -> pd.DataFrame:
+    """Each target met or not: met only when the CI bound on the wrong side meets it."""
+    rows = []
+    by_kpi = summary.set_index("kpi")
+    for kpi, op, bound in scenario.target_list():
+        if kpi not in by_kpi.index:
+            rows.append({"kpi": kpi, "target": f"{op} {bound:g}", "value": math.nan, "met": None})
+            continue
+        row = by_kpi.loc[kpi]
+        # The pessimistic end of the interval; the mean itself when n is 1.
+        worst = row["ci_high"] if op == "<=" else row["ci_low"]
+        if not np.isfinite(worst):
+            worst = row["mean"]
+        met = bool(worst <= bound) if op == "<=" else bool(worst >= bound)
+        if not np.isfinite(worst):
+            met = None
+        rows.append(
+            {
+                "kpi": kpi,
+                "target": f"{op} {bound:g}",
+                "value": row["mean"],
+                "worst_case": worst,
+                "met": met,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def hourly_capacity(scenario: Scenario) -> pd.DataFrame:
+    """Person-hours (staff pools) or open hours (rooms) in each hour of the week."""
+    rows = []
+    resources = [
+        (name, pool.size, roster_intervals(pool.roster)) for name, pool in scenario.staff.items()
+    ]
+    resources += [(room.name, 1, roster_intervals(room.available)) for room in scenario.rooms]
+    for name, size, intervals in resources:
+        hours = np.zeros(168)
+        for start, end in intervals:
+            for h in range(int(start), int(np.ceil(end))):
+                hours[h % 168] += max(0.0, min(end, h + 1) - max(start, h))
+        rows.append(
+            pd.DataFrame(
+                {"resource": name, "hour_of_week": np.arange(168), "available_hours": hours * size}
+            )
+        )
+    return pd.concat(rows, ignore_index=True)

@@ -1,0 +1,455 @@
+"""Dashboard figures: one function per figure, result tables in, ``go.Figure`` out.
+
+Figures never simulate and never read files. Every user-supplied name that reaches a figure
+goes through ``label()``, which escapes it so Plotly shows it as text (Plotly reads a few
+HTML-like tags in labels; escaped, they are shown literally).
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from scipy import stats
+
+from simulation.clock import HOURS_PER_DAY, WEEKDAYS
+from simulation.kpis import UTILISATION_PREFIX
+
+STAGE_COLOURS = {
+    "intake_waitlist": "#f28e2b",
+    "iop_waitlist": "#e15759",
+    "iop_census": "#4e79a7",
+    "blocked": "#b07aa1",
+    "op_waitlist": "#edc948",
+    "op_census": "#59a14f",
+}
+STAGE_NAMES = {
+    "intake_waitlist": "Waiting for intake",
+    "iop_waitlist": "Waiting for IOP",
+    "iop_census": "In IOP",
+    "blocked": "In IOP, waiting for step-down",
+    "op_waitlist": "Waiting for outpatient",
+    "op_census": "In outpatient step-down",
+}
+PALETTE = [
+    "#4e79a7",
+    "#f28e2b",
+    "#59a14f",
+    "#e15759",
+    "#76b7b2",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#bab0ac",
+]
+SUSTAINABLE = (0.75, 0.85)  # sustainable utilisation band [S2]
+LAYOUT = {
+    "template": "plotly_white",
+    "height": 420,
+    "margin": {"l": 60, "r": 20, "t": 60, "b": 50},
+    "hovermode": "x unified",
+}
+
+
+def label(text: str) -> str:
+    """A user-supplied name made safe to show in a figure."""
+    return html.escape(str(text), quote=True)
+
+
+def resource_colours(names: list[str]) -> dict[str, str]:
+    """One colour per resource, the same in every figure (assigned in sorted-name order)."""
+    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(sorted(names))}
+
+
+def _mean_band(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Per-week mean across replications with a 95% t band."""
+    g = frame.groupby("date")[column]
+    out = pd.DataFrame({"mean": g.mean(), "std": g.std(ddof=1), "n": g.count()})
+    tq = stats.t.ppf(0.975, np.maximum(out["n"] - 1, 1))
+    half = np.where(out["n"] > 1, tq * out["std"] / np.sqrt(out["n"]), 0.0)
+    out["low"] = out["mean"] - half
+    out["high"] = out["mean"] + half
+    return out.reset_index()
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _band_traces(fig: go.Figure, band: pd.DataFrame, name: str, colour: str, hover: str) -> None:
+    fig.add_trace(
+        go.Scatter(
+            x=list(band["date"]) + list(band["date"][::-1]),
+            y=list(band["high"]) + list(band["low"][::-1]),
+            fill="toself",
+            fillcolor=_rgba(colour, 0.18),
+            line={"width": 0},
+            hoverinfo="skip",
+            showlegend=False,
+            legendgroup=name,
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=band["date"],
+            y=band["mean"],
+            name=name,
+            line={"color": colour, "width": 2},
+            hovertemplate=hover,
+            legendgroup=name,
+        )
+    )
+
+
+def _shade_warmup(fig: go.Figure, weekly: pd.DataFrame) -> None:
+    warm = weekly[weekly["warmup"]]
+    if not warm.empty:
+        start = weekly["date"].min()
+        end = warm["date"].max() + pd.Timedelta(days=7)
+        fig.add_vrect(
+            x0=start,
+            x1=end,
+            fillcolor="#999999",
+            opacity=0.15,
+            line_width=0,
+            annotation_text="warm-up (not in KPIs)",
+            annotation_position="top left",
+        )
+
+
+def waitlists(weekly: pd.DataFrame) -> go.Figure:
+    """1. Waitlists over time (intake, IOP, outpatient): mean with a 95% band, warm-up shaded."""
+    fig = go.Figure()
+    for column in ("intake_waitlist", "iop_waitlist", "op_waitlist"):
+        band = _mean_band(weekly, column)
+        _band_traces(fig, band, STAGE_NAMES[column], STAGE_COLOURS[column], "%{y:.1f} clients")
+    _shade_warmup(fig, weekly)
+    fig.update_layout(
+        title="Waitlists: clients waiting, weekly average (line: mean, band: 95% CI)",
+        xaxis_title="Week starting",
+        yaxis_title="Clients waiting",
+        **LAYOUT,
+    )
+    return fig
+
+
+def utilisation(weekly: pd.DataFrame, resources: list[str]) -> go.Figure:
+    """2. Utilisation over time per staff pool and room, with the sustainable 75-85% band."""
+    fig = go.Figure()
+    colours = resource_colours(resources)
+    for name in resources:
+        column = f"{UTILISATION_PREFIX}{name}"
+        if column not in weekly:
+            continue
+        band = _mean_band(weekly, column)
+        for key in ("mean", "low", "high"):
+            band[key] = band[key] * 100
+        _band_traces(fig, band, label(name), colours[name], "%{y:.0f}%")
+    fig.add_hrect(
+        y0=SUSTAINABLE[0] * 100,
+        y1=SUSTAINABLE[1] * 100,
+        fillcolor="#59a14f",
+        opacity=0.12,
+        line_width=0,
+        annotation_text="sustainable 75-85%",
+        annotation_position="top right",
+    )
+    _shade_warmup(fig, weekly)
+    fig.update_layout(
+        title="Utilisation: client-facing hours as % of rostered (staff) or open (rooms) hours",
+        xaxis_title="Week starting",
+        yaxis_title="Utilisation (%)",
+        yaxis_range=[0, 105],
+        **LAYOUT,
+    )
+    return fig
+
+
+def usage_heatmap(usage: pd.DataFrame) -> go.Figure:
+    """3. Hour-of-week heatmap of use by resource: clashes and idle time."""
+    mean = (
+        usage.groupby(["resource", "hour_of_week"])[["busy_hours", "available_hours"]]
+        .mean()
+        .reset_index()
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean["share"] = np.where(
+            mean["available_hours"] > 0, mean["busy_hours"] / mean["available_hours"], np.nan
+        )
+    grid = mean.pivot(index="resource", columns="hour_of_week", values="share").reindex(
+        columns=range(168)
+    )
+    x = [f"{WEEKDAYS[h // 24].capitalize()} {h % 24:02d}:00" for h in range(168)]
+    fig = go.Figure(
+        go.Heatmap(
+            z=(grid.to_numpy() * 100).round(1),
+            x=x,
+            y=[label(r) for r in grid.index],
+            colorscale="YlOrRd",
+            zmin=0,
+            zmax=100,
+            colorbar={"title": "% busy"},
+            hovertemplate="%{y}<br>%{x}: %{z:.0f}% busy<extra></extra>",
+            hoverongaps=False,
+        )
+    )
+    fig.update_layout(
+        title="When resources are used: % of available capacity busy in each hour of the week (blank: not rostered or closed)",
+        xaxis_title="Hour of the week",
+        **{**LAYOUT, "hovermode": "closest"},
+    )
+    fig.update_xaxes(tickmode="array", tickvals=x[::12], ticktext=x[::12])
+    return fig
+
+
+def census(weekly: pd.DataFrame) -> go.Figure:
+    """4. Census by stage over time, stacked."""
+    means = weekly.groupby("date")[list(STAGE_COLOURS)].mean().reset_index()
+    means["iop_census"] = means["iop_census"] - means["blocked"]  # stack blocked on top, not twice
+    fig = go.Figure()
+    for column, colour in STAGE_COLOURS.items():
+        name = STAGE_NAMES[column] if column != "iop_census" else "In IOP (not blocked)"
+        fig.add_trace(
+            go.Scatter(
+                x=means["date"],
+                y=means[column],
+                name=name,
+                stackgroup="one",
+                line={"color": colour, "width": 0.5},
+                hovertemplate="%{y:.1f} clients",
+            )
+        )
+    _shade_warmup(fig, weekly)
+    fig.update_layout(
+        title="Clients by stage of care, weekly average (stacked)",
+        xaxis_title="Week starting",
+        yaxis_title="Clients",
+        **LAYOUT,
+    )
+    return fig
+
+
+def waits(clients: pd.DataFrame, warmup_hours: float) -> go.Figure:
+    """5. Distribution of waits (referral to intake, assessment to IOP start), 14-day line."""
+    fig = go.Figure()
+    pairs = [
+        ("Referral to intake assessment", "referred", "assessed", STAGE_COLOURS["intake_waitlist"]),
+        ("Assessment to first IOP day", "assessed", "iop_start", STAGE_COLOURS["iop_waitlist"]),
+    ]
+    top = 0.0
+    for name, start, end, colour in pairs:
+        rows = clients[(clients[start] >= warmup_hours) & clients[end].notna()]
+        days = ((rows[end] - rows[start]) / HOURS_PER_DAY).to_numpy()
+        if len(days) == 0:
+            continue
+        edges = np.arange(0, max(np.ceil(days.max()), 1) + 1)
+        counts, _ = np.histogram(days, bins=edges)
+        share = counts / counts.sum() * 100
+        top = max(top, share.max())
+        fig.add_trace(
+            go.Bar(
+                x=edges[:-1] + 0.5,
+                y=share,
+                name=name,
+                marker_color=colour,
+                opacity=0.75,
+                hovertemplate="%{x:.0f} days: %{y:.1f}% of clients<extra>" + name + "</extra>",
+            )
+        )
+    fig.add_vline(
+        x=14, line_dash="dash", line_color="#333333", annotation_text="14 days (HEDIS initiation)"
+    )
+    fig.update_layout(
+        title="How long clients wait (after warm-up; % of clients by days waited)",
+        barmode="overlay",
+        xaxis_title="Days waited",
+        yaxis_title="% of clients",
+        **{**LAYOUT, "hovermode": "closest"},
+    )
+    return fig
+
+
+def flow(clients: pd.DataFrame, warmup_hours: float, years: float, replications: int) -> go.Figure:
+    """6. Flow per year: referral -> intake -> IOP -> step-down -> discharge reasons (Sankey)."""
+    c = clients[clients["referred"] >= warmup_hours]
+    scale = 1.0 / max(years * replications, 1e-9)
+    nodes = [
+        "Referred",
+        "Assessed",
+        "Lost before assessment",
+        "Turned away",
+        "Referred on (other care)",
+        "Waiting for intake at end",
+        "IOP waitlist",
+        "Lost from IOP waitlist",
+        "Started IOP",
+        "Waiting for IOP at end",
+        "Completed",
+        "Dropped out",
+        "Escalated",
+        "Other exit",
+        "In IOP at end",
+        "Outpatient step-down",
+        "Discharged",
+    ]
+    idx = {n: i for i, n in enumerate(nodes)}
+    links: dict[tuple[str, str], float] = {}
+
+    def add(a: str, b: str, n: int) -> None:
+        if n:
+            links[(a, b)] = links.get((a, b), 0) + n * scale
+
+    assessed = c["assessed"].notna()
+    add("Referred", "Assessed", int(assessed.sum()))
+    not_assessed = c[~assessed]
+    add("Referred", "Lost before assessment", int((not_assessed["status"] == "lost").sum()))
+    add("Referred", "Turned away", int((not_assessed["status"] == "turned_away").sum()))
+    add(
+        "Referred",
+        "Waiting for intake at end",
+        int((not_assessed["status"] == "intake_waitlist").sum()),
+    )
+    a = c[assessed]
+    add("Assessed", "Referred on (other care)", int((a["outcome"] != "iop").sum()))
+    w = a[a["outcome"] == "iop"]
+    add("Assessed", "IOP waitlist", int(w["iop_waitlisted"].notna().sum()))
+    add(
+        "Assessed",
+        "Turned away",
+        int(((w["status"] == "turned_away") & w["iop_waitlisted"].isna()).sum()),
+    )
+    started = w["iop_start"].notna()
+    add("IOP waitlist", "Started IOP", int(started.sum()))
+    add("IOP waitlist", "Lost from IOP waitlist", int(((w["status"] == "lost") & ~started).sum()))
+    add("IOP waitlist", "Waiting for IOP at end", int((w["status"] == "iop_waitlist").sum()))
+    s = w[started]
+    left = s["iop_end"].notna()
+    for reason, node in [
+        ("completed", "Completed"),
+        ("dropped_out", "Dropped out"),
+        ("escalated", "Escalated"),
+        ("other", "Other exit"),
+    ]:
+        add("Started IOP", node, int((left & (s["exit_reason"] == reason)).sum()))
+    add("Started IOP", "In IOP at end", int((~left).sum()))
+    done = s[left & (s["exit_reason"] == "completed")]
+    add("Completed", "Outpatient step-down", int(done["op_start"].notna().sum()))
+    add("Completed", "Discharged", int(done["op_start"].isna().sum()))
+    add("Outpatient step-down", "Discharged", int(done["op_end"].notna().sum()))
+    keys = list(links)
+    colours = {
+        "Lost before assessment": "#e15759",
+        "Lost from IOP waitlist": "#e15759",
+        "Turned away": "#e15759",
+        "Dropped out": "#f28e2b",
+        "Escalated": "#b07aa1",
+        "Completed": "#59a14f",
+    }
+    fig = go.Figure(
+        go.Sankey(
+            node={
+                "label": nodes,
+                "pad": 14,
+                "thickness": 14,
+                "color": [colours.get(n, "#4e79a7") for n in nodes],
+            },
+            link={
+                "source": [idx[a] for a, _ in keys],
+                "target": [idx[b] for _, b in keys],
+                "value": [round(links[k], 2) for k in keys],
+                "hovertemplate": "%{value:.1f} clients a year<extra></extra>",
+            },
+        )
+    )
+    fig.update_layout(
+        title="Where referrals go: clients a year (mean over replications, after warm-up)",
+        **{**LAYOUT, "height": 480, "hovermode": "closest"},
+    )
+    return fig
+
+
+def group_sizes(sessions: pd.DataFrame, seats: dict[str, int]) -> go.Figure:
+    """7. Attendees per group session held, per track, against the track's seats."""
+    fig = go.Figure()
+    colours = resource_colours(list(seats))
+    held = sessions[sessions["held"]]
+    for track, n_seats in seats.items():
+        values = held.loc[held["track"] == track, "attendees"]
+        counts = values.value_counts().reindex(range(n_seats + 1), fill_value=0)
+        share = counts / max(counts.sum(), 1) * 100
+        fig.add_trace(
+            go.Bar(
+                x=list(range(n_seats + 1)),
+                y=share,
+                name=f"{label(track)} ({n_seats} seats)",
+                marker_color=colours[track],
+                hovertemplate="%{x} attendees: %{y:.1f}% of sessions<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        title="Group sizes: attendees per session held, by track (% of sessions; right end = seats)",
+        xaxis_title="Clients attending the session",
+        yaxis_title="% of sessions",
+        barmode="group",
+        **{**LAYOUT, "hovermode": "closest"},
+    )
+    return fig
+
+
+def hours_attended(client_weeks: pd.DataFrame, warmup_weeks: int) -> go.Figure:
+    """8. Hours attended per full client-week in IOP against the 9-hour (6 adolescent) rule."""
+    rows = client_weeks[client_weeks["week"] >= warmup_weeks]
+    fig = go.Figure()
+    for rule, colour in ((9.0, "#4e79a7"), (6.0, "#76b7b2")):
+        hours = rows.loc[rows["rule_hours"] == rule, "hours"].to_numpy()
+        if len(hours) == 0:
+            continue
+        edges = np.arange(0, np.ceil(hours.max()) + 2)
+        counts, _ = np.histogram(hours, bins=edges)
+        met = (hours >= rule - 1e-9).mean() * 100
+        name = (
+            f"{'Adult' if rule == 9 else 'Adolescent'} tracks: {met:.0f}% of weeks meet {rule:g} h"
+        )
+        fig.add_trace(
+            go.Bar(
+                x=edges[:-1] + 0.5,
+                y=counts / counts.sum() * 100,
+                name=name,
+                marker_color=colour,
+                hovertemplate="%{x:.0f} h: %{y:.1f}% of client-weeks<extra></extra>",
+            )
+        )
+        fig.add_vline(
+            x=rule, line_dash="dash", line_color=colour, annotation_text=f"{rule:g} h rule"
+        )
+    fig.update_layout(
+        title="Do clients get their hours? IOP hours attended per full week in the programme",
+        xaxis_title="Hours attended in the week",
+        yaxis_title="% of client-weeks",
+        barmode="overlay",
+        **{**LAYOUT, "hovermode": "closest"},
+    )
+    return fig
+
+
+def money(weekly: pd.DataFrame) -> go.Figure:
+    """9. Revenue, cost and margin per week (mean with 95% band)."""
+    fig = go.Figure()
+    for column, name, colour in (
+        ("revenue", "Revenue", "#59a14f"),
+        ("cost", "Cost", "#e15759"),
+        ("margin", "Margin", "#4e79a7"),
+    ):
+        _band_traces(fig, _mean_band(weekly, column), name, colour, "$%{y:,.0f}")
+    _shade_warmup(fig, weekly)
+    fig.update_layout(
+        title="Money per week: revenue (per diem, outpatient sessions), staff and room cost, margin ($)",
+        xaxis_title="Week starting",
+        yaxis_title="$ per week",
+        **LAYOUT,
+    )
+    return fig

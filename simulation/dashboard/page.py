@@ -1,0 +1,240 @@
+"""The dashboard page: one self-contained HTML file that works offline.
+
+plotly.js is inlined once at the top of the page; each figure is a div with its JSON. Every
+user-supplied text (scenario name and description, track, staff and room names) is escaped
+before it reaches the page.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from pathlib import Path
+
+import pandas as pd
+import plotly.io as pio
+from plotly.offline import get_plotlyjs
+
+from simulation.dashboard import figures
+from simulation.kpis import HEADLINE, describe, fmt
+from simulation.scenario import Scenario
+
+CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;color:#222;background:#fafafa}
+header{background:#1f3b57;color:#fff;padding:18px 28px}
+header h1{margin:0 0 6px;font-size:1.6em} header p{margin:2px 0;opacity:.9}
+main{max-width:1280px;margin:0 auto;padding:12px 24px}
+section{background:#fff;border:1px solid #e3e3e3;border-radius:6px;margin:16px 0;padding:12px 16px}
+h2{font-size:1.15em;margin:4px 0 8px}
+.howto{color:#555;font-size:.92em;margin:4px 0 0}
+table.kpis{border-collapse:collapse;width:100%;font-size:.92em}
+table.kpis th,table.kpis td{border-bottom:1px solid #eee;padding:5px 8px;text-align:left}
+table.kpis td.num{text-align:right;font-variant-numeric:tabular-nums}
+.met{color:#1b7e3c;font-weight:600}.notmet{color:#b3261e;font-weight:600}
+.warning{background:#fff4e5;border-left:5px solid #f28e2b;padding:10px 14px;margin:12px 0}
+.grid{display:grid;grid-template-columns:1fr;gap:8px}
+@media(min-width:1500px){.grid{grid-template-columns:1fr 1fr}}
+"""
+
+
+def _esc(text) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def kpi_table(summary: pd.DataFrame, targets: pd.DataFrame | None) -> str:
+    """The KPI table: headline KPIs first, then the rest; mean, 95% CI and target verdict."""
+    target_by_kpi = (
+        {}
+        if targets is None or targets.empty
+        else {r["kpi"]: r for r in targets.to_dict("records")}
+    )
+    order = [k for k in HEADLINE if k in set(summary["kpi"])]
+    order += [k for k in summary["kpi"] if k not in order]
+    by_kpi = summary.set_index("kpi")
+    rows = []
+    for name in order:
+        row = by_kpi.loc[name]
+        unit = describe(name).unit
+        ci = (
+            ""
+            if not math.isfinite(row["ci_low"])
+            else f"{fmt(row['ci_low'], unit)} to {fmt(row['ci_high'], unit)}"
+        )
+        verdict = ""
+        if name in target_by_kpi:
+            t = target_by_kpi[name]
+            met = t.get("met")
+            if isinstance(met, float) and math.isnan(met):
+                met = None
+            cls, word = {True: ("met", "met"), False: ("notmet", "not met")}.get(
+                met, ("", "no data")
+            )
+            verdict = f'<span class="{cls}">{_esc(t["target"])}: {word}</span>'
+        rows.append(
+            f"<tr data-kpi='{_esc(name)}'><td>{_esc(describe(name).description)}</td>"
+            f"<td class='num' data-mean='{row['mean']!r}'>{_esc(fmt(row['mean'], unit))}</td>"
+            f"<td class='num'>{_esc(ci)}</td><td class='num'>{int(row['n'])}</td><td>{verdict}</td></tr>"
+        )
+    head = "<tr><th>Indicator (after warm-up)</th><th>Mean</th><th>95% CI</th><th>n</th><th>Target</th></tr>"
+    return f"<table class='kpis' id='kpi-table'>{head}{''.join(rows)}</table>"
+
+
+def _figure_div(fig, div_id: str) -> str:
+    # The figure JSON goes into a script tag; '<', '>' and '&' are written as \\u escapes so
+    # no text inside it (a name such as '</script>') can close the tag.
+    spec = pio.to_json(fig, validate=False)
+    spec = spec.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return (
+        f"<div id='{div_id}' class='plot' style='width:100%;height:{fig.layout.height or 420}px'></div>"
+        f"<script>(function(){{var f={spec};Plotly.newPlot('{div_id}',f.data,f.layout,"
+        "{responsive:true,displaylogo:false});})();</script>"
+    )
+
+
+FIGURE_TEXT = {
+    "waitlists": "Line: mean weekly number waiting; band: 95% confidence interval across replications; grey: warm-up, left out of every KPI. A line that keeps climbing means demand exceeds capacity.",
+    "utilisation": "Share of rostered staff hours (or open room hours) spent with clients. The green band is the sustainable 75-85%; above it, expect burnout and waits.",
+    "heatmap": "Each row is a staff pool or room, each column an hour of the week; darker means busier. Dark cells show clashes, pale rostered cells show idle time.",
+    "census": "How many clients are at each stage each week, stacked. The IOP layer is bounded by the seats.",
+    "waits": "Share of clients by days waited, after warm-up. Bars to the right of the dashed line waited more than 14 days.",
+    "flow": "Width is clients a year. Follow referrals through intake and the IOP to how they leave.",
+    "groups": "How full the groups are: share of sessions by number attending. Bars near the seat count mean full groups.",
+    "hours": "Hours each client attended in each full week of IOP (groups, individual, medication, family). The dashed line is the weekly minimum.",
+    "money": "Weekly revenue (per diem per attended IOP day and outpatient sessions), cost (staff and rooms) and margin, with 95% bands.",
+}
+
+
+def build_figures(
+    scenario: Scenario, tables: dict[str, pd.DataFrame], replications: int
+) -> list[tuple[str, str, object]]:
+    """(key, heading, figure) for every dashboard figure that has data."""
+    warmup_hours = scenario.warmup_weeks * 168.0
+    weekly = tables.get("weekly", pd.DataFrame())
+    resources = [*scenario.staff, *[r.name for r in scenario.rooms]]
+    out = []
+    if not weekly.empty:
+        out.append(("waitlists", "Waitlists over time", figures.waitlists(weekly)))
+        out.append(
+            (
+                "utilisation",
+                "Utilisation of staff and rooms",
+                figures.utilisation(weekly, resources),
+            )
+        )
+    if "usage" in tables:
+        out.append(
+            ("heatmap", "Utilisation by hour of the week", figures.usage_heatmap(tables["usage"]))
+        )
+    if not weekly.empty:
+        out.append(("census", "Clients by stage", figures.census(weekly)))
+    clients = tables.get("clients")
+    if clients is not None:
+        out.append(("waits", "Waits", figures.waits(clients, warmup_hours)))
+        out.append(
+            (
+                "flow",
+                "Flow of clients",
+                figures.flow(clients, warmup_hours, scenario.horizon_weeks / 52.0, replications),
+            )
+        )
+    if "sessions" in tables:
+        seats = {t.name: t.seats for t in scenario.tracks}
+        out.append(("groups", "Group sizes", figures.group_sizes(tables["sessions"], seats)))
+    if "client_weeks" in tables:
+        out.append(
+            (
+                "hours",
+                "Hours attended per week",
+                figures.hours_attended(tables["client_weeks"], scenario.warmup_weeks),
+            )
+        )
+    if not weekly.empty:
+        out.append(("money", "Money", figures.money(weekly)))
+    return out
+
+
+def render(
+    title: str,
+    header_lines: list[str],
+    sections: list[str],
+    figures_list: list[tuple[str, str, object]],
+) -> str:
+    """A whole page: header lines and sections are HTML already escaped by the caller."""
+    body = []
+    for key, heading, fig in figures_list:
+        body.append(
+            f"<section class='figure' data-figure='{_esc(key)}'><h2>{_esc(heading)}</h2>"
+            f"{_figure_div(fig, 'fig-' + key)}<p class='howto'>How to read this: {_esc(FIGURE_TEXT.get(key, ''))}</p></section>"
+        )
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width,initial-scale=1'>"
+        f"<title>{_esc(title)}</title><style>{CSS}</style>"
+        f"<script>{get_plotlyjs()}</script></head><body>"
+        f"<header>{''.join(header_lines)}</header><main>{''.join(sections)}"
+        f"<div class='grid'>{''.join(body)}</div></main></body></html>"
+    )
+
+
+def run_dashboard(
+    scenario: Scenario,
+    summary: pd.DataFrame,
+    tables: dict[str, pd.DataFrame],
+    targets: pd.DataFrame | None,
+    notes: list[str],
+    info: dict,
+) -> str:
+    """The dashboard of one run as an HTML string."""
+    header = [
+        f"<h1>{_esc(scenario.name)}</h1>",
+        f"<p class='description'>{_esc(scenario.description)}</p>",
+        f"<p>Run {_esc(info.get('started', ''))} &middot; {int(info.get('replications', 0))} replications &middot; "
+        f"seed {_esc(info.get('seed', ''))} &middot; {scenario.horizon_weeks} weeks measured after "
+        f"{scenario.warmup_weeks} weeks warm-up &middot; starting {_esc(scenario.start_date.isoformat())}</p>",
+    ]
+    sections = [f"<div class='warning'>{_esc(note)}</div>" for note in notes]
+    sections.append(
+        f"<section><h2>Key indicators</h2>{kpi_table(summary, targets)}"
+        "<p class='howto'>Means over replications with 95% confidence intervals (Student t). "
+        "A target is met only when the whole interval is on the right side of it.</p></section>"
+    )
+    figs = build_figures(scenario, tables, int(info.get("replications", 1)))
+    return render(f"iopsim: {scenario.name}", header, sections, figs)
+
+
+def rebuild(run_data, png: bool = False) -> Path:
+    """Rewrite a run folder's dashboard.html from its tables (and PNGs with ``png``)."""
+    from simulation import analysis
+
+    targets = analysis.target_status(run_data.scenario, run_data.summary)
+    m = run_data.manifest
+    info = {
+        "started": m.get("started", ""),
+        "replications": m.get("replications", 0),
+        "seed": m.get("seed", ""),
+    }
+    page = run_dashboard(
+        run_data.scenario, run_data.summary, run_data.tables, targets, m.get("notes", []), info
+    )
+    path = Path(run_data.folder) / "dashboard.html"
+    tmp = path.with_name(".dashboard.html.partial")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(path)
+    if png:
+        write_pngs(run_data)
+    return path
+
+
+def write_pngs(run_data) -> list[Path]:
+    """Each figure as a PNG in the run folder (kaleido with the system chromium)."""
+    import os
+
+    os.environ.setdefault("BROWSER_PATH", "/usr/bin/chromium")  # kaleido finds Chrome through this
+    written = []
+    for key, _, fig in build_figures(
+        run_data.scenario, run_data.tables, int(run_data.manifest.get("replications", 1))
+    ):
+        path = Path(run_data.folder) / f"figure-{key}.png"
+        fig.write_image(str(path), width=1200, height=fig.layout.height or 420)
+        written.append(path)
+    return written

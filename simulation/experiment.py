@@ -1,0 +1,167 @@
+"""Experiments: many replications of a scenario, run serially, in local processes or on a
+Dask cluster, assembled into one result whose numbers do not depend on how it was run.
+
+Replication r always uses random streams derived from (seed, r, activity) and results are
+put back in replication order, so the same scenario and seed give identical tables whatever
+the executor or the number of workers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from simulation import analysis
+from simulation.replication import ReplicationResult, run_replication
+from simulation.scenario import Scenario
+
+TABLES = ("weekly", "clients", "sessions", "resources", "usage", "client_weeks", "events")
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class ExperimentResult:
+    """Every replication's tables stacked with a ``replication`` column, and the summary."""
+
+    scenario: Scenario
+    seed: int
+    replications: int
+    kpis: pd.DataFrame
+    tables: dict[str, pd.DataFrame]
+    summary: pd.DataFrame
+    targets: pd.DataFrame
+    started: str
+    finished: str
+    executor: str
+    notes: list[str] = field(default_factory=list)
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        tables = self.__dict__.get("tables", {})
+        if name in tables:
+            return tables[name]
+        raise AttributeError(name)
+
+
+def default_workers() -> int:
+    return max(os.cpu_count() or 1, 1)
+
+
+def _run_one(args: tuple[Scenario, int, int, bool]) -> ReplicationResult:
+    return run_replication(*args)
+
+
+def _serial(jobs: list[tuple]) -> Iterator[ReplicationResult]:
+    for job in jobs:
+        yield _run_one(job)
+
+
+def _processes(jobs: list[tuple], workers: int) -> Iterator[ReplicationResult]:
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        # chunks keep inter-process traffic low; map returns results in submission order
+        chunk = max(1, len(jobs) // (workers * 4))
+        yield from pool.map(_run_one, jobs, chunksize=chunk)
+
+
+def _dask(jobs: list[tuple], scheduler: str) -> Iterator[ReplicationResult]:
+    try:
+        from distributed import Client, as_completed
+    except ImportError as exc:  # the optional extra is not installed
+        raise RuntimeError(
+            "running on a Dask cluster needs the 'distributed' extra: pip install 'iopsim[distributed]'"
+        ) from exc
+    with Client(scheduler, set_as_default=False) as client:
+        futures = [client.submit(_run_one, job, pure=False) for job in jobs]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+def run_replications(
+    scenario: Scenario,
+    replications: Iterable[int],
+    seed: int,
+    workers: int = 1,
+    scheduler: str | None = None,
+    event_log: bool = False,
+    progress: Progress | None = None,
+) -> list[ReplicationResult]:
+    """Run the given replication numbers and return their results in replication order."""
+    jobs = [(scenario, r, seed, event_log) for r in replications]
+    if scheduler:
+        results = _dask(jobs, scheduler)
+    elif workers > 1 and len(jobs) > 1:
+        results = _processes(jobs, min(workers, len(jobs)))
+    else:
+        results = _serial(jobs)
+    done = []
+    for result in results:
+        done.append(result)
+        if progress is not None:
+            progress(len(done), len(jobs))
+    return sorted(done, key=lambda r: r.replication)
+
+
+def assemble(
+    scenario: Scenario,
+    results: list[ReplicationResult],
+    seed: int,
+    started: str,
+    executor: str,
+) -> ExperimentResult:
+    """Stack replication tables and summarise the KPIs."""
+    kpis = pd.DataFrame([{"replication": r.replication, **r.kpis} for r in results])
+    tables: dict[str, pd.DataFrame] = {}
+    for name in TABLES:
+        parts = [
+            getattr(r, name).assign(replication=r.replication)
+            for r in results
+            if getattr(r, name) is not None
+        ]
+        if parts:
+            tables[name] = pd.concat(parts, ignore_index=True)
+    summary = analysis.summarise(kpis)
+    return ExperimentResult(
+        scenario=scenario,
+        seed=seed,
+        replications=len(results),
+        kpis=kpis,
+        tables=tables,
+        summary=summary,
+        targets=analysis.target_status(scenario, summary),
+        started=started,
+        finished=now_iso(),
+        executor=executor,
+    )
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def describe_executor(workers: int, scheduler: str | None) -> str:
+    if scheduler:
+        return f"dask:{scheduler}"
+    return "serial" if workers <= 1 else f"processes:{workers}"
+
+
+def run_experiment(
+    scenario: Scenario,
+    replications: int | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
+    event_log: bool = False,
+    progress: Progress | None = None,
+) -> ExperimentResult:
+    """Run ``replications`` replications (default: the scenario's) with ``seed``."""
+    replications = scenario.replications if replications is None else replications
+    seed = scenario.seed if seed is None else seed
+    started = now_iso()
+    results = run_replications(
+        scenario, range(replications), seed, workers, scheduler, event_log, progress
+    )
+    return assemble(scenario, results, seed, started, describe_executor(workers, scheduler))

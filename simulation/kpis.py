@@ -1,0 +1,158 @@
+"""The catalogue of key performance indicators (KPIs): names, units and meaning.
+
+The names are a contract with users (scenario targets, summary.csv, dashboards): add to this
+list, never rename. Per-pool and per-room utilisations are added as ``utilisation_<name>``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One indicator: its unit (days, share, clients, per_week, money_per_week) and meaning."""
+
+    name: str
+    unit: str
+    description: str
+    better: str = "lower"  # which direction is better: "lower", "higher" or "neither"
+
+
+_CATALOGUE = [
+    Kpi("referrals_per_week", "per_week", "Referrals received per week", "neither"),
+    Kpi("wait_to_intake_days_mean", "days", "Mean days from referral to intake assessment"),
+    Kpi("wait_to_intake_days_p90", "days", "90th percentile of days from referral to assessment"),
+    Kpi("wait_to_iop_days_mean", "days", "Mean days from assessment to the first IOP day"),
+    Kpi("wait_to_iop_days_p90", "days", "90th percentile of days from assessment to IOP start"),
+    Kpi("referral_to_iop_days_mean", "days", "Mean days from referral to the first IOP day"),
+    Kpi(
+        "share_started_within_14_days",
+        "share",
+        "Share of clients assessed as needing IOP who started within 14 days (HEDIS initiation)",
+        "higher",
+    ),
+    Kpi("iop_waitlist_mean", "clients", "Mean number waiting for an IOP place (time-weighted)"),
+    Kpi("iop_waitlist_max", "clients", "Largest IOP waitlist seen"),
+    Kpi("intake_waitlist_mean", "clients", "Mean number waiting for an intake assessment"),
+    Kpi("op_waitlist_mean", "clients", "Mean number waiting at home for outpatient step-down"),
+    Kpi("iop_census_mean", "clients", "Mean number of clients in the IOP", "neither"),
+    Kpi(
+        "op_census_mean",
+        "clients",
+        "Mean number of clients in step-down outpatient care",
+        "neither",
+    ),
+    Kpi("admissions_per_week", "per_week", "IOP admissions (first IOP day) per week", "higher"),
+    Kpi(
+        "lost_from_waitlist_share",
+        "share",
+        "Share of referrals who gave up while waiting (for intake or for an IOP place)",
+    ),
+    Kpi("lost_before_assessment_share", "share", "Share of referrals lost before assessment"),
+    Kpi(
+        "lost_from_iop_waitlist_share",
+        "share",
+        "Share of clients placed on the IOP waitlist who gave up before starting",
+    ),
+    Kpi("turned_away_share", "share", "Share of referrals turned away because a waitlist was full"),
+    Kpi(
+        "completion_share",
+        "share",
+        "Share of IOP discharges that completed the programme",
+        "higher",
+    ),
+    Kpi("dropout_share", "share", "Share of IOP discharges that dropped out"),
+    Kpi("escalation_share", "share", "Share of IOP discharges escalated to a higher level of care"),
+    Kpi(
+        "iop_length_of_stay_days_mean", "days", "Mean days in IOP (first day to leaving)", "neither"
+    ),
+    Kpi(
+        "therapist_utilisation",
+        "share",
+        "Therapists' client-facing hours / rostered hours",
+        "neither",
+    ),
+    Kpi(
+        "prescriber_utilisation",
+        "share",
+        "Prescribers' client-facing hours / rostered hours",
+        "neither",
+    ),
+    Kpi(
+        "intake_utilisation",
+        "share",
+        "Intake clinicians' client-facing hours / rostered hours",
+        "neither",
+    ),
+    Kpi(
+        "room_utilisation", "share", "Group-room hours in use / hours the rooms are open", "neither"
+    ),
+    Kpi("seat_occupancy", "share", "IOP seats held by clients / seats (time-weighted)", "neither"),
+    Kpi("mean_group_size", "clients", "Mean attendees per group session held", "neither"),
+    Kpi("sessions_cancelled_share", "share", "Share of timetabled group sessions cancelled"),
+    Kpi(
+        "client_weeks_meeting_hours_share",
+        "share",
+        "Share of full IOP client-weeks with at least 9 hours (6 for adolescents) attended",
+        "higher",
+    ),
+    Kpi(
+        "individual_sessions_unbooked_share",
+        "share",
+        "Share of due individual sessions that found no free slot with the primary therapist",
+    ),
+    Kpi(
+        "blocked_step_down_days_mean",
+        "days",
+        "Mean days a completer kept an IOP seat waiting for an outpatient slot",
+    ),
+    Kpi("revenue_per_week", "money_per_week", "Revenue per week", "higher"),
+    Kpi("cost_per_week", "money_per_week", "Cost of staff and rooms per week"),
+    Kpi("margin_per_week", "money_per_week", "Revenue less cost per week", "higher"),
+]
+
+KPIS: dict[str, Kpi] = {k.name: k for k in _CATALOGUE}
+UTILISATION_PREFIX = "utilisation_"
+
+
+def describe(name: str) -> Kpi:
+    """The catalogue entry for ``name``, including per-resource ``utilisation_<name>``."""
+    if name in KPIS:
+        return KPIS[name]
+    if name.startswith(UTILISATION_PREFIX):
+        who = name[len(UTILISATION_PREFIX) :]
+        return Kpi(name, "share", f"Utilisation of {who}: busy hours / available hours", "neither")
+    raise KeyError(name)
+
+
+HEADLINE = (
+    "wait_to_intake_days_mean",
+    "wait_to_iop_days_mean",
+    "wait_to_iop_days_p90",
+    "share_started_within_14_days",
+    "iop_waitlist_mean",
+    "iop_census_mean",
+    "admissions_per_week",
+    "therapist_utilisation",
+    "room_utilisation",
+    "seat_occupancy",
+    "client_weeks_meeting_hours_share",
+    "margin_per_week",
+)
+"""The KPIs printed after a run and shown first on dashboards."""
+
+
+def fmt(value: float, unit: str) -> str:
+    """A value as people read it: days and weeks, percentages, money."""
+    if value is None or value != value:  # NaN
+        return "n/a"
+    if unit == "share":
+        return f"{100 * value:.1f}%"
+    if unit == "days":
+        return f"{value:.1f} d" if value < 28 else f"{value / 7:.1f} wk"
+    if unit == "money_per_week":
+        return f"${value:,.0f}/wk"
+    if unit == "per_week":
+        return f"{value:.2f}/wk"
+    return f"{value:.1f}"

@@ -1,0 +1,84 @@
+"""Appointments around the groups: individual therapy, medication reviews, family sessions
+and outpatient sessions, booked a week at a time in the clinician's free rostered hours.
+
+Every Monday 00:00 the clinic books the week for everyone in its care (new clients get the
+rest of their first week when they start). An appointment that finds no free slot that week
+is counted as unbooked; a due medication review stays due and is tried again next week.
+Weekly sessions count as due only when the client is in care for at least three days of
+that week (a client who starts on a Friday is not owed that week's individual session).
+"""
+
+from __future__ import annotations
+
+from simulation.clock import HOURS_PER_WEEK
+from simulation.model.staff import Person, Staff
+
+MIN_DAYS_OWED = 3.0 * 24  # hours of a week in care before its weekly sessions are owed
+
+
+def weekly_booking(env, clinic):
+    """Process: book every client's appointments at the start of each week."""
+    for week in range(clinic.scenario.total_weeks):
+        yield env.timeout(week * HOURS_PER_WEEK - env.now)
+        week_end = (week + 1) * HOURS_PER_WEEK
+        for c in list(clinic.in_iop.values()):
+            book_iop_week(clinic, c, env.now, week_end)
+        for c in list(clinic.in_op.values()):
+            book_op_week(clinic, c, env.now, week_end)
+
+
+def _appointment(clinic, c, person: Person, start: float, hours: float, kind: str) -> None:
+    person.book(start, hours)
+    if clinic.appointment_rng.random() < clinic.scenario.iop.attendance:
+        clinic.recorder.attended(c.id, start, kind, hours)
+        clinic.recorder.busy(person.name, start, start + hours, kind)
+
+
+def book_iop_week(clinic, c, earliest: float, week_end: float) -> None:
+    """Book an IOP client's individual, medication and family sessions in [earliest, week_end)."""
+    iop = clinic.scenario.iop
+    recorder = clinic.recorder
+    # Clients blocked waiting for step-down stay in the IOP until they leave; book their week.
+    latest = week_end if c.status == "blocked" else min(week_end, c._iop_planned_end)
+    owed = latest - earliest >= MIN_DAYS_OWED
+    if c.therapist and owed:
+        therapist = clinic.staff.people[c.therapist]
+        for _ in range(iop.individual_sessions_per_week):
+            start = therapist.find_slot(earliest, iop.individual_session_hours, latest)
+            recorder.appointment("individual", earliest, start is not None)
+            if start is not None:
+                _appointment(
+                    clinic, c, therapist, start, iop.individual_session_hours, "individual"
+                )
+        if iop.family_session_interval_weeks and c._next_family < latest:
+            start = therapist.find_slot(
+                max(earliest, c._next_family), iop.family_session_hours, latest
+            )
+            recorder.appointment("family", earliest, start is not None)
+            if start is not None:
+                _appointment(clinic, c, therapist, start, iop.family_session_hours, "family")
+                c._next_family = start + iop.family_session_interval_weeks * HOURS_PER_WEEK
+    if c.needs_medication and clinic.prescribers and c._next_medication < latest:
+        hours = iop.medication_review_hours if c.prescriber else iop.medication_first_hours
+        people = [clinic.staff.people[c.prescriber]] if c.prescriber else clinic.prescribers
+        booking = Staff.earliest_slot(people, max(earliest, c._next_medication), hours, latest)
+        recorder.appointment("medication", earliest, booking is not None)
+        if booking is not None:
+            prescriber, start = booking
+            c.prescriber = prescriber.name
+            _appointment(clinic, c, prescriber, start, hours, "medication")
+            c._next_medication = start + iop.medication_interval_weeks * HOURS_PER_WEEK
+
+
+def book_op_week(clinic, c, earliest: float, week_end: float) -> None:
+    """Book an outpatient client's sessions with their outpatient clinician."""
+    step_down = clinic.scenario.step_down
+    latest = min(week_end, c._op_planned_end)
+    if latest - earliest < MIN_DAYS_OWED:
+        return
+    clinician = clinic.staff.people[c.op_therapist]
+    for _ in range(step_down.sessions_per_week):
+        start = clinician.find_slot(earliest, step_down.session_hours, latest)
+        clinic.recorder.appointment("outpatient", earliest, start is not None)
+        if start is not None:
+            _appointment(clinic, c, clinician, start, step_down.session_hours, "outpatient")

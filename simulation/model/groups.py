@@ -1,0 +1,192 @@
+"""Group tracks: the weekly timetable, seats, enrolment and the sessions themselves.
+
+``plan_timetable`` gives every weekly session of every track a room and its facilitators,
+once, as a clinic does when it writes its timetable; it fails with a readable message when a
+track cannot be staffed or housed. During the run each session is ONE event: at its time it
+checks the facilitators are in (finding a stand-in from the same pools for anyone on leave),
+draws attendance for all enrolled clients at once and credits the hours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from simulation import clock
+from simulation.clock import HOURS_PER_WEEK
+from simulation.scenario import Scenario, Track, roster_intervals
+
+
+class TimetableError(ValueError):
+    """A track that cannot be given a room or facilitators at its times."""
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One weekly session of a track: start and end in hours after Monday 00:00."""
+
+    start: float
+    end: float
+    room: str
+    facilitators: tuple[str, ...]
+
+
+def _describe(offset: float, hours: float) -> str:
+    day = clock.WEEKDAYS[int(offset // 24)].capitalize()
+    return f"{day} {clock.format_clock(offset % 24)}-{clock.format_clock(offset % 24 + hours)}"
+
+
+def _overlaps(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def _within(interval: tuple[float, float], roster: list[tuple[float, float]]) -> bool:
+    return any(s <= interval[0] and interval[1] <= e for s, e in roster)
+
+
+def plan_timetable(scenario: Scenario) -> dict[str, list[Slot]]:
+    """Rooms and facilitators for every weekly session of every track, by track name."""
+    room_use: dict[str, list[tuple[float, float]]] = {r.name: [] for r in scenario.rooms}
+    room_open = {r.name: roster_intervals(r.available) for r in scenario.rooms}
+    person_use: dict[str, list[tuple[float, float]]] = {}
+    person_roster: dict[str, list[tuple[float, float]]] = {}
+    pool_people: dict[str, list[str]] = {}
+    for pool_name, pool in scenario.staff.items():
+        pool_people[pool_name] = pool.names(pool_name)
+        for name in pool_people[pool_name]:
+            person_use[name] = []
+            person_roster[name] = roster_intervals(pool.roster)
+    timetable: dict[str, list[Slot]] = {}
+    for track in scenario.tracks:
+        slots = []
+        regulars: list[str] = []  # keep the same facilitators across a track's sessions
+        for offset in track.session_offsets():
+            interval = (offset, offset + track.session_hours)
+            room = _choose_room(scenario, track, interval, room_use, room_open)
+            candidates = [
+                name
+                for pool in track.facilitator_pools
+                for name in pool_people.get(pool, [])
+                if _within(interval, person_roster[name])
+                and not any(_overlaps(interval, used) for used in person_use[name])
+            ]
+            if len(candidates) < track.facilitators:
+                pools = ", ".join(track.facilitator_pools)
+                raise TimetableError(
+                    f"tracks.{track.name}: the session on {_describe(offset, track.session_hours)} "
+                    f"needs {track.facilitators} facilitator(s) from {pools}, but only "
+                    f"{len(candidates)} are rostered and not in another group then"
+                )
+            candidates.sort(
+                key=lambda n: (n not in regulars, sum(e - s for s, e in person_use[n]), n)
+            )
+            chosen = tuple(candidates[: track.facilitators])
+            for name in chosen:
+                person_use[name].append(interval)
+                if name not in regulars:
+                    regulars.append(name)
+            room_use[room].append(interval)
+            slots.append(Slot(interval[0], interval[1], room, chosen))
+        timetable[track.name] = slots
+    return timetable
+
+
+def _choose_room(scenario, track: Track, interval, room_use, room_open) -> str:
+    rooms = [r for r in scenario.rooms if track.room is None or r.name == track.room]
+    fitting = [
+        r
+        for r in sorted(rooms, key=lambda r: (r.seats, r.name))
+        if r.seats >= track.seats
+        and _within(interval, room_open[r.name])
+        and not any(_overlaps(interval, used) for used in room_use[r.name])
+    ]
+    if not fitting:
+        where = f"room '{track.room}'" if track.room else f"any room with {track.seats} seats"
+        raise TimetableError(
+            f"tracks.{track.name}: the session on {_describe(interval[0], interval[1] - interval[0])} "
+            f"cannot get {where}: it is closed or taken by another track then"
+        )
+    return fitting[0].name
+
+
+@dataclass
+class TrackState:
+    """A track during the run: its timetable and who holds its seats (client id -> start)."""
+
+    track: Track
+    slots: list[Slot]
+    members: dict[int, float] = field(default_factory=dict)
+
+    @property
+    def free_seats(self) -> int:
+        return self.track.seats - len(self.members)
+
+    def next_session(self, after: float) -> float:
+        """Start time of the first session strictly after ``after``."""
+        week = int(after // HOURS_PER_WEEK)
+        for w in (week, week + 1):
+            for slot in self.slots:
+                t = w * HOURS_PER_WEEK + slot.start
+                if t > after:
+                    return t
+        raise AssertionError("a track has at least one session a week")
+
+    def is_cohort_start(self, t: float) -> bool:
+        """True if ``t`` is the first session of a cohort week (every N weeks from week 0)."""
+        week = int(t // HOURS_PER_WEEK)
+        first = week * HOURS_PER_WEEK + self.slots[0].start
+        return week % self.track.cohort_every_weeks == 0 and abs(t - first) < 1e-9
+
+
+def run_track(env, clinic, state: TrackState):
+    """The process that holds every session of one track, in timetable order."""
+    for week in range(clinic.scenario.total_weeks):
+        for slot in state.slots:
+            t = week * HOURS_PER_WEEK + slot.start
+            yield env.timeout(t - env.now)
+            hold_session(clinic, state, slot, week)
+
+
+def hold_session(clinic, state: TrackState, slot: Slot, week: int) -> None:
+    """One group session: staff it, draw attendance for all enrolled clients, credit hours."""
+    now = clinic.env.now
+    track = state.track
+    if track.admission == "cohort" and state.is_cohort_start(now):
+        clinic.admissions.open_cohort(state)
+    facilitators = _staff_session(clinic, state, slot, now)
+    hours = slot.end - slot.start
+    started = [cid for cid, start in state.members.items() if start <= now]
+    recorder = clinic.recorder
+    if facilitators is None:
+        recorder.session(track.name, now, week, False, 0, len(started), slot.room, "")
+        return
+    attended = clinic.attendance_rng.random(len(started)) < clinic.scenario.iop.attendance
+    attendees = [cid for cid, came in zip(started, attended, strict=True) if came]
+    for cid in attendees:
+        recorder.attended(cid, now, "group", hours)
+    recorder.session(
+        track.name, now, week, True, len(attendees), len(started), slot.room, ",".join(facilitators)
+    )
+    for name in facilitators:
+        recorder.busy(name, now, now + hours, "group")
+    recorder.busy(slot.room, now, now + hours, "group")
+
+
+def _staff_session(clinic, state: TrackState, slot: Slot, now: float) -> list[str] | None:
+    """The facilitators who run this session, with stand-ins for anyone on leave; None if
+    the session must be cancelled."""
+    staff = clinic.staff
+    hours = slot.end - slot.start
+    present = [n for n in slot.facilitators if not staff.people[n].on_leave(now)]
+    missing = len(slot.facilitators) - len(present)
+    if missing == 0:
+        return present
+    for person in staff.members(state.track.facilitator_pools):
+        if missing == 0:
+            break
+        if person.name in slot.facilitators or person.on_leave(now):
+            continue
+        if person.is_free(now, now + hours):
+            person.book(now, hours)
+            present.append(person.name)
+            missing -= 1
+    return present if missing == 0 else None

@@ -1,0 +1,194 @@
+"""One client's journey: referral, intake, the IOP waitlist, the IOP, step-down, discharge.
+
+Everything random about a client (loss before assessment, assessment length, intake outcome,
+exit reason, length of stay, patience, medication need, step-down) is drawn for all clients
+at once from named streams when the replication starts (see ``clinic.py``), so client k gets
+the same draws in every scenario that shares a seed: comparisons are paired.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from simulation.clock import HOURS_PER_DAY, HOURS_PER_WEEK
+from simulation.model import appointments
+from simulation.model.staff import Staff
+
+NAN = math.nan
+
+
+@dataclass(slots=True)
+class Client:
+    """A referral and everything that happens to them (times in simulation hours)."""
+
+    id: int
+    source: str
+    priority: int
+    age_group: str
+    referred: float
+    # drawn in advance
+    lost_before_assessment: bool
+    assessment_hours: float
+    outcome: str
+    exit_reason: str
+    los_days: float
+    patience_days: float
+    needs_medication: bool
+    steps_down: bool
+    op_weeks: float
+    # what happened
+    status: str = "referred"
+    intake_clinician: str = ""
+    intake_booked_for: float = NAN
+    assessed: float = NAN
+    iop_waitlisted: float = NAN
+    placed: float = NAN
+    iop_start: float = NAN
+    iop_end: float = NAN
+    track: str = ""
+    therapist: str = ""
+    prescriber: str = ""
+    blocked_from: float = NAN
+    op_waitlisted: float = NAN
+    op_start: float = NAN
+    op_end: float = NAN
+    op_therapist: str = ""
+    left: float = NAN
+    # bookkeeping during the run
+    _loss_fraction: float = 0.0
+    _iop_planned_end: float = NAN
+    _op_planned_end: float = NAN
+    _next_medication: float = NAN
+    _next_family: float = NAN
+    _placed_event: Any = field(default=None, repr=False)
+    _op_event: Any = field(default=None, repr=False)
+
+
+def client_journey(env, clinic, c: Client):
+    """The process of one client, read top to bottom as the story of their care."""
+    if clinic.scenario.intake.enabled:
+        assessed = yield from intake(env, clinic, c)
+        if not assessed:
+            return
+    else:
+        c.assessed = env.now  # referred straight to the IOP waitlist
+    if c.outcome != "iop":
+        leave(clinic, c, "referred_on")
+        return
+    placed = yield from wait_for_iop_place(env, clinic, c)
+    if not placed:
+        return
+    yield from attend_iop(env, clinic, c)
+    if c.exit_reason == "completed" and c.steps_down:
+        yield from step_down(env, clinic, c)
+    else:
+        leave_iop(clinic, c)
+        leave(clinic, c, "discharged")
+
+
+def intake(env, clinic, c: Client):
+    """Wait for an intake appointment in an intake clinician's free rostered time."""
+    limit = clinic.scenario.waitlist.intake_max_length
+    if limit is not None and clinic.recorder.monitors["intake_waitlist"].value >= limit:
+        leave(clinic, c, "turned_away")
+        return False
+    clinic.recorder.move(c, "intake_waitlist", env.now)
+    earliest = env.now + clinic.scenario.intake.booking_lead_days * HOURS_PER_DAY
+    booking = Staff.earliest_slot(clinic.intake_people, earliest, c.assessment_hours, clinic.end)
+    if booking is None:
+        return False  # no free intake time before the run ends: still waiting at the horizon
+    clinician, start = booking
+    clinician.book(start, c.assessment_hours)
+    c.intake_booked_for = start
+    if c.lost_before_assessment:
+        # The client drops out part-way through the wait; their slot goes back in the diary.
+        yield env.timeout((start - env.now) * c._loss_fraction)
+        clinician.release(start, c.assessment_hours)
+        leave(clinic, c, "lost")
+        return False
+    yield env.timeout(start - env.now)
+    c.intake_clinician = clinician.name
+    c.assessed = env.now
+    clinic.recorder.busy(clinician.name, env.now, env.now + c.assessment_hours, "intake")
+    return True
+
+
+def wait_for_iop_place(env, clinic, c: Client):
+    """Join the IOP waitlist until placed in a track with a primary therapist, or give up."""
+    limit = clinic.scenario.waitlist.iop_max_length
+    if limit is not None and clinic.recorder.monitors["iop_waitlist"].value >= limit:
+        leave(clinic, c, "turned_away")
+        return False
+    c.iop_waitlisted = env.now
+    c._placed_event = env.event()
+    clinic.iop_waitlist.join(c)
+    if not c._placed_event.triggered:
+        if math.isfinite(c.patience_days):
+            yield c._placed_event | env.timeout(c.patience_days * HOURS_PER_DAY)
+        else:
+            yield c._placed_event
+    if not c._placed_event.triggered:
+        clinic.iop_waitlist.give_up(c)
+        leave(clinic, c, "lost")
+        return False
+    start = c._placed_event.value
+    if start > env.now:
+        yield env.timeout(start - env.now)
+    return True
+
+
+def attend_iop(env, clinic, c: Client):
+    """Attend groups, individual therapy and medication reviews for the length of stay."""
+    c.iop_start = env.now
+    clinic.recorder.move(c, "iop", env.now)
+    c._iop_planned_end = env.now + c.los_days * HOURS_PER_DAY
+    c._next_medication = env.now
+    c._next_family = env.now + HOURS_PER_WEEK
+    clinic.in_iop[c.id] = c
+    week_end = (env.now // HOURS_PER_WEEK + 1) * HOURS_PER_WEEK
+    appointments.book_iop_week(clinic, c, env.now, week_end)
+    yield env.timeout(c.los_days * HOURS_PER_DAY)
+
+
+def step_down(env, clinic, c: Client):
+    """Move to standard outpatient care; with blocking, keep the IOP seat until a slot frees."""
+    blocking = clinic.scenario.step_down.blocking
+    c.op_waitlisted = env.now
+    c._op_event = env.event()
+    if blocking:
+        clinic.recorder.move(c, "blocked", env.now)
+        c.blocked_from = env.now
+    else:
+        leave_iop(clinic, c)
+        clinic.recorder.move(c, "op_waitlist", env.now)
+    clinic.op_waitlist.join(c)
+    if not c._op_event.triggered:
+        yield c._op_event
+    if blocking:
+        leave_iop(clinic, c)
+    c.op_start = env.now
+    clinic.recorder.move(c, "op", env.now)
+    c._op_planned_end = env.now + c.op_weeks * HOURS_PER_WEEK
+    clinic.in_op[c.id] = c
+    week_end = (env.now // HOURS_PER_WEEK + 1) * HOURS_PER_WEEK
+    appointments.book_op_week(clinic, c, env.now, week_end)
+    yield env.timeout(c.op_weeks * HOURS_PER_WEEK)
+    del clinic.in_op[c.id]
+    c.op_end = env.now
+    clinic.op_waitlist.release(c)
+    leave(clinic, c, "discharged")
+
+
+def leave_iop(clinic, c: Client) -> None:
+    """Give up the IOP seat and the primary therapist's caseload place."""
+    clinic.in_iop.pop(c.id, None)
+    c.iop_end = clinic.env.now
+    clinic.iop_waitlist.release(c)
+
+
+def leave(clinic, c: Client, status: str) -> None:
+    """Leave the clinic's books: discharged, lost, turned away or referred on."""
+    c.left = clinic.env.now
+    clinic.recorder.move(c, status, clinic.env.now)

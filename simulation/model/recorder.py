@@ -1,0 +1,229 @@
+"""The recorder: what happened, kept cheaply during the run and turned into tables after it.
+
+During the run it appends plain tuples (attendance, busy time, sessions) and keeps
+time-weighted monitors of every waitlist and census; pandas is used only once the run is over.
+The event log follows the vidigi convention (``run_number, entity_id, event_type, event, time,
+resource_id, pathway``) so animation and process-mining tools can read it directly.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import fields
+
+import numpy as np
+import pandas as pd
+
+from simulation.clock import HOURS_PER_WEEK
+
+STATUSES = (
+    "intake_waitlist",
+    "iop_waitlist",
+    "iop",
+    "blocked",
+    "op_waitlist",
+    "op",
+)
+"""Statuses a client can be in while still on the clinic's books (each has a monitor)."""
+
+FINAL_STATUSES = ("discharged", "lost", "turned_away", "referred_on")
+
+
+class Monitor:
+    """A piecewise-constant quantity over time (a queue length, a census)."""
+
+    def __init__(self) -> None:
+        self.value = 0
+        self.times: list[float] = [0.0]
+        self.values: list[int] = [0]
+
+    def add(self, t: float, delta: int) -> None:
+        self.value += delta
+        if self.times[-1] == t:
+            self.values[-1] = self.value
+        else:
+            self.times.append(t)
+            self.values.append(self.value)
+
+    def bin_means(self, edges: np.ndarray) -> np.ndarray:
+        """Time-weighted mean between consecutive ``edges``."""
+        t = np.asarray(self.times)
+        v = np.asarray(self.values, dtype=float)
+        cum = np.concatenate([[0.0], np.cumsum(v[:-1] * np.diff(t))])
+        i = np.searchsorted(t, edges, side="right") - 1
+        area = cum[i] + v[i] * (edges - t[i])
+        return np.diff(area) / np.diff(edges)
+
+    def max_between(self, start: float, end: float) -> float:
+        t = np.asarray(self.times)
+        v = np.asarray(self.values)
+        first = max(np.searchsorted(t, start, side="right") - 1, 0)
+        last = np.searchsorted(t, end, side="left")
+        return float(v[first:last].max()) if last > first else float(v[first])
+
+
+class Recorder:
+    """Collects a replication's raw records."""
+
+    def __init__(self) -> None:
+        self.clients: list = []
+        self.monitors: dict[str, Monitor] = {name: Monitor() for name in (*STATUSES, "seats_held")}
+        self.attendance: list[tuple[int, float, str, float]] = []
+        self.busy_log: list[tuple[str, float, float, str]] = []
+        self.sessions: list[tuple] = []
+        self.appointments: list[tuple[str, float, bool]] = []  # kind, time due, booked?
+
+    # -- during the run ----------------------------------------------------------------------
+    def move(self, client, status: str, t: float) -> None:
+        """Client changes status; waitlist and census monitors follow."""
+        old = client.status
+        if old in self.monitors:
+            self.monitors[old].add(t, -1)
+        if status in self.monitors:
+            self.monitors[status].add(t, +1)
+        client.status = status
+
+    def seats(self, t: float, delta: int) -> None:
+        self.monitors["seats_held"].add(t, delta)
+
+    def attended(self, client_id: int, t: float, kind: str, hours: float) -> None:
+        self.attendance.append((client_id, t, kind, hours))
+
+    def busy(self, resource: str, start: float, end: float, activity: str) -> None:
+        self.busy_log.append((resource, start, end, activity))
+
+    def session(self, track, t, week, held, attendees, enrolled, room, facilitators) -> None:
+        self.sessions.append((track, t, week, held, attendees, enrolled, room, facilitators))
+
+    def appointment(self, kind: str, t: float, booked: bool) -> None:
+        self.appointments.append((kind, t, booked))
+
+    # -- after the run -----------------------------------------------------------------------
+    def client_table(self) -> pd.DataFrame:
+        if not self.clients:
+            from simulation.model.pathway import Client
+
+            names = [f.name for f in fields(Client) if not f.name.startswith("_")]
+            return pd.DataFrame(columns=names)
+        names = [f.name for f in fields(self.clients[0]) if not f.name.startswith("_")]
+        rows = [[getattr(c, n) for n in names] for c in self.clients]
+        return pd.DataFrame(rows, columns=names)
+
+    def attendance_table(self) -> pd.DataFrame:
+        return pd.DataFrame(self.attendance, columns=["client_id", "time", "kind", "hours"])
+
+    def busy_table(self) -> pd.DataFrame:
+        return pd.DataFrame(self.busy_log, columns=["resource", "start", "end", "activity"])
+
+    def session_table(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            self.sessions,
+            columns=[
+                "track",
+                "time",
+                "week",
+                "held",
+                "attendees",
+                "enrolled",
+                "room",
+                "facilitators",
+            ],
+        )
+
+    def appointment_table(self) -> pd.DataFrame:
+        return pd.DataFrame(self.appointments, columns=["kind", "time", "booked"])
+
+
+def busy_by_week(busy: pd.DataFrame, weeks: int) -> pd.DataFrame:
+    """Busy hours per resource per week (a resource x week table), splitting at week ends."""
+    if busy.empty:
+        return pd.DataFrame(index=pd.Index([], name="resource"), columns=range(weeks), dtype=float)
+    start = busy["start"].to_numpy()
+    end = busy["end"].to_numpy()
+    w0 = (start // HOURS_PER_WEEK).astype(int)
+    w1 = ((end - 1e-9) // HOURS_PER_WEEK).astype(int)
+    resources = busy["resource"].to_numpy()
+    rows_r, rows_w, rows_h = [resources[w0 == w1]], [w0[w0 == w1]], [(end - start)[w0 == w1]]
+    for i in np.flatnonzero(w0 != w1):  # rare: only round-the-clock rosters cross Sunday night
+        for w in range(w0[i], w1[i] + 1):
+            lo = max(start[i], w * HOURS_PER_WEEK)
+            hi = min(end[i], (w + 1) * HOURS_PER_WEEK)
+            rows_r.append(np.array([resources[i]]))
+            rows_w.append(np.array([w]))
+            rows_h.append(np.array([hi - lo]))
+    frame = pd.DataFrame(
+        {
+            "resource": np.concatenate(rows_r),
+            "week": np.concatenate(rows_w),
+            "hours": np.concatenate(rows_h),
+        }
+    )
+    table = frame.pivot_table(index="resource", columns="week", values="hours", aggfunc="sum")
+    return table.reindex(columns=range(weeks), fill_value=0.0).fillna(0.0)
+
+
+def busy_by_hour_of_week(busy: pd.DataFrame, from_time: float, to_time: float) -> pd.DataFrame:
+    """Mean busy hours in each of the 168 hours of the week, per resource, over a period."""
+    weeks = max((to_time - from_time) / HOURS_PER_WEEK, 1e-9)
+    busy = busy[(busy["end"] > from_time) & (busy["start"] < to_time)]
+    out: dict[str, np.ndarray] = {}
+    for resource, start, end in zip(busy["resource"], busy["start"], busy["end"], strict=True):
+        row = out.setdefault(resource, np.zeros(168))
+        h = math.floor(start)
+        while h < end:
+            overlap = min(end, h + 1) - max(start, h)
+            if overlap > 0:
+                row[int(h % HOURS_PER_WEEK)] += overlap
+            h += 1
+    return pd.DataFrame({r: v / weeks for r, v in out.items()}).T.reindex(
+        columns=range(168), fill_value=0.0
+    )
+
+
+def event_log(clients: pd.DataFrame, busy: pd.DataFrame, run_number: int) -> pd.DataFrame:
+    """The vidigi-style event log: client milestones plus staff and room use."""
+    milestone_events = [
+        ("referred", "arrival_departure", "arrival"),
+        ("assessed", "resource_use", "intake_assessment"),
+        ("iop_waitlisted", "queue", "iop_waitlist_join"),
+        ("iop_start", "resource_use", "iop_start"),
+        ("blocked_from", "queue", "step_down_blocked"),
+        ("iop_end", "resource_use_end", "iop_end"),
+        ("op_start", "resource_use", "op_start"),
+        ("op_end", "resource_use_end", "op_end"),
+        ("left", "arrival_departure", "depart"),
+    ]
+    parts = []
+    for column, event_type, event in milestone_events:
+        rows = clients[clients[column].notna()]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "run_number": run_number,
+                    "entity_id": rows["id"].to_numpy(),
+                    "event_type": event_type,
+                    "event": event,
+                    "time": rows[column].to_numpy(dtype=float),
+                    "resource_id": rows["track"].to_numpy() if "iop" in column else "",
+                    "pathway": rows["source"].to_numpy(),
+                    "status": rows["status"].to_numpy(),
+                }
+            )
+        )
+    for event_type, column in (("resource_use", "start"), ("resource_use_end", "end")):
+        parts.append(
+            pd.DataFrame(
+                {
+                    "run_number": run_number,
+                    "entity_id": -1,
+                    "event_type": event_type,
+                    "event": busy["activity"].to_numpy(),
+                    "time": busy[column].to_numpy(),
+                    "resource_id": busy["resource"].to_numpy(),
+                    "pathway": "staff_and_rooms",
+                    "status": "",
+                }
+            )
+        )
+    log = pd.concat(parts, ignore_index=True)
+    return log.sort_values(["time", "entity_id"], kind="stable").reset_index(drop=True)

@@ -1,0 +1,218 @@
+"""Staff: named people with rosters, diaries, leave and caseloads.
+
+Each person keeps a diary of free time: their rostered hours, less the group sessions they
+facilitate every week, less days on leave, less what has been booked. Appointments (intakes,
+individual therapy, medication reviews, outpatient sessions) are booked into the earliest
+free slot, so they never clash with each other or with the person's groups.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from simulation.clock import HOURS_PER_DAY, HOURS_PER_WEEK
+from simulation.scenario import Scenario, StaffPool, roster_intervals
+
+EPS = 1e-9
+
+
+def subtract(
+    intervals: list[tuple[float, float]], blocked: list[tuple[float, float]]
+) -> list[tuple[float, float]]:
+    """``intervals`` less every interval in ``blocked`` (both lists of (start, end))."""
+    result = []
+    for start, end in intervals:
+        pieces = [(start, end)]
+        for b_start, b_end in blocked:
+            nxt = []
+            for s, e in pieces:
+                if b_end <= s or b_start >= e:
+                    nxt.append((s, e))
+                    continue
+                if b_start > s:
+                    nxt.append((s, b_start))
+                if b_end < e:
+                    nxt.append((b_end, e))
+            pieces = nxt
+        result += pieces
+    return [(s, e) for s, e in result if e - s > EPS]
+
+
+@dataclass
+class Person:
+    """One member of staff.
+
+    Parameters
+    ----------
+    name: the person's name (unique in the clinic).
+    pool: the staff pool they belong to; role: therapist, prescriber, intake or other.
+    roster: working hours as (start, end) hours after Monday 00:00, repeated every week.
+    leave_days: day numbers (from Monday of week 0) the person is away.
+    iop_cap, op_cap: how many IOP / outpatient clients they can hold as primary clinician.
+    """
+
+    name: str
+    pool: str
+    role: str
+    roster: list[tuple[float, float]]
+    leave_days: set[int] = field(default_factory=set)
+    iop_cap: int = 0
+    op_cap: int = 0
+    iop_clients: int = 0
+    op_clients: int = 0
+    fixed: list[tuple[float, float]] = field(default_factory=list)  # weekly group facilitation
+    _starts: list[float] = field(default_factory=list, repr=False)
+    _ends: list[float] = field(default_factory=list, repr=False)
+    _weeks_built: int = 0
+
+    @property
+    def weekly_rostered_hours(self) -> float:
+        return sum(e - s for s, e in self.roster)
+
+    def available_hours(self, week: int) -> float:
+        """Rostered hours in ``week`` less the days on leave."""
+        base = week * HOURS_PER_WEEK
+        away = [
+            (d * HOURS_PER_DAY, (d + 1) * HOURS_PER_DAY)
+            for d in range(week * 7, week * 7 + 7)
+            if d in self.leave_days
+        ]
+        shifted = [(base + s, base + e) for s, e in self.roster]
+        return sum(e - s for s, e in subtract(shifted, away))
+
+    def on_leave(self, t: float) -> bool:
+        return int(t // HOURS_PER_DAY) in self.leave_days
+
+    # -- the diary -------------------------------------------------------------------------
+    def _extend_to(self, t: float) -> None:
+        """Add the free time of every week up to the one containing ``t``."""
+        last_week = int(t // HOURS_PER_WEEK)
+        while self._weeks_built <= last_week:
+            week = self._weeks_built
+            base = week * HOURS_PER_WEEK
+            blocked = [(base + s, base + e) for s, e in self.fixed]
+            blocked += [
+                (d * HOURS_PER_DAY, (d + 1) * HOURS_PER_DAY)
+                for d in range(week * 7, week * 7 + 7)
+                if d in self.leave_days
+            ]
+            shifted = [(base + s, base + e) for s, e in self.roster]
+            for s, e in subtract(shifted, blocked):
+                if self._ends and abs(self._ends[-1] - s) < EPS:
+                    self._ends[-1] = e  # free time running on across midnight Sunday
+                else:
+                    self._starts.append(s)
+                    self._ends.append(e)
+            self._weeks_built += 1
+
+    def find_slot(self, earliest: float, hours: float, latest: float) -> float | None:
+        """Start of the first free slot of ``hours`` beginning at or after ``earliest`` and
+        ending by ``latest``; None if there is none."""
+        if latest - earliest < hours - EPS:
+            return None
+        self._extend_to(latest)
+        i = bisect.bisect_right(self._ends, earliest + EPS)
+        while i < len(self._starts):
+            start = max(self._starts[i], earliest)
+            if start + hours > latest + EPS:
+                return None
+            if start + hours <= self._ends[i] + EPS:
+                return start
+            i += 1
+        return None
+
+    def is_free(self, start: float, end: float) -> bool:
+        """True if the whole of [start, end) is free in the diary."""
+        self._extend_to(end)
+        i = bisect.bisect_right(self._starts, start + EPS) - 1
+        return i >= 0 and self._ends[i] >= end - EPS
+
+    def book(self, start: float, hours: float) -> None:
+        """Take [start, start + hours) out of the free time (it must be free)."""
+        end = start + hours
+        self._extend_to(end)
+        i = bisect.bisect_right(self._starts, start + EPS) - 1
+        s, e = self._starts[i], self._ends[i]
+        assert s <= start + EPS and end <= e + EPS, f"{self.name}: booking outside free time"
+        del self._starts[i], self._ends[i]
+        if end < e - EPS:
+            self._starts.insert(i, end)
+            self._ends.insert(i, e)
+        if start > s + EPS:
+            self._starts.insert(i, s)
+            self._ends.insert(i, start)
+
+    def release(self, start: float, hours: float) -> None:
+        """Give a booked slot back (a cancelled appointment)."""
+        end = start + hours
+        i = bisect.bisect_left(self._starts, start)
+        self._starts.insert(i, start)
+        self._ends.insert(i, end)
+        # merge with neighbours that touch
+        if i + 1 < len(self._starts) and abs(self._starts[i + 1] - end) < EPS:
+            self._ends[i] = self._ends[i + 1]
+            del self._starts[i + 1], self._ends[i + 1]
+        if i > 0 and abs(self._ends[i - 1] - start) < EPS:
+            self._ends[i - 1] = self._ends[i]
+            del self._starts[i], self._ends[i]
+
+
+class Staff:
+    """Every person in the clinic, by pool, with the booking rules that span people."""
+
+    def __init__(self, scenario: Scenario, rng: np.random.Generator) -> None:
+        days = scenario.total_weeks * 7
+        self.people: dict[str, Person] = {}
+        self.pools: dict[str, list[Person]] = {}
+        for pool_name, pool in scenario.staff.items():
+            self.pools[pool_name] = [
+                self._person(name, pool_name, pool, rng, days) for name in pool.names(pool_name)
+            ]
+            for person in self.pools[pool_name]:
+                self.people[person.name] = person
+
+    @staticmethod
+    def _person(name: str, pool_name: str, pool: StaffPool, rng, days: int) -> Person:
+        # Leave is drawn per person-day for the whole run and known in advance (as planned
+        # leave is), so bookings avoid it; sickness would behave the same for groups.
+        away = rng.random(days) < pool.absence_share
+        return Person(
+            name=name,
+            pool=pool_name,
+            role=pool.role,
+            roster=roster_intervals(pool.roster),
+            leave_days=set(np.flatnonzero(away).tolist()),
+            iop_cap=pool.iop_caseload_cap,
+            op_cap=pool.op_caseload_cap,
+        )
+
+    def members(self, pool_names: list[str]) -> list[Person]:
+        return [p for name in pool_names for p in self.pools.get(name, [])]
+
+    @staticmethod
+    def earliest_slot(
+        people: list[Person], earliest: float, hours: float, latest: float
+    ) -> tuple[Person, float] | None:
+        """The person and start time of the earliest free slot among ``people``."""
+        best: tuple[Person, float] | None = None
+        for person in people:
+            start = person.find_slot(
+                earliest, hours, latest if best is None else min(latest, best[1] + hours)
+            )
+            if start is not None and (best is None or start < best[1]):
+                best = (person, start)
+        return best
+
+    @staticmethod
+    def least_loaded(people: list[Person], kind: str) -> Person | None:
+        """The person with most caseload room (by share of cap) for ``kind`` 'iop' or 'op'."""
+        best, best_load = None, 2.0
+        for person in people:
+            cap = person.iop_cap if kind == "iop" else person.op_cap
+            held = person.iop_clients if kind == "iop" else person.op_clients
+            if held < cap and held / cap < best_load:
+                best, best_load = person, held / cap
+        return best

@@ -1,0 +1,121 @@
+"""Waitlists and admission: who gets the next IOP seat and the next outpatient slot.
+
+The IOP waitlist is ordered by referral-source priority, then first come. A client is placed
+when a seat in a track for their age group AND a primary therapist with caseload room are both
+free. The track's admission policy says when they start: ``rolling`` at the track's next
+session, ``cohort`` only at a cohort's first session, ``immediate`` at once (for checks
+against queueing theory). Placement is re-tried whenever something frees or someone joins.
+"""
+
+from __future__ import annotations
+
+import bisect
+
+from simulation.model.groups import TrackState
+from simulation.model.staff import Person, Staff
+
+
+class IopWaitlist:
+    """The queue for IOP places, and the seats and caseloads it hands out."""
+
+    def __init__(self, clinic) -> None:
+        self.clinic = clinic
+        self.waiting: list[tuple[int, float, int]] = []  # (priority, joined, client id)
+        self.clients: dict[int, object] = {}
+        self.tracks: dict[str, TrackState] = clinic.tracks
+        self.therapists: list[Person] = clinic.iop_therapists
+
+    def join(self, c) -> None:
+        self.clinic.recorder.move(c, "iop_waitlist", self.clinic.env.now)
+        bisect.insort(self.waiting, (c.priority, c.iop_waitlisted, c.id))
+        self.clients[c.id] = c
+        self.place_clients()
+
+    def give_up(self, c) -> None:
+        self.waiting.remove((c.priority, c.iop_waitlisted, c.id))
+        del self.clients[c.id]
+
+    def open_cohort(self, state: TrackState) -> None:
+        """A cohort track's first session is about to start: fill its free seats now."""
+        self.place_clients(cohort=state)
+
+    def release(self, c) -> None:
+        """Client ``c`` leaves the IOP: free the seat and caseload place, place the next."""
+        state = self.tracks[c.track]
+        del state.members[c.id]
+        self.clinic.recorder.seats(self.clinic.env.now, -1)
+        if c.therapist:
+            self.clinic.staff.people[c.therapist].iop_clients -= 1
+        self.place_clients()
+
+    def _open_tracks(self, cohort: TrackState | None) -> list[TrackState]:
+        return [
+            s
+            for s in self.tracks.values()
+            if s.free_seats > 0 and (s.track.admission != "cohort" or s is cohort)
+        ]
+
+    def place_clients(self, cohort: TrackState | None = None) -> None:
+        """Place as many waiting clients as seats and caseloads allow, in waitlist order."""
+        if not self.waiting:
+            return
+        open_tracks = self._open_tracks(cohort)
+        now = self.clinic.env.now
+        i = 0
+        while open_tracks and i < len(self.waiting):
+            c = self.clients[self.waiting[i][2]]
+            fitting = [s for s in open_tracks if s.track.age_group == c.age_group]
+            if not fitting:
+                i += 1
+                continue
+            therapist = None
+            if self.therapists:
+                therapist = Staff.least_loaded(self.therapists, "iop")
+                if therapist is None:
+                    return  # every primary therapist is at their caseload cap
+            starts = [
+                now if s.track.admission != "rolling" else s.next_session(now) for s in fitting
+            ]
+            best = min(range(len(fitting)), key=lambda k: (starts[k], -fitting[k].free_seats))
+            self._place(c, fitting[best], starts[best], therapist)
+            del self.waiting[i]
+            open_tracks = [s for s in open_tracks if s.free_seats > 0]
+
+    def _place(self, c, state: TrackState, start: float, therapist: Person | None) -> None:
+        now = self.clinic.env.now
+        del self.clients[c.id]
+        state.members[c.id] = start
+        self.clinic.recorder.seats(now, +1)
+        c.track = state.track.name
+        c.placed = now
+        if therapist is not None:
+            therapist.iop_clients += 1
+            c.therapist = therapist.name
+        c._placed_event.succeed(start)
+
+
+class OpWaitlist:
+    """The queue for standard outpatient (step-down) places, first come first served."""
+
+    def __init__(self, clinic) -> None:
+        self.clinic = clinic
+        self.waiting: list = []
+        self.clinicians: list[Person] = clinic.staff.members(clinic.scenario.step_down.pools)
+
+    def join(self, c) -> None:
+        self.waiting.append(c)
+        self.place_clients()
+
+    def release(self, c) -> None:
+        self.clinic.staff.people[c.op_therapist].op_clients -= 1
+        self.place_clients()
+
+    def place_clients(self) -> None:
+        while self.waiting:
+            clinician = Staff.least_loaded(self.clinicians, "op")
+            if clinician is None:
+                return
+            c = self.waiting.pop(0)
+            clinician.op_clients += 1
+            c.op_therapist = clinician.name
+            c._op_event.succeed()

@@ -1,0 +1,187 @@
+"""Run folders: written atomically, never silently overwritten, and read back.
+
+A run folder holds ``manifest.json`` (everything needed to reproduce the run), ``summary.csv``
+(one row per KPI with its CI), ``kpis.csv`` (one row per replication), the Parquet tables and
+any extra files (the dashboard). It is written into a hidden temporary sibling and renamed into
+place in one step, so a crash or Ctrl-C never leaves a half-written run folder behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from simulation import __version__
+from simulation.scenario import Scenario, to_data
+from simulation.scenario import validate as validate_scenario
+
+LIBRARIES = ("simpy", "numpy", "pandas", "scipy", "pydantic", "plotly", "pyarrow", "click")
+
+
+class OutputError(Exception):
+    """A run folder that cannot be written (exists, not writable, ...)."""
+
+
+def safe_name(text: str, limit: int = 60) -> str:
+    """A folder-name-safe version of ``text``: no separators, no '..', no odd characters."""
+    cleaned = re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-")
+    return cleaned[:limit] or "scenario"
+
+
+def default_run_dir(scenario: Scenario, base: str | Path = "outputs") -> Path:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path(base) / f"{safe_name(scenario.name)}-{stamp}"
+
+
+def check_writable(folder: Path, force: bool = False) -> None:
+    """Fail early, before any simulation, if ``folder`` cannot be written."""
+    folder = Path(folder)
+    if folder.exists() and not force:
+        raise OutputError(
+            f"{folder} already exists; choose another --out or add --force to replace it"
+        )
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{folder} exists and is not a folder")
+    parent = folder.parent
+    probe = parent
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write into {probe}: permission denied")
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version(), "iopsim": __version__}
+    for name in LIBRARIES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def _json_default(value):
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def manifest(result, command: list[str] | None = None, extra: dict | None = None) -> dict:
+    """Everything needed to reproduce a run: ``iopsim run`` on the scenario below with the seed."""
+    scenario = result.scenario
+    data = {
+        "iopsim_version": __version__,
+        "scenario": to_data(scenario),
+        "seed": result.seed,
+        "replications": result.replications,
+        "warmup_weeks": scenario.warmup_weeks,
+        "horizon_weeks": scenario.horizon_weeks,
+        "started": result.started,
+        "finished": result.finished,
+        "executor": result.executor,
+        "command": command if command is not None else sys.argv,
+        "versions": versions(),
+        "platform": platform.platform(),
+        "notes": list(result.notes),
+        "targets": result.targets.to_dict(orient="records") if not result.targets.empty else [],
+    }
+    data.update(extra or {})
+    return data
+
+
+def write_run(
+    result,
+    folder: str | Path,
+    force: bool = False,
+    command: list[str] | None = None,
+    extra_files: dict[str, str | bytes] | None = None,
+    extra_manifest: dict | None = None,
+) -> Path:
+    """Write the run folder atomically and return its path."""
+    folder = Path(folder)
+    check_writable(folder, force)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial", dir=folder.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; a run folder is an ordinary folder
+    try:
+        (tmp / "manifest.json").write_text(
+            json.dumps(manifest(result, command, extra_manifest), indent=2, default=_json_default),
+            encoding="utf-8",
+        )
+        result.summary.to_csv(tmp / "summary.csv", index=False)
+        result.kpis.to_csv(tmp / "kpis.csv", index=False)
+        if not result.targets.empty:
+            result.targets.to_csv(tmp / "targets.csv", index=False)
+        for name, table in result.tables.items():
+            table.to_parquet(tmp / f"{name}.parquet", index=False)
+        for name, content in (extra_files or {}).items():
+            mode = "wb" if isinstance(content, bytes) else "w"
+            with open(tmp / name, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as fh:
+                fh.write(content)
+        replace_dir(tmp, folder, force)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder
+
+
+def replace_dir(tmp: Path, folder: Path, force: bool) -> None:
+    """Move a finished temporary folder into place (replacing ``folder`` only with force)."""
+    if folder.exists():
+        if not force:
+            raise OutputError(f"{folder} already exists; add --force to replace it")
+        old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
+        os.rename(folder, old)
+        os.rename(tmp, folder)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.rename(tmp, folder)
+
+
+@dataclass
+class RunData:
+    """A run folder read back: manifest, scenario, summary, KPIs and tables."""
+
+    folder: Path
+    manifest: dict
+    scenario: Scenario
+    summary: pd.DataFrame
+    kpis: pd.DataFrame
+    tables: dict[str, pd.DataFrame]
+
+    def table(self, name: str) -> pd.DataFrame:
+        return self.tables.get(name, pd.DataFrame())
+
+
+def read_run(folder: str | Path) -> RunData:
+    """Read a run folder written by ``write_run``."""
+    folder = Path(folder)
+    path = folder / "manifest.json"
+    if not path.is_file():
+        raise OutputError(f"{folder} is not a run folder (no manifest.json)")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    scenario = validate_scenario(data["scenario"], str(path))
+    tables = {p.stem: pd.read_parquet(p) for p in sorted(folder.glob("*.parquet"))}
+    return RunData(
+        folder=folder,
+        manifest=data,
+        scenario=scenario,
+        summary=pd.read_csv(folder / "summary.csv"),
+        kpis=pd.read_csv(folder / "kpis.csv"),
+        tables=tables,
+    )

@@ -1,0 +1,713 @@
+"""Scenarios: what a clinic looks like, as validated, frozen data.
+
+A scenario is written in TOML (see ``scenarios/baseline.toml``) and validated by the pydantic
+models below, which refuse unknown keys so that a typo fails loudly. ``load(path)`` reads a
+file, ``apply_overrides(scenario, ["staff.therapists.count=5"])`` changes values by dotted
+path (list items addressed by their ``name``) and validates again. Every problem is reported
+as a ``ScenarioError`` holding one line per problem: field path, value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import math
+import re
+import tomllib
+import typing
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from simulation import clock
+from simulation.distributions import Distribution
+from simulation.kpis import KPIS, UTILISATION_PREFIX
+
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+Hours = Annotated[float, Field(gt=0, le=24, allow_inf_nan=False)]
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+SHARE_TOLERANCE = 1e-6
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_sum_to_one(values: dict[str, float] | list[float], what: str) -> None:
+    total = sum(values.values() if isinstance(values, dict) else values)
+    if not math.isclose(total, 1.0, abs_tol=SHARE_TOLERANCE):
+        raise ValueError(f"{what} must sum to 1, they sum to {total:.6g}")
+
+
+class Shift(_Model):
+    """Working hours on some weekdays, e.g. ``{days = ["mon", "tue"], start = "09:00", end = "17:00"}``."""
+
+    days: list[Weekday] = Field(min_length=1)
+    start: str
+    end: str
+
+    @field_validator("start", "end")
+    @classmethod
+    def _is_clock(cls, value: str) -> str:
+        clock.parse_clock(value)
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if clock.parse_clock(self.end) <= clock.parse_clock(self.start):
+            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+        return self
+
+
+Roster = Literal["always"] | list[Shift]
+
+
+def roster_intervals(roster: Roster) -> list[tuple[float, float]]:
+    """A roster as merged, sorted (start, end) hour-of-week intervals."""
+    if roster == "always":
+        return [(0.0, clock.HOURS_PER_WEEK)]
+    raw = []
+    for shift in roster:
+        start, end = clock.parse_clock(shift.start), clock.parse_clock(shift.end)
+        for day in shift.days:
+            offset = clock.WEEKDAYS.index(day) * clock.HOURS_PER_DAY
+            raw.append((offset + start, offset + end))
+    merged: list[tuple[float, float]] = []
+    for start, end in sorted(raw):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+WEEKDAYS_9_TO_5 = [Shift(days=["mon", "tue", "wed", "thu", "fri"], start="09:00", end="17:00")]
+
+
+class StepChange(_Model):
+    """From week ``from_week`` on, referrals are multiplied by ``multiplier``."""
+
+    from_week: int = Field(ge=0)
+    multiplier: NonNegative
+
+
+class Source(_Model):
+    """Where referrals come from; a lower ``priority`` number is admitted first."""
+
+    name: Name
+    share: Share
+    priority: int = Field(default=1, ge=0)
+    age_group: Literal["adult", "adolescent"] = "adult"
+
+
+class Referrals(_Model):
+    """Referral arrivals: a Poisson process whose rate varies by weekday, month and step changes."""
+
+    per_week: NonNegative
+    weekday_shares: list[Share] = Field(default=[0.2] * 5 + [0.0, 0.0], min_length=7, max_length=7)
+    hours: Shift | None = None  # arrival window within each day; default 09:00-17:00
+    seasonality: list[NonNegative] = Field(default=[1.0] * 12, min_length=12, max_length=12)
+    step_changes: list[StepChange] = []
+    sources: list[Source] = Field(default=[Source(name="community", share=1.0)], min_length=1)
+
+    @model_validator(mode="after")
+    def _shares(self):
+        _check_sum_to_one(self.weekday_shares, "referrals.weekday_shares")
+        _check_sum_to_one([s.share for s in self.sources], "the shares of referrals.sources")
+        return self
+
+    def arrival_window(self) -> tuple[float, float]:
+        """(start, end) hours of the day within which referrals arrive."""
+        if self.hours is None:
+            return 9.0, 17.0
+        return clock.parse_clock(self.hours.start), clock.parse_clock(self.hours.end)
+
+
+class IntakeOutcomes(_Model):
+    """What the assessment decides: IOP, a higher level of care, or outpatient care only."""
+
+    iop: Share = 0.75
+    higher_care: Share = 0.10
+    outpatient: Share = 0.15
+
+    @model_validator(mode="after")
+    def _shares(self):
+        _check_sum_to_one(self.model_dump(), "intake.outcomes")
+        return self
+
+
+class Intake(_Model):
+    """Intake assessment, booked in an intake clinician's free rostered time."""
+
+    enabled: bool = True
+    assessment_hours: Distribution = 1.5
+    pools: list[Name] = []
+    booking_lead_days: NonNegative = 1.0
+    lost_share: Share = 0.0
+    outcomes: IntakeOutcomes = IntakeOutcomes()
+
+
+class Track(_Model):
+    """A timetabled group programme: the same sessions every week for its enrolled clients."""
+
+    name: Name
+    days: list[Weekday] = Field(min_length=1)
+    start: str
+    session_hours: Hours
+    seats: int = Field(ge=1, le=1000)
+    facilitators: int = Field(default=1, ge=0, le=20)
+    facilitator_pools: list[Name] = []
+    room: Name | None = None
+    admission: Literal["rolling", "cohort", "immediate"] = "rolling"
+    cohort_every_weeks: int = Field(default=4, ge=1, le=52)
+    age_group: Literal["adult", "adolescent"] = "adult"
+
+    @field_validator("start")
+    @classmethod
+    def _is_clock(cls, value: str) -> str:
+        clock.parse_clock(value)
+        return value
+
+    @field_validator("days")
+    @classmethod
+    def _unique_days(cls, days: list[str]) -> list[str]:
+        if len(set(days)) != len(days):
+            raise ValueError(f"a weekday is listed twice in {days}")
+        return days
+
+    @model_validator(mode="after")
+    def _within_day(self):
+        if clock.parse_clock(self.start) + self.session_hours > 24:
+            raise ValueError(
+                f"a session starting {self.start} for {self.session_hours} h runs past midnight"
+            )
+        return self
+
+    def session_offsets(self) -> list[float]:
+        """Start times of the week's sessions, hours after Monday 00:00, in time order."""
+        start = clock.parse_clock(self.start)
+        return sorted(clock.WEEKDAYS.index(d) * clock.HOURS_PER_DAY + start for d in self.days)
+
+    @property
+    def hours_rule(self) -> float:
+        """Weekly hours a client of this track must attend: 9 for adults, 6 for adolescents (ASAM 2.1)."""
+        return 9.0 if self.age_group == "adult" else 6.0
+
+
+class Room(_Model):
+    """A named group room."""
+
+    name: Name
+    seats: int = Field(ge=1, le=1000)
+    available: Roster = [
+        Shift(days=["mon", "tue", "wed", "thu", "fri"], start="08:00", end="21:00")
+    ]
+
+
+ExitReason = Literal["completed", "dropped_out", "escalated", "other"]
+EXIT_REASONS: tuple[str, ...] = ("completed", "dropped_out", "escalated", "other")
+
+
+class ExitShares(_Model):
+    """Shares of IOP discharges by reason (drawn at admission)."""
+
+    completed: Share
+    dropped_out: Share
+    escalated: Share
+    other: Share
+
+    @model_validator(mode="after")
+    def _shares(self):
+        _check_sum_to_one(self.model_dump(), "iop.exit_shares")
+        return self
+
+
+class LengthOfStay(_Model):
+    """Days in IOP for each exit reason."""
+
+    completed: Distribution
+    dropped_out: Distribution
+    escalated: Distribution
+    other: Distribution
+
+
+class Iop(_Model):
+    """The IOP itself: exits, attendance, and the individual care around the groups."""
+
+    exit_shares: ExitShares
+    length_of_stay_days: LengthOfStay
+    attendance: Share = 0.82
+    therapist_pools: list[Name] = []
+    individual_sessions_per_week: int = Field(default=1, ge=0, le=7)
+    individual_session_hours: Hours = 0.83
+    medication_share: Share = 0.6
+    prescriber_pools: list[Name] = []
+    medication_first_hours: Hours = 1.0
+    medication_review_hours: Hours = 0.42
+    medication_interval_weeks: int = Field(default=2, ge=1, le=52)
+    family_session_interval_weeks: int = Field(default=4, ge=0, le=52)
+    family_session_hours: Hours = 1.0
+
+
+class StepDown(_Model):
+    """Step-down to standard outpatient care after completing the IOP."""
+
+    share: Share = 0.8
+    pools: list[Name] = []
+    sessions_per_week: int = Field(default=1, ge=0, le=7)
+    session_hours: Hours = 0.83
+    duration_weeks: Distribution = 8.0
+    blocking: bool = True
+
+
+class Waitlist(_Model):
+    """Waitlist rules: patience for the IOP waitlist and maximum lengths (None: unlimited)."""
+
+    iop_patience_days: Distribution | None = None
+    iop_max_length: int | None = Field(default=None, ge=0)
+    intake_max_length: int | None = Field(default=None, ge=0)
+
+
+class StaffPool(_Model):
+    """A group of interchangeable staff with one roster; give ``count`` or named ``members``."""
+
+    role: Literal["therapist", "prescriber", "intake", "other"] = "therapist"
+    count: int | None = Field(default=None, ge=0, le=1000)
+    members: list[Name] | None = None
+    roster: Roster = WEEKDAYS_9_TO_5
+    absence_share: Annotated[float, Field(ge=0, le=0.9, allow_inf_nan=False)] = 0.0
+    iop_caseload_cap: int = Field(default=0, ge=0, le=1000)
+    op_caseload_cap: int = Field(default=0, ge=0, le=1000)
+    annual_cost: NonNegative = 0.0
+    fte: Annotated[float, Field(ge=0, le=2, allow_inf_nan=False)] = 1.0
+
+    @model_validator(mode="after")
+    def _count_or_members(self):
+        if (self.count is None) == (self.members is None):
+            raise ValueError("give either count or members, not both and not neither")
+        if self.members is not None and len(set(self.members)) != len(self.members):
+            raise ValueError("members must have different names")
+        return self
+
+    def names(self, pool_name: str) -> list[str]:
+        """Member names, or '<pool> 1', '<pool> 2', ... for a counted pool."""
+        if self.members is not None:
+            return list(self.members)
+        return [f"{pool_name} {i + 1}" for i in range(self.count or 0)]
+
+    @property
+    def size(self) -> int:
+        return len(self.members) if self.members is not None else int(self.count or 0)
+
+
+class Finance(_Model):
+    """Money: per diem per attended IOP day, outpatient session rate, room cost."""
+
+    iop_per_diem: NonNegative = 300.0
+    iop_per_diem_4plus: NonNegative | None = None
+    op_session_rate: NonNegative = 120.0
+    room_cost_per_week: NonNegative = 0.0
+
+
+_TARGET = re.compile(r"^\s*(<=|>=)\s*([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*$")
+
+
+def parse_target(text: str) -> tuple[str, float]:
+    """'<= 14' -> ('<=', 14.0)."""
+    match = _TARGET.match(text)
+    if not match:
+        raise ValueError(f"'{text}' is not a target; write '<= NUMBER' or '>= NUMBER'")
+    return match.group(1), float(match.group(2))
+
+
+class Scenario(_Model):
+    """A whole clinic and how long to simulate it."""
+
+    name: Name
+    description: Annotated[str, Field(max_length=5000)] = ""
+    start_date: dt.date = dt.date(2027, 1, 4)
+    horizon_weeks: int = Field(default=52, ge=1, le=1040)
+    warmup_weeks: int = Field(default=12, ge=0, le=520)
+    replications: int = Field(default=10, ge=1, le=10000)
+    seed: int = Field(default=12345, ge=0, le=2**63 - 1)
+    referrals: Referrals
+    intake: Intake = Intake()
+    tracks: list[Track] = Field(min_length=1)
+    rooms: list[Room] = Field(min_length=1)
+    iop: Iop
+    step_down: StepDown = StepDown(share=0.0)
+    waitlist: Waitlist = Waitlist()
+    staff: dict[Name, StaffPool] = {}
+    finance: Finance = Finance()
+    targets: dict[str, str] = {}
+
+    @field_validator("targets")
+    @classmethod
+    def _targets(cls, targets: dict[str, str]) -> dict[str, str]:
+        for kpi, text in targets.items():
+            if kpi not in KPIS and not kpi.startswith(UTILISATION_PREFIX):
+                hint = _did_you_mean(kpi, list(KPIS))
+                raise ValueError(f"'{kpi}' is not a KPI{hint}")
+            parse_target(text)
+        return targets
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        problems = []
+        for what, names in [
+            ("track", [t.name for t in self.tracks]),
+            ("room", [r.name for r in self.rooms]),
+            ("staff member", [n for p, pool in self.staff.items() for n in pool.names(p)]),
+        ]:
+            repeated = sorted({n for n in names if names.count(n) > 1})
+            if repeated:
+                problems.append(f"{what} names must be different; repeated: {', '.join(repeated)}")
+        pools = list(self.staff)
+        for field, names in [
+            ("intake.pools", self.intake.pools),
+            ("iop.therapist_pools", self.iop.therapist_pools),
+            ("iop.prescriber_pools", self.iop.prescriber_pools),
+            ("step_down.pools", self.step_down.pools),
+            *[(f"tracks.{t.name}.facilitator_pools", t.facilitator_pools) for t in self.tracks],
+        ]:
+            for name in names:
+                if name not in self.staff:
+                    problems.append(
+                        f"{field}: '{name}' is not a staff pool{_did_you_mean(name, pools)}"
+                        f" (pools: {', '.join(pools) or 'none'})"
+                    )
+        rooms = {r.name: r for r in self.rooms}
+        for track in self.tracks:
+            if track.room is not None:
+                if track.room not in rooms:
+                    problems.append(
+                        f"tracks.{track.name}.room: '{track.room}' is not a room"
+                        f"{_did_you_mean(track.room, list(rooms))}"
+                    )
+                elif rooms[track.room].seats < track.seats:
+                    problems.append(
+                        f"tracks.{track.name}.seats: {track.seats} seats do not fit room "
+                        f"'{track.room}' with {rooms[track.room].seats} seats"
+                    )
+            elif max(r.seats for r in self.rooms) < track.seats:
+                problems.append(
+                    f"tracks.{track.name}.seats: no room has {track.seats} seats "
+                    f"(largest: {max(r.seats for r in self.rooms)})"
+                )
+            if track.facilitators > 0 and not track.facilitator_pools:
+                problems.append(
+                    f"tracks.{track.name}.facilitator_pools: the track needs "
+                    f"{track.facilitators} facilitator(s) but names no pool to take them from"
+                )
+        if self.referrals.per_week > 0:
+            problems += self._capacity_problems()
+        if problems:
+            raise ValueError("; ".join(problems))
+        if not any(p.startswith("tracks.") for p in problems):
+            # Imported here: the timetable planner is model code that reads a scenario.
+            from simulation.model.groups import TimetableError, plan_timetable
+
+            try:
+                plan_timetable(self)
+            except TimetableError as exc:
+                raise ValueError(str(exc)) from None
+        return self
+
+    def _capacity_problems(self) -> list[str]:
+        problems = []
+        if self.intake.enabled and not any(
+            self.staff[p].size > 0 for p in self.intake.pools if p in self.staff
+        ):
+            problems.append(
+                "intake.pools: referrals arrive but no one can do intake assessments "
+                "(name a staff pool with members, or set intake.enabled = false)"
+            )
+        if self.iop.therapist_pools and not any(
+            self.staff[p].iop_caseload_cap * self.staff[p].size > 0
+            for p in self.iop.therapist_pools
+            if p in self.staff
+        ):
+            problems.append(
+                "iop.therapist_pools: referrals arrive but no therapist has IOP caseload room "
+                "(iop_caseload_cap is 0 or the pools are empty)"
+            )
+        if self.step_down.share > 0 and not any(
+            self.staff[p].op_caseload_cap * self.staff[p].size > 0
+            for p in self.step_down.pools
+            if p in self.staff
+        ):
+            problems.append(
+                "step_down.pools: completers step down but no one has outpatient caseload room "
+                "(set op_caseload_cap on a pool listed in step_down.pools, or step_down.share = 0)"
+            )
+        if (
+            self.iop.medication_share > 0
+            and self.iop.prescriber_pools
+            and not any(
+                self.staff[p].size > 0 for p in self.iop.prescriber_pools if p in self.staff
+            )
+        ):
+            problems.append("iop.prescriber_pools: medication is needed but the pools are empty")
+        return problems
+
+    @property
+    def total_weeks(self) -> int:
+        """Weeks simulated: warm-up plus the reporting horizon."""
+        return self.warmup_weeks + self.horizon_weeks
+
+    def target_list(self) -> list[tuple[str, str, float]]:
+        """Targets as (kpi, operator, bound)."""
+        return [(kpi, *parse_target(text)) for kpi, text in self.targets.items()]
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors people can read
+# ---------------------------------------------------------------------------------------------
+
+
+class ScenarioError(Exception):
+    """A scenario (file, override or flag) that cannot be used; ``problems`` has one line each."""
+
+    def __init__(self, problems: list[str], source: str = "") -> None:
+        self.problems = problems
+        self.source = source
+        super().__init__("\n".join(problems))
+
+    def __str__(self) -> str:
+        head = f"{self.source}: " if self.source else ""
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        n = len(self.problems)
+        return f"{head}{n} problem{'s' if n != 1 else ''} in the scenario:\n{lines}"
+
+
+def _did_you_mean(word: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _models_in(annotation) -> list[type[BaseModel]]:
+    """Pydantic model classes reachable from a type annotation (through unions, lists, dicts)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    found = []
+    for arg in typing.get_args(annotation):
+        found += _models_in(arg)
+    return found
+
+
+def _field_names_at(loc: tuple) -> list[str]:
+    """The allowed keys of the table at ``loc`` in a scenario (for 'did you mean')."""
+    models: list[type[BaseModel]] = [Scenario]
+    for part in loc:
+        nxt = []
+        for model in models:
+            field = model.model_fields.get(part) if isinstance(part, str) else None
+            if field is not None:
+                nxt += _models_in(field.annotation)
+            else:  # a list index, dict key or union tag: stay on the same models
+                nxt.append(model)
+        models = nxt
+    names: list[str] = []
+    for model in models:
+        names += [n for n in model.model_fields if n not in names]
+    return names
+
+
+def _readable_loc(loc: tuple, data: Any) -> str:
+    parts = []
+    node = data
+    for part in loc:
+        if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
+            item = node[part]
+            label = item.get("name") if isinstance(item, dict) else None
+            parts.append(str(label) if isinstance(label, str) else str(part))
+            node = item
+        else:
+            parts.append(str(part))
+            node = node.get(part) if isinstance(node, dict) else None
+    return ".".join(parts)
+
+
+_UNION_TAGS = {"fixed", "exponential", "lognormal", "gamma", "triangular", "uniform", "empirical"}
+
+
+def _problems_from(error: ValidationError, data: Any) -> list[str]:
+    problems = []
+    for item in error.errors(include_url=False):
+        loc = tuple(
+            p for p in item["loc"] if not (isinstance(p, str) and (p in _UNION_TAGS or "[" in p))
+        )
+        where = _readable_loc(loc, data) or "(top level)"
+        value = item.get("input")
+        kind = item["type"]
+        message = item["msg"].removeprefix("Value error, ")
+        if kind == "extra_forbidden":
+            key = str(loc[-1])
+            allowed = _field_names_at(loc[:-1])
+            hint = _did_you_mean(key, allowed)
+            problems.append(
+                f"{where}: unknown key '{key}'{hint}; allowed here: {', '.join(allowed)}"
+            )
+        elif kind == "missing":
+            problems.append(f"{where}: required, but missing")
+        elif kind in {"model_type", "dict_type"} or kind.startswith("model_attributes"):
+            problems.append(f"{where}: expected a table, got {_show(value)}")
+        elif kind == "union_tag_invalid":
+            problems.append(
+                f"{where}: {_show(value)}: dist must be one of {', '.join(sorted(_UNION_TAGS))}"
+            )
+        elif isinstance(value, dict | list) or kind == "value_error" and loc == ():
+            problems.append(f"{where}: {message}")
+        else:
+            problems.append(f"{where} = {_show(value)}: {message}")
+    return problems
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading and overrides
+# ---------------------------------------------------------------------------------------------
+
+
+def validate(data: dict, source: str = "") -> Scenario:
+    """A Scenario from parsed TOML data, or ScenarioError listing every problem."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_problems_from(exc, data), source) from None
+
+
+def load(path: str | Path) -> Scenario:
+    """Read and validate a scenario file (TOML)."""
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise ScenarioError([f"no such scenario file: {path}"], str(path)) from None
+    except IsADirectoryError:
+        raise ScenarioError([f"{path} is a folder, not a scenario file"], str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([f"not UTF-8 text (byte {exc.start})"], str(path)) from None
+    except OSError as exc:
+        raise ScenarioError([f"cannot read {path}: {exc.strerror}"], str(path)) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError([f"TOML syntax error: {exc}"], str(path)) from None
+    return validate(data, str(path))
+
+
+def bundled_dir() -> Path:
+    """The folder of scenarios shipped with the package."""
+    return Path(str(resources.files("simulation.scenarios")))
+
+
+def bundled(name: str = "baseline") -> Path:
+    """Path of a bundled scenario by name (without .toml)."""
+    path = bundled_dir() / f"{name}.toml"
+    if not path.is_file():
+        names = [p.stem for p in bundled_dir().glob("*.toml")]
+        raise ScenarioError(
+            [
+                f"no bundled scenario '{name}'{_did_you_mean(name, names)}; bundled: {', '.join(sorted(names))}"
+            ]
+        )
+    return path
+
+
+def resolve(name_or_path: str | None) -> Path:
+    """A scenario argument as a path: an existing file, else a bundled scenario's name."""
+    if name_or_path is None:
+        return bundled("baseline")
+    path = Path(name_or_path)
+    if path.exists() or path.suffix == ".toml" or "/" in name_or_path:
+        return path
+    return bundled(name_or_path)
+
+
+def to_data(scenario: Scenario) -> dict:
+    """The scenario as plain TOML-like data (dates kept as dates)."""
+    return scenario.model_dump(mode="python", exclude_none=True)
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return tomllib.loads(f"value = {text}")["value"]
+    except tomllib.TOMLDecodeError:
+        return text  # a bare word such as evening is taken as a string
+
+
+_FREE_KEY_TABLES = {("staff",), ("targets",)}  # tables whose keys the user names
+
+
+def _set_path(data: dict, path: str, value: Any) -> None:
+    node: Any = data
+    walked: list[str | int] = []
+    parts = path.split(".")
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        where = ".".join(map(str, parts[:i])) or "the scenario"
+        if isinstance(node, list):
+            names = [item.get("name") for item in node if isinstance(item, dict)]
+            if part in names:
+                index = names.index(part)
+            elif part.isdigit() and int(part) < len(node):
+                index = int(part)
+            else:
+                items = ", ".join(map(str, names))
+                hint = _did_you_mean(part, [str(n) for n in names])
+                raise ScenarioError(
+                    [f"--set {path}: {where} has no item '{part}'{hint}; items: {items}"]
+                )
+            if last:
+                node[index] = value
+                return
+            node, walked = node[index], [*walked, index]
+            continue
+        if not isinstance(node, dict):
+            raise ScenarioError([f"--set {path}: {where} is a value, not a table"])
+        free = tuple(walked) in _FREE_KEY_TABLES
+        allowed = [] if free else _field_names_at(tuple(walked))
+        if not free and part not in node and part not in allowed:
+            hint = _did_you_mean(part, allowed)
+            raise ScenarioError([f"--set {path}: '{part}' is not a key of {where}{hint}"])
+        if last:
+            node[part] = value
+            if len(walked) == 2 and walked[0] == "staff" and part in ("count", "members"):
+                node.pop("members" if part == "count" else "count", None)  # one replaces the other
+            return
+        node, walked = node.setdefault(part, {}), [*walked, part]
+
+
+def apply_overrides(scenario: Scenario, overrides: list[str] | tuple[str, ...]) -> Scenario:
+    """A new scenario with ``KEY=VALUE`` overrides applied, validated again.
+
+    Keys are dotted paths; list items (tracks, rooms, sources) are addressed by name, e.g.
+    ``tracks.evening.seats=12``. Values are TOML values (``5``, ``0.8``, ``true``, ``"text"``,
+    ``["mon", "wed"]``); a bare word is a string.
+    """
+    if not overrides:
+        return scenario
+    data = to_data(scenario)
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ScenarioError([f"--set {item!r}: write KEY=VALUE, e.g. staff.therapists.count=5"])
+        _set_path(data, key, _parse_value(text.strip()))
+    return validate(data, "after --set")
