@@ -143,7 +143,7 @@ def weekly_table(scenario: Scenario, recorder: Recorder, resources: pd.DataFrame
     held = sessions[sessions["held"]]
     table["sessions_held"] = np.bincount(held["week"], minlength=weeks)[:weeks]
     table["sessions_cancelled"] = np.bincount(
-        sessions.loc[~sessions["held"], "week"], minlength=weeks
+        sessions.loc[sessions["cancelled"], "week"], minlength=weeks
     )[:weeks]
     size_sum = np.bincount(held["week"], weights=held["attendees"], minlength=weeks)[:weeks]
     with np.errstate(invalid="ignore", divide="ignore"):

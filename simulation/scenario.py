@@ -413,7 +413,7 @@ class Scenario(_Model):
         if self.referrals.per_week > 0:
             problems += self._capacity_problems()
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError("\n".join(problems))
         if not any(p.startswith("tracks.") for p in problems):
             # Imported here: the timetable planner is model code that reads a scenario.
             from simulation.model.groups import TimetableError, plan_timetable
@@ -556,9 +556,10 @@ def _problems_from(error: ValidationError, data: Any) -> list[str]:
             key = str(loc[-1])
             allowed = _field_names_at(loc[:-1])
             hint = _did_you_mean(key, allowed)
-            problems.append(
-                f"{where}: unknown key '{key}'{hint}; allowed here: {', '.join(allowed)}"
-            )
+            parent = _readable_loc(loc[:-1], data) or "the top level"
+            problems.append(f"{parent}: unknown key '{key}'{hint}; allowed here: {', '.join(allowed)}")
+        elif kind == "value_error" and not loc:
+            problems += message.split("\n")  # cross-field checks, one problem a line
         elif kind == "missing":
             problems.append(f"{where}: required, but missing")
         elif kind in {"model_type", "dict_type"} or kind.startswith("model_attributes"):

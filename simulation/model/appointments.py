@@ -11,7 +11,7 @@ that week (a client who starts on a Friday is not owed that week's individual se
 from __future__ import annotations
 
 from simulation.clock import HOURS_PER_WEEK
-from simulation.model.staff import Person, Staff
+from simulation.model.staff import Person
 
 MIN_DAYS_OWED = 3.0 * 24  # hours of a week in care before its weekly sessions are owed
 
@@ -27,8 +27,46 @@ def weekly_booking(env, clinic):
             book_op_week(clinic, c, env.now, week_end)
 
 
+def _client_busy(clinic, c, earliest: float, latest: float) -> list[tuple[float, float]]:
+    """The client's own commitments in [earliest, latest): their track's groups and the
+    appointments already booked for them."""
+    now = clinic.env.now
+    c._appointments = [(s, e) for s, e in c._appointments if e > now]  # forget past ones
+    busy = [(s, e) for s, e in c._appointments if e > earliest]
+    if c.track and c.status in ("iop", "blocked"):
+        state = clinic.tracks[c.track]
+        week = int(earliest // HOURS_PER_WEEK)
+        for w in range(week, int(latest // HOURS_PER_WEEK) + 1):
+            base = w * HOURS_PER_WEEK
+            busy += [(base + slot.start, base + slot.end) for slot in state.slots]
+    return busy
+
+
+def find_time(clinic, c, person: Person, earliest: float, hours: float, latest: float) -> float | None:
+    """The first slot free in both the clinician's diary and the client's week."""
+    client_busy = _client_busy(clinic, c, earliest, latest)
+    while True:
+        start = person.find_slot(earliest, hours, latest)
+        if start is None:
+            return None
+        clash = [e for s, e in client_busy if s < start + hours and start < e]
+        if not clash:
+            return start
+        earliest = max(clash)
+
+
+def _earliest_for_client(clinic, c, people: list[Person], earliest: float, hours: float, latest: float):
+    best = None
+    for person in people:
+        start = find_time(clinic, c, person, earliest, hours, latest)
+        if start is not None and (best is None or start < best[1]):
+            best = (person, start)
+    return best
+
+
 def _appointment(clinic, c, person: Person, start: float, hours: float, kind: str) -> None:
     person.book(start, hours)
+    c._appointments.append((start, start + hours))
     if clinic.appointment_rng.random() < clinic.scenario.iop.attendance:
         clinic.recorder.attended(c.id, start, kind, hours)
         clinic.recorder.busy(person.name, start, start + hours, kind)
@@ -44,15 +82,15 @@ def book_iop_week(clinic, c, earliest: float, week_end: float) -> None:
     if c.therapist and owed:
         therapist = clinic.staff.people[c.therapist]
         for _ in range(iop.individual_sessions_per_week):
-            start = therapist.find_slot(earliest, iop.individual_session_hours, latest)
+            start = find_time(clinic, c, therapist, earliest, iop.individual_session_hours, latest)
             recorder.appointment("individual", earliest, start is not None)
             if start is not None:
                 _appointment(
                     clinic, c, therapist, start, iop.individual_session_hours, "individual"
                 )
         if iop.family_session_interval_weeks and c._next_family < latest:
-            start = therapist.find_slot(
-                max(earliest, c._next_family), iop.family_session_hours, latest
+            start = find_time(
+                clinic, c, therapist, max(earliest, c._next_family), iop.family_session_hours, latest
             )
             recorder.appointment("family", earliest, start is not None)
             if start is not None:
@@ -61,7 +99,7 @@ def book_iop_week(clinic, c, earliest: float, week_end: float) -> None:
     if c.needs_medication and clinic.prescribers and c._next_medication < latest:
         hours = iop.medication_review_hours if c.prescriber else iop.medication_first_hours
         people = [clinic.staff.people[c.prescriber]] if c.prescriber else clinic.prescribers
-        booking = Staff.earliest_slot(people, max(earliest, c._next_medication), hours, latest)
+        booking = _earliest_for_client(clinic, c, people, max(earliest, c._next_medication), hours, latest)
         recorder.appointment("medication", earliest, booking is not None)
         if booking is not None:
             prescriber, start = booking
@@ -78,7 +116,7 @@ def book_op_week(clinic, c, earliest: float, week_end: float) -> None:
         return
     clinician = clinic.staff.people[c.op_therapist]
     for _ in range(step_down.sessions_per_week):
-        start = clinician.find_slot(earliest, step_down.session_hours, latest)
+        start = find_time(clinic, c, clinician, earliest, step_down.session_hours, latest)
         clinic.recorder.appointment("outpatient", earliest, start is not None)
         if start is not None:
             _appointment(clinic, c, clinician, start, step_down.session_hours, "outpatient")

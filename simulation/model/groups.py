@@ -147,24 +147,30 @@ def run_track(env, clinic, state: TrackState):
 
 
 def hold_session(clinic, state: TrackState, slot: Slot, week: int) -> None:
-    """One group session: staff it, draw attendance for all enrolled clients, credit hours."""
+    """One group session: staff it, draw attendance for all enrolled clients, credit hours.
+
+    A session with nobody enrolled does not run (and is not counted as cancelled).
+    """
     now = clinic.env.now
     track = state.track
     if track.admission == "cohort" and state.is_cohort_start(now):
-        clinic.admissions.open_cohort(state)
-    facilitators = _staff_session(clinic, state, slot, now)
-    hours = slot.end - slot.start
+        clinic.iop_waitlist.open_cohort(state)
     started = [cid for cid, start in state.members.items() if start <= now]
     recorder = clinic.recorder
-    if facilitators is None:
-        recorder.session(track.name, now, week, False, 0, len(started), slot.room, "")
+    if not started:
+        recorder.session(track.name, now, week, False, False, 0, 0, slot.room, "")
         return
+    facilitators = _staff_session(clinic, state, slot, now)
+    if facilitators is None:
+        recorder.session(track.name, now, week, False, True, 0, len(started), slot.room, "")
+        return
+    hours = slot.end - slot.start
     attended = clinic.attendance_rng.random(len(started)) < clinic.scenario.iop.attendance
     attendees = [cid for cid, came in zip(started, attended, strict=True) if came]
     for cid in attendees:
         recorder.attended(cid, now, "group", hours)
     recorder.session(
-        track.name, now, week, True, len(attendees), len(started), slot.room, ",".join(facilitators)
+        track.name, now, week, True, False, len(attendees), len(started), slot.room, ",".join(facilitators)
     )
     for name in facilitators:
         recorder.busy(name, now, now + hours, "group")

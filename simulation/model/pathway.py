@@ -62,6 +62,7 @@ class Client:
     _op_planned_end: float = NAN
     _next_medication: float = NAN
     _next_family: float = NAN
+    _appointments: list = field(default_factory=list, repr=False)
     _placed_event: Any = field(default=None, repr=False)
     _op_event: Any = field(default=None, repr=False)
 
@@ -173,7 +174,8 @@ def step_down(env, clinic, c: Client):
     c._op_planned_end = env.now + c.op_weeks * HOURS_PER_WEEK
     clinic.in_op[c.id] = c
     week_end = (env.now // HOURS_PER_WEEK + 1) * HOURS_PER_WEEK
-    appointments.book_op_week(clinic, c, env.now, week_end)
+    tomorrow = (env.now // HOURS_PER_DAY + 1) * HOURS_PER_DAY  # first outpatient session from tomorrow
+    appointments.book_op_week(clinic, c, tomorrow, week_end)
     yield env.timeout(c.op_weeks * HOURS_PER_WEEK)
     del clinic.in_op[c.id]
     c.op_end = env.now

@@ -92,8 +92,9 @@ class Recorder:
     def busy(self, resource: str, start: float, end: float, activity: str) -> None:
         self.busy_log.append((resource, start, end, activity))
 
-    def session(self, track, t, week, held, attendees, enrolled, room, facilitators) -> None:
-        self.sessions.append((track, t, week, held, attendees, enrolled, room, facilitators))
+    def session(self, track, t, week, held, cancelled, attendees, enrolled, room, facilitators) -> None:
+        """A timetabled session: held, cancelled (no facilitator), or neither (nobody enrolled)."""
+        self.sessions.append((track, t, week, held, cancelled, attendees, enrolled, room, facilitators))
 
     def appointment(self, kind: str, t: float, booked: bool) -> None:
         self.appointments.append((kind, t, booked))
@@ -123,6 +124,7 @@ class Recorder:
                 "time",
                 "week",
                 "held",
+                "cancelled",
                 "attendees",
                 "enrolled",
                 "room",

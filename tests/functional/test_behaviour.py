@@ -1,0 +1,111 @@
+"""What a clinic administrator would expect of the model (functional tests)."""
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from simulation.experiment import run_experiment
+from tests.conftest import run, short
+
+
+def test_no_referrals_means_no_admissions_and_idle_staff():
+    result = run(short("referrals.per_week=0"))
+    assert len(result.clients) == 0
+    assert result.kpis["admissions_per_week"] == 0
+    assert result.kpis["therapist_utilisation"] == 0
+    assert result.kpis["room_utilisation"] == 0
+    assert not result.sessions["held"].any()  # nobody enrolled: no group runs
+    assert not result.sessions["cancelled"].any()
+    assert math.isnan(result.kpis["wait_to_iop_days_mean"])
+
+
+def test_far_more_capacity_than_demand_gives_near_zero_waits():
+    sc = short(
+        "intake.booking_lead_days=0",
+        'staff.intake.roster="always"',
+        "staff.intake.count=10",
+        "staff.intake.absence_share=0",
+        "intake.assessment_hours=0.25",
+        "tracks.morning.admission=immediate",
+        "tracks.evening.admission=immediate",
+        "staff.therapists.iop_caseload_cap=100",
+        "staff.evening therapists.iop_caseload_cap=100",
+        "rooms.Group Room A.seats=100",
+        "rooms.Group Room B.seats=100",
+        "tracks.morning.seats=100",
+        "tracks.evening.seats=100",
+    )
+    k = run(sc).kpis
+    # Referrals arrive 09:00-17:00 and intake staff work round the clock: the wait is only
+    # the time until a clinician is free, minutes here.
+    assert k["wait_to_intake_days_mean"] < 0.01
+    assert k["wait_to_iop_days_mean"] < 1e-9  # immediate admission with seats to spare
+    assert k["share_started_within_14_days"] == 1.0
+
+
+def _mean_kpi(sc, kpi, replications=6):
+    return run_experiment(sc, replications=replications).kpis[kpi].mean()
+
+
+def test_more_therapists_or_seats_never_lengthen_waits():
+    # Common random numbers make the comparison paired; the allowance (5% + 0.2 days) covers
+    # the small non-monotone effects of reshuffled bookings, far below the effect of capacity.
+    base = short("referrals.per_week=9")
+    base_wait = _mean_kpi(base, "wait_to_iop_days_mean")
+    more_staff = short("referrals.per_week=9", "staff.therapists.count=3", "staff.evening therapists.count=3")
+    more_seats = short("referrals.per_week=9", "tracks.morning.seats=12", "tracks.evening.seats=10")
+    assert _mean_kpi(more_staff, "wait_to_iop_days_mean") <= base_wait * 1.05 + 0.2
+    assert _mean_kpi(more_seats, "wait_to_iop_days_mean") <= base_wait * 1.05 + 0.2
+    more_intake = short("referrals.per_week=9", "staff.intake.count=2")
+    assert _mean_kpi(more_intake, "wait_to_intake_days_mean") < _mean_kpi(base, "wait_to_intake_days_mean")
+
+
+def test_same_seed_gives_identical_results_and_another_seed_does_not():
+    sc = short()
+    a = run_experiment(sc, replications=2).kpis
+    b = run_experiment(sc, replications=2).kpis
+    pd.testing.assert_frame_equal(a, b)
+    c = run_experiment(sc, replications=2, seed=sc.seed + 1).kpis
+    assert not np.allclose(a["referrals_per_week"], c["referrals_per_week"])
+
+
+def test_common_random_numbers_changing_staff_keeps_referrals_and_client_draws():
+    base = run(short())
+    staffed = run(short("staff.therapists.count=3", "staff.prescribers.members=[\"Dr Okafor\", \"Dr Lee\"]"))
+    columns = ["referred", "source", "exit_reason", "los_days", "outcome", "patience_days"]
+    pd.testing.assert_frame_equal(base.clients[columns], staffed.clients[columns])
+
+
+def test_warmup_is_left_out_of_kpis():
+    # A surge only during the warm-up must not show in the measured referral rate.
+    calm = run(short())
+    surge_in_warmup = run(short("referrals.step_changes=[{from_week=0, multiplier=3}, {from_week=4, multiplier=1}]"))
+    # About 140 referrals are measured: Poisson noise is ~9%, far from the 3x of the surge.
+    assert surge_in_warmup.kpis["referrals_per_week"] < 1.3 * calm.kpis["referrals_per_week"]
+    assert surge_in_warmup.weekly.loc[:3, "referrals"].sum() > 2 * calm.weekly.loc[:3, "referrals"].sum()
+
+
+def test_blocking_keeps_completers_in_their_seat():
+    tight = ["staff.therapists.op_caseload_cap=1", "staff.evening therapists.op_caseload_cap=0"]
+    blocked = run(short(*tight)).kpis
+    at_home = run(short(*tight, "step_down.blocking=false")).kpis
+    assert blocked["blocked_step_down_days_mean"] > 1
+    assert at_home["blocked_step_down_days_mean"] == 0
+    assert at_home["op_waitlist_mean"] > 0
+    assert blocked["iop_length_of_stay_days_mean"] > at_home["iop_length_of_stay_days_mean"]
+
+
+def test_cohorts_start_together():
+    result = run(short("tracks.morning.admission=cohort", "tracks.evening.admission=cohort"))
+    starts = result.clients["iop_start"].dropna()
+    weeks = (starts // 168).astype(int)
+    assert (weeks % 4 == 0).all()  # cohort_every_weeks = 4
+
+
+def test_referrals_follow_the_weekday_pattern_and_window():
+    result = run(short("referrals.per_week=40"))
+    t = result.clients["referred"]
+    assert ((t % 168) // 24 < 5).all()  # business days only
+    hour = t % 24
+    assert ((hour >= 9) & (hour < 17)).all()

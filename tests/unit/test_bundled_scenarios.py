@@ -1,0 +1,45 @@
+"""The bundled what-if scenarios are the baseline plus the changes they say they make."""
+
+import pytest
+
+from simulation import scenario as scenarios
+from tests.conftest import baseline
+
+WHAT_IFS = {
+    "referral_surge": ["referrals.per_week=9.1"],
+    "hire_therapist": ["staff.therapists.count=3"],
+    "cohort_admission": [
+        "tracks.morning.admission=cohort",
+        "tracks.evening.admission=cohort",
+        "tracks.morning.cohort_every_weeks=4",
+        "tracks.evening.cohort_every_weeks=4",
+    ],
+}
+
+
+def _without_labels(sc):
+    data = scenarios.to_data(sc)
+    data.pop("name")
+    data.pop("description")
+    return data
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in scenarios.bundled_dir().glob("*.toml")))
+def test_every_bundled_scenario_is_valid(name):
+    sc = scenarios.load(scenarios.bundled(name))
+    assert sc.name == name
+    assert sc.description
+
+
+@pytest.mark.parametrize(("name", "changes"), sorted(WHAT_IFS.items()))
+def test_what_if_is_baseline_plus_its_changes(name, changes):
+    expected = scenarios.apply_overrides(baseline(), changes)
+    assert _without_labels(scenarios.load(scenarios.bundled(name))) == _without_labels(expected)
+
+
+def test_evening_track_adds_one_track_and_nothing_else():
+    sc = scenarios.load(scenarios.bundled("evening_track"))
+    assert [t.name for t in sc.tracks] == ["morning", "evening", "evening 2"]
+    data = _without_labels(sc)
+    data["tracks"] = data["tracks"][:2]
+    assert data == _without_labels(baseline())

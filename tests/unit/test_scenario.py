@@ -1,0 +1,163 @@
+import tomllib
+
+import pytest
+
+from simulation import scenario as scenarios
+from simulation.scenario import ScenarioError, apply_overrides, load
+from tests.conftest import baseline
+
+BASELINE_TEXT = scenarios.bundled("baseline").read_text()
+
+
+def write(tmp_path, text):
+    path = tmp_path / "s.toml"
+    path.write_text(text)
+    return path
+
+
+def problems_of(tmp_path, text):
+    with pytest.raises(ScenarioError) as info:
+        load(write(tmp_path, text))
+    return info.value.problems
+
+
+def test_baseline_loads_and_is_frozen():
+    sc = baseline()
+    assert sc.name == "baseline"
+    with pytest.raises(Exception, match="frozen"):
+        sc.name = "other"
+
+
+def test_toml_syntax_error_names_line_and_column(tmp_path):
+    problems = problems_of(tmp_path, 'name = "x"\nreplications = = 3\n')
+    assert "line 2" in problems[0] and "column" in problems[0]
+
+
+def test_unknown_key_suggests_the_closest_name(tmp_path):
+    text = BASELINE_TEXT.replace("seats = 10                         # process", "seatz = 10  # process", 1)
+    problems = problems_of(tmp_path, text)
+    assert any("tracks.morning: unknown key 'seatz'" in p and "did you mean 'seats'" in p for p in problems)
+
+
+def test_wrong_type_and_out_of_range_values_name_field_and_value(tmp_path):
+    text = BASELINE_TEXT.replace("attendance = 0.82", "attendance = 1.4").replace(
+        "replications = 10", 'replications = "ten"'
+    )
+    problems = problems_of(tmp_path, text)
+    assert any(p.startswith("iop.attendance = 1.4") and "less than or equal to 1" in p for p in problems)
+    assert any(p.startswith("replications = 'ten'") for p in problems)
+
+
+def test_shares_must_sum_to_one(tmp_path):
+    text = BASELINE_TEXT.replace("completed = 0.40, dropped_out", "completed = 0.50, dropped_out")
+    problems = problems_of(tmp_path, text)
+    assert any("iop.exit_shares must sum to 1" in p and "1.1" in p for p in problems)
+
+
+def test_infinite_and_nan_values_are_refused(tmp_path):
+    problems = problems_of(tmp_path, BASELINE_TEXT.replace("per_week = 7.0", "per_week = inf"))
+    assert any("referrals.per_week" in p and "finite" in p for p in problems)
+    problems = problems_of(tmp_path, BASELINE_TEXT.replace("per_week = 7.0", "per_week = nan"))
+    assert any("referrals.per_week" in p for p in problems)
+
+
+def test_missing_required_table(tmp_path):
+    data = tomllib.loads(BASELINE_TEXT)
+    del data["iop"]
+    with pytest.raises(ScenarioError) as info:
+        scenarios.validate(data)
+    assert "iop: required, but missing" in info.value.problems
+
+
+def test_unknown_pool_room_and_too_small_room(tmp_path):
+    text = BASELINE_TEXT.replace('pools = ["intake"]', 'pools = ["intak"]').replace(
+        'facilitator_pools = ["evening therapists"]\nadmission = "rolling"',
+        'facilitator_pools = ["evening therapists"]\nroom = "Group Room B"\nadmission = "rolling"',
+    )
+    text = text.replace('start = "17:30"                    # for clients who work [S2]\nsession_hours = 3.0\nseats = 10',
+                        'start = "17:30"\nsession_hours = 3.0\nseats = 11')
+    problems = " | ".join(problems_of(tmp_path, text))
+    assert "intake.pools: 'intak' is not a staff pool (did you mean 'intake'?)" in problems
+    assert "tracks.evening.seats: 11 seats do not fit room 'Group Room B' with 10 seats" in problems
+
+
+def test_facilitators_must_be_rostered_at_the_track_times():
+    with pytest.raises(ScenarioError) as info:
+        apply_overrides(baseline(), ["tracks.evening.start=10:00"])
+    text = str(info.value)
+    assert "tracks.evening" in text and "Mon 10:00-13:00" in text and "evening therapists" in text
+
+
+def test_no_one_for_intakes_with_referrals_is_refused():
+    with pytest.raises(ScenarioError, match="no one can do intake"):
+        apply_overrides(baseline(), ["staff.intake.count=0"])
+
+
+def test_caseload_cap_zero_with_referrals_is_refused():
+    with pytest.raises(ScenarioError, match="caseload"):
+        apply_overrides(
+            baseline(),
+            ["staff.therapists.iop_caseload_cap=0", "staff.evening therapists.iop_caseload_cap=0"],
+        )
+
+
+def test_targets_must_name_kpis_and_bounds():
+    with pytest.raises(ScenarioError, match="did you mean 'wait_to_iop_days_p90'"):
+        apply_overrides(baseline(), ['targets.wait_to_iop_days_p9="<= 14"'])
+    with pytest.raises(ScenarioError, match="'about 14' is not a target"):
+        apply_overrides(baseline(), ['targets.wait_to_iop_days_p90="about 14"'])
+
+
+def test_overrides_change_values_and_revalidate():
+    sc = apply_overrides(
+        baseline(),
+        ["staff.therapists.count=3", "tracks.evening.seats=9", "referrals.per_week=9.5", "iop.attendance=0.9"],
+    )
+    assert sc.staff["therapists"].count == 3
+    assert next(t for t in sc.tracks if t.name == "evening").seats == 9
+    assert sc.referrals.per_week == 9.5 and sc.iop.attendance == 0.9
+    assert baseline().staff["therapists"].count == 2  # the original is untouched
+
+
+def test_override_members_replaces_count():
+    sc = apply_overrides(baseline(), ['staff.therapists.members=["Ana", "Ben", "Cy"]'])
+    assert sc.staff["therapists"].names("therapists") == ["Ana", "Ben", "Cy"]
+
+
+def test_override_a_distribution_and_a_bare_word():
+    sc = apply_overrides(
+        baseline(), ['step_down.duration_weeks={dist="exponential", mean=6}', "tracks.morning.admission=cohort"]
+    )
+    assert sc.step_down.duration_weeks.mean == 6
+    assert sc.tracks[0].admission == "cohort"
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("staff.therapists.cuont=3", "'cuont' is not a key of staff.therapists (did you mean 'count'?)"),
+        ("tracks.evenin.seats=3", "has no item 'evenin' (did you mean 'evening'?)"),
+        ("staff.therapists.count=-1", "greater than or equal to 0"),
+        ("horizon_weeks", "write KEY=VALUE"),
+        ("iop.attendance=high", "iop.attendance = 'high'"),
+        ("name.first=x", "is a value, not a table"),
+    ],
+)
+def test_bad_overrides_are_explained(override, message):
+    with pytest.raises(ScenarioError) as info:
+        apply_overrides(baseline(), [override])
+    assert message in str(info.value)
+
+
+def test_missing_file_and_folder(tmp_path):
+    with pytest.raises(ScenarioError, match="no such scenario file"):
+        load(tmp_path / "nope.toml")
+    with pytest.raises(ScenarioError, match="is a folder"):
+        load(tmp_path)
+
+
+def test_resolve_bundled_names():
+    assert scenarios.resolve(None).name == "baseline.toml"
+    assert scenarios.resolve("referral_surge").name == "referral_surge.toml"
+    with pytest.raises(ScenarioError, match="did you mean 'baseline'"):
+        scenarios.resolve("baselin")

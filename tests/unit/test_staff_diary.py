@@ -1,0 +1,82 @@
+import numpy as np
+import pytest
+
+from simulation.model.staff import Person, subtract
+
+WEEKDAYS_9_TO_5 = [(d * 24 + 9, d * 24 + 17) for d in range(5)]
+
+
+def person(**kw):
+    return Person(name="Ana", pool="therapists", role="therapist", roster=kw.pop("roster", WEEKDAYS_9_TO_5), **kw)
+
+
+def test_subtract_removes_blocked_time():
+    assert subtract([(0, 10)], [(2, 3), (5, 7)]) == [(0, 2), (3, 5), (7, 10)]
+    assert subtract([(0, 10)], [(0, 10)]) == []
+
+
+def test_first_slot_is_in_rostered_hours():
+    p = person()
+    assert p.find_slot(0.0, 1.0, 168.0) == 9.0  # Monday 09:00
+    assert p.find_slot(16.5, 1.0, 168.0) == 24 + 9  # too late on Monday: Tuesday 09:00
+    assert p.find_slot(0.0, 9.0, 168.0) is None  # longer than any shift
+
+
+def test_booking_never_overlaps():
+    p = person()
+    starts = []
+    for _ in range(40):  # exactly 40 rostered hours in the week
+        start = p.find_slot(0.0, 1.0, 168.0)
+        p.book(start, 1.0)
+        starts.append(start)
+    assert p.find_slot(0.0, 1.0, 168.0) is None
+    assert len(set(starts)) == 40
+
+
+def test_groups_and_leave_are_not_bookable():
+    p = person(leave_days={1})  # away on Tuesday of week 0
+    p.fixed.append((9.0, 12.0))  # facilitates a Monday group
+    assert p.find_slot(0.0, 1.0, 168.0) == 12.0
+    assert p.find_slot(24.0, 1.0, 168.0) == 48 + 9  # Tuesday is leave
+    assert p.available_hours(0) == 32.0  # leave reduces available hours; groups do not
+    assert p.available_hours(1) == 40.0
+
+
+def test_release_gives_the_slot_back():
+    p = person()
+    p.book(9.0, 1.0)
+    assert p.find_slot(0.0, 1.0, 168.0) == 10.0
+    p.release(9.0, 1.0)
+    assert p.find_slot(0.0, 1.0, 168.0) == 9.0
+    assert p.is_free(9.0, 17.0)  # merged back into one free block
+
+
+def test_round_the_clock_free_time_runs_across_week_ends():
+    p = person(roster=[(0.0, 168.0)])
+    start = p.find_slot(167.0, 2.0, 400.0)
+    assert start == 167.0  # a 2-hour booking may span Sunday midnight
+    p.book(start, 2.0)
+    assert p.find_slot(167.0, 1.0, 400.0) == 169.0
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_random_bookings_and_releases_keep_the_diary_consistent(seed):
+    rng = np.random.default_rng(seed)
+    p = person()
+    booked: list[tuple[float, float]] = []
+    for _ in range(200):
+        if booked and rng.random() < 0.3:
+            s, h = booked.pop(rng.integers(len(booked)))
+            p.release(s, h)
+            continue
+        hours = float(rng.choice([0.5, 0.83, 1.0, 1.5]))
+        start = p.find_slot(float(rng.uniform(0, 300)), hours, 400.0)
+        if start is not None:
+            p.book(start, hours)
+            booked.append((start, hours))
+    ordered = sorted(booked)
+    for (s1, h1), (s2, _) in zip(ordered, ordered[1:], strict=False):
+        assert s1 + h1 <= s2 + 1e-9  # no two bookings overlap
+    for s, h in booked:
+        day_start = (s // 24) * 24
+        assert day_start + 9 - 1e-9 <= s and s + h <= day_start + 17 + 1e-9  # inside a shift
