@@ -557,7 +557,9 @@ def _problems_from(error: ValidationError, data: Any) -> list[str]:
             allowed = _field_names_at(loc[:-1])
             hint = _did_you_mean(key, allowed)
             parent = _readable_loc(loc[:-1], data) or "the top level"
-            problems.append(f"{parent}: unknown key '{key}'{hint}; allowed here: {', '.join(allowed)}")
+            problems.append(
+                f"{parent}: unknown key '{key}'{hint}; allowed here: {', '.join(allowed)}"
+            )
         elif kind == "value_error" and not loc:
             problems += message.split("\n")  # cross-field checks, one problem a line
         elif kind == "missing":

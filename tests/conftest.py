@@ -33,7 +33,9 @@ def _cached_run(scenario_json: str, replication: int, seed: int):
 
 def run(scenario: scenarios.Scenario, replication: int = 0, seed: int | None = None):
     """One replication (cached: several tests read the same run)."""
-    return _cached_run(scenario.model_dump_json(), replication, scenario.seed if seed is None else seed)
+    return _cached_run(
+        scenario.model_dump_json(), replication, scenario.seed if seed is None else seed
+    )
 
 
 @pytest.fixture

@@ -84,7 +84,7 @@ def check(model: ClinicModel) -> None:
     assert (sessions["enrolled"] <= sessions["track"].map(seats)).all()
     assert not (sessions["held"] & sessions["cancelled"]).any()
     held = rec.monitors["seats_held"]
-    assert 0 <= min(held.values) and max(held.values) <= sum(seats.values())
+    assert min(held.values) >= 0 and max(held.values) <= sum(seats.values())
     # utilisation within [0, 1]
     resources = analysis.resource_weeks(scenario, rec, model.staff)
     ok = resources["available_hours"] > 0

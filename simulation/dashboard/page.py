@@ -72,7 +72,7 @@ def kpi_table(summary: pd.DataFrame, targets: pd.DataFrame | None) -> str:
             verdict = f'<span class="{cls}">{_esc(t["target"])}: {word}</span>'
         rows.append(
             f"<tr data-kpi='{_esc(name)}'><td>{_esc(describe(name).description)}</td>"
-            f"<td class='num' data-mean='{row['mean']!r}'>{_esc(fmt(row['mean'], unit))}</td>"
+            f"<td class='num' data-mean='{float(row['mean'])!r}'>{_esc(fmt(row['mean'], unit))}</td>"
             f"<td class='num'>{_esc(ci)}</td><td class='num'>{int(row['n'])}</td><td>{verdict}</td></tr>"
         )
     head = "<tr><th>Indicator (after warm-up)</th><th>Mean</th><th>95% CI</th><th>n</th><th>Target</th></tr>"

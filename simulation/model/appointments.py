@@ -42,7 +42,9 @@ def _client_busy(clinic, c, earliest: float, latest: float) -> list[tuple[float,
     return busy
 
 
-def find_time(clinic, c, person: Person, earliest: float, hours: float, latest: float) -> float | None:
+def find_time(
+    clinic, c, person: Person, earliest: float, hours: float, latest: float
+) -> float | None:
     """The first slot free in both the clinician's diary and the client's week."""
     client_busy = _client_busy(clinic, c, earliest, latest)
     while True:
@@ -55,7 +57,9 @@ def find_time(clinic, c, person: Person, earliest: float, hours: float, latest: 
         earliest = max(clash)
 
 
-def _earliest_for_client(clinic, c, people: list[Person], earliest: float, hours: float, latest: float):
+def _earliest_for_client(
+    clinic, c, people: list[Person], earliest: float, hours: float, latest: float
+):
     best = None
     for person in people:
         start = find_time(clinic, c, person, earliest, hours, latest)
@@ -90,7 +94,12 @@ def book_iop_week(clinic, c, earliest: float, week_end: float) -> None:
                 )
         if iop.family_session_interval_weeks and c._next_family < latest:
             start = find_time(
-                clinic, c, therapist, max(earliest, c._next_family), iop.family_session_hours, latest
+                clinic,
+                c,
+                therapist,
+                max(earliest, c._next_family),
+                iop.family_session_hours,
+                latest,
             )
             recorder.appointment("family", earliest, start is not None)
             if start is not None:
@@ -99,7 +108,9 @@ def book_iop_week(clinic, c, earliest: float, week_end: float) -> None:
     if c.needs_medication and clinic.prescribers and c._next_medication < latest:
         hours = iop.medication_review_hours if c.prescriber else iop.medication_first_hours
         people = [clinic.staff.people[c.prescriber]] if c.prescriber else clinic.prescribers
-        booking = _earliest_for_client(clinic, c, people, max(earliest, c._next_medication), hours, latest)
+        booking = _earliest_for_client(
+            clinic, c, people, max(earliest, c._next_medication), hours, latest
+        )
         recorder.appointment("medication", earliest, booking is not None)
         if booking is not None:
             prescriber, start = booking

@@ -170,7 +170,15 @@ def hold_session(clinic, state: TrackState, slot: Slot, week: int) -> None:
     for cid in attendees:
         recorder.attended(cid, now, "group", hours)
     recorder.session(
-        track.name, now, week, True, False, len(attendees), len(started), slot.room, ",".join(facilitators)
+        track.name,
+        now,
+        week,
+        True,
+        False,
+        len(attendees),
+        len(started),
+        slot.room,
+        ",".join(facilitators),
     )
     for name in facilitators:
         recorder.busy(name, now, now + hours, "group")

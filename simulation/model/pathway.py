@@ -174,7 +174,9 @@ def step_down(env, clinic, c: Client):
     c._op_planned_end = env.now + c.op_weeks * HOURS_PER_WEEK
     clinic.in_op[c.id] = c
     week_end = (env.now // HOURS_PER_WEEK + 1) * HOURS_PER_WEEK
-    tomorrow = (env.now // HOURS_PER_DAY + 1) * HOURS_PER_DAY  # first outpatient session from tomorrow
+    tomorrow = (
+        env.now // HOURS_PER_DAY + 1
+    ) * HOURS_PER_DAY  # first outpatient session from tomorrow
     appointments.book_op_week(clinic, c, tomorrow, week_end)
     yield env.timeout(c.op_weeks * HOURS_PER_WEEK)
     del clinic.in_op[c.id]

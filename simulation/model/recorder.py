@@ -92,9 +92,13 @@ class Recorder:
     def busy(self, resource: str, start: float, end: float, activity: str) -> None:
         self.busy_log.append((resource, start, end, activity))
 
-    def session(self, track, t, week, held, cancelled, attendees, enrolled, room, facilitators) -> None:
+    def session(
+        self, track, t, week, held, cancelled, attendees, enrolled, room, facilitators
+    ) -> None:
         """A timetabled session: held, cancelled (no facilitator), or neither (nobody enrolled)."""
-        self.sessions.append((track, t, week, held, cancelled, attendees, enrolled, room, facilitators))
+        self.sessions.append(
+            (track, t, week, held, cancelled, attendees, enrolled, room, facilitators)
+        )
 
     def appointment(self, kind: str, t: float, booked: bool) -> None:
         self.appointments.append((kind, t, booked))

@@ -53,12 +53,16 @@ def test_more_therapists_or_seats_never_lengthen_waits():
     # the small non-monotone effects of reshuffled bookings, far below the effect of capacity.
     base = short("referrals.per_week=9")
     base_wait = _mean_kpi(base, "wait_to_iop_days_mean")
-    more_staff = short("referrals.per_week=9", "staff.therapists.count=3", "staff.evening therapists.count=3")
+    more_staff = short(
+        "referrals.per_week=9", "staff.therapists.count=3", "staff.evening therapists.count=3"
+    )
     more_seats = short("referrals.per_week=9", "tracks.morning.seats=12", "tracks.evening.seats=10")
     assert _mean_kpi(more_staff, "wait_to_iop_days_mean") <= base_wait * 1.05 + 0.2
     assert _mean_kpi(more_seats, "wait_to_iop_days_mean") <= base_wait * 1.05 + 0.2
     more_intake = short("referrals.per_week=9", "staff.intake.count=2")
-    assert _mean_kpi(more_intake, "wait_to_intake_days_mean") < _mean_kpi(base, "wait_to_intake_days_mean")
+    assert _mean_kpi(more_intake, "wait_to_intake_days_mean") < _mean_kpi(
+        base, "wait_to_intake_days_mean"
+    )
 
 
 def test_same_seed_gives_identical_results_and_another_seed_does_not():
@@ -72,7 +76,9 @@ def test_same_seed_gives_identical_results_and_another_seed_does_not():
 
 def test_common_random_numbers_changing_staff_keeps_referrals_and_client_draws():
     base = run(short())
-    staffed = run(short("staff.therapists.count=3", "staff.prescribers.members=[\"Dr Okafor\", \"Dr Lee\"]"))
+    staffed = run(
+        short("staff.therapists.count=3", 'staff.prescribers.members=["Dr Okafor", "Dr Lee"]')
+    )
     columns = ["referred", "source", "exit_reason", "los_days", "outcome", "patience_days"]
     pd.testing.assert_frame_equal(base.clients[columns], staffed.clients[columns])
 
@@ -80,10 +86,15 @@ def test_common_random_numbers_changing_staff_keeps_referrals_and_client_draws()
 def test_warmup_is_left_out_of_kpis():
     # A surge only during the warm-up must not show in the measured referral rate.
     calm = run(short())
-    surge_in_warmup = run(short("referrals.step_changes=[{from_week=0, multiplier=3}, {from_week=4, multiplier=1}]"))
+    surge_in_warmup = run(
+        short("referrals.step_changes=[{from_week=0, multiplier=3}, {from_week=4, multiplier=1}]")
+    )
     # About 140 referrals are measured: Poisson noise is ~9%, far from the 3x of the surge.
     assert surge_in_warmup.kpis["referrals_per_week"] < 1.3 * calm.kpis["referrals_per_week"]
-    assert surge_in_warmup.weekly.loc[:3, "referrals"].sum() > 2 * calm.weekly.loc[:3, "referrals"].sum()
+    assert (
+        surge_in_warmup.weekly.loc[:3, "referrals"].sum()
+        > 2 * calm.weekly.loc[:3, "referrals"].sum()
+    )
 
 
 def test_blocking_keeps_completers_in_their_seat():

@@ -10,8 +10,14 @@ VARIANTS = {
     "baseline": [],
     "overloaded": ["referrals.per_week=20"],
     "no blocking": ["step_down.blocking=false"],
-    "tight outpatient": ["staff.therapists.op_caseload_cap=1", "staff.evening therapists.op_caseload_cap=0"],
-    "sick staff": ["staff.therapists.absence_share=0.4", "staff.evening therapists.absence_share=0.4"],
+    "tight outpatient": [
+        "staff.therapists.op_caseload_cap=1",
+        "staff.evening therapists.op_caseload_cap=0",
+    ],
+    "sick staff": [
+        "staff.therapists.absence_share=0.4",
+        "staff.evening therapists.absence_share=0.4",
+    ],
     "waitlist cap": ["waitlist.iop_max_length=2", "waitlist.intake_max_length=3"],
     "cohorts": ["tracks.morning.admission=cohort", "tracks.evening.admission=immediate"],
 }
@@ -22,7 +28,9 @@ def test_invariants_hold(name):
     invariants.check(invariants.simulate(short(*VARIANTS[name])))
 
 
-@pytest.mark.parametrize("name", ["referral_surge", "cohort_admission", "evening_track", "hire_therapist"])
+@pytest.mark.parametrize(
+    "name", ["referral_surge", "cohort_admission", "evening_track", "hire_therapist"]
+)
 def test_invariants_hold_on_bundled_what_ifs(name):
     sc = scenarios.apply_overrides(
         scenarios.load(scenarios.bundled(name)), ["warmup_weeks=4", "horizon_weeks=20"]

@@ -5,7 +5,9 @@ import pytest
 from simulation import clock
 
 
-@pytest.mark.parametrize(("text", "hours"), [("00:00", 0.0), ("09:30", 9.5), ("17:45", 17.75), ("24:00", 24.0)])
+@pytest.mark.parametrize(
+    ("text", "hours"), [("00:00", 0.0), ("09:30", 9.5), ("17:45", 17.75), ("24:00", 24.0)]
+)
 def test_parse_clock(text, hours):
     assert clock.parse_clock(text) == hours
     if hours < 24:

@@ -35,7 +35,9 @@ def test_sample_means_match_the_spec(data):
 
 
 def test_lognormal_sd_matches():
-    draws = sampler(spec({"dist": "lognormal", "mean": 8.0, "sd": 3.0}))(np.random.default_rng(2), N)
+    draws = sampler(spec({"dist": "lognormal", "mean": 8.0, "sd": 3.0}))(
+        np.random.default_rng(2), N
+    )
     assert abs(draws.std() - 3.0) < 0.05 * 3.0  # sd of a sample sd is ~sd/sqrt(2N): far inside 5%
 
 

@@ -34,9 +34,13 @@ def test_toml_syntax_error_names_line_and_column(tmp_path):
 
 
 def test_unknown_key_suggests_the_closest_name(tmp_path):
-    text = BASELINE_TEXT.replace("seats = 10                         # process", "seatz = 10  # process", 1)
+    text = BASELINE_TEXT.replace(
+        "seats = 10                         # process", "seatz = 10  # process", 1
+    )
     problems = problems_of(tmp_path, text)
-    assert any("tracks.morning: unknown key 'seatz'" in p and "did you mean 'seats'" in p for p in problems)
+    assert any(
+        "tracks.morning: unknown key 'seatz'" in p and "did you mean 'seats'" in p for p in problems
+    )
 
 
 def test_wrong_type_and_out_of_range_values_name_field_and_value(tmp_path):
@@ -44,7 +48,9 @@ def test_wrong_type_and_out_of_range_values_name_field_and_value(tmp_path):
         "replications = 10", 'replications = "ten"'
     )
     problems = problems_of(tmp_path, text)
-    assert any(p.startswith("iop.attendance = 1.4") and "less than or equal to 1" in p for p in problems)
+    assert any(
+        p.startswith("iop.attendance = 1.4") and "less than or equal to 1" in p for p in problems
+    )
     assert any(p.startswith("replications = 'ten'") for p in problems)
 
 
@@ -74,8 +80,10 @@ def test_unknown_pool_room_and_too_small_room(tmp_path):
         'facilitator_pools = ["evening therapists"]\nadmission = "rolling"',
         'facilitator_pools = ["evening therapists"]\nroom = "Group Room B"\nadmission = "rolling"',
     )
-    text = text.replace('start = "17:30"                    # for clients who work [S2]\nsession_hours = 3.0\nseats = 10',
-                        'start = "17:30"\nsession_hours = 3.0\nseats = 11')
+    text = text.replace(
+        'start = "17:30"                    # for clients who work [S2]\nsession_hours = 3.0\nseats = 10',
+        'start = "17:30"\nsession_hours = 3.0\nseats = 11',
+    )
     problems = " | ".join(problems_of(tmp_path, text))
     assert "intake.pools: 'intak' is not a staff pool (did you mean 'intake'?)" in problems
     assert "tracks.evening.seats: 11 seats do not fit room 'Group Room B' with 10 seats" in problems
@@ -111,7 +119,12 @@ def test_targets_must_name_kpis_and_bounds():
 def test_overrides_change_values_and_revalidate():
     sc = apply_overrides(
         baseline(),
-        ["staff.therapists.count=3", "tracks.evening.seats=9", "referrals.per_week=9.5", "iop.attendance=0.9"],
+        [
+            "staff.therapists.count=3",
+            "tracks.evening.seats=9",
+            "referrals.per_week=9.5",
+            "iop.attendance=0.9",
+        ],
     )
     assert sc.staff["therapists"].count == 3
     assert next(t for t in sc.tracks if t.name == "evening").seats == 9
@@ -126,7 +139,11 @@ def test_override_members_replaces_count():
 
 def test_override_a_distribution_and_a_bare_word():
     sc = apply_overrides(
-        baseline(), ['step_down.duration_weeks={dist="exponential", mean=6}', "tracks.morning.admission=cohort"]
+        baseline(),
+        [
+            'step_down.duration_weeks={dist="exponential", mean=6}',
+            "tracks.morning.admission=cohort",
+        ],
     )
     assert sc.step_down.duration_weeks.mean == 6
     assert sc.tracks[0].admission == "cohort"
@@ -135,7 +152,10 @@ def test_override_a_distribution_and_a_bare_word():
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ("staff.therapists.cuont=3", "'cuont' is not a key of staff.therapists (did you mean 'count'?)"),
+        (
+            "staff.therapists.cuont=3",
+            "'cuont' is not a key of staff.therapists (did you mean 'count'?)",
+        ),
         ("tracks.evenin.seats=3", "has no item 'evenin' (did you mean 'evening'?)"),
         ("staff.therapists.count=-1", "greater than or equal to 0"),
         ("horizon_weeks", "write KEY=VALUE"),

@@ -7,7 +7,13 @@ WEEKDAYS_9_TO_5 = [(d * 24 + 9, d * 24 + 17) for d in range(5)]
 
 
 def person(**kw):
-    return Person(name="Ana", pool="therapists", role="therapist", roster=kw.pop("roster", WEEKDAYS_9_TO_5), **kw)
+    return Person(
+        name="Ana",
+        pool="therapists",
+        role="therapist",
+        roster=kw.pop("roster", WEEKDAYS_9_TO_5),
+        **kw,
+    )
 
 
 def test_subtract_removes_blocked_time():

@@ -1,0 +1,110 @@
+"""The dashboard in a real browser: loads offline, renders every figure, shows the numbers."""
+
+import math
+
+import pandas as pd
+import pytest
+
+from simulation import outputs
+from simulation.dashboard.page import rebuild
+from simulation.experiment import run_experiment
+from simulation.kpis import describe, fmt
+from tests.conftest import short
+
+HOSTILE_NAME = "<script>window.__pwned=1</script>Clinic \"A\" & 'B'"
+HOSTILE_DESCRIPTION = '<img src=x onerror="window.__pwned=2"> été 🌞 ' + "x" * 300
+HOSTILE_TRACK = (
+    '"><b onmouseover="window.__pwned=3">late</b></script><script>window.__pwned=4</script>'
+)
+
+
+@pytest.fixture(scope="module")
+def baseline_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("dash") / "run"
+    result = run_experiment(short(), replications=3)
+    outputs.write_run(result, folder)
+    rebuild(outputs.read_run(folder))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def hostile_run(tmp_path_factory):
+    sc = short()
+    sc = sc.model_copy(
+        update={
+            "name": HOSTILE_NAME,
+            "description": HOSTILE_DESCRIPTION,
+            "tracks": [sc.tracks[0], sc.tracks[1].model_copy(update={"name": HOSTILE_TRACK})],
+        }
+    )
+    folder = tmp_path_factory.mktemp("hostile") / "run"
+    outputs.write_run(run_experiment(sc, replications=2), folder)
+    rebuild(outputs.read_run(folder))
+    return folder
+
+
+def test_page_loads_offline_without_errors_and_renders_every_figure(visit, baseline_run):
+    v = visit(baseline_run / "dashboard.html")
+    v.page.wait_for_function(
+        "document.querySelectorAll('.js-plotly-plot').length >= 9", timeout=20_000
+    )
+    assert v.errors == []
+    assert v.requests == []  # nothing fetched from the network: plotly.js is inlined
+    assert v.page.locator(".js-plotly-plot").count() == 9
+    # every figure has data drawn: at least one trace group or heatmap/sankey layer
+    for key in (
+        "waitlists",
+        "utilisation",
+        "heatmap",
+        "census",
+        "waits",
+        "flow",
+        "groups",
+        "hours",
+        "money",
+    ):
+        section = v.page.locator(f"section[data-figure='{key}']")
+        assert section.count() == 1, key
+        drawn = section.locator(
+            ".scatterlayer .trace, .barlayer .trace, .hm, .sankey, image"
+        ).count()
+        assert drawn > 0, f"figure {key} has nothing drawn"
+
+
+def test_plotly_is_inlined_once(baseline_run):
+    page = (baseline_run / "dashboard.html").read_text()
+    assert page.count("plotly.js v") <= 2  # the version banner of one inlined copy
+    assert "cdn.plot.ly" not in page.split("</head>")[1]
+
+
+def test_kpi_table_shows_the_numbers_of_summary_csv(visit, baseline_run):
+    summary = pd.read_csv(baseline_run / "summary.csv")
+    v = visit(baseline_run / "dashboard.html")
+    rows = v.page.locator("#kpi-table tr[data-kpi]")
+    assert rows.count() == len(summary)
+    for row in summary.itertuples():
+        cell = v.page.locator(f"#kpi-table tr[data-kpi='{row.kpi}'] td").nth(1)
+        expected = fmt(row.mean, describe(row.kpi).unit)
+        assert cell.inner_text().strip() == expected, row.kpi
+        if not math.isnan(row.mean):
+            assert float(cell.get_attribute("data-mean")) == pytest.approx(row.mean, rel=1e-12)
+
+
+def test_targets_are_shown_met_or_not(visit, baseline_run):
+    v = visit(baseline_run / "dashboard.html")
+    verdicts = v.page.locator("#kpi-table .met, #kpi-table .notmet").count()
+    assert verdicts == 3  # the baseline sets three targets
+
+
+def test_hostile_text_is_shown_as_text_and_never_runs(visit, hostile_run):
+    v = visit(hostile_run / "dashboard.html")
+    v.page.wait_for_function(
+        "document.querySelectorAll('.js-plotly-plot').length >= 9", timeout=20_000
+    )
+    assert v.page.evaluate("window.__pwned") is None
+    assert v.page.locator("header h1").inner_text() == HOSTILE_NAME
+    assert v.page.locator("header .description").inner_text() == HOSTILE_DESCRIPTION
+    assert v.page.locator("header img, header script, b[onmouseover]").count() == 0
+    v.page.hover("section[data-figure='groups'] .legend")
+    assert v.page.evaluate("window.__pwned") is None
+    assert v.errors == []

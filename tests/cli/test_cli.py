@@ -1,0 +1,144 @@
+"""The command line: short runs, run folders, validation and clear errors."""
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from simulation import scenario as scenarios
+from simulation.cli import main
+
+SHORT = ["--replications", "2", "--weeks", "6", "--warmup-weeks", "2"]
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "short"
+    result = invoke("run", *SHORT, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def test_run_writes_the_run_folder(run_dir):
+    out, output = run_dir
+    expected = {
+        "manifest.json",
+        "summary.csv",
+        "kpis.csv",
+        "weekly.parquet",
+        "clients.parquet",
+        "dashboard.html",
+    }
+    assert expected <= {p.name for p in out.iterdir()}
+    assert not list(out.parent.glob(".*partial"))  # no temporary folder left behind
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(summary.columns) == ["kpi", "unit", "mean", "std", "ci_low", "ci_high", "n"]
+    kpis = pd.read_csv(out / "kpis.csv")
+    assert len(kpis) == 2 and "wait_to_iop_days_p90" in kpis
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == scenarios.load(scenarios.bundled("baseline")).seed
+    assert manifest["scenario"]["horizon_weeks"] == 6 and manifest["replications"] == 2
+    assert "Mean days from referral to intake assessment" in output and "95% CI" in output
+
+
+def test_manifest_alone_reproduces_the_run(run_dir, tmp_path):
+    out, _ = run_dir
+    manifest = json.loads((out / "manifest.json").read_text())
+    sc = scenarios.validate(manifest["scenario"])
+    from simulation.experiment import run_experiment
+
+    again = run_experiment(sc, replications=manifest["replications"], seed=manifest["seed"]).kpis
+    before = pd.read_csv(out / "kpis.csv")
+    pd.testing.assert_frame_equal(
+        before, again.reset_index(drop=True), check_dtype=False, atol=1e-9
+    )
+
+
+def test_existing_folder_is_not_overwritten_without_force(run_dir):
+    out, _ = run_dir
+    mtime = (out / "manifest.json").stat().st_mtime
+    result = CliRunner().invoke(main, ["run", *SHORT, "--out", str(out)])
+    assert result.exit_code == 2
+    assert "already exists" in result.output and "--force" in result.output
+    assert (out / "manifest.json").stat().st_mtime == mtime
+
+
+def test_force_replaces_a_folder(tmp_path):
+    out = tmp_path / "r"
+    out.mkdir()
+    (out / "old.txt").write_text("old")
+    result = invoke("run", *SHORT, "--out", str(out), "--force", "--no-dashboard", "--seed", "3")
+    assert result.exit_code == 0
+    assert not (out / "old.txt").exists() and (out / "manifest.json").exists()
+
+
+def test_json_output_for_scripts(tmp_path):
+    result = invoke("run", *SHORT, "--out", str(tmp_path / "j"), "--json", "--no-dashboard")
+    data = json.loads(result.output)
+    assert data["replications"] == 2
+    assert {row["kpi"] for row in data["summary"]} >= {"wait_to_iop_days_mean", "margin_per_week"}
+
+
+def test_bad_override_exits_2_without_a_folder(tmp_path):
+    out = tmp_path / "bad"
+    result = CliRunner().invoke(
+        main, ["run", "--set", "staff.therapists.cuont=3", "--out", str(out)]
+    )
+    assert result.exit_code == 2
+    assert "did you mean 'count'" in result.output
+    assert not out.exists() and not list(tmp_path.iterdir())
+    assert "Traceback" not in result.output
+
+
+def test_bad_flag_value_exits_2():
+    result = CliRunner().invoke(main, ["run", "--replications", "0"])
+    assert result.exit_code == 2 and "--replications" in result.output
+
+
+def test_validate_good_and_bad_files(tmp_path):
+    good = invoke("validate", str(scenarios.bundled("baseline")), "referral_surge")
+    assert good.exit_code == 0 and good.output.count("ok:") == 2
+    bad = tmp_path / "bad.toml"
+    bad.write_text(scenarios.bundled("baseline").read_text().replace("seats = 12", "seats = -12"))
+    result = CliRunner().invoke(main, ["validate", str(bad)])
+    assert result.exit_code == 2
+    assert "rooms.Group Room A.seats = -12" in result.output
+
+
+def test_scenarios_lists_bundled_with_descriptions():
+    result = invoke("scenarios")
+    assert "baseline" in result.output and "referral_surge" in result.output
+    assert "Mid-size adult IOP" in result.output
+
+
+def test_dashboard_rebuilds_from_the_folder(run_dir):
+    out, _ = run_dir
+    (out / "dashboard.html").unlink()
+    result = invoke("dashboard", str(out))
+    assert result.exit_code == 0
+    assert (out / "dashboard.html").stat().st_size > 100_000
+
+
+def test_dashboard_of_a_non_run_folder_is_a_clear_error(tmp_path):
+    result = CliRunner().invoke(main, ["dashboard", str(tmp_path)])
+    assert result.exit_code == 2 and "not a run folder" in result.output
+
+
+def test_console_script_runs_in_a_real_process(tmp_path):
+    bad = tmp_path / "broken.toml"
+    bad.write_text('name = "x"\n[referrals\n')
+    proc = subprocess.run(
+        [sys.executable, "-m", "simulation.cli", "validate", str(bad)],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2
+    assert "TOML syntax error" in proc.stderr and "line 2" in proc.stderr
+    assert "Traceback" not in proc.stderr
