@@ -28,41 +28,37 @@ ROLE_KPIS = {
 }
 
 
-def _available_by_week(scenario: Scenario, staff, weeks: int) -> pd.DataFrame:
-    """Hours each person and room is available (rostered, not on leave / open) each week."""
-    rows = {}
-    for person in staff.people.values():
-        rows[person.name] = [person.available_hours(w) for w in range(weeks)]
-    for room in scenario.rooms:
-        hours = sum(e - s for s, e in roster_intervals(room.available))
-        rows[room.name] = [hours] * weeks
-    return pd.DataFrame.from_dict(rows, orient="index", columns=range(weeks))
+def resource_groups(scenario: Scenario) -> tuple[list[tuple[str, str, str]], dict[str, str]]:
+    """The resources reported on, as (name, kind, role) for each staff pool then each room,
+    and the group each person or room belongs to."""
+    groups = [(pool, "staff", p.role) for pool, p in scenario.staff.items()]
+    groups += [(r.name, "room", "room") for r in scenario.rooms]
+    group_of = {person: pool for pool, p in scenario.staff.items() for person in p.names(pool)}
+    return groups, group_of
 
 
 def resource_weeks(scenario: Scenario, recorder: Recorder, staff) -> pd.DataFrame:
     """Busy and available hours per week for each staff pool and each room (long table)."""
     weeks = scenario.total_weeks
-    busy = busy_by_week(recorder.busy_table(), weeks)
-    available = _available_by_week(scenario, staff, weeks)
-    groups = [(pool, "staff", p.role, p.names(pool)) for pool, p in scenario.staff.items()]
-    groups += [(r.name, "room", "room", [r.name]) for r in scenario.rooms]
-    parts = []
-    for name, kind, role, members in groups:
-        b = busy.reindex(index=members, columns=range(weeks), fill_value=0.0).fillna(0.0)
-        a = available.reindex(index=members, columns=range(weeks), fill_value=0.0)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "week": np.arange(weeks),
-                    "resource": name,
-                    "kind": kind,
-                    "role": role,
-                    "busy_hours": b.to_numpy().sum(axis=0),
-                    "available_hours": a.to_numpy().sum(axis=0),
-                }
-            )
-        )
-    return pd.concat(parts, ignore_index=True)
+    groups, group_of = resource_groups(scenario)
+    names = [g[0] for g in groups]
+    busy = busy_by_week(recorder.busy_table(), group_of, names, weeks)
+    available = np.zeros((len(groups), weeks))
+    position = {name: i for i, name in enumerate(names)}
+    for person in staff.people.values():
+        available[position[person.pool]] += person.available_hours(weeks)
+    for room in scenario.rooms:
+        available[position[room.name]] = sum(e - s for s, e in roster_intervals(room.available))
+    return pd.DataFrame(
+        {
+            "week": np.tile(np.arange(weeks), len(groups)),
+            "resource": np.repeat(names, weeks),
+            "kind": np.repeat([g[1] for g in groups], weeks),
+            "role": np.repeat([g[2] for g in groups], weeks),
+            "busy_hours": busy.ravel(),
+            "available_hours": available.ravel(),
+        }
+    )
 
 
 def pooled_utilisation(resources: pd.DataFrame, from_week: int) -> pd.Series:
@@ -376,21 +372,14 @@ def target_status(scenario: Scenario, summary: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def hourly_capacity(scenario: Scenario) -> pd.DataFrame:
-    """Person-hours (staff pools) or open hours (rooms) in each hour of the week."""
-    rows = []
-    resources = [
-        (name, pool.size, roster_intervals(pool.roster)) for name, pool in scenario.staff.items()
-    ]
-    resources += [(room.name, 1, roster_intervals(room.available)) for room in scenario.rooms]
-    for name, size, intervals in resources:
-        hours = np.zeros(168)
+def hourly_capacity(scenario: Scenario) -> np.ndarray:
+    """Person-hours (staff pools) or open hours (rooms) in each hour of the week: an array
+    (resources x 168) in the order of ``resource_groups``."""
+    rosters = [(pool.size, roster_intervals(pool.roster)) for pool in scenario.staff.values()]
+    rosters += [(1, roster_intervals(room.available)) for room in scenario.rooms]
+    out = np.zeros((len(rosters), 168))
+    for i, (size, intervals) in enumerate(rosters):
         for start, end in intervals:
             for h in range(int(start), int(np.ceil(end))):
-                hours[h % 168] += max(0.0, min(end, h + 1) - max(start, h))
-        rows.append(
-            pd.DataFrame(
-                {"resource": name, "hour_of_week": np.arange(168), "available_hours": hours * size}
-            )
-        )
-    return pd.concat(rows, ignore_index=True)
+                out[i, h % 168] += size * max(0.0, min(end, h + 1) - max(start, h))
+    return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from simulation import analysis
@@ -49,20 +50,18 @@ def run_replication(
     client_weeks = analysis.hours_by_client_week(scenario, clients, attendance)
     kpis = analysis.replication_kpis(scenario, recorder, weekly, clients, client_weeks, resources)
     busy = recorder.busy_table()
-    usage = busy_by_hour_of_week(busy, scenario.warmup_weeks * 168.0, model.end)
-    pools = {p.name: p.pool for p in model.staff.people.values()}
-    if not usage.empty:
-        # Heatmap rows are pools and rooms (people summed into their pool).
-        usage = usage.groupby(lambda r: pools.get(r, r)).sum()
-    usage = (
-        usage.rename_axis("resource")
-        .reset_index()
-        .melt(id_vars="resource", var_name="hour_of_week", value_name="busy_hours")
+    groups, group_of = analysis.resource_groups(scenario)
+    names = [g[0] for g in groups]
+    per_hour = busy_by_hour_of_week(busy, group_of, names, scenario.warmup_weeks * 168.0, model.end)
+    capacity = analysis.hourly_capacity(scenario)
+    usage = pd.DataFrame(
+        {
+            "resource": np.repeat(names, 168),
+            "hour_of_week": np.tile(np.arange(168), len(names)),
+            "busy_hours": per_hour.ravel(),
+            "available_hours": capacity.ravel(),
+        }
     )
-    usage = analysis.hourly_capacity(scenario).merge(
-        usage, on=["resource", "hour_of_week"], how="left"
-    )
-    usage["busy_hours"] = usage["busy_hours"].fillna(0.0)
     events = event_log(clients, busy, replication) if with_event_log else None
     return ReplicationResult(
         replication=replication,

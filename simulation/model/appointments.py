@@ -27,26 +27,21 @@ def weekly_booking(env, clinic):
             book_op_week(clinic, c, env.now, week_end)
 
 
-def _client_busy(clinic, c, earliest: float, latest: float) -> list[tuple[float, float]]:
-    """The client's own commitments in [earliest, latest): their track's groups and the
-    appointments already booked for them."""
-    now = clinic.env.now
-    c._appointments = [(s, e) for s, e in c._appointments if e > now]  # forget past ones
-    busy = [(s, e) for s, e in c._appointments if e > earliest]
+def _client_week(clinic, c, earliest: float, week_end: float) -> list[tuple[float, float]]:
+    """The client's own commitments from ``earliest`` to the end of the week: their track's
+    groups and the appointments already booked for them."""
+    c._appointments = [(s, e) for s, e in c._appointments if e > earliest]  # forget past ones
+    busy = list(c._appointments)
     if c.track and c.status in ("iop", "blocked"):
-        state = clinic.tracks[c.track]
-        week = int(earliest // HOURS_PER_WEEK)
-        for w in range(week, int(latest // HOURS_PER_WEEK) + 1):
-            base = w * HOURS_PER_WEEK
-            busy += [(base + slot.start, base + slot.end) for slot in state.slots]
+        base = (earliest // HOURS_PER_WEEK) * HOURS_PER_WEEK
+        busy += [(base + s, base + e) for s, e in clinic.tracks[c.track].weekly_times]
     return busy
 
 
 def find_time(
-    clinic, c, person: Person, earliest: float, hours: float, latest: float
+    person: Person, client_busy: list, earliest: float, hours: float, latest: float
 ) -> float | None:
     """The first slot free in both the clinician's diary and the client's week."""
-    client_busy = _client_busy(clinic, c, earliest, latest)
     while True:
         start = person.find_slot(earliest, hours, latest)
         if start is None:
@@ -58,19 +53,22 @@ def find_time(
 
 
 def _earliest_for_client(
-    clinic, c, people: list[Person], earliest: float, hours: float, latest: float
+    people: list[Person], client_busy, earliest: float, hours: float, latest: float
 ):
     best = None
     for person in people:
-        start = find_time(clinic, c, person, earliest, hours, latest)
+        start = find_time(person, client_busy, earliest, hours, latest)
         if start is not None and (best is None or start < best[1]):
             best = (person, start)
     return best
 
 
-def _appointment(clinic, c, person: Person, start: float, hours: float, kind: str) -> None:
+def _appointment(
+    clinic, c, client_busy, person: Person, start: float, hours: float, kind: str
+) -> None:
     person.book(start, hours)
     c._appointments.append((start, start + hours))
+    client_busy.append((start, start + hours))
     if clinic.appointment_rng.random() < clinic.scenario.iop.attendance:
         clinic.recorder.attended(c.id, start, kind, hours)
         clinic.recorder.busy(person.name, start, start + hours, kind)
@@ -82,40 +80,33 @@ def book_iop_week(clinic, c, earliest: float, week_end: float) -> None:
     recorder = clinic.recorder
     # Clients blocked waiting for step-down stay in the IOP until they leave; book their week.
     latest = week_end if c.status == "blocked" else min(week_end, c._iop_planned_end)
-    owed = latest - earliest >= MIN_DAYS_OWED
-    if c.therapist and owed:
+    busy = _client_week(clinic, c, earliest, week_end)
+    if c.therapist and latest - earliest >= MIN_DAYS_OWED:
         therapist = clinic.staff.people[c.therapist]
+        hours = iop.individual_session_hours
         for _ in range(iop.individual_sessions_per_week):
-            start = find_time(clinic, c, therapist, earliest, iop.individual_session_hours, latest)
+            start = find_time(therapist, busy, earliest, hours, latest)
             recorder.appointment("individual", earliest, start is not None)
             if start is not None:
-                _appointment(
-                    clinic, c, therapist, start, iop.individual_session_hours, "individual"
-                )
+                _appointment(clinic, c, busy, therapist, start, hours, "individual")
         if iop.family_session_interval_weeks and c._next_family < latest:
-            start = find_time(
-                clinic,
-                c,
-                therapist,
-                max(earliest, c._next_family),
-                iop.family_session_hours,
-                latest,
-            )
+            hours = iop.family_session_hours
+            start = find_time(therapist, busy, max(earliest, c._next_family), hours, latest)
             recorder.appointment("family", earliest, start is not None)
             if start is not None:
-                _appointment(clinic, c, therapist, start, iop.family_session_hours, "family")
+                _appointment(clinic, c, busy, therapist, start, hours, "family")
                 c._next_family = start + iop.family_session_interval_weeks * HOURS_PER_WEEK
     if c.needs_medication and clinic.prescribers and c._next_medication < latest:
         hours = iop.medication_review_hours if c.prescriber else iop.medication_first_hours
         people = [clinic.staff.people[c.prescriber]] if c.prescriber else clinic.prescribers
         booking = _earliest_for_client(
-            clinic, c, people, max(earliest, c._next_medication), hours, latest
+            people, busy, max(earliest, c._next_medication), hours, latest
         )
         recorder.appointment("medication", earliest, booking is not None)
         if booking is not None:
             prescriber, start = booking
             c.prescriber = prescriber.name
-            _appointment(clinic, c, prescriber, start, hours, "medication")
+            _appointment(clinic, c, busy, prescriber, start, hours, "medication")
             c._next_medication = start + iop.medication_interval_weeks * HOURS_PER_WEEK
 
 
@@ -126,8 +117,9 @@ def book_op_week(clinic, c, earliest: float, week_end: float) -> None:
     if latest - earliest < MIN_DAYS_OWED:
         return
     clinician = clinic.staff.people[c.op_therapist]
+    busy = _client_week(clinic, c, earliest, week_end)
     for _ in range(step_down.sessions_per_week):
-        start = find_time(clinic, c, clinician, earliest, step_down.session_hours, latest)
+        start = find_time(clinician, busy, earliest, step_down.session_hours, latest)
         clinic.recorder.appointment("outpatient", earliest, start is not None)
         if start is not None:
-            _appointment(clinic, c, clinician, start, step_down.session_hours, "outpatient")
+            _appointment(clinic, c, busy, clinician, start, step_down.session_hours, "outpatient")

@@ -117,6 +117,11 @@ class TrackState:
     members: dict[int, float] = field(default_factory=dict)
 
     @property
+    def weekly_times(self) -> list[tuple[float, float]]:
+        """(start, end) of each weekly session, hours after Monday 00:00."""
+        return [(slot.start, slot.end) for slot in self.slots]
+
+    @property
     def free_seats(self) -> int:
         return self.track.seats - len(self.members)
 

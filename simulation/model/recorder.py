@@ -8,7 +8,6 @@ resource_id, pathway``) so animation and process-mining tools can read it direct
 
 from __future__ import annotations
 
-import math
 from dataclasses import fields
 
 import numpy as np
@@ -140,50 +139,56 @@ class Recorder:
         return pd.DataFrame(self.appointments, columns=["kind", "time", "booked"])
 
 
-def busy_by_week(busy: pd.DataFrame, weeks: int) -> pd.DataFrame:
-    """Busy hours per resource per week (a resource x week table), splitting at week ends."""
+def _group_index(busy: pd.DataFrame, group_of: dict[str, str], groups: list[str]) -> np.ndarray:
+    position = {g: i for i, g in enumerate(groups)}
+    return np.array([position.get(group_of.get(r, r), -1) for r in busy["resource"]], dtype=int)
+
+
+def busy_by_week(
+    busy: pd.DataFrame, group_of: dict[str, str], groups: list[str], weeks: int
+) -> np.ndarray:
+    """Busy hours per group (pool or room) per week, an array (groups x weeks); intervals
+    that cross Sunday midnight are split between the two weeks."""
+    out = np.zeros((len(groups), weeks))
     if busy.empty:
-        return pd.DataFrame(index=pd.Index([], name="resource"), columns=range(weeks), dtype=float)
+        return out
+    g = _group_index(busy, group_of, groups)
     start = busy["start"].to_numpy()
     end = busy["end"].to_numpy()
     w0 = (start // HOURS_PER_WEEK).astype(int)
     w1 = ((end - 1e-9) // HOURS_PER_WEEK).astype(int)
-    resources = busy["resource"].to_numpy()
-    rows_r, rows_w, rows_h = [resources[w0 == w1]], [w0[w0 == w1]], [(end - start)[w0 == w1]]
-    for i in np.flatnonzero(w0 != w1):  # rare: only round-the-clock rosters cross Sunday night
-        for w in range(w0[i], w1[i] + 1):
-            lo = max(start[i], w * HOURS_PER_WEEK)
-            hi = min(end[i], (w + 1) * HOURS_PER_WEEK)
-            rows_r.append(np.array([resources[i]]))
-            rows_w.append(np.array([w]))
-            rows_h.append(np.array([hi - lo]))
-    frame = pd.DataFrame(
-        {
-            "resource": np.concatenate(rows_r),
-            "week": np.concatenate(rows_w),
-            "hours": np.concatenate(rows_h),
-        }
-    )
-    table = frame.pivot_table(index="resource", columns="week", values="hours", aggfunc="sum")
-    return table.reindex(columns=range(weeks), fill_value=0.0).fillna(0.0)
+    for w in range(int((w1 - w0).max()) + 1):  # 0 or 1 extra week for any real session
+        week = w0 + w
+        lo = np.maximum(start, week * HOURS_PER_WEEK)
+        hi = np.minimum(end, (week + 1) * HOURS_PER_WEEK)
+        keep = (hi > lo) & (g >= 0) & (week < weeks)
+        np.add.at(out, (g[keep], week[keep]), (hi - lo)[keep])
+    return out
 
 
-def busy_by_hour_of_week(busy: pd.DataFrame, from_time: float, to_time: float) -> pd.DataFrame:
-    """Mean busy hours in each of the 168 hours of the week, per resource, over a period."""
-    weeks = max((to_time - from_time) / HOURS_PER_WEEK, 1e-9)
+def busy_by_hour_of_week(
+    busy: pd.DataFrame,
+    group_of: dict[str, str],
+    groups: list[str],
+    from_time: float,
+    to_time: float,
+) -> np.ndarray:
+    """Mean busy hours in each of the 168 hours of the week per group, over a period."""
+    out = np.zeros((len(groups), 168))
     busy = busy[(busy["end"] > from_time) & (busy["start"] < to_time)]
-    out: dict[str, np.ndarray] = {}
-    for resource, start, end in zip(busy["resource"], busy["start"], busy["end"], strict=True):
-        row = out.setdefault(resource, np.zeros(168))
-        h = math.floor(start)
-        while h < end:
-            overlap = min(end, h + 1) - max(start, h)
-            if overlap > 0:
-                row[int(h % HOURS_PER_WEEK)] += overlap
-            h += 1
-    return pd.DataFrame({r: v / weeks for r, v in out.items()}).T.reindex(
-        columns=range(168), fill_value=0.0
-    )
+    if busy.empty:
+        return out
+    weeks = max((to_time - from_time) / HOURS_PER_WEEK, 1e-9)
+    g = _group_index(busy, group_of, groups)
+    start = np.maximum(busy["start"].to_numpy(), from_time)
+    end = np.minimum(busy["end"].to_numpy(), to_time)
+    first = np.floor(start)
+    for k in range(int(np.ceil((end - first).max())) + 1):
+        h = first + k
+        overlap = np.minimum(end, h + 1) - np.maximum(start, h)
+        keep = (overlap > 0) & (g >= 0)
+        np.add.at(out, (g[keep], (h[keep] % HOURS_PER_WEEK).astype(int)), overlap[keep])
+    return out / weeks
 
 
 def event_log(clients: pd.DataFrame, busy: pd.DataFrame, run_number: int) -> pd.DataFrame:

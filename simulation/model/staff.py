@@ -72,16 +72,17 @@ class Person:
     def weekly_rostered_hours(self) -> float:
         return sum(e - s for s, e in self.roster)
 
-    def available_hours(self, week: int) -> float:
-        """Rostered hours in ``week`` less the days on leave."""
-        base = week * HOURS_PER_WEEK
-        away = [
-            (d * HOURS_PER_DAY, (d + 1) * HOURS_PER_DAY)
-            for d in range(week * 7, week * 7 + 7)
-            if d in self.leave_days
-        ]
-        shifted = [(base + s, base + e) for s, e in self.roster]
-        return sum(e - s for s, e in subtract(shifted, away))
+    def available_hours(self, weeks: int) -> np.ndarray:
+        """Rostered hours in each of the first ``weeks`` weeks, less the days on leave."""
+        per_day = np.zeros(7)
+        for start, end in self.roster:
+            for day in range(7):
+                lo, hi = max(start, day * HOURS_PER_DAY), min(end, (day + 1) * HOURS_PER_DAY)
+                per_day[day] += max(0.0, hi - lo)
+        hours = np.tile(per_day, weeks)
+        away = [d for d in self.leave_days if d < weeks * 7]
+        hours[away] = 0.0
+        return hours.reshape(weeks, 7).sum(axis=1)
 
     def on_leave(self, t: float) -> bool:
         return int(t // HOURS_PER_DAY) in self.leave_days
