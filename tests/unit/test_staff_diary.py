@@ -44,7 +44,10 @@ def test_groups_and_leave_are_not_bookable():
     p.fixed.append((9.0, 12.0))  # facilitates a Monday group
     assert p.find_slot(0.0, 1.0, 168.0) == 12.0
     assert p.find_slot(24.0, 1.0, 168.0) == 48 + 9  # Tuesday is leave
-    assert list(p.available_hours(2)) == [32.0, 40.0]  # leave reduces available hours; groups do not
+    assert list(p.available_hours(2)) == [
+        32.0,
+        40.0,
+    ]  # leave reduces available hours; groups do not
 
 
 def test_release_gives_the_slot_back():

@@ -1,0 +1,267 @@
+"""Speed and memory benchmarks of iopsim: prints figures and ratios against the targets.
+
+    python benchmarks/bench.py            # everything (a few minutes on 2 cores)
+    python benchmarks/bench.py --only events,replication
+
+Sections:
+  events       model events per second against a plain SimPy M/M/c queue, same run
+  replication  median wall time of one baseline replication-year (tables and KPIs included)
+  workers      throughput of 2 worker processes against 1 on 40 replications
+  memory       peak resident memory of 200 baseline replication-years, event log off
+  scaling      cost against horizon (13, 52, 208 weeks) and clinic size (1, 4, 16 x baseline)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+import simpy
+
+from simulation import scenario as scenarios
+from simulation.experiment import run_replications
+from simulation.model.clinic import ClinicModel
+from simulation.replication import run_replication
+from simulation.streams import Streams
+
+BASELINE = scenarios.load(scenarios.bundled("baseline"))
+YEAR = ["warmup_weeks=0", "horizon_weeks=52"]
+
+
+class CountingEnvironment(simpy.Environment):
+    """A SimPy environment that counts the events it processes."""
+
+    events = 0
+
+    def step(self):
+        CountingEnvironment.events += 1
+        return super().step()
+
+
+def plain_mmc(env, rng, arrival_rate, service_mean, servers, customers):
+    """The textbook SimPy M/M/c: a source process and one process per customer."""
+    server = simpy.Resource(env, capacity=servers)
+
+    def customer():
+        with server.request() as request:
+            yield request
+            yield env.timeout(rng.exponential(service_mean))
+
+    def source():
+        for _ in range(customers):
+            yield env.timeout(rng.exponential(1 / arrival_rate))
+            env.process(customer())
+
+    env.process(source())
+
+
+def events_per_second(make_and_run, repeats=5):
+    """(events, median seconds) of a simulation, events counted in a separate run."""
+    original = simpy.Environment
+    simpy.Environment = CountingEnvironment
+    CountingEnvironment.events = 0
+    try:
+        make_and_run()
+    finally:
+        simpy.Environment = original
+    events = CountingEnvironment.events
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        make_and_run()
+        times.append(time.perf_counter() - start)
+    return events, statistics.median(times)
+
+
+def bench_events():
+    sc = scenarios.apply_overrides(BASELINE, YEAR)
+
+    def model():
+        import simulation.model.clinic as clinic_module
+
+        clinic_module.simpy.Environment = simpy.Environment  # follow the patch above
+        ClinicModel(sc, Streams(sc.seed, 0)).run()
+
+    def plain():
+        env = simpy.Environment()
+        plain_mmc(env, np.random.default_rng(1), 0.9, 1.0, 1, 20_000)
+        env.run()
+
+    m_events, m_time = events_per_second(model)
+    p_events, p_time = events_per_second(plain)
+    m_rate, p_rate = m_events / m_time, p_events / p_time
+    # The model does several things per SimPy event (a session credits every attendee, the
+    # Monday event books the whole week), so also count what happened in the clinic: every
+    # record written (attendance, staff and room use, session, appointment, client milestone).
+    rec = ClinicModel(sc, Streams(sc.seed, 0)).run()
+    clients = rec.client_table()
+    milestones = int(
+        clients[["referred", "assessed", "iop_start", "iop_end", "op_start", "left"]]
+        .notna()
+        .sum()
+        .sum()
+    )
+    happenings = (
+        len(rec.attendance)
+        + len(rec.busy_log)
+        + len(rec.sessions)
+        + len(rec.appointments)
+        + milestones
+    )
+    d_rate = happenings / m_time
+    print(
+        f"events: model {m_events} SimPy events in {m_time * 1000:.1f} ms = {m_rate:,.0f} events/s"
+    )
+    print(
+        f"events: plain SimPy M/M/1 {p_events} events in {p_time * 1000:.1f} ms = {p_rate:,.0f} events/s"
+    )
+    print(f"events: ratio model/plain = {m_rate / p_rate:.2f} (target >= 0.5)")
+    print(
+        f"events: model clinic happenings {happenings} = {d_rate:,.0f}/s; ratio to plain SimPy events/s = {d_rate / p_rate:.2f}"
+    )
+    return {
+        "model_events_per_s": m_rate,
+        "plain_events_per_s": p_rate,
+        "ratio": m_rate / p_rate,
+        "happenings_per_s": d_rate,
+        "happenings_ratio": d_rate / p_rate,
+    }
+
+
+def bench_replication(repeats=15):
+    sc = scenarios.apply_overrides(BASELINE, YEAR)
+    run_replication(sc, 0, sc.seed)  # warm imports and caches
+    times = []
+    for r in range(repeats):
+        start = time.perf_counter()
+        run_replication(sc, r, sc.seed)
+        times.append(time.perf_counter() - start)
+    median = statistics.median(times)
+    print(
+        f"replication: baseline replication-year median {median * 1000:.0f} ms over {repeats} (target <= 200 ms)"
+    )
+    return {"median_s": median, "min_s": min(times), "max_s": max(times)}
+
+
+def bench_workers(replications=40):
+    sc = BASELINE
+    out = {}
+    for workers in (1, 2):
+        start = time.perf_counter()
+        run_replications(sc, range(replications), sc.seed, workers=workers)
+        out[workers] = time.perf_counter() - start
+        print(f"workers: {workers} worker(s), {replications} replications: {out[workers]:.2f} s")
+    ratio = out[1] / out[2]
+    print(f"workers: throughput 2 workers / 1 worker = {ratio:.2f} (target >= 1.7)")
+    return {"one_s": out[1], "two_s": out[2], "ratio": ratio}
+
+
+MEMORY_CHILD = """
+import resource, sys
+from simulation import scenario as s
+from simulation.experiment import run_experiment
+sc = s.apply_overrides(s.load(s.bundled("baseline")), ["warmup_weeks=0", "horizon_weeks=52"])
+result = run_experiment(sc, replications=int(sys.argv[1]), workers=1)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def bench_memory(replications=200):
+    child = subprocess.run(
+        [sys.executable, "-c", MEMORY_CHILD, str(replications)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    peak = float(child.stdout.strip().splitlines()[-1])
+    base = subprocess.run(
+        [sys.executable, "-c", MEMORY_CHILD, "1"], capture_output=True, text=True, check=True
+    )
+    one = float(base.stdout.strip().splitlines()[-1])
+    print(
+        f"memory: peak RSS {peak:.0f} MB for {replications} replication-years, event log off (target <= 500 MB)"
+    )
+    print(f"memory: peak RSS {one:.0f} MB for 1 replication-year (interpreter and libraries)")
+    return {"peak_mb": peak, "one_replication_mb": one}
+
+
+def scaled(factor: int) -> scenarios.Scenario:
+    """The baseline with every track, room, staff pool and the referrals multiplied."""
+    data = scenarios.to_data(BASELINE)
+    data["tracks"] = [
+        {**t, "name": f"{t['name']} {k}"} for k in range(factor) for t in data["tracks"]
+    ]
+    data["rooms"] = [
+        {**r, "name": f"{r['name']} {k}"} for k in range(factor) for r in data["rooms"]
+    ]
+    for pool in data["staff"].values():
+        if "members" in pool:
+            pool["members"] = [f"{m} {k}" for k in range(factor) for m in pool["members"]]
+        else:
+            pool["count"] *= factor
+    data["referrals"]["per_week"] *= factor
+    return scenarios.validate(data)
+
+
+def _median_time(sc, repeats=3):
+    times = []
+    for r in range(repeats):
+        start = time.perf_counter()
+        run_replication(sc, r, sc.seed)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bench_scaling():
+    rows = {"horizon": {}, "size": {}}
+    base = None
+    for weeks in (13, 52, 208):
+        sc = scenarios.apply_overrides(BASELINE, ["warmup_weeks=0", f"horizon_weeks={weeks}"])
+        t = _median_time(sc)
+        base = base or t / 13
+        rows["horizon"][weeks] = t
+        print(
+            f"scaling: horizon {weeks:>3} weeks: {t * 1000:7.0f} ms  ({t / weeks * 1000:.2f} ms a week)"
+        )
+    for factor in (1, 4, 16):
+        sc = scenarios.apply_overrides(scaled(factor), YEAR)
+        t = _median_time(sc)
+        rows["size"][factor] = t
+        print(
+            f"scaling: clinic x{factor:<2} ({len(sc.tracks)} tracks): {t * 1000:7.0f} ms  ({t / factor * 1000:.0f} ms per baseline-size unit)"
+        )
+    return rows
+
+
+SECTIONS = {
+    "events": bench_events,
+    "replication": bench_replication,
+    "workers": bench_workers,
+    "memory": bench_memory,
+    "scaling": bench_scaling,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--only", help="comma-separated sections: " + ",".join(SECTIONS))
+    parser.add_argument("--json", help="also write the figures to this JSON file")
+    args = parser.parse_args()
+    chosen = args.only.split(",") if args.only else list(SECTIONS)
+    print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    results = {name: SECTIONS[name]() for name in chosen}
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(results, fh, indent=2, default=str)
+
+
+if __name__ == "__main__":
+    main()
