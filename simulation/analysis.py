@@ -383,3 +383,125 @@ def hourly_capacity(scenario: Scenario) -> np.ndarray:
             for h in range(int(start), int(np.ceil(end))):
                 out[i, h % 168] += size * max(0.0, min(end, h + 1) - max(start, h))
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Precision, warm-up and overload
+# ---------------------------------------------------------------------------------------------
+
+PRECISION_KPIS = (
+    "wait_to_intake_days_mean",
+    "wait_to_iop_days_mean",
+    "therapist_utilisation",
+    "prescriber_utilisation",
+    "intake_utilisation",
+    "room_utilisation",
+)
+"""KPIs whose precision ``--replications auto`` controls by default: waits and utilisations."""
+
+
+def relative_half_width(values, confidence: float = 0.95) -> float:
+    """Half-width of the t interval divided by |mean| (0 when every value is the same)."""
+    mean, _, low, high, n = t_interval(values, confidence)
+    if n < 2:
+        return math.inf
+    half = (high - low) / 2
+    if half == 0:
+        return 0.0
+    return half / abs(mean) if mean != 0 else math.inf
+
+
+def replications_needed(
+    kpis: pd.DataFrame, names: list[str], precision: float, minimum: int
+) -> int | None:
+    """The smallest n >= minimum for which the first n replications give every KPI in
+    ``names`` a relative CI half-width within ``precision``; None if no prefix does."""
+    usable = [n for n in names if n in kpis and kpis[n].notna().any()]
+    for n in range(minimum, len(kpis) + 1):
+        head = kpis.iloc[:n]
+        if all(relative_half_width(head[name]) <= precision for name in usable):
+            return n
+    return None
+
+
+def mser5(series, max_fraction: float = 0.5) -> int:
+    """MSER-5 truncation point (White 1997) of a weekly series, in weeks.
+
+    The series is cut into batches of 5 weeks; the truncation d (in batches, at most
+    ``max_fraction`` of the series) minimises the squared standard error of the mean of what
+    remains, sum((Y_i - mean_d)^2) / (n - d)^2.
+    """
+    y = np.asarray(series, dtype=float)
+    y = y[np.isfinite(y)]
+    batches = len(y) // 5
+    if batches < 4:
+        return 0
+    means = y[: batches * 5].reshape(batches, 5).mean(axis=1)
+    best_d, best = 0, math.inf
+    for d in range(int(batches * max_fraction) + 1):
+        rest = means[d:]
+        stat = float(((rest - rest.mean()) ** 2).sum()) / len(rest) ** 2
+        if stat < best - 1e-15:
+            best_d, best = d, stat
+    return best_d * 5
+
+
+WARMUP_SERIES = ("iop_census", "iop_waitlist")
+"""The weekly series whose MSER-5 truncation points make the warm-up suggestion."""
+
+
+def suggest_warmup(weekly: pd.DataFrame) -> dict[str, int]:
+    """MSER-5 truncation (weeks) of the replication-mean weekly IOP census and waitlist."""
+    means = weekly.groupby("week")[list(WARMUP_SERIES)].mean()
+    return {name: mser5(means[name].to_numpy()) for name in WARMUP_SERIES}
+
+
+def moving_average(series, window: int) -> np.ndarray:
+    """Welch's centred moving average, with shorter windows at the start."""
+    y = np.asarray(series, dtype=float)
+    out = np.empty(len(y))
+    for i in range(len(y)):
+        half = min(window, i, len(y) - 1 - i)
+        out[i] = y[i - half : i + half + 1].mean()
+    return out
+
+
+OVERLOAD_SERIES = {"iop_waitlist": "IOP waitlist", "intake_waitlist": "intake waitlist"}
+
+
+def overload_notes(scenario: Scenario, weekly: pd.DataFrame, kpis: pd.DataFrame) -> list[str]:
+    """Plain-language warnings when demand exceeds capacity.
+
+    A waitlist is called overloaded when, across replications, its linear trend over the
+    reporting period is positive beyond doubt (t > 3 on the per-replication slopes) and the
+    growth over the horizon is at least 5 clients and at least its own mean level: a waitlist
+    that merely swings with the seasons grows by much less than its level.
+    """
+    notes = []
+    report = weekly[~weekly["warmup"]]
+    for column, name in OVERLOAD_SERIES.items():
+        slopes = []
+        for _, rows in report.groupby("replication"):
+            if len(rows) >= 4:
+                slopes.append(
+                    np.polyfit(rows["week"].to_numpy(float), rows[column].to_numpy(float), 1)[0]
+                )
+        if len(slopes) < 2:
+            continue
+        mean, std, low, high, n = t_interval(slopes)
+        growth = mean * scenario.horizon_weeks
+        level = report[column].mean()
+        t_stat = mean / (std / math.sqrt(n)) if std > 0 else (math.inf if mean > 0 else 0)
+        if t_stat > 3 and growth >= max(5.0, level):
+            notes.append(
+                f"OVERLOADED: the {name} grows by about {mean:.2f} clients a week "
+                f"(95% CI {low:.2f} to {high:.2f}) and does not settle: demand exceeds capacity, "
+                f"so its mean and the waits depend on how long the run is and mean little. "
+                f"Add capacity or reduce referrals."
+            )
+    if "turned_away_share" in kpis and kpis["turned_away_share"].mean() > 0.05:
+        notes.append(
+            f"{100 * kpis['turned_away_share'].mean():.0f}% of referrals were turned away "
+            "because a waitlist was full."
+        )
+    return notes

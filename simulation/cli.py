@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -67,27 +69,128 @@ def main() -> None:
     """
 
 
+class Replications(click.ParamType):
+    """A number of replications, or 'auto' (add replications until precise enough)."""
+
+    name = "N|auto"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int) or value == "auto":
+            return value
+        try:
+            number = int(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a whole number or 'auto'", param, ctx)
+        if not 1 <= number <= 10000:
+            self.fail(f"{number} is not between 1 and 10000", param, ctx)
+        return number
+
+
+class Progress:
+    """A progress bar on stderr: replications done, elapsed and remaining time."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.start = time.monotonic()
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        elapsed = time.monotonic() - self.start
+        left = elapsed / done * (total - done) if done else 0.0
+        filled = int(30 * done / max(total, 1))
+        bar = "#" * filled + "-" * (30 - filled)
+        click.echo(
+            f"\r[{bar}] {done}/{total} replications, {elapsed:.0f} s elapsed, ~{left:.0f} s left ",
+            err=True,
+            nl=False,
+        )
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            click.echo("", err=True)
+
+
+def progress_for(quiet: bool) -> Progress:
+    return Progress(enabled=not quiet and sys.stderr.isatty())
+
+
+def experiment_options(function):
+    """The options shared by run, compare, sweep and plan."""
+    options = [
+        click.option(
+            "--replications",
+            "-r",
+            type=Replications(),
+            help="Replications (default: the scenario's), or 'auto' with --precision.",
+        ),
+        click.option(
+            "--seed",
+            type=click.IntRange(0, 2**63 - 1),
+            help="Random seed (default: the scenario's).",
+        ),
+        click.option(
+            "--weeks", type=click.IntRange(1, 1040), help="Weeks measured after the warm-up."
+        ),
+        click.option(
+            "--warmup-weeks", type=click.IntRange(0, 520), help="Weeks simulated before measuring."
+        ),
+        click.option(
+            "--set",
+            "overrides",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help="Change a scenario value, e.g. staff.therapists.count=5 (repeatable).",
+        ),
+        click.option(
+            "--workers",
+            type=click.IntRange(1, 1024),
+            default=None,
+            help="Local processes (default: all CPUs).",
+        ),
+        click.option(
+            "--scheduler",
+            envvar="IOPSIM_SCHEDULER",
+            help="Dask scheduler address tcp://HOST:PORT (env IOPSIM_SCHEDULER).",
+        ),
+        click.option(
+            "--quiet", "-q", is_flag=True, help="Print nothing but errors (and --json output)."
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def workers_or_default(workers: int | None) -> int:
+    from simulation.experiment import default_workers
+
+    return workers or default_workers()
+
+
 @main.command()
 @click.argument("scenario", required=False)
+@experiment_options
 @click.option(
-    "--replications",
-    "-r",
-    type=click.IntRange(1, 10000),
-    help="Replications (default: the scenario's).",
+    "--precision",
+    type=click.FloatRange(0.001, 1.0),
+    default=0.05,
+    show_default=True,
+    help="With --replications auto: the relative 95% CI half-width to reach.",
 )
 @click.option(
-    "--seed", type=click.IntRange(0, 2**63 - 1), help="Random seed (default: the scenario's)."
-)
-@click.option("--weeks", type=click.IntRange(1, 1040), help="Weeks measured after the warm-up.")
-@click.option(
-    "--warmup-weeks", type=click.IntRange(0, 520), help="Weeks simulated before measuring."
-)
-@click.option(
-    "--set",
-    "overrides",
+    "--precision-kpi",
     multiple=True,
-    metavar="KEY=VALUE",
-    help="Change a scenario value, e.g. staff.therapists.count=5 (repeatable).",
+    help="KPIs --precision applies to (repeatable; default: waits and utilisations).",
+)
+@click.option(
+    "--max-replications",
+    type=click.IntRange(2, 10000),
+    default=200,
+    show_default=True,
+    help="With --replications auto: stop here.",
 )
 @click.option(
     "--out",
@@ -96,21 +199,11 @@ def main() -> None:
 )
 @click.option("--force", is_flag=True, help="Replace the run folder if it exists.")
 @click.option("--event-log", is_flag=True, help="Also write events.parquet (the full event log).")
-@click.option(
-    "--workers",
-    type=click.IntRange(1, 1024),
-    default=1,
-    show_default=True,
-    help="Local processes to run replications in.",
-)
-@click.option(
-    "--scheduler",
-    envvar="IOPSIM_SCHEDULER",
-    help="Dask scheduler address (tcp://HOST:PORT); env IOPSIM_SCHEDULER.",
-)
 @click.option("--no-dashboard", is_flag=True, help="Do not write dashboard.html.")
+@click.option(
+    "--no-warmup-check", is_flag=True, help="Skip the MSER-5 check of the warm-up length."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of text.")
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors (and --json output).")
 def run(
     scenario,
     replications,
@@ -118,34 +211,71 @@ def run(
     weeks,
     warmup_weeks,
     overrides,
+    workers,
+    scheduler,
+    quiet,
+    precision,
+    precision_kpi,
+    max_replications,
     out,
     force,
     event_log,
-    workers,
-    scheduler,
     no_dashboard,
+    no_warmup_check,
     as_json,
-    quiet,
 ):
     """Simulate SCENARIO (file or bundled name; default: baseline) and write a run folder."""
-    from simulation import experiment, outputs
+    from simulation import analysis, experiment, outputs
+    from simulation.kpis import describe
 
+    fixed = replications if isinstance(replications, int) else None
     sc = load_scenario(
         scenario,
         overrides,
         horizon_weeks=weeks,
         warmup_weeks=warmup_weeks,
-        replications=replications,
+        replications=fixed,
         seed=seed,
     )
+    for name in precision_kpi:
+        try:
+            describe(name)
+        except KeyError:
+            fail(f"--precision-kpi {name!r}: not a KPI (see summary.csv for the names)")
     folder = out or outputs.default_run_dir(sc)
     try:
         outputs.check_writable(folder, force)
     except OutputError as exc:
         fail(str(exc))
-    result = experiment.run_experiment(
-        sc, workers=workers, scheduler=scheduler, event_log=event_log
-    )
+    workers = workers_or_default(workers)
+    progress = progress_for(quiet or as_json)
+    try:
+        if replications == "auto":
+            result = experiment.run_to_precision(
+                sc,
+                precision,
+                list(precision_kpi) or analysis.PRECISION_KPIS,
+                maximum=max_replications,
+                workers=workers,
+                scheduler=scheduler,
+                event_log=event_log,
+                progress=progress,
+            )
+        else:
+            result = experiment.run_experiment(
+                sc, workers=workers, scheduler=scheduler, event_log=event_log, progress=progress
+            )
+        warmup = None
+        if not no_warmup_check:
+            # MSER-5 on this run's own replication-mean weekly census and waitlist (warm-up included)
+            warmup = max(analysis.suggest_warmup(result.tables["weekly"]).values())
+            if warmup > sc.warmup_weeks:
+                result.notes.append(
+                    f"The warm-up of {sc.warmup_weeks} weeks may be too short: MSER-5 on this run's weekly "
+                    f"IOP census and waitlist suggests {warmup} weeks (see iopsim warmup; set warmup_weeks or --warmup-weeks)."
+                )
+    finally:
+        progress.close()
     extra = {}
     if not no_dashboard:
         from simulation.dashboard.page import run_dashboard
@@ -155,7 +285,12 @@ def run(
         )
     try:
         outputs.write_run(
-            result, folder, force=force, command=["iopsim", *sys.argv[1:]], extra_files=extra
+            result,
+            folder,
+            force=force,
+            command=["iopsim", *sys.argv[1:]],
+            extra_files=extra,
+            extra_manifest={"warmup_suggestion_weeks": warmup},
         )
     except OutputError as exc:
         fail(str(exc))
@@ -224,6 +359,83 @@ def list_scenarios():
             click.echo(f"{path.stem:<20} {sc.description}")
         except scenarios.ScenarioError as exc:
             click.echo(f"{path.stem:<20} (invalid: {exc.problems[0]})")
+
+
+@main.command()
+@click.argument("scenario", required=False)
+@click.option(
+    "--weeks",
+    type=click.IntRange(20, 1040),
+    help="Weeks per pilot run (default: max(156, 3 x warm-up)).",
+)
+@click.option(
+    "--replications",
+    "-r",
+    type=click.IntRange(2, 1000),
+    default=5,
+    show_default=True,
+    help="Pilot replications.",
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Change a scenario value (repeatable).",
+)
+@click.option(
+    "--window",
+    type=click.IntRange(1, 52),
+    default=4,
+    show_default=True,
+    help="Moving-average half-width in weeks.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 1024),
+    default=None,
+    help="Local processes (default: all CPUs).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Welch plot HTML (default: outputs/warmup-<scenario>-<time>.html).",
+)
+def warmup(scenario, weeks, replications, overrides, window, workers, out):
+    """Suggest a warm-up length for SCENARIO by MSER-5 on the weekly IOP census and waitlist."""
+    from simulation import experiment, outputs
+    from simulation.dashboard import figures
+    from simulation.dashboard.page import render
+
+    sc = load_scenario(scenario, overrides)
+    folder = Path("outputs")
+    out = (
+        out or folder / f"warmup-{outputs.safe_name(sc.name)}-{time.strftime('%Y%m%d-%H%M%S')}.html"
+    )
+    try:
+        outputs.check_writable(out)
+    except OutputError as exc:
+        fail(str(exc))
+    suggestion, means = experiment.warmup_pilot(
+        sc, weeks=weeks, replications=replications, workers=workers_or_default(workers)
+    )
+    best = max(suggestion.values())
+    for name, value in suggestion.items():
+        click.echo(f"  MSER-5 on {name}: {value} weeks")
+    verdict = "long enough" if sc.warmup_weeks >= best else "SHORTER than suggested"
+    click.echo(
+        f"Suggested warm-up: {best} weeks; the scenario has {sc.warmup_weeks} weeks ({verdict})."
+    )
+    fig = figures.warmup(means, best, sc.warmup_weeks, window)
+    header = [
+        f"<h1>Warm-up: {html.escape(sc.name)}</h1>",
+        f"<p>{replications} pilot replications of {int(means['week'].max()) + 1} weeks from an empty clinic; "
+        f"suggested warm-up {best} weeks (MSER-5), scenario {sc.warmup_weeks} weeks.</p>",
+    ]
+    outputs.write_file_atomic(
+        out, render(f"iopsim warm-up: {sc.name}", header, [], [("warmup", "Welch plot", fig)])
+    )
+    click.echo(f"Welch plot: {out}")
 
 
 @main.command()

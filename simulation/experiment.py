@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from simulation import analysis
@@ -74,7 +75,7 @@ def _dask(jobs: list[tuple], scheduler: str) -> Iterator[ReplicationResult]:
         raise RuntimeError(
             "running on a Dask cluster needs the 'distributed' extra: pip install 'iopsim[distributed]'"
         ) from exc
-    with Client(scheduler, set_as_default=False) as client:
+    with Client(scheduler) as client:
         futures = [client.submit(_run_one, job, pure=False) for job in jobs]
         for future in as_completed(futures):
             yield future.result()
@@ -124,6 +125,8 @@ def assemble(
         if parts:
             tables[name] = pd.concat(parts, ignore_index=True)
     summary = analysis.summarise(kpis)
+    weekly = tables.get("weekly")
+    notes = analysis.overload_notes(scenario, weekly, kpis) if weekly is not None else []
     return ExperimentResult(
         scenario=scenario,
         seed=seed,
@@ -135,6 +138,7 @@ def assemble(
         started=started,
         finished=now_iso(),
         executor=executor,
+        notes=notes,
     )
 
 
@@ -165,3 +169,104 @@ def run_experiment(
         scenario, range(replications), seed, workers, scheduler, event_log, progress
     )
     return assemble(scenario, results, seed, started, describe_executor(workers, scheduler))
+
+
+def run_to_precision(
+    scenario: Scenario,
+    precision: float,
+    kpis: list[str] | tuple[str, ...] = analysis.PRECISION_KPIS,
+    seed: int | None = None,
+    minimum: int = 5,
+    maximum: int = 200,
+    workers: int = 1,
+    scheduler: str | None = None,
+    event_log: bool = False,
+    progress: Progress | None = None,
+) -> ExperimentResult:
+    """Add replications until every KPI in ``kpis`` has a 95% CI half-width within
+    ``precision`` of its mean (the confidence-interval method), or ``maximum`` is reached.
+
+    The answer is the smallest number of replications n >= ``minimum`` that meets the
+    precision; replications are run in batches but every prefix is checked, so n (and so every
+    number) is the same whatever the number of workers or the executor.
+    """
+    seed = scenario.seed if seed is None else seed
+    started = now_iso()
+    results: list[ReplicationResult] = []
+    target = min(max(minimum, workers), maximum)
+    needed = None
+    while True:
+        results += run_replications(
+            scenario, range(len(results), target), seed, workers, scheduler, event_log, progress
+        )
+        table = pd.DataFrame([r.kpis for r in results])
+        needed = analysis.replications_needed(table, list(kpis), precision, minimum)
+        if needed is not None or len(results) >= maximum:
+            break
+        worst = max(
+            (
+                analysis.relative_half_width(table[k])
+                for k in kpis
+                if k in table and table[k].notna().any()
+            ),
+            default=0.0,
+        )
+        # half-width shrinks as 1/sqrt(n): aim at the estimate, at least one batch more
+        estimate = (
+            int(np.ceil(len(results) * (worst / precision) ** 2)) if np.isfinite(worst) else maximum
+        )
+        target = min(maximum, max(len(results) + max(workers, 1), estimate))
+    if needed is not None:
+        results = results[:needed]
+    result = assemble(scenario, results, seed, started, describe_executor(workers, scheduler))
+    widths = {k: analysis.relative_half_width(result.kpis[k]) for k in kpis if k in result.kpis}
+    result.summary["precision_target"] = result.summary["kpi"].map(
+        lambda k: precision if k in widths else np.nan
+    )
+    result.summary["relative_half_width"] = result.summary["kpi"].map(
+        lambda k: widths.get(k, np.nan)
+    )
+    result.summary["precision_met"] = result.summary["kpi"].map(
+        lambda k: (widths[k] <= precision) if k in widths else None
+    )
+    missed = [k for k, w in widths.items() if not w <= precision]
+    if missed:
+        result.notes.append(
+            f"Precision {precision:.0%} not reached after {len(results)} replications (the maximum) for: "
+            + ", ".join(missed)
+        )
+    return result
+
+
+def warmup_pilot(
+    scenario: Scenario,
+    weeks: int | None = None,
+    replications: int = 5,
+    seed: int | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
+) -> tuple[dict[str, int], pd.DataFrame]:
+    """Suggested warm-up (MSER-5, weeks) from long runs that start empty, with seasonality and
+    step changes switched off (they are not start-up transients). Returns the suggestion per
+    series and the replication-mean weekly series."""
+    from simulation.scenario import apply_overrides
+
+    weeks = weeks or max(156, 3 * scenario.warmup_weeks)
+    pilot = apply_overrides(
+        scenario,
+        [
+            "warmup_weeks=0",
+            f"horizon_weeks={weeks}",
+            f"referrals.seasonality={[1.0] * 12}",
+            "referrals.step_changes=[]",
+        ],
+    )
+    results = run_replications(
+        pilot, range(replications), scenario.seed if seed is None else seed, workers, scheduler
+    )
+    weekly = pd.concat(
+        [r.weekly.assign(replication=r.replication) for r in results], ignore_index=True
+    )
+    shown = [*analysis.WARMUP_SERIES, "op_census"]
+    means = weekly.groupby(["week", "date"], as_index=False)[shown].mean()
+    return analysis.suggest_warmup(weekly), means

@@ -153,6 +153,20 @@ def replace_dir(tmp: Path, folder: Path, force: bool) -> None:
         os.rename(tmp, folder)
 
 
+def write_file_atomic(path: str | Path, content: str) -> Path:
+    """Write one file through a temporary sibling and a rename (never half-written)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.partial")
+    try:
+        tmp.write_text(content, encoding="utf-8")
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
 @dataclass
 class RunData:
     """A run folder read back: manifest, scenario, summary, KPIs and tables."""

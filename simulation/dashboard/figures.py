@@ -453,3 +453,54 @@ def money(weekly: pd.DataFrame) -> go.Figure:
         **LAYOUT,
     )
     return fig
+
+
+def warmup(means: pd.DataFrame, suggestion: int, current: int, window: int) -> go.Figure:
+    """Welch plot: replication-mean weekly series and their moving averages, with the MSER-5
+    suggestion and the scenario's warm-up marked."""
+    from simulation.analysis import moving_average
+
+    fig = go.Figure()
+    for column in ("iop_census", "iop_waitlist", "op_census"):
+        if column not in means:
+            continue
+        colour = STAGE_COLOURS[column]
+        fig.add_trace(
+            go.Scatter(
+                x=means["week"],
+                y=means[column],
+                name=f"{STAGE_NAMES[column]} (weekly mean)",
+                line={"color": colour, "width": 1},
+                opacity=0.45,
+                hovertemplate="%{y:.1f}",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=means["week"],
+                y=moving_average(means[column], window),
+                name=f"{STAGE_NAMES[column]} ({2 * window + 1}-week moving average)",
+                line={"color": colour, "width": 3},
+                hovertemplate="%{y:.1f}",
+            )
+        )
+    fig.add_vline(
+        x=suggestion,
+        line_dash="dash",
+        line_color="#b3261e",
+        annotation_text=f"suggested warm-up: {suggestion} weeks",
+    )
+    fig.add_vline(
+        x=current,
+        line_dash="dot",
+        line_color="#333333",
+        annotation_text=f"scenario: {current} weeks",
+        annotation_position="bottom right",
+    )
+    fig.update_layout(
+        title="Warm-up: clients by stage from an empty clinic (seasonality off), with Welch moving averages",
+        xaxis_title="Week of the run",
+        yaxis_title="Clients",
+        **LAYOUT,
+    )
+    return fig

@@ -92,6 +92,7 @@ def _figure_div(fig, div_id: str) -> str:
 
 
 FIGURE_TEXT = {
+    "warmup": "Thin lines: weekly means over the pilot replications; thick: moving averages. The warm-up should end where the thick lines level off (red dashed line: MSER-5 suggestion).",
     "waitlists": "Line: mean weekly number waiting; band: 95% confidence interval across replications; grey: warm-up, left out of every KPI. A line that keeps climbing means demand exceeds capacity.",
     "utilisation": "Share of rostered staff hours (or open room hours) spent with clients. The green band is the sustainable 75-85%; above it, expect burnout and waits.",
     "heatmap": "Each row is a staff pool or room, each column an hour of the week; darker means busier. Dark cells show clashes, pale rostered cells show idle time.",
@@ -205,6 +206,7 @@ def run_dashboard(
 def rebuild(run_data, png: bool = False) -> Path:
     """Rewrite a run folder's dashboard.html from its tables (and PNGs with ``png``)."""
     from simulation import analysis
+    from simulation.outputs import write_file_atomic
 
     targets = analysis.target_status(run_data.scenario, run_data.summary)
     m = run_data.manifest
@@ -216,10 +218,7 @@ def rebuild(run_data, png: bool = False) -> Path:
     page = run_dashboard(
         run_data.scenario, run_data.summary, run_data.tables, targets, m.get("notes", []), info
     )
-    path = Path(run_data.folder) / "dashboard.html"
-    tmp = path.with_name(".dashboard.html.partial")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(path)
+    path = write_file_atomic(Path(run_data.folder) / "dashboard.html", page)
     if png:
         write_pngs(run_data)
     return path

@@ -142,3 +142,54 @@ def test_console_script_runs_in_a_real_process(tmp_path):
     assert proc.returncode == 2
     assert "TOML syntax error" in proc.stderr and "line 2" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_auto_replications_from_the_command_line(tmp_path):
+    out = tmp_path / "auto"
+    result = invoke(
+        "run",
+        "--replications",
+        "auto",
+        "--precision",
+        "0.3",
+        "--max-replications",
+        "8",
+        "--weeks",
+        "6",
+        "--warmup-weeks",
+        "2",
+        "--out",
+        str(out),
+        "--no-dashboard",
+    )
+    assert result.exit_code == 0, result.output
+    summary = pd.read_csv(out / "summary.csv")
+    assert {"precision_target", "relative_half_width", "precision_met"} <= set(summary.columns)
+    assert summary["n"].max() <= 8
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--replications", "many"], "'many' is not a whole number or 'auto'"),
+        (
+            ["--replications", "auto", "--precision-kpi", "speed"],
+            "--precision-kpi 'speed': not a KPI",
+        ),
+        (["--workers", "0"], "--workers"),
+    ],
+)
+def test_bad_experiment_flags_exit_2(args, message, tmp_path):
+    result = CliRunner().invoke(main, ["run", *args, "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2 and message in result.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_warmup_command_suggests_and_plots(tmp_path):
+    out = tmp_path / "wu.html"
+    result = invoke(
+        "warmup", "--weeks", "40", "--replications", "2", "--workers", "1", "--out", str(out)
+    )
+    assert result.exit_code == 0, result.output
+    assert "Suggested warm-up:" in result.output and "MSER-5 on iop_census" in result.output
+    assert out.stat().st_size > 100_000 and "Welch" in out.read_text()

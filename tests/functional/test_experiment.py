@@ -1,0 +1,81 @@
+"""Experiments: identical numbers whatever the executor, precision-driven replications."""
+
+import pandas as pd
+import pytest
+
+from simulation.experiment import run_experiment, run_to_precision
+from tests.conftest import short
+
+SC = short("horizon_weeks=10", "warmup_weeks=2")
+
+
+def _same(a, b):
+    pd.testing.assert_frame_equal(a.kpis, b.kpis)
+    for name in ("weekly", "clients", "sessions"):
+        pd.testing.assert_frame_equal(a.tables[name], b.tables[name])
+
+
+def test_processes_give_identical_results_to_serial():
+    serial = run_experiment(SC, replications=4, workers=1)
+    parallel = run_experiment(SC, replications=4, workers=2)
+    _same(serial, parallel)
+    assert list(parallel.kpis["replication"]) == [0, 1, 2, 3]
+
+
+@pytest.fixture(scope="module")
+def dask_scheduler():
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None, processes=True
+    )
+    yield cluster.scheduler_address
+    cluster.close()
+
+
+def test_dask_gives_identical_results_to_serial(dask_scheduler):
+    assert dask_scheduler.startswith("tcp://127.0.0.1:")
+    serial = run_experiment(SC, replications=4, workers=1)
+    on_dask = run_experiment(SC, replications=4, scheduler=dask_scheduler)
+    _same(serial, on_dask)
+    assert on_dask.executor.startswith("dask:")
+
+
+def test_event_log_only_when_asked():
+    assert "events" not in run_experiment(SC, replications=1).tables
+    events = run_experiment(SC, replications=1, event_log=True).tables["events"]
+    expected = ["run_number", "entity_id", "event_type", "event", "time", "resource_id", "pathway"]
+    assert list(events.columns[: len(expected)]) == expected
+    assert set(events["event_type"]) <= {
+        "arrival_departure",
+        "queue",
+        "resource_use",
+        "resource_use_end",
+    }
+    assert (events["time"].diff().dropna() >= 0).all()
+
+
+def test_auto_replications_stop_at_the_same_n_whatever_the_workers():
+    one = run_to_precision(SC, 0.2, kpis=["wait_to_intake_days_mean"], workers=1, maximum=60)
+    two = run_to_precision(SC, 0.2, kpis=["wait_to_intake_days_mean"], workers=2, maximum=60)
+    assert one.replications == two.replications
+    pd.testing.assert_frame_equal(one.kpis, two.kpis)
+    row = one.summary.set_index("kpi").loc["wait_to_intake_days_mean"]
+    assert row["precision_met"] and row["relative_half_width"] <= 0.2
+
+
+def test_auto_replications_report_an_unreached_precision():
+    result = run_to_precision(SC, 0.001, kpis=["wait_to_iop_days_mean"], maximum=6)
+    assert result.replications == 6
+    assert any("not reached" in note for note in result.notes)
+
+
+def test_progress_is_reported_for_every_replication():
+    seen = []
+    run_experiment(SC, replications=3, progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_overload_is_said_plainly():
+    overloaded = run_experiment(short("referrals.per_week=25", "horizon_weeks=30"), replications=3)
+    assert any(note.startswith("OVERLOADED") for note in overloaded.notes)
+    assert run_experiment(short("horizon_weeks=30"), replications=3).notes == []
