@@ -280,20 +280,20 @@ def flow(clients: pd.DataFrame, warmup_hours: float, years: float, replications:
     nodes = [
         "Referred",
         "Assessed",
+        "IOP waitlist",
+        "Started IOP",
+        "Completed",
+        "Outpatient step-down",
         "Lost before assessment",
         "Turned away",
-        "Referred on (other care)",
         "Waiting for intake at end",
-        "IOP waitlist",
+        "Referred on (other care)",
         "Lost from IOP waitlist",
-        "Started IOP",
         "Waiting for IOP at end",
-        "Completed",
         "Dropped out",
         "Escalated",
         "Other exit",
         "In IOP at end",
-        "Outpatient step-down",
         "Discharged",
     ]
     idx = {n: i for i, n in enumerate(nodes)}
@@ -341,6 +341,28 @@ def flow(clients: pd.DataFrame, warmup_hours: float, years: float, replications:
     add("Completed", "Discharged", int(done["op_start"].isna().sum()))
     add("Outpatient step-down", "Discharged", int(done["op_end"].notna().sum()))
     keys = list(links)
+    # Columns left to right follow the pathway; nodes with no flow are left out.
+    column = {
+        "Referred": 0.0,
+        "Assessed": 0.22,
+        "Lost before assessment": 1.0,
+        "Turned away": 1.0,
+        "Waiting for intake at end": 1.0,
+        "Referred on (other care)": 1.0,
+        "IOP waitlist": 0.42,
+        "Lost from IOP waitlist": 1.0,
+        "Waiting for IOP at end": 1.0,
+        "Started IOP": 0.6,
+        "Completed": 0.78,
+        "Dropped out": 1.0,
+        "Escalated": 1.0,
+        "Other exit": 1.0,
+        "In IOP at end": 1.0,
+        "Outpatient step-down": 0.9,
+        "Discharged": 1.0,
+    }
+    nodes = [n for n in nodes if any(n in k for k in keys)]
+    idx = {n: i for i, n in enumerate(nodes)}
     colours = {
         "Lost before assessment": "#e15759",
         "Lost from IOP waitlist": "#e15759",
@@ -351,11 +373,14 @@ def flow(clients: pd.DataFrame, warmup_hours: float, years: float, replications:
     }
     fig = go.Figure(
         go.Sankey(
+            arrangement="snap",
             node={
                 "label": nodes,
                 "pad": 14,
                 "thickness": 14,
                 "color": [colours.get(n, "#4e79a7") for n in nodes],
+                "x": [max(0.001, min(0.999, column[n])) for n in nodes],
+                "y": _column_positions(nodes, column),
             },
             link={
                 "source": [idx[a] for a, _ in keys],
@@ -370,6 +395,23 @@ def flow(clients: pd.DataFrame, warmup_hours: float, years: float, replications:
         **{**LAYOUT, "height": 480, "hovermode": "closest"},
     )
     return fig
+
+
+_MIDDLE_Y = {
+    "Referred": 0.45,
+    "Assessed": 0.55,
+    "IOP waitlist": 0.6,
+    "Started IOP": 0.65,
+    "Completed": 0.85,
+    "Outpatient step-down": 0.9,
+}
+
+
+def _column_positions(nodes: list[str], column: dict[str, float]) -> list[float]:
+    """Sankey node heights: pathway nodes by hand, the final column spread evenly in order."""
+    final = [n for n in nodes if column[n] == 1.0]
+    y = {n: max(0.001, min(0.999, (i + 0.5) / len(final))) for i, n in enumerate(final)}
+    return [y.get(n, _MIDDLE_Y.get(n, 0.5)) for n in nodes]
 
 
 def group_sizes(sessions: pd.DataFrame, seats: dict[str, int]) -> go.Figure:
