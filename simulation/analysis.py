@@ -219,13 +219,10 @@ def replication_kpis(
     k: dict[str, float] = {}
     referred = clients[clients["referred"] >= start]
     k["referrals_per_week"] = len(referred) / weeks
-    assessed = referred[referred["assessed"].notna()]
-    k["wait_to_intake_days_mean"] = _mean(
-        (assessed["assessed"] - assessed["referred"]) / HOURS_PER_DAY
-    )
-    k["wait_to_intake_days_p90"] = _p90(
-        (assessed["assessed"] - assessed["referred"]) / HOURS_PER_DAY
-    )
+    seen = referred[referred["intake_start"].notna()]
+    intake_wait = (seen["intake_start"] - seen["referred"]) / HOURS_PER_DAY
+    k["wait_to_intake_days_mean"] = _mean(intake_wait)
+    k["wait_to_intake_days_p90"] = _p90(intake_wait)
     to_iop = clients[(clients["assessed"] >= start) & clients["iop_start"].notna()]
     iop_wait = (to_iop["iop_start"] - to_iop["assessed"]) / HOURS_PER_DAY
     k["wait_to_iop_days_mean"] = _mean(iop_wait)

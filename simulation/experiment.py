@@ -64,7 +64,9 @@ def _serial(jobs: list[tuple]) -> Iterator[ReplicationResult]:
 def _processes(jobs: list[tuple], workers: int) -> Iterator[ReplicationResult]:
     with ProcessPoolExecutor(max_workers=workers) as pool:
         # chunks keep inter-process traffic low; map returns results in submission order
-        chunk = 1 if len(jobs) < 200 else len(jobs) // (workers * 20)  # small chunks balance the tail
+        chunk = (
+            1 if len(jobs) < 200 else len(jobs) // (workers * 20)
+        )  # small chunks balance the tail
         yield from pool.map(_run_one, jobs, chunksize=chunk)
 
 

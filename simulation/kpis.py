@@ -21,9 +21,11 @@ class Kpi:
 
 _CATALOGUE = [
     Kpi("referrals_per_week", "per_week", "Referrals received per week", "neither"),
-    Kpi("wait_to_intake_days_mean", "days", "Mean days from referral to intake assessment"),
+    Kpi("wait_to_intake_days_mean", "days", "Mean days from referral to the intake assessment"),
     Kpi("wait_to_intake_days_p90", "days", "90th percentile of days from referral to assessment"),
-    Kpi("wait_to_iop_days_mean", "days", "Mean days from assessment to the first IOP day"),
+    Kpi(
+        "wait_to_iop_days_mean", "days", "Mean days from the end of assessment to the first IOP day"
+    ),
     Kpi("wait_to_iop_days_p90", "days", "90th percentile of days from assessment to IOP start"),
     Kpi("referral_to_iop_days_mean", "days", "Mean days from referral to the first IOP day"),
     Kpi(

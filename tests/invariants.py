@@ -14,6 +14,7 @@ from simulation.streams import Streams
 
 MILESTONES = [
     "referred",
+    "intake_start",
     "assessed",
     "iop_waitlisted",
     "placed",
@@ -54,7 +55,9 @@ def check(model: ClinicModel) -> None:
     assert clients.loc[final, "left"].notna().all()
     assert clients.loc[~final, "left"].isna().all()
     st = clients["status"]
-    assert clients.loc[st == "intake_waitlist", "assessed"].isna().all()
+    assert clients.loc[st == "intake_waitlist", "intake_start"].isna().all()
+    assert clients.loc[st == "in_assessment", "intake_start"].notna().all()
+    assert clients.loc[st == "in_assessment", "assessed"].isna().all()
     assert clients.loc[st == "iop_waitlist", "iop_start"].isna().all()
     assert clients.loc[st == "iop_waitlist", "iop_waitlisted"].notna().all()
     assert clients.loc[st == "iop", "iop_start"].notna().all()

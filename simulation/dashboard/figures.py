@@ -237,7 +237,12 @@ def waits(clients: pd.DataFrame, warmup_hours: float) -> go.Figure:
     """5. Distribution of waits (referral to intake, assessment to IOP start), 14-day line."""
     fig = go.Figure()
     pairs = [
-        ("Referral to intake assessment", "referred", "assessed", STAGE_COLOURS["intake_waitlist"]),
+        (
+            "Referral to intake assessment",
+            "referred",
+            "intake_start",
+            STAGE_COLOURS["intake_waitlist"],
+        ),
         ("Assessment to first IOP day", "assessed", "iop_start", STAGE_COLOURS["iop_waitlist"]),
     ]
     top = 0.0

@@ -72,6 +72,8 @@ class ClinicModel:
         assessment = sampler(s.intake.assessment_hours)(get("intake_duration"), n)
         o = s.intake.outcomes
         outcome_u = get("intake_outcome").random(n)
+        if not s.intake.enabled:
+            outcome_u = np.zeros(n)  # no assessment: everyone referred is for the IOP
         outcomes = np.where(
             outcome_u < o.iop,
             "iop",

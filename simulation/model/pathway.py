@@ -42,6 +42,7 @@ class Client:
     status: str = "referred"
     intake_clinician: str = ""
     intake_booked_for: float = NAN
+    intake_start: float = NAN
     assessed: float = NAN
     iop_waitlisted: float = NAN
     placed: float = NAN
@@ -111,8 +112,11 @@ def intake(env, clinic, c: Client):
         return False
     yield env.timeout(start - env.now)
     c.intake_clinician = clinician.name
-    c.assessed = env.now
+    c.intake_start = env.now
+    clinic.recorder.move(c, "in_assessment", env.now)
     clinic.recorder.busy(clinician.name, env.now, env.now + c.assessment_hours, "intake")
+    yield env.timeout(c.assessment_hours)
+    c.assessed = env.now  # the outcome is known when the assessment ends
     return True
 
 

@@ -17,6 +17,7 @@ from simulation.clock import HOURS_PER_WEEK
 
 STATUSES = (
     "intake_waitlist",
+    "in_assessment",
     "iop_waitlist",
     "iop",
     "blocked",
@@ -195,7 +196,8 @@ def event_log(clients: pd.DataFrame, busy: pd.DataFrame, run_number: int) -> pd.
     """The vidigi-style event log: client milestones plus staff and room use."""
     milestone_events = [
         ("referred", "arrival_departure", "arrival"),
-        ("assessed", "resource_use", "intake_assessment"),
+        ("intake_start", "resource_use", "intake_assessment_start"),
+        ("assessed", "resource_use_end", "intake_assessment_end"),
         ("iop_waitlisted", "queue", "iop_waitlist_join"),
         ("iop_start", "resource_use", "iop_start"),
         ("blocked_from", "queue", "step_down_blocked"),

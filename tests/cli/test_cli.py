@@ -45,7 +45,7 @@ def test_run_writes_the_run_folder(run_dir):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == scenarios.load(scenarios.bundled("baseline")).seed
     assert manifest["scenario"]["horizon_weeks"] == 6 and manifest["replications"] == 2
-    assert "Mean days from referral to intake assessment" in output and "95% CI" in output
+    assert "Mean days from referral to the intake assessment" in output and "95% CI" in output
 
 
 def test_manifest_alone_reproduces_the_run(run_dir, tmp_path):
