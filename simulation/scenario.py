@@ -41,7 +41,7 @@ SHARE_TOLERANCE = 1e-6
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
 
 def _check_sum_to_one(values: dict[str, float] | list[float], what: str) -> None:

@@ -1,0 +1,40 @@
+"""Queueing formulas the model must reproduce in its degenerate configurations."""
+
+from __future__ import annotations
+
+import math
+
+
+def erlang_c(servers: int, offered_load: float) -> float:
+    """Probability an arrival waits in an M/M/c queue (Erlang C); offered load a = lambda/mu."""
+    c, a = servers, offered_load
+    if a >= c:
+        return 1.0
+    term = 1.0
+    total = 1.0  # sum_{k<c} a^k / k!
+    for k in range(1, c):
+        term *= a / k
+        total += term
+    last = term * a / c  # a^c / c!
+    top = last * c / (c - a)
+    return top / (total + top)
+
+
+def mmc(arrival_rate: float, service_rate: float, servers: int) -> dict[str, float]:
+    """Steady-state M/M/c measures: P(wait), mean wait Wq, mean queue Lq, mean in service."""
+    a = arrival_rate / service_rate
+    p_wait = erlang_c(servers, a)
+    wq = p_wait / (servers * service_rate - arrival_rate)
+    return {"p_wait": p_wait, "wq": wq, "lq": arrival_rate * wq, "in_service": a}
+
+
+def mm1(arrival_rate: float, service_rate: float) -> dict[str, float]:
+    return mmc(arrival_rate, service_rate, 1)
+
+
+def seats_needed(arrival_rate: float, service_rate: float, max_mean_wait: float) -> int:
+    """The fewest servers whose M/M/c mean wait is at most ``max_mean_wait``."""
+    c = max(1, math.floor(arrival_rate / service_rate) + 1)
+    while mmc(arrival_rate, service_rate, c)["wq"] > max_mean_wait:
+        c += 1
+    return c
