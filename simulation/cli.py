@@ -438,6 +438,70 @@ def warmup(scenario, weeks, replications, overrides, window, workers, out):
     click.echo(f"Welch plot: {out}")
 
 
+@main.command(name="check-calibration")
+@click.argument("scenario", required=False)
+@click.option(
+    "--replications",
+    "-r",
+    type=click.IntRange(2, 10000),
+    default=10,
+    show_default=True,
+    help="Replications.",
+)
+@click.option(
+    "--seed", type=click.IntRange(0, 2**63 - 1), help="Random seed (default: the scenario's)."
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Change a scenario value (repeatable).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 1024),
+    default=None,
+    help="Local processes (default: all CPUs).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
+@click.option(
+    "--strict", is_flag=True, help="Exit with code 1 if any measure is outside its published range."
+)
+def check_calibration(scenario, replications, seed, overrides, workers, as_json, strict):
+    """Compare SCENARIO (default: baseline) with published IOP figures (TEDS-D, Loveland & Driscoll)."""
+    from simulation import calibration, experiment
+
+    def fmt(value, unit):  # one unit per row: days stay days here
+        return f"{100 * value:.1f}%" if unit == "share" else f"{value:.1f} d"
+
+    sc = load_scenario(scenario, overrides, seed=seed)
+    result = experiment.run_experiment(
+        sc, replications=replications, workers=workers_or_default(workers)
+    )
+    table = calibration.compare(result.tables["clients"], sc.warmup_weeks)
+    if as_json:
+        click.echo(table.to_json(orient="records", indent=2))
+    else:
+        click.echo(
+            f"{sc.name}: {replications} replications, {sc.horizon_weeks} weeks after {sc.warmup_weeks} weeks warm-up"
+        )
+        click.echo(
+            f"  {'measure':<52} {'published':>10} {'range':>17} {'simulated (95% CI)':>28}  ok"
+        )
+        for row in table.itertuples():
+            rng = f"{fmt(row.range_low, row.unit)}-{fmt(row.range_high, row.unit)}"
+            sim = f"{fmt(row.simulated, row.unit)} ({fmt(row.ci_low, row.unit)}-{fmt(row.ci_high, row.unit)})"
+            click.echo(
+                f"  {row.measure:<52} {fmt(row.published, row.unit):>10} {rng:>17} {sim:>28}  {'yes' if row.within_range else 'NO'}"
+            )
+        click.echo(
+            f"{int(table['within_range'].sum())} of {len(table)} measures within the published ranges."
+        )
+    if strict and not table["within_range"].all():
+        sys.exit(1)
+
+
 @main.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option(

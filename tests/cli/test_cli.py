@@ -193,3 +193,12 @@ def test_warmup_command_suggests_and_plots(tmp_path):
     assert result.exit_code == 0, result.output
     assert "Suggested warm-up:" in result.output and "MSER-5 on iop_census" in result.output
     assert out.stat().st_size > 100_000 and "Welch" in out.read_text()
+
+
+def test_check_calibration_prints_published_against_simulated():
+    result = invoke(
+        "check-calibration", "--replications", "2", "--workers", "1", "--set", "horizon_weeks=20"
+    )
+    assert result.exit_code == 0, result.output
+    assert "Discharges: completed" in result.output and "37.7%" in result.output
+    assert "measures within the published ranges" in result.output
