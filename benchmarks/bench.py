@@ -159,7 +159,9 @@ def bench_workers(replications=40, repeats=3):
             run_replications(sc, range(replications), sc.seed, workers=workers)
             times.append(time.perf_counter() - start)
         out[workers] = min(times)
-        print(f"workers: {workers} worker(s), {replications} replications: best {out[workers]:.2f} s of {repeats}")
+        print(
+            f"workers: {workers} worker(s), {replications} replications: best {out[workers]:.2f} s of {repeats}"
+        )
     ratio = out[1] / out[2]
     print(f"workers: throughput 2 workers / 1 worker = {ratio:.2f} (target >= 1.7)")
     return {"one_s": out[1], "two_s": out[2], "ratio": ratio}

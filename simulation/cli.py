@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import click
+import pandas as pd
 
 from simulation import scenario as scenarios
 from simulation.kpis import HEADLINE, describe, fmt
@@ -436,6 +437,478 @@ def warmup(scenario, weeks, replications, overrides, window, workers, out):
         out, render(f"iopsim warm-up: {sc.name}", header, [], [("warmup", "Welch plot", fig)])
     )
     click.echo(f"Welch plot: {out}")
+
+
+def _folder_or_default(out: Path | None, prefix: str) -> Path:
+    from simulation import outputs
+
+    return out or Path("outputs") / f"{outputs.safe_name(prefix)}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def _page(title: str, lines: list[str], sections: list[str], figs) -> str:
+    from simulation.dashboard.page import render
+
+    return render(title, lines, sections, figs)
+
+
+@main.command()
+@click.argument("scenarios_or_runs", nargs=-1)
+@experiment_options
+@click.option(
+    "--variant",
+    "variants",
+    multiple=True,
+    metavar='"KEY=VALUE ..."',
+    help="A variant of the first scenario (repeatable); space-separated overrides.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Comparison folder (default: outputs/compare-<time>).",
+)
+@click.option("--force", is_flag=True, help="Replace the folder if it exists.")
+def compare(
+    scenarios_or_runs,
+    replications,
+    seed,
+    weeks,
+    warmup_weeks,
+    overrides,
+    workers,
+    scheduler,
+    quiet,
+    variants,
+    out,
+    force,
+):
+    """Compare scenarios (files, bundled names or run folders) with paired differences to the first."""
+    import shlex
+
+    from simulation import outputs, planning
+    from simulation.dashboard import figures
+    from simulation.kpis import HEADLINE
+
+    if isinstance(replications, str):
+        fail("--replications auto is for run; give a number")
+    if not scenarios_or_runs:
+        scenarios_or_runs = ("baseline",)
+    if len(scenarios_or_runs) + len(variants) < 2:
+        fail("give at least two scenarios or run folders, or one scenario and --variant")
+    folder = _folder_or_default(out, "compare")
+    try:
+        outputs.check_writable(folder, force)
+    except OutputError as exc:
+        fail(str(exc))
+    flags = {
+        "horizon_weeks": weeks,
+        "warmup_weeks": warmup_weeks,
+        "replications": replications,
+        "seed": seed,
+    }
+    labels, kpis, weekly, seeds, to_run, data = [], [], [], [], [], []
+    for item in scenarios_or_runs:
+        if Path(item).is_dir():
+            try:
+                run_data = outputs.read_run(item)
+            except (OutputError, scenarios.ScenarioError) as exc:
+                fail(str(exc))
+            labels.append(f"{run_data.scenario.name} ({Path(item).name})")
+            kpis.append(run_data.kpis)
+            weekly.append(run_data.table("weekly"))
+            seeds.append(run_data.manifest.get("seed"))
+            data.append(scenarios.to_data(run_data.scenario))
+        else:
+            sc = load_scenario(item, overrides, **flags)
+            labels.append(sc.name)
+            to_run.append((len(labels) - 1, sc))
+            kpis.append(None)
+            weekly.append(None)
+            seeds.append(None)
+            data.append(scenarios.to_data(sc))
+    first = next((sc for _, sc in to_run), None)
+    for text in variants:
+        if first is None:
+            fail("--variant needs a scenario (not a run folder) first")
+        try:
+            sc = scenarios.apply_overrides(first, shlex.split(text))
+        except (scenarios.ScenarioError, ValueError) as exc:
+            fail(str(exc))
+        labels.append(f"{first.name} + {text}")
+        to_run.append((len(labels) - 1, sc))
+        kpis += [None]
+        weekly += [None]
+        seeds += [None]
+        data.append(scenarios.to_data(sc))
+    labels = [
+        f"{label} [{i + 1}]" if labels.count(label) > 1 else label for i, label in enumerate(labels)
+    ]
+    if to_run:
+        run_seed = seed if seed is not None else to_run[0][1].seed
+        n = replications or to_run[0][1].replications
+        progress = progress_for(quiet)
+        try:
+            results = planning.run_many(
+                [sc for _, sc in to_run],
+                n,
+                run_seed,
+                workers_or_default(workers),
+                scheduler,
+                progress=progress,
+            )
+        finally:
+            progress.close()
+        for (position, _), (_, result) in zip(to_run, sorted(results.items()), strict=True):
+            kpis[position] = result.kpis
+            weekly[position] = result.tables["weekly"]
+            seeds[position] = run_seed
+    table = planning.comparison_table(labels, kpis, seeds)
+    stacked_kpis = pd.concat(
+        [k.assign(scenario=label) for label, k in zip(labels, kpis, strict=True)], ignore_index=True
+    )
+    stacked_weekly = pd.concat(
+        [w.assign(scenario=label) for label, w in zip(labels, weekly, strict=True)],
+        ignore_index=True,
+    )
+    figs = [
+        (
+            "compare_differences",
+            "Differences to the first scenario",
+            figures.compare_differences(table, labels, list(HEADLINE)),
+        ),
+        (
+            "compare_waitlists",
+            "Waitlists",
+            figures.compare_waitlists(dict(zip(labels, weekly, strict=True))),
+        ),
+        ("compare_utilisation", "Utilisation", figures.compare_utilisation(table, labels)),
+    ]
+    header = [
+        f"<h1>Comparison of {len(labels)} scenarios</h1>",
+        "<p>" + " &middot; ".join(html.escape(label) for label in labels) + "</p>",
+    ]
+    page = _page("iopsim comparison", header, [_comparison_section(table, labels)], figs)
+    manifest = {
+        "kind": "compare",
+        "labels": labels,
+        "seeds": seeds,
+        "scenarios": data,
+        "command": ["iopsim", *sys.argv[1:]],
+    }
+    try:
+        outputs.write_folder(
+            folder,
+            {
+                "manifest.json": manifest,
+                "comparison.csv": table,
+                "kpis.csv": stacked_kpis,
+                "weekly.parquet": stacked_weekly,
+                "dashboard.html": page,
+            },
+            force,
+        )
+    except OutputError as exc:
+        fail(str(exc))
+    if not quiet:
+        _print_comparison(table, labels)
+        click.echo(f"Comparison folder: {folder}")
+
+
+def _comparison_section(table, labels) -> str:
+    from simulation.kpis import HEADLINE, describe, fmt
+
+    head = (
+        "<tr><th>Indicator</th>"
+        + "".join(f"<th>{html.escape(label)}</th>" for label in labels)
+        + "</tr>"
+    )
+    rows = []
+    for kpi in HEADLINE:
+        unit = describe(kpi).unit
+        cells = []
+        for label in labels:
+            r = table[(table["kpi"] == kpi) & (table["scenario"] == label)]
+            if r.empty:
+                cells.append("<td></td>")
+                continue
+            r = r.iloc[0]
+            diff = (
+                ""
+                if label == labels[0]
+                else f"<br><small>{_signed(r['difference'], unit)} ({_signed(r['difference_ci_low'], unit)} to {_signed(r['difference_ci_high'], unit)})</small>"
+            )
+            cells.append(f"<td class='num'>{html.escape(fmt(r['mean'], unit))}{diff}</td>")
+        rows.append(
+            f"<tr data-kpi='{kpi}'><td>{html.escape(describe(kpi).description)}</td>{''.join(cells)}</tr>"
+        )
+    return f"<section><h2>Key indicators (difference to the first, paired 95% CI)</h2><table class='kpis'>{head}{''.join(rows)}</table></section>"
+
+
+def _signed(value, unit) -> str:
+    from simulation.kpis import fmt
+
+    if value != value:
+        return "n/a"
+    return ("+" if value >= 0 else "-") + fmt(abs(value), unit)
+
+
+def _print_comparison(table, labels) -> None:
+    from simulation.kpis import HEADLINE, describe, fmt
+
+    click.echo("Scenarios: " + "; ".join(f"[{i + 1}] {label}" for i, label in enumerate(labels)))
+    for kpi in HEADLINE:
+        unit = describe(kpi).unit
+        parts = []
+        for i, label in enumerate(labels):
+            r = table[(table["kpi"] == kpi) & (table["scenario"] == label)].iloc[0]
+            text = f"[{i + 1}] {fmt(r['mean'], unit)}"
+            if i:
+                text += f" ({_signed(r['difference'], unit)}, CI {_signed(r['difference_ci_low'], unit)} to {_signed(r['difference_ci_high'], unit)})"
+            parts.append(text)
+        click.echo(f"  {kpi}: " + "  ".join(parts))
+
+
+@main.command()
+@click.argument("scenario", required=False)
+@experiment_options
+@click.option(
+    "--grid",
+    "grids",
+    multiple=True,
+    required=True,
+    metavar="KEY=LOW..HIGH|KEY=A,B,C",
+    help="A factor to sweep (repeatable): the full factorial is run.",
+)
+@click.option(
+    "--kpi",
+    default=None,
+    help="KPI for the dashboard heatmap (default: the first target's, else wait_to_iop_days_mean).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Sweep folder (default: outputs/sweep-<scenario>-<time>); rerun with the same --out to resume.",
+)
+@click.option("--force", is_flag=True, help="Start afresh if --out holds a different sweep.")
+def sweep(
+    scenario,
+    replications,
+    seed,
+    weeks,
+    warmup_weeks,
+    overrides,
+    workers,
+    scheduler,
+    quiet,
+    grids,
+    kpi,
+    out,
+    force,
+):
+    """Run the full factorial of --grid factors; resumable, one long table of cell x KPI."""
+    from simulation import outputs, planning
+    from simulation.dashboard import figures
+    from simulation.kpis import describe
+
+    if isinstance(replications, str):
+        fail("--replications auto is for run; give a number")
+    sc = load_scenario(
+        scenario, overrides, horizon_weeks=weeks, warmup_weeks=warmup_weeks, seed=seed
+    )
+    try:
+        factors = [planning.parse_factor(g) for g in grids]
+        planning.cells(sc, factors)
+    except scenarios.ScenarioError as exc:
+        fail(str(exc))
+    keys = [f.key for f in factors]
+    if len(set(keys)) != len(keys):
+        fail("--grid: a key is given twice")
+    target_kpis = [t[0] for t in sc.target_list()]
+    kpi = kpi or (target_kpis[0] if target_kpis else "wait_to_iop_days_mean")
+    try:
+        describe(kpi)
+    except KeyError:
+        fail(f"--kpi {kpi!r}: not a KPI")
+    folder = out or _folder_or_default(None, f"sweep-{sc.name}")
+    if folder.exists() and not (folder / "manifest.json").exists():
+        fail(f"{folder} exists and is not a sweep folder; choose another --out")
+    n = replications or sc.replications
+    progress = progress_for(quiet)
+    try:
+        table, ran = planning.run_sweep(
+            sc, factors, folder, n, sc.seed, workers_or_default(workers), scheduler, force, progress
+        )
+    except planning.SweepError as exc:
+        fail(str(exc))
+    finally:
+        progress.close()
+    target = next(((op, bound) for k, op, bound in sc.target_list() if k == kpi), None)
+    fig = figures.sweep_heatmap(table, keys[0], keys[1] if len(keys) > 1 else None, kpi, target)
+    header = [
+        f"<h1>Sweep: {html.escape(sc.name)}</h1>",
+        f"<p>{html.escape(' x '.join(f'{f.key} ({len(f.values)})' for f in factors))}: "
+        f"{table['cell'].nunique()} cells, {n} replications each, seed {sc.seed}</p>",
+    ]
+    outputs.write_file_atomic(
+        folder / "dashboard.html",
+        _page(f"iopsim sweep: {sc.name}", header, [], [("sweep", kpi, fig)]),
+    )
+    if not quiet:
+        cells_total = table["cell"].nunique()
+        click.echo(f"{cells_total} cells: {ran} run now, {cells_total - ran} already done")
+        met = table.drop_duplicates("cell")["all_targets_met"]
+        if met.notna().any():
+            click.echo(f"{int(met.fillna(False).sum())} cells meet every target")
+        click.echo(f"Sweep folder: {folder} (sweep.parquet, sweep.csv, dashboard.html)")
+
+
+@main.command()
+@click.argument("scenario", required=False)
+@experiment_options
+@click.option(
+    "--vary",
+    "varies",
+    multiple=True,
+    required=True,
+    metavar="KEY=LOW..HIGH",
+    help="A capacity to choose (repeatable), e.g. staff.therapists.count=1..5.",
+)
+@click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="KPI<=VALUE",
+    help="A service target (repeatable); adds to or replaces the scenario's [targets].",
+)
+@click.option(
+    "--cost", "cost_kpi", default="cost_per_week", show_default=True, help="The KPI to minimise."
+)
+@click.option(
+    "--runners-up",
+    type=click.IntRange(0, 20),
+    default=2,
+    show_default=True,
+    help="How many next-cheapest combinations to show.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Plan folder (default: outputs/plan-<scenario>-<time>).",
+)
+@click.option("--force", is_flag=True, help="Replace the folder if it exists.")
+def plan(
+    scenario,
+    replications,
+    seed,
+    weeks,
+    warmup_weeks,
+    overrides,
+    workers,
+    scheduler,
+    quiet,
+    varies,
+    targets,
+    cost_kpi,
+    runners_up,
+    out,
+    force,
+):
+    """Find the cheapest combination of --vary capacities that meets every target with confidence."""
+    from simulation import outputs, planning
+    from simulation.dashboard import figures
+    from simulation.kpis import describe, fmt
+
+    if isinstance(replications, str):
+        fail("--replications auto is for run; give a number")
+    sc = load_scenario(
+        scenario, overrides, horizon_weeks=weeks, warmup_weeks=warmup_weeks, seed=seed
+    )
+    try:
+        describe(cost_kpi)
+        factors = [planning.parse_factor(v, "--vary") for v in varies]
+        extra = planning.parse_targets(targets)
+    except KeyError:
+        fail(f"--cost {cost_kpi!r}: not a KPI")
+    except scenarios.ScenarioError as exc:
+        fail(str(exc))
+    chosen = {k: (k, op, bound) for k, op, bound in sc.target_list()}
+    chosen.update({t[0]: t for t in extra})
+    folder = out or _folder_or_default(None, f"plan-{sc.name}")
+    try:
+        outputs.check_writable(folder, force)
+    except OutputError as exc:
+        fail(str(exc))
+    say = (lambda text: None) if quiet else (lambda text: click.echo(f"  tried {text}", err=True))
+    try:
+        result = planning.plan(
+            sc,
+            factors,
+            list(chosen.values()),
+            replications or sc.replications,
+            sc.seed,
+            cost_kpi,
+            runners_up,
+            workers_or_default(workers),
+            scheduler,
+            say,
+        )
+    except scenarios.ScenarioError as exc:
+        fail(str(exc))
+    table = result.table()
+    wait_kpi = next((k for k in chosen if describe(k).unit == "days"), next(iter(chosen)))
+    fig = figures.frontier(
+        table, wait_kpi, result.recommendation.cost if result.recommendation else None
+    )
+    lines = _plan_lines(result, fmt, describe)
+    header = [
+        f"<h1>Plan: {html.escape(sc.name)}</h1>",
+        "<p>" + "<br>".join(html.escape(line) for line in lines) + "</p>",
+    ]
+    page = _page(f"iopsim plan: {sc.name}", header, [], [("frontier", "Cost against waits", fig)])
+    manifest = {
+        "kind": "plan",
+        "scenario": scenarios.to_data(sc),
+        "vary": [{"key": f.key, "values": list(f.values)} for f in factors],
+        "targets": [list(t) for t in chosen.values()],
+        "cost": cost_kpi,
+        "seed": sc.seed,
+        "replications": replications or sc.replications,
+        "evaluated": result.evaluated,
+        "combinations": len(result.candidates),
+        "notes": result.notes,
+        "command": ["iopsim", *sys.argv[1:]],
+    }
+    try:
+        outputs.write_folder(
+            folder, {"manifest.json": manifest, "plan.csv": table, "dashboard.html": page}, force
+        )
+    except OutputError as exc:
+        fail(str(exc))
+    if not quiet:
+        click.echo("\n".join(lines))
+        click.echo(f"Plan folder: {folder}")
+
+
+def _plan_lines(result, fmt, describe) -> list[str]:
+    pruned = sum(c.status == "pruned" for c in result.candidates)
+    lines = [
+        f"Simulated {result.evaluated} of {len(result.candidates)} combinations; "
+        f"{pruned} known to fail without simulating (less capacity than a failure)."
+    ]
+    lines += result.notes
+    for title, cands in (
+        ("Recommended", [result.recommendation] if result.recommendation else []),
+        ("Runner-up", result.runners_up),
+    ):
+        for c in cands:
+            lines.append(f"{title}: {', '.join(c.overrides)}  (cost ${c.cost:,.0f}/wk)")
+            for row in c.target_table.itertuples():
+                unit = describe(row.kpi).unit
+                summary = c.summary.set_index("kpi").loc[row.kpi]
+                lines.append(
+                    f"    {row.kpi} {row.target}: {fmt(summary['mean'], unit)} "
+                    f"(95% CI {fmt(summary['ci_low'], unit)} to {fmt(summary['ci_high'], unit)}) {'met' if row.met else 'NOT met'}"
+                )
+    return lines
 
 
 @main.command(name="check-calibration")

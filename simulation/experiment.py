@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -56,31 +56,53 @@ def _run_one(args: tuple[Scenario, int, int, bool]) -> ReplicationResult:
     return run_replication(*args)
 
 
-def _serial(jobs: list[tuple]) -> Iterator[ReplicationResult]:
-    for job in jobs:
-        yield _run_one(job)
+Job = tuple[Scenario, int, int, bool]  # scenario, replication, seed, event log
 
 
-def _processes(jobs: list[tuple], workers: int) -> Iterator[ReplicationResult]:
+def _serial(jobs: list[Job]) -> Iterator[tuple[int, ReplicationResult]]:
+    for i, job in enumerate(jobs):
+        yield i, _run_one(job)
+
+
+def _processes(jobs: list[Job], workers: int) -> Iterator[tuple[int, ReplicationResult]]:
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        # chunks keep inter-process traffic low; map returns results in submission order
-        chunk = (
-            1 if len(jobs) < 200 else len(jobs) // (workers * 20)
-        )  # small chunks balance the tail
-        yield from pool.map(_run_one, jobs, chunksize=chunk)
+        futures = {pool.submit(_run_one, job): i for i, job in enumerate(jobs)}
+        try:
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+        finally:
+            for future in futures:
+                future.cancel()  # an interrupted run does not wait for queued work
 
 
-def _dask(jobs: list[tuple], scheduler: str) -> Iterator[ReplicationResult]:
+def _dask(jobs: list[Job], scheduler: str) -> Iterator[tuple[int, ReplicationResult]]:
     try:
-        from distributed import Client, as_completed
+        from distributed import Client
+        from distributed import as_completed as dask_completed
     except ImportError as exc:  # the optional extra is not installed
         raise RuntimeError(
             "running on a Dask cluster needs the 'distributed' extra: pip install 'iopsim[distributed]'"
         ) from exc
     with Client(scheduler) as client:
         futures = [client.submit(_run_one, job, pure=False) for job in jobs]
-        for future in as_completed(futures):
-            yield future.result()
+        index = {f.key: i for i, f in enumerate(futures)}
+        for future in dask_completed(futures):
+            yield index[future.key], future.result()
+
+
+def run_jobs(
+    jobs: list[Job], workers: int = 1, scheduler: str | None = None
+) -> Iterator[tuple[int, ReplicationResult]]:
+    """Run replication jobs, yielding (job index, result) as each finishes (any order).
+
+    The numbers never depend on the order: each job's random streams come from its own
+    (seed, replication), and callers put results back in order.
+    """
+    if scheduler:
+        return _dask(jobs, scheduler)
+    if workers > 1 and len(jobs) > 1:
+        return _processes(jobs, min(workers, len(jobs)))
+    return _serial(jobs)
 
 
 def run_replications(
@@ -94,14 +116,8 @@ def run_replications(
 ) -> list[ReplicationResult]:
     """Run the given replication numbers and return their results in replication order."""
     jobs = [(scenario, r, seed, event_log) for r in replications]
-    if scheduler:
-        results = _dask(jobs, scheduler)
-    elif workers > 1 and len(jobs) > 1:
-        results = _processes(jobs, min(workers, len(jobs)))
-    else:
-        results = _serial(jobs)
     done = []
-    for result in results:
+    for _, result in run_jobs(jobs, workers, scheduler):
         done.append(result)
         if progress is not None:
             progress(len(done), len(jobs))

@@ -102,15 +102,10 @@ def manifest(result, command: list[str] | None = None, extra: dict | None = None
     return data
 
 
-def write_run(
-    result,
-    folder: str | Path,
-    force: bool = False,
-    command: list[str] | None = None,
-    extra_files: dict[str, str | bytes] | None = None,
-    extra_manifest: dict | None = None,
-) -> Path:
-    """Write the run folder atomically and return its path."""
+def write_folder(folder: str | Path, files: dict[str, object], force: bool = False) -> Path:
+    """Write a folder of files atomically: DataFrames as .csv or .parquet by their name,
+    dicts as JSON, text and bytes as they are. Built in a hidden temporary sibling, then
+    renamed into place; an existing folder is replaced only with ``force``."""
     folder = Path(folder)
     check_writable(folder, force)
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -119,25 +114,48 @@ def write_run(
     os.umask(umask)
     os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; a run folder is an ordinary folder
     try:
-        (tmp / "manifest.json").write_text(
-            json.dumps(manifest(result, command, extra_manifest), indent=2, default=_json_default),
-            encoding="utf-8",
-        )
-        result.summary.to_csv(tmp / "summary.csv", index=False)
-        result.kpis.to_csv(tmp / "kpis.csv", index=False)
-        if not result.targets.empty:
-            result.targets.to_csv(tmp / "targets.csv", index=False)
-        for name, table in result.tables.items():
-            table.to_parquet(tmp / f"{name}.parquet", index=False)
-        for name, content in (extra_files or {}).items():
-            mode = "wb" if isinstance(content, bytes) else "w"
-            with open(tmp / name, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as fh:
-                fh.write(content)
+        for name, content in files.items():
+            path = tmp / name
+            if isinstance(content, pd.DataFrame):
+                if name.endswith(".parquet"):
+                    content.to_parquet(path, index=False)
+                else:
+                    content.to_csv(path, index=False)
+            elif isinstance(content, dict | list):
+                path.write_text(
+                    json.dumps(content, indent=2, default=_json_default), encoding="utf-8"
+                )
+            elif isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(str(content), encoding="utf-8")
         replace_dir(tmp, folder, force)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return folder
+
+
+def write_run(
+    result,
+    folder: str | Path,
+    force: bool = False,
+    command: list[str] | None = None,
+    extra_files: dict[str, str | bytes] | None = None,
+    extra_manifest: dict | None = None,
+) -> Path:
+    """Write a run folder atomically and return its path."""
+    files: dict[str, object] = {
+        "manifest.json": manifest(result, command, extra_manifest),
+        "summary.csv": result.summary,
+        "kpis.csv": result.kpis,
+    }
+    if not result.targets.empty:
+        files["targets.csv"] = result.targets
+    for name, table in result.tables.items():
+        files[f"{name}.parquet"] = table
+    files.update(extra_files or {})
+    return write_folder(folder, files, force)
 
 
 def replace_dir(tmp: Path, folder: Path, force: bool) -> None:

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from scipy import stats
 
 from simulation.clock import HOURS_PER_DAY, WEEKDAYS
-from simulation.kpis import UTILISATION_PREFIX
+from simulation.kpis import UTILISATION_PREFIX, describe
 
 STAGE_COLOURS = {
     "intake_waitlist": "#f28e2b",
@@ -551,3 +551,269 @@ def warmup(means: pd.DataFrame, suggestion: int, current: int, window: int) -> g
         **LAYOUT,
     )
     return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparisons, sweeps and plans
+# ---------------------------------------------------------------------------------------------
+
+
+def scenario_colours(labels: list[str]) -> dict[str, str]:
+    """One colour per scenario in the order given (the first is the reference)."""
+    return {label: PALETTE[i % len(PALETTE)] for i, label in enumerate(labels)}
+
+
+def compare_waitlists(weekly: dict[str, pd.DataFrame]) -> go.Figure:
+    """IOP (solid) and intake (dotted) waitlists of each scenario, overlaid."""
+    fig = go.Figure()
+    colours = scenario_colours(list(weekly))
+    for name, table in weekly.items():
+        means = table.groupby("date")[["iop_waitlist", "intake_waitlist"]].mean().reset_index()
+        fig.add_trace(
+            go.Scatter(
+                x=means["date"],
+                y=means["iop_waitlist"],
+                name=f"{label(name)}: IOP",
+                line={"color": colours[name], "width": 2},
+                hovertemplate="%{y:.1f} clients",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=means["date"],
+                y=means["intake_waitlist"],
+                name=f"{label(name)}: intake",
+                line={"color": colours[name], "width": 1.5, "dash": "dot"},
+                hovertemplate="%{y:.1f} clients",
+            )
+        )
+    first = next(iter(weekly.values()))
+    _shade_warmup(fig, first)
+    fig.update_layout(
+        title="Waitlists by scenario: IOP (solid) and intake (dotted), weekly mean over replications",
+        xaxis_title="Week starting",
+        yaxis_title="Clients waiting",
+        **LAYOUT,
+    )
+    return fig
+
+
+COMPARED_UTILISATION = [
+    "therapist_utilisation",
+    "prescriber_utilisation",
+    "intake_utilisation",
+    "room_utilisation",
+    "seat_occupancy",
+]
+
+
+def compare_utilisation(table: pd.DataFrame, labels: list[str]) -> go.Figure:
+    """Utilisation KPIs side by side per scenario, with 95% CI error bars."""
+    fig = go.Figure()
+    colours = scenario_colours(labels)
+    rows = table[table["kpi"].isin(COMPARED_UTILISATION)]
+    for name in labels:
+        r = rows[rows["scenario"] == name].set_index("kpi").reindex(COMPARED_UTILISATION)
+        fig.add_trace(
+            go.Bar(
+                x=[k.replace("_", " ") for k in COMPARED_UTILISATION],
+                y=r["mean"] * 100,
+                name=label(name),
+                marker_color=colours[name],
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": (r["ci_high"] - r["mean"]) * 100,
+                    "arrayminus": (r["mean"] - r["ci_low"]) * 100,
+                },
+                hovertemplate="%{x}: %{y:.1f}%<extra>" + label(name) + "</extra>",
+            )
+        )
+    fig.add_hrect(
+        y0=SUSTAINABLE[0] * 100,
+        y1=SUSTAINABLE[1] * 100,
+        fillcolor="#59a14f",
+        opacity=0.12,
+        line_width=0,
+    )
+    fig.update_layout(
+        title="Utilisation by scenario (% with 95% CI; green: sustainable 75-85%)",
+        barmode="group",
+        yaxis_title="%",
+        **{**LAYOUT, "hovermode": "closest"},
+    )
+    return fig
+
+
+def compare_differences(table: pd.DataFrame, labels: list[str], kpis: list[str]) -> go.Figure:
+    """Paired difference of each KPI to the first scenario, as % of its value, with 95% CI."""
+    fig = go.Figure()
+    colours = scenario_colours(labels)
+    base = table[table["scenario"] == labels[0]].set_index("kpi")["mean"]
+    for name in labels[1:]:
+        r = (
+            table[(table["scenario"] == name) & table["kpi"].isin(kpis)]
+            .set_index("kpi")
+            .reindex(kpis)
+        )
+        scale = 100 / base.reindex(kpis).abs().replace(0, np.nan)
+        fig.add_trace(
+            go.Scatter(
+                y=[k.replace("_", " ") for k in kpis],
+                x=r["difference"] * scale,
+                mode="markers",
+                name=label(name),
+                marker={"color": colours[name], "size": 10},
+                error_x={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": (r["difference_ci_high"] - r["difference"]) * scale,
+                    "arrayminus": (r["difference"] - r["difference_ci_low"]) * scale,
+                },
+                hovertemplate="%{y}: %{x:+.1f}% of the first scenario<extra>"
+                + label(name)
+                + "</extra>",
+            )
+        )
+    fig.add_vline(x=0, line_color="#333333")
+    fig.update_layout(
+        title=f"Difference to {label(labels[0])} (% of its value, paired 95% CI)",
+        xaxis_title="% difference",
+        **{**LAYOUT, "height": 120 + 28 * len(kpis), "hovermode": "closest"},
+    )
+    return fig
+
+
+def sweep_heatmap(
+    table: pd.DataFrame, x_key: str, y_key: str | None, kpi: str, target: tuple[str, float] | None
+) -> go.Figure:
+    """A KPI over one or two swept factors, with the target's contour."""
+    rows = table[table["kpi"] == kpi]
+    unit = describe_unit(kpi)
+    if y_key is None:
+        means = rows.groupby(x_key)[["mean", "ci_low", "ci_high"]].mean().reset_index()
+        fig = go.Figure(
+            go.Scatter(
+                x=means[x_key],
+                y=means["mean"],
+                mode="lines+markers",
+                name=kpi,
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": means["ci_high"] - means["mean"],
+                    "arrayminus": means["mean"] - means["ci_low"],
+                },
+            )
+        )
+        if target is not None:
+            fig.add_hline(
+                y=target[1], line_dash="dash", annotation_text=f"target {target[0]} {target[1]:g}"
+            )
+        fig.update_layout(
+            title=f"{kpi} ({unit}) across {x_key}",
+            xaxis_title=label(x_key),
+            yaxis_title=kpi,
+            **LAYOUT,
+        )
+        return fig
+    grid = rows.pivot_table(index=y_key, columns=x_key, values="mean", aggfunc="mean")
+    fig = go.Figure(
+        go.Heatmap(
+            z=grid.to_numpy(),
+            x=[str(v) for v in grid.columns],
+            y=[str(v) for v in grid.index],
+            colorscale="RdYlGn_r" if _lower_better(kpi) else "RdYlGn",
+            colorbar={"title": unit},
+            hovertemplate=f"{label(x_key)}=%{{x}}<br>{label(y_key)}=%{{y}}<br>{kpi}: %{{z:.2f}}<extra></extra>",
+        )
+    )
+    if target is not None and grid.shape[0] > 1 and grid.shape[1] > 1:
+        fig.add_trace(
+            go.Contour(
+                z=grid.to_numpy(),
+                x=[str(v) for v in grid.columns],
+                y=[str(v) for v in grid.index],
+                contours={
+                    "start": target[1],
+                    "end": target[1],
+                    "size": 1,
+                    "coloring": "lines",
+                    "showlabels": True,
+                },
+                line={"width": 3, "color": "#000000"},
+                showscale=False,
+                name=f"target {target[0]} {target[1]:g}",
+                hoverinfo="skip",
+            )
+        )
+    fig.update_layout(
+        title=f"{kpi} ({unit}) over {label(x_key)} and {label(y_key)} (mean; black line: target)",
+        xaxis_title=label(x_key),
+        yaxis_title=label(y_key),
+        **{**LAYOUT, "hovermode": "closest"},
+    )
+    return fig
+
+
+def frontier(table: pd.DataFrame, kpi: str, recommended_cost: float | None) -> go.Figure:
+    """Plan: cost against a KPI for every evaluated combination; the recommendation marked."""
+    fig = go.Figure()
+    evaluated = table[table["status"].isin(["met", "not met"])]
+    for status, colour in (("met", "#59a14f"), ("not met", "#e15759")):
+        rows = evaluated[evaluated["status"] == status]
+        if rows.empty or f"{kpi}_mean" not in rows:
+            continue
+        labels = rows.drop(
+            columns=[c for c in rows.columns if c.endswith(("_mean", "_ci_low", "_ci_high"))]
+            + ["status", "recommended", "cost_per_week"]
+        ).astype(str)
+        text = labels.apply(lambda r: ", ".join(f"{label(k)}={v}" for k, v in r.items()), axis=1)
+        fig.add_trace(
+            go.Scatter(
+                x=rows["cost_per_week"],
+                y=rows[f"{kpi}_mean"],
+                mode="markers",
+                name=f"targets {status}",
+                marker={"color": colour, "size": 10},
+                text=text,
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": rows[f"{kpi}_ci_high"] - rows[f"{kpi}_mean"],
+                    "arrayminus": rows[f"{kpi}_mean"] - rows[f"{kpi}_ci_low"],
+                },
+                hovertemplate="%{text}<br>$%{x:,.0f}/wk: %{y:.2f}<extra></extra>",
+            )
+        )
+    best = table[table["recommended"]]
+    if not best.empty and f"{kpi}_mean" in best:
+        fig.add_trace(
+            go.Scatter(
+                x=best["cost_per_week"],
+                y=best[f"{kpi}_mean"],
+                mode="markers",
+                name="recommended",
+                marker={
+                    "symbol": "star",
+                    "size": 22,
+                    "color": "#f2c12e",
+                    "line": {"width": 1, "color": "#333"},
+                },
+            )
+        )
+    fig.update_layout(
+        title=f"Cost against {kpi}: every combination simulated (95% CI); star: the cheapest meeting all targets",
+        xaxis_title="Staff and room cost ($ per week)",
+        yaxis_title=kpi,
+        **{**LAYOUT, "hovermode": "closest"},
+    )
+    return fig
+
+
+def describe_unit(kpi: str) -> str:
+    return describe(kpi).unit
+
+
+def _lower_better(kpi: str) -> bool:
+    return describe(kpi).better != "higher"

@@ -92,6 +92,11 @@ def _figure_div(fig, div_id: str) -> str:
 
 
 FIGURE_TEXT = {
+    "compare_waitlists": "Each colour is a scenario (same seed, so the same referrals arrive in each). Solid: IOP waitlist; dotted: intake waitlist.",
+    "compare_utilisation": "Utilisation KPIs of each scenario with 95% CIs; the green band is the sustainable 75-85%.",
+    "compare_differences": "How each scenario differs from the first, as % of the first's value. Paired by replication (common random numbers), so intervals are tight; an interval that crosses 0 is no clear difference.",
+    "sweep": "The chosen KPI for every cell of the grid (mean over replications). The black line is the target: cells on its good side meet it on average.",
+    "frontier": "Every combination the planner simulated: cost against the KPI, green when all targets are met with confidence. The star is the recommendation. Combinations never simulated were known to fail (less capacity than a failure) or cost more.",
     "warmup": "Thin lines: weekly means over the pilot replications; thick: moving averages. The warm-up should end where the thick lines level off (red dashed line: MSER-5 suggestion).",
     "waitlists": "Line: mean weekly number waiting; band: 95% confidence interval across replications; grey: warm-up, left out of every KPI. A line that keeps climbing means demand exceeds capacity.",
     "utilisation": "Share of rostered staff hours (or open room hours) spent with clients. The green band is the sustainable 75-85%; above it, expect burnout and waits.",

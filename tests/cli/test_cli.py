@@ -202,3 +202,95 @@ def test_check_calibration_prints_published_against_simulated():
     assert result.exit_code == 0, result.output
     assert "Discharges: completed" in result.output and "37.7%" in result.output
     assert "measures within the published ranges" in result.output
+
+
+QUICK = ["--replications", "2", "--weeks", "6", "--warmup-weeks", "2", "--workers", "1"]
+
+
+def test_compare_scenarios_variants_and_run_folders(run_dir, tmp_path):
+    out = tmp_path / "cmp"
+    result = invoke(
+        "compare",
+        "baseline",
+        "hire_therapist",
+        "--variant",
+        "referrals.per_week=9",
+        *QUICK,
+        "--out",
+        str(out),
+    )
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "comparison.csv")
+    assert set(table["scenario"]) == {
+        "baseline",
+        "hire_therapist",
+        "baseline + referrals.per_week=9",
+    }
+    assert table["paired"].all()
+    first = table[table["scenario"] == "baseline"]
+    assert (first["difference"].fillna(0) == 0).all()
+    assert (out / "dashboard.html").stat().st_size > 100_000
+    # a run folder can be compared too (no re-simulation)
+    folder, _ = run_dir
+    again = invoke("compare", str(folder), "baseline", *QUICK, "--out", str(tmp_path / "cmp2"))
+    assert again.exit_code == 0, again.output
+
+
+def test_compare_needs_two(tmp_path):
+    result = CliRunner().invoke(main, ["compare", "baseline", "--out", str(tmp_path / "c")])
+    assert result.exit_code == 2 and "at least two" in result.output
+
+
+def test_sweep_writes_a_long_table_and_resumes(tmp_path):
+    out = tmp_path / "sw"
+    args = ["sweep", "--grid", "staff.intake.count=1..2", *QUICK, "--out", str(out)]
+    first = invoke(*args)
+    assert first.exit_code == 0 and "2 run now, 0 already done" in first.output
+    table = pd.read_csv(out / "sweep.csv")
+    assert {"cell", "kpi", "mean", "ci_low", "ci_high", "n", "staff.intake.count"} <= set(
+        table.columns
+    )
+    assert table["cell"].nunique() == 2
+    second = invoke(*args)
+    assert "0 run now, 2 already done" in second.output
+    assert (out / "dashboard.html").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["sweep", "--grid", "staff.intake.cuont=1..2"], "did you mean 'count'"),
+        (["sweep", "--grid", "staff.intake.count=5..1"], "LOW <= HIGH"),
+        (["sweep", "--grid", "tracks.evening.seats=20..21"], "grid cell tracks.evening.seats=20"),
+        (
+            ["plan", "--vary", "staff.intake.count=1..2", "--target", "speed<=3"],
+            "'speed' is not a KPI",
+        ),
+        (["plan", "--vary", "staff.intake.count=1..2", "--cost", "money"], "--cost 'money'"),
+    ],
+)
+def test_bad_planning_input_exits_2(args, message, tmp_path):
+    result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_plan_prints_a_recommendation(tmp_path):
+    out = tmp_path / "plan"
+    result = invoke(
+        "plan",
+        "--set",
+        "targets={}",
+        "--vary",
+        "staff.intake.count=1..3",
+        "--target",
+        "wait_to_intake_days_mean<=30",
+        *QUICK,
+        "--out",
+        str(out),
+    )
+    assert result.exit_code == 0, result.output
+    assert "Recommended: staff.intake.count=1" in result.output
+    plan = pd.read_csv(out / "plan.csv")
+    assert plan["recommended"].sum() == 1

@@ -1,0 +1,149 @@
+"""Capacity planning: plan finds the answer theory gives, sweeps resume, pairing pays."""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from simulation import planning
+from simulation import scenario as scenarios
+from simulation.experiment import run_experiment
+from tests.conftest import short
+from tests.verification.theory import mmc, seats_needed
+
+MMC = scenarios.load("scenarios/verification/mmc.toml")
+
+
+def test_plan_finds_the_seats_erlang_c_gives():
+    # Referrals 4 a day, stays of 2 days: offered load a = 8. Erlang C: 10 seats give a mean
+    # wait of 0.41 days, 11 give 0.16. A target of 0.26 (their geometric mean) sits far from
+    # both, so with 10 replications the CIs separate them: the answer is 11 seats.
+    lam, mu = 4.0, 0.5
+    target = math.sqrt(mmc(lam, mu, 10)["wq"] * mmc(lam, mu, 11)["wq"])
+    expected = seats_needed(lam, mu, target)
+    assert expected == 11
+    base = scenarios.apply_overrides(MMC, [f"referrals.per_week={lam * 7}", "horizon_weeks=200"])
+    factor = planning.parse_factor("tracks.iop.seats=4..24", "--vary")
+    result = planning.plan(
+        base,
+        [factor],
+        [("wait_to_iop_days_mean", "<=", target)],
+        replications=10,
+        seed=3,
+        runners_up=1,
+        workers=2,
+    )
+    assert result.recommendation is not None
+    assert result.recommendation.values == (expected,)
+    assert result.evaluated <= 8 < len(result.candidates)  # bisection, not the full grid of 21
+    assert result.runners_up and result.runners_up[0].values == (expected + 1,)
+
+
+def test_plan_reports_when_nothing_meets_the_targets():
+    base = short("referrals.per_week=14")
+    factor = planning.parse_factor("staff.therapists.count=1..2", "--vary")
+    result = planning.plan(
+        base, [factor], [("wait_to_iop_days_mean", "<=", 0.01)], replications=2, seed=1
+    )
+    assert result.recommendation is None
+    assert result.evaluated == 1  # the most capacity failed, so everything below fails
+    assert any("No combination" in n for n in result.notes)
+
+
+def test_pruning_is_off_when_a_target_rewards_less_capacity():
+    assert planning.capacity_monotone(
+        [("wait_to_iop_days_p90", "<=", 14), ("therapist_utilisation", "<=", 0.85)]
+    )
+    assert not planning.capacity_monotone([("therapist_utilisation", ">=", 0.6)])
+
+
+def test_paired_differences_are_tighter_than_independent_seeds():
+    base, more = short(), short("staff.intake.count=2")
+    a = run_experiment(base, replications=8).kpis
+    b_same = run_experiment(more, replications=8).kpis
+    b_other = run_experiment(more, replications=8, seed=base.seed + 99).kpis
+    paired = planning.comparison_table(["a", "b"], [a, b_same], [1, 1])
+    unpaired = planning.comparison_table(["a", "b"], [a, b_other], [1, 2])
+
+    def width(table, kpi):
+        row = table[(table["kpi"] == kpi) & (table["scenario"] == "b")].iloc[0]
+        return row["difference_ci_high"] - row["difference_ci_low"], row["paired"]
+
+    for kpi in ("wait_to_intake_days_mean", "iop_census_mean", "intake_utilisation"):
+        w_paired, is_paired = width(paired, kpi)
+        w_unpaired, not_paired = width(unpaired, kpi)
+        assert is_paired and not not_paired
+        assert w_paired < w_unpaired, kpi
+
+
+def test_grid_parsing():
+    assert planning.parse_factor("staff.therapists.count=2..6:2").values == (2, 4, 6)
+    assert planning.parse_factor("tracks.evening.seats=8,10,12").values == (8, 10, 12)
+    assert planning.parse_factor("tracks.morning.admission=rolling,cohort").values == (
+        "rolling",
+        "cohort",
+    )
+    for bad in ("staff.therapists.count", "x=5..2", "x=1.5..3", "x=1,1"):
+        with pytest.raises(scenarios.ScenarioError):
+            planning.parse_factor(bad)
+
+
+SWEEP_ARGS = [
+    "--grid",
+    "tracks.evening.seats=6..10:2",
+    "--grid",
+    "staff.intake.count=1..2",
+    "--replications",
+    "2",
+    "--weeks",
+    "8",
+    "--warmup-weeks",
+    "2",
+    "--workers",
+    "1",
+    "--quiet",
+]
+
+
+def test_a_killed_sweep_resumes_and_gives_the_same_table(tmp_path):
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulation.cli", "sweep", *SWEEP_ARGS, "--out", str(killed)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list((killed / "cells").glob("*.parquet"))) < 2:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = {p.stem for p in (killed / "cells").glob("*.parquet")}
+    assert 2 <= len(finished) < 6, "the sweep should be killed part-way"
+    base = scenarios.apply_overrides(
+        scenarios.load(scenarios.bundled("baseline")), ["horizon_weeks=8", "warmup_weeks=2"]
+    )
+    factors = [
+        planning.parse_factor("tracks.evening.seats=6..10:2"),
+        planning.parse_factor("staff.intake.count=1..2"),
+    ]
+    table, ran = planning.run_sweep(base, factors, killed, replications=2, seed=base.seed)
+    assert ran == 6 - len(finished)  # finished cells are not run again
+    fresh, _ = planning.run_sweep(base, factors, tmp_path / "fresh", replications=2, seed=base.seed)
+    pd.testing.assert_frame_equal(table, fresh)
+    assert len(table) == 6 * table["kpi"].nunique()
+
+
+def test_a_different_sweep_in_the_same_folder_is_refused(tmp_path):
+    base = short("horizon_weeks=4", "warmup_weeks=1")
+    one = [planning.parse_factor("staff.intake.count=1..2")]
+    planning.run_sweep(base, one, tmp_path / "s", replications=1, seed=1)
+    other = [planning.parse_factor("staff.intake.count=1..3")]
+    with pytest.raises(planning.SweepError, match="another sweep"):
+        planning.run_sweep(base, other, tmp_path / "s", replications=1, seed=1)
