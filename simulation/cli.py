@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import signal
 import sys
 import time
 from pathlib import Path
@@ -60,7 +61,40 @@ def summary_lines(summary, targets=None, kpis=HEADLINE) -> list[str]:
     return lines
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+EXIT_INTERRUPTED = 130
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM, turned into the same clean stop as Ctrl-C."""
+
+
+def _terminate(signum, frame):
+    raise Interrupted()
+
+
+class Commands(click.Group):
+    """Commands that stop cleanly on Ctrl-C or SIGTERM: temporary output is removed, finished
+    sweep cells are kept, and the exit code is 130."""
+
+    def invoke(self, ctx):
+        signal.signal(signal.SIGTERM, _terminate)
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo(
+                "\ninterrupted: no partial output was left (finished sweep cells are kept)",
+                err=True,
+            )
+            sys.exit(EXIT_INTERRUPTED)
+        except OSError as exc:  # a full disk or an unwritable folder met while writing
+            click.echo(
+                f"error: {exc.strerror or exc}: {exc.filename or ''} (nothing was left half-written)",
+                err=True,
+            )
+            sys.exit(EXIT_BAD_INPUT)
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="iopsim")
 def main() -> None:
     """iopsim: capacity planning for Intensive Outpatient Programs.
@@ -159,10 +193,48 @@ def experiment_options(function):
         click.option(
             "--quiet", "-q", is_flag=True, help="Print nothing but errors (and --json output)."
         ),
+        click.option(
+            "--allow-long",
+            is_flag=True,
+            help="Run even if estimated to take over 2 hours or half the memory.",
+        ),
     ]
     for option in reversed(options):
         function = option(function)
     return function
+
+
+def guard(
+    scenarios_and_replications,
+    workers: int,
+    allow_long: bool,
+    folder: Path | None = None,
+    what: str = "this run",
+    event_log: bool = False,
+) -> None:
+    """Refuse, before anything runs, work estimated too long or too large (exit 2)."""
+    from simulation import workload
+
+    works = [workload.estimate(sc, n, event_log) for sc, n in scenarios_and_replications]
+    if not works:
+        return
+    total = workload.Workload(
+        max(w.referrals for w in works),
+        sum(w.cpu_seconds for w in works),
+        sum(w.memory_bytes for w in works),
+        sum(w.output_bytes for w in works),
+    )
+    try:
+        workload.check(total, workers, allow_long, what)
+        if folder is not None:
+            workload.check_disk(folder, total)
+    except workload.WorkloadError as exc:
+        fail(str(exc))
+
+
+def safe_text(text: str) -> str:
+    """User text for the terminal: control characters (escape sequences) shown, not obeyed."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in str(text))
 
 
 def workers_or_default(workers: int | None) -> int:
@@ -215,6 +287,7 @@ def run(
     workers,
     scheduler,
     quiet,
+    allow_long,
     precision,
     precision_kpi,
     max_replications,
@@ -249,6 +322,8 @@ def run(
     except OutputError as exc:
         fail(str(exc))
     workers = workers_or_default(workers)
+    n = max_replications if replications == "auto" else sc.replications
+    guard([(sc, n)], workers, allow_long, folder, event_log=event_log)
     progress = progress_for(quiet or as_json)
     try:
         if replications == "auto":
@@ -299,7 +374,7 @@ def run(
         click.echo(json.dumps(_summary_json(result, folder), indent=2))
     elif not quiet:
         click.echo(
-            f"{sc.name}: {result.replications} replications, {sc.horizon_weeks} weeks after {sc.warmup_weeks} weeks warm-up, seed {result.seed}"
+            f"{safe_text(sc.name)}: {result.replications} replications, {sc.horizon_weeks} weeks after {sc.warmup_weeks} weeks warm-up, seed {result.seed}"
         )
         for note in result.notes:
             click.echo(f"WARNING: {note}")
@@ -343,7 +418,7 @@ def validate(files):
     for name in files:
         try:
             sc = scenarios.load(scenarios.resolve(name))
-            click.echo(f"ok: {name} ({sc.name})")
+            click.echo(f"ok: {safe_text(name)} ({safe_text(sc.name)})")
         except scenarios.ScenarioError as exc:
             bad += 1
             click.echo(str(exc), err=True)
@@ -357,7 +432,7 @@ def list_scenarios():
     for path in sorted(scenarios.bundled_dir().glob("*.toml")):
         try:
             sc = scenarios.load(path)
-            click.echo(f"{path.stem:<20} {sc.description}")
+            click.echo(f"{path.stem:<20} {safe_text(sc.description)}")
         except scenarios.ScenarioError as exc:
             click.echo(f"{path.stem:<20} (invalid: {exc.problems[0]})")
 
@@ -477,6 +552,7 @@ def compare(
     workers,
     scheduler,
     quiet,
+    allow_long,
     variants,
     out,
     force,
@@ -545,6 +621,13 @@ def compare(
     if to_run:
         run_seed = seed if seed is not None else to_run[0][1].seed
         n = replications or to_run[0][1].replications
+        guard(
+            [(sc, n) for _, sc in to_run],
+            workers_or_default(workers),
+            allow_long,
+            folder,
+            "this comparison",
+        )
         progress = progress_for(quiet)
         try:
             results = planning.run_many(
@@ -654,7 +737,9 @@ def _signed(value, unit) -> str:
 def _print_comparison(table, labels) -> None:
     from simulation.kpis import HEADLINE, describe, fmt
 
-    click.echo("Scenarios: " + "; ".join(f"[{i + 1}] {label}" for i, label in enumerate(labels)))
+    click.echo(
+        "Scenarios: " + "; ".join(f"[{i + 1}] {safe_text(label)}" for i, label in enumerate(labels))
+    )
     for kpi in HEADLINE:
         unit = describe(kpi).unit
         parts = []
@@ -699,6 +784,7 @@ def sweep(
     workers,
     scheduler,
     quiet,
+    allow_long,
     grids,
     kpi,
     out,
@@ -732,6 +818,14 @@ def sweep(
     if folder.exists() and not (folder / "manifest.json").exists():
         fail(f"{folder} exists and is not a sweep folder; choose another --out")
     n = replications or sc.replications
+    grid = planning.cells(sc, factors)
+    guard(
+        [(c.scenario, n) for c in grid],
+        workers_or_default(workers),
+        allow_long,
+        folder,
+        "this sweep",
+    )
     progress = progress_for(quiet)
     try:
         table, ran = planning.run_sweep(
@@ -805,6 +899,7 @@ def plan(
     workers,
     scheduler,
     quiet,
+    allow_long,
     varies,
     targets,
     cost_kpi,
@@ -837,7 +932,19 @@ def plan(
         outputs.check_writable(folder, force)
     except OutputError as exc:
         fail(str(exc))
-    say = (lambda text: None) if quiet else (lambda text: click.echo(f"  tried {text}", err=True))
+    grid = planning.cells(sc, factors)
+    guard(
+        [(c.scenario, replications or sc.replications) for c in grid],
+        workers_or_default(workers),
+        allow_long,
+        folder,
+        "this plan (if every combination had to be simulated)",
+    )
+    say = (
+        (lambda text: None)
+        if quiet
+        else (lambda text: click.echo(f"  tried {safe_text(text)}", err=True))
+    )
     try:
         result = planning.plan(
             sc,
@@ -957,7 +1064,7 @@ def check_calibration(scenario, replications, seed, overrides, workers, as_json,
         click.echo(table.to_json(orient="records", indent=2))
     else:
         click.echo(
-            f"{sc.name}: {replications} replications, {sc.horizon_weeks} weeks after {sc.warmup_weeks} weeks warm-up"
+            f"{safe_text(sc.name)}: {replications} replications, {sc.horizon_weeks} weeks after {sc.warmup_weeks} weeks warm-up"
         )
         click.echo(
             f"  {'measure':<52} {'published':>10} {'range':>17} {'simulated (95% CI)':>28}  ok"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import signal
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -64,8 +65,14 @@ def _serial(jobs: list[Job]) -> Iterator[tuple[int, ReplicationResult]]:
         yield i, _run_one(job)
 
 
+def _ignore_interrupts() -> None:
+    # Ctrl-C reaches the whole process group: workers leave it to the parent, which cancels
+    # the queued work and lets the running replications finish.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _processes(jobs: list[Job], workers: int) -> Iterator[tuple[int, ReplicationResult]]:
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts) as pool:
         futures = {pool.submit(_run_one, job): i for i, job in enumerate(jobs)}
         try:
             for future in as_completed(futures):

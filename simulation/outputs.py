@@ -102,6 +102,21 @@ def manifest(result, command: list[str] | None = None, extra: dict | None = None
     return data
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(table: pd.DataFrame) -> str:
+    """A table as CSV with user text made inert for spreadsheets: a text cell starting with
+    = + - @ (a formula to Excel or LibreOffice) gets a leading apostrophe."""
+    safe = table.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+            safe[column] = safe[column].map(
+                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
+            )
+    return safe.to_csv(index=False)
+
+
 def write_folder(folder: str | Path, files: dict[str, object], force: bool = False) -> Path:
     """Write a folder of files atomically: DataFrames as .csv or .parquet by their name,
     dicts as JSON, text and bytes as they are. Built in a hidden temporary sibling, then
@@ -120,7 +135,7 @@ def write_folder(folder: str | Path, files: dict[str, object], force: bool = Fal
                 if name.endswith(".parquet"):
                     content.to_parquet(path, index=False)
                 else:
-                    content.to_csv(path, index=False)
+                    path.write_text(csv_text(content), encoding="utf-8")
             elif isinstance(content, dict | list):
                 path.write_text(
                     json.dumps(content, indent=2, default=_json_default), encoding="utf-8"

@@ -31,7 +31,7 @@ import pandas as pd
 from simulation import analysis
 from simulation.experiment import ExperimentResult, assemble, now_iso, run_experiment, run_jobs
 from simulation.kpis import UTILISATION_PREFIX, describe
-from simulation.outputs import write_file_atomic
+from simulation.outputs import csv_text, write_file_atomic
 from simulation.scenario import Scenario, ScenarioError, apply_overrides, parse_target, to_data
 
 # ---------------------------------------------------------------------------------------------
@@ -312,7 +312,7 @@ def run_sweep(
     tmp = folder / ".sweep.parquet.partial"
     table.to_parquet(tmp, index=False)
     tmp.replace(folder / "sweep.parquet")
-    write_file_atomic(folder / "sweep.csv", table.to_csv(index=False))
+    write_file_atomic(folder / "sweep.csv", csv_text(table))
     return table, len(todo)
 
 
