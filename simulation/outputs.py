@@ -57,7 +57,9 @@ def check_writable(folder: Path, force: bool = False) -> None:
     probe = parent
     while not probe.exists():
         probe = probe.parent
-    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+    if not probe.is_dir():
+        raise OutputError(f"cannot write {folder}: {probe} is a file, not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
         raise OutputError(f"cannot write into {probe}: permission denied")
 
 
