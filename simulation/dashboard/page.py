@@ -230,15 +230,19 @@ def rebuild(run_data, png: bool = False) -> Path:
 
 
 def write_pngs(run_data) -> list[Path]:
-    """Each figure as a PNG in the run folder (kaleido with the system chromium)."""
+    """Each figure as a PNG in the run folder (kaleido with the system chromium, one browser
+    for all figures)."""
     import os
 
     os.environ.setdefault("BROWSER_PATH", "/usr/bin/chromium")  # kaleido finds Chrome through this
-    written = []
-    for key, _, fig in build_figures(
+    figs = build_figures(
         run_data.scenario, run_data.tables, int(run_data.manifest.get("replications", 1))
-    ):
-        path = Path(run_data.folder) / f"figure-{key}.png"
-        fig.write_image(str(path), width=1200, height=fig.layout.height or 420)
-        written.append(path)
-    return written
+    )
+    paths = [Path(run_data.folder) / f"figure-{key}.png" for key, _, _ in figs]
+    pio.write_images(
+        [fig for _, _, fig in figs],
+        [str(p) for p in paths],
+        width=1200,
+        height=[fig.layout.height or 420 for _, _, fig in figs],
+    )
+    return paths

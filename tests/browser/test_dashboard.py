@@ -108,3 +108,58 @@ def test_hostile_text_is_shown_as_text_and_never_runs(visit, hostile_run):
     v.page.hover("section[data-figure='groups'] .legend")
     assert v.page.evaluate("window.__pwned") is None
     assert v.errors == []
+
+
+def test_png_export_uses_the_system_chromium(browser, baseline_run):
+    # kaleido drives the same Debian chromium (BROWSER_PATH), never a downloaded one
+    from simulation.dashboard.page import write_pngs
+
+    written = write_pngs(outputs.read_run(baseline_run))
+    assert len(written) == 9
+    for path in written:
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
+
+
+@pytest.fixture(scope="module")
+def planning_pages(tmp_path_factory):
+    from click.testing import CliRunner
+
+    from simulation.cli import main
+
+    root = tmp_path_factory.mktemp("planning")
+    quick = ["--replications", "2", "--weeks", "6", "--warmup-weeks", "2", "--workers", "1", "-q"]
+    runs = {
+        "compare": ["compare", "baseline", "--variant", "staff.intake.count=2", *quick],
+        "sweep": [
+            "sweep",
+            "--grid",
+            "staff.intake.count=1..2",
+            "--grid",
+            "tracks.evening.seats=8..9",
+            *quick,
+        ],
+        "plan": [
+            "plan",
+            "--vary",
+            "staff.intake.count=1..2",
+            "--target",
+            "wait_to_intake_days_mean<=60",
+            *quick,
+        ],
+    }
+    pages = {}
+    for name, args in runs.items():
+        result = CliRunner().invoke(main, [*args, "--out", str(root / name)])
+        assert result.exit_code == 0, result.output
+        pages[name] = root / name / "dashboard.html"
+    return pages
+
+
+@pytest.mark.parametrize(("name", "plots"), [("compare", 3), ("sweep", 1), ("plan", 1)])
+def test_planning_dashboards_load_cleanly(visit, planning_pages, name, plots):
+    v = visit(planning_pages[name])
+    v.page.wait_for_function(
+        f"document.querySelectorAll('.js-plotly-plot').length >= {plots}", timeout=20_000
+    )
+    assert v.errors == [] and v.requests == []
+    assert v.page.locator(".js-plotly-plot").count() == plots

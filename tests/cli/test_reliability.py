@@ -277,3 +277,18 @@ def test_an_interrupted_sweep_resumes(tmp_path):
     assert again.exit_code == 0
     result = CliRunner().invoke(main, [a for a in args if a != "-q"])
     assert "0 run now, 12 already done" in result.output
+
+
+def test_a_disk_filling_up_while_writing_leaves_nothing(tmp_path, monkeypatch):
+    import errno
+
+    import pandas as pd
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", "weekly.parquet")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", full)
+    result = CliRunner().invoke(main, ["run", *FAST, "--out", str(tmp_path / "run")])
+    assert result.exit_code == 2
+    assert "No space left on device" in result.output
+    assert list(tmp_path.iterdir()) == []
