@@ -341,32 +341,35 @@ def summarise(kpis: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["kpi", "unit", "mean", "std", "ci_low", "ci_high", "n"])
 
 
-def target_status(scenario: Scenario, summary: pd.DataFrame) -> pd.DataFrame:
-    """Each target met or not: met only when the CI bound on the wrong side meets it."""
+def evaluate_targets(summary: pd.DataFrame, targets: list[tuple[str, str, float]]) -> pd.DataFrame:
+    """Each (kpi, '<=' or '>=', bound) met or not: met only when the pessimistic end of the
+    95% CI meets it (the mean itself when there is one replication); None without data."""
     rows = []
     by_kpi = summary.set_index("kpi")
-    for kpi, op, bound in scenario.target_list():
-        if kpi not in by_kpi.index:
-            rows.append({"kpi": kpi, "target": f"{op} {bound:g}", "value": math.nan, "met": None})
-            continue
-        row = by_kpi.loc[kpi]
-        # The pessimistic end of the interval; the mean itself when n is 1.
-        worst = row["ci_high"] if op == "<=" else row["ci_low"]
+    for kpi, op, bound in targets:
+        row = by_kpi.loc[kpi] if kpi in by_kpi.index else None
+        mean = math.nan if row is None else row["mean"]
+        worst = math.nan if row is None else (row["ci_high"] if op == "<=" else row["ci_low"])
         if not np.isfinite(worst):
-            worst = row["mean"]
-        met = bool(worst <= bound) if op == "<=" else bool(worst >= bound)
-        if not np.isfinite(worst):
-            met = None
+            worst = mean
+        met = None
+        if np.isfinite(worst):
+            met = bool(worst <= bound) if op == "<=" else bool(worst >= bound)
         rows.append(
             {
                 "kpi": kpi,
                 "target": f"{op} {bound:g}",
-                "value": row["mean"],
+                "value": mean,
                 "worst_case": worst,
                 "met": met,
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["kpi", "target", "value", "worst_case", "met"])
+
+
+def target_status(scenario: Scenario, summary: pd.DataFrame) -> pd.DataFrame:
+    """The scenario's targets, met or not (see ``evaluate_targets``)."""
+    return evaluate_targets(summary, scenario.target_list())
 
 
 def hourly_capacity(scenario: Scenario) -> np.ndarray:

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from itertools import product
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from simulation import analysis
@@ -410,38 +409,6 @@ class PlanResult:
         return pd.DataFrame(rows)
 
 
-def _target_table(summary: pd.DataFrame, targets: list[Target]) -> pd.DataFrame:
-    rows = []
-    by_kpi = summary.set_index("kpi")
-    for kpi, op, bound in targets:
-        if kpi not in by_kpi.index:
-            rows.append(
-                {
-                    "kpi": kpi,
-                    "target": f"{op} {bound:g}",
-                    "value": math.nan,
-                    "worst_case": math.nan,
-                    "met": False,
-                }
-            )
-            continue
-        row = by_kpi.loc[kpi]
-        worst = row["ci_high"] if op == "<=" else row["ci_low"]
-        if not np.isfinite(worst):
-            worst = row["mean"]
-        met = bool(np.isfinite(worst) and (worst <= bound if op == "<=" else worst >= bound))
-        rows.append(
-            {
-                "kpi": kpi,
-                "target": f"{op} {bound:g}",
-                "value": row["mean"],
-                "worst_case": worst,
-                "met": met,
-            }
-        )
-    return pd.DataFrame(rows)
-
-
 def plan(
     base: Scenario,
     factors: list[Factor],
@@ -485,8 +452,8 @@ def plan(
             c.scenario, replications=replications, seed=seed, workers=workers, scheduler=scheduler
         )
         c.summary = result.summary
-        c.target_table = _target_table(result.summary, targets)
-        c.status = "met" if c.target_table["met"].all() else "not met"
+        c.target_table = analysis.evaluate_targets(result.summary, targets)
+        c.status = "met" if all(m is True for m in c.target_table["met"]) else "not met"
         evaluated += 1
         if progress is not None:
             progress(f"{', '.join(c.overrides)}: {c.status} (cost {c.cost:,.0f}/wk)")
