@@ -505,3 +505,30 @@ def overload_notes(scenario: Scenario, weekly: pd.DataFrame, kpis: pd.DataFrame)
             "because a waitlist was full."
         )
     return notes
+
+
+def with_hours(
+    clients: pd.DataFrame, attendance: pd.DataFrame, client_weeks: pd.DataFrame
+) -> pd.DataFrame:
+    """The clients table with IOP hours attended, full weeks in IOP and weeks meeting the rule."""
+    iop = attendance[attendance["kind"].isin(IOP_SERVICES)]
+    hours = iop.groupby("client_id")["hours"].sum()
+    weeks = client_weeks.groupby("client_id")["meets_rule"].agg(["size", "sum"])
+    out = clients.copy()
+    out["iop_hours_attended"] = out["id"].map(hours).fillna(0.0)
+    out["full_weeks_in_iop"] = out["id"].map(weeks["size"]).fillna(0).astype(int)
+    out["weeks_meeting_hours_rule"] = out["id"].map(weeks["sum"]).fillna(0).astype(int)
+    return out
+
+
+def activity_hours(busy: pd.DataFrame, group_of: dict[str, str], from_time: float) -> pd.DataFrame:
+    """Busy hours of each person and room by activity over the reporting period."""
+    rows = busy[busy["end"] > from_time]
+    hours = (rows["end"] - rows["start"].clip(lower=from_time)).rename("busy_hours")
+    table = (
+        rows.assign(busy_hours=hours)
+        .groupby(["resource", "activity"], as_index=False)["busy_hours"]
+        .sum()
+    )
+    table.insert(1, "pool", table["resource"].map(lambda r: group_of.get(r, r)))
+    return table

@@ -22,7 +22,16 @@ from simulation import analysis
 from simulation.replication import ReplicationResult, run_replication
 from simulation.scenario import Scenario
 
-TABLES = ("weekly", "clients", "sessions", "resources", "usage", "client_weeks", "events")
+TABLES = (
+    "weekly",
+    "clients",
+    "sessions",
+    "resources",
+    "usage",
+    "client_weeks",
+    "activity",
+    "events",
+)
 Progress = Callable[[int, int], None]
 
 

@@ -33,6 +33,7 @@ class ReplicationResult:
     resources: pd.DataFrame
     usage: pd.DataFrame
     client_weeks: pd.DataFrame
+    activity: pd.DataFrame
     events: pd.DataFrame | None = None
     extra: dict = field(default_factory=dict)
 
@@ -62,6 +63,8 @@ def run_replication(
             "available_hours": capacity.ravel(),
         }
     )
+    clients = analysis.with_hours(clients, attendance, client_weeks)
+    activity = analysis.activity_hours(busy, group_of, scenario.warmup_weeks * 168.0)
     events = event_log(clients, busy, replication) if with_event_log else None
     return ReplicationResult(
         replication=replication,
@@ -72,5 +75,6 @@ def run_replication(
         resources=resources,
         usage=usage,
         client_weeks=client_weeks,
+        activity=activity,
         events=events,
     )

@@ -155,6 +155,7 @@ class Intake(_Model):
     pools: list[Name] = []
     booking_lead_days: NonNegative = 1.0
     lost_share: Share = 0.0
+    patience_days: Distribution | None = None  # a client gives up if the appointment is later
     outcomes: IntakeOutcomes = IntakeOutcomes()
 
 
@@ -171,6 +172,9 @@ class Track(_Model):
     room: Name | None = None
     admission: Literal["rolling", "cohort", "immediate"] = "rolling"
     cohort_every_weeks: int = Field(default=4, ge=1, le=52)
+    grace_minutes: int = Field(
+        default=15, ge=0, le=120
+    )  # wait this long for a stand-in, then cancel
     age_group: Literal["adult", "adolescent"] = "adult"
 
     @field_validator("start")

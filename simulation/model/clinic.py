@@ -90,6 +90,11 @@ class ClinicModel:
             los[reason_index == k] = draws[
                 reason_index == k
             ]  # same draw per client whatever the mix
+        intake_patience = (
+            sampler(s.intake.patience_days)(get("intake_patience"), n)
+            if s.intake.patience_days is not None
+            else np.full(n, math.inf)
+        )
         patience = (
             sampler(s.waitlist.iop_patience_days)(get("iop_patience"), n)
             if s.waitlist.iop_patience_days is not None
@@ -119,6 +124,7 @@ class ClinicModel:
                 op_weeks=float(op_weeks[i]),
             )
             c._loss_fraction = float(loss[1, i])
+            c._intake_patience_days = float(intake_patience[i])
             clients.append(c)
         return clients
 

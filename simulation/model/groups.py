@@ -165,11 +165,13 @@ def hold_session(clinic, state: TrackState, slot: Slot, week: int) -> None:
     if not started:
         recorder.session(track.name, now, week, False, False, 0, 0, slot.room, "")
         return
-    facilitators = _staff_session(clinic, state, slot, now)
-    if facilitators is None:
+    staffed = _staff_session(clinic, state, slot, now)
+    if staffed is None:
         recorder.session(track.name, now, week, False, True, 0, len(started), slot.room, "")
         return
-    hours = slot.end - slot.start
+    facilitators, delay = staffed
+    hours = slot.end - slot.start - delay
+    now += delay  # a stand-in who came within the grace period: the session starts late
     attended = clinic.attendance_rng.random(len(started)) < clinic.scenario.iop.attendance
     attendees = [cid for cid, came in zip(started, attended, strict=True) if came]
     for cid in attendees:
@@ -190,22 +192,33 @@ def hold_session(clinic, state: TrackState, slot: Slot, week: int) -> None:
     recorder.busy(slot.room, now, now + hours, "group")
 
 
-def _staff_session(clinic, state: TrackState, slot: Slot, now: float) -> list[str] | None:
-    """The facilitators who run this session, with stand-ins for anyone on leave; None if
-    the session must be cancelled."""
+def _staff_session(
+    clinic, state: TrackState, slot: Slot, now: float
+) -> tuple[list[str], float] | None:
+    """The facilitators who run this session and its delay in hours: anyone on leave is
+    replaced by a free member of the track's pools, waiting up to the track's grace period
+    for one to become free (the session then starts late and is shorter). None if the
+    session must be cancelled."""
     staff = clinic.staff
-    hours = slot.end - slot.start
+    end = now + (slot.end - slot.start)
     present = [n for n in slot.facilitators if not staff.people[n].on_leave(now)]
     missing = len(slot.facilitators) - len(present)
     if missing == 0:
-        return present
-    for person in staff.members(state.track.facilitator_pools):
-        if missing == 0:
+        return present, 0.0
+    grace = state.track.grace_minutes / 60.0
+    delays = [0.0] + [d / 60.0 for d in range(5, state.track.grace_minutes + 1, 5)]
+    for delay in delays:
+        if delay > grace or now + delay >= end:
             break
-        if person.name in slot.facilitators or person.on_leave(now):
-            continue
-        if person.is_free(now, now + hours):
-            person.book(now, hours)
-            present.append(person.name)
-            missing -= 1
-    return present if missing == 0 else None
+        found = [
+            p
+            for p in staff.members(state.track.facilitator_pools)
+            if p.name not in slot.facilitators
+            and not p.on_leave(now)
+            and p.is_free(now + delay, end)
+        ][:missing]
+        if len(found) == missing:
+            for person in found:
+                person.book(now + delay, end - now - delay)
+            return present + [p.name for p in found], delay
+    return None

@@ -59,6 +59,7 @@ class Client:
     left: float = NAN
     # bookkeeping during the run
     _loss_fraction: float = 0.0
+    _intake_patience_days: float = math.inf
     _iop_planned_end: float = NAN
     _op_planned_end: float = NAN
     _next_medication: float = NAN
@@ -104,9 +105,14 @@ def intake(env, clinic, c: Client):
     clinician, start = booking
     clinician.book(start, c.assessment_hours)
     c.intake_booked_for = start
-    if c.lost_before_assessment:
-        # The client drops out part-way through the wait; their slot goes back in the diary.
-        yield env.timeout((start - env.now) * c._loss_fraction)
+    wait = start - env.now
+    gives_up_after = c._intake_patience_days * HOURS_PER_DAY
+    if c.lost_before_assessment or gives_up_after < wait:
+        # The client drops out part-way through the wait (lost share), or when their
+        # patience runs out before the appointment; the slot goes back in the diary.
+        yield env.timeout(
+            min(wait * c._loss_fraction if c.lost_before_assessment else wait, gives_up_after)
+        )
         clinician.release(start, c.assessment_hours)
         leave(clinic, c, "lost")
         return False
