@@ -94,66 +94,76 @@ def weekly_cost(scenario: Scenario) -> float:
     return staff + scenario.finance.room_cost_per_week * len(scenario.rooms)
 
 
-def weekly_table(scenario: Scenario, recorder: Recorder, resources: pd.DataFrame) -> pd.DataFrame:
+def weekly_table(
+    scenario: Scenario,
+    recorder: Recorder,
+    resources: pd.DataFrame,
+    clients: pd.DataFrame,
+    attendance: pd.DataFrame,
+    sessions: pd.DataFrame,
+) -> pd.DataFrame:
     """One row per simulated week (warm-up included, flagged)."""
     weeks = scenario.total_weeks
     edges = np.arange(weeks + 1) * HOURS_PER_WEEK
-    monday = clock.week_zero_monday(scenario.start_date)
-    table = pd.DataFrame(
-        {
-            "week": np.arange(weeks),
-            "date": pd.to_datetime([monday + pd.Timedelta(weeks=int(w)) for w in range(weeks)]),
-            "warmup": np.arange(weeks) < scenario.warmup_weeks,
-        }
-    )
+    monday = pd.Timestamp(clock.week_zero_monday(scenario.start_date))
+    cols: dict[str, np.ndarray] = {
+        "week": np.arange(weeks),
+        "date": monday + pd.to_timedelta(np.arange(weeks) * 7, unit="D"),
+        "warmup": np.arange(weeks) < scenario.warmup_weeks,
+    }
     m = recorder.monitors
-    for name in ("intake_waitlist", "iop_waitlist", "op_waitlist", "blocked", "op"):
-        table[name if name != "op" else "op_census"] = m[name].bin_means(edges)
-    table["iop_census"] = m["iop"].bin_means(edges) + m["blocked"].bin_means(edges)
-    seats = sum(t.seats for t in scenario.tracks)
-    table["seat_occupancy"] = m["seats_held"].bin_means(edges) / seats
+    for name in ("intake_waitlist", "iop_waitlist", "op_waitlist", "blocked"):
+        cols[name] = m[name].bin_means(edges)
+    cols["op_census"] = m["op"].bin_means(edges)
+    cols["iop_census"] = m["iop"].bin_means(edges) + cols["blocked"]
+    cols["seat_occupancy"] = m["seats_held"].bin_means(edges) / sum(
+        t.seats for t in scenario.tracks
+    )
 
-    clients = recorder.client_table()
-
-    def count_by_week(times: pd.Series) -> np.ndarray:
-        w = (times.dropna() // HOURS_PER_WEEK).astype(int)
+    def count_by_week(times) -> np.ndarray:
+        t = np.asarray(times, dtype=float)
+        w = (t[np.isfinite(t)] // HOURS_PER_WEEK).astype(int)
         return np.bincount(w[w < weeks], minlength=weeks)
 
-    table["referrals"] = count_by_week(clients["referred"])
-    table["admissions"] = count_by_week(clients["iop_start"])
-    for reason in EXIT_REASONS:
-        table[f"discharged_{reason}"] = count_by_week(
-            clients.loc[clients["exit_reason"] == reason, "iop_end"]
-        )
-    table["lost"] = count_by_week(clients.loc[clients["status"] == "lost", "left"])
-    table["turned_away"] = count_by_week(clients.loc[clients["status"] == "turned_away", "left"])
+    status = clients["status"].to_numpy()
+    reason = clients["exit_reason"].to_numpy()
+    cols["referrals"] = count_by_week(clients["referred"])
+    cols["admissions"] = count_by_week(clients["iop_start"])
+    iop_end = clients["iop_end"].to_numpy(dtype=float)
+    left = clients["left"].to_numpy(dtype=float)
+    for r in EXIT_REASONS:
+        cols[f"discharged_{r}"] = count_by_week(iop_end[reason == r])
+    cols["lost"] = count_by_week(left[status == "lost"])
+    cols["turned_away"] = count_by_week(left[status == "turned_away"])
 
-    for name, rows in resources.groupby("resource", sort=False):
-        a = rows["available_hours"].to_numpy()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            table[f"{UTILISATION_PREFIX}{name}"] = np.where(
-                a > 0, rows["busy_hours"].to_numpy() / a, np.nan
-            )
-
-    sessions = recorder.session_table()
-    held = sessions[sessions["held"]]
-    table["sessions_held"] = np.bincount(held["week"], minlength=weeks)[:weeks]
-    table["sessions_cancelled"] = np.bincount(
-        sessions.loc[sessions["cancelled"], "week"], minlength=weeks
-    )[:weeks]
-    size_sum = np.bincount(held["week"], weights=held["attendees"], minlength=weeks)[:weeks]
+    busy = resources["busy_hours"].to_numpy().reshape(-1, weeks)
+    available = resources["available_hours"].to_numpy().reshape(-1, weeks)
+    names = resources["resource"].to_numpy()[::weeks]
     with np.errstate(invalid="ignore", divide="ignore"):
-        table["mean_group_size"] = np.where(
-            table["sessions_held"] > 0, size_sum / table["sessions_held"], np.nan
+        ratio = np.where(available > 0, busy / np.where(available > 0, available, 1), np.nan)
+    for i, name in enumerate(names):
+        cols[f"{UTILISATION_PREFIX}{name}"] = ratio[i]
+
+    held = sessions[sessions["held"]]
+    held_weeks = held["week"].to_numpy(dtype=int)
+    cols["sessions_held"] = np.bincount(held_weeks, minlength=weeks)[:weeks]
+    cancelled_weeks = sessions.loc[sessions["cancelled"], "week"].to_numpy(dtype=int)
+    cols["sessions_cancelled"] = np.bincount(cancelled_weeks, minlength=weeks)[:weeks]
+    size_sum = np.bincount(held_weeks, weights=held["attendees"].to_numpy(float), minlength=weeks)[
+        :weeks
+    ]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cols["mean_group_size"] = np.where(
+            cols["sessions_held"] > 0, size_sum / cols["sessions_held"], np.nan
         )
 
-    daily = _daily_revenue(scenario, recorder.attendance_table())
+    daily = _daily_revenue(scenario, attendance)
     revenue = np.zeros(weeks)
     np.add.at(revenue, (daily.index.to_numpy() // 7).clip(max=weeks - 1), daily.to_numpy())
-    table["revenue"] = revenue
-    table["cost"] = weekly_cost(scenario)
-    table["margin"] = table["revenue"] - table["cost"]
-    return table
+    cols["revenue"] = revenue
+    cols["cost"] = np.full(weeks, weekly_cost(scenario))
+    cols["margin"] = revenue - cols["cost"]
+    return pd.DataFrame(cols)
 
 
 def hours_by_client_week(
@@ -210,6 +220,7 @@ def replication_kpis(
     clients: pd.DataFrame,
     client_weeks: pd.DataFrame,
     resources: pd.DataFrame,
+    sessions: pd.DataFrame,
 ) -> dict[str, float]:
     """The KPIs of one replication, over the reporting period (warm-up excluded)."""
     start = scenario.warmup_weeks * HOURS_PER_WEEK
@@ -278,7 +289,6 @@ def replication_kpis(
     k["seat_occupancy"] = _mean(report["seat_occupancy"])
     held = report["sessions_held"].sum()
     cancelled = report["sessions_cancelled"].sum()
-    sessions = recorder.session_table()
     held_sessions = sessions[(sessions["time"] >= start) & sessions["held"]]
     k["mean_group_size"] = _mean(held_sessions["attendees"])
     k["sessions_cancelled_share"] = _share(int(cancelled), int(held + cancelled))

@@ -46,10 +46,13 @@ def run_replication(
     recorder = model.run()
     clients = recorder.client_table()
     attendance = recorder.attendance_table()
+    sessions = recorder.session_table()
     resources = analysis.resource_weeks(scenario, recorder, model.staff)
-    weekly = analysis.weekly_table(scenario, recorder, resources)
+    weekly = analysis.weekly_table(scenario, recorder, resources, clients, attendance, sessions)
     client_weeks = analysis.hours_by_client_week(scenario, clients, attendance)
-    kpis = analysis.replication_kpis(scenario, recorder, weekly, clients, client_weeks, resources)
+    kpis = analysis.replication_kpis(
+        scenario, recorder, weekly, clients, client_weeks, resources, sessions
+    )
     busy = recorder.busy_table()
     groups, group_of = analysis.resource_groups(scenario)
     names = [g[0] for g in groups]
@@ -71,7 +74,7 @@ def run_replication(
         kpis=kpis,
         weekly=weekly,
         clients=clients,
-        sessions=recorder.session_table(),
+        sessions=sessions,
         resources=resources,
         usage=usage,
         client_weeks=client_weeks,
