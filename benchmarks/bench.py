@@ -151,17 +151,16 @@ def bench_replication(repeats=15):
 
 def bench_workers(replications=40, repeats=3):
     sc = BASELINE
-    out = {}
-    for workers in (1, 2):
-        times = []
-        for _ in range(repeats):  # the best of a few: other load on the machine only slows
+    times: dict[int, list[float]] = {1: [], 2: []}
+    # Interleaved, best of each: this machine's speed drifts, and drift only slows a run down.
+    for _ in range(repeats):
+        for workers in (1, 2):
             start = time.perf_counter()
             run_replications(sc, range(replications), sc.seed, workers=workers)
-            times.append(time.perf_counter() - start)
-        out[workers] = min(times)
-        print(
-            f"workers: {workers} worker(s), {replications} replications: best {out[workers]:.2f} s of {repeats}"
-        )
+            times[workers].append(time.perf_counter() - start)
+    out = {w: min(t) for w, t in times.items()}
+    for workers, best in out.items():
+        print(f"workers: {workers} worker(s), {replications} replications: best {best:.2f} s of {repeats}")
     ratio = out[1] / out[2]
     print(f"workers: throughput 2 workers / 1 worker = {ratio:.2f} (target >= 1.7)")
     return {"one_s": out[1], "two_s": out[2], "ratio": ratio}
