@@ -163,3 +163,15 @@ def test_planning_dashboards_load_cleanly(visit, planning_pages, name, plots):
     )
     assert v.errors == [] and v.requests == []
     assert v.page.locator(".js-plotly-plot").count() == plots
+
+
+def test_overload_and_targets_reach_the_page():
+    from simulation.dashboard.page import run_dashboard
+
+    sc = short("referrals.per_week=30", "horizon_weeks=30")
+    result = run_experiment(sc, replications=2)
+    page = run_dashboard(
+        sc, result.summary, result.tables, result.targets, result.notes, {"replications": 2}
+    )
+    assert "OVERLOADED: the intake waitlist grows" in page
+    assert page.count("class='warning'") == len(result.notes) >= 1
