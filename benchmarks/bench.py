@@ -160,7 +160,9 @@ def bench_workers(replications=40, repeats=3):
             times[workers].append(time.perf_counter() - start)
     out = {w: min(t) for w, t in times.items()}
     for workers, best in out.items():
-        print(f"workers: {workers} worker(s), {replications} replications: best {best:.2f} s of {repeats}")
+        print(
+            f"workers: {workers} worker(s), {replications} replications: best {best:.2f} s of {repeats}"
+        )
     ratio = out[1] / out[2]
     print(f"workers: throughput 2 workers / 1 worker = {ratio:.2f} (target >= 1.7)")
     return {"one_s": out[1], "two_s": out[2], "ratio": ratio}
