@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 import math
 import signal
@@ -480,8 +479,7 @@ def list_scenarios():
 def warmup(scenario, weeks, replications, overrides, window, workers, out):
     """Suggest a warm-up length for SCENARIO by MSER-5 on the weekly IOP census and waitlist."""
     from simulation import experiment, outputs
-    from simulation.dashboard import figures
-    from simulation.dashboard.page import render
+    from simulation.dashboard import page as pages
 
     sc = load_scenario(scenario, overrides)
     folder = Path("outputs")
@@ -502,15 +500,8 @@ def warmup(scenario, weeks, replications, overrides, window, workers, out):
     click.echo(
         f"Suggested warm-up: {best} weeks; the scenario has {sc.warmup_weeks} weeks ({verdict})."
     )
-    fig = figures.warmup(means, best, sc.warmup_weeks, window)
-    header = [
-        f"<h1>Warm-up: {html.escape(sc.name)}</h1>",
-        f"<p>{replications} pilot replications of {int(means['week'].max()) + 1} weeks from an empty clinic; "
-        f"suggested warm-up {best} weeks (MSER-5), scenario {sc.warmup_weeks} weeks.</p>",
-    ]
-    outputs.write_file_atomic(
-        out, render(f"iopsim warm-up: {sc.name}", header, [], [("warmup", "Welch plot", fig)])
-    )
+    page = pages.warmup_page(sc, means, best, replications, window)
+    outputs.write_file_atomic(out, page)
     click.echo(f"Welch plot: {out}")
 
 
@@ -518,12 +509,6 @@ def _folder_or_default(out: Path | None, prefix: str) -> Path:
     from simulation import outputs
 
     return out or Path("outputs") / f"{outputs.safe_name(prefix)}-{time.strftime('%Y%m%d-%H%M%S')}"
-
-
-def _page(title: str, lines: list[str], sections: list[str], figs) -> str:
-    from simulation.dashboard.page import render
-
-    return render(title, lines, sections, figs)
 
 
 @main.command()
@@ -561,8 +546,7 @@ def compare(
     import shlex
 
     from simulation import outputs, planning
-    from simulation.dashboard import figures
-    from simulation.kpis import HEADLINE
+    from simulation.dashboard import page as pages
 
     if isinstance(replications, str):
         fail("--replications auto is for run; give a number")
@@ -652,24 +636,7 @@ def compare(
         [w.assign(scenario=label) for label, w in zip(labels, weekly, strict=True)],
         ignore_index=True,
     )
-    figs = [
-        (
-            "compare_differences",
-            "Differences to the first scenario",
-            figures.compare_differences(table, labels, list(HEADLINE)),
-        ),
-        (
-            "compare_waitlists",
-            "Waitlists",
-            figures.compare_waitlists(dict(zip(labels, weekly, strict=True))),
-        ),
-        ("compare_utilisation", "Utilisation", figures.compare_utilisation(table, labels)),
-    ]
-    header = [
-        f"<h1>Comparison of {len(labels)} scenarios</h1>",
-        "<p>" + " &middot; ".join(html.escape(label) for label in labels) + "</p>",
-    ]
-    page = _page("iopsim comparison", header, [_comparison_section(table, labels)], figs)
+    page = pages.comparison_page(table, labels, dict(zip(labels, weekly, strict=True)))
     manifest = {
         "kind": "compare",
         "labels": labels,
@@ -696,46 +663,8 @@ def compare(
         click.echo(f"Comparison folder: {folder}")
 
 
-def _comparison_section(table, labels) -> str:
-    from simulation.kpis import HEADLINE, describe, fmt
-
-    head = (
-        "<tr><th>Indicator</th>"
-        + "".join(f"<th>{html.escape(label)}</th>" for label in labels)
-        + "</tr>"
-    )
-    rows = []
-    for kpi in HEADLINE:
-        unit = describe(kpi).unit
-        cells = []
-        for label in labels:
-            r = table[(table["kpi"] == kpi) & (table["scenario"] == label)]
-            if r.empty:
-                cells.append("<td></td>")
-                continue
-            r = r.iloc[0]
-            diff = (
-                ""
-                if label == labels[0]
-                else f"<br><small>{_signed(r['difference'], unit)} ({_signed(r['difference_ci_low'], unit)} to {_signed(r['difference_ci_high'], unit)})</small>"
-            )
-            cells.append(f"<td class='num'>{html.escape(fmt(r['mean'], unit))}{diff}</td>")
-        rows.append(
-            f"<tr data-kpi='{kpi}'><td>{html.escape(describe(kpi).description)}</td>{''.join(cells)}</tr>"
-        )
-    return f"<section><h2>Key indicators (difference to the first, paired 95% CI)</h2><table class='kpis'>{head}{''.join(rows)}</table></section>"
-
-
-def _signed(value, unit) -> str:
-    from simulation.kpis import fmt
-
-    if value != value:
-        return "n/a"
-    return ("+" if value >= 0 else "-") + fmt(abs(value), unit)
-
-
 def _print_comparison(table, labels) -> None:
-    from simulation.kpis import HEADLINE, describe, fmt
+    from simulation.kpis import HEADLINE, describe, fmt, fmt_signed
 
     click.echo(
         "Scenarios: " + "; ".join(f"[{i + 1}] {safe_text(label)}" for i, label in enumerate(labels))
@@ -747,7 +676,7 @@ def _print_comparison(table, labels) -> None:
             r = table[(table["kpi"] == kpi) & (table["scenario"] == label)].iloc[0]
             text = f"[{i + 1}] {fmt(r['mean'], unit)}"
             if i:
-                text += f" ({_signed(r['difference'], unit)}, CI {_signed(r['difference_ci_low'], unit)} to {_signed(r['difference_ci_high'], unit)})"
+                text += f" ({fmt_signed(r['difference'], unit)}, CI {fmt_signed(r['difference_ci_low'], unit)} to {fmt_signed(r['difference_ci_high'], unit)})"
             parts.append(text)
         click.echo(f"  {kpi}: " + "  ".join(parts))
 
@@ -792,7 +721,7 @@ def sweep(
 ):
     """Run the full factorial of --grid factors; resumable, one long table of cell x KPI."""
     from simulation import outputs, planning
-    from simulation.dashboard import figures
+    from simulation.dashboard import page as pages
     from simulation.kpis import describe
 
     if isinstance(replications, str):
@@ -835,16 +764,8 @@ def sweep(
         fail(str(exc))
     finally:
         progress.close()
-    target = next(((op, bound) for k, op, bound in sc.target_list() if k == kpi), None)
-    fig = figures.sweep_heatmap(table, keys[0], keys[1] if len(keys) > 1 else None, kpi, target)
-    header = [
-        f"<h1>Sweep: {html.escape(sc.name)}</h1>",
-        f"<p>{html.escape(' x '.join(f'{f.key} ({len(f.values)})' for f in factors))}: "
-        f"{table['cell'].nunique()} cells, {n} replications each, seed {sc.seed}</p>",
-    ]
     outputs.write_file_atomic(
-        folder / "dashboard.html",
-        _page(f"iopsim sweep: {sc.name}", header, [], [("sweep", kpi, fig)]),
+        folder / "dashboard.html", pages.sweep_page(sc, table, factors, kpi, n)
     )
     if not quiet:
         cells_total = table["cell"].nunique()
@@ -909,7 +830,7 @@ def plan(
 ):
     """Find the cheapest combination of --vary capacities that meets every target with confidence."""
     from simulation import outputs, planning
-    from simulation.dashboard import figures
+    from simulation.dashboard import page as pages
     from simulation.kpis import describe, fmt
 
     if isinstance(replications, str):
@@ -961,16 +882,8 @@ def plan(
     except scenarios.ScenarioError as exc:
         fail(str(exc))
     table = result.table()
-    wait_kpi = next((k for k in chosen if describe(k).unit == "days"), next(iter(chosen)))
-    fig = figures.frontier(
-        table, wait_kpi, result.recommendation.cost if result.recommendation else None
-    )
     lines = _plan_lines(result, fmt, describe)
-    header = [
-        f"<h1>Plan: {html.escape(sc.name)}</h1>",
-        "<p>" + "<br>".join(html.escape(line) for line in lines) + "</p>",
-    ]
-    page = _page(f"iopsim plan: {sc.name}", header, [], [("frontier", "Cost against waits", fig)])
+    page = pages.plan_page(sc, table, lines, list(chosen))
     manifest = {
         "kind": "plan",
         "scenario": scenarios.to_data(sc),

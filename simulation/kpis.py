@@ -158,3 +158,10 @@ def fmt(value: float, unit: str) -> str:
     if unit == "per_week":
         return f"{value:.2f}/wk"
     return f"{value:.1f}"
+
+
+def fmt_signed(value: float, unit: str) -> str:
+    """A difference with its sign: +2.1 d, -3.0%."""
+    if value is None or value != value:
+        return "n/a"
+    return ("+" if value >= 0 else "-") + fmt(abs(value), unit)

@@ -756,7 +756,7 @@ def sweep_heatmap(
     return fig
 
 
-def frontier(table: pd.DataFrame, kpi: str, recommended_cost: float | None) -> go.Figure:
+def frontier(table: pd.DataFrame, kpi: str) -> go.Figure:
     """Plan: cost against a KPI for every evaluated combination; the recommendation marked."""
     fig = go.Figure()
     evaluated = table[table["status"].isin(["met", "not met"])]

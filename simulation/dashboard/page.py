@@ -16,7 +16,7 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from simulation.dashboard import figures
-from simulation.kpis import HEADLINE, describe, fmt
+from simulation.kpis import HEADLINE, describe, fmt, fmt_signed
 from simulation.scenario import Scenario
 
 CSS = """
@@ -246,3 +246,100 @@ def write_pngs(run_data) -> list[Path]:
         height=[fig.layout.height or 420 for _, _, fig in figs],
     )
     return paths
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages of the other commands: warm-up, comparison, sweep, plan
+# ---------------------------------------------------------------------------------------------
+
+
+def warmup_page(
+    scenario: Scenario, means: pd.DataFrame, suggestion: int, replications: int, window: int
+) -> str:
+    """The Welch plot page of ``iopsim warmup``."""
+    fig = figures.warmup(means, suggestion, scenario.warmup_weeks, window)
+    header = [
+        f"<h1>Warm-up: {_esc(scenario.name)}</h1>",
+        f"<p>{replications} pilot replications of {int(means['week'].max()) + 1} weeks from an empty "
+        f"clinic; suggested warm-up {suggestion} weeks (MSER-5), scenario {scenario.warmup_weeks} weeks.</p>",
+    ]
+    return render(f"iopsim warm-up: {scenario.name}", header, [], [("warmup", "Welch plot", fig)])
+
+
+def comparison_section(table: pd.DataFrame, labels: list[str]) -> str:
+    """Headline KPIs per scenario with the paired difference to the first."""
+    head = (
+        "<tr><th>Indicator</th>" + "".join(f"<th>{_esc(label)}</th>" for label in labels) + "</tr>"
+    )
+    rows = []
+    for kpi in HEADLINE:
+        unit = describe(kpi).unit
+        cells = []
+        for label in labels:
+            r = table[(table["kpi"] == kpi) & (table["scenario"] == label)]
+            if r.empty:
+                cells.append("<td></td>")
+                continue
+            r = r.iloc[0]
+            diff = ""
+            if label != labels[0]:
+                diff = (
+                    f"<br><small>{_esc(fmt_signed(r['difference'], unit))} ({_esc(fmt_signed(r['difference_ci_low'], unit))}"
+                    f" to {_esc(fmt_signed(r['difference_ci_high'], unit))})</small>"
+                )
+            cells.append(f"<td class='num'>{_esc(fmt(r['mean'], unit))}{diff}</td>")
+        rows.append(
+            f"<tr data-kpi='{_esc(kpi)}'><td>{_esc(describe(kpi).description)}</td>{''.join(cells)}</tr>"
+        )
+    return (
+        "<section><h2>Key indicators (difference to the first, paired 95% CI)</h2>"
+        f"<table class='kpis'>{head}{''.join(rows)}</table></section>"
+    )
+
+
+def comparison_page(table: pd.DataFrame, labels: list[str], weekly: dict[str, pd.DataFrame]) -> str:
+    """The page of ``iopsim compare``."""
+    figs = [
+        (
+            "compare_differences",
+            "Differences to the first scenario",
+            figures.compare_differences(table, labels, list(HEADLINE)),
+        ),
+        ("compare_waitlists", "Waitlists", figures.compare_waitlists(weekly)),
+        ("compare_utilisation", "Utilisation", figures.compare_utilisation(table, labels)),
+    ]
+    header = [
+        f"<h1>Comparison of {len(labels)} scenarios</h1>",
+        "<p>" + " &middot; ".join(_esc(label) for label in labels) + "</p>",
+    ]
+    return render("iopsim comparison", header, [comparison_section(table, labels)], figs)
+
+
+def sweep_page(
+    scenario: Scenario, table: pd.DataFrame, factors, kpi: str, replications: int
+) -> str:
+    """The page of ``iopsim sweep``: ``kpi`` over the first two factors with its target."""
+    keys = [f.key for f in factors]
+    target = next(((op, bound) for k, op, bound in scenario.target_list() if k == kpi), None)
+    fig = figures.sweep_heatmap(table, keys[0], keys[1] if len(keys) > 1 else None, kpi, target)
+    header = [
+        f"<h1>Sweep: {_esc(scenario.name)}</h1>",
+        f"<p>{_esc(' x '.join(f'{f.key} ({len(f.values)})' for f in factors))}: "
+        f"{table['cell'].nunique()} cells, {replications} replications each, seed {scenario.seed}</p>",
+    ]
+    return render(f"iopsim sweep: {scenario.name}", header, [], [("sweep", kpi, fig)])
+
+
+def plan_page(
+    scenario: Scenario, table: pd.DataFrame, lines: list[str], target_kpis: list[str]
+) -> str:
+    """The page of ``iopsim plan``: the recommendation and the cost-against-wait frontier."""
+    wait_kpi = next((k for k in target_kpis if describe(k).unit == "days"), target_kpis[0])
+    fig = figures.frontier(table, wait_kpi)
+    header = [
+        f"<h1>Plan: {_esc(scenario.name)}</h1>",
+        "<p>" + "<br>".join(_esc(line) for line in lines) + "</p>",
+    ]
+    return render(
+        f"iopsim plan: {scenario.name}", header, [], [("frontier", "Cost against waits", fig)]
+    )
