@@ -51,12 +51,6 @@ class ExperimentResult:
     executor: str
     notes: list[str] = field(default_factory=list)
 
-    def __getattr__(self, name: str) -> pd.DataFrame:
-        tables = self.__dict__.get("tables", {})
-        if name in tables:
-            return tables[name]
-        raise AttributeError(name)
-
 
 def default_workers() -> int:
     return max(os.cpu_count() or 1, 1)
