@@ -366,6 +366,18 @@ def flow(clients: pd.DataFrame, warmup_hours: float, years: float, replications:
         "Outpatient step-down": 0.9,
         "Discharged": 1.0,
     }
+    if not keys:
+        fig = go.Figure()
+        fig.add_annotation(
+            text="No referrals after the warm-up", showarrow=False, font={"size": 16}
+        )
+        fig.update_layout(
+            title="Where referrals go: clients a year",
+            xaxis_visible=False,
+            yaxis_visible=False,
+            **LAYOUT,
+        )
+        return fig
     nodes = [n for n in nodes if any(n in k for k in keys)]
     idx = {n: i for i, n in enumerate(nodes)}
     colours = {

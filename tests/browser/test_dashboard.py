@@ -175,3 +175,13 @@ def test_overload_and_targets_reach_the_page():
     )
     assert "OVERLOADED: the intake waitlist grows" in page
     assert page.count("class='warning'") == len(result.notes) >= 1
+
+
+def test_a_clinic_without_referrals_gives_a_clean_page(visit, tmp_path):
+    folder = tmp_path / "empty"
+    outputs.write_run(run_experiment(short("referrals.per_week=0"), replications=2), folder)
+    rebuild(outputs.read_run(folder))
+    v = visit(folder / "dashboard.html")
+    v.page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 9", timeout=20_000)
+    v.page.wait_for_timeout(300)
+    assert v.errors == []
