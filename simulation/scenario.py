@@ -252,6 +252,7 @@ class Iop(_Model):
     exit_shares: ExitShares
     length_of_stay_days: LengthOfStay
     attendance: Share = 0.82
+    dropout_after_missed_sessions: int | None = Field(default=None, ge=1, le=100)
     therapist_pools: list[Name] = []
     individual_sessions_per_week: int = Field(default=1, ge=0, le=7)
     individual_session_hours: Hours = 0.83

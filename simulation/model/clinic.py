@@ -132,7 +132,7 @@ class ClinicModel:
         env = self.env
         for c in self.clients:
             yield env.timeout(c.referred - env.now)
-            env.process(client_journey(env, self, c))
+            c._process = env.process(client_journey(env, self, c))
 
     def run(self) -> Recorder:
         """Run to the end of the horizon (warm-up included) and return the recorder."""

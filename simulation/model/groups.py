@@ -176,6 +176,9 @@ def hold_session(clinic, state: TrackState, slot: Slot, week: int) -> None:
     attendees = [cid for cid, came in zip(started, attended, strict=True) if came]
     for cid in attendees:
         recorder.attended(cid, now, "group", hours)
+    limit = clinic.scenario.iop.dropout_after_missed_sessions
+    if limit is not None:
+        _count_absences(clinic, started, attended, limit)
     recorder.session(
         track.name,
         now,
@@ -190,6 +193,16 @@ def hold_session(clinic, state: TrackState, slot: Slot, week: int) -> None:
     for name in facilitators:
         recorder.busy(name, now, now + hours, "group")
     recorder.busy(slot.room, now, now + hours, "group")
+
+
+def _count_absences(clinic, started: list[int], attended, limit: int) -> None:
+    """Repeated absences end the stay: a client who misses ``limit`` sessions in a row drops
+    out (their planned exit is replaced); a client waiting in their seat for step-down does not."""
+    for cid, came in zip(started, attended, strict=True):
+        c = clinic.clients[cid]
+        c._missed_in_a_row = 0 if came else c._missed_in_a_row + 1
+        if c._missed_in_a_row >= limit and c.status == "iop" and c._process.is_alive:
+            c._process.interrupt("missed sessions")
 
 
 def _staff_session(

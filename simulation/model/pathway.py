@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import simpy
+
 from simulation.clock import HOURS_PER_DAY, HOURS_PER_WEEK
 from simulation.model import appointments
 from simulation.model.staff import Staff
@@ -65,6 +67,8 @@ class Client:
     _next_medication: float = NAN
     _next_family: float = NAN
     _appointments: list = field(default_factory=list, repr=False)
+    _missed_in_a_row: int = 0
+    _process: Any = field(default=None, repr=False)
     _placed_event: Any = field(default=None, repr=False)
     _op_event: Any = field(default=None, repr=False)
 
@@ -160,7 +164,10 @@ def attend_iop(env, clinic, c: Client):
     clinic.in_iop[c.id] = c
     week_end = (env.now // HOURS_PER_WEEK + 1) * HOURS_PER_WEEK
     appointments.book_iop_week(clinic, c, env.now, week_end)
-    yield env.timeout(c.los_days * HOURS_PER_DAY)
+    try:
+        yield env.timeout(c.los_days * HOURS_PER_DAY)
+    except simpy.Interrupt:
+        c.exit_reason = "dropped_out"  # missed too many sessions in a row (see groups.py)
 
 
 def step_down(env, clinic, c: Client):

@@ -182,6 +182,8 @@ def test_a_clinic_without_referrals_gives_a_clean_page(visit, tmp_path):
     outputs.write_run(run_experiment(short("referrals.per_week=0"), replications=2), folder)
     rebuild(outputs.read_run(folder))
     v = visit(folder / "dashboard.html")
-    v.page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 9", timeout=20_000)
+    v.page.wait_for_function(
+        "document.querySelectorAll('.js-plotly-plot').length >= 9", timeout=20_000
+    )
     v.page.wait_for_timeout(300)
     assert v.errors == []

@@ -239,7 +239,9 @@ def _start(args, cwd):
 def test_an_interrupted_run_leaves_no_folder(sig, tmp_path):
     out = tmp_path / "run"
     proc = _start(["run", "--replications", "800", "--workers", "2", "--out", str(out)], tmp_path)
-    time.sleep(5.0)  # past start-up (imports take 1-2 s) and well into the replications (~50 s in all)
+    time.sleep(
+        5.0
+    )  # past start-up (imports take 1-2 s) and well into the replications (~50 s in all)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err

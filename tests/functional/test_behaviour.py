@@ -162,3 +162,19 @@ def test_grace_period_lets_a_late_stand_in_run_the_session():
     ]
     assert len(late) > 0 and ((late["time"] % 24) <= 18.5 + 1e-9).all()  # within the grace period
     assert ((evening(strict)["time"] % 24) == 17.5).all()  # without grace, never late
+
+
+def test_repeated_absences_end_the_stay_when_asked():
+    plain = run(short())
+    strict = run(short("iop.dropout_after_missed_sessions=2", "iop.attendance=0.6"))
+    assert plain.kpis["dropout_share"] < strict.kpis["dropout_share"]
+    assert strict.kpis["iop_length_of_stay_days_mean"] < plain.kpis["iop_length_of_stay_days_mean"]
+
+    def left_before_planned(clients):
+        done = clients[clients["iop_end"].notna()]
+        stay = done["iop_end"] - done["iop_start"]
+        return done[stay < done["los_days"] * 24 - 1e-6]
+
+    assert len(left_before_planned(plain.clients)) == 0  # without the rule, nobody leaves early
+    early = left_before_planned(strict.clients)
+    assert len(early) > 0 and (early["exit_reason"] == "dropped_out").all()
