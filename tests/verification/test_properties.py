@@ -48,6 +48,8 @@ def clinics(draw):
         f"intake.lost_share={draw(st.floats(0, 0.9))}",
         f"step_down.share={draw(st.floats(0, 1))}",
         f"step_down.blocking={str(draw(st.booleans())).lower()}",
+        *_maybe(draw, st.integers(1, 4), "iop.dropout_after_missed_sessions"),
+        *_maybe(draw, st.integers(0, 60), "tracks.evening.grace_minutes"),
         *_maybe(draw, st.integers(0, 10), "waitlist.iop_max_length"),
         *_maybe(draw, st.integers(0, 10), "waitlist.intake_max_length"),
     ]
