@@ -68,18 +68,24 @@ class IopWaitlist:
             if not fitting:
                 i += 1
                 continue
-            therapist = None
-            if self.therapists:
-                therapist = Staff.least_loaded(self.therapists, "iop")
-                if therapist is None:
-                    return  # every primary therapist is at their caseload cap
+            if self.therapists and Staff.least_loaded(self.therapists, "iop") is None:
+                return  # every primary therapist is at their caseload cap
             starts = [
                 now if s.track.admission != "rolling" else s.next_session(now) for s in fitting
             ]
             best = min(range(len(fitting)), key=lambda k: (starts[k], -fitting[k].free_seats))
-            self._place(c, fitting[best], starts[best], therapist)
+            self._place(c, fitting[best], starts[best], self._primary_for(fitting[best]))
             del self.waiting[i]
             open_tracks = [s for s in open_tracks if s.free_seats > 0]
+
+    def _primary_for(self, state: TrackState) -> Person | None:
+        """The least-loaded primary therapist, preferring those of the track's facilitator
+        pools (they work when the client comes in); anyone with room otherwise."""
+        if not self.therapists:
+            return None
+        pools = state.track.facilitator_pools
+        preferred = [p for p in self.therapists if p.pool in pools]
+        return Staff.least_loaded(preferred, "iop") or Staff.least_loaded(self.therapists, "iop")
 
     def _place(self, c, state: TrackState, start: float, therapist: Person | None) -> None:
         now = self.clinic.env.now
