@@ -12,12 +12,18 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from simulation import clock
 from simulation.clock import HOURS_PER_DAY, HOURS_PER_WEEK
-from simulation.kpis import UTILISATION_PREFIX, describe
-from simulation.model.recorder import Recorder, busy_by_week
+from simulation.kpis import (
+    CASELOAD_PREFIX,
+    GROUP_KPIS,
+    UTILISATION_PREFIX,
+    describe,
+    group_kpi,
+    split_group,
+)
+from simulation.model.recorder import BLOCKING, Recorder, busy_by_week
 from simulation.scenario import EXIT_REASONS, Scenario, roster_intervals
 
 IOP_SERVICES = ("group", "individual", "medication", "family")
@@ -71,26 +77,52 @@ def pooled_utilisation(resources: pd.DataFrame, from_week: int) -> pd.Series:
     return (r["busy_hours"] / r["available_hours"].where(r["available_hours"] > 0)).astype(float)
 
 
-def _daily_revenue(scenario: Scenario, attendance: pd.DataFrame) -> pd.Series:
-    """Revenue per simulated day: per diem for each attended IOP day (tier for 4+ services),
-    plus the outpatient session rate."""
-    finance = scenario.finance
+def billable_days(scenario: Scenario, attendance: pd.DataFrame) -> pd.DataFrame:
+    """Each client-day with an attended IOP service, its services and hours, and whether it
+    meets the billable-day rule (``finance.billable_day``). A service is an hour of group or
+    one appointment (CMS counts services per day)."""
+    rule = scenario.finance.billable_day
     days = attendance.assign(day=(attendance["time"] // HOURS_PER_DAY).astype(int))
     iop = days[days["kind"].isin(IOP_SERVICES)]
-    # A service is an hour of group or one appointment (CMS counts services per day).
-    services = np.where(iop["kind"] == "group", np.round(iop["hours"]), 1.0)
-    per_day = iop.assign(services=services).groupby(["client_id", "day"])["services"].sum()
-    rate = np.full(len(per_day), finance.iop_per_diem)
+    is_group = (iop["kind"] == "group").to_numpy()
+    per_day = (
+        iop.assign(
+            services=np.where(is_group, np.round(iop["hours"]), 1.0),
+            group=is_group,
+        )
+        .groupby(["client_id", "day"])
+        .agg(services=("services", "sum"), hours=("hours", "sum"), group=("group", "any"))
+        .reset_index()
+    )
+    billable = per_day["hours"] >= rule.min_hours - 1e-9
+    billable &= per_day["services"] >= rule.min_services
+    if rule.requires == "group":
+        billable &= per_day["group"]
+    return per_day.assign(billable=billable.to_numpy(bool))
+
+
+def _daily_revenue(scenario: Scenario, days: pd.DataFrame, attendance: pd.DataFrame) -> pd.Series:
+    """Revenue per simulated day: the per diem for each billable IOP client-day (the 4+
+    services tier where set), plus the outpatient session rate."""
+    finance = scenario.finance
+    billed = days[days["billable"]]
+    rate = np.full(len(billed), finance.iop_per_diem)
     if finance.iop_per_diem_4plus is not None:
-        rate = np.where(per_day.to_numpy() >= 4, finance.iop_per_diem_4plus, rate)
-    revenue = pd.Series(rate, index=per_day.index.get_level_values("day")).groupby(level=0).sum()
-    op = days[days["kind"] == "outpatient"].groupby("day").size() * finance.op_session_rate
+        rate = np.where(billed["services"].to_numpy() >= 4, finance.iop_per_diem_4plus, rate)
+    revenue = pd.Series(rate, index=billed["day"].to_numpy()).groupby(level=0).sum()
+    op_days = (attendance.loc[attendance["kind"] == "outpatient", "time"] // HOURS_PER_DAY).astype(
+        int
+    )
+    op = op_days.value_counts() * finance.op_session_rate
     return revenue.add(op, fill_value=0.0)
 
 
 def weekly_cost(scenario: Scenario) -> float:
-    """Staff and room cost per week (annual cost x FTE / 52 for each person)."""
-    staff = sum(p.annual_cost * p.fte * p.size for p in scenario.staff.values()) / 52.0
+    """Staff and room cost per week (annual cost x paid FTE / 52 for each person; the FTE
+    follows the roster unless the pool gives one)."""
+    full_time = scenario.finance.full_time_hours
+    staff = sum(p.annual_cost * p.paid_fte(full_time) * p.size for p in scenario.staff.values())
+    staff /= 52.0
     return staff + scenario.finance.room_cost_per_week * len(scenario.rooms)
 
 
@@ -119,6 +151,8 @@ def weekly_table(
     cols["seat_occupancy"] = m["seats_held"].bin_means(edges) / sum(
         t.seats for t in scenario.tracks
     )
+    for name in BLOCKING:
+        cols[f"admission_{name}"] = m[name].bin_means(edges)
 
     def count_by_week(times) -> np.ndarray:
         t = np.asarray(times, dtype=float)
@@ -157,7 +191,10 @@ def weekly_table(
             cols["sessions_held"] > 0, size_sum / cols["sessions_held"], np.nan
         )
 
-    daily = _daily_revenue(scenario, attendance)
+    days = billable_days(scenario, attendance)
+    billed_weeks = (days.loc[days["billable"], "day"].to_numpy() // 7).clip(max=weeks - 1)
+    cols["billable_days"] = np.bincount(billed_weeks, minlength=weeks)[:weeks]
+    daily = _daily_revenue(scenario, days, attendance)
     revenue = np.zeros(weeks)
     np.add.at(revenue, (daily.index.to_numpy() // 7).clip(max=weeks - 1), daily.to_numpy())
     cols["revenue"] = revenue
@@ -213,23 +250,12 @@ def _share(numerator: int, denominator: int) -> float:
     return numerator / denominator if denominator else math.nan
 
 
-def replication_kpis(
-    scenario: Scenario,
-    recorder: Recorder,
-    weekly: pd.DataFrame,
-    clients: pd.DataFrame,
-    client_weeks: pd.DataFrame,
-    resources: pd.DataFrame,
-    sessions: pd.DataFrame,
+def client_kpis(
+    clients: pd.DataFrame, client_weeks: pd.DataFrame, start: float, end: float, weeks: int
 ) -> dict[str, float]:
-    """The KPIs of one replication, over the reporting period (warm-up excluded)."""
-    start = scenario.warmup_weeks * HOURS_PER_WEEK
-    end = scenario.total_weeks * HOURS_PER_WEEK
-    weeks = scenario.horizon_weeks
-    report = weekly[~weekly["warmup"]]
+    """KPIs computed from clients' milestones (for everyone, or for one group of clients)."""
     k: dict[str, float] = {}
     referred = clients[clients["referred"] >= start]
-    k["referrals_per_week"] = len(referred) / weeks
     seen = referred[referred["intake_start"].notna()]
     intake_wait = (seen["intake_start"] - seen["referred"]) / HOURS_PER_DAY
     k["wait_to_intake_days_mean"] = _mean(intake_wait)
@@ -250,18 +276,6 @@ def replication_kpis(
     ]
     started_in_time = (needing["iop_start"] - needing["assessed"]) <= 14 * HOURS_PER_DAY
     k["share_started_within_14_days"] = _share(int(started_in_time.sum()), len(needing))
-    m = recorder.monitors
-    k["iop_waitlist_mean"] = float(m["iop_waitlist"].bin_means(np.array([start, end]))[0])
-    k["iop_waitlist_max"] = m["iop_waitlist"].max_between(start, end)
-    k["intake_waitlist_mean"] = float(m["intake_waitlist"].bin_means(np.array([start, end]))[0])
-    k["op_waitlist_mean"] = float(m["op_waitlist"].bin_means(np.array([start, end]))[0])
-    k["iop_census_mean"] = float(
-        (
-            m["iop"].bin_means(np.array([start, end]))
-            + m["blocked"].bin_means(np.array([start, end]))
-        )[0]
-    )
-    k["op_census_mean"] = float(m["op"].bin_means(np.array([start, end]))[0])
     admitted = clients[(clients["iop_start"] >= start)]
     k["admissions_per_week"] = len(admitted) / weeks
     lost = referred[referred["status"] == "lost"]
@@ -272,6 +286,124 @@ def replication_kpis(
         int((waitlisted["status"] == "lost").sum()), len(waitlisted)
     )
     k["turned_away_share"] = _share(int((referred["status"] == "turned_away").sum()), len(referred))
+    from_week = int(start // HOURS_PER_WEEK)
+    weeks_in = client_weeks[
+        (client_weeks["week"] >= from_week) & client_weeks["client_id"].isin(clients["id"])
+    ]
+    k["client_weeks_meeting_hours_share"] = _share(int(weeks_in["meets_rule"].sum()), len(weeks_in))
+    return k
+
+
+def _time_in_iop(clients: pd.DataFrame, start: float, end: float) -> float:
+    """Mean number of these clients in the IOP (first day to leaving it) over [start, end)."""
+    began = clients["iop_start"].to_numpy(dtype=float)
+    ended = clients["iop_end"].to_numpy(dtype=float)
+    ok = np.isfinite(began)
+    ended = np.where(np.isfinite(ended), ended, end)
+    overlap = np.clip(np.minimum(ended, end) - np.maximum(began, start), 0, None)
+    return float(overlap[ok].sum() / (end - start))
+
+
+GROUP_TRACK_KPIS = (
+    "wait_to_iop_days_mean",
+    "wait_to_iop_days_p90",
+    "iop_census_mean",
+    "admissions_per_week",
+    "client_weeks_meeting_hours_share",
+)
+"""By track, only what happens once a client has a track (waits before it have none)."""
+
+
+def reported_groups(scenario: Scenario) -> dict[str, list[str]]:
+    """The groups KPIs are broken down by: kinds with more than one group, and any group a
+    target names."""
+    groups = {
+        "track": [t.name for t in scenario.tracks],
+        "age_group": sorted(
+            {s.age_group for s in scenario.referrals.sources}
+            | {t.age_group for t in scenario.tracks}
+        ),
+        "source": [s.name for s in scenario.referrals.sources],
+    }
+    named = {split_group(k)[1].partition("=")[0] for k in scenario.targets if split_group(k)[1]}
+    return {kind: names for kind, names in groups.items() if len(names) > 1 or kind in named}
+
+
+def group_kpis(
+    scenario: Scenario, clients: pd.DataFrame, client_weeks: pd.DataFrame, start: float, end: float
+) -> dict[str, float]:
+    """Waits, losses, census, admissions and the hours rule for each track, age group and
+    referral source, as ``<kpi>[<kind>=<name>]``."""
+    k: dict[str, float] = {}
+    weeks = scenario.horizon_weeks
+    for kind, names in reported_groups(scenario).items():
+        wanted = GROUP_TRACK_KPIS if kind == "track" else GROUP_KPIS
+        column = clients[kind].to_numpy()
+        for name in names:
+            mine = clients[column == name]
+            values = client_kpis(mine, client_weeks, start, end, weeks)
+            values["iop_census_mean"] = _time_in_iop(mine, start, end)
+            for base in wanted:
+                k[group_kpi(base, kind, name)] = values[base]
+    return k
+
+
+def caseload_table(scenario: Scenario, clients: pd.DataFrame, staff) -> pd.DataFrame:
+    """Each primary therapist's mean IOP caseload over the reporting period, against the cap
+    (a place is held from placement on the waitlist to leaving the IOP)."""
+    start = scenario.warmup_weeks * HOURS_PER_WEEK
+    end = scenario.total_weeks * HOURS_PER_WEEK
+    people = staff.members(scenario.iop.therapist_pools)
+    held = clients[clients["therapist"] != ""]
+    began = held["placed"].to_numpy(dtype=float)
+    ended = held["iop_end"].to_numpy(dtype=float)
+    ended = np.where(np.isfinite(ended), ended, end)
+    overlap = np.clip(np.minimum(ended, end) - np.maximum(began, start), 0, None)
+    mean_held = pd.Series(overlap, index=held["therapist"].to_numpy()).groupby(level=0).sum()
+    rows = [
+        {
+            "therapist": p.name,
+            "pool": p.pool,
+            "cap": p.iop_cap,
+            "mean_caseload": float(mean_held.get(p.name, 0.0)) / (end - start),
+        }
+        for p in people
+        if p.iop_cap > 0
+    ]
+    table = pd.DataFrame(rows, columns=["therapist", "pool", "cap", "mean_caseload"])
+    table["occupancy"] = table["mean_caseload"] / table["cap"].where(table["cap"] > 0)
+    return table
+
+
+def replication_kpis(
+    scenario: Scenario,
+    recorder: Recorder,
+    weekly: pd.DataFrame,
+    clients: pd.DataFrame,
+    client_weeks: pd.DataFrame,
+    resources: pd.DataFrame,
+    sessions: pd.DataFrame,
+    caseloads: pd.DataFrame | None = None,
+) -> dict[str, float]:
+    """The KPIs of one replication, over the reporting period (warm-up excluded)."""
+    start = scenario.warmup_weeks * HOURS_PER_WEEK
+    end = scenario.total_weeks * HOURS_PER_WEEK
+    weeks = scenario.horizon_weeks
+    report = weekly[~weekly["warmup"]]
+    referred = clients[clients["referred"] >= start]
+    k: dict[str, float] = {"referrals_per_week": len(referred) / weeks}
+    k.update(client_kpis(clients, client_weeks, start, end, weeks))
+    m = recorder.monitors
+
+    def mean_of(name: str) -> float:
+        return float(m[name].bin_means(np.array([start, end]))[0])
+
+    k["iop_waitlist_mean"] = mean_of("iop_waitlist")
+    k["iop_waitlist_max"] = m["iop_waitlist"].max_between(start, end)
+    k["intake_waitlist_mean"] = mean_of("intake_waitlist")
+    k["op_waitlist_mean"] = mean_of("op_waitlist")
+    k["iop_census_mean"] = mean_of("iop") + mean_of("blocked")
+    k["op_census_mean"] = mean_of("op")
     left_iop = clients[clients["iop_end"] >= start]
     n_left = len(left_iop)
     k["completion_share"] = _share(int((left_iop["exit_reason"] == "completed").sum()), n_left)
@@ -292,8 +424,6 @@ def replication_kpis(
     held_sessions = sessions[(sessions["time"] >= start) & sessions["held"]]
     k["mean_group_size"] = _mean(held_sessions["attendees"])
     k["sessions_cancelled_share"] = _share(int(cancelled), int(held + cancelled))
-    weeks_in = client_weeks[client_weeks["week"] >= scenario.warmup_weeks]
-    k["client_weeks_meeting_hours_share"] = _share(int(weeks_in["meets_rule"].sum()), len(weeks_in))
     appointments = recorder.appointment_table()
     individual = appointments[
         (appointments["kind"] == "individual") & (appointments["time"] >= start)
@@ -304,9 +434,23 @@ def replication_kpis(
     stepped = clients[(clients["op_start"] >= start)]
     blocked_days = (stepped["op_start"] - stepped["blocked_from"]).fillna(0.0) / HOURS_PER_DAY
     k["blocked_step_down_days_mean"] = _mean(blocked_days)
+    # what limits admissions: shares of time someone waited for a place that could not be given
+    k["admission_blocked_share"] = mean_of("blocked_any")
+    k["admission_blocked_by_seats_share"] = mean_of("blocked_by_seats")
+    k["admission_blocked_by_caseload_share"] = mean_of("blocked_by_caseload")
+    k["admission_blocked_by_cohort_share"] = mean_of("blocked_by_cohort")
+    if caseloads is not None and len(caseloads):
+        k["caseload_occupancy"] = float(caseloads["mean_caseload"].sum() / caseloads["cap"].sum())
+        pools = caseloads.groupby("pool")[["mean_caseload", "cap"]].sum()
+        for pool, row in pools.iterrows():
+            k[f"{CASELOAD_PREFIX}{pool}"] = float(row["mean_caseload"] / row["cap"])
+    else:
+        k["caseload_occupancy"] = math.nan
+    k["billable_days_per_week"] = float(report["billable_days"].mean())
     k["revenue_per_week"] = float(report["revenue"].mean())
     k["cost_per_week"] = float(report["cost"].mean())
     k["margin_per_week"] = float(report["margin"].mean())
+    k.update(group_kpis(scenario, clients, client_weeks, start, end))
     return k
 
 
@@ -326,17 +470,28 @@ def t_interval(values, confidence: float = 0.95) -> tuple[float, float, float, f
     if n == 1:
         return (mean, math.nan, math.nan, math.nan, 1)
     std = float(x.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * std / math.sqrt(n)
+    half = t_quantile(0.5 + confidence / 2, n - 1) * std / math.sqrt(n)
     return (mean, std, mean - half, mean + half, n)
 
 
+def t_quantile(p: float, dof: float) -> float:
+    """Student t quantile (scipy.special, which loads in a fraction of scipy.stats' time)."""
+    from scipy.special import stdtrit
+
+    return float(stdtrit(dof, p))
+
+
 def summarise(kpis: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
-    """summary.csv: one row per KPI with unit, mean, std, t-based CI and n."""
+    """summary.csv: one row per KPI with unit, mean, std, t-based CI and n (the CI of a share
+    is clipped to [0, 1])."""
     rows = []
     for name in kpis.columns:
         if name == "replication":
             continue
         mean, std, low, high, n = t_interval(kpis[name], confidence)
+        if describe(name).unit == "share" and n > 1:
+            # a share lies in [0, 1]: with few replications the t interval can overshoot
+            low, high = max(low, 0.0), min(high, 1.0)
         rows.append(
             {
                 "kpi": name,
@@ -476,7 +631,68 @@ def moving_average(series, window: int) -> np.ndarray:
     return out
 
 
+ADMISSION_LIMITS = {
+    "admission_blocked_by_caseload_share": "every primary therapist at their caseload cap",
+    "admission_blocked_by_seats_share": "no free seat in a track for the client's age group",
+    "admission_blocked_by_cohort_share": "free seats only in cohort tracks between cohort starts",
+}
+
+
+def limiting_factors(summary: pd.DataFrame) -> list[str]:
+    """What held admissions up, in plain sentences from a summary: the share of time someone
+    waited for a place that could not be given and why, the caseload occupancy, and the other
+    constraints (facilitators, intake clinicians, prescribers) with their figures."""
+    by = summary.set_index("kpi")["mean"]
+
+    def value(name: str) -> float:
+        return float(by.get(name, math.nan))
+
+    lines = []
+    blocked = value("admission_blocked_share")
+    if math.isfinite(blocked):
+        reasons = sorted(
+            ((value(k), text) for k, text in ADMISSION_LIMITS.items() if value(k) > 0.005),
+            reverse=True,
+        )
+        if blocked < 0.005 or not reasons:
+            lines.append(
+                "Admissions: nobody waited for an IOP place that could not be given "
+                "(seats and caseloads had room whenever someone was waiting)."
+            )
+        else:
+            binding = [text for share, text in reasons if share >= 0.9 * reasons[0][0]]
+            lines.append(
+                f"Admissions were held up {100 * blocked:.0f}% of the time by: "
+                + "; ".join(f"{text} ({100 * share:.0f}% of the time)" for share, text in reasons)
+                + "."
+            )
+            if len(binding) > 1:
+                lines.append(
+                    "These bind together: adding only one of them will admit few more clients."
+                )
+    occupancy = value("caseload_occupancy")
+    if math.isfinite(occupancy):
+        lines.append(
+            f"Primary-therapist caseload places held: {100 * occupancy:.0f}% on average; "
+            f"seats held: {100 * value('seat_occupancy'):.0f}%."
+        )
+    cancelled = value("sessions_cancelled_share")
+    if math.isfinite(cancelled) and cancelled > 0.005:
+        lines.append(f"Group sessions cancelled for want of a facilitator: {100 * cancelled:.1f}%.")
+    intake = value("intake_utilisation")
+    if math.isfinite(intake):
+        lines.append(
+            f"Intake clinicians are {100 * intake:.0f}% busy; the mean wait for an "
+            f"assessment is {value('wait_to_intake_days_mean'):.1f} days."
+        )
+    return lines
+
+
 OVERLOAD_SERIES = {"iop_waitlist": "IOP waitlist", "intake_waitlist": "intake waitlist"}
+
+
+LOSSES_ABSORB = 0.2
+"""A share of the IOP waitlist giving up from which losses, not the waitlist, absorb demand."""
 
 
 def overload_notes(scenario: Scenario, weekly: pd.DataFrame, kpis: pd.DataFrame) -> list[str]:
@@ -509,6 +725,19 @@ def overload_notes(scenario: Scenario, weekly: pd.DataFrame, kpis: pd.DataFrame)
                 f"so its mean and the waits depend on how long the run is and mean little. "
                 f"Add capacity or reduce referrals."
             )
+    lost = (
+        kpis["lost_from_iop_waitlist_share"].mean() if "lost_from_iop_waitlist_share" in kpis else 0
+    )
+    blocked = kpis["admission_blocked_share"].mean() if "admission_blocked_share" in kpis else 0
+    if lost >= LOSSES_ABSORB and blocked >= 0.5:
+        worst = max(ADMISSION_LIMITS, key=lambda k: kpis[k].mean() if k in kpis else -1.0)
+        notes.append(
+            f"DEMAND ABSORBED BY LOSSES: {100 * lost:.0f}% of clients waiting for an IOP place "
+            f"gave up, and admissions were held up {100 * blocked:.0f}% of the time, mostly by "
+            f"{ADMISSION_LIMITS[worst]} ({100 * kpis[worst].mean():.0f}%). The waitlist stays "
+            "level because people leave it, not because capacity is enough: more referrals "
+            "would mostly mean more people giving up."
+        )
     if "turned_away_share" in kpis and kpis["turned_away_share"].mean() > 0.05:
         notes.append(
             f"{100 * kpis['turned_away_share'].mean():.0f}% of referrals were turned away "

@@ -30,6 +30,7 @@ TABLES = (
     "usage",
     "client_weeks",
     "activity",
+    "caseloads",
     "events",
 )
 Progress = Callable[[int, int], None]

@@ -31,7 +31,7 @@ _CATALOGUE = [
     Kpi(
         "share_started_within_14_days",
         "share",
-        "Share of clients assessed as needing IOP who started within 14 days (HEDIS initiation)",
+        "Share assessed as needing IOP who started within 14 days (HEDIS)",
         "higher",
     ),
     Kpi("iop_waitlist_mean", "clients", "Mean number waiting for an IOP place (time-weighted)"),
@@ -49,7 +49,7 @@ _CATALOGUE = [
     Kpi(
         "lost_from_waitlist_share",
         "share",
-        "Share of referrals who gave up while waiting (for intake or for an IOP place)",
+        "Share of referrals who gave up waiting (for intake or the IOP)",
     ),
     Kpi("lost_before_assessment_share", "share", "Share of referrals lost before assessment"),
     Kpi(
@@ -96,7 +96,7 @@ _CATALOGUE = [
     Kpi(
         "client_weeks_meeting_hours_share",
         "share",
-        "Share of full IOP client-weeks with at least 9 hours (6 for adolescents) attended",
+        "Share of full IOP client-weeks with 9+ hours (6+ adolescents)",
         "higher",
     ),
     Kpi(
@@ -109,6 +109,38 @@ _CATALOGUE = [
         "days",
         "Mean days a completer kept an IOP seat waiting for an outpatient slot",
     ),
+    Kpi(
+        "admission_blocked_share",
+        "share",
+        "Share of time someone waited for an IOP place that could not be given",
+    ),
+    Kpi(
+        "admission_blocked_by_seats_share",
+        "share",
+        "Share of time admissions were held up because no seat was free in a fitting track",
+    ),
+    Kpi(
+        "admission_blocked_by_caseload_share",
+        "share",
+        "Share of time admissions were held up because every primary therapist was at their caseload cap",
+    ),
+    Kpi(
+        "admission_blocked_by_cohort_share",
+        "share",
+        "Share of time admissions were held up waiting for a cohort to start",
+    ),
+    Kpi(
+        "caseload_occupancy",
+        "share",
+        "Primary-therapist IOP caseload places held / caseload places (time-weighted)",
+        "neither",
+    ),
+    Kpi(
+        "billable_days_per_week",
+        "per_week",
+        "IOP client-days that meet the billable-day rule, per week",
+        "higher",
+    ),
     Kpi("revenue_per_week", "money_per_week", "Revenue per week", "higher"),
     Kpi("cost_per_week", "money_per_week", "Cost of staff and rooms per week"),
     Kpi("margin_per_week", "money_per_week", "Revenue less cost per week", "higher"),
@@ -116,15 +148,56 @@ _CATALOGUE = [
 
 KPIS: dict[str, Kpi] = {k.name: k for k in _CATALOGUE}
 UTILISATION_PREFIX = "utilisation_"
+CASELOAD_PREFIX = "caseload_occupancy_"
+
+GROUP_KINDS = ("track", "age_group", "source")
+"""Who a group KPI is about: clients of one track, one age group or one referral source."""
+GROUP_KPIS = (
+    "wait_to_intake_days_mean",
+    "wait_to_iop_days_mean",
+    "wait_to_iop_days_p90",
+    "share_started_within_14_days",
+    "lost_from_waitlist_share",
+    "lost_from_iop_waitlist_share",
+    "iop_census_mean",
+    "admissions_per_week",
+    "client_weeks_meeting_hours_share",
+)
+"""KPIs also reported per group as ``<kpi>[<kind>=<name>]``, e.g.
+``wait_to_iop_days_p90[age_group=adolescent]``."""
+
+
+def group_kpi(base: str, kind: str, name: str) -> str:
+    """The name of a KPI for one group: ``wait_to_iop_days_p90[track=evening]``."""
+    return f"{base}[{kind}={name}]"
+
+
+def split_group(name: str) -> tuple[str, str | None]:
+    """``'wait_to_iop_days_p90[track=evening]'`` -> ``('wait_to_iop_days_p90', 'track=evening')``."""
+    if name.endswith("]") and "[" in name:
+        base, _, group = name[:-1].partition("[")
+        return base, group
+    return name, None
 
 
 def describe(name: str) -> Kpi:
-    """The catalogue entry for ``name``, including per-resource ``utilisation_<name>``."""
+    """The catalogue entry for ``name``, including per-resource ``utilisation_<name>``,
+    per-pool ``caseload_occupancy_<pool>`` and per-group ``<kpi>[<kind>=<name>]``."""
     if name in KPIS:
         return KPIS[name]
+    base, group = split_group(name)
+    if group is not None:
+        kind, sep, who = group.partition("=")
+        if base in GROUP_KPIS and kind in GROUP_KINDS and sep and who:
+            k = KPIS[base]
+            return Kpi(name, k.unit, f"{k.description} ({kind.replace('_', ' ')} {who})", k.better)
+        raise KeyError(name)
     if name.startswith(UTILISATION_PREFIX):
         who = name[len(UTILISATION_PREFIX) :]
         return Kpi(name, "share", f"Utilisation of {who}: busy hours / available hours", "neither")
+    if name.startswith(CASELOAD_PREFIX):
+        who = name[len(CASELOAD_PREFIX) :]
+        return Kpi(name, "share", f"IOP caseload places held in {who} / places", "neither")
     raise KeyError(name)
 
 
@@ -132,6 +205,7 @@ HEADLINE = (
     "wait_to_intake_days_mean",
     "wait_to_iop_days_mean",
     "wait_to_iop_days_p90",
+    "lost_from_waitlist_share",
     "share_started_within_14_days",
     "iop_waitlist_mean",
     "iop_census_mean",
@@ -145,14 +219,15 @@ HEADLINE = (
 """The KPIs printed after a run and shown first on dashboards."""
 
 
-def fmt(value: float, unit: str) -> str:
-    """A value as people read it: days and weeks, percentages, money."""
+def fmt(value: float, unit: str, weeks: bool = True) -> str:
+    """A value as people read it: days (weeks from 4 weeks on, unless ``weeks`` is False),
+    percentages, money."""
     if value is None or value != value:  # NaN
         return "n/a"
     if unit == "share":
         return f"{100 * value:.1f}%"
     if unit == "days":
-        return f"{value:.1f} d" if value < 28 else f"{value / 7:.1f} wk"
+        return f"{value:.1f} d" if value < 28 or not weeks else f"{value / 7:.1f} wk"
     if unit == "money_per_week":
         return f"${value:,.0f}/wk"
     if unit == "per_week":

@@ -8,6 +8,7 @@ place in one step, so a crash or Ctrl-C never leaves a half-written run folder b
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -61,6 +62,70 @@ def check_writable(folder: Path, force: bool = False) -> None:
         raise OutputError(f"cannot write {folder}: {probe} is a file, not a folder")
     if not os.access(probe, os.W_OK | os.X_OK):
         raise OutputError(f"cannot write into {probe}: permission denied")
+
+
+_HELD_LOCKS: dict[Path, int] = {}
+
+
+def lock_folder(folder: str | Path) -> None:
+    """Hold an exclusive lock on writing ``folder`` until this process ends.
+
+    The lock is ``.<name>.lock`` beside the folder, locked with flock: the kernel releases it
+    when the process ends, however it ends, so a lock left by a killed process is taken over
+    by the next command and never blocks anyone. A second command on the same folder while
+    the first runs is refused at once (OutputError naming the holder's pid), instead of both
+    reporting success while only one result is kept."""
+    import atexit
+    import fcntl
+
+    folder = Path(folder)
+    lock = folder.parent / f".{folder.name}.lock"
+    if lock in _HELD_LOCKS:
+        return
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return  # check_writable reports an unwritable place
+    while True:
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:
+            return  # a read-only place: check_writable reports it
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise OutputError(
+                f"{folder} is being written by another iopsim command (pid {holder}); "
+                "wait for it to finish or choose another --out"
+            ) from None
+        try:
+            same = os.fstat(fd).st_ino == os.stat(lock).st_ino
+        except FileNotFoundError:
+            same = False
+        if not same:  # its previous holder removed it between our open and flock: again
+            os.close(fd)
+            continue
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        _HELD_LOCKS[lock] = fd
+        atexit.register(_release_lock, lock)
+        return
+
+
+def release_locks() -> None:
+    """Release every folder this process holds (a command has finished)."""
+    for lock in list(_HELD_LOCKS):
+        _release_lock(lock)
+
+
+def _release_lock(lock: Path) -> None:
+    fd = _HELD_LOCKS.pop(lock, None)
+    if fd is not None:
+        with contextlib.suppress(OSError):
+            lock.unlink()
+        os.close(fd)
 
 
 def versions() -> dict[str, str]:

@@ -82,31 +82,56 @@ def parse_factor(text: str, option: str = "--grid") -> Factor:
     return Factor(key, values)
 
 
+def check_factors(factors: list[Factor], option: str) -> None:
+    """Refuse a key given twice."""
+    keys = [f.key for f in factors]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise ScenarioError([f"{option}: {', '.join(repeated)} is given twice"])
+
+
+INFEASIBLE = "infeasible"
+
+
 @dataclass(frozen=True)
 class Cell:
-    """One combination of factor values, its overrides and validated scenario."""
+    """One combination of factor values, its overrides and validated scenario; a combination
+    that is not a valid clinic has no scenario and says why in ``problem``."""
 
     values: tuple
     overrides: tuple[str, ...]
-    scenario: Scenario
+    scenario: Scenario | None
+    problem: str = ""
 
     @property
     def cell_id(self) -> str:
         return hashlib.sha1("\n".join(sorted(self.overrides)).encode()).hexdigest()[:12]
 
+    @property
+    def status(self) -> str:
+        return f"{INFEASIBLE}: {self.problem}" if self.scenario is None else "ok"
+
 
 def cells(base: Scenario, factors: list[Factor]) -> list[Cell]:
-    """Every combination, validated up front so a bad one is reported before any run."""
+    """Every combination, validated up front. A combination that is not a valid clinic (say,
+    more seats than any room holds) is kept as an infeasible cell with its reason; only when
+    no combination is valid is that an error, and a key that does not exist is always one."""
     out = []
     for combo in product(*(f.values for f in factors)):
         overrides = tuple(f.override(v) for f, v in zip(factors, combo, strict=True))
         try:
             scenario = apply_overrides(base, list(overrides))
         except ScenarioError as exc:
-            raise ScenarioError(
-                [f"grid cell {', '.join(overrides)}: {p}" for p in exc.problems]
-            ) from None
+            if any(p.startswith("--set ") for p in exc.problems):
+                raise  # a key that does not exist: the grid itself is wrong
+            out.append(Cell(combo, overrides, None, "; ".join(exc.problems)))
+            continue
         out.append(Cell(combo, overrides, scenario))
+    if not any(c.scenario is not None for c in out):
+        raise ScenarioError(
+            ["no combination is a valid clinic:"]
+            + [f"{', '.join(c.overrides)}: {c.problem}" for c in out[:10]]
+        )
     return out
 
 
@@ -166,15 +191,13 @@ def paired_differences(
     x, y = a.dropna().to_numpy(float), b.dropna().to_numpy(float)
     if len(x) < 2 or len(y) < 2:
         return (math.nan, math.nan, math.nan, 0, False)
-    from scipy import stats
-
     vx, vy = x.var(ddof=1) / len(x), y.var(ddof=1) / len(y)
     se = math.sqrt(vx + vy)
     if se == 0:
         d = y.mean() - x.mean()
         return (d, d, d, min(len(x), len(y)), False)
     dof = (vx + vy) ** 2 / (vx**2 / (len(x) - 1) + vy**2 / (len(y) - 1))
-    half = stats.t.ppf(0.975, dof) * se
+    half = analysis.t_quantile(0.975, dof) * se
     d = y.mean() - x.mean()
     return (d, d - half, d + half, min(len(x), len(y)), False)
 
@@ -229,12 +252,27 @@ def comparison_table(
 SWEEP_COLUMNS = ["cell", "kpi", "unit", "mean", "std", "ci_low", "ci_high", "n"]
 
 
+def _with_cell(rows: pd.DataFrame, cell: Cell, factors: list[Factor]) -> pd.DataFrame:
+    rows.insert(0, "cell", cell.cell_id)
+    rows.insert(1, "status", cell.status)
+    rows.insert(2, "overrides", " ".join(cell.overrides))
+    for factor, value in zip(factors, cell.values, strict=True):
+        rows[factor.key] = value
+    return rows
+
+
+def infeasible_rows(cell: Cell, factors: list[Factor], kpis: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the sweep table for a combination that is not a valid clinic: every KPI of the
+    other cells, without values, and the reason in ``status``."""
+    rows = kpis.assign(mean=math.nan, std=math.nan, ci_low=math.nan, ci_high=math.nan, n=0)
+    rows = _with_cell(rows, cell, factors)
+    return rows.assign(target=None, met=None, all_targets_met=None)
+
+
 def cell_rows(cell: Cell, factors: list[Factor], result: ExperimentResult) -> pd.DataFrame:
     """The summary of one cell, with its factor values, as rows of the sweep table."""
     rows = result.summary[["kpi", "unit", "mean", "std", "ci_low", "ci_high", "n"]].copy()
-    rows.insert(0, "cell", cell.cell_id)
-    for factor, value in zip(factors, cell.values, strict=True):
-        rows[factor.key] = value
+    rows = _with_cell(rows, cell, factors)
     targets = result.targets.set_index("kpi") if not result.targets.empty else pd.DataFrame()
     rows["target"] = rows["kpi"].map(
         lambda k: targets.loc[k, "target"] if k in targets.index else None
@@ -293,7 +331,7 @@ def run_sweep(
     (folder / "cells").mkdir(parents=True, exist_ok=True)
     write_file_atomic(path, json.dumps({**manifest, "started": now_iso()}, indent=2))
     done = {p.stem for p in (folder / "cells").glob("*.parquet")}
-    todo = [c for c in grid if c.cell_id not in done]
+    todo = [c for c in grid if c.cell_id not in done and c.scenario is not None]
 
     def save(i: int, result: ExperimentResult) -> None:
         cell = todo[i]
@@ -304,8 +342,17 @@ def run_sweep(
 
     if todo:
         run_many([c.scenario for c in todo], replications, seed, workers, scheduler, save, progress)
+    parts = {
+        c.cell_id: pd.read_parquet(folder / "cells" / f"{c.cell_id}.parquet")
+        for c in grid
+        if c.scenario is not None
+    }
+    kpis = next(iter(parts.values()))[["kpi", "unit"]]
     table = pd.concat(
-        [pd.read_parquet(folder / "cells" / f"{c.cell_id}.parquet") for c in grid],
+        [
+            parts[c.cell_id] if c.scenario is not None else infeasible_rows(c, factors, kpis)
+            for c in grid
+        ],
         ignore_index=True,
     )
     tmp = folder / ".sweep.parquet.partial"
@@ -363,9 +410,9 @@ class Candidate:
 
     values: tuple
     overrides: tuple[str, ...]
-    scenario: Scenario
+    scenario: Scenario | None
     cost: float
-    status: str = "unknown"  # unknown, met, not met, pruned (known not to meet)
+    status: str = "unknown"  # unknown, met, not met, pruned (known not to meet), infeasible: ...
     summary: pd.DataFrame | None = None
     target_table: pd.DataFrame | None = None
 
@@ -432,11 +479,15 @@ def plan(
                 [f"--vary {f.key}: plan varies numbers (staff counts, seats, caseloads)"]
             )
     grid = cells(base, factors)
-    candidates = [
-        Candidate(c.values, c.overrides, c.scenario, analysis.weekly_cost(c.scenario)) for c in grid
+    everything = [
+        Candidate(c.values, c.overrides, c.scenario, analysis.weekly_cost(c.scenario))
+        if c.scenario is not None
+        else Candidate(c.values, c.overrides, None, math.nan, c.status)
+        for c in grid
     ]
     # Cheapest first; among equal cost, most capacity first: if that fails, everything
-    # below it fails too and is never simulated.
+    # below it fails too and is never simulated. Infeasible combinations are never tried.
+    candidates = [c for c in everything if c.scenario is not None]
     candidates.sort(key=lambda c: (c.cost, tuple(-v for v in c.values)))
     monotone = capacity_monotone(targets)
     notes = []
@@ -490,7 +541,7 @@ def plan(
         for c in sorted(candidates, key=lambda c: (c.cost, sum(c.values), c.values)):
             if len(extra) >= runners_up:
                 break
-            if c is recommendation or c.status in ("not met", "pruned"):
+            if c is recommendation or c.status not in ("unknown", "met"):
                 continue
             if c.status == "unknown":
                 evaluate(c)
@@ -500,8 +551,17 @@ def plan(
         notes.append(
             "No combination in the ranges meets every target: widen the ranges or relax the targets."
         )
+    infeasible = [c for c in everything if c.scenario is None]
     return PlanResult(
-        factors, targets, cost_kpi, candidates, recommendation, extra, evaluated, monotone, notes
+        factors,
+        targets,
+        cost_kpi,
+        candidates + infeasible,
+        recommendation,
+        extra,
+        evaluated,
+        monotone,
+        notes,
     )
 
 
@@ -522,7 +582,7 @@ def _trim(
             lower = by_values.get(
                 (*best.values[:i], levels[i][position - 1], *best.values[i + 1 :])
             )
-            if lower is None or lower.cost != best.cost or lower.status in ("not met", "pruned"):
+            if lower is None or lower.cost != best.cost or lower.status not in ("unknown", "met"):
                 continue
             if lower.status == "unknown":
                 evaluate(lower)

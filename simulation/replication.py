@@ -21,8 +21,9 @@ class ReplicationResult:
     kpis: KPI name -> value (warm-up excluded). weekly: one row per week. clients: one row per
     referral. sessions: one row per timetabled group session. resources: busy and available
     hours per week per staff pool and room. usage: mean busy hours per hour of the week per
-    resource (reporting period). client_weeks: IOP hours per full client-week. events: the
-    event log, only when asked for.
+    resource (reporting period). client_weeks: IOP hours per full client-week. caseloads: each
+    primary therapist's mean IOP caseload against the cap. events: the event log, only when
+    asked for.
     """
 
     replication: int
@@ -34,6 +35,7 @@ class ReplicationResult:
     usage: pd.DataFrame
     client_weeks: pd.DataFrame
     activity: pd.DataFrame
+    caseloads: pd.DataFrame
     events: pd.DataFrame | None = None
     extra: dict = field(default_factory=dict)
 
@@ -50,8 +52,9 @@ def run_replication(
     resources = analysis.resource_weeks(scenario, recorder, model.staff)
     weekly = analysis.weekly_table(scenario, recorder, resources, clients, attendance, sessions)
     client_weeks = analysis.hours_by_client_week(scenario, clients, attendance)
+    caseloads = analysis.caseload_table(scenario, clients, model.staff)
     kpis = analysis.replication_kpis(
-        scenario, recorder, weekly, clients, client_weeks, resources, sessions
+        scenario, recorder, weekly, clients, client_weeks, resources, sessions, caseloads
     )
     busy = recorder.busy_table()
     groups, group_of = analysis.resource_groups(scenario)
@@ -79,5 +82,6 @@ def run_replication(
         usage=usage,
         client_weeks=client_weeks,
         activity=activity,
+        caseloads=caseloads,
         events=events,
     )

@@ -30,7 +30,14 @@ from pydantic import (
 
 from simulation import clock
 from simulation.distributions import Distribution
-from simulation.kpis import KPIS, UTILISATION_PREFIX
+from simulation.kpis import (
+    CASELOAD_PREFIX,
+    GROUP_KINDS,
+    KPIS,
+    UTILISATION_PREFIX,
+    describe,
+    split_group,
+)
 
 Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 Hours = Annotated[float, Field(gt=0, le=24, allow_inf_nan=False)]
@@ -41,7 +48,8 @@ SHARE_TOLERANCE = 1e-6
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    # strict: a string is not a number ("8" is refused for seats), 1 is not true
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, strict=True)
 
 
 def _check_sum_to_one(values: dict[str, float] | list[float], what: str) -> None:
@@ -295,7 +303,8 @@ class StaffPool(_Model):
     iop_caseload_cap: int = Field(default=0, ge=0, le=1000)
     op_caseload_cap: int = Field(default=0, ge=0, le=1000)
     annual_cost: NonNegative = 0.0
-    fte: Annotated[float, Field(ge=0, le=2, allow_inf_nan=False)] = 1.0
+    # None: the rostered hours / finance.full_time_hours (cost follows the roster)
+    fte: Annotated[float, Field(ge=0, le=2, allow_inf_nan=False)] | None = None
 
     @model_validator(mode="after")
     def _count_or_members(self):
@@ -315,14 +324,40 @@ class StaffPool(_Model):
     def size(self) -> int:
         return len(self.members) if self.members is not None else int(self.count or 0)
 
+    @property
+    def rostered_hours(self) -> float:
+        """Hours a week each member is rostered."""
+        return sum(end - start for start, end in roster_intervals(self.roster))
+
+    def paid_fte(self, full_time_hours: float) -> float:
+        """Each member's paid full-time equivalent: ``fte`` if given, else from the roster."""
+        return self.fte if self.fte is not None else self.rostered_hours / full_time_hours
+
+
+class BillableDay(_Model):
+    """Which IOP client-days earn the per diem.
+
+    ``requires``: "group" (default: a day with at least one attended group session) or
+    "any_service" (a group or any attended individual, family or medication appointment).
+    ``min_hours`` / ``min_services``: the day must also reach these attended hours / services
+    (a service is an hour of group or one appointment), e.g. Medicare's 3 services or New York
+    OASAS's 3 hours.
+    """
+
+    requires: Literal["group", "any_service"] = "group"
+    min_hours: Annotated[float, Field(ge=0, le=24, allow_inf_nan=False)] = 0.0
+    min_services: int = Field(default=0, ge=0, le=24)
+
 
 class Finance(_Model):
-    """Money: per diem per attended IOP day, outpatient session rate, room cost."""
+    """Money: per diem per billable IOP day, outpatient session rate, room cost."""
 
     iop_per_diem: NonNegative = 300.0
     iop_per_diem_4plus: NonNegative | None = None
+    billable_day: BillableDay = BillableDay()
     op_session_rate: NonNegative = 120.0
     room_cost_per_week: NonNegative = 0.0
+    full_time_hours: Annotated[float, Field(gt=0, le=80, allow_inf_nan=False)] = 40.0
 
 
 _TARGET = re.compile(r"^\s*(<=|>=)\s*([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*$")
@@ -341,7 +376,8 @@ class Scenario(_Model):
 
     name: Name
     description: Annotated[str, Field(max_length=5000)] = ""
-    start_date: dt.date = dt.date(2027, 1, 4)
+    # a date, or its ISO text (as a run folder's manifest.json stores it)
+    start_date: Annotated[dt.date, Field(strict=False)] = dt.date(2027, 1, 4)
     horizon_weeks: int = Field(default=52, ge=1, le=1040)
     warmup_weeks: int = Field(default=12, ge=0, le=520)
     replications: int = Field(default=10, ge=1, le=10000)
@@ -361,23 +397,23 @@ class Scenario(_Model):
     @classmethod
     def _targets(cls, targets: dict[str, str]) -> dict[str, str]:
         for kpi, text in targets.items():
-            if kpi not in KPIS and not kpi.startswith(UTILISATION_PREFIX):
+            try:
+                describe(kpi)
+            except KeyError:
+                base, group = split_group(kpi)
+                if group is not None:
+                    raise ValueError(
+                        f"'{kpi}' is not a KPI: a group KPI is KPI[KIND=NAME] with KIND one of "
+                        f"{', '.join(GROUP_KINDS)}, e.g. wait_to_iop_days_p90[age_group=adolescent]"
+                    ) from None
                 hint = _did_you_mean(kpi, list(KPIS))
-                raise ValueError(f"'{kpi}' is not a KPI{hint}")
+                raise ValueError(f"'{kpi}' is not a KPI{hint}") from None
             parse_target(text)
         return targets
 
     @model_validator(mode="after")
     def _consistent(self):
-        problems = []
-        for what, names in [
-            ("track", [t.name for t in self.tracks]),
-            ("room", [r.name for r in self.rooms]),
-            ("staff member", [n for p, pool in self.staff.items() for n in pool.names(p)]),
-        ]:
-            repeated = sorted({n for n in names if names.count(n) > 1})
-            if repeated:
-                problems.append(f"{what} names must be different; repeated: {', '.join(repeated)}")
+        problems = self._name_problems()
         pools = list(self.staff)
         for field, names in [
             ("intake.pools", self.intake.pools),
@@ -415,10 +451,10 @@ class Scenario(_Model):
                     f"tracks.{track.name}.facilitator_pools: the track needs "
                     f"{track.facilitators} facilitator(s) but names no pool to take them from"
                 )
+        problems += self._unused_pool_problems()
+        problems += self._target_group_problems()
         if self.referrals.per_week > 0:
             problems += self._capacity_problems()
-        if problems:
-            raise ValueError("\n".join(problems))
         if not any(p.startswith("tracks.") for p in problems):
             # Imported here: the timetable planner is model code that reads a scenario.
             from simulation.model.groups import TimetableError, plan_timetable
@@ -426,8 +462,83 @@ class Scenario(_Model):
             try:
                 plan_timetable(self)
             except TimetableError as exc:
-                raise ValueError(str(exc)) from None
+                problems += str(exc).split("\n")  # every session that cannot run, at once
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
+
+    def _name_problems(self) -> list[str]:
+        """Names must be unique within and across kinds: tracks, rooms, staff pools and staff
+        members share one namespace in the tables (a pool named like a room would mix hours)."""
+        problems = []
+        kinds = [
+            ("track", [t.name for t in self.tracks]),
+            ("room", [r.name for r in self.rooms]),
+            ("staff pool", list(self.staff)),
+            ("staff member", [n for p, pool in self.staff.items() for n in pool.names(p)]),
+        ]
+        for what, names in kinds:
+            repeated = sorted({n for n in names if names.count(n) > 1})
+            if repeated:
+                problems.append(f"{what} names must be different; repeated: {', '.join(repeated)}")
+        owner: dict[str, str] = {}
+        pool_of = {n: p for p, pool in self.staff.items() for n in pool.names(p)}
+        for what, names in kinds:
+            for name in dict.fromkeys(names):
+                # a one-person pool may share its member's name
+                own_pool = what == "staff member" and pool_of.get(name) == name
+                if name in owner and owner[name] != what and not own_pool:
+                    problems.append(
+                        f"the name '{name}' is used by a {owner[name]} and a {what}; "
+                        "tracks, rooms, staff pools and staff members need different names"
+                    )
+                owner.setdefault(name, what)
+        return problems
+
+    def _unused_pool_problems(self) -> list[str]:
+        """A pool that nothing refers to is almost always a misspelt name (a phantom pool)."""
+        used = set(self.intake.pools + self.iop.therapist_pools + self.iop.prescriber_pools)
+        used |= set(self.step_down.pools)
+        for track in self.tracks:
+            used |= set(track.facilitator_pools)
+        problems = []
+        for name in self.staff:
+            if name not in used:
+                hint = _did_you_mean(name, sorted(used))
+                problems.append(
+                    f"staff.{name}: no track, intake, therapist, prescriber or step-down list "
+                    f"names this pool{hint}; name it in one (e.g. iop.therapist_pools) or remove it"
+                )
+        return problems
+
+    def _target_group_problems(self) -> list[str]:
+        """Targets about a group or a resource must name one that exists."""
+        names = {
+            "track": [t.name for t in self.tracks],
+            "source": [s.name for s in self.referrals.sources],
+            "age_group": ["adult", "adolescent"],
+        }
+        problems = []
+        for kpi in self.targets:
+            base, group = split_group(kpi)
+            if group is not None:
+                kind, _, who = group.partition("=")
+                if who not in names[kind]:
+                    problems.append(
+                        f"targets.{kpi}: no {kind.replace('_', ' ')} '{who}'"
+                        f"{_did_you_mean(who, names[kind])} ({', '.join(names[kind])})"
+                    )
+            for prefix, options in (
+                (UTILISATION_PREFIX, [*self.staff, *(r.name for r in self.rooms)]),
+                (CASELOAD_PREFIX, list(self.iop.therapist_pools)),
+            ):
+                if kpi.startswith(prefix) and kpi[len(prefix) :] not in options:
+                    who = kpi[len(prefix) :]
+                    problems.append(
+                        f"targets.{kpi}: '{who}' is not one of {', '.join(options)}"
+                        f"{_did_you_mean(who, options)}"
+                    )
+        return problems
 
     def _capacity_problems(self) -> list[str]:
         problems = []
@@ -620,6 +731,23 @@ def load(path: str | Path) -> Scenario:
     return validate(data, str(path))
 
 
+def warnings(scenario: Scenario) -> list[str]:
+    """Things in a valid scenario that are probably not what was meant, one line each."""
+    notes = []
+    full_time = scenario.finance.full_time_hours
+    for name, pool in scenario.staff.items():
+        rostered = pool.rostered_hours
+        if pool.fte is not None and pool.annual_cost > 0 and rostered < clock.HOURS_PER_WEEK:
+            implied = rostered / full_time
+            if abs(pool.fte - implied) > 0.1 * max(implied, 0.1):
+                notes.append(
+                    f"staff.{name}.fte = {pool.fte:g} but the roster is {rostered:g} h a week "
+                    f"({implied:.2f} of a {full_time:g}-hour week): the cost follows fte; leave "
+                    "fte out to cost the rostered hours"
+                )
+    return notes
+
+
 def bundled_dir() -> Path:
     """The folder of scenarios shipped with the package."""
     return Path(str(resources.files("simulation.scenarios")))
@@ -660,7 +788,7 @@ def _parse_value(text: str) -> Any:
         return text  # a bare word such as evening is taken as a string
 
 
-_FREE_KEY_TABLES = {("staff",), ("targets",)}  # tables whose keys the user names
+_FREE_KEY_TABLES = {("targets",)}  # tables whose keys the user names (KPI names, checked later)
 
 
 def _set_path(data: dict, path: str, value: Any) -> None:
@@ -689,7 +817,15 @@ def _set_path(data: dict, path: str, value: Any) -> None:
             continue
         if not isinstance(node, dict):
             raise ScenarioError([f"--set {path}: {where} is a value, not a table"])
-        free = tuple(walked) in _FREE_KEY_TABLES
+        if tuple(walked) == ("staff",) and part not in node:
+            pools = list(node)
+            raise ScenarioError(
+                [
+                    f"--set {path}: there is no staff pool '{part}'{_did_you_mean(part, pools)}; "
+                    f"pools: {', '.join(pools) or 'none'} (an override never creates a pool)"
+                ]
+            )
+        free = tuple(walked) in _FREE_KEY_TABLES or tuple(walked) == ("staff",)
         allowed = [] if free else _field_names_at(tuple(walked))
         if not free and part not in node and part not in allowed:
             hint = _did_you_mean(part, allowed)

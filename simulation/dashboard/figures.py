@@ -12,7 +12,7 @@ import html
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from scipy import stats
+from scipy.special import stdtrit
 
 from simulation.clock import HOURS_PER_DAY, WEEKDAYS
 from simulation.kpis import UTILISATION_PREFIX, describe
@@ -68,7 +68,7 @@ def _mean_band(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     """Per-week mean across replications with a 95% t band."""
     g = frame.groupby("date")[column]
     out = pd.DataFrame({"mean": g.mean(), "std": g.std(ddof=1), "n": g.count()})
-    tq = stats.t.ppf(0.975, np.maximum(out["n"] - 1, 1))
+    tq = stdtrit(np.maximum(out["n"] - 1, 1), 0.975)
     half = np.where(out["n"] > 1, tq * out["std"] / np.sqrt(out["n"]), 0.0)
     out["low"] = out["mean"] - half
     out["high"] = out["mean"] + half
@@ -696,75 +696,162 @@ def compare_differences(table: pd.DataFrame, labels: list[str], kpis: list[str])
     return fig
 
 
+MET_SCALE = [
+    [0.0, "#8b1a1a"],
+    [0.4999, "#f4b6b6"],
+    [0.5, "#c7e9c0"],
+    [1.0, "#1a7f37"],
+]
+"""Red for a target missed (darker: further from it), green for met (darker: more margin)."""
+
+
+def target_margin(rows: pd.DataFrame, target: tuple[str, float]) -> pd.Series:
+    """How far each row's pessimistic CI end is on the good side of the target, as a share
+    of the bound (negative: missed), clipped to [-1, 1]; the mean when there is no CI."""
+    op, bound = target
+    worst = (rows["ci_high"] if op == "<=" else rows["ci_low"]).fillna(rows["mean"])
+    gap = (bound - worst) if op == "<=" else (worst - bound)
+    return (gap / max(abs(bound), 1e-9)).clip(-1, 1)
+
+
 def sweep_heatmap(
-    table: pd.DataFrame, x_key: str, y_key: str | None, kpi: str, target: tuple[str, float] | None
+    table: pd.DataFrame, keys: list[str], kpi: str, target: tuple[str, float] | None
 ) -> go.Figure:
-    """A KPI over one or two swept factors, with the target's contour."""
-    rows = table[table["kpi"] == kpi]
+    """A KPI over the swept factors: a line for one factor, a heatmap for two, and one
+    heatmap per combination of the others for three or more (never averaged over a factor).
+    With a target, colours say met (green) or missed (red) at the pessimistic end of the
+    95% CI, darker the further from the bound; infeasible cells are blank and labelled."""
+    from plotly.subplots import make_subplots
+
+    rows = table[table["kpi"] == kpi].copy()
     unit = describe_unit(kpi)
-    if y_key is None:
-        means = rows.groupby(x_key)[["mean", "ci_low", "ci_high"]].mean().reset_index()
-        fig = go.Figure(
-            go.Scatter(
-                x=means[x_key],
-                y=means["mean"],
-                mode="lines+markers",
-                name=kpi,
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": means["ci_high"] - means["mean"],
-                    "arrayminus": means["mean"] - means["ci_low"],
-                },
-            )
+    rows["shown"] = [
+        "infeasible" if str(st).startswith("infeasible") else _short(m, unit)
+        for st, m in zip(rows["status"], rows["mean"], strict=True)
+    ]
+    if target is not None:
+        rows["margin"] = target_margin(rows, target)
+        rows["verdict"] = np.where(
+            rows["margin"].isna(), "", np.where(rows["margin"] >= 0, "met", "not met")
         )
+    met_any = target is not None and (rows["margin"] >= 0).any()
+    goal = f"{target[0]} {target[1]:g}" if target is not None else ""
+    if target is None:
+        headline = f"{kpi} ({unit}): no target, colours show the value only"
+    elif met_any:
+        headline = f"{kpi} ({unit}): green cells meet the target {goal} with confidence"
+    else:
+        headline = f"{kpi} ({unit}): NO cell meets the target {goal}"
+    if len(keys) == 1:
+        return _sweep_line(rows, keys[0], kpi, target, headline)
+    x_key, y_key, rest = keys[0], keys[1], keys[2:]
+    facets = [((), rows)] if not rest else list(rows.groupby(rest, sort=True))
+    shown = facets[:MAX_FACETS]
+    columns = min(len(shown), 3)
+    fig = make_subplots(
+        rows=-(-len(shown) // columns),
+        cols=columns,
+        subplot_titles=[
+            ", ".join(f"{label(k)}={v}" for k, v in zip(rest, np.atleast_1d(values), strict=True))
+            for values, _ in shown
+        ]
+        if rest
+        else None,
+        horizontal_spacing=0.08,
+        vertical_spacing=0.12,
+    )
+    for i, (_, part) in enumerate(shown):
+        grid_rows = part.drop_duplicates([x_key, y_key])
+        xs = sorted(grid_rows[x_key].unique())
+        ys = sorted(grid_rows[y_key].unique())
+        cell = grid_rows.set_index([y_key, x_key])
+        z, text = [], []
+        for y in ys:
+            z_row, t_row = [], []
+            for x in xs:
+                r = cell.loc[(y, x)] if (y, x) in cell.index else None
+                if r is None:
+                    z_row.append(None)
+                    t_row.append("")
+                    continue
+                value = r["margin"] if target is not None else r["mean"]
+                z_row.append(None if pd.isna(value) else float(value))
+                verdict = f"<br>{r['verdict']}" if target is not None and r["verdict"] else ""
+                t_row.append(f"{r['shown']}{verdict}")
+            z.append(z_row)
+            text.append(t_row)
+        trace = {
+            "z": z,
+            "x": [str(v) for v in xs],
+            "y": [str(v) for v in ys],
+            "text": text,
+            "texttemplate": "%{text}",
+            "hovertemplate": f"{label(x_key)}=%{{x}}<br>{label(y_key)}=%{{y}}<br>{label(kpi)}: "
+            "%{text}<extra></extra>",
+            "showscale": i == 0,
+        }
         if target is not None:
-            fig.add_hline(
-                y=target[1], line_dash="dash", annotation_text=f"target {target[0]} {target[1]:g}"
-            )
-        fig.update_layout(
-            title=f"{kpi} ({unit}) across {x_key}",
-            xaxis_title=label(x_key),
-            yaxis_title=kpi,
-            **LAYOUT,
-        )
-        return fig
-    grid = rows.pivot_table(index=y_key, columns=x_key, values="mean", aggfunc="mean")
-    fig = go.Figure(
-        go.Heatmap(
-            z=grid.to_numpy(),
-            x=[str(v) for v in grid.columns],
-            y=[str(v) for v in grid.index],
-            colorscale="RdYlGn_r" if _lower_better(kpi) else "RdYlGn",
-            colorbar={"title": unit},
-            hovertemplate=f"{label(x_key)}=%{{x}}<br>{label(y_key)}=%{{y}}<br>{kpi}: %{{z:.2f}}<extra></extra>",
-        )
-    )
-    if target is not None and grid.shape[0] > 1 and grid.shape[1] > 1:
-        fig.add_trace(
-            go.Contour(
-                z=grid.to_numpy(),
-                x=[str(v) for v in grid.columns],
-                y=[str(v) for v in grid.index],
-                contours={
-                    "start": target[1],
-                    "end": target[1],
-                    "size": 1,
-                    "coloring": "lines",
-                    "showlabels": True,
+            trace.update(
+                colorscale=MET_SCALE,
+                zmin=-1,
+                zmax=1,
+                colorbar={
+                    "title": "margin",
+                    "tickvals": [-1, 0, 1],
+                    "ticktext": ["missed by 100%+", "at target", "100% spare"],
                 },
-                line={"width": 3, "color": "#000000"},
-                showscale=False,
-                name=f"target {target[0]} {target[1]:g}",
-                hoverinfo="skip",
             )
-        )
+        else:
+            trace.update(colorscale="Blues", colorbar={"title": unit})
+        fig.add_trace(go.Heatmap(**trace), row=i // columns + 1, col=i % columns + 1)
+    if len(facets) > MAX_FACETS:
+        headline += f" (first {MAX_FACETS} of {len(facets)} panels; all cells in sweep.csv)"
+    fig.update_xaxes(title_text=label(x_key), type="category")
+    fig.update_yaxes(title_text=label(y_key), type="category")
     fig.update_layout(
-        title=f"{kpi} ({unit}) over {label(x_key)} and {label(y_key)} (mean; black line: target)",
-        xaxis_title=label(x_key),
-        yaxis_title=label(y_key),
-        **{**LAYOUT, "hovermode": "closest"},
+        title=headline,
+        **{**LAYOUT, "height": 420 * (-(-len(shown) // columns)), "hovermode": "closest"},
     )
+    return fig
+
+
+MAX_FACETS = 12
+
+
+def _short(value, unit: str) -> str:
+    from simulation.kpis import fmt
+
+    return fmt(value, unit, weeks=False)
+
+
+def _sweep_line(rows: pd.DataFrame, x_key: str, kpi: str, target, headline: str) -> go.Figure:
+    rows = rows.sort_values(x_key)
+    colours = (
+        np.where(rows["margin"] >= 0, "#1a7f37", "#c0392b") if target is not None else "#4e79a7"
+    )
+    fig = go.Figure(
+        go.Scatter(
+            x=rows[x_key].astype(str),
+            y=rows["mean"],
+            mode="lines+markers+text",
+            text=["infeasible" if v == "infeasible" else "" for v in rows["shown"].tolist()],
+            textposition="top center",
+            marker={"color": colours, "size": 11},
+            name=label(kpi),
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": rows["ci_high"] - rows["mean"],
+                "arrayminus": rows["mean"] - rows["ci_low"],
+            },
+        )
+    )
+    if target is not None:
+        fig.add_hline(
+            y=target[1], line_dash="dash", annotation_text=f"target {target[0]} {target[1]:g}"
+        )
+    fig.update_xaxes(type="category")
+    fig.update_layout(title=headline, xaxis_title=label(x_key), yaxis_title=label(kpi), **LAYOUT)
     return fig
 
 

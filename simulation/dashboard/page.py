@@ -95,13 +95,13 @@ FIGURE_TEXT = {
     "compare_waitlists": "Each colour is a scenario (same seed, so the same referrals arrive in each). Solid: IOP waitlist; dotted: intake waitlist.",
     "compare_utilisation": "Utilisation KPIs of each scenario with 95% CIs; the green band is the sustainable 75-85%.",
     "compare_differences": "How each scenario differs from the first, as % of the first's value. Paired by replication (common random numbers), so intervals are tight; an interval that crosses 0 is no clear difference.",
-    "sweep": "The chosen KPI for every cell of the grid (mean over replications). The black line is the target: cells on its good side meet it on average.",
+    "sweep": "The chosen KPI for every cell of the grid: its mean over replications is written in the cell. With a target, a cell is green only when the pessimistic end of its 95% CI meets the target (the same rule as everywhere in iopsim) and red when it does not; the darker, the further from the target. Blank cells are combinations that are not a valid clinic. A third factor gets one panel per value, never an average.",
     "frontier": "Every combination the planner simulated: cost against the KPI, green when all targets are met with confidence. The star is the recommendation. Combinations never simulated were known to fail (less capacity than a failure) or cost more.",
     "warmup": "Thin lines: weekly means over the pilot replications; thick: moving averages. The warm-up should end where the thick lines level off (red dashed line: MSER-5 suggestion).",
     "waitlists": "Line: mean weekly number waiting; band: 95% confidence interval across replications; grey: warm-up, left out of every KPI. A line that keeps climbing means demand exceeds capacity.",
     "utilisation": "Share of rostered staff hours (or open room hours) spent with clients. The green band is the sustainable 75-85%; above it, expect burnout and waits.",
     "heatmap": "Each row is a staff pool or room, each column an hour of the week; darker means busier. Dark cells show clashes, pale rostered cells show idle time.",
-    "census": "How many clients are at each stage each week, stacked. The IOP layer is bounded by the seats.",
+    "census": "How many clients are at each stage each week, stacked. The IOP layer is bounded by the seats and by the primary therapists' caseload places, whichever is fewer: the 'what limits admissions' table says which held admissions up.",
     "waits": "Share of clients by days waited, after warm-up. Bars to the right of the dashed line waited more than 14 days.",
     "flow": "Width is clients a year. Follow referrals through intake and the IOP to how they leave.",
     "groups": "How full the groups are: share of sessions by number attending. Bars near the seat count mean full groups.",
@@ -321,12 +321,23 @@ def sweep_page(
     """The page of ``iopsim sweep``: ``kpi`` over the first two factors with its target."""
     keys = [f.key for f in factors]
     target = next(((op, bound) for k, op, bound in scenario.target_list() if k == kpi), None)
-    fig = figures.sweep_heatmap(table, keys[0], keys[1] if len(keys) > 1 else None, kpi, target)
+    fig = figures.sweep_heatmap(table, keys, kpi, target)
+    cells = table.drop_duplicates("cell")
+    infeasible = cells[cells["status"].str.startswith("infeasible")]
     header = [
         f"<h1>Sweep: {_esc(scenario.name)}</h1>",
         f"<p>{_esc(' x '.join(f'{f.key} ({len(f.values)})' for f in factors))}: "
-        f"{table['cell'].nunique()} cells, {replications} replications each, seed {scenario.seed}</p>",
+        f"{len(cells)} cells, {replications} replications each, seed {scenario.seed}</p>",
     ]
+    if len(infeasible):
+        header.append(
+            f"<p class='warning'>{len(infeasible)} combination(s) are not a valid clinic and were "
+            "not simulated:</p><ul>"
+            + "".join(
+                f"<li>{_esc(r.overrides)}: {_esc(r.status)}</li>" for r in infeasible.itertuples()
+            )
+            + "</ul>"
+        )
     return render(f"iopsim sweep: {scenario.name}", header, [], [("sweep", kpi, fig)])
 
 

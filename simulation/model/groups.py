@@ -56,12 +56,22 @@ def plan_timetable(scenario: Scenario) -> dict[str, list[Slot]]:
             person_use[name] = []
             person_roster[name] = roster_intervals(pool.roster)
     timetable: dict[str, list[Slot]] = {}
+    problems: list[str] = []  # every session that cannot run, reported at once
     for track in scenario.tracks:
         slots = []
         regulars: list[str] = []  # keep the same facilitators across a track's sessions
         for offset in track.session_offsets():
             interval = (offset, offset + track.session_hours)
             room = _choose_room(scenario, track, interval, room_use, room_open)
+            if room is None:
+                where = (
+                    f"room '{track.room}'" if track.room else f"any room with {track.seats} seats"
+                )
+                problems.append(
+                    f"tracks.{track.name}: the session on "
+                    f"{_describe(offset, track.session_hours)} cannot get {where}: "
+                    "it is closed or taken by another track then"
+                )
             candidates = [
                 name
                 for pool in track.facilitator_pools
@@ -71,11 +81,12 @@ def plan_timetable(scenario: Scenario) -> dict[str, list[Slot]]:
             ]
             if len(candidates) < track.facilitators:
                 pools = ", ".join(track.facilitator_pools)
-                raise TimetableError(
+                problems.append(
                     f"tracks.{track.name}: the session on {_describe(offset, track.session_hours)} "
                     f"needs {track.facilitators} facilitator(s) from {pools}, but only "
                     f"{len(candidates)} are rostered and not in another group then"
                 )
+                continue
             candidates.sort(
                 key=lambda n: (n not in regulars, sum(e - s for s, e in person_use[n]), n)
             )
@@ -84,13 +95,18 @@ def plan_timetable(scenario: Scenario) -> dict[str, list[Slot]]:
                 person_use[name].append(interval)
                 if name not in regulars:
                     regulars.append(name)
+            if room is None:
+                continue
             room_use[room].append(interval)
             slots.append(Slot(interval[0], interval[1], room, chosen))
         timetable[track.name] = slots
+    if problems:
+        raise TimetableError("\n".join(problems))
     return timetable
 
 
-def _choose_room(scenario, track: Track, interval, room_use, room_open) -> str:
+def _choose_room(scenario, track: Track, interval, room_use, room_open) -> str | None:
+    """The smallest free, open room that seats the track at this time (None if none)."""
     rooms = [r for r in scenario.rooms if track.room is None or r.name == track.room]
     fitting = [
         r
@@ -99,13 +115,7 @@ def _choose_room(scenario, track: Track, interval, room_use, room_open) -> str:
         and _within(interval, room_open[r.name])
         and not any(_overlaps(interval, used) for used in room_use[r.name])
     ]
-    if not fitting:
-        where = f"room '{track.room}'" if track.room else f"any room with {track.seats} seats"
-        raise TimetableError(
-            f"tracks.{track.name}: the session on {_describe(interval[0], interval[1] - interval[0])} "
-            f"cannot get {where}: it is closed or taken by another track then"
-        )
-    return fitting[0].name
+    return fitting[0].name if fitting else None
 
 
 @dataclass

@@ -28,6 +28,10 @@ STATUSES = (
 
 FINAL_STATUSES = ("discharged", "lost", "turned_away", "referred_on")
 
+BLOCKING = ("blocked_any", "blocked_by_seats", "blocked_by_caseload", "blocked_by_cohort")
+"""0/1 monitors: someone waits for an IOP place that cannot be given, and why (several
+reasons can hold at once: one age group may lack seats while another lacks a therapist)."""
+
 
 class Monitor:
     """A piecewise-constant quantity over time (a queue length, a census)."""
@@ -38,7 +42,13 @@ class Monitor:
         self.values: list[int] = [0]
 
     def add(self, t: float, delta: int) -> None:
-        self.value += delta
+        self.set(t, self.value + delta)
+
+    def set(self, t: float, value: int) -> None:
+        """The quantity is ``value`` from time ``t`` on."""
+        if value == self.value:
+            return
+        self.value = value
         if self.times[-1] == t:
             self.values[-1] = self.value
         else:
@@ -67,7 +77,9 @@ class Recorder:
 
     def __init__(self) -> None:
         self.clients: list = []
-        self.monitors: dict[str, Monitor] = {name: Monitor() for name in (*STATUSES, "seats_held")}
+        self.monitors: dict[str, Monitor] = {
+            name: Monitor() for name in (*STATUSES, "seats_held", *BLOCKING, "caseload_held")
+        }
         self.attendance: list[tuple[int, float, str, float]] = []
         self.busy_log: list[tuple[str, float, float, str]] = []
         self.sessions: list[tuple] = []

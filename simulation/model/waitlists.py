@@ -10,6 +10,7 @@ against queueing theory). Placement is re-tried whenever something frees or some
 from __future__ import annotations
 
 import bisect
+from collections import Counter
 
 from simulation.model.groups import TrackState
 from simulation.model.staff import Person, Staff
@@ -24,16 +25,43 @@ class IopWaitlist:
         self.clients: dict[int, object] = {}
         self.tracks: dict[str, TrackState] = clinic.tracks
         self.therapists: list[Person] = clinic.iop_therapists
+        self.waiting_ages: Counter = Counter()  # age groups of those waiting
 
     def join(self, c) -> None:
         self.clinic.recorder.move(c, "iop_waitlist", self.clinic.env.now)
         bisect.insort(self.waiting, (c.priority, c.iop_waitlisted, c.id))
         self.clients[c.id] = c
+        self.waiting_ages[c.age_group] += 1
         self.place_clients()
 
     def give_up(self, c) -> None:
         self.waiting.remove((c.priority, c.iop_waitlisted, c.id))
         del self.clients[c.id]
+        self.waiting_ages[c.age_group] -= 1
+        self._note_what_limits()
+
+    def _note_what_limits(self) -> None:
+        """Record whether someone waits for a place that cannot be given now, and why: no
+        free seat in a track for their age group, every primary therapist at their caseload
+        cap, or free seats only in cohort tracks between cohort starts."""
+        seats = caseload = cohort = False
+        waiting = [age for age, n in self.waiting_ages.items() if n > 0]
+        if waiting:
+            caseload = bool(self.therapists) and Staff.least_loaded(self.therapists, "iop") is None
+            for age in waiting:
+                free = [
+                    s for s in self.tracks.values() if s.track.age_group == age and s.free_seats > 0
+                ]
+                if not free:
+                    seats = True
+                elif all(s.track.admission == "cohort" for s in free):
+                    cohort = True
+        now = self.clinic.env.now
+        m = self.clinic.recorder.monitors
+        m["blocked_any"].set(now, int(bool(waiting)))
+        m["blocked_by_seats"].set(now, int(seats))
+        m["blocked_by_caseload"].set(now, int(caseload))
+        m["blocked_by_cohort"].set(now, int(cohort))
 
     def open_cohort(self, state: TrackState) -> None:
         """A cohort track's first session is about to start: fill its free seats now."""
@@ -46,6 +74,7 @@ class IopWaitlist:
         self.clinic.recorder.seats(self.clinic.env.now, -1)
         if c.therapist:
             self.clinic.staff.people[c.therapist].iop_clients -= 1
+            self.clinic.recorder.monitors["caseload_held"].add(self.clinic.env.now, -1)
         self.place_clients()
 
     def _open_tracks(self, cohort: TrackState | None) -> list[TrackState]:
@@ -57,6 +86,10 @@ class IopWaitlist:
 
     def place_clients(self, cohort: TrackState | None = None) -> None:
         """Place as many waiting clients as seats and caseloads allow, in waitlist order."""
+        self._place_clients(cohort)
+        self._note_what_limits()
+
+    def _place_clients(self, cohort: TrackState | None) -> None:
         if not self.waiting:
             return
         open_tracks = self._open_tracks(cohort)
@@ -76,6 +109,7 @@ class IopWaitlist:
             best = min(range(len(fitting)), key=lambda k: (starts[k], -fitting[k].free_seats))
             self._place(c, fitting[best], starts[best], self._primary_for(fitting[best]))
             del self.waiting[i]
+            self.waiting_ages[c.age_group] -= 1
             open_tracks = [s for s in open_tracks if s.free_seats > 0]
 
     def _primary_for(self, state: TrackState) -> Person | None:
@@ -97,6 +131,7 @@ class IopWaitlist:
         if therapist is not None:
             therapist.iop_clients += 1
             c.therapist = therapist.name
+            self.clinic.recorder.monitors["caseload_held"].add(now, +1)
         c._placed_event.succeed(start)
 
 

@@ -261,7 +261,7 @@ def test_sweep_writes_a_long_table_and_resumes(tmp_path):
     [
         (["sweep", "--grid", "staff.intake.cuont=1..2"], "did you mean 'count'"),
         (["sweep", "--grid", "staff.intake.count=5..1"], "LOW <= HIGH"),
-        (["sweep", "--grid", "tracks.evening.seats=20..21"], "grid cell tracks.evening.seats=20"),
+        (["sweep", "--grid", "tracks.evening.seats=20..21"], "no combination is a valid clinic"),
         (
             ["plan", "--vary", "staff.intake.count=1..2", "--target", "speed<=3"],
             "'speed' is not a KPI",

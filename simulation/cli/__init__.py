@@ -1,0 +1,87 @@
+"""The ``iopsim`` command line: parse, call, print. No modelling here.
+
+One module per command; the options they share are declared once in ``common.py``. Commands
+import the heavy libraries (pandas, scipy, plotly) only when they run, so ``iopsim --help``
+and ``iopsim validate`` start fast.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+
+import click
+
+from simulation.cli.common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, safe_text
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM, turned into the same clean stop as Ctrl-C."""
+
+
+def _terminate(signum, frame):
+    raise Interrupted()
+
+
+class Commands(click.Group):
+    """Commands that stop cleanly on Ctrl-C or SIGTERM: temporary output is removed, finished
+    sweep cells are kept, and the exit code is 130."""
+
+    def invoke(self, ctx):
+        signal.signal(signal.SIGTERM, _terminate)
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo(
+                "\ninterrupted: no partial output was left (finished sweep cells are kept)",
+                err=True,
+            )
+            sys.exit(EXIT_INTERRUPTED)
+        except OSError as exc:  # a full disk or an unwritable folder met while writing
+            click.echo(
+                safe_text(
+                    f"error: {exc.strerror or exc}: {exc.filename or ''} "
+                    "(nothing was left half-written)"
+                ),
+                err=True,
+            )
+            sys.exit(EXIT_BAD_INPUT)
+        finally:
+            outputs = sys.modules.get("simulation.outputs")
+            if outputs is not None:
+                outputs.release_locks()
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="iopsim")
+def main() -> None:
+    """iopsim: capacity planning for Intensive Outpatient Programs.
+
+    Run a scenario (a TOML file, or the name of a bundled one) and get waits, utilisation,
+    flows and money with confidence intervals, a run folder and a dashboard.
+    """
+
+
+from simulation.cli import (  # noqa: E402  (commands register themselves on main)
+    calibration,
+    compare,
+    dashboard,
+    plan,
+    run,
+    sweep,
+    validate,
+    warmup,
+)
+
+__all__ = [
+    "main",
+    "safe_text",
+    "calibration",
+    "compare",
+    "dashboard",
+    "plan",
+    "run",
+    "sweep",
+    "validate",
+    "warmup",
+]

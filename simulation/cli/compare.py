@@ -1,0 +1,170 @@
+"""``iopsim compare``: several scenarios (or run folders) with paired differences to the first."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from simulation.cli import main
+from simulation.cli.common import (
+    check_folder,
+    experiment_options,
+    fail,
+    fixed_replications,
+    folder_or_default,
+    force_option,
+    guard,
+    load_scenario,
+    out_option,
+    progress_for,
+    say,
+    split_overrides,
+    workers_or_default,
+    write_folder,
+)
+from simulation.cli.text import comparison_lines
+
+
+@main.command()
+@click.argument("scenarios_or_runs", nargs=-1)
+@experiment_options
+@click.option(
+    "--variant",
+    "variants",
+    multiple=True,
+    metavar='"KEY=VALUE ..."',
+    help="A variant of the first scenario (repeatable); space-separated overrides.",
+)
+@out_option("Comparison folder (default: outputs/compare-<time>).")
+@force_option()
+def compare(
+    scenarios_or_runs,
+    replications,
+    seed,
+    weeks,
+    warmup_weeks,
+    overrides,
+    workers,
+    scheduler,
+    quiet,
+    allow_long,
+    variants,
+    out,
+    force,
+):
+    """Compare scenarios (files, bundled names or run folders) with paired differences to the first."""
+    import pandas as pd
+
+    from simulation import outputs, planning
+    from simulation import scenario as scenarios
+    from simulation.dashboard import page as pages
+
+    replications = fixed_replications(replications)
+    if not scenarios_or_runs:
+        scenarios_or_runs = ("baseline",)
+    if len(scenarios_or_runs) + len(variants) < 2:
+        fail("give at least two scenarios or run folders, or one scenario and --variant")
+    folder = folder_or_default(out, "compare")
+    check_folder(folder, force)
+    flags = {
+        "horizon_weeks": weeks,
+        "warmup_weeks": warmup_weeks,
+        "replications": replications,
+        "seed": seed,
+    }
+    labels, kpis, weekly, seeds, to_run, data = [], [], [], [], [], []
+    for item in scenarios_or_runs:
+        if Path(item).is_dir():
+            try:
+                run_data = outputs.read_run(item)
+            except (outputs.OutputError, scenarios.ScenarioError) as exc:
+                fail(str(exc))
+            labels.append(f"{run_data.scenario.name} ({Path(item).name})")
+            kpis.append(run_data.kpis)
+            weekly.append(run_data.table("weekly"))
+            seeds.append(run_data.manifest.get("seed"))
+            data.append(scenarios.to_data(run_data.scenario))
+        else:
+            sc = load_scenario(item, overrides, **flags)
+            labels.append(sc.name)
+            to_run.append((len(labels) - 1, sc))
+            kpis.append(None)
+            weekly.append(None)
+            seeds.append(None)
+            data.append(scenarios.to_data(sc))
+    first = next((sc for _, sc in to_run), None)
+    for text in variants:
+        if first is None:
+            fail("--variant needs a scenario (not a run folder) first")
+        try:
+            sc = scenarios.apply_overrides(first, split_overrides(text))
+        except (scenarios.ScenarioError, ValueError) as exc:
+            fail(f"--variant {text!r}: {exc}")
+        labels.append(f"{first.name} + {text}")
+        to_run.append((len(labels) - 1, sc))
+        kpis.append(None)
+        weekly.append(None)
+        seeds.append(None)
+        data.append(scenarios.to_data(sc))
+    labels = [
+        f"{label} [{i + 1}]" if labels.count(label) > 1 else label for i, label in enumerate(labels)
+    ]
+    if to_run:
+        run_seed = seed if seed is not None else to_run[0][1].seed
+        n = replications or to_run[0][1].replications
+        guard(
+            [(sc, n) for _, sc in to_run],
+            workers_or_default(workers),
+            allow_long,
+            folder,
+            "this comparison",
+        )
+        progress = progress_for(quiet)
+        try:
+            results = planning.run_many(
+                [sc for _, sc in to_run],
+                n,
+                run_seed,
+                workers_or_default(workers),
+                scheduler,
+                progress=progress,
+            )
+        finally:
+            progress.close()
+        for (position, _), (_, result) in zip(to_run, sorted(results.items()), strict=True):
+            kpis[position] = result.kpis
+            weekly[position] = result.tables["weekly"]
+            seeds[position] = run_seed
+    table = planning.comparison_table(labels, kpis, seeds)
+    stacked_kpis = pd.concat(
+        [k.assign(scenario=label) for label, k in zip(labels, kpis, strict=True)], ignore_index=True
+    )
+    stacked_weekly = pd.concat(
+        [w.assign(scenario=label) for label, w in zip(labels, weekly, strict=True)],
+        ignore_index=True,
+    )
+    page = pages.comparison_page(table, labels, dict(zip(labels, weekly, strict=True)))
+    manifest = {
+        "kind": "compare",
+        "labels": labels,
+        "seeds": seeds,
+        "scenarios": data,
+        "command": ["iopsim", *sys.argv[1:]],
+    }
+    write_folder(
+        folder,
+        {
+            "manifest.json": manifest,
+            "comparison.csv": table,
+            "kpis.csv": stacked_kpis,
+            "weekly.parquet": stacked_weekly,
+            "dashboard.html": page,
+        },
+        force,
+    )
+    if not quiet:
+        for line in comparison_lines(table, labels):
+            say(line)
+        say(f"Comparison folder: {folder}")

@@ -1,0 +1,180 @@
+"""``iopsim plan``: the cheapest capacities that meet every target with confidence."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from simulation.cli import main
+from simulation.cli.common import (
+    check_folder,
+    experiment_options,
+    fail,
+    fixed_replications,
+    folder_or_default,
+    force_option,
+    guard,
+    load_scenario,
+    out_option,
+    say,
+    workers_or_default,
+    write_folder,
+)
+
+
+@main.command()
+@click.argument("scenario", required=False)
+@experiment_options
+@click.option(
+    "--vary",
+    "varies",
+    multiple=True,
+    required=True,
+    metavar="KEY=LOW..HIGH",
+    help="A capacity to choose (repeatable), e.g. staff.therapists.count=1..5.",
+)
+@click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="KPI<=VALUE",
+    help="A service target (repeatable); adds to or replaces the scenario's [targets].",
+)
+@click.option(
+    "--cost", "cost_kpi", default="cost_per_week", show_default=True, help="The KPI to minimise."
+)
+@click.option(
+    "--runners-up",
+    type=click.IntRange(0, 20),
+    default=2,
+    show_default=True,
+    help="How many next-cheapest combinations to show.",
+)
+@out_option("Plan folder (default: outputs/plan-<scenario>-<time>).")
+@force_option()
+def plan(
+    scenario,
+    replications,
+    seed,
+    weeks,
+    warmup_weeks,
+    overrides,
+    workers,
+    scheduler,
+    quiet,
+    allow_long,
+    varies,
+    targets,
+    cost_kpi,
+    runners_up,
+    out,
+    force,
+):
+    """Find the cheapest combination of --vary capacities that meets every target with confidence.
+
+    Combinations that are not a valid clinic are marked infeasible in plan.csv and skipped."""
+    from simulation import planning
+    from simulation import scenario as scenarios
+    from simulation.dashboard import page as pages
+    from simulation.kpis import describe
+
+    replications = fixed_replications(replications)
+    sc = load_scenario(
+        scenario, overrides, horizon_weeks=weeks, warmup_weeks=warmup_weeks, seed=seed
+    )
+    try:
+        describe(cost_kpi)
+    except KeyError:
+        fail(f"--cost {cost_kpi!r}: not a KPI")
+    try:
+        factors = [planning.parse_factor(v, "--vary") for v in varies]
+        planning.check_factors(factors, "--vary")
+        extra = planning.parse_targets(targets)
+        grid = planning.cells(sc, factors)
+    except scenarios.ScenarioError as exc:
+        fail(str(exc))
+    chosen = {k: (k, op, bound) for k, op, bound in sc.target_list()}
+    chosen.update({t[0]: t for t in extra})
+    folder = folder_or_default(out, f"plan-{sc.name}")
+    check_folder(folder, force)
+    guard(
+        [(c.scenario, replications or sc.replications) for c in grid if c.scenario is not None],
+        workers_or_default(workers),
+        allow_long,
+        folder,
+        "this plan (if every combination had to be simulated)",
+    )
+    tell = (lambda text: None) if quiet else (lambda text: say(f"  tried {text}", err=True))
+    try:
+        result = planning.plan(
+            sc,
+            factors,
+            list(chosen.values()),
+            replications or sc.replications,
+            sc.seed,
+            cost_kpi,
+            runners_up,
+            workers_or_default(workers),
+            scheduler,
+            tell,
+        )
+    except scenarios.ScenarioError as exc:
+        fail(str(exc))
+    table = result.table()
+    lines = plan_lines(result)
+    page = pages.plan_page(sc, table, lines, list(chosen))
+    manifest = {
+        "kind": "plan",
+        "scenario": scenarios.to_data(sc),
+        "vary": [{"key": f.key, "values": list(f.values)} for f in factors],
+        "targets": [list(t) for t in chosen.values()],
+        "cost": cost_kpi,
+        "seed": sc.seed,
+        "replications": replications or sc.replications,
+        "evaluated": result.evaluated,
+        "combinations": len(result.candidates),
+        "notes": result.notes,
+        "command": ["iopsim", *sys.argv[1:]],
+    }
+    write_folder(
+        folder, {"manifest.json": manifest, "plan.csv": table, "dashboard.html": page}, force
+    )
+    if not quiet:
+        for line in lines:
+            say(line)
+        say(f"Plan folder: {folder}")
+
+
+def plan_lines(result) -> list[str]:
+    """The plan's outcome in a few lines: what was simulated, the recommendation, runners-up."""
+    from simulation.kpis import describe, fmt
+
+    pruned = sum(c.status == "pruned" for c in result.candidates)
+    infeasible = [c for c in result.candidates if c.status.startswith("infeasible")]
+    lines = [
+        f"Simulated {result.evaluated} of {len(result.candidates)} combinations; "
+        f"{pruned} known to fail without simulating (less capacity than a failure); "
+        f"{len(infeasible)} infeasible."
+    ]
+    for c in infeasible[:5]:
+        lines.append(f"  {', '.join(c.overrides)}: {c.status}")
+    if len(infeasible) > 5:
+        lines.append(f"  ... and {len(infeasible) - 5} more (see plan.csv)")
+    lines += result.notes
+    for title, cands in (
+        ("Recommended", [result.recommendation] if result.recommendation else []),
+        ("Runner-up", result.runners_up),
+    ):
+        for c in cands:
+            lines.append(f"{title}: {', '.join(c.overrides)}  (cost ${c.cost:,.0f}/wk)")
+            for row in c.target_table.itertuples():
+                unit = describe(row.kpi).unit
+                summary = c.summary.set_index("kpi").loc[row.kpi]
+                lines.append(
+                    f"    {row.kpi} {row.target}: {fmt(summary['mean'], unit, weeks=False)} "
+                    f"(95% CI {fmt(summary['ci_low'], unit, weeks=False)} to "
+                    f"{fmt(summary['ci_high'], unit, weeks=False)}) "
+                    f"{'met' if row.met else 'NOT met'}"
+                )
+    return lines

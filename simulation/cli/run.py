@@ -1,0 +1,196 @@
+"""``iopsim run``: simulate a scenario and write a run folder with a dashboard."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+
+import click
+
+from simulation.cli import main
+from simulation.cli.common import (
+    check_folder,
+    experiment_options,
+    fail,
+    force_option,
+    guard,
+    out_option,
+    progress_for,
+    say,
+    scenario_notes,
+    workers_or_default,
+)
+from simulation.cli.text import group_lines, summary_lines
+
+
+@main.command()
+@click.argument("scenario", required=False)
+@experiment_options
+@click.option(
+    "--precision",
+    type=click.FloatRange(0.001, 1.0),
+    default=0.05,
+    show_default=True,
+    help="With --replications auto: the relative 95% CI half-width to reach.",
+)
+@click.option(
+    "--precision-kpi",
+    multiple=True,
+    help="KPIs --precision applies to (repeatable; default: waits and utilisations).",
+)
+@click.option(
+    "--max-replications",
+    type=click.IntRange(2, 10000),
+    default=200,
+    show_default=True,
+    help="With --replications auto: stop here.",
+)
+@out_option("Run folder (default: outputs/<scenario>-<time>).")
+@force_option("Replace the run folder if it exists.")
+@click.option("--event-log", is_flag=True, help="Also write events.parquet (the full event log).")
+@click.option("--no-dashboard", is_flag=True, help="Do not write dashboard.html.")
+@click.option(
+    "--no-warmup-check", is_flag=True, help="Skip the MSER-5 check of the warm-up length."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of text.")
+def run(
+    scenario,
+    replications,
+    seed,
+    weeks,
+    warmup_weeks,
+    overrides,
+    workers,
+    scheduler,
+    quiet,
+    allow_long,
+    precision,
+    precision_kpi,
+    max_replications,
+    out,
+    force,
+    event_log,
+    no_dashboard,
+    no_warmup_check,
+    as_json,
+):
+    """Simulate SCENARIO (file or bundled name; default: baseline) and write a run folder."""
+    from simulation.cli.common import load_scenario
+    from simulation.kpis import describe
+
+    fixed = replications if isinstance(replications, int) else None
+    sc = load_scenario(
+        scenario,
+        overrides,
+        horizon_weeks=weeks,
+        warmup_weeks=warmup_weeks,
+        replications=fixed,
+        seed=seed,
+    )
+    for name in precision_kpi:
+        try:
+            describe(name)
+        except KeyError:
+            fail(f"--precision-kpi {name!r}: not a KPI (see summary.csv for the names)")
+    from simulation import outputs
+
+    folder = out or outputs.default_run_dir(sc)
+    check_folder(folder, force)
+    workers = workers_or_default(workers)
+    n = max_replications if replications == "auto" else sc.replications
+    guard([(sc, n)], workers, allow_long, folder, event_log=event_log)
+    from simulation import analysis, experiment
+
+    progress = progress_for(quiet or as_json)
+    try:
+        if replications == "auto":
+            result = experiment.run_to_precision(
+                sc,
+                precision,
+                list(precision_kpi) or analysis.PRECISION_KPIS,
+                maximum=max_replications,
+                workers=workers,
+                scheduler=scheduler,
+                event_log=event_log,
+                progress=progress,
+            )
+        else:
+            result = experiment.run_experiment(
+                sc, workers=workers, scheduler=scheduler, event_log=event_log, progress=progress
+            )
+    finally:
+        progress.close()
+    result.notes[:0] = scenario_notes(sc)
+    warmup = None
+    if not no_warmup_check:
+        # MSER-5 on this run's own replication-mean weekly census and waitlist (warm-up included)
+        warmup = max(analysis.suggest_warmup(result.tables["weekly"]).values())
+        if warmup > sc.warmup_weeks:
+            result.notes.append(
+                f"The warm-up of {sc.warmup_weeks} weeks may be too short: MSER-5 on this run's "
+                f"weekly IOP census and waitlist suggests {warmup} weeks (see iopsim warmup; set "
+                "warmup_weeks or --warmup-weeks)."
+            )
+    extra = {}
+    if not no_dashboard:
+        from simulation.dashboard.page import run_dashboard
+
+        extra["dashboard.html"] = run_dashboard(
+            sc, result.summary, result.tables, result.targets, result.notes, run_info(result)
+        )
+    try:
+        outputs.write_run(
+            result,
+            folder,
+            force=force,
+            command=["iopsim", *sys.argv[1:]],
+            extra_files=extra,
+            extra_manifest={"warmup_suggestion_weeks": warmup},
+        )
+    except outputs.OutputError as exc:
+        fail(str(exc))
+    if as_json:
+        click.echo(json.dumps(_summary_json(result, folder), indent=2))
+    elif not quiet:
+        say(
+            f"{sc.name}: {result.replications} replications, {sc.horizon_weeks} weeks after "
+            f"{sc.warmup_weeks} weeks warm-up, seed {result.seed}"
+        )
+        for note in result.notes:
+            say(f"WARNING: {note}")
+        lines = summary_lines(result.summary, result.targets) + group_lines(result.summary)
+        lines += ["What limits admissions:"] + [
+            f"  {line}" for line in analysis.limiting_factors(result.summary)
+        ]
+        for line in lines:
+            say(line)
+        say(f"Run folder: {folder}")
+
+
+def run_info(result) -> dict:
+    return {
+        "replications": result.replications,
+        "seed": result.seed,
+        "started": result.started,
+        "executor": result.executor,
+    }
+
+
+def _summary_json(result, folder) -> dict:
+    records = result.summary.to_dict(orient="records")
+    for record in records:
+        for key, value in record.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                record[key] = None
+    return {
+        "scenario": result.scenario.name,
+        "run_folder": str(folder),
+        "seed": result.seed,
+        "replications": result.replications,
+        "notes": result.notes,
+        "summary": records,
+        "targets": json.loads(result.targets.to_json(orient="records"))
+        if not result.targets.empty
+        else [],
+    }
