@@ -233,6 +233,47 @@ def census(weekly: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def caseloads(table: pd.DataFrame) -> go.Figure:
+    """Mean IOP caseload of each primary therapist (95% CI across replications) and the cap."""
+    stats_ = table.groupby(["therapist", "pool", "cap"], sort=False)["mean_caseload"].agg(
+        ["mean", "std", "count"]
+    )
+    stats_ = stats_.reset_index()
+    half = (
+        stdtrit(np.maximum(stats_["count"] - 1, 1), 0.975)
+        * stats_["std"].fillna(0)
+        / np.sqrt(stats_["count"])
+    )
+    colours = resource_colours(list(dict.fromkeys(stats_["pool"])))
+    names = [label(t) for t in stats_["therapist"]]
+    fig = go.Figure(
+        go.Bar(
+            x=names,
+            y=stats_["mean"],
+            marker_color=[colours[p] for p in stats_["pool"]],
+            error_y={"type": "data", "array": half},
+            name="mean caseload",
+            hovertemplate="%{x}: %{y:.1f} clients<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=names,
+            y=stats_["cap"],
+            mode="markers",
+            marker={"symbol": "diamond", "size": 12, "color": "#333333"},
+            name="caseload cap",
+            hovertemplate="%{x}: cap %{y}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title="Primary-therapist caseloads: mean IOP clients held against the cap",
+        yaxis_title="IOP clients",
+        **{**LAYOUT, "hovermode": "closest"},
+    )
+    return fig
+
+
 def waits(clients: pd.DataFrame, warmup_hours: float) -> go.Figure:
     """5. Distribution of waits (referral to intake, assessment to IOP start), 14-day line."""
     fig = go.Figure()
@@ -390,14 +431,14 @@ def flow(clients: pd.DataFrame, warmup_hours: float, years: float, replications:
     }
     fig = go.Figure(
         go.Sankey(
-            arrangement="snap",
+            arrangement="fixed",
             node={
                 "label": nodes,
                 "pad": 14,
                 "thickness": 14,
                 "color": [colours.get(n, "#4e79a7") for n in nodes],
                 "x": [max(0.001, min(0.999, column[n])) for n in nodes],
-                "y": _column_positions(nodes, column),
+                "y": _column_positions(nodes, column, links),
             },
             link={
                 "source": [idx[a] for a, _ in keys],
@@ -424,10 +465,25 @@ _MIDDLE_Y = {
 }
 
 
-def _column_positions(nodes: list[str], column: dict[str, float]) -> list[float]:
-    """Sankey node heights: pathway nodes by hand, the final column spread evenly in order."""
+def _column_positions(
+    nodes: list[str], column: dict[str, float], links: dict[tuple[str, str], float]
+) -> list[float]:
+    """Sankey node heights: pathway nodes by hand; the final column stacked in order by the
+    size of each node with a minimum gap, so that no two labels overlap."""
     final = [n for n in nodes if column[n] == 1.0]
-    y = {n: max(0.001, min(0.999, (i + 0.5) / len(final))) for i, n in enumerate(final)}
+    size = {n: sum(v for (_, b), v in links.items() if b == n) for n in final}
+    total = sum(size.values()) or 1.0
+    gap = 0.06  # about a label's height at 480 px
+    centres, used = [], 0.0
+    for n in final:
+        share = size[n] / total * (1 - gap * max(len(final) - 1, 0))
+        centre = used + share / 2
+        if centres:
+            centre = max(centre, centres[-1] + gap)
+        centres.append(centre)
+        used = centre + share / 2 + gap / 2
+    top = max(centres[-1], 0.98) if centres else 1.0
+    y = {n: max(0.01, min(0.99, c / top * 0.98)) for n, c in zip(final, centres, strict=True)}
     return [y.get(n, _MIDDLE_Y.get(n, 0.5)) for n in nodes]
 
 
@@ -489,7 +545,7 @@ def hours_attended(client_weeks: pd.DataFrame, warmup_weeks: int) -> go.Figure:
         title="Do clients get their hours? IOP hours attended per full week in the programme",
         xaxis_title="Hours attended in the week",
         yaxis_title="% of client-weeks",
-        barmode="overlay",
+        barmode="group",  # side by side: neither age group hides the other
         **{**LAYOUT, "hovermode": "closest"},
     )
     return fig

@@ -16,7 +16,7 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from simulation.dashboard import figures
-from simulation.kpis import HEADLINE, describe, fmt, fmt_signed
+from simulation.kpis import HEADLINE, describe, fmt, fmt_signed, split_group
 from simulation.scenario import Scenario
 
 CSS = """
@@ -32,6 +32,7 @@ table.kpis th,table.kpis td{border-bottom:1px solid #eee;padding:5px 8px;text-al
 table.kpis td.num{text-align:right;font-variant-numeric:tabular-nums}
 .met{color:#1b7e3c;font-weight:600}.notmet{color:#b3261e;font-weight:600}
 .warning{background:#fff4e5;border-left:5px solid #f28e2b;padding:10px 14px;margin:12px 0}
+.scroll{overflow-x:auto}
 .grid{display:grid;grid-template-columns:1fr;gap:8px}
 @media(min-width:1500px){.grid{grid-template-columns:1fr 1fr}}
 """
@@ -49,7 +50,7 @@ def kpi_table(summary: pd.DataFrame, targets: pd.DataFrame | None) -> str:
         else {r["kpi"]: r for r in targets.to_dict("records")}
     )
     order = [k for k in HEADLINE if k in set(summary["kpi"])]
-    order += [k for k in summary["kpi"] if k not in order]
+    order += [k for k in summary["kpi"] if k not in order and split_group(k)[1] is None]
     by_kpi = summary.set_index("kpi")
     rows = []
     for name in order:
@@ -79,6 +80,64 @@ def kpi_table(summary: pd.DataFrame, targets: pd.DataFrame | None) -> str:
     return f"<table class='kpis' id='kpi-table'>{head}{''.join(rows)}</table>"
 
 
+def group_table(summary: pd.DataFrame, targets: pd.DataFrame | None) -> str:
+    """KPIs by track, age group and referral source: one row per group, one column per KPI,
+    targets on a group marked met or not met."""
+    verdicts = (
+        {}
+        if targets is None or targets.empty
+        else {r["kpi"]: r.get("met") for r in targets.to_dict("records")}
+    )
+    by_kpi = summary.set_index("kpi")
+    groups: dict[str, dict[str, str]] = {}
+    bases: list[str] = []
+    for name in summary["kpi"]:
+        base, group = split_group(name)
+        if group is None:
+            continue
+        if base not in bases:
+            bases.append(base)
+        row = by_kpi.loc[name]
+        unit = describe(name).unit
+        mark = ""
+        if name in verdicts:
+            met = verdicts[name]
+            mark = " <span class='met'>met</span>" if met is True else ""
+            mark = " <span class='notmet'>not met</span>" if met is False else mark
+        groups.setdefault(group, {})[base] = (
+            f"<td class='num' data-kpi='{_esc(name)}' data-mean='{float(row['mean'])!r}'>"
+            f"{_esc(fmt(row['mean'], unit))}{mark}</td>"
+        )
+    if not groups:
+        return ""
+    head = "<tr><th>Group</th>" + "".join(f"<th>{_esc(b)}</th>" for b in bases) + "</tr>"
+    rows = [
+        f"<tr><td>{_esc(group.replace('_', ' ').replace('=', ': '))}</td>"
+        + "".join(cells.get(b, "<td></td>") for b in bases)
+        + "</tr>"
+        for group, cells in groups.items()
+    ]
+    return (
+        "<section><h2>Who waits: by track, age group and referral source</h2>"
+        f"<div class='scroll'><table class='kpis' id='group-table'>{head}{''.join(rows)}</table></div>"
+        "<p class='howto'>Means over replications. By track, only what happens once a client "
+        "has a track (waits before placement belong to no track). Targets may name a group, "
+        "e.g. <code>&quot;wait_to_iop_days_p90[age_group=adolescent]&quot; = &quot;&lt;= 14&quot;</code>."
+        "</p></section>"
+    )
+
+
+def limits_section(summary: pd.DataFrame) -> str:
+    """What held admissions up, in sentences (see analysis.limiting_factors)."""
+    from simulation.analysis import limiting_factors
+
+    lines = limiting_factors(summary)
+    if not lines:
+        return ""
+    items = "".join(f"<li>{_esc(line)}</li>" for line in lines)
+    return f"<section id='limits'><h2>What limits admissions</h2><ul>{items}</ul></section>"
+
+
 def _figure_div(fig, div_id: str) -> str:
     # The figure JSON goes into a script tag; '<', '>' and '&' are written as \\u escapes so
     # no text inside it (a name such as '</script>') can close the tag.
@@ -102,6 +161,7 @@ FIGURE_TEXT = {
     "utilisation": "Share of rostered staff hours (or open room hours) spent with clients. The green band is the sustainable 75-85%; above it, expect burnout and waits.",
     "heatmap": "Each row is a staff pool or room, each column an hour of the week; darker means busier. Dark cells show clashes, pale rostered cells show idle time.",
     "census": "How many clients are at each stage each week, stacked. The IOP layer is bounded by the seats and by the primary therapists' caseload places, whichever is fewer: the 'what limits admissions' table says which held admissions up.",
+    "caseloads": "Mean IOP clients each primary therapist held (bars, 95% CI across replications) against their caseload cap (diamond). Bars at the cap mean caseloads, not seats, decide how many can be admitted.",
     "waits": "Share of clients by days waited, after warm-up. Bars to the right of the dashed line waited more than 14 days.",
     "flow": "Width is clients a year. Follow referrals through intake and the IOP to how they leave.",
     "groups": "How full the groups are: share of sessions by number attending. Bars near the seat count mean full groups.",
@@ -133,6 +193,9 @@ def build_figures(
         )
     if not weekly.empty:
         out.append(("census", "Clients by stage", figures.census(weekly)))
+    caseloads = tables.get("caseloads")
+    if caseloads is not None and not caseloads.empty:
+        out.append(("caseloads", "Caseloads of primary therapists", figures.caseloads(caseloads)))
     clients = tables.get("clients")
     if clients is not None:
         out.append(("waits", "Waits", figures.waits(clients, warmup_hours)))
@@ -204,6 +267,7 @@ def run_dashboard(
         "<p class='howto'>Means over replications with 95% confidence intervals (Student t). "
         "A target is met only when the whole interval is on the right side of it.</p></section>"
     )
+    sections += [limits_section(summary), group_table(summary, targets)]
     figs = build_figures(scenario, tables, int(info.get("replications", 1)))
     return render(f"iopsim: {scenario.name}", header, sections, figs)
 

@@ -8,7 +8,7 @@ import pytest
 from simulation import outputs
 from simulation.dashboard.page import rebuild
 from simulation.experiment import run_experiment
-from simulation.kpis import describe, fmt
+from simulation.kpis import describe, fmt, split_group
 from tests.conftest import short
 
 HOSTILE_NAME = "<script>window.__pwned=1</script>Clinic \"A\" & 'B'"
@@ -46,17 +46,18 @@ def hostile_run(tmp_path_factory):
 def test_page_loads_offline_without_errors_and_renders_every_figure(visit, baseline_run):
     v = visit(baseline_run / "dashboard.html")
     v.page.wait_for_function(
-        "document.querySelectorAll('.js-plotly-plot').length >= 9", timeout=20_000
+        "document.querySelectorAll('.js-plotly-plot').length >= 10", timeout=20_000
     )
     assert v.errors == []
     assert v.requests == []  # nothing fetched from the network: plotly.js is inlined
-    assert v.page.locator(".js-plotly-plot").count() == 9
+    assert v.page.locator(".js-plotly-plot").count() == 10
     # every figure has data drawn: at least one trace group or heatmap/sankey layer
     for key in (
         "waitlists",
         "utilisation",
         "heatmap",
         "census",
+        "caseloads",
         "waits",
         "flow",
         "groups",
@@ -81,9 +82,13 @@ def test_kpi_table_shows_the_numbers_of_summary_csv(visit, baseline_run):
     summary = pd.read_csv(baseline_run / "summary.csv")
     v = visit(baseline_run / "dashboard.html")
     rows = v.page.locator("#kpi-table tr[data-kpi]")
-    assert rows.count() == len(summary)
+    by_group = v.page.locator("#group-table td[data-kpi]")
+    assert rows.count() + by_group.count() == len(summary)  # every KPI, in one table or other
     for row in summary.itertuples():
-        cell = v.page.locator(f"#kpi-table tr[data-kpi='{row.kpi}'] td").nth(1)
+        if split_group(row.kpi)[1] is None:
+            cell = v.page.locator(f"#kpi-table tr[data-kpi='{row.kpi}'] td").nth(1)
+        else:
+            cell = v.page.locator(f'#group-table td[data-kpi="{row.kpi}"]')
         expected = fmt(row.mean, describe(row.kpi).unit)
         assert cell.inner_text().strip() == expected, row.kpi
         if not math.isnan(row.mean):
@@ -115,7 +120,7 @@ def test_png_export_uses_the_system_chromium(browser, baseline_run):
     from simulation.dashboard.page import write_pngs
 
     written = write_pngs(outputs.read_run(baseline_run))
-    assert len(written) == 9
+    assert len(written) == 10
     for path in written:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
 
