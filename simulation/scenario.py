@@ -794,7 +794,7 @@ _FREE_KEY_TABLES = {("targets",)}  # tables whose keys the user names (KPI names
 def _set_path(data: dict, path: str, value: Any) -> None:
     node: Any = data
     walked: list[str | int] = []
-    parts = path.split(".")
+    parts = _key_parts(path)
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
         where = ".".join(map(str, parts[:i])) or "the scenario"
@@ -838,6 +838,33 @@ def _set_path(data: dict, path: str, value: Any) -> None:
         node, walked = node.setdefault(part, {}), [*walked, part]
 
 
+def _split_outside(text: str, separator: str, first_only: bool = False) -> list[str]:
+    """``text`` split at ``separator`` where it is not inside quotes or [brackets]."""
+    parts, current, quote, depth = [], [], "", 0
+    for i, ch in enumerate(text):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth = max(depth - 1, 0)
+        elif ch == separator and depth == 0:
+            parts.append("".join(current))
+            if first_only:
+                return [*parts, text[i + 1 :]]
+            current = []
+            continue
+        current.append(ch)
+    return [*parts, "".join(current)]
+
+
+def _key_parts(key: str) -> list[str]:
+    """'targets."kpi[track=evening]"' -> ['targets', 'kpi[track=evening]']."""
+    return [p.strip().strip("\"'") for p in _split_outside(key, ".")]
+
+
 def apply_overrides(scenario: Scenario, overrides: list[str] | tuple[str, ...]) -> Scenario:
     """A new scenario with ``KEY=VALUE`` overrides applied, validated again.
 
@@ -849,8 +876,8 @@ def apply_overrides(scenario: Scenario, overrides: list[str] | tuple[str, ...]) 
         return scenario
     data = to_data(scenario)
     for item in overrides:
-        key, sep, text = item.partition("=")
-        key = key.strip()
+        pieces = _split_outside(item, "=", first_only=True)
+        key, sep, text = pieces[0].strip(), len(pieces) > 1, pieces[-1]
         if not sep or not key:
             raise ScenarioError([f"--set {item!r}: write KEY=VALUE, e.g. staff.therapists.count=5"])
         _set_path(data, key, _parse_value(text.strip()))
