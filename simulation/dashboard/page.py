@@ -8,12 +8,14 @@ before it reaches the page.
 from __future__ import annotations
 
 import html
+import json
 import math
 from pathlib import Path
 
 import pandas as pd
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
+from plotly.utils import PlotlyJSONEncoder
 
 from simulation.dashboard import figures
 from simulation.kpis import HEADLINE, describe, fmt, fmt_signed, split_group
@@ -145,7 +147,8 @@ def _figure_div(fig, div_id: str) -> str:
     spec = spec.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return (
         f"<div id='{div_id}' class='plot' style='width:100%;height:{fig.layout.height or 420}px'></div>"
-        f"<script>(function(){{var f={spec};Plotly.newPlot('{div_id}',f.data,f.layout,"
+        f"<script>(function(){{var f={spec};f.layout.template=IOPSIM_TEMPLATE;"
+        f"Plotly.newPlot('{div_id}',f.data,f.layout,"
         "{responsive:true,displaylogo:false});})();</script>"
     )
 
@@ -222,6 +225,12 @@ def build_figures(
     return out
 
 
+def _template_json() -> str:
+    """The figures' template (colours, fonts, grid) once per page, as JSON safe in a script."""
+    spec = json.dumps(pio.templates[figures.TEMPLATE].to_plotly_json(), cls=PlotlyJSONEncoder)
+    return spec.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 def render(
     title: str,
     header_lines: list[str],
@@ -239,7 +248,8 @@ def render(
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width,initial-scale=1'>"
         f"<title>{_esc(title)}</title><style>{CSS}</style>"
-        f"<script>{get_plotlyjs()}</script></head><body>"
+        f"<script>{get_plotlyjs()}</script><script>var IOPSIM_TEMPLATE={_template_json()};</script>"
+        "</head><body>"
         f"<header>{''.join(header_lines)}</header><main>{''.join(sections)}"
         f"<div class='grid'>{''.join(body)}</div></main></body></html>"
     )
@@ -302,6 +312,8 @@ def write_pngs(run_data) -> list[Path]:
     figs = build_figures(
         run_data.scenario, run_data.tables, int(run_data.manifest.get("replications", 1))
     )
+    for _, _, fig in figs:
+        fig.update_layout(template=figures.TEMPLATE)  # the page applies it in the browser
     paths = [Path(run_data.folder) / f"figure-{key}.png" for key, _, _ in figs]
     pio.write_images(
         [fig for _, _, fig in figs],
