@@ -10,6 +10,7 @@ from simulation.cli import main
 from simulation.cli.common import (
     json_option,
     load_scenario,
+    replications_option,
     say,
     seed_option,
     set_option,
@@ -20,14 +21,7 @@ from simulation.cli.common import (
 
 @main.command(name="check-calibration")
 @click.argument("scenario", required=False)
-@click.option(
-    "--replications",
-    "-r",
-    type=click.IntRange(2, 10000),
-    default=10,
-    show_default=True,
-    help="Replications.",
-)
+@replications_option(10, 2, "Replications.")
 @seed_option
 @set_option
 @workers_option

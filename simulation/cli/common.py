@@ -6,9 +6,11 @@ Nothing here imports pandas, scipy or plotly: ``iopsim --help`` and ``validate``
 
 from __future__ import annotations
 
+import functools
 import shlex
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -140,7 +142,19 @@ def force_option(help_text: str = "Replace the folder if it exists."):
     return click.option("--force", is_flag=True, help=help_text)
 
 
-experiment_options = compose(
+def replications_option(default: int, low: int, help_text: str):
+    """--replications for commands that take a plain number (warm-up pilot, calibration)."""
+    return click.option(
+        "--replications",
+        "-r",
+        type=click.IntRange(low, 10000),
+        default=default,
+        show_default=True,
+        help=help_text,
+    )
+
+
+_experiment_options = compose(
     click.option(
         "--replications",
         "-r",
@@ -168,14 +182,70 @@ experiment_options = compose(
         help="Run even if estimated to take over 2 hours or half the memory.",
     ),
 )
-"""The options shared by run, compare, sweep and plan."""
+
+EXPERIMENT_FIELDS = (
+    "replications",
+    "seed",
+    "weeks",
+    "warmup_weeks",
+    "overrides",
+    "workers",
+    "scheduler",
+    "quiet",
+    "allow_long",
+)
 
 
-def fixed_replications(replications) -> int | None:
-    """--replications for commands that take a number only."""
-    if isinstance(replications, str):
-        fail("--replications auto is for run; give a number")
-    return replications
+@dataclass
+class Experiment:
+    """The options shared by run, compare, sweep and plan, as one value."""
+
+    replications: int | str | None
+    seed: int | None
+    weeks: int | None
+    warmup_weeks: int | None
+    overrides: tuple[str, ...]
+    workers: int | None
+    scheduler: str | None
+    quiet: bool
+    allow_long: bool
+
+    def load(self, name: str | None, with_replications: bool = False):
+        """The scenario with --set, --weeks, --warmup-weeks and --seed (and a fixed
+        --replications when asked) applied."""
+        fixed = self.replications if isinstance(self.replications, int) else None
+        return load_scenario(
+            name,
+            self.overrides,
+            horizon_weeks=self.weeks,
+            warmup_weeks=self.warmup_weeks,
+            seed=self.seed,
+            replications=fixed if with_replications else None,
+        )
+
+    def fixed_replications(self) -> int | None:
+        """--replications for commands that take a number only."""
+        if isinstance(self.replications, str):
+            fail("--replications auto is for run; give a number")
+        return self.replications
+
+    @property
+    def worker_count(self) -> int:
+        return workers_or_default(self.workers)
+
+    def guard(self, work, folder: Path | None, what: str, event_log: bool = False) -> None:
+        guard(work, self.worker_count, self.allow_long, folder, what, event_log)
+
+
+def experiment_options(function):
+    """Add the options of ``Experiment`` and pass them to the command as ``exp``."""
+
+    @functools.wraps(function)
+    def command(*args, **kwargs):
+        exp = Experiment(**{name: kwargs.pop(name) for name in EXPERIMENT_FIELDS})
+        return function(*args, exp=exp, **kwargs)
+
+    return _experiment_options(command)
 
 
 # ---------------------------------------------------------------------------------------------

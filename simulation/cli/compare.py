@@ -12,16 +12,12 @@ from simulation.cli.common import (
     check_folder,
     experiment_options,
     fail,
-    fixed_replications,
     folder_or_default,
     force_option,
-    guard,
-    load_scenario,
     out_option,
     progress_for,
     say,
     split_overrides,
-    workers_or_default,
     write_folder,
 )
 from simulation.cli.text import comparison_lines
@@ -41,15 +37,7 @@ from simulation.cli.text import comparison_lines
 @force_option()
 def compare(
     scenarios_or_runs,
-    replications,
-    seed,
-    weeks,
-    warmup_weeks,
-    overrides,
-    workers,
-    scheduler,
-    quiet,
-    allow_long,
+    exp,
     variants,
     out,
     force,
@@ -61,19 +49,13 @@ def compare(
     from simulation import scenario as scenarios
     from simulation.dashboard import page as pages
 
-    replications = fixed_replications(replications)
+    replications, seed, quiet = exp.fixed_replications(), exp.seed, exp.quiet
     if not scenarios_or_runs:
         scenarios_or_runs = ("baseline",)
     if len(scenarios_or_runs) + len(variants) < 2:
         fail("give at least two scenarios or run folders, or one scenario and --variant")
     folder = folder_or_default(out, "compare")
     check_folder(folder, force)
-    flags = {
-        "horizon_weeks": weeks,
-        "warmup_weeks": warmup_weeks,
-        "replications": replications,
-        "seed": seed,
-    }
     labels, kpis, weekly, seeds, to_run, data = [], [], [], [], [], []
     for item in scenarios_or_runs:
         if Path(item).is_dir():
@@ -87,7 +69,7 @@ def compare(
             seeds.append(run_data.manifest.get("seed"))
             data.append(scenarios.to_data(run_data.scenario))
         else:
-            sc = load_scenario(item, overrides, **flags)
+            sc = exp.load(item, with_replications=True)
             labels.append(sc.name)
             to_run.append((len(labels) - 1, sc))
             kpis.append(None)
@@ -114,21 +96,15 @@ def compare(
     if to_run:
         run_seed = seed if seed is not None else to_run[0][1].seed
         n = replications or to_run[0][1].replications
-        guard(
-            [(sc, n) for _, sc in to_run],
-            workers_or_default(workers),
-            allow_long,
-            folder,
-            "this comparison",
-        )
+        exp.guard([(sc, n) for _, sc in to_run], folder, "this comparison")
         progress = progress_for(quiet)
         try:
             results = planning.run_many(
                 [sc for _, sc in to_run],
                 n,
                 run_seed,
-                workers_or_default(workers),
-                scheduler,
+                exp.worker_count,
+                exp.scheduler,
                 progress=progress,
             )
         finally:

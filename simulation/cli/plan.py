@@ -11,14 +11,10 @@ from simulation.cli.common import (
     check_folder,
     experiment_options,
     fail,
-    fixed_replications,
     folder_or_default,
     force_option,
-    guard,
-    load_scenario,
     out_option,
     say,
-    workers_or_default,
     write_folder,
 )
 
@@ -55,15 +51,7 @@ from simulation.cli.common import (
 @force_option()
 def plan(
     scenario,
-    replications,
-    seed,
-    weeks,
-    warmup_weeks,
-    overrides,
-    workers,
-    scheduler,
-    quiet,
-    allow_long,
+    exp,
     varies,
     targets,
     cost_kpi,
@@ -79,10 +67,8 @@ def plan(
     from simulation.dashboard import page as pages
     from simulation.kpis import describe
 
-    replications = fixed_replications(replications)
-    sc = load_scenario(
-        scenario, overrides, horizon_weeks=weeks, warmup_weeks=warmup_weeks, seed=seed
-    )
+    replications, quiet = exp.fixed_replications(), exp.quiet
+    sc = exp.load(scenario)
     try:
         describe(cost_kpi)
     except KeyError:
@@ -98,10 +84,8 @@ def plan(
     chosen.update({t[0]: t for t in extra})
     folder = folder_or_default(out, f"plan-{sc.name}")
     check_folder(folder, force)
-    guard(
+    exp.guard(
         [(c.scenario, replications or sc.replications) for c in grid if c.scenario is not None],
-        workers_or_default(workers),
-        allow_long,
         folder,
         "this plan (if every combination had to be simulated)",
     )
@@ -115,8 +99,8 @@ def plan(
             sc.seed,
             cost_kpi,
             runners_up,
-            workers_or_default(workers),
-            scheduler,
+            exp.worker_count,
+            exp.scheduler,
             tell,
         )
     except scenarios.ScenarioError as exc:

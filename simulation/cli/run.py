@@ -14,12 +14,10 @@ from simulation.cli.common import (
     experiment_options,
     fail,
     force_option,
-    guard,
     out_option,
     progress_for,
     say,
     scenario_notes,
-    workers_or_default,
 )
 from simulation.cli.text import group_lines, summary_lines
 
@@ -56,15 +54,7 @@ from simulation.cli.text import group_lines, summary_lines
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of text.")
 def run(
     scenario,
-    replications,
-    seed,
-    weeks,
-    warmup_weeks,
-    overrides,
-    workers,
-    scheduler,
-    quiet,
-    allow_long,
+    exp,
     precision,
     precision_kpi,
     max_replications,
@@ -76,17 +66,14 @@ def run(
     as_json,
 ):
     """Simulate SCENARIO (file or bundled name; default: baseline) and write a run folder."""
-    from simulation.cli.common import load_scenario
     from simulation.kpis import describe
 
-    fixed = replications if isinstance(replications, int) else None
-    sc = load_scenario(
-        scenario,
-        overrides,
-        horizon_weeks=weeks,
-        warmup_weeks=warmup_weeks,
-        replications=fixed,
-        seed=seed,
+    sc = exp.load(scenario, with_replications=True)
+    replications, quiet, workers, scheduler = (
+        exp.replications,
+        exp.quiet,
+        exp.worker_count,
+        exp.scheduler,
     )
     for name in precision_kpi:
         try:
@@ -97,9 +84,8 @@ def run(
 
     folder = out or outputs.default_run_dir(sc)
     check_folder(folder, force)
-    workers = workers_or_default(workers)
     n = max_replications if replications == "auto" else sc.replications
-    guard([(sc, n)], workers, allow_long, folder, event_log=event_log)
+    exp.guard([(sc, n)], folder, "this run", event_log=event_log)
     from simulation import analysis, experiment
 
     progress = progress_for(quiet or as_json)

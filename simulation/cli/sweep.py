@@ -8,15 +8,11 @@ from simulation.cli import main
 from simulation.cli.common import (
     experiment_options,
     fail,
-    fixed_replications,
     folder_or_default,
     force_option,
-    guard,
-    load_scenario,
     out_option,
     progress_for,
     say,
-    workers_or_default,
 )
 
 
@@ -42,15 +38,7 @@ from simulation.cli.common import (
 @force_option("Start afresh if --out holds a different sweep.")
 def sweep(
     scenario,
-    replications,
-    seed,
-    weeks,
-    warmup_weeks,
-    overrides,
-    workers,
-    scheduler,
-    quiet,
-    allow_long,
+    exp,
     grids,
     kpi,
     out,
@@ -65,10 +53,8 @@ def sweep(
     from simulation.dashboard import page as pages
     from simulation.kpis import describe
 
-    replications = fixed_replications(replications)
-    sc = load_scenario(
-        scenario, overrides, horizon_weeks=weeks, warmup_weeks=warmup_weeks, seed=seed
-    )
+    replications, quiet = exp.fixed_replications(), exp.quiet
+    sc = exp.load(scenario)
     try:
         factors = [planning.parse_factor(g) for g in grids]
         planning.check_factors(factors, "--grid")
@@ -89,17 +75,11 @@ def sweep(
     if folder.exists() and not (folder / "manifest.json").exists():
         fail(f"{folder} exists and is not a sweep folder; choose another --out")
     n = replications or sc.replications
-    guard(
-        [(c.scenario, n) for c in grid if c.scenario is not None],
-        workers_or_default(workers),
-        allow_long,
-        folder,
-        "this sweep",
-    )
+    exp.guard([(c.scenario, n) for c in grid if c.scenario is not None], folder, "this sweep")
     progress = progress_for(quiet)
     try:
         table, ran = planning.run_sweep(
-            sc, factors, folder, n, sc.seed, workers_or_default(workers), scheduler, force, progress
+            sc, factors, folder, n, sc.seed, exp.worker_count, exp.scheduler, force, progress
         )
     except planning.SweepError as exc:
         fail(str(exc))

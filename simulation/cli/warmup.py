@@ -12,6 +12,7 @@ from simulation.cli.common import (
     check_folder,
     load_scenario,
     out_option,
+    replications_option,
     say,
     set_option,
     workers_option,
@@ -26,14 +27,7 @@ from simulation.cli.common import (
     type=click.IntRange(20, 1040),
     help="Weeks per pilot run (default: max(156, 3 x warm-up)).",
 )
-@click.option(
-    "--replications",
-    "-r",
-    type=click.IntRange(2, 1000),
-    default=5,
-    show_default=True,
-    help="Pilot replications.",
-)
+@replications_option(5, 2, "Pilot replications.")
 @set_option
 @click.option(
     "--window",
