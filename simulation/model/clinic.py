@@ -40,11 +40,15 @@ class ClinicModel:
         self.env = simpy.Environment()
         self.end = scenario.total_weeks * HOURS_PER_WEEK
         self.recorder = Recorder()
-        self.staff = Staff(scenario, streams.get("staff_leave"))
-        self.attendance_rng = streams.get("attendance")
+        self.staff = Staff(scenario, streams)
         self.appointment_rng = streams.get("appointment_attendance")
         timetable = plan_timetable(scenario)
-        self.tracks = {t.name: TrackState(t, timetable[t.name]) for t in scenario.tracks}
+        # tracks in name order, each with its own attendance stream: listing them in another
+        # order changes nothing
+        self.tracks = {
+            t.name: TrackState(t, timetable[t.name], streams.get(f"attendance:{t.name}"))
+            for t in sorted(scenario.tracks, key=lambda t: t.name)
+        }
         for slots in timetable.values():
             for slot in slots:
                 for name in slot.facilitators:

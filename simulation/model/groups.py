@@ -51,13 +51,14 @@ def plan_timetable(scenario: Scenario) -> dict[str, list[Slot]]:
     person_roster: dict[str, list[tuple[float, float]]] = {}
     pool_people: dict[str, list[str]] = {}
     for pool_name, pool in scenario.staff.items():
-        pool_people[pool_name] = pool.names(pool_name)
+        pool_people[pool_name] = sorted(pool.names(pool_name))
         for name in pool_people[pool_name]:
             person_use[name] = []
             person_roster[name] = roster_intervals(pool.roster)
     timetable: dict[str, list[Slot]] = {}
     problems: list[str] = []  # every session that cannot run, reported at once
-    for track in scenario.tracks:
+    # tracks in name order: the timetable does not depend on the order they are listed in
+    for track in sorted(scenario.tracks, key=lambda t: t.name):
         slots = []
         regulars: list[str] = []  # keep the same facilitators across a track's sessions
         for offset in track.session_offsets():
@@ -124,6 +125,7 @@ class TrackState:
 
     track: Track
     slots: list[Slot]
+    attendance_rng: object = None  # the track's own stream: attendance at its sessions
     members: dict[int, float] = field(default_factory=dict)
 
     @property
@@ -182,7 +184,7 @@ def hold_session(clinic, state: TrackState, slot: Slot, week: int) -> None:
     facilitators, delay = staffed
     hours = slot.end - slot.start - delay
     now += delay  # a stand-in who came within the grace period: the session starts late
-    attended = clinic.attendance_rng.random(len(started)) < clinic.scenario.iop.attendance
+    attended = state.attendance_rng.random(len(started)) < clinic.scenario.iop.attendance
     attendees = [cid for cid, came in zip(started, attended, strict=True) if came]
     for cid in attendees:
         recorder.attended(cid, now, "group", hours)

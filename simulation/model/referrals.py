@@ -41,6 +41,13 @@ def arrival_times(scenario: Scenario, rng: np.random.Generator) -> np.ndarray:
 
 
 def sources(scenario: Scenario, rng: np.random.Generator, n: int) -> np.ndarray:
-    """Index into ``scenario.referrals.sources`` for each of ``n`` referrals."""
-    shares = np.asarray([s.share for s in scenario.referrals.sources])
-    return rng.choice(len(shares), size=n, p=shares / shares.sum())
+    """Index into ``scenario.referrals.sources`` for each of ``n`` referrals.
+
+    Sources are laid out by name, not by their place in the file, so listing them in another
+    order gives every client the same source (common random numbers keyed by name)."""
+    listed = scenario.referrals.sources
+    order = sorted(range(len(listed)), key=lambda i: listed[i].name)
+    shares = np.asarray([listed[i].share for i in order])
+    edges = np.cumsum(shares / shares.sum())
+    position = np.searchsorted(edges, rng.random(n), side="right").clip(max=len(order) - 1)
+    return np.asarray(order)[position]

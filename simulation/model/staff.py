@@ -162,15 +162,21 @@ class Person:
 
 
 class Staff:
-    """Every person in the clinic, by pool, with the booking rules that span people."""
+    """Every person in the clinic, by pool, with the booking rules that span people.
 
-    def __init__(self, scenario: Scenario, rng: np.random.Generator) -> None:
+    People are kept in name order and each has their own leave stream
+    (``staff_leave:<name>``), so the order in which a scenario lists pools or members changes
+    no draw and no tie (common random numbers keyed by name, never by position)."""
+
+    def __init__(self, scenario: Scenario, streams) -> None:
         days = scenario.total_weeks * 7
         self.people: dict[str, Person] = {}
         self.pools: dict[str, list[Person]] = {}
-        for pool_name, pool in scenario.staff.items():
+        for pool_name in sorted(scenario.staff):
+            pool = scenario.staff[pool_name]
             self.pools[pool_name] = [
-                self._person(name, pool_name, pool, rng, days) for name in pool.names(pool_name)
+                self._person(name, pool_name, pool, streams.get(f"staff_leave:{name}"), days)
+                for name in sorted(pool.names(pool_name))
             ]
             for person in self.pools[pool_name]:
                 self.people[person.name] = person
@@ -191,7 +197,12 @@ class Staff:
         )
 
     def members(self, pool_names: list[str]) -> list[Person]:
-        return [p for name in pool_names for p in self.pools.get(name, [])]
+        """Members of the pools, in name order (ties go to the first name, whatever the order
+        the pools are listed in)."""
+        return sorted(
+            (p for name in dict.fromkeys(pool_names) for p in self.pools.get(name, [])),
+            key=lambda p: p.name,
+        )
 
     @staticmethod
     def earliest_slot(

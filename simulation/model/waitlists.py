@@ -106,7 +106,10 @@ class IopWaitlist:
             starts = [
                 now if s.track.admission != "rolling" else s.next_session(now) for s in fitting
             ]
-            best = min(range(len(fitting)), key=lambda k: (starts[k], -fitting[k].free_seats))
+            best = min(
+                range(len(fitting)),
+                key=lambda k: (starts[k], -fitting[k].free_seats, fitting[k].track.name),
+            )
             self._place(c, fitting[best], starts[best], self._primary_for(fitting[best]))
             del self.waiting[i]
             self.waiting_ages[c.age_group] -= 1
