@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -69,14 +70,44 @@ def _serial(jobs: list[Job]) -> Iterator[tuple[int, ReplicationResult]]:
         yield i, _run_one(job)
 
 
-def _ignore_interrupts() -> None:
+def _worker_start(parent: int) -> None:
+    """Set up a worker process: it leaves Ctrl-C to its parent, stops on SIGTERM, and dies
+    with its parent however the parent ends (kill -9 included), never lingering as an orphan."""
     # Ctrl-C reaches the whole process group: workers leave it to the parent, which cancels
     # the queued work and lets the running replications finish.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's clean-stop handler
+    die_with_parent(parent)
+
+
+def die_with_parent(parent: int) -> None:
+    """End this process when ``parent`` ends: Linux's parent-death signal, and a watcher
+    thread as well (other systems, or a parent that died before the signal was set)."""
+    import threading
+
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _processes(jobs: list[Job], workers: int) -> Iterator[tuple[int, ReplicationResult]]:
-    with ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, initializer=_worker_start, initargs=(os.getpid(),)
+    ) as pool:
         futures = {pool.submit(_run_one, job): i for i, job in enumerate(jobs)}
         try:
             for future in as_completed(futures):

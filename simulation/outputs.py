@@ -111,7 +111,75 @@ def lock_folder(folder: str | Path) -> None:
         os.write(fd, str(os.getpid()).encode())
         _HELD_LOCKS[lock] = fd
         atexit.register(_release_lock, lock)
+        remove_leftovers(folder)
         return
+
+
+_PID = re.compile(r"\.(\d+)\.[^.]*\.?partial$|\.old-(\d+)$|\.(\d+)\.partial$")
+
+
+def pid_alive(pid: int) -> bool:
+    """True if a process with this id exists (it may belong to another user)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_leftovers(target: str | Path) -> list[Path]:
+    """Remove what a killed iopsim left beside ``target``: hidden temporary folders and files
+    (``.<name>.<pid>...partial``, ``.<name>.old-<pid>``) whose process no longer exists. A live
+    process's are never touched. Returns what was removed."""
+    import glob
+
+    target = Path(target)
+    return _remove_dead(target.parent.glob(f".{glob.escape(target.name)}.*"))
+
+
+def remove_leftovers_in(directory: str | Path) -> list[Path]:
+    """Remove every temporary file or folder of a killed iopsim inside ``directory``."""
+    return _remove_dead(Path(directory).glob(".*"))
+
+
+def _remove_dead(paths) -> list[Path]:
+    removed = []
+    for path in paths:
+        match = _PID.search(path.name)
+        if match is None:
+            continue
+        pid = int(next(g for g in match.groups() if g))
+        if pid == os.getpid() or pid_alive(pid):
+            continue
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
+
+
+COMPLETED: list[Path] = []
+"""Folders this process has finished writing (so an interruption after that can say so)."""
+
+
+@contextlib.contextmanager
+def signals_held():
+    """Ctrl-C and SIGTERM wait until the block is done (a folder swap is never half-done)."""
+    import signal
+
+    held = {signal.SIGINT, signal.SIGTERM}
+    try:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    except (AttributeError, ValueError):  # not the main thread, or no such call here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def release_locks() -> None:
@@ -191,7 +259,11 @@ def write_folder(folder: str | Path, files: dict[str, object], force: bool = Fal
     folder = Path(folder)
     check_writable(folder, force)
     folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial", dir=folder.parent))
+    tmp = Path(
+        tempfile.mkdtemp(
+            prefix=f".{folder.name}.{os.getpid()}.", suffix=".partial", dir=folder.parent
+        )
+    )
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; a run folder is an ordinary folder
@@ -241,26 +313,31 @@ def write_run(
 
 
 def replace_dir(tmp: Path, folder: Path, force: bool) -> None:
-    """Move a finished temporary folder into place (replacing ``folder`` only with force)."""
-    if folder.exists():
-        if not force:
-            raise OutputError(f"{folder} already exists; add --force to replace it")
-        old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
-        os.rename(folder, old)
-        os.rename(tmp, folder)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.rename(tmp, folder)
+    """Move a finished temporary folder into place (replacing ``folder`` only with force).
+    Signals wait until the swap is done, and the folder is then recorded as complete."""
+    with signals_held():
+        if folder.exists():
+            if not force:
+                raise OutputError(f"{folder} already exists; add --force to replace it")
+            old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
+            os.rename(folder, old)
+            os.rename(tmp, folder)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(tmp, folder)
+        COMPLETED.append(folder)
 
 
 def write_file_atomic(path: str | Path, content: str) -> Path:
     """Write one file through a temporary sibling and a rename (never half-written)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
         tmp.write_text(content, encoding="utf-8")
-        tmp.replace(path)
+        with signals_held():
+            tmp.replace(path)
+            COMPLETED.append(path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -282,20 +359,62 @@ class RunData:
         return self.tables.get(name, pd.DataFrame())
 
 
+KINDS = {
+    "compare": "a comparison folder (iopsim compare)",
+    "plan": "a plan folder (iopsim plan)",
+    "sweep": "a sweep folder (iopsim sweep)",
+}
+SUMMARY_COLUMNS = ["kpi", "unit", "mean", "std", "ci_low", "ci_high", "n"]
+
+
+def _read_table(path: Path, what: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """A CSV or Parquet file of a run folder, or OutputError saying which and what is wrong."""
+    if not path.is_file():
+        raise OutputError(f"{path} is missing: a run folder holds {what}")
+    try:
+        table = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    except Exception as exc:  # pyarrow, pandas and OS errors alike: the file is unreadable
+        kind = "Parquet" if path.suffix == ".parquet" else "CSV"
+        raise OutputError(
+            f"{path} is damaged: it cannot be read as {kind} ({type(exc).__name__}); "
+            f"expected {what}"
+        ) from None
+    if columns is not None and not set(columns) <= set(table.columns):
+        raise OutputError(f"{path} is damaged: expected {what} with columns {', '.join(columns)}")
+    return table
+
+
 def read_run(folder: str | Path) -> RunData:
-    """Read a run folder written by ``write_run``."""
+    """Read a run folder written by ``write_run``; OutputError (one line: which file, what was
+    expected) for anything else: another kind of folder, a damaged or truncated file."""
     folder = Path(folder)
     path = folder / "manifest.json"
+    if not folder.is_dir():
+        raise OutputError(f"{folder} is not a folder")
     if not path.is_file():
         raise OutputError(f"{folder} is not a run folder (no manifest.json)")
-    data = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise OutputError(
+            f"{path} is damaged: not valid JSON ({exc.__class__.__name__}); expected the run's "
+            "manifest"
+        ) from None
+    if not isinstance(data, dict):
+        raise OutputError(f"{path} is damaged: expected a JSON object, found {type(data).__name__}")
+    if data.get("kind") in KINDS:
+        raise OutputError(f"{folder} is {KINDS[data['kind']]}, not a run folder (iopsim run)")
+    if not isinstance(data.get("scenario"), dict):
+        raise OutputError(f"{path} is damaged: expected a 'scenario' table in the manifest")
     scenario = validate_scenario(data["scenario"], str(path))
-    tables = {p.stem: pd.read_parquet(p) for p in sorted(folder.glob("*.parquet"))}
+    tables = {
+        p.stem: _read_table(p, f"the {p.stem} table") for p in sorted(folder.glob("*.parquet"))
+    }
     return RunData(
         folder=folder,
         manifest=data,
         scenario=scenario,
-        summary=pd.read_csv(folder / "summary.csv"),
-        kpis=pd.read_csv(folder / "kpis.csv"),
+        summary=_read_table(folder / "summary.csv", "one row per KPI", SUMMARY_COLUMNS),
+        kpis=_read_table(folder / "kpis.csv", "one row per replication", ["replication"]),
         tables=tables,
     )

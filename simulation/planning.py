@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import tomllib
 from collections import defaultdict
 from collections.abc import Callable
@@ -30,7 +31,7 @@ import pandas as pd
 from simulation import analysis
 from simulation.experiment import ExperimentResult, assemble, now_iso, run_experiment, run_jobs
 from simulation.kpis import UTILISATION_PREFIX, describe
-from simulation.outputs import csv_text, write_file_atomic
+from simulation.outputs import csv_text, remove_leftovers_in, write_file_atomic
 from simulation.scenario import Scenario, ScenarioError, apply_overrides, parse_target, to_data
 
 # ---------------------------------------------------------------------------------------------
@@ -329,6 +330,7 @@ def run_sweep(
             for old in (folder / "cells").glob("*.parquet"):
                 old.unlink()
     (folder / "cells").mkdir(parents=True, exist_ok=True)
+    remove_leftovers_in(folder / "cells")  # cells a killed sweep was writing
     write_file_atomic(path, json.dumps({**manifest, "started": now_iso()}, indent=2))
     done = {p.stem for p in (folder / "cells").glob("*.parquet")}
     todo = [c for c in grid if c.cell_id not in done and c.scenario is not None]
@@ -336,7 +338,7 @@ def run_sweep(
     def save(i: int, result: ExperimentResult) -> None:
         cell = todo[i]
         target = folder / "cells" / f"{cell.cell_id}.parquet"
-        tmp = target.with_name(f".{target.name}.partial")
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.partial")
         cell_rows(cell, factors, result).to_parquet(tmp, index=False)
         tmp.replace(target)  # a cell is either wholly there or not at all
 
@@ -355,7 +357,7 @@ def run_sweep(
         ],
         ignore_index=True,
     )
-    tmp = folder / ".sweep.parquet.partial"
+    tmp = folder / f".sweep.parquet.{os.getpid()}.partial"
     table.to_parquet(tmp, index=False)
     tmp.replace(folder / "sweep.parquet")
     write_file_atomic(folder / "sweep.csv", csv_text(table))

@@ -3,8 +3,10 @@
 Extreme but valid scenarios (decades of simulated time, thousands of replications, referrals at
 a hundred times capacity) must either finish in bounded time and memory or be refused up front
 with the estimate and a way to go ahead anyway (``--allow-long``). The estimate is calibrated
-on this project's benchmarks (benchmarks/README.md): about 51 µs of CPU per referral and 6 µs
-per enrolled-client-session or weekly booking, with a 1.5x margin.
+on this project's benchmarks (benchmarks/README.md): about 55 µs of CPU per referral (85 µs with
+an intake assessment) and 6 µs per enrolled-client-session or weekly booking, with a 1.5x margin,
+so that it is an upper bound also when demand is far above capacity (joining and leaving the
+queues costs O(log n), so a long waitlist costs no more per client than a short one).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from pathlib import Path
 from simulation.model.referrals import daily_rates
 from simulation.scenario import Scenario
 
-SECONDS_PER_REFERRAL = 51e-6
+SECONDS_PER_REFERRAL = 55e-6  # measured 2026-11-27 on overload cases too (benchmarks/README.md)
+SECONDS_PER_INTAKE = 30e-6  # booking an assessment in an intake diary
 SECONDS_PER_UNIT = 6e-6
 FIXED_SECONDS = 0.05
 MARGIN = 1.5
@@ -50,8 +53,10 @@ def estimate(scenario: Scenario, replications: int, event_log: bool = False) -> 
     referrals = float(daily_rates(scenario).sum())
     sessions = sum(len(t.days) * (1 + t.seats) for t in scenario.tracks) * weeks
     bookings = sum(t.seats for t in scenario.tracks) * 3 * weeks
+    per_referral = SECONDS_PER_REFERRAL + (SECONDS_PER_INTAKE if scenario.intake.enabled else 0)
+    # every step a client takes is O(log n) in the queues, so overload costs per referral too
     per_replication = (
-        FIXED_SECONDS + SECONDS_PER_REFERRAL * referrals + SECONDS_PER_UNIT * (sessions + bookings)
+        FIXED_SECONDS + per_referral * referrals + SECONDS_PER_UNIT * (sessions + bookings)
     )
     log_factor = 3.0 if event_log else 1.0
     memory = replications * (BYTES_PER_REFERRAL * referrals * log_factor + BYTES_PER_WEEK * weeks)

@@ -32,6 +32,13 @@ class Commands(click.Group):
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
+            outputs = sys.modules.get("simulation.outputs")
+            done = [p for p in (outputs.COMPLETED if outputs else []) if p.is_dir()]
+            if done:  # finished is finished: the folder is whole and kept
+                click.echo(
+                    safe_text(f"\ninterrupted after finishing: {done[-1]} is complete"), err=True
+                )
+                sys.exit(0)
             click.echo(
                 "\ninterrupted: no partial output was left (finished sweep cells are kept)",
                 err=True,

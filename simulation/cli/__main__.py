@@ -1,3 +1,3 @@
-from simulation.cli import main
+from simulation.entry import main
 
 main()

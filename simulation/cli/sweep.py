@@ -88,6 +88,7 @@ def sweep(
     outputs.write_file_atomic(
         folder / "dashboard.html", pages.sweep_page(sc, table, factors, kpi, n)
     )
+    outputs.COMPLETED.append(folder)  # every cell, the tables and the dashboard are written
     if not quiet:
         by_cell = table.drop_duplicates("cell")
         infeasible = by_cell["status"].str.startswith("infeasible")

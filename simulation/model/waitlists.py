@@ -9,7 +9,7 @@ against queueing theory). Placement is re-tried whenever something frees or some
 
 from __future__ import annotations
 
-import bisect
+import heapq
 from collections import Counter
 
 from simulation.model.groups import TrackState
@@ -21,24 +21,34 @@ class IopWaitlist:
 
     def __init__(self, clinic) -> None:
         self.clinic = clinic
-        self.waiting: list[tuple[int, float, int]] = []  # (priority, joined, client id)
-        self.clients: dict[int, object] = {}
+        # one heap per age group of (priority, joined, client id): joining, placing and giving
+        # up cost O(log n) however long the list (a client who gave up is dropped lazily)
+        self.queues: dict[str, list[tuple[int, float, int]]] = {}
+        self.clients: dict[int, object] = {}  # who is waiting, by id
         self.tracks: dict[str, TrackState] = clinic.tracks
         self.therapists: list[Person] = clinic.iop_therapists
         self.waiting_ages: Counter = Counter()  # age groups of those waiting
 
     def join(self, c) -> None:
         self.clinic.recorder.move(c, "iop_waitlist", self.clinic.env.now)
-        bisect.insort(self.waiting, (c.priority, c.iop_waitlisted, c.id))
+        heapq.heappush(
+            self.queues.setdefault(c.age_group, []), (c.priority, c.iop_waitlisted, c.id)
+        )
         self.clients[c.id] = c
         self.waiting_ages[c.age_group] += 1
         self.place_clients()
 
     def give_up(self, c) -> None:
-        self.waiting.remove((c.priority, c.iop_waitlisted, c.id))
-        del self.clients[c.id]
+        del self.clients[c.id]  # its heap entry is skipped when it comes to the top
         self.waiting_ages[c.age_group] -= 1
         self._note_what_limits()
+
+    def _head(self, age_group: str) -> tuple[int, float, int] | None:
+        """The first client waiting in an age group (dropping those who gave up)."""
+        queue = self.queues.get(age_group)
+        while queue and queue[0][2] not in self.clients:
+            heapq.heappop(queue)
+        return queue[0] if queue else None
 
     def _note_what_limits(self) -> None:
         """Record whether someone waits for a place that cannot be given now, and why: no
@@ -90,19 +100,26 @@ class IopWaitlist:
         self._note_what_limits()
 
     def _place_clients(self, cohort: TrackState | None) -> None:
-        if not self.waiting:
+        """In waitlist order across age groups, among those whose age group has a track with
+        a free seat; stops when every primary therapist is at their caseload cap."""
+        if not self.clients:
             return
         open_tracks = self._open_tracks(cohort)
         now = self.clinic.env.now
-        i = 0
-        while open_tracks and i < len(self.waiting):
-            c = self.clients[self.waiting[i][2]]
-            fitting = [s for s in open_tracks if s.track.age_group == c.age_group]
-            if not fitting:
-                i += 1
-                continue
+        while open_tracks:
+            heads = [
+                (head, age)
+                for age in {s.track.age_group for s in open_tracks}
+                if (head := self._head(age)) is not None
+            ]
+            if not heads:
+                return
             if self.therapists and Staff.least_loaded(self.therapists, "iop") is None:
                 return  # every primary therapist is at their caseload cap
+            head, age = min(heads)
+            heapq.heappop(self.queues[age])
+            c = self.clients[head[2]]
+            fitting = [s for s in open_tracks if s.track.age_group == age]
             starts = [
                 now if s.track.admission != "rolling" else s.next_session(now) for s in fitting
             ]
@@ -111,7 +128,6 @@ class IopWaitlist:
                 key=lambda k: (starts[k], -fitting[k].free_seats, fitting[k].track.name),
             )
             self._place(c, fitting[best], starts[best], self._primary_for(fitting[best]))
-            del self.waiting[i]
             self.waiting_ages[c.age_group] -= 1
             open_tracks = [s for s in open_tracks if s.free_seats > 0]
 
