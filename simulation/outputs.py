@@ -26,6 +26,7 @@ import pandas as pd
 from simulation import __version__
 from simulation.scenario import Scenario, to_data
 from simulation.scenario import validate as validate_scenario
+from simulation.text import shown
 
 LIBRARIES = ("simpy", "numpy", "pandas", "scipy", "pydantic", "plotly", "pyarrow", "click")
 
@@ -240,15 +241,21 @@ def manifest(result, command: list[str] | None = None, extra: dict | None = None
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _inert(value):
+    if not isinstance(value, str):
+        return value
+    value = shown(value)  # NUL, ESC and bidi overrides written out, never raw
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
 def csv_text(table: pd.DataFrame) -> str:
-    """A table as CSV with user text made inert for spreadsheets: a text cell starting with
-    = + - @ (a formula to Excel or LibreOffice) gets a leading apostrophe."""
+    """A table as CSV with user text made inert: a text cell starting with = + - @ (a formula
+    to Excel or LibreOffice) gets a leading apostrophe, and control characters are escaped."""
     safe = table.copy()
     for column in safe.columns:
         if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
-            safe[column] = safe[column].map(
-                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
-            )
+            safe[column] = safe[column].map(_inert)
+    safe.columns = [_inert(c) if isinstance(c, str) else c for c in safe.columns]
     return safe.to_csv(index=False)
 
 

@@ -376,8 +376,11 @@ class Scenario(_Model):
 
     name: Name
     description: Annotated[str, Field(max_length=5000)] = ""
-    # a date, or its ISO text (as a run folder's manifest.json stores it)
-    start_date: Annotated[dt.date, Field(strict=False)] = dt.date(2027, 1, 4)
+    # a date, or its ISO text (as a run folder's manifest.json stores it); bounded so that any
+    # horizon (up to 20 years) ends on a real date
+    start_date: Annotated[
+        dt.date, Field(strict=False, ge=dt.date(1900, 1, 1), le=dt.date(2200, 12, 31))
+    ] = dt.date(2027, 1, 4)
     horizon_weeks: int = Field(default=52, ge=1, le=1040)
     warmup_weeks: int = Field(default=12, ge=0, le=520)
     replications: int = Field(default=10, ge=1, le=10000)
@@ -694,7 +697,7 @@ def _problems_from(error: ValidationError, data: Any) -> list[str]:
 
 
 def _show(value: Any) -> str:
-    text = repr(value)
+    text = value.isoformat() if isinstance(value, dt.date) else repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 

@@ -1,0 +1,376 @@
+"""Issue 11: reliability, round two. One test (or a few) per item, named after the item; the
+kill tests use real signals on real processes and look for survivors in /proc."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from simulation import outputs
+from simulation import scenario as scenarios
+from simulation.cli import main
+
+TINY = ["--replications", "2", "--weeks", "3", "--warmup-weeks", "1", "--workers", "1", "-q"]
+CONTROL = ("\x1b", "\x07", "\x00", "\u202e")
+
+
+def iopsim(*args, **popen) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "simulation.entry", *args],  # what the console script runs
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **popen,
+    )
+
+
+def children(pid: int) -> list[int]:
+    """Live (not zombie) processes whose parent is ``pid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
+def wait_for(condition, seconds: float = 30.0, step: float = 0.02) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(step)
+    return False
+
+
+# 1. Workers outlive a killed parent ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+@pytest.mark.parametrize("command", ["run", "sweep"])
+def test_item1_workers_end_with_their_parent(command, how, tmp_path):
+    args = ["--replications", "6", "--weeks", "104", "--warmup-weeks", "52", "--workers", "2"]
+    args += ["--out", str(tmp_path / "out")]
+    if command == "sweep":
+        args += ["--grid", "staff.intake.count=1..2"]
+    parent = iopsim(command, *args)
+    try:
+        assert wait_for(lambda: len(children(parent.pid)) >= 2), "the pool never started"
+        workers = children(parent.pid)
+        parent.send_signal(how)
+        parent.wait(timeout=30)
+        # a parent-death signal (or the workers' watcher) ends every worker within seconds
+        assert wait_for(lambda: not any(alive(w) for w in workers), seconds=10), [
+            w for w in workers if alive(w)
+        ]
+    finally:
+        parent.kill()
+        parent.wait()
+    if how == signal.SIGTERM:
+        assert parent.returncode == 130
+        assert "Traceback" not in parent.stderr.read()
+
+
+# 2. A hard kill leaves a hidden partial folder ----------------------------------------------------
+
+
+def test_item2_leftovers_of_a_dead_process_are_removed_by_the_next_command(tmp_path):
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    pid = int(dead.stdout)  # that process has ended: its pid is free
+    leftover = tmp_path / f".out.{pid}.abc123.partial"
+    leftover.mkdir()
+    (leftover / "summary.csv").write_text("half")
+    old = tmp_path / f".out.old-{pid}"
+    old.mkdir()
+    lock = tmp_path / ".out.lock"
+    lock.write_text(str(pid))  # a lock its dead owner never released
+    result = CliRunner().invoke(main, ["run", *TINY, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_item2_a_live_process_folder_is_never_touched(tmp_path):
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        theirs = tmp_path / f".out.{sleeper.pid}.xyz.partial"
+        theirs.mkdir()
+        assert outputs.remove_leftovers(tmp_path / "out") == []
+        assert theirs.exists()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert outputs.remove_leftovers(tmp_path / "out") == [theirs]
+
+
+def test_item2_a_real_kill_while_writing_is_cleaned_up_by_the_rerun(tmp_path):
+    out = tmp_path / "out"
+    args = ["run", "--replications", "3", "--weeks", "52", "--warmup-weeks", "4", "--workers", "1"]
+    caught = False
+    for _ in range(3):  # the window is short: try to land the kill inside it
+        proc = iopsim(*args, "--out", str(out), "--force")
+        caught = wait_for(lambda: any(tmp_path.glob(".out.*.partial")), seconds=60, step=0.002)
+        proc.kill()
+        proc.wait()
+        if caught:
+            break
+    rerun = CliRunner().invoke(main, ["run", *TINY, "--force", "--out", str(out)])
+    assert rerun.exit_code == 0, rerun.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+# 3. Signals at the wrong moment -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM])
+# from 0.1 s: before that the interpreter itself is still starting (its own code, not ours)
+@pytest.mark.parametrize("after", [0.1, 0.2, 0.3])
+def test_item3_a_signal_while_starting_is_a_clean_stop(how, after, tmp_path):
+    proc = iopsim("run", *TINY, "--out", str(tmp_path / "out"))
+    time.sleep(after)
+    proc.send_signal(how)
+    _, err = proc.communicate(timeout=60)
+    if proc.returncode == 0:  # it had already finished: nothing to check
+        return
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "interrupted" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_item3_a_signal_after_the_folder_is_complete_says_so(tmp_path, monkeypatch):
+    real = outputs.write_run
+
+    def then_interrupted(*args, **kwargs):
+        path = real(*args, **kwargs)
+        raise KeyboardInterrupt  # arrives just after the rename
+        return path
+
+    monkeypatch.setattr(outputs, "write_run", then_interrupted)
+    result = CliRunner().invoke(main, ["run", *TINY, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0
+    assert "is complete" in result.output and "no partial output" not in result.output
+    assert (tmp_path / "out" / "summary.csv").exists()
+
+
+# 5. Names that collide across kinds ---------------------------------------------------------------
+
+
+def test_item5_a_name_used_by_a_room_and_a_person_is_refused():
+    base = scenarios.load(scenarios.bundled("baseline"))
+    with pytest.raises(scenarios.ScenarioError, match="used by a room and a staff member"):
+        scenarios.apply_overrides(base, ['staff.prescribers.members=["Group Room B"]'])
+    with pytest.raises(scenarios.ScenarioError, match="used by a track and a room"):
+        scenarios.apply_overrides(base, ["rooms.Group Room B.name=evening"])
+
+
+# 6. Damaged or wrong folders ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory):
+    root = tmp_path_factory.mktemp("folders")
+    run = CliRunner().invoke(main, ["run", *TINY, "--out", str(root / "run")])
+    assert run.exit_code == 0, run.output
+    cmp = CliRunner().invoke(
+        main,
+        [
+            "compare",
+            "baseline",
+            "--variant",
+            "staff.intake.count=2",
+            *TINY,
+            "--out",
+            str(root / "cmp"),
+        ],
+    )
+    assert cmp.exit_code == 0, cmp.output
+    return root
+
+
+def _damaged(root: Path, name: str, damage) -> Path:
+    import shutil
+
+    copy = root / name
+    if not copy.exists():
+        shutil.copytree(root / "run", copy)
+        damage(copy)
+    return copy
+
+
+DAMAGE = {
+    "truncated manifest": lambda f: (f / "manifest.json").write_text('{"scenario": {"na'),
+    "manifest not an object": lambda f: (f / "manifest.json").write_text("[1, 2]"),
+    "manifest without scenario": lambda f: (f / "manifest.json").write_text('{"seed": 1}'),
+    "truncated parquet": lambda f: (f / "weekly.parquet").write_bytes(
+        (f / "weekly.parquet").read_bytes()[:100]
+    ),
+    "empty summary": lambda f: (f / "summary.csv").write_text(""),
+    "summary without columns": lambda f: (f / "summary.csv").write_text("a,b\n1,2\n"),
+    "no kpis": lambda f: (f / "kpis.csv").unlink(),
+    "not json at all": lambda f: (f / "manifest.json").write_bytes(b"\xff\xfe\x00"),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+@pytest.mark.parametrize("command", ["dashboard", "compare"])
+def test_item6_a_damaged_run_folder_is_one_clear_line(folders, damage, command):
+    folder = _damaged(folders, damage.replace(" ", "_"), DAMAGE[damage])
+    args = (
+        ["dashboard", str(folder)]
+        if command == "dashboard"
+        else [
+            "compare",
+            str(folders / "run"),
+            str(folder),
+            "--out",
+            str(folders / f"c-{damage}"),
+            "-q",
+        ]
+    )
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    lines = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and str(folder) in lines[0]
+
+
+@pytest.mark.parametrize("command", ["dashboard", "compare"])
+def test_item6_a_comparison_folder_is_not_a_run_folder(folders, command):
+    args = (
+        ["dashboard", str(folders / "cmp")]
+        if command == "dashboard"
+        else [
+            "compare",
+            str(folders / "run"),
+            str(folders / "cmp"),
+            "--out",
+            str(folders / "c2"),
+            "-q",
+        ]
+    )
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert "is a comparison folder (iopsim compare), not a run folder" in result.output
+
+
+# 8. Terminal escapes --------------------------------------------------------------------------------
+
+HOSTILE = "evil\x1b[2J\x1b]0;pwned\x07\u202eend\x00"
+
+
+def hostile_scenario(tmp_path: Path) -> Path:
+    text = scenarios.bundled("baseline").read_text(encoding="utf-8")
+    escaped = json.dumps(HOSTILE)  # a TOML basic string takes the same \\u escapes
+    text = text.replace('name = "baseline"', f"name = {escaped}", 1)
+    text = text.replace('name = "community"', f"name = {escaped}", 1)
+    text = text.replace(
+        'therapist_utilisation = "<= 0.85"',
+        f'{json.dumps(f"wait_to_iop_days_p90[source={HOSTILE}]")} = "<= 14"',
+    )
+    path = tmp_path / "hostile.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _clean(text: str) -> bool:
+    return not any(ch in text for ch in CONTROL)
+
+
+def test_item8_no_raw_control_character_reaches_the_terminal(tmp_path):
+    sc = hostile_scenario(tmp_path)
+    run = iopsim("run", str(sc), *TINY, "--no-dashboard", "--out", str(tmp_path / "r"))
+    run_out, run_err = run.communicate(timeout=120)
+    run = iopsim("run", str(sc), *TINY[:-1], "--no-dashboard", "--out", str(tmp_path / "r2"))
+    loud_out, loud_err = run.communicate(timeout=120)
+    assert run.returncode == 0, loud_err
+    assert "\\x1b" in loud_out  # the hostile name is shown, escaped
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        sc.read_text(encoding="utf-8").replace(
+            'pools = ["intake"]', f"pools = [{json.dumps(HOSTILE)}]"
+        ),
+        encoding="utf-8",
+    )
+    validate = iopsim("validate", str(bad))
+    v_out, v_err = validate.communicate(timeout=60)
+    assert validate.returncode == 2 and "\\x1b" in v_err
+    plan = iopsim(
+        "plan",
+        str(sc),
+        "--vary",
+        "staff.intake.count=1..2",
+        *TINY[:-1],
+        "--out",
+        str(tmp_path / "p"),
+    )
+    p_out, p_err = plan.communicate(timeout=120)
+    assert plan.returncode == 0, p_err
+    compare = iopsim(
+        "compare",
+        str(sc),
+        "--variant",
+        "staff.intake.count=2",
+        *TINY[:-1],
+        "--out",
+        str(tmp_path / "c"),
+    )
+    c_out, c_err = compare.communicate(timeout=120)
+    assert compare.returncode == 0, c_err
+    for text in (run_out, run_err, loud_out, loud_err, v_out, v_err, p_out, p_err, c_out, c_err):
+        assert _clean(text), repr(text[:300])
+    csv = (tmp_path / "c" / "comparison.csv").read_text(encoding="utf-8")
+    assert _clean(csv) and "\\x00" in csv
+
+
+# 9. Dates at the edge ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("date", ["9999-12-20", "0001-01-01"])
+def test_item9_a_start_date_whose_horizon_cannot_fit_is_refused(date, tmp_path):
+    result = CliRunner().invoke(
+        main, ["run", *TINY, "--set", f"start_date={date}", "--out", str(tmp_path / "r")]
+    )
+    assert result.exit_code == 2 and "start_date" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "r").exists()
+
+
+# 10. Three identical sweeps on one folder at once ------------------------------------------------
+
+
+def test_item10_concurrent_sweeps_on_one_folder_are_refused_not_broken(tmp_path):
+    args = ["sweep", "--grid", "staff.intake.count=1..3", *TINY, "--out", str(tmp_path / "s")]
+    procs = [iopsim(*args) for _ in range(3)]
+    results = [(p.wait(timeout=300), *p.communicate()) for p in procs]
+    codes = [code for code, _, _ in results]
+    assert all(code in (0, 2) for code in codes), results
+    assert 0 in codes
+    for code, _, err in results:
+        assert "Traceback" not in err and "No such file" not in err
+        if code == 2:
+            assert "being written by another iopsim command" in err
+    again = iopsim(*args)
+    _, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err
+    assert not list((tmp_path / "s" / "cells").glob(".*"))
