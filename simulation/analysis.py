@@ -157,7 +157,8 @@ def weekly_table(
     def count_by_week(times) -> np.ndarray:
         t = np.asarray(times, dtype=float)
         w = (t[np.isfinite(t)] // HOURS_PER_WEEK).astype(int)
-        return np.bincount(w[w < weeks], minlength=weeks)
+        # (a client on the books when a run starts from a state has dates before it)
+        return np.bincount(w[(w >= 0) & (w < weeks)], minlength=weeks)
 
     status = clients["status"].to_numpy()
     reason = clients["exit_reason"].to_numpy()
@@ -210,7 +211,7 @@ def hours_by_client_week(
     rule = {t.name: t.hours_rule for t in scenario.tracks}
     end_of_run = scenario.total_weeks * HOURS_PER_WEEK
     started = clients[clients["iop_start"].notna()]
-    first = np.ceil(started["iop_start"].to_numpy() / HOURS_PER_WEEK).astype(int)
+    first = np.ceil(started["iop_start"].to_numpy() / HOURS_PER_WEEK).astype(int).clip(min=0)
     last_end = started["iop_end"].fillna(end_of_run).to_numpy()
     last = np.floor(last_end / HOURS_PER_WEEK).astype(int)  # weeks [first, last) are full
     counts = np.maximum(last - first, 0)
@@ -771,3 +772,61 @@ def activity_hours(busy: pd.DataFrame, group_of: dict[str, str], from_time: floa
     )
     table.insert(1, "pool", table["resource"].map(lambda r: group_of.get(r, r)))
     return table
+
+
+# ---------------------------------------------------------------------------------------------
+# Forecasts and back-tests
+# ---------------------------------------------------------------------------------------------
+
+FORECAST_SERIES = ("iop_census", "iop_waitlist", "intake_waitlist", "admissions", "discharges")
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def forecast_bands(weekly: pd.DataFrame) -> pd.DataFrame:
+    """Week-by-week prediction bands across replications: the 50% (p25-p75) and 90% (p5-p95)
+    bands, the median and the mean of each forecast series (long table)."""
+    w = weekly.assign(discharges=weekly[[f"discharged_{r}" for r in EXIT_REASONS]].sum(axis=1))
+    rows = []
+    for series in FORECAST_SERIES:
+        grouped = w.groupby(["week", "date"])[series]
+        q = grouped.quantile(list(QUANTILES)).unstack()
+        q.columns = ["p5", "p25", "p50", "p75", "p95"]
+        q["mean"] = grouped.mean()
+        rows.append(q.reset_index().assign(series=series))
+    return pd.concat(rows, ignore_index=True)[
+        ["series", "week", "date", "p5", "p25", "p50", "p75", "p95", "mean"]
+    ]
+
+
+BACKTEST_SERIES = ("iop_census", "iop_waitlist", "admissions")
+
+
+def backtest_table(bands: pd.DataFrame, observed: pd.DataFrame, last: dict) -> pd.DataFrame:
+    """Per series: the share of weeks whose observed value falls inside the 50% and 90% bands,
+    the mean absolute error of the median forecast and of the naive forecast (the last value
+    seen before the forecast carried forward), and which was better."""
+    rows = []
+    for series in BACKTEST_SERIES:
+        b = bands[bands["series"] == series].set_index("week")
+        o = observed.set_index("week")[series]
+        weeks = [w for w in o.index if w in b.index]
+        if not weeks:
+            continue
+        y = o.loc[weeks].to_numpy(float)
+        b = b.loc[weeks]
+        inside50 = (y >= b["p25"].to_numpy() - 1e-9) & (y <= b["p75"].to_numpy() + 1e-9)
+        inside90 = (y >= b["p5"].to_numpy() - 1e-9) & (y <= b["p95"].to_numpy() + 1e-9)
+        mae = float(np.abs(y - b["p50"].to_numpy()).mean())
+        naive = float(np.abs(y - last[series]).mean())
+        rows.append(
+            {
+                "series": series,
+                "weeks": len(weeks),
+                "coverage_50": float(inside50.mean()),
+                "coverage_90": float(inside90.mean()),
+                "mae_model": mae,
+                "mae_naive": naive,
+                "model_better": mae <= naive,
+            }
+        )
+    return pd.DataFrame(rows)

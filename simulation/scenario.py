@@ -360,6 +360,28 @@ class Finance(_Model):
     full_time_hours: Annotated[float, Field(gt=0, le=80, allow_inf_nan=False)] = 40.0
 
 
+DateField = Annotated[dt.date, Field(strict=False)]  # a date, or ISO text (manifest.json)
+
+
+class StateClient(_Model):
+    """A client on the clinic's books on the state's date: where they are and since when."""
+
+    stage: Literal["intake_waitlist", "iop_waitlist", "iop", "op"]
+    since: DateField
+    source: Name | None = None  # default: the first referral source
+    track: Name | None = None  # in the IOP: their track (default: one for their age group)
+    therapist: Name | None = None  # in the IOP: their primary therapist, if known
+
+
+class State(_Model):
+    """Where the clinic stands on ``as_of``: who waits, who is in care, since when. A run from
+    a state needs no warm-up; clients in care get the rest of their stay given the time
+    already spent."""
+
+    as_of: DateField
+    clients: list[StateClient] = []
+
+
 _TARGET = re.compile(r"^\s*(<=|>=)\s*([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*$")
 
 
@@ -395,6 +417,7 @@ class Scenario(_Model):
     staff: dict[Name, StaffPool] = {}
     finance: Finance = Finance()
     targets: dict[str, str] = {}
+    state: State | None = None
 
     @field_validator("targets")
     @classmethod
@@ -455,6 +478,7 @@ class Scenario(_Model):
                     f"{track.facilitators} facilitator(s) but names no pool to take them from"
                 )
         problems += self._unused_pool_problems()
+        problems += self._state_problems()
         problems += self._target_group_problems()
         if self.referrals.per_week > 0:
             problems += self._capacity_problems()
@@ -496,6 +520,41 @@ class Scenario(_Model):
                         "tracks, rooms, staff pools and staff members need different names"
                     )
                 owner.setdefault(name, what)
+        return problems
+
+    def _state_problems(self) -> list[str]:
+        """A state must fall in the first week simulated and name what exists."""
+        if self.state is None:
+            return []
+        problems = []
+        monday = clock.week_zero_monday(self.start_date)
+        if not monday <= self.state.as_of < monday + dt.timedelta(days=7):
+            problems.append(
+                f"state.as_of = {self.state.as_of}: must be in the first week simulated "
+                f"(start_date {self.start_date}); set start_date to the state's date"
+            )
+        if self.warmup_weeks:
+            problems.append(
+                f"warmup_weeks = {self.warmup_weeks}: a run from a state starts where the clinic "
+                "stands and needs no warm-up; set warmup_weeks = 0"
+            )
+        tracks = [t.name for t in self.tracks]
+        sources = [s.name for s in self.referrals.sources]
+        people = [n for p, pool in self.staff.items() for n in pool.names(p)]
+        for i, c in enumerate(self.state.clients):
+            where = f"state.clients.{i}"
+            if c.since > self.state.as_of:
+                problems.append(f"{where}.since = {c.since}: after state.as_of {self.state.as_of}")
+            if c.track is not None and c.track not in tracks:
+                problems.append(
+                    f"{where}.track: '{c.track}' is not a track{_did_you_mean(c.track, tracks)}"
+                )
+            if c.source is not None and c.source not in sources:
+                problems.append(
+                    f"{where}.source: '{c.source}' is not a referral source{_did_you_mean(c.source, sources)}"
+                )
+            if c.therapist is not None and c.therapist not in people:
+                problems.append(f"{where}.therapist: '{c.therapist}' is not a member of staff")
         return problems
 
     def _unused_pool_problems(self) -> list[str]:

@@ -976,3 +976,69 @@ def describe_unit(kpi: str) -> str:
 
 def _lower_better(kpi: str) -> bool:
     return describe(kpi).better != "higher"
+
+
+FAN_NAMES = {
+    "iop_census": "Clients in the IOP",
+    "iop_waitlist": "Waiting for an IOP place",
+    "intake_waitlist": "Waiting for intake",
+    "admissions": "IOP admissions a week",
+    "discharges": "IOP discharges a week",
+}
+
+
+def fan(bands: pd.DataFrame, series: str, observed: pd.DataFrame | None = None) -> go.Figure:
+    """A forecast fan: the 90% and 50% prediction bands and the median week by week, with
+    what actually happened over it when known (a back-test)."""
+    b = bands[bands["series"] == series].sort_values("week")
+    colour = STAGE_COLOURS.get(series, "#4e79a7")
+    fig = go.Figure()
+    for low, high, alpha, name in (
+        ("p5", "p95", 0.18, "90% band"),
+        ("p25", "p75", 0.35, "50% band"),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=b["date"],
+                y=b[high],
+                mode="lines",
+                line={"width": 0},
+                showlegend=False,
+                hoverinfo="skip",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=b["date"],
+                y=b[low],
+                mode="lines",
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor=_rgba(colour, alpha),
+                name=name,
+                hoverinfo="skip",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=b["date"], y=b["p50"], mode="lines", line={"color": colour, "width": 2}, name="median"
+        )
+    )
+    if observed is not None and series in observed:
+        fig.add_trace(
+            go.Scatter(
+                x=observed["date"],
+                y=observed[series],
+                mode="lines+markers",
+                line={"color": "#222222", "width": 2},
+                marker={"size": 6},
+                name="what happened",
+            )
+        )
+    fig.update_layout(
+        title=f"{FAN_NAMES.get(series, series)}: forecast week by week",
+        xaxis_title="Week starting",
+        yaxis_title=FAN_NAMES.get(series, series),
+        **LAYOUT,
+    )
+    return fig

@@ -249,6 +249,11 @@ def read_episodes(
         wrong = table[later] < table[earlier]
         if wrong.any():
             bad[f"{later} before {earlier}"] = wrong
+    referred = table["referral_date"]
+    if referred.notna().sum() > 10:
+        late = referred > referred.quantile(0.99) + pd.Timedelta(days=365)
+        if late.any():
+            bad["referral_date: more than a year after nearly all others (a typo?)"] = late
     started, ended = table["iop_start_date"].notna(), table["iop_end_date"].notna()
     checks = {
         "iop_end_date without iop_start_date": ended & ~started,
@@ -330,3 +335,28 @@ def _read_attendance(path, mapping: Mapping, episode_of: dict[str, int]) -> pd.D
         }
     )
     return table[table["episode"].notna()].astype({"episode": int}).reset_index(drop=True)
+
+
+LOSS_KNOWN_AFTER_DAYS = 14
+"""A loss before assessment has no date in the extract: seen from a date D, a referral is
+known lost only if it came at least this many days before D."""
+
+
+def as_seen_on(episodes: Episodes, date: str | pd.Timestamp) -> Episodes:
+    """The extract as it would have looked on ``date``: later referrals gone, later dates
+    blank, and what they decided (outcome, discharge reason) not yet known."""
+    date = pd.Timestamp(date)
+    t = episodes.table[episodes.table["referral_date"] < date].copy()
+    for column, (_, kind) in COLUMNS.items():
+        if kind == "date" and column in t:
+            t[column] = t[column].where(t[column] < date)
+    t["discharge_reason"] = t["discharge_reason"].where(t["iop_end_date"].notna(), "")
+    decided = t["assessment_date"].notna() | (
+        (t["assessment_outcome"] == "lost")
+        & (t["referral_date"] <= date - pd.Timedelta(days=LOSS_KNOWN_AFTER_DAYS))
+    )
+    t["assessment_outcome"] = t["assessment_outcome"].where(decided, "")
+    attendance = episodes.attendance
+    if attendance is not None:
+        attendance = attendance[attendance["date"] < date]
+    return Episodes(t.reset_index(drop=True), date, dict(episodes.dropped), attendance)

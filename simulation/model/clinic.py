@@ -12,12 +12,13 @@ import math
 import numpy as np
 import simpy
 
-from simulation.clock import HOURS_PER_WEEK
+from simulation import clock
+from simulation.clock import HOURS_PER_DAY, HOURS_PER_WEEK
 from simulation.distributions import sampler
 from simulation.model import referrals
 from simulation.model.appointments import weekly_booking
 from simulation.model.groups import TrackState, plan_timetable, run_track
-from simulation.model.pathway import Client, client_journey
+from simulation.model.pathway import Client, client_journey, resume_journey
 from simulation.model.recorder import Recorder
 from simulation.model.staff import Staff
 from simulation.model.waitlists import IopWaitlist, OpWaitlist
@@ -62,14 +63,108 @@ class ClinicModel:
         self.in_op: dict[int, Client] = {}
         self.iop_waitlist = IopWaitlist(self)
         self.op_waitlist = OpWaitlist(self)
+        self.start = self._state_offset()
         self.clients = self._draw_clients()
+        self.on_the_books = self._clients_on_the_books()
         self.recorder.clients = self.clients
+
+    def _state_offset(self) -> float:
+        """Hours from week 0's Monday to the state's date (0 without a state)."""
+        state = self.scenario.state
+        if state is None:
+            return 0.0
+        monday = clock.week_zero_monday(self.scenario.start_date)
+        return (state.as_of - monday).days * 24.0
+
+    def _clients_on_the_books(self) -> list[tuple[Client, str, object, str | None]]:
+        """The state's clients as Clients, their draws from their own streams (so new
+        referrals draw as in any run). Those in care get the rest of their stay given the
+        time spent: the exit reason with odds share x P(stay > time spent), then a stay longer
+        than the time spent; those waiting get the rest of their patience likewise."""
+        s = self.scenario
+        if s.state is None:
+            return []
+        get = self.streams.get
+        rng = get("state")
+        t0 = self.start
+        stays = {
+            r: np.sort(
+                sampler(getattr(s.iop.length_of_stay_days, r))(get(f"state:los_table:{r}"), 4000)
+            )
+            for r in EXIT_REASONS
+        }
+        shares = np.array([getattr(s.iop.exit_shares, r) for r in EXIT_REASONS])
+        sources = {src.name: src for src in s.referrals.sources}
+        out = []
+        for item in s.state.clients:
+            spent = (s.state.as_of - item.since).days
+            source = sources.get(item.source or "", s.referrals.sources[0])
+            since = t0 - spent * HOURS_PER_DAY
+            c = Client(
+                id=len(self.clients),
+                source=source.name,
+                priority=source.priority,
+                age_group=source.age_group,
+                referred=since,
+                lost_before_assessment=bool(rng.random() < s.intake.lost_share),
+                assessment_hours=float(sampler(s.intake.assessment_hours)(rng, 1)[0]),
+                outcome="iop",
+                exit_reason="completed",
+                los_days=0.0,
+                patience_days=math.inf,
+                needs_medication=bool(rng.random() < s.iop.medication_share),
+                steps_down=bool(rng.random() < s.step_down.share),
+                op_weeks=float(sampler(s.step_down.duration_weeks)(rng, 1)[0]),
+            )
+            c._loss_fraction = float(rng.random())
+            if item.stage == "intake_waitlist":
+                o = s.intake.outcomes
+                u = rng.random()
+                c.outcome = (
+                    "iop"
+                    if u < o.iop
+                    else ("higher_care" if u < o.iop + o.higher_care else "outpatient")
+                )
+            if item.stage == "iop_waitlist":
+                c.assessed = c.iop_waitlisted = since
+                if s.waitlist.iop_patience_days is not None:
+                    c.patience_days = _beyond(s.waitlist.iop_patience_days, rng, spent) - spent
+            if item.stage in ("iop_waitlist", "intake_waitlist"):
+                k = rng.choice(len(EXIT_REASONS), p=shares)
+                c.exit_reason = EXIT_REASONS[k]
+                c.los_days = float(
+                    sampler(getattr(s.iop.length_of_stay_days, c.exit_reason))(rng, 1)[0]
+                )
+            if item.stage == "iop":
+                alive = np.array(
+                    [
+                        1 - np.searchsorted(stays[r], spent, "right") / len(stays[r])
+                        for r in EXIT_REASONS
+                    ]
+                )
+                odds = shares * alive
+                odds = odds / odds.sum() if odds.sum() > 0 else shares
+                c.exit_reason = EXIT_REASONS[rng.choice(len(EXIT_REASONS), p=odds)]
+                total = _beyond(getattr(s.iop.length_of_stay_days, c.exit_reason), rng, spent)
+                c.los_days = max(total - spent, 0.5)
+                c.assessed = c.iop_waitlisted = c.iop_start = since
+            if item.stage == "op":
+                c.exit_reason = "completed"
+                c.assessed = c.iop_waitlisted = c.iop_start = c.iop_end = since
+                c.op_start = since
+                total = _beyond(s.step_down.duration_weeks, rng, spent / 7.0)
+                c.op_weeks = max(total - spent / 7.0, 0.1)
+            self.clients.append(c)
+            track = self.tracks.get(item.track or "")
+            out.append((c, item.stage, track, item.therapist))
+        return out
 
     def _draw_clients(self) -> list[Client]:
         """Every referral of the run, with all of its random attributes drawn in batches."""
         s = self.scenario
         get = self.streams.get
         times = referrals.arrival_times(s, get("referrals"))
+        times = times[times >= self.start]  # before a state's date, referrals are in the state
         n = len(times)
         source_index = referrals.sources(s, get("referral_source"), n)
         loss = get("intake_loss").random((2, n))
@@ -134,7 +229,11 @@ class ClinicModel:
 
     def _referral_arrivals(self):
         env = self.env
-        for c in self.clients:
+        if self.on_the_books:
+            yield env.timeout(self.start)
+            for c, stage, track, therapist in self.on_the_books:
+                c._process = env.process(resume_journey(env, self, c, stage, track, therapist))
+        for c in self.clients[: len(self.clients) - len(self.on_the_books)]:
             yield env.timeout(c.referred - env.now)
             c._process = env.process(client_journey(env, self, c))
 
@@ -146,3 +245,15 @@ class ClinicModel:
         self.env.process(weekly_booking(self.env, self))
         self.env.run(until=self.end)
         return self.recorder
+
+
+def _beyond(spec, rng, spent: float, rounds: int = 20) -> float:
+    """A draw from ``spec`` given that it exceeds ``spent`` (rejection; far in the tail, a
+    little past ``spent``)."""
+    draw = sampler(spec)
+    for _ in range(rounds):
+        values = draw(rng, 64)
+        longer = values[values > spent]
+        if len(longer):
+            return float(longer[0])
+    return spent + 1.0

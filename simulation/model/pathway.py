@@ -88,11 +88,42 @@ def client_journey(env, clinic, c: Client):
     if not placed:
         return
     yield from attend_iop(env, clinic, c)
+    yield from after_iop(env, clinic, c)
+
+
+def after_iop(env, clinic, c: Client):
+    """Step down to outpatient care, or leave."""
     if c.exit_reason == "completed" and c.steps_down:
         yield from step_down(env, clinic, c)
     else:
         leave_iop(clinic, c)
         leave(clinic, c, "discharged")
+
+
+def resume_journey(env, clinic, c: Client, stage: str, track=None, therapist: str | None = None):
+    """The rest of the journey of a client already on the clinic's books when a run starts
+    from a state (their remaining stay or patience was drawn given the time already spent)."""
+    if stage == "intake_waitlist":
+        yield from client_journey(env, clinic, c)
+        return
+    if stage == "iop_waitlist":
+        placed = yield from wait_for_iop_place(env, clinic, c)
+        if not placed:
+            return
+        yield from attend_iop(env, clinic, c)
+        yield from after_iop(env, clinic, c)
+        return
+    if stage == "iop":
+        clinic.iop_waitlist.seat_on_the_books(c, track, therapist)
+        yield from attend_iop(env, clinic, c)
+        yield from after_iop(env, clinic, c)
+        return
+    clinicians = clinic.op_waitlist.clinicians
+    if clinicians:  # on the books: with their clinician, even past a cap
+        person = min(clinicians, key=lambda p: (p.op_clients - p.op_cap, p.name))
+        person.op_clients += 1
+        c.op_therapist = person.name
+    yield from outpatient(env, clinic, c)
 
 
 def intake(env, clinic, c: Client):
@@ -136,7 +167,8 @@ def wait_for_iop_place(env, clinic, c: Client):
     if limit is not None and clinic.recorder.monitors["iop_waitlist"].value >= limit:
         leave(clinic, c, "turned_away")
         return False
-    c.iop_waitlisted = env.now
+    if math.isnan(c.iop_waitlisted):
+        c.iop_waitlisted = env.now  # (a client on the books at the start keeps their date)
     c._placed_event = env.event()
     clinic.iop_waitlist.join(c)
     if not c._placed_event.triggered:
@@ -155,8 +187,10 @@ def wait_for_iop_place(env, clinic, c: Client):
 
 
 def attend_iop(env, clinic, c: Client):
-    """Attend groups, individual therapy and medication reviews for the length of stay."""
-    c.iop_start = env.now
+    """Attend groups, individual therapy and medication reviews for the length of stay (for a
+    client already in the IOP when the run starts: the rest of it)."""
+    if math.isnan(c.iop_start):
+        c.iop_start = env.now
     clinic.recorder.move(c, "iop", env.now)
     c._iop_planned_end = env.now + c.los_days * HOURS_PER_DAY
     c._next_medication = env.now
@@ -187,6 +221,11 @@ def step_down(env, clinic, c: Client):
     if blocking:
         leave_iop(clinic, c)
     c.op_start = env.now
+    yield from outpatient(env, clinic, c)
+
+
+def outpatient(env, clinic, c: Client):
+    """Standard outpatient care for the client's weeks, then discharge."""
     clinic.recorder.move(c, "op", env.now)
     c._op_planned_end = env.now + c.op_weeks * HOURS_PER_WEEK
     clinic.in_op[c.id] = c

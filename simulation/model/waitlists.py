@@ -140,6 +140,27 @@ class IopWaitlist:
         preferred = [p for p in self.therapists if p.pool in pools]
         return Staff.least_loaded(preferred, "iop") or Staff.least_loaded(self.therapists, "iop")
 
+    def seat_on_the_books(self, c, state: TrackState | None, therapist: str | None) -> None:
+        """A client already in the IOP when the run starts: their seat (even past the seats:
+        the clinic may be over them) and their primary therapist, if they have room."""
+        now = self.clinic.env.now
+        if state is None:
+            fitting = [s for s in self.tracks.values() if s.track.age_group == c.age_group]
+            state = max(
+                fitting or list(self.tracks.values()), key=lambda s: (s.free_seats, s.track.name)
+            )
+        state.members[c.id] = now
+        self.clinic.recorder.seats(now, +1)
+        c.track = state.track.name
+        c.placed = c.iop_start
+        person = self.clinic.staff.people.get(therapist or "")
+        if person is None or person.iop_clients >= person.iop_cap:
+            person = self._primary_for(state)
+        if person is not None:
+            person.iop_clients += 1
+            c.therapist = person.name
+            self.clinic.recorder.monitors["caseload_held"].add(now, +1)
+
     def _place(self, c, state: TrackState, start: float, therapist: Person | None) -> None:
         now = self.clinic.env.now
         del self.clients[c.id]
@@ -167,7 +188,8 @@ class OpWaitlist:
         self.place_clients()
 
     def release(self, c) -> None:
-        self.clinic.staff.people[c.op_therapist].op_clients -= 1
+        if c.op_therapist:
+            self.clinic.staff.people[c.op_therapist].op_clients -= 1
         self.place_clients()
 
     def place_clients(self) -> None:

@@ -1,0 +1,178 @@
+"""``iopsim synth`` and ``iopsim fit``: synthetic extracts, and a scenario of the clinic
+fitted from its own records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from simulation.cli import main
+from simulation.cli.common import fail, json_option, load_scenario, out_option, say
+
+
+def extract_options(function):
+    """How to read an extract: column map, value map file, day-first dates, bad rows."""
+    options = [
+        click.option(
+            "--map",
+            "maps",
+            multiple=True,
+            metavar="COLUMN=HEADING",
+            help="Their heading for one of the extract's columns (repeatable).",
+        ),
+        click.option(
+            "--map-file",
+            type=click.Path(path_type=Path),
+            help="TOML with [columns] and [values.<column>] tables (and dayfirst = true).",
+        ),
+        click.option(
+            "--drop-bad-rows",
+            is_flag=True,
+            help="Go on without rows that fail the checks (reported with counts).",
+        ),
+        click.option(
+            "--attendance",
+            type=click.Path(path_type=Path),
+            help="Attendance extract (episode_id, date, kind, attended).",
+        ),
+        click.option(
+            "--template",
+            default="baseline",
+            show_default=True,
+            help="Scenario whose values the data cannot inform are kept.",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def read_extract(path, maps, map_file, drop_bad_rows, attendance, as_of=None):
+    from simulation.data.extract import ExtractError, Mapping, read_episodes
+
+    try:
+        mapping = Mapping.parse(maps, map_file)
+        episodes = read_episodes(path, mapping, as_of, drop_bad_rows, attendance)
+    except ExtractError as exc:
+        fail(str(exc))
+    for what, count in episodes.dropped.items():
+        say(f"dropped {count} row(s): {what}", err=True)
+    return episodes
+
+
+@main.command()
+@click.argument("scenario", required=False)
+@click.option(
+    "--years",
+    type=click.FloatRange(0.1, 20),
+    default=2.0,
+    show_default=True,
+    help="Years of records after the warm-up.",
+)
+@click.option(
+    "--seed", type=click.IntRange(0, 2**63 - 1), default=1, show_default=True, help="Random seed."
+)
+@click.option(
+    "--messy",
+    is_flag=True,
+    help="Untidy like a real export: renamed columns, day-first dates, codes, decoy identifiers, a few bad rows (and a map file).",
+)
+@out_option("Extract file: .csv, .xlsx or .parquet (default: extract.csv).")
+@click.option("--force", is_flag=True, help="Replace the file if it exists.")
+def synth(scenario, years, seed, messy, out, force):
+    """Write an episode extract of SCENARIO's simulated clinic (default: baseline)."""
+    from simulation.data.synth import extract_end, synthesize
+    from simulation.outputs import write_file_atomic
+
+    sc = load_scenario(scenario)
+    out = out or Path("extract.csv")
+    if out.exists() and not force:
+        fail(f"{out} already exists; choose another --out or add --force")
+    if out.suffix.lower() not in (".csv", ".xlsx", ".parquet"):
+        fail(f"--out {out}: write .csv, .xlsx or .parquet")
+    table, map_text = synthesize(sc, years, seed, messy)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.partial{out.suffix}")
+    if out.suffix.lower() == ".csv":
+        table.to_csv(tmp, index=False)
+    elif out.suffix.lower() == ".xlsx":
+        table.to_excel(tmp, index=False)
+    else:
+        table.to_parquet(tmp, index=False)
+    tmp.replace(out)
+    say(f"Episode extract: {out} ({len(table)} referrals up to {extract_end(sc, years).date()})")
+    if map_text:
+        map_path = out.with_suffix(".map.toml")
+        write_file_atomic(map_path, map_text)
+        say(f"Map file: {map_path} (use: iopsim fit {out} --map-file {map_path})")
+
+
+@main.command()
+@click.argument("extract", type=click.Path(path_type=Path))
+@extract_options
+@click.option(
+    "--as-of",
+    "as_of",
+    help="Fit on what was known on this date and write the clinic's state then (default: no state; the extract's end).",
+)
+@out_option("The fitted scenario (default: my_clinic.toml); fit-report.html is written beside it.")
+@click.option("--force", is_flag=True, help="Replace the scenario file if it exists.")
+@json_option
+def fit(extract, maps, map_file, drop_bad_rows, attendance, template, as_of, out, force, as_json):
+    """Fit a scenario of the clinic to its episode EXTRACT, with the evidence for each value."""
+    import json
+
+    from simulation.dashboard.page import fit_report
+    from simulation.data.extract import as_seen_on
+    from simulation.fit.clinic import fitted_scenario
+    from simulation.outputs import write_file_atomic
+
+    out = out or Path("my_clinic.toml")
+    if out.exists() and not force:
+        fail(f"{out} already exists; choose another --out or add --force")
+    base = load_scenario(template)
+    episodes = read_extract(extract, maps, map_file, drop_bad_rows, attendance)
+    if as_of is not None:
+        try:
+            episodes = as_seen_on(episodes, as_of)
+        except ValueError:
+            fail(f"--as-of {as_of!r}: not a date (write YYYY-MM-DD)")
+    sc, result, text = fitted_scenario(episodes, base, with_state=as_of is not None)
+    write_file_atomic(out, text)
+    report = out.with_name("fit-report.html")
+    write_file_atomic(report, fit_report(sc, result, episodes))
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "scenario": str(out),
+                    "report": str(report),
+                    "fitted": [
+                        {
+                            "key": e.key,
+                            "value": e.value,
+                            "ci_low": e.low,
+                            "ci_high": e.high,
+                            "n": e.n,
+                            "method": e.method,
+                        }
+                        for e in result.evidence
+                    ],
+                    "notes": result.notes,
+                },
+                indent=2,
+                default=str,
+            )
+        )
+        return
+    say(
+        f"Fitted {len(result.evidence)} values from {len(episodes.table)} referrals up to {episodes.as_of.date()}:"
+    )
+    for e in result.evidence:
+        say(f"  {e.key}: {e.comment()}"[:160])
+    for note in result.notes:
+        say(f"Note: {note}")
+    if sc.state is not None:
+        say(f"State on {sc.state.as_of}: {len(sc.state.clients)} clients on the books")
+    say(f"Scenario: {out}  Report: {report}")

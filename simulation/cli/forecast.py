@@ -1,0 +1,270 @@
+"""``iopsim forecast`` and ``iopsim backtest``: the coming weeks from where the clinic stands,
+and how well that would have predicted its recent past."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from simulation.cli import main
+from simulation.cli.common import (
+    check_folder,
+    experiment_options,
+    fail,
+    folder_or_default,
+    force_option,
+    json_option,
+    out_option,
+    progress_for,
+    say,
+    split_overrides,
+    write_folder,
+)
+from simulation.cli.data import extract_options, read_extract
+
+
+def _forecast_lines(bands) -> list[str]:
+    wide = bands.pivot_table(index=["week", "date"], columns="series", values=["p25", "p50", "p75"])
+    lines = [
+        "Forecast (median, 50% band) by week:",
+        f"  {'week of':<11} {'in IOP':>14} {'IOP waitlist':>14} {'intake waitlist':>16} {'admissions':>12}",
+    ]
+    for (_week, date), row in wide.iterrows():
+        cells = []
+        for series, width in (
+            ("iop_census", 14),
+            ("iop_waitlist", 14),
+            ("intake_waitlist", 16),
+            ("admissions", 12),
+        ):
+            text = f"{row[('p50', series)]:.1f} ({row[('p25', series)]:.0f}-{row[('p75', series)]:.0f})"
+            cells.append(f"{text:>{width}}")
+        lines.append(f"  {str(date.date()):<11} " + " ".join(cells))
+    return lines
+
+
+def _simulate(sc, exp, n, quiet):
+    from simulation import analysis, experiment
+
+    progress = progress_for(quiet)
+    try:
+        result = experiment.run_experiment(
+            sc, replications=n, workers=exp.worker_count, scheduler=exp.scheduler, progress=progress
+        )
+    finally:
+        progress.close()
+    return result, analysis.forecast_bands(result.tables["weekly"])
+
+
+@main.command()
+@click.argument("scenario")
+@experiment_options
+@click.option(
+    "--variant",
+    "variants",
+    multiple=True,
+    metavar='"KEY=VALUE ..."',
+    help="Forecast a variant instead (space-separated overrides).",
+)
+@out_option("Forecast folder (default: outputs/forecast-<scenario>-<time>).")
+@force_option()
+@json_option
+def forecast(scenario, exp, variants, out, force, as_json):
+    """Forecast SCENARIO week by week from its [state] (see iopsim fit --as-of), with 50% and
+    90% prediction bands; --weeks sets how far (default: the scenario's horizon)."""
+    import json
+
+    from simulation import scenario as scenarios
+    from simulation.dashboard.page import forecast_page
+
+    sc = exp.load(scenario)
+    if sc.state is None:
+        fail(
+            f"{scenario}: has no [state]; write one with iopsim fit EXTRACT --as-of DATE (docs/data.md)"
+        )
+    for text in variants:
+        try:
+            sc = scenarios.apply_overrides(sc, split_overrides(text))
+        except scenarios.ScenarioError as exc:
+            fail(f"--variant {text!r}: {exc}")
+    n = exp.fixed_replications() or sc.replications
+    folder = folder_or_default(out, f"forecast-{sc.name}")
+    check_folder(folder, force)
+    exp.guard([(sc, n)], folder, "this forecast")
+    result, bands = _simulate(sc, exp, n, exp.quiet or as_json)
+    from simulation.cli.run import run_info
+
+    page = forecast_page(sc, bands, result.summary, result.targets, run_info(result))
+    from simulation.outputs import manifest
+
+    write_folder(
+        folder,
+        {
+            "manifest.json": manifest(result, ["iopsim", *sys.argv[1:]], {"kind": "forecast"}),
+            "forecast.csv": bands,
+            "summary.csv": result.summary,
+            "kpis.csv": result.kpis,
+            "weekly.parquet": result.tables["weekly"],
+            "dashboard.html": page,
+        },
+        force,
+    )
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "folder": str(folder),
+                    "forecast": json.loads(bands.to_json(orient="records", date_format="iso")),
+                },
+                indent=2,
+            )
+        )
+        return
+    if not exp.quiet:
+        say(
+            f"{sc.name}: {n} replications from the state on {sc.state.as_of} ({len(sc.state.clients)} clients on the books)"
+        )
+        for line in _forecast_lines(bands):
+            say(line)
+        say(f"Forecast folder: {folder}")
+
+
+@main.command()
+@click.argument("extract", type=click.Path(path_type=Path))
+@extract_options
+@click.option(
+    "--train-until", required=True, help="Fit on the records before this date, forecast from it."
+)
+@click.option(
+    "--weeks",
+    type=click.IntRange(1, 104),
+    default=13,
+    show_default=True,
+    help="Weeks to forecast and compare.",
+)
+@click.option(
+    "--replications",
+    "-r",
+    type=click.IntRange(2, 10000),
+    default=40,
+    show_default=True,
+    help="Replications of the forecast.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 1024),
+    default=None,
+    help="Local processes (default: all CPUs).",
+)
+@out_option("Back-test folder (default: outputs/backtest-<time>).")
+@force_option()
+@json_option
+def backtest(
+    extract,
+    maps,
+    map_file,
+    drop_bad_rows,
+    attendance,
+    template,
+    train_until,
+    weeks,
+    replications,
+    workers,
+    out,
+    force,
+    as_json,
+):
+    """Fit on EXTRACT's records before --train-until, forecast the next --weeks from the state
+    then, and compare with what the extract shows happened (band coverage, error against a
+    naive forecast)."""
+    import json
+
+    import pandas as pd
+
+    from simulation import analysis, experiment
+    from simulation.cli.common import load_scenario, workers_or_default
+    from simulation.dashboard.page import backtest_page
+    from simulation.data.extract import as_seen_on
+    from simulation.data.state import weekly_observed
+    from simulation.fit.clinic import fitted_scenario
+
+    try:
+        cut = pd.Timestamp(train_until)
+    except ValueError:
+        fail(f"--train-until {train_until!r}: not a date (write YYYY-MM-DD)")
+    folder = folder_or_default(out, "backtest")
+    check_folder(folder, force)
+    base = load_scenario(template)
+    everything = read_extract(extract, maps, map_file, drop_bad_rows, attendance)
+    if not everything.table["referral_date"].min() < cut < everything.as_of:
+        fail(
+            f"--train-until {cut.date()}: must fall inside the extract ({everything.table['referral_date'].min().date()} to {everything.as_of.date()})"
+        )
+    seen = as_seen_on(everything, cut)
+    sc, fit, _ = fitted_scenario(seen, base, with_state=True, horizon_weeks=weeks + 1)
+    result = experiment.run_experiment(
+        sc, replications=replications, workers=workers_or_default(workers)
+    )
+    bands = analysis.forecast_bands(result.tables["weekly"])
+    monday = cut.normalize() - pd.Timedelta(days=cut.weekday())
+    observed = weekly_observed(everything, monday, weeks + 1)
+    observed = observed[observed["date"] + pd.Timedelta(days=7) <= everything.as_of]
+    before = weekly_observed(everything, monday - pd.Timedelta(weeks=1), 1).iloc[0]
+    last = {s: float(before[s]) for s in analysis.BACKTEST_SERIES}
+    compared = observed[observed["week"] >= 1]  # week 0 is the week the forecast starts in
+    table = analysis.backtest_table(bands, compared, last)
+    lines = [
+        f"Back-test: fitted on {len(seen.table)} referrals before {cut.date()}, forecast {weeks} weeks, "
+        f"{replications} replications, compared over {len(compared)} weeks.",
+        f"  {'series':<14} {'in 50% band':>12} {'in 90% band':>12} {'error (model)':>14} {'error (naive)':>14}",
+    ]
+    for row in table.itertuples():
+        lines.append(
+            f"  {row.series:<14} {100 * row.coverage_50:>11.0f}% {100 * row.coverage_90:>11.0f}% "
+            f"{row.mae_model:>14.2f} {row.mae_naive:>14.2f}"
+        )
+    worse = table[~table["model_better"]]
+    for row in worse.itertuples():
+        lines.append(
+            f"The model did WORSE than the naive forecast (last value carried forward) for {row.series}."
+        )
+    low = table[table["coverage_90"] < 0.8]
+    for row in low.itertuples():
+        lines.append(
+            f"Only {100 * row.coverage_90:.0f}% of weeks of {row.series} fell in the 90% band: the clinic "
+            "changed, or the model misses something (see docs/data.md)."
+        )
+    page = backtest_page(sc, bands, observed, table, lines)
+    write_folder(
+        folder,
+        {
+            "manifest.json": {
+                "kind": "backtest",
+                "extract_rows": len(everything.table),
+                "train_until": str(cut.date()),
+                "weeks": weeks,
+                "replications": replications,
+                "seed": sc.seed,
+                "command": ["iopsim", *sys.argv[1:]],
+                "scenario": __import__("simulation.scenario", fromlist=["to_data"]).to_data(sc),
+            },
+            "backtest.csv": table,
+            "forecast.csv": bands,
+            "observed.csv": observed,
+            "dashboard.html": page,
+        },
+        force,
+    )
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"folder": str(folder), "backtest": json.loads(table.to_json(orient="records"))},
+                indent=2,
+            )
+        )
+        return
+    for line in lines:
+        say(line)
+    say(f"Back-test folder: {folder}")

@@ -1,0 +1,128 @@
+"""Synthetic episode extracts: a simulated clinic's records in the documented format, so
+anyone can try fitting, back-testing and forecasting without real data (and so tests can check
+that fitting recovers what made the data)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from simulation import clock
+from simulation.clock import HOURS_PER_DAY
+from simulation.scenario import Scenario, apply_overrides
+
+MESSY_HEADINGS = {
+    "episode_id": "Episode #",
+    "referral_date": "Referral Dt",
+    "source": "Referral Source",
+    "age_group": "Age Grp",
+    "assessment_date": "Assessment Dt",
+    "assessment_outcome": "Assessment Result",
+    "waitlist_date": "Waitlisted",
+    "waitlist_exit_date": "Removed From Waitlist",
+    "iop_start_date": "IOP Admit Dt",
+    "track": "Program Track",
+    "iop_end_date": "IOP Discharge Dt",
+    "discharge_reason": "Discharge Reason",
+    "step_down_start_date": "OP Start",
+    "step_down_end_date": "OP End",
+}
+MESSY_REASONS = {
+    "completed": "Completed Tx",
+    "dropped_out": "AMA",
+    "escalated": "Transfer - Higher LOC",
+    "other": "Other",
+}
+MESSY_OUTCOMES = {
+    "iop": "IOP",
+    "higher_care": "Higher LOC",
+    "outpatient": "OP Only",
+    "lost": "No Show",
+}
+
+
+def synthesize(
+    scenario: Scenario, years: float, seed: int = 1, messy: bool = False
+) -> tuple[pd.DataFrame, str]:
+    """An episode extract of ``years`` years of the scenario's clinic (after its warm-up), and
+    the map file text a clinic would write for it (empty unless ``messy``)."""
+    from simulation.replication import run_replication
+
+    weeks = max(int(round(52 * years)), 1)
+    sc = apply_overrides(scenario, [f"horizon_weeks={weeks}"])
+    clients = run_replication(sc, 0, seed).clients
+    start = sc.warmup_weeks * 168.0
+    c = clients[clients["referred"] >= start].reset_index(drop=True)
+    monday = pd.Timestamp(clock.week_zero_monday(sc.start_date))
+
+    def date(hours: pd.Series) -> pd.Series:
+        days = np.floor(hours.to_numpy(dtype=float) / HOURS_PER_DAY)
+        return pd.Series(
+            [monday + pd.Timedelta(days=d) if np.isfinite(d) else pd.NaT for d in days]
+        )
+
+    assessed = c["assessed"].notna()
+    gone = c["status"].isin(["lost", "turned_away"])
+    outcome = np.where(assessed, c["outcome"], np.where(gone, "lost", ""))
+    left_waitlist = c["iop_waitlisted"].notna() & c["iop_start"].isna() & (c["status"] == "lost")
+    rng = np.random.default_rng(seed)
+    ids = rng.choice(np.arange(100_000, 100_000 + 10 * max(len(c), 1)), size=len(c), replace=False)
+    table = pd.DataFrame(
+        {
+            "episode_id": [f"EP{i}" for i in ids],
+            "referral_date": date(c["referred"]),
+            "source": c["source"],
+            "age_group": c["age_group"],
+            "assessment_date": date(c["assessed"]),
+            "assessment_outcome": outcome,
+            "waitlist_date": date(c["iop_waitlisted"]),
+            "waitlist_exit_date": date(c["left"].where(left_waitlist)),
+            "iop_start_date": date(c["iop_start"]),
+            "track": c["track"],
+            "iop_end_date": date(c["iop_end"]),
+            "discharge_reason": c["exit_reason"].where(c["iop_end"].notna(), ""),
+            "step_down_start_date": date(c["op_start"]),
+            "step_down_end_date": date(c["op_end"]),
+        }
+    )
+    if not messy:
+        return _as_text(table, "%Y-%m-%d"), ""
+    table["assessment_outcome"] = table["assessment_outcome"].map(MESSY_OUTCOMES).fillna("")
+    table["discharge_reason"] = table["discharge_reason"].map(MESSY_REASONS).fillna("")
+    text = _as_text(table, "%d/%m/%Y")
+    # what real exports carry and iopsim must never read or copy
+    text.insert(1, "Client Name", [f"Decoy Person {i}" for i in range(len(text))])
+    text.insert(2, "Date of Birth", "01/02/1980")
+    text["Notes"] = "free text the clinic wrote; never read"
+    bad = rng.choice(len(text), size=min(3, len(text)), replace=False)
+    if len(bad) == 3:
+        text.loc[bad[0], "discharge_reason"] = "???"
+        text.loc[bad[1], "referral_date"] = "31/12/2999"
+        text.loc[bad[2], "episode_id"] = text.loc[bad[0], "episode_id"]
+    text = text.rename(columns=MESSY_HEADINGS)
+    lines = [
+        "# how this clinic's export names things (iopsim fit --map-file)",
+        "dayfirst = true",
+        "",
+        "[columns]",
+    ]
+    lines += [f'{k} = "{v}"' for k, v in MESSY_HEADINGS.items()]
+    lines += ["", "[values.discharge_reason]"]
+    lines += [f'"{v}" = "{k}"' for k, v in MESSY_REASONS.items()]
+    lines += ["", "[values.assessment_outcome]"]
+    lines += [f'"{v}" = "{k}"' for k, v in MESSY_OUTCOMES.items()]
+    return text, "\n".join(lines) + "\n"
+
+
+def _as_text(table: pd.DataFrame, date_format: str) -> pd.DataFrame:
+    out = table.copy()
+    for column in out.columns:
+        if column.endswith("_date"):
+            out[column] = out[column].dt.strftime(date_format).fillna("")
+    return out.fillna("")
+
+
+def extract_end(scenario: Scenario, years: float) -> pd.Timestamp:
+    """The date the synthetic extract was taken: the end of the simulated run."""
+    weeks = scenario.warmup_weeks + max(int(round(52 * years)), 1)
+    return pd.Timestamp(clock.week_zero_monday(scenario.start_date)) + pd.Timedelta(weeks=weeks)

@@ -1,0 +1,392 @@
+"""A scenario of the clinic from its episode extract: every value the data can inform is
+estimated with its evidence; the rest keep the template's value and stay marked [E]."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from simulation.data.extract import Episodes
+from simulation.fit.survival import Z95, best_fit, fit_competing, kaplan_meier, wilson
+from simulation.scenario import EXIT_REASONS, Scenario, to_data
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One fitted value: the scenario key, the estimate, its 95% CI, the sample size, how."""
+
+    key: str
+    value: object
+    low: float
+    high: float
+    n: int
+    method: str
+
+    def comment(self) -> str:
+        ci = "" if not np.isfinite(self.low) else f", 95% CI {self.low:.4g} to {self.high:.4g}"
+        return f"fitted: {_short(self.value)}{ci}, n = {self.n}, {self.method}"
+
+
+def _short(value) -> str:
+    if isinstance(value, dict):
+        return " ".join(f"{k}={v}" for k, v in value.items())
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+@dataclass
+class FitResult:
+    """The fitted scenario data, the evidence for each fitted value, notes, and what the
+    report draws (observed against fitted)."""
+
+    data: dict
+    evidence: list[Evidence]
+    notes: list[str] = field(default_factory=list)
+    curves: dict = field(default_factory=dict)
+
+
+def _days(later: pd.Series, earlier: pd.Series) -> np.ndarray:
+    return ((later - earlier).dt.total_seconds() / 86400.0).to_numpy(dtype=float)
+
+
+def fit_clinic(episodes: Episodes, template: Scenario) -> FitResult:
+    """Estimate the scenario values the extract informs (see docs/data.md for each method)."""
+    t = episodes.table
+    as_of = episodes.as_of
+    data = to_data(template)
+    ev: list[Evidence] = []
+    notes: list[str] = []
+    curves: dict = {}
+
+    # --- referrals: rate, weekday shares, seasonality, trend ---------------------------------
+    first = t["referral_date"].min().normalize()
+    monday = first + pd.Timedelta(days=(7 - first.weekday()) % 7)
+    last_monday = as_of.normalize() - pd.Timedelta(days=as_of.weekday())
+    weeks = max(int((last_monday - monday).days // 7), 0)
+    window = t[(t["referral_date"] >= monday) & (t["referral_date"] < last_monday)]
+    if weeks >= 4:
+        n = len(window)
+        rate = n / weeks
+        half = Z95 * math.sqrt(max(n, 1)) / weeks
+        data["referrals"]["per_week"] = round(rate, 3)
+        ev.append(
+            Evidence(
+                "referrals.per_week",
+                round(rate, 3),
+                rate - half,
+                rate + half,
+                n,
+                f"referrals / {weeks} full weeks (Poisson CI)",
+            )
+        )
+        by_day = window["referral_date"].dt.weekday.value_counts().reindex(range(7), fill_value=0)
+        shares = (by_day / max(n, 1)).round(4)
+        shares.iloc[0] += round(1.0 - shares.sum(), 4)  # sum exactly to 1
+        data["referrals"]["weekday_shares"] = [float(x) for x in shares]
+        ev.append(
+            Evidence(
+                "referrals.weekday_shares",
+                [float(x) for x in shares],
+                math.nan,
+                math.nan,
+                n,
+                "share of referrals by weekday",
+            )
+        )
+        counts = window.groupby((window["referral_date"] - monday).dt.days // 7).size()
+        counts = counts.reindex(range(weeks), fill_value=0)
+        curves["weekly_referrals"] = counts
+        slope, se = _trend(counts.to_numpy(dtype=float))
+        if np.isfinite(slope) and rate > 0:
+            per_year = 52 * slope / rate
+            low, high = 52 * (slope - Z95 * se) / rate, 52 * (slope + Z95 * se) / rate
+            notes.append(
+                f"Trend in referrals: {100 * per_year:+.0f}% a year (95% CI {100 * low:+.0f}% to "
+                f"{100 * high:+.0f}%); not applied: add referrals.step_changes if it should be."
+            )
+        if weeks >= 104:
+            days = window["referral_date"]
+            per_month = days.dt.month.value_counts().reindex(range(1, 13), fill_value=0)
+            exposure = pd.Series(pd.date_range(monday, last_monday - pd.Timedelta(days=1)).month)
+            exposure = exposure.value_counts().reindex(range(1, 13), fill_value=0)
+            daily = per_month / exposure.replace(0, np.nan)
+            multipliers = (daily / daily.mean()).fillna(1.0).round(3)
+            data["referrals"]["seasonality"] = [float(x) for x in multipliers]
+            ev.append(
+                Evidence(
+                    "referrals.seasonality",
+                    [float(x) for x in multipliers],
+                    math.nan,
+                    math.nan,
+                    n,
+                    "referrals per day in each month / the mean (2+ years of data)",
+                )
+            )
+        else:
+            notes.append(
+                f"Seasonality: {weeks} weeks of referrals is too short to tell a season from "
+                "chance (2 years needed); the template's monthly multipliers are kept [E]."
+            )
+    else:
+        notes.append(
+            "Fewer than 4 full weeks of referrals: the referral rate is the template's [E]."
+        )
+
+    # --- sources -------------------------------------------------------------------------------
+    names = t["source"].value_counts()
+    template_sources = {s["name"]: s for s in data["referrals"]["sources"]}
+    sources = []
+    for name, count in names.items():
+        p, low, high = wilson(int(count), len(t))
+        age = t.loc[t["source"] == name, "age_group"].mode().iat[0]
+        base = template_sources.get(name, {"priority": 1})
+        sources.append(
+            {
+                "name": str(name),
+                "share": round(p, 4),
+                "priority": base.get("priority", 1),
+                "age_group": str(age),
+            }
+        )
+        ev.append(
+            Evidence(
+                f"referrals.sources.{name}.share",
+                round(p, 4),
+                low,
+                high,
+                len(t),
+                "share of referrals (Wilson CI)",
+            )
+        )
+    total = sum(s["share"] for s in sources)
+    sources[0]["share"] = round(sources[0]["share"] + 1.0 - total, 4)
+    data["referrals"]["sources"] = sources
+
+    # --- intake: loss before assessment, outcomes ------------------------------------------------
+    decided = t[t["assessment_outcome"] != ""]
+    lost = int((decided["assessment_outcome"] == "lost").sum())
+    if len(decided) >= 10 and template.intake.enabled:
+        p, low, high = wilson(lost, len(decided))
+        data["intake"]["lost_share"] = round(p, 4)
+        ev.append(
+            Evidence(
+                "intake.lost_share",
+                round(p, 4),
+                low,
+                high,
+                len(decided),
+                "lost before assessment / referrals with a known fate (Wilson CI)",
+            )
+        )
+        notes.append(
+            "Loss before assessment is fitted as a share: the extract has no date for a loss, "
+            "so how it depends on the days waited cannot be told from it."
+        )
+    assessed = decided[decided["assessment_outcome"] != "lost"]
+    if len(assessed) >= 10 and template.intake.enabled:
+        outcome = {}
+        for key in ("iop", "higher_care", "outpatient"):
+            p, low, high = wilson(int((assessed["assessment_outcome"] == key).sum()), len(assessed))
+            outcome[key] = round(p, 4)
+            ev.append(
+                Evidence(
+                    f"intake.outcomes.{key}",
+                    round(p, 4),
+                    low,
+                    high,
+                    len(assessed),
+                    "share of assessment decisions (Wilson CI)",
+                )
+            )
+        outcome["iop"] = round(outcome["iop"] + 1.0 - sum(outcome.values()), 4)
+        data["intake"]["outcomes"] = outcome
+
+    # --- IOP waitlist patience (right-censored by admission and by the extract date) -----------
+    waited = t[t["waitlist_date"].notna()]
+    if len(waited):
+        gave_up = waited["waitlist_exit_date"].notna() & waited["iop_start_date"].isna()
+        end = waited["waitlist_exit_date"].where(gave_up, waited["iop_start_date"]).fillna(as_of)
+        durations = np.maximum(_days(end, waited["waitlist_date"]), 0.01)
+        if gave_up.sum() >= 5:
+            fit, fits = best_fit(durations, gave_up.to_numpy())
+            data["waitlist"]["iop_patience_days"] = fit.spec()
+            ev.append(
+                Evidence(
+                    "waitlist.iop_patience_days",
+                    fit.spec(),
+                    fit.mean_ci[0],
+                    fit.mean_ci[1],
+                    len(waited),
+                    f"{fit.family} by censored maximum likelihood ({fit.events} gave up, "
+                    f"{fit.censored} censored by admission or the extract date); AIC "
+                    + ", ".join(f"{f.family} {f.aic:.0f}" for f in fits),
+                )
+            )
+        else:
+            notes.append(
+                "Fewer than 5 clients left the IOP waitlist without starting: patience is the template's [E]."
+            )
+
+    # --- exit reasons and length of stay: competing risks, censored -----------------------------
+    began = t[t["iop_start_date"].notna()]
+    if len(began) >= 20:
+        stay = np.maximum(_days(began["iop_end_date"].fillna(as_of), began["iop_start_date"]), 0.5)
+        reasons = began["discharge_reason"].to_numpy(dtype=object)
+        joint = fit_competing(stay, reasons, list(EXIT_REASONS))
+        shares = {r: round(joint.shares[r], 4) for r in EXIT_REASONS}
+        shares["completed"] = round(shares["completed"] + 1.0 - sum(shares.values()), 4)
+        data["iop"]["exit_shares"] = shares
+        for r in EXIT_REASONS:
+            low, high = joint.share_ci[r]
+            ev.append(
+                Evidence(
+                    f"iop.exit_shares.{r}",
+                    shares[r],
+                    low,
+                    high,
+                    len(began),
+                    f"joint censored maximum likelihood with the stays ({joint.censored} still in care)",
+                )
+            )
+            fit = joint.stays[r]
+            spec = {**fit.spec(), "max": 365}
+            data["iop"]["length_of_stay_days"][r] = spec
+            ev.append(
+                Evidence(
+                    f"iop.length_of_stay_days.{r}",
+                    spec,
+                    fit.mean_ci[0],
+                    fit.mean_ci[1],
+                    fit.events,
+                    f"{joint.family} (AIC "
+                    + ", ".join(f"{f} {a:.0f}" for f, a in joint.aic.items())
+                    + f"); largest gap to the Aalen-Johansen incidence {joint.max_gap[r]:.3f}",
+                )
+            )
+        curves["stay"] = (stay, reasons, joint)
+
+    # --- step-down ------------------------------------------------------------------------------
+    done = t[(t["discharge_reason"] == "completed")]
+    if len(done) >= 10:
+        stepped = int(done["step_down_start_date"].notna().sum())
+        p, low, high = wilson(stepped, len(done))
+        data["step_down"]["share"] = round(p, 4)
+        ev.append(
+            Evidence(
+                "step_down.share",
+                round(p, 4),
+                low,
+                high,
+                len(done),
+                "completers who stepped down (Wilson CI)",
+            )
+        )
+        op = t[t["step_down_start_date"].notna()]
+        if len(op) >= 10:
+            weeks_in = np.maximum(
+                _days(op["step_down_end_date"].fillna(as_of), op["step_down_start_date"]) / 7, 0.1
+            )
+            fit, _ = best_fit(
+                weeks_in, op["step_down_end_date"].notna().to_numpy(), ("lognormal", "gamma")
+            )
+            if fit is not None:
+                data["step_down"]["duration_weeks"] = fit.spec()
+                ev.append(
+                    Evidence(
+                        "step_down.duration_weeks",
+                        fit.spec(),
+                        fit.mean_ci[0],
+                        fit.mean_ci[1],
+                        len(op),
+                        f"{fit.family} by censored maximum likelihood",
+                    )
+                )
+
+    # --- attendance ------------------------------------------------------------------------------
+    if episodes.attendance is not None and len(episodes.attendance):
+        groups = episodes.attendance[episodes.attendance["kind"].str.contains("group")]
+        if len(groups) >= 20:
+            p, low, high = wilson(int(groups["attended"].sum()), len(groups))
+            data["iop"]["attendance"] = round(p, 4)
+            ev.append(
+                Evidence(
+                    "iop.attendance",
+                    round(p, 4),
+                    low,
+                    high,
+                    len(groups),
+                    "group sessions attended (Wilson CI)",
+                )
+            )
+
+    unknown_tracks = sorted(set(t["track"]) - {""} - {tr["name"] for tr in data["tracks"]})
+    if unknown_tracks:
+        notes.append(
+            f"Tracks in the extract but not in the template: {', '.join(unknown_tracks)}; the "
+            "template's tracks are kept (add them to the template to model them)."
+        )
+    data["name"] = f"{template.name} fitted"
+    return FitResult(data, ev, notes, curves)
+
+
+def _trend(counts: np.ndarray) -> tuple[float, float]:
+    """Least-squares slope of weekly counts and its standard error."""
+    n = len(counts)
+    if n < 8:
+        return math.nan, math.nan
+    x = np.arange(n, dtype=float)
+    x -= x.mean()
+    slope = float((x * (counts - counts.mean())).sum() / (x * x).sum())
+    resid = counts - counts.mean() - slope * x
+    se = math.sqrt(float((resid**2).sum()) / (n - 2) / float((x * x).sum()))
+    return slope, se
+
+
+def kaplan_meier_curve(durations, observed):
+    """Re-exported for the report."""
+    return kaplan_meier(durations, observed)
+
+
+def fitted_scenario(
+    episodes: Episodes, template: Scenario, with_state: bool, horizon_weeks: int | None = None
+) -> tuple[Scenario, FitResult, str]:
+    """The fitted scenario (with the clinic's state on the extract's date when asked), its
+    fit, and its TOML text with the evidence for every value."""
+    import tomllib
+
+    from simulation.data.state import state_on
+    from simulation.fit.writer import toml_text
+    from simulation.scenario import validate
+
+    result = fit_clinic(episodes, template)
+    data = result.data
+    if with_state:
+        data["state"] = state_on(episodes)
+        data["start_date"] = episodes.as_of.date()
+        data["warmup_weeks"] = 0
+    if horizon_weeks is not None:
+        data["horizon_weeks"] = horizon_weeks
+    comments = {e.key: e.comment() for e in result.evidence}
+    fitted_keys = {
+        e.key.split(".")[0] + "." + e.key.split(".")[1] for e in result.evidence if "." in e.key
+    }
+    for section in ("referrals", "intake", "iop", "step_down", "waitlist"):
+        for key in data.get(section, {}):
+            dotted = f"{section}.{key}"
+            if dotted not in comments and dotted not in fitted_keys:
+                comments[dotted] = "[E] the template's value: the extract does not inform it"
+    header = [
+        f"{data['name']}: fitted by iopsim fit from an episode extract of {len(episodes.table)} referrals",
+        f"up to {episodes.as_of.date()} (template: {template.name}).",
+        "Each fitted value says its estimate, 95% CI, sample size and method; values marked [E]",
+        "are the template's estimates. No identifier from the extract is in this file.",
+        *[f"Note: {n}" for n in result.notes],
+    ]
+    text = toml_text(data, comments, header)
+    return validate(tomllib.loads(text), "fitted scenario"), result, text
