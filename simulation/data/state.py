@@ -57,7 +57,7 @@ def weekly_observed(episodes: Episodes, monday: pd.Timestamp, weeks: int) -> pd.
         at = days.to_numpy(dtype="datetime64[ns]") + np.timedelta64(12, "h")  # midday
         return np.searchsorted(starts, at, "right") - np.searchsorted(ends, at, "right")
 
-    census = daily_count(t["iop_start_date"], t["iop_end_date"])
+    census = daily_count(t["iop_start_date"], t["iop_end_date"])  # (waiting: until day one)
     left_waitlist = t["iop_start_date"].combine_first(t["waitlist_exit_date"])
     waitlist = daily_count(t["waitlist_date"], left_waitlist)
     started = t["iop_start_date"].dropna()
@@ -68,7 +68,7 @@ def weekly_observed(episodes: Episodes, monday: pd.Timestamp, weeks: int) -> pd.
             "week": np.arange(weeks),
             "date": pd.date_range(monday, periods=weeks, freq="7D"),
             "iop_census": census.reshape(weeks, 7).mean(axis=1),
-            "iop_waitlist": waitlist.reshape(weeks, 7).mean(axis=1),
+            "iop_waiting": waitlist.reshape(weeks, 7).mean(axis=1),
             "admissions": admissions[:weeks],
         }
     )

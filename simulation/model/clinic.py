@@ -231,7 +231,11 @@ class ClinicModel:
         env = self.env
         if self.on_the_books:
             yield env.timeout(self.start)
-            for c, stage, track, therapist in self.on_the_books:
+            # those in care take their seats and caseloads before anyone waiting is placed
+            order = {"iop": 0, "op": 1, "iop_waitlist": 2, "intake_waitlist": 3}
+            for c, stage, track, therapist in sorted(
+                self.on_the_books, key=lambda item: (order[item[1]], item[0].referred, item[0].id)
+            ):
                 c._process = env.process(resume_journey(env, self, c, stage, track, therapist))
         for c in self.clients[: len(self.clients) - len(self.on_the_books)]:
             yield env.timeout(c.referred - env.now)
