@@ -228,7 +228,7 @@ def read_episodes(
         elif kind == "code":
             lowered = text.str.lower().str.replace(" ", "_")
             mapped = text.str.strip().str.lower().map(mapping.values.get(column, {}))
-            value = mapped.fillna(lowered)
+            value = lowered.astype(object).where(mapped.isna(), mapped.astype(object))
             unknown = (value != "") & ~value.isin(CODES[column])
             if unknown.any():
                 bad[

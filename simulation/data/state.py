@@ -47,13 +47,14 @@ def weekly_observed(episodes: Episodes, monday: pd.Timestamp, weeks: int) -> pd.
     admissions (first IOP days) in each week."""
     t = episodes.table
     days = pd.date_range(monday, periods=7 * weeks, freq="D")
-    far = pd.Timestamp.max
+    far = np.datetime64("2200-01-01", "ns")
 
     def daily_count(start: pd.Series, end: pd.Series) -> np.ndarray:
         s = start.dropna()
-        e = end.reindex(s.index).fillna(far)
+        e = end.reindex(s.index).to_numpy(dtype="datetime64[ns]")
+        e = np.where(np.isnat(e), far, e)  # still open at the extract's end
         starts = np.sort(s.to_numpy(dtype="datetime64[ns]"))
-        ends = np.sort(e.to_numpy(dtype="datetime64[ns]"))
+        ends = np.sort(e)
         at = days.to_numpy(dtype="datetime64[ns]") + np.timedelta64(12, "h")  # midday
         return np.searchsorted(starts, at, "right") - np.searchsorted(ends, at, "right")
 

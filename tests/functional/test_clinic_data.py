@@ -1,0 +1,431 @@
+"""Issue 12: the clinic's own records -> a fitted model, its state, forecasts and back-tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from simulation import analysis, clock
+from simulation import scenario as scenarios
+from simulation.cli import main
+from simulation.data.extract import ExtractError, Mapping, as_seen_on, read_episodes
+from simulation.data.synth import extract_end, synthesize
+from simulation.experiment import run_experiment
+from simulation.fit.clinic import fit_clinic
+from simulation.fit.survival import best_fit, fit_competing
+from simulation.model.referrals import daily_rates
+from simulation.replication import run_replication
+from tests.conftest import baseline
+
+# a clinic whose stays are untruncated lognormals, so the truth is the fitted family's
+TRUTH = [
+    "referrals.per_week=12.0",
+    "referrals.seasonality=[1,1,1,1,1,1,1,1,1,1,1,1]",
+    'iop.length_of_stay_days.completed={dist = "lognormal", mean = 55.0, sd = 25.0}',
+    'iop.length_of_stay_days.dropped_out={dist = "lognormal", mean = 35.0, sd = 30.0}',
+    'iop.length_of_stay_days.escalated={dist = "lognormal", mean = 30.0, sd = 20.0}',
+    'iop.length_of_stay_days.other={dist = "lognormal", mean = 45.0, sd = 25.0}',
+    "tracks.morning.seats=12",
+    "tracks.evening.seats=12",
+    "staff.therapists.iop_caseload_cap=8",
+    "staff.evening therapists.iop_caseload_cap=8",
+    "staff.intake.count=2",
+]
+
+
+def truth() -> scenarios.Scenario:
+    return scenarios.apply_overrides(baseline(), TRUTH)
+
+
+def extract_file(tmp_path, sc, years=2.0, seed=1, messy=False, name="x.csv"):
+    table, map_text = synthesize(sc, years, seed, messy)
+    path = tmp_path / name
+    table.to_csv(path, index=False)
+    map_path = None
+    if map_text:
+        map_path = tmp_path / "map.toml"
+        map_path.write_text(map_text)
+    return path, map_path
+
+
+# --- round trip -------------------------------------------------------------------------------
+
+
+def _covered(sc: scenarios.Scenario, fitted, weeks: int) -> dict[str, bool]:
+    """For each fitted value with a known true value: is the truth inside its 95% CI?"""
+    by = {e.key: e for e in fitted.evidence}
+    true_rate = daily_rates(sc)[7 * sc.warmup_weeks :].sum() / (
+        len(daily_rates(sc)) / 7 - sc.warmup_weeks
+    )
+    truths = {
+        "referrals.per_week": true_rate,
+        "intake.lost_share": sc.intake.lost_share,
+        "intake.outcomes.iop": sc.intake.outcomes.iop,
+        "intake.outcomes.higher_care": sc.intake.outcomes.higher_care,
+        "step_down.share": sc.step_down.share,
+    }
+    for r in ("completed", "dropped_out", "escalated", "other"):
+        truths[f"iop.exit_shares.{r}"] = getattr(sc.iop.exit_shares, r)
+        truths[f"iop.length_of_stay_days.{r}"] = getattr(sc.iop.length_of_stay_days, r).mean
+    for s in sc.referrals.sources:
+        truths[f"referrals.sources.{s.name}.share"] = s.share
+    return {k: by[k].low <= v <= by[k].high for k, v in truths.items() if k in by}
+
+
+def test_synth_then_fit_recovers_each_value_within_its_ci(tmp_path):
+    sc = truth()
+    hits = []
+    for seed in range(1, 5):
+        path, _ = extract_file(tmp_path, sc, years=2.0, seed=seed, name=f"e{seed}.csv")
+        episodes = read_episodes(path, as_of=extract_end(sc, 2.0))
+        hits += list(_covered(sc, fit_clinic(episodes, sc), 104).values())
+    rate = sum(hits) / len(hits)
+    # nominal 95%; 85% leaves room for the normal approximations at these sample sizes
+    assert len(hits) >= 40 and rate >= 0.85, (rate, len(hits))
+
+
+def test_the_stay_fit_is_unbiased_under_censoring_where_dropping_censored_stays_is_short():
+    rng = np.random.default_rng(7)
+    n = 4000
+    mean, sd = 60.0, 30.0
+    s2 = math.log(1 + (sd / mean) ** 2)
+    stays = np.exp(rng.normal(math.log(mean) - s2 / 2, math.sqrt(s2), n))
+    follow = rng.uniform(0, 120, n)  # heavy censoring: many still in care at the extract date
+    seen = stays <= follow
+    durations = np.where(seen, stays, follow)
+    reasons = np.where(seen, "completed", "")
+    joint = fit_competing(durations, reasons, ["completed"])
+    fit = joint.stays["completed"]
+    assert fit.mean_ci[0] <= mean <= fit.mean_ci[1]
+    naive, _ = best_fit(durations[seen], np.ones(seen.sum(), bool))
+    assert naive.mean < 0.85 * mean  # dropping the censored stays is visibly short
+    assert seen.mean() < 0.8  # (the test really has censoring)
+
+
+# --- bad extracts -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def good(tmp_path):
+    path, _ = extract_file(tmp_path, baseline(), years=0.5, seed=2)
+    return pd.read_csv(path, dtype=str, keep_default_na=False), tmp_path
+
+
+def _problem(table: pd.DataFrame, tmp_path, **kwargs) -> str:
+    path = tmp_path / "bad.csv"
+    table.to_csv(path, index=False)
+    with pytest.raises(ExtractError) as info:
+        read_episodes(path, **kwargs)
+    return str(info.value)
+
+
+def test_bad_extract_missing_required_column(good):
+    table, tmp = good
+    text = _problem(table.drop(columns=["referral_date"]), tmp)
+    assert "required column 'referral_date' not found" in text and "--map" in text
+
+
+def test_bad_extract_duplicate_and_missing_ids(good):
+    table, tmp = good
+    table.loc[5, "episode_id"] = table.loc[3, "episode_id"]
+    table.loc[7, "episode_id"] = ""
+    text = _problem(table, tmp)
+    assert "1 row(s): episode_id: the same episode twice (rows 7)" in text
+    assert "episode_id: missing (rows 9)" in text
+
+
+def test_bad_extract_dates_out_of_order_and_unreadable(good):
+    table, tmp = good
+    started = table.index[table["iop_start_date"] != ""][:2]
+    table.loc[started[0], "iop_end_date"] = "2000-01-01"
+    table.loc[started[1], "iop_start_date"] = "not a date"
+    text = _problem(table, tmp)
+    assert "iop_end_date before iop_start_date" in text
+    assert "iop_start_date: not a date" in text
+
+
+def test_bad_extract_unknown_codes_are_named_with_the_way_to_map_them(good):
+    table, tmp = good
+    ended = table.index[table["discharge_reason"] != ""][0]
+    table.loc[ended, "discharge_reason"] = "AMA"
+    assert "[values.discharge_reason]" in _problem(table, tmp)
+    path = tmp / "bad.csv"
+    mapped = read_episodes(path, Mapping(values={"discharge_reason": {"ama": "dropped_out"}}))
+    assert (mapped.table["discharge_reason"] == "dropped_out").sum() >= 1
+
+
+def test_drop_bad_rows_goes_on_and_says_how_many(good):
+    table, tmp = good
+    table.loc[4, "episode_id"] = table.loc[2, "episode_id"]
+    path = tmp / "bad.csv"
+    table.to_csv(path, index=False)
+    episodes = read_episodes(path, drop_bad_rows=True)
+    assert episodes.dropped == {"episode_id: the same episode twice": 1}
+    assert len(episodes.table) == len(table) - 1
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 40),
+            st.sampled_from(
+                [
+                    "referral_date",
+                    "iop_start_date",
+                    "iop_end_date",
+                    "discharge_reason",
+                    "assessment_outcome",
+                    "episode_id",
+                    "track",
+                ]
+            ),
+            st.sampled_from(
+                ["", "2020-13-45", "31/12/1999", "AMA", "x" * 300, "2999-01-01", "0", "\x00", "iop"]
+            ),
+        ),
+        max_size=6,
+    )
+)
+def test_mutated_extracts_never_crash(good, mutations):
+    table, tmp = good
+    table = table.copy()
+    for row, column, value in mutations:
+        table.loc[row % len(table), column] = value
+    path = tmp / "mutated.csv"
+    table.to_csv(path, index=False)
+    try:
+        episodes = read_episodes(path)
+    except ExtractError as exc:
+        assert exc.problems
+        return
+    fit_clinic(episodes, baseline())
+
+
+# --- privacy ----------------------------------------------------------------------------------
+
+
+def test_identifiers_and_other_columns_never_reach_an_output(tmp_path):
+    path, map_path = extract_file(tmp_path, baseline(), years=1.5, seed=4, messy=True)
+    text = path.read_text()
+    ids = pd.read_csv(path, dtype=str)["Episode #"].tolist()
+    assert "Decoy Person" in text and "Date of Birth" in text  # the decoys are there to leak
+    out = tmp_path / "out"
+    out.mkdir()
+    runner = CliRunner()
+    fit = runner.invoke(
+        main,
+        [
+            "fit",
+            str(path),
+            "--map-file",
+            str(map_path),
+            "--drop-bad-rows",
+            "--as-of",
+            "2029-03-05",
+            "--out",
+            str(out / "c.toml"),
+        ],
+    )
+    assert fit.exit_code == 0, fit.output
+    back = runner.invoke(
+        main,
+        [
+            "backtest",
+            str(path),
+            "--map-file",
+            str(map_path),
+            "--drop-bad-rows",
+            "--train-until",
+            "2029-01-01",
+            "--weeks",
+            "4",
+            "-r",
+            "4",
+            "--workers",
+            "1",
+            "--out",
+            str(out / "bt"),
+        ],
+    )
+    assert back.exit_code == 0, back.output
+    bad = runner.invoke(
+        main, ["fit", str(path), "--map-file", str(map_path), "--out", str(out / "x.toml")]
+    )
+    assert bad.exit_code == 2 and "rows" in bad.output
+    written = fit.output + back.output + bad.output
+    for file in out.rglob("*"):
+        if file.is_file():
+            written += file.read_bytes().decode("utf-8", errors="replace")
+    for decoy in ("Decoy Person", "Date of Birth", "01/02/1980", "free text", "Notes"):
+        assert decoy not in written, decoy
+    assert not any(i in written for i in ids[:200])
+
+
+# --- state and forecast -----------------------------------------------------------------------
+
+
+def _exact_state(clients: pd.DataFrame, monday: dt.date, hours: float) -> list[dict]:
+    def day(h: float) -> dt.date:
+        return monday + dt.timedelta(days=int(h // 24))
+
+    state = []
+    for row in clients.itertuples():
+        if row.referred > hours or (not pd.isna(row.left) and row.left <= hours):
+            continue
+        if not pd.isna(row.op_start) and row.op_start <= hours:
+            state.append({"stage": "op", "since": day(row.op_start), "source": row.source})
+        elif not pd.isna(row.iop_start) and row.iop_start <= hours:
+            state.append(
+                {
+                    "stage": "iop",
+                    "since": day(row.iop_start),
+                    "source": row.source,
+                    "track": row.track,
+                }
+            )
+        elif not pd.isna(row.iop_waitlisted) and row.iop_waitlisted <= hours:
+            state.append(
+                {"stage": "iop_waitlist", "since": day(row.iop_waitlisted), "source": row.source}
+            )
+        elif pd.isna(row.assessed) or row.assessed > hours:
+            state.append(
+                {"stage": "intake_waitlist", "since": day(row.referred), "source": row.source}
+            )
+    return state
+
+
+def test_a_restart_from_a_state_continues_like_the_run_that_reached_it():
+    sc = scenarios.apply_overrides(
+        baseline(),
+        ["warmup_weeks=40", "horizon_weeks=16", "referrals.seasonality=[1,1,1,1,1,1,1,1,1,1,1,1]"],
+    )
+    week = 44
+    monday = clock.week_zero_monday(sc.start_date)
+    cut = monday + dt.timedelta(weeks=week)
+    diffs = []
+    for r in range(16):
+        original = run_replication(sc, r, sc.seed)
+        data = scenarios.to_data(sc)
+        data.update(
+            state={"as_of": cut, "clients": _exact_state(original.clients, monday, week * 168.0)},
+            start_date=cut,
+            warmup_weeks=0,
+            horizon_weeks=13,
+        )
+        restart = run_experiment(scenarios.validate(data), replications=1, seed=1000 + r)
+        after = restart.tables["weekly"]["iop_census"].iloc[1:13].mean()
+        before = original.weekly.set_index("week")["iop_census"].loc[week + 1 : week + 12].mean()
+        diffs.append(after - before)
+    mean, std, low, high, n = analysis.t_interval(diffs, confidence=0.99)
+    # same distribution: the paired mean difference of the next weeks' census is zero within
+    # a 99% CI (16 independent pairs)
+    assert low <= 0 <= high, (mean, low, high)
+
+
+def test_clients_in_care_get_the_rest_of_their_stay_not_a_fresh_one():
+    sc = scenarios.apply_overrides(
+        baseline(), ["warmup_weeks=0", "horizon_weeks=30", "referrals.per_week=0"]
+    )
+    monday = clock.week_zero_monday(sc.start_date)
+    data = scenarios.to_data(sc)
+    long_in = monday - dt.timedelta(days=150)  # 150 days in: far past most stays
+    data["state"] = {
+        "as_of": monday,
+        "clients": [{"stage": "iop", "since": long_in, "track": "morning"} for _ in range(10)],
+    }
+    clients = run_replication(scenarios.validate(data), 0, 3).clients
+    stays = (clients["iop_end"] - clients["iop_start"]) / 24
+    assert (stays > 150).all()  # nobody restarts from day 0
+    assert (clients["iop_start"] < 0).all()
+
+
+def test_a_state_needs_no_warmup_and_its_date_in_the_first_week():
+    data = scenarios.to_data(baseline())
+    data["state"] = {"as_of": dt.date(2030, 1, 1), "clients": []}
+    with pytest.raises(scenarios.ScenarioError) as info:
+        scenarios.validate(data)
+    assert "must be in the first week simulated" in str(info.value)
+    assert "set warmup_weeks = 0" in str(info.value)
+
+
+def test_the_whole_flow_on_the_command_line(tmp_path):
+    runner = CliRunner()
+    ex = tmp_path / "ex.csv"
+    assert runner.invoke(main, ["synth", "--years", "2", "--out", str(ex)]).exit_code == 0
+    fit = runner.invoke(
+        main, ["fit", str(ex), "--as-of", "2029-06-04", "--out", str(tmp_path / "c.toml")]
+    )
+    assert fit.exit_code == 0, fit.output
+    assert (tmp_path / "fit-report.html").exists()
+    text = (tmp_path / "c.toml").read_text()
+    assert "fitted:" in text and "[state]" in text and "[E] the template's value" in text
+    forecast = runner.invoke(
+        main,
+        [
+            "forecast",
+            str(tmp_path / "c.toml"),
+            "--weeks",
+            "6",
+            "-r",
+            "8",
+            "--workers",
+            "1",
+            "--out",
+            str(tmp_path / "f"),
+        ],
+    )
+    assert forecast.exit_code == 0, forecast.output
+    bands = pd.read_csv(tmp_path / "f" / "forecast.csv")
+    assert set(bands["series"]) >= {"iop_census", "iop_waitlist", "admissions"}
+    assert (bands["p5"] <= bands["p50"]).all() and (bands["p50"] <= bands["p95"]).all()
+    back = runner.invoke(
+        main,
+        [
+            "backtest",
+            str(ex),
+            "--train-until",
+            "2029-03-05",
+            "--weeks",
+            "8",
+            "-r",
+            "10",
+            "--workers",
+            "1",
+            "--out",
+            str(tmp_path / "b"),
+        ],
+    )
+    assert back.exit_code == 0, back.output
+    table = pd.read_csv(tmp_path / "b" / "backtest.csv")
+    assert set(table["series"]) == set(analysis.BACKTEST_SERIES)
+    assert table["coverage_90"].between(0, 1).all()
+    no_state = runner.invoke(main, ["forecast", "baseline"])
+    assert no_state.exit_code == 2 and "has no [state]" in no_state.output
+
+
+def test_seen_on_a_date_later_records_are_not_known():
+    sc = baseline()
+    table, _ = synthesize(sc, 1.0, 5)
+    episodes_path = "unused"
+    del episodes_path
+    frame = table.copy()
+    for column in frame.columns:
+        if column.endswith("_date"):
+            frame[column] = pd.to_datetime(frame[column].replace("", None))
+    from simulation.data.extract import Episodes
+
+    episodes = Episodes(frame.assign(episode=range(len(frame))), pd.Timestamp("2029-01-01"))
+    seen = as_seen_on(episodes, "2028-07-03")
+    dates = seen.table[[c for c in seen.table.columns if c.endswith("_date")]]
+    assert (dates.max() < pd.Timestamp("2028-07-03")).all()
+    assert (seen.table.loc[seen.table["iop_end_date"].isna(), "discharge_reason"] == "").all()
