@@ -270,44 +270,51 @@ def _share(numerator: int, denominator: int) -> float:
 def client_kpis(
     clients: pd.DataFrame, client_weeks: pd.DataFrame, start: float, end: float, weeks: int
 ) -> dict[str, float]:
-    """KPIs computed from clients' milestones (for everyone, or for one group of clients)."""
+    """KPIs computed from clients' milestones (for everyone, or for one group of clients).
+    Plain numpy on the few columns needed: this runs once per group per replication."""
+
+    def col(name: str) -> np.ndarray:
+        return clients[name].to_numpy(dtype=float)
+
+    referred, intake_start, assessed = col("referred"), col("intake_start"), col("assessed")
+    iop_start, waitlisted = col("iop_start"), col("iop_waitlisted")
+    status = clients["status"].to_numpy(dtype=object)
+    outcome = clients["outcome"].to_numpy(dtype=object)
     k: dict[str, float] = {}
-    referred = clients[clients["referred"] >= start]
-    seen = referred[referred["intake_start"].notna()]
-    intake_wait = (seen["intake_start"] - seen["referred"]) / HOURS_PER_DAY
+    is_referred = referred >= start
+    seen = is_referred & ~np.isnan(intake_start)
+    intake_wait = (intake_start[seen] - referred[seen]) / HOURS_PER_DAY
     k["wait_to_intake_days_mean"] = _mean(intake_wait)
     k["wait_to_intake_days_p90"] = _p90(intake_wait)
-    to_iop = clients[(clients["assessed"] >= start) & clients["iop_start"].notna()]
-    iop_wait = (to_iop["iop_start"] - to_iop["assessed"]) / HOURS_PER_DAY
+    to_iop = (assessed >= start) & ~np.isnan(iop_start)
+    iop_wait = (iop_start[to_iop] - assessed[to_iop]) / HOURS_PER_DAY
     k["wait_to_iop_days_mean"] = _mean(iop_wait)
     k["wait_to_iop_days_p90"] = _p90(iop_wait)
-    k["referral_to_iop_days_mean"] = _mean(
-        (to_iop["iop_start"] - to_iop["referred"])[to_iop["referred"] >= start] / HOURS_PER_DAY
-    )
+    after = to_iop & (referred >= start)
+    k["referral_to_iop_days_mean"] = _mean((iop_start[after] - referred[after]) / HOURS_PER_DAY)
     # HEDIS-style initiation: of those assessed as needing IOP (and seen 14 days before the
     # end, so the outcome is known), who started within 14 days.
-    needing = clients[
-        (clients["assessed"] >= start)
-        & (clients["assessed"] <= end - 14 * HOURS_PER_DAY)
-        & (clients["outcome"] == "iop")
-    ]
-    started_in_time = (needing["iop_start"] - needing["assessed"]) <= 14 * HOURS_PER_DAY
-    k["share_started_within_14_days"] = _share(int(started_in_time.sum()), len(needing))
-    admitted = clients[(clients["iop_start"] >= start)]
-    k["admissions_per_week"] = len(admitted) / weeks
-    lost = referred[referred["status"] == "lost"]
-    k["lost_from_waitlist_share"] = _share(len(lost), len(referred))
-    k["lost_before_assessment_share"] = _share(int(lost["assessed"].isna().sum()), len(referred))
-    waitlisted = clients[clients["iop_waitlisted"] >= start]
+    needing = (assessed >= start) & (assessed <= end - 14 * HOURS_PER_DAY) & (outcome == "iop")
+    in_time = (iop_start[needing] - assessed[needing]) <= 14 * HOURS_PER_DAY
+    k["share_started_within_14_days"] = _share(int(in_time.sum()), int(needing.sum()))
+    k["admissions_per_week"] = int((iop_start >= start).sum()) / weeks
+    n_referred = int(is_referred.sum())
+    lost = is_referred & (status == "lost")
+    k["lost_from_waitlist_share"] = _share(int(lost.sum()), n_referred)
+    k["lost_before_assessment_share"] = _share(int((lost & np.isnan(assessed)).sum()), n_referred)
+    on_list = waitlisted >= start
     k["lost_from_iop_waitlist_share"] = _share(
-        int((waitlisted["status"] == "lost").sum()), len(waitlisted)
+        int((on_list & (status == "lost")).sum()), int(on_list.sum())
     )
-    k["turned_away_share"] = _share(int((referred["status"] == "turned_away").sum()), len(referred))
+    k["turned_away_share"] = _share(
+        int((is_referred & (status == "turned_away")).sum()), n_referred
+    )
     from_week = int(start // HOURS_PER_WEEK)
-    weeks_in = client_weeks[
-        (client_weeks["week"] >= from_week) & client_weeks["client_id"].isin(clients["id"])
-    ]
-    k["client_weeks_meeting_hours_share"] = _share(int(weeks_in["meets_rule"].sum()), len(weeks_in))
+    week = client_weeks["week"].to_numpy()
+    mine = week >= from_week
+    mine &= np.isin(client_weeks["client_id"].to_numpy(), clients["id"].to_numpy())
+    met = client_weeks["meets_rule"].to_numpy()[mine]
+    k["client_weeks_meeting_hours_share"] = _share(int(met.sum()), int(mine.sum()))
     return k
 
 
@@ -320,6 +327,18 @@ def _time_in_iop(clients: pd.DataFrame, start: float, end: float) -> float:
     overlap = np.clip(np.minimum(ended, end) - np.maximum(began, start), 0, None)
     return float(overlap[ok].sum() / (end - start))
 
+
+_CLIENT_COLUMNS = [
+    "id",
+    "referred",
+    "intake_start",
+    "assessed",
+    "iop_start",
+    "iop_end",
+    "iop_waitlisted",
+    "status",
+    "outcome",
+]
 
 GROUP_TRACK_KPIS = (
     "wait_to_iop_days_mean",
@@ -356,8 +375,9 @@ def group_kpis(
     for kind, names in reported_groups(scenario).items():
         wanted = GROUP_TRACK_KPIS if kind == "track" else GROUP_KPIS
         column = clients[kind].to_numpy()
+        needed = clients[_CLIENT_COLUMNS]
         for name in names:
-            mine = clients[column == name]
+            mine = needed[column == name]
             values = client_kpis(mine, client_weeks, start, end, weeks)
             values["iop_census_mean"] = _time_in_iop(mine, start, end)
             for base in wanted:

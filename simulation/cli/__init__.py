@@ -7,6 +7,7 @@ and ``iopsim validate`` start fast.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 
@@ -44,6 +45,9 @@ class Commands(click.Group):
                 err=True,
             )
             sys.exit(EXIT_INTERRUPTED)
+        except BrokenPipeError:  # the reader went away (| head): nothing more to say
+            sys.stderr = open(os.devnull, "w")  # noqa: SIM115
+            sys.exit(0)
         except OSError as exc:  # a full disk or an unwritable folder met while writing
             click.echo(
                 safe_text(

@@ -158,6 +158,13 @@ def forecast(scenario, exp, variants, out, force, as_json):
     default=None,
     help="Local processes (default: all CPUs).",
 )
+@click.option(
+    "--parameter-uncertainty/--no-parameter-uncertainty",
+    default=True,
+    show_default=True,
+    help="Each replication draws the fitted values from their CIs (the bands then hold what "
+    "the data cannot pin down too).",
+)
 @out_option("Back-test folder (default: outputs/backtest-<time>).")
 @force_option()
 @json_option
@@ -172,6 +179,7 @@ def backtest(
     weeks,
     replications,
     workers,
+    parameter_uncertainty,
     out,
     force,
     as_json,
@@ -204,9 +212,14 @@ def backtest(
         )
     seen = as_seen_on(everything, cut)
     sc, fit, _ = fitted_scenario(seen, base, with_state=True, horizon_weeks=weeks + 1)
-    result = experiment.run_experiment(
-        sc, replications=replications, workers=workers_or_default(workers)
-    )
+    if parameter_uncertainty:
+        from simulation.fit.uncertainty import run_with_uncertainty
+
+        result = run_with_uncertainty(sc, fit.evidence, replications, workers_or_default(workers))
+    else:
+        result = experiment.run_experiment(
+            sc, replications=replications, workers=workers_or_default(workers)
+        )
     bands = analysis.forecast_bands(result.tables["weekly"])
     monday = cut.normalize() - pd.Timedelta(days=cut.weekday())
     observed = weekly_observed(everything, monday, weeks + 1)

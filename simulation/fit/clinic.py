@@ -85,7 +85,9 @@ def fit_clinic(episodes: Episodes, template: Scenario) -> FitResult:
                 f"referrals / {weeks} full weeks (Poisson CI)",
             )
         )
-        by_day = window["referral_date"].dt.day_of_week.value_counts().reindex(range(7), fill_value=0)
+        by_day = (
+            window["referral_date"].dt.day_of_week.value_counts().reindex(range(7), fill_value=0)
+        )
         shares = (by_day / max(n, 1)).round(4)
         shares.iloc[0] += round(1.0 - shares.sum(), 4)  # sum exactly to 1
         data["referrals"]["weekday_shares"] = [float(x) for x in shares]

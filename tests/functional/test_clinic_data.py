@@ -429,3 +429,44 @@ def test_seen_on_a_date_later_records_are_not_known():
     dates = seen.table[[c for c in seen.table.columns if c.endswith("_date")]]
     assert (dates.max() < pd.Timestamp("2028-07-03")).all()
     assert (seen.table.loc[seen.table["iop_end_date"].isna(), "discharge_reason"] == "").all()
+
+
+def test_a_backtest_sees_a_clinic_that_changed(tmp_path):
+    """Referrals double from the training date on: the forecast (which cannot know) misses
+    what happened, the coverage drops and the report says so; without the change it holds."""
+    runner = CliRunner()
+    base = scenarios.apply_overrides(baseline(), ["warmup_weeks=26"])
+    cut_week = 26 + 78  # the training date: 78 weeks into the extract
+    cut = clock.week_zero_monday(base.start_date) + dt.timedelta(weeks=cut_week)
+    coverage = {}
+    for label, overrides in (
+        ("steady", []),
+        ("changed", [f"referrals.step_changes=[{{from_week = {cut_week}, multiplier = 2.5}}]"]),
+    ):
+        sc = scenarios.apply_overrides(base, overrides)
+        path = tmp_path / f"{label}.csv"
+        synthesize(sc, 1.8, 11)[0].to_csv(path, index=False)
+        out = tmp_path / f"bt-{label}"
+        result = runner.invoke(
+            main,
+            [
+                "backtest",
+                str(path),
+                "--train-until",
+                str(cut),
+                "--weeks",
+                "12",
+                "-r",
+                "20",
+                "--workers",
+                "1",
+                "--no-parameter-uncertainty",
+                "--out",
+                str(out),
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        table = pd.read_csv(out / "backtest.csv").set_index("series")
+        coverage[label] = (table.loc["iop_waiting", "coverage_90"], result.output)
+    assert coverage["changed"][0] < 0.5 <= coverage["steady"][0]
+    assert "fell in the 90% band: the clinic changed" in coverage["changed"][1]
