@@ -421,8 +421,10 @@ def replication_kpis(
     resources: pd.DataFrame,
     sessions: pd.DataFrame,
     caseloads: pd.DataFrame | None = None,
+    by_group: bool = True,
 ) -> dict[str, float]:
-    """The KPIs of one replication, over the reporting period (warm-up excluded)."""
+    """The KPIs of one replication, over the reporting period (warm-up excluded); with
+    ``by_group``, also for each track, age group and referral source."""
     start = scenario.warmup_weeks * HOURS_PER_WEEK
     end = scenario.total_weeks * HOURS_PER_WEEK
     weeks = scenario.horizon_weeks
@@ -487,7 +489,8 @@ def replication_kpis(
     k["revenue_per_week"] = float(report["revenue"].mean())
     k["cost_per_week"] = float(report["cost"].mean())
     k["margin_per_week"] = float(report["margin"].mean())
-    k.update(group_kpis(scenario, clients, client_weeks, start, end))
+    if by_group:
+        k.update(group_kpis(scenario, clients, client_weeks, start, end))
     return k
 
 

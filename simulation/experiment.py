@@ -58,11 +58,11 @@ def default_workers() -> int:
     return max(os.cpu_count() or 1, 1)
 
 
-def _run_one(args: tuple[Scenario, int, int, bool]) -> ReplicationResult:
+def _run_one(args: tuple) -> ReplicationResult:
     return run_replication(*args)
 
 
-Job = tuple[Scenario, int, int, bool]  # scenario, replication, seed, event log
+Job = tuple  # scenario, replication, seed, event log[, light]
 
 
 def _serial(jobs: list[Job]) -> Iterator[tuple[int, ReplicationResult]]:
@@ -155,9 +155,10 @@ def run_replications(
     scheduler: str | None = None,
     event_log: bool = False,
     progress: Progress | None = None,
+    light: bool = False,
 ) -> list[ReplicationResult]:
     """Run the given replication numbers and return their results in replication order."""
-    jobs = [(scenario, r, seed, event_log) for r in replications]
+    jobs = [(scenario, r, seed, event_log, light) for r in replications]
     done = []
     for _, result in run_jobs(jobs, workers, scheduler):
         done.append(result)
@@ -180,7 +181,7 @@ def assemble(
         parts = [
             getattr(r, name).assign(replication=r.replication)
             for r in results
-            if getattr(r, name) is not None
+            if getattr(r, name) is not None and len(getattr(r, name).columns)
         ]
         if parts:
             tables[name] = pd.concat(parts, ignore_index=True)
@@ -220,13 +221,15 @@ def run_experiment(
     scheduler: str | None = None,
     event_log: bool = False,
     progress: Progress | None = None,
+    light: bool = False,
 ) -> ExperimentResult:
-    """Run ``replications`` replications (default: the scenario's) with ``seed``."""
+    """Run ``replications`` replications (default: the scenario's) with ``seed`` (``light``:
+    the weekly table and KPIs only, as forecasts need)."""
     replications = scenario.replications if replications is None else replications
     seed = scenario.seed if seed is None else seed
     started = now_iso()
     results = run_replications(
-        scenario, range(replications), seed, workers, scheduler, event_log, progress
+        scenario, range(replications), seed, workers, scheduler, event_log, progress, light
     )
     return assemble(scenario, results, seed, started, describe_executor(workers, scheduler))
 

@@ -41,9 +41,16 @@ class ReplicationResult:
 
 
 def run_replication(
-    scenario: Scenario, replication: int, seed: int, with_event_log: bool = False
+    scenario: Scenario,
+    replication: int,
+    seed: int,
+    with_event_log: bool = False,
+    light: bool = False,
 ) -> ReplicationResult:
-    """Run replication ``replication`` of ``scenario`` with streams from (seed, replication)."""
+    """Run replication ``replication`` of ``scenario`` with streams from (seed, replication).
+
+    ``light`` (forecasts): only the weekly table and the KPIs without their breakdown by
+    group; the clients, usage and activity tables are left empty (same numbers, less work)."""
     model = ClinicModel(scenario, Streams(seed, replication))
     recorder = model.run()
     clients = recorder.client_table()
@@ -54,8 +61,13 @@ def run_replication(
     client_weeks = analysis.hours_by_client_week(scenario, clients, attendance)
     caseloads = analysis.caseload_table(scenario, clients, model.staff)
     kpis = analysis.replication_kpis(
-        scenario, recorder, weekly, clients, client_weeks, resources, sessions, caseloads
+        scenario, recorder, weekly, clients, client_weeks, resources, sessions, caseloads, not light
     )
+    if light:
+        empty = pd.DataFrame()
+        return ReplicationResult(
+            replication, kpis, weekly, empty, empty, empty, empty, empty, empty, empty
+        )
     busy = recorder.busy_table()
     groups, group_of = analysis.resource_groups(scenario)
     names = [g[0] for g in groups]

@@ -51,7 +51,12 @@ def _simulate(sc, exp, n, quiet):
     progress = progress_for(quiet)
     try:
         result = experiment.run_experiment(
-            sc, replications=n, workers=exp.worker_count, scheduler=exp.scheduler, progress=progress
+            sc,
+            replications=n,
+            workers=exp.worker_count,
+            scheduler=exp.scheduler,
+            progress=progress,
+            light=True,
         )
     finally:
         progress.close()
@@ -218,7 +223,7 @@ def backtest(
         result = run_with_uncertainty(sc, fit.evidence, replications, workers_or_default(workers))
     else:
         result = experiment.run_experiment(
-            sc, replications=replications, workers=workers_or_default(workers)
+            sc, replications=replications, workers=workers_or_default(workers), light=True
         )
     bands = analysis.forecast_bands(result.tables["weekly"])
     monday = cut.normalize() - pd.Timedelta(days=cut.weekday())
