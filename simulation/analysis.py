@@ -162,12 +162,6 @@ def weekly_table(
 
     status = clients["status"].to_numpy()
     reason = clients["exit_reason"].to_numpy()
-    # placed on a track but not yet at its first session: still waiting, as a clinic counts it
-    placed = clients["placed"].to_numpy(dtype=float)
-    begun = clients["iop_start"].to_numpy(dtype=float)
-    begun = np.where(np.isfinite(begun), begun, edges[-1])
-    ok = np.isfinite(placed)
-    cols["awaiting_start"] = _interval_means(placed[ok], begun[ok], edges)
     cols["referrals"] = count_by_week(clients["referred"])
     cols["admissions"] = count_by_week(clients["iop_start"])
     iop_end = clients["iop_end"].to_numpy(dtype=float)
@@ -208,16 +202,6 @@ def weekly_table(
     cols["cost"] = np.full(weeks, weekly_cost(scenario))
     cols["margin"] = revenue - cols["cost"]
     return pd.DataFrame(cols)
-
-
-def _interval_means(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Time-weighted mean number of [start, end) intervals open in each bin of ``edges``."""
-    out = np.zeros(len(edges) - 1)
-    for i in range(len(edges) - 1):
-        lo, hi = edges[i], edges[i + 1]
-        overlap = np.clip(np.minimum(ends, hi) - np.maximum(starts, lo), 0, None)
-        out[i] = overlap.sum() / (hi - lo)
-    return out
 
 
 def hours_by_client_week(
@@ -817,24 +801,14 @@ def activity_hours(busy: pd.DataFrame, group_of: dict[str, str], from_time: floa
 # Forecasts and back-tests
 # ---------------------------------------------------------------------------------------------
 
-FORECAST_SERIES = (
-    "iop_census",
-    "iop_waitlist",
-    "iop_waiting",
-    "intake_waitlist",
-    "admissions",
-    "discharges",
-)
+FORECAST_SERIES = ("iop_census", "iop_waitlist", "intake_waitlist", "admissions", "discharges")
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
 def forecast_bands(weekly: pd.DataFrame) -> pd.DataFrame:
     """Week-by-week prediction bands across replications: the 50% (p25-p75) and 90% (p5-p95)
     bands, the median and the mean of each forecast series (long table)."""
-    w = weekly.assign(
-        discharges=weekly[[f"discharged_{r}" for r in EXIT_REASONS]].sum(axis=1),
-        iop_waiting=weekly["iop_waitlist"] + weekly["awaiting_start"],
-    )
+    w = weekly.assign(discharges=weekly[[f"discharged_{r}" for r in EXIT_REASONS]].sum(axis=1))
     rows = []
     for series in FORECAST_SERIES:
         grouped = w.groupby(["week", "date"])[series]
@@ -847,9 +821,9 @@ def forecast_bands(weekly: pd.DataFrame) -> pd.DataFrame:
     ]
 
 
-BACKTEST_SERIES = ("iop_census", "iop_waiting", "admissions")
-"""Compared with the extract: IOP census, clients waiting for their first IOP day (waitlist
-plus placed but not yet started: an extract has no placement date), admissions."""
+BACKTEST_SERIES = ("iop_census", "iop_waitlist", "admissions")
+"""Compared with the extract: the IOP census, the IOP waitlist (joining it to the first IOP
+day, or giving up: a client placed on a track waits for its next session) and admissions."""
 
 
 def backtest_table(bands: pd.DataFrame, observed: pd.DataFrame, last: dict) -> pd.DataFrame:

@@ -981,7 +981,6 @@ def _lower_better(kpi: str) -> bool:
 FAN_NAMES = {
     "iop_census": "Clients in the IOP",
     "iop_waitlist": "Waiting for an IOP place",
-    "iop_waiting": "Waiting for a first IOP day (incl. placed)",
     "intake_waitlist": "Waiting for intake",
     "admissions": "IOP admissions a week",
     "discharges": "IOP discharges a week",

@@ -69,7 +69,7 @@ def weekly_observed(episodes: Episodes, monday: pd.Timestamp, weeks: int) -> pd.
             "week": np.arange(weeks),
             "date": pd.date_range(monday, periods=weeks, freq="7D"),
             "iop_census": census.reshape(weeks, 7).mean(axis=1),
-            "iop_waiting": waitlist.reshape(weeks, 7).mean(axis=1),
+            "iop_waitlist": waitlist.reshape(weeks, 7).mean(axis=1),
             "admissions": admissions[:weeks],
         }
     )
