@@ -38,6 +38,7 @@ from simulation.kpis import (
     describe,
     split_group,
 )
+from simulation.problems import ProblemsError
 
 Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 Hours = Annotated[float, Field(gt=0, le=24, allow_inf_nan=False)]
@@ -654,19 +655,10 @@ class Scenario(_Model):
 # ---------------------------------------------------------------------------------------------
 
 
-class ScenarioError(Exception):
+class ScenarioError(ProblemsError):
     """A scenario (file, override or flag) that cannot be used; ``problems`` has one line each."""
 
-    def __init__(self, problems: list[str], source: str = "") -> None:
-        self.problems = problems
-        self.source = source
-        super().__init__("\n".join(problems))
-
-    def __str__(self) -> str:
-        head = f"{self.source}: " if self.source else ""
-        lines = "\n".join(f"  - {p}" for p in self.problems)
-        n = len(self.problems)
-        return f"{head}{n} problem{'s' if n != 1 else ''} in the scenario:\n{lines}"
+    what = "the scenario"
 
 
 def _did_you_mean(word: str, options: list[str]) -> str:

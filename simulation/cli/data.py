@@ -37,6 +37,12 @@ def extract_options(function):
             help="Attendance extract (episode_id, date, kind, attended).",
         ),
         click.option(
+            "--staff",
+            type=click.Path(path_type=Path),
+            help="Staff extract (person, pool, from_date, to_date, fte): who is in post on the "
+            "date fitted.",
+        ),
+        click.option(
             "--template",
             default="baseline",
             show_default=True,
@@ -48,17 +54,19 @@ def extract_options(function):
     return function
 
 
-def read_extract(path, maps, map_file, drop_bad_rows, attendance, as_of=None):
-    from simulation.data.extract import ExtractError, Mapping, read_episodes
+def read_extract(path, maps, map_file, drop_bad_rows, attendance, staff=None):
+    """The episode extract (and the staff extract, or None), or exit 2 with the problems."""
+    from simulation.data.extract import ExtractError, Mapping, read_episodes, read_staff
 
     try:
         mapping = Mapping.parse(maps, map_file)
-        episodes = read_episodes(path, mapping, as_of, drop_bad_rows, attendance)
+        episodes = read_episodes(path, mapping, None, drop_bad_rows, attendance)
+        people = read_staff(staff, mapping) if staff is not None else None
     except ExtractError as exc:
         fail(str(exc))
     for what, count in episodes.dropped.items():
         say(f"dropped {count} row(s): {what}", err=True)
-    return episodes
+    return episodes, people
 
 
 @main.command()
@@ -119,7 +127,9 @@ def synth(scenario, years, seed, messy, out, force):
 @out_option("The fitted scenario (default: my_clinic.toml); fit-report.html is written beside it.")
 @click.option("--force", is_flag=True, help="Replace the scenario file if it exists.")
 @json_option
-def fit(extract, maps, map_file, drop_bad_rows, attendance, template, as_of, out, force, as_json):
+def fit(
+    extract, maps, map_file, drop_bad_rows, attendance, staff, template, as_of, out, force, as_json
+):
     """Fit a scenario of the clinic to its episode EXTRACT, with the evidence for each value."""
     import json
 
@@ -132,13 +142,20 @@ def fit(extract, maps, map_file, drop_bad_rows, attendance, template, as_of, out
     if out.exists() and not force:
         fail(f"{out} already exists; choose another --out or add --force")
     base = load_scenario(template)
-    episodes = read_extract(extract, maps, map_file, drop_bad_rows, attendance)
+    episodes, people = read_extract(extract, maps, map_file, drop_bad_rows, attendance, staff)
     if as_of is not None:
         try:
             episodes = as_seen_on(episodes, as_of)
         except ValueError:
             fail(f"--as-of {as_of!r}: not a date (write YYYY-MM-DD)")
-    sc, result, text = fitted_scenario(episodes, base, with_state=as_of is not None)
+    from simulation.scenario import ScenarioError
+
+    try:
+        sc, result, text = fitted_scenario(
+            episodes, base, with_state=as_of is not None, staff=people
+        )
+    except ScenarioError as exc:
+        fail(f"the fitted values do not make a valid clinic with template {template}: {exc}")
     write_file_atomic(out, text)
     report = out.with_name("fit-report.html")
     write_file_atomic(report, fit_report(sc, result, episodes))

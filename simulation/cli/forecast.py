@@ -18,8 +18,10 @@ from simulation.cli.common import (
     json_option,
     out_option,
     progress_for,
+    replications_option,
     say,
     split_overrides,
+    workers_option,
     write_folder,
 )
 from simulation.cli.data import extract_options, read_extract
@@ -149,20 +151,8 @@ def forecast(scenario, exp, variants, out, force, as_json):
     show_default=True,
     help="Weeks to forecast and compare.",
 )
-@click.option(
-    "--replications",
-    "-r",
-    type=click.IntRange(2, 10000),
-    default=40,
-    show_default=True,
-    help="Replications of the forecast.",
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(1, 1024),
-    default=None,
-    help="Local processes (default: all CPUs).",
-)
+@replications_option(40, 2, "Replications of the forecast.")
+@workers_option
 @click.option(
     "--parameter-uncertainty/--no-parameter-uncertainty",
     default=True,
@@ -179,6 +169,7 @@ def backtest(
     map_file,
     drop_bad_rows,
     attendance,
+    staff,
     template,
     train_until,
     weeks,
@@ -210,13 +201,20 @@ def backtest(
     folder = folder_or_default(out, "backtest")
     check_folder(folder, force)
     base = load_scenario(template)
-    everything = read_extract(extract, maps, map_file, drop_bad_rows, attendance)
+    everything, people = read_extract(extract, maps, map_file, drop_bad_rows, attendance, staff)
     if not everything.table["referral_date"].min() < cut < everything.as_of:
         fail(
             f"--train-until {cut.date()}: must fall inside the extract ({everything.table['referral_date'].min().date()} to {everything.as_of.date()})"
         )
     seen = as_seen_on(everything, cut)
-    sc, fit, _ = fitted_scenario(seen, base, with_state=True, horizon_weeks=weeks + 1)
+    from simulation.scenario import ScenarioError
+
+    try:
+        sc, fit, _ = fitted_scenario(
+            seen, base, with_state=True, horizon_weeks=weeks + 1, staff=people
+        )
+    except ScenarioError as exc:
+        fail(f"the fitted values do not make a valid clinic with template {template}: {exc}")
     if parameter_uncertainty:
         from simulation.fit.uncertainty import run_with_uncertainty
 

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from simulation.problems import ProblemsError
+
 # canonical column -> (required, kind); kind: id, date, text, code
 COLUMNS: dict[str, tuple[bool, str]] = {
     "episode_id": (True, "id"),
@@ -43,6 +45,13 @@ ATTENDANCE_COLUMNS = {
     "kind": (False, "text"),
     "attended": (True, "code"),
 }
+STAFF_COLUMNS = {
+    "person": (True, "id"),
+    "pool": (True, "text"),
+    "from_date": (True, "date"),
+    "to_date": (False, "date"),
+    "fte": (False, "text"),
+}
 YES = {"yes", "y", "true", "1", "attended", "present"}
 NO = {"no", "n", "false", "0", "absent", "missed", "no-show", "no show"}
 ORDER = [  # (earlier, later): a later date may not come before the earlier one
@@ -59,19 +68,10 @@ ORDER = [  # (earlier, later): a later date may not come before the earlier one
 FIRST_ROWS = 5  # row numbers shown per problem class
 
 
-class ExtractError(Exception):
+class ExtractError(ProblemsError):
     """An extract that cannot be used; ``problems`` has one line per problem class."""
 
-    def __init__(self, problems: list[str], source: str = "") -> None:
-        self.problems = problems
-        self.source = source
-        super().__init__("\n".join(problems))
-
-    def __str__(self) -> str:
-        head = f"{self.source}: " if self.source else ""
-        return f"{head}{len(self.problems)} problem(s) in the extract:\n" + "\n".join(
-            f"  - {p}" for p in self.problems
-        )
+    what = "the extract"
 
 
 @dataclass
@@ -175,6 +175,24 @@ def read_file(path: str | Path, wanted: dict[str, str]) -> pd.DataFrame:
     return out
 
 
+def _read_mapped(path, mapping: Mapping, columns: dict, label: str) -> tuple[pd.DataFrame, str]:
+    """Only the mapped columns of an extract, as text; ExtractError naming a missing one."""
+    wanted = {c: mapping.columns.get(c, c) for c in columns}
+    raw = read_file(path, wanted)
+    source = Path(path).name
+    missing = [c for c, (required, _) in columns.items() if required and c not in raw]
+    if missing:
+        raise ExtractError(
+            [
+                f"{label}required column '{c}' not found (its heading: '{wanted[c]}'; "
+                f"use --map {c}=HEADING)"
+                for c in missing
+            ],
+            source,
+        )
+    return raw, source
+
+
 def _parse_dates(text: pd.Series, dayfirst: bool) -> pd.Series:
     blank = text.isin(["", "nan", "NaT", "None", "<NA>"])
     parsed = pd.to_datetime(text.where(~blank), errors="coerce", format="ISO8601")
@@ -201,18 +219,7 @@ def read_episodes(
 ) -> Episodes:
     """Read, map and check an episode extract (and optionally an attendance extract)."""
     mapping = mapping or Mapping()
-    wanted = {c: mapping.columns.get(c, c) for c in COLUMNS}
-    raw = read_file(path, wanted)
-    source = Path(path).name
-    missing = [c for c, (required, _) in COLUMNS.items() if required and c not in raw]
-    if missing:
-        raise ExtractError(
-            [
-                f"required column '{c}' not found (its heading: '{wanted[c]}'; use --map {c}=HEADING)"
-                for c in missing
-            ],
-            source,
-        )
+    raw, source = _read_mapped(path, mapping, COLUMNS, "")
     bad: dict[str, pd.Series] = {}
     table = pd.DataFrame(index=raw.index)
     for column, (_, kind) in COLUMNS.items():
@@ -302,14 +309,7 @@ def read_episodes(
 
 
 def _read_attendance(path, mapping: Mapping, episode_of: dict[str, int]) -> pd.DataFrame:
-    wanted = {c: mapping.columns.get(c, c) for c in ATTENDANCE_COLUMNS}
-    raw = read_file(path, wanted)
-    source = Path(path).name
-    missing = [c for c, (required, _) in ATTENDANCE_COLUMNS.items() if required and c not in raw]
-    if missing:
-        raise ExtractError(
-            [f"attendance: required column '{c}' not found" for c in missing], source
-        )
+    raw, source = _read_mapped(path, mapping, ATTENDANCE_COLUMNS, "attendance: ")
     attended = raw["attended"].str.lower()
     unknown = ~attended.isin(YES | NO)
     dates = _parse_dates(raw["date"], mapping.dayfirst)
@@ -360,3 +360,49 @@ def as_seen_on(episodes: Episodes, date: str | pd.Timestamp) -> Episodes:
     if attendance is not None:
         attendance = attendance[attendance["date"] < date]
     return Episodes(t.reset_index(drop=True), date, dict(episodes.dropped), attendance)
+
+
+def read_staff(path: str | Path, mapping: Mapping | None = None) -> pd.DataFrame:
+    """A staff extract: one row per person (or post) and period in a pool, with FTE. Names
+    stop here: people are re-numbered. Returns pool, from_date, to_date, fte."""
+    mapping = mapping or Mapping()
+    raw, source = _read_mapped(path, mapping, STAFF_COLUMNS, "staff: ")
+    start = _parse_dates(raw["from_date"], mapping.dayfirst)
+    end = (
+        _parse_dates(raw["to_date"], mapping.dayfirst)
+        if "to_date" in raw
+        else pd.Series(pd.NaT, index=raw.index)
+    )
+    fte = (
+        pd.to_numeric(raw["fte"], errors="coerce")
+        if "fte" in raw
+        else pd.Series(1.0, index=raw.index)
+    )
+    problems = []
+    for what, mask in (
+        ("from_date is not a date", start.isna()),
+        (
+            "to_date is not a date",
+            end.isna() & (raw.get("to_date", pd.Series("", index=raw.index)) != ""),
+        ),
+        ("to_date before from_date", end < start),
+        (
+            "fte is not a number between 0 and 2",
+            ~fte.between(0, 2) & (raw.get("fte", pd.Series("1", index=raw.index)) != ""),
+        ),
+        ("pool missing", raw["pool"] == ""),
+    ):
+        mask = mask.fillna(False).astype(bool)
+        if mask.any():
+            problems.append(f"{int(mask.sum())} row(s): {what} (rows {_rows(mask)})")
+    if problems:
+        raise ExtractError(problems, source)
+    return pd.DataFrame(
+        {
+            "person": pd.factorize(raw["person"])[0],
+            "pool": raw["pool"],
+            "from_date": start,
+            "to_date": end,
+            "fte": fte.fillna(1.0),
+        }
+    )

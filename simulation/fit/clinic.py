@@ -55,7 +55,9 @@ def _days(later: pd.Series, earlier: pd.Series) -> np.ndarray:
     return ((later - earlier).dt.total_seconds() / 86400.0).to_numpy(dtype=float)
 
 
-def fit_clinic(episodes: Episodes, template: Scenario) -> FitResult:
+def fit_clinic(
+    episodes: Episodes, template: Scenario, staff: pd.DataFrame | None = None
+) -> FitResult:
     """Estimate the scenario values the extract informs (see docs/data.md for each method)."""
     t = episodes.table
     as_of = episodes.as_of
@@ -327,6 +329,9 @@ def fit_clinic(episodes: Episodes, template: Scenario) -> FitResult:
                 )
             )
 
+    if staff is not None and len(staff):
+        _fit_staff(staff, as_of, data, ev, notes)
+
     unknown_tracks = sorted(set(t["track"]) - {""} - {tr["name"] for tr in data["tracks"]})
     if unknown_tracks:
         notes.append(
@@ -335,6 +340,51 @@ def fit_clinic(episodes: Episodes, template: Scenario) -> FitResult:
         )
     data["name"] = f"{template.name} fitted"
     return FitResult(data, ev, notes, curves)
+
+
+def _fit_staff(staff: pd.DataFrame, as_of: pd.Timestamp, data: dict, ev: list, notes: list) -> None:
+    """Who is in post on the extract's date, pool by pool: the count and mean FTE. Pools the
+    template does not have are reported, not added (their rosters and roles are unknown)."""
+    active = staff[
+        (staff["from_date"] <= as_of) & (staff["to_date"].isna() | (staff["to_date"] > as_of))
+    ]
+    for pool, rows in active.groupby("pool"):
+        if pool not in data["staff"]:
+            notes.append(
+                f"Staff pool '{pool}' in the staff extract is not in the template: not added."
+            )
+            continue
+        people = rows["person"].nunique()
+        entry = data["staff"][pool]
+        entry.pop("members", None)
+        entry["count"] = int(people)
+        ev.append(
+            Evidence(
+                f"staff.{pool}.count",
+                int(people),
+                math.nan,
+                math.nan,
+                int(people),
+                f"people in post on {as_of.date()}",
+            )
+        )
+        fte = round(float(rows.groupby("person")["fte"].sum().mean()), 3)
+        entry["fte"] = fte
+        ev.append(
+            Evidence(
+                f"staff.{pool}.fte",
+                fte,
+                math.nan,
+                math.nan,
+                int(people),
+                "mean FTE of those in post (cost; the roster stays the template's)",
+            )
+        )
+    left = sorted(set(data["staff"]) - set(active["pool"]))
+    if left:
+        notes.append(
+            f"No one in post on {as_of.date()} in pool(s) {', '.join(left)} per the staff extract: the template's staffing is kept for them."
+        )
 
 
 def _trend(counts: np.ndarray) -> tuple[float, float]:
@@ -356,7 +406,11 @@ def kaplan_meier_curve(durations, observed):
 
 
 def fitted_scenario(
-    episodes: Episodes, template: Scenario, with_state: bool, horizon_weeks: int | None = None
+    episodes: Episodes,
+    template: Scenario,
+    with_state: bool,
+    horizon_weeks: int | None = None,
+    staff: pd.DataFrame | None = None,
 ) -> tuple[Scenario, FitResult, str]:
     """The fitted scenario (with the clinic's state on the extract's date when asked), its
     fit, and its TOML text with the evidence for every value."""
@@ -366,7 +420,7 @@ def fitted_scenario(
     from simulation.fit.writer import toml_text
     from simulation.scenario import validate
 
-    result = fit_clinic(episodes, template)
+    result = fit_clinic(episodes, template, staff)
     data = result.data
     if with_state:
         data["state"] = state_on(episodes)

@@ -138,20 +138,17 @@ def fit_duration(
         options={"maxiter": 4000, "xatol": 1e-7, "fatol": 1e-9},
     )
     draws = _draws(best.x, nll, rng or np.random.default_rng(0))
-    moments = np.array([_moments(family, p) for p in draws])
-    mean, sd = _moments(family, best.x)
+    aic = 2 * len(best.x) + 2 * float(best.fun)
+    return _fit(family, best.x, list(draws), -float(best.fun), aic, int(d.sum()), int((~d).sum()))
+
+
+def _fit(family, params, drawn, loglik, aic, events, censored) -> Fit:
+    """A Fit from the maximum and parameter draws (95% CIs of mean and sd from the draws)."""
+    moments = np.array([_moments(family, p) for p in drawn])
+    mean, sd = _moments(family, params)
     low, high = np.nanpercentile(moments, [2.5, 97.5], axis=0)
-    return Fit(
-        family,
-        mean,
-        sd,
-        (float(low[0]), float(high[0])),
-        (float(low[1]), float(high[1])),
-        -float(best.fun),
-        2 * len(best.x) + 2 * float(best.fun),
-        int(d.sum()),
-        int((~d).sum()),
-    )
+    ci = ((float(low[0]), float(high[0])), (float(low[1]), float(high[1])))
+    return Fit(family, mean, sd, ci[0], ci[1], loglik, aic, events, censored)
 
 
 def best_fit(durations, observed, families=FAMILIES) -> tuple[Fit | None, list[Fit]]:
@@ -266,15 +263,10 @@ def fit_competing(durations, reasons, labels, families=FAMILIES, seed: int = 0) 
     share_draws = np.array([s for s, _ in drawn])
     stays = {}
     for i, label in enumerate(labels):
-        moments = np.array([_moments(family, ps[i]) for _, ps in drawn])
-        low, high = np.nanpercentile(moments, [2.5, 97.5], axis=0)
-        mean, sd = _moments(family, params[i])
-        stays[label] = Fit(
+        stays[label] = _fit(
             family,
-            mean,
-            sd,
-            (float(low[0]), float(high[0])),
-            (float(low[1]), float(high[1])),
+            params[i],
+            [ps[i] for _, ps in drawn],
             -float(best.fun),
             float(aic[family]),
             int(counts[which[i]].sum()),

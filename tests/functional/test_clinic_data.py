@@ -500,3 +500,49 @@ def test_backtest_bands_cover_what_happened(tmp_path):
             hits[row.series].append(row.coverage_90)
     for series, values in hits.items():
         assert 0.7 <= float(np.mean(values)) <= 0.995, (series, values)
+
+
+def test_excel_and_parquet_extracts_read_like_csv(tmp_path):
+    table, _ = synthesize(baseline(), 0.5, 6)
+    csv = tmp_path / "x.csv"
+    table.to_csv(csv, index=False)
+    xlsx = tmp_path / "x.xlsx"
+    table.to_excel(xlsx, index=False)
+    parquet = tmp_path / "x.parquet"
+    table.to_parquet(parquet, index=False)
+    frames = [read_episodes(p).table for p in (csv, xlsx, parquet)]
+    pd.testing.assert_frame_equal(frames[0], frames[1])
+    pd.testing.assert_frame_equal(frames[0], frames[2])
+
+
+def test_a_staff_extract_sets_who_is_in_post_and_names_stay_out(tmp_path):
+    path, _ = extract_file(tmp_path, baseline(), years=1.0, seed=8)
+    staff = tmp_path / "staff.csv"
+    pd.DataFrame(
+        {
+            "person": ["Alex Decoyname", "Sam Decoyname", "Kim Decoyname", "Lee Decoyname"],
+            "pool": ["therapists", "therapists", "therapists", "evening therapists"],
+            "from_date": ["2027-01-01", "2027-01-01", "2027-01-01", "2027-01-01"],
+            "to_date": ["", "", "2028-01-01", ""],
+            "fte": ["0.625", "0.625", "1.0", "0.75"],
+        }
+    ).to_csv(staff, index=False)
+    out = tmp_path / "c.toml"
+    result = CliRunner().invoke(
+        main, ["fit", str(path), "--staff", str(staff), "--as-of", "2028-06-05", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    sc = scenarios.load(out)
+    assert sc.staff["therapists"].size == 2  # the third left on 2028-01-01
+    assert sc.staff["evening therapists"].size == 1
+    assert "Decoyname" not in out.read_text() + (tmp_path / "fit-report.html").read_text()
+    bad = tmp_path / "bad_staff.csv"
+    pd.read_csv(staff).assign(fte=["x", "1", "1", "1"]).to_csv(bad, index=False)
+    result = CliRunner().invoke(
+        main, ["fit", str(path), "--staff", str(bad), "--out", str(tmp_path / "d.toml")]
+    )
+    assert (
+        result.exit_code == 2
+        and "fte is not a number" in result.output
+        and "Decoyname" not in result.output
+    )
