@@ -28,6 +28,21 @@ class Commands(click.Group):
     """Commands that stop cleanly on Ctrl-C or SIGTERM: temporary output is removed, finished
     sweep cells are kept, and the exit code is 130."""
 
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """As click's, except that an interruption while the command line is being read is a
+        clean stop too (click's own handling says 'Aborted!' and exits 1)."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.exceptions.Abort:  # Ctrl-C or SIGTERM before the command started
+            click.echo("\ninterrupted while starting: nothing was written", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        sys.exit(code if isinstance(code, int) else 0)
+
     def invoke(self, ctx):
         signal.signal(signal.SIGTERM, _terminate)
         try:

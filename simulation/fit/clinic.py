@@ -120,7 +120,13 @@ def fit_clinic(
             exposure = pd.Series(pd.date_range(monday, last_monday - pd.Timedelta(days=1)).month)
             exposure = exposure.value_counts().reindex(range(1, 13), fill_value=0)
             daily = per_month / exposure.replace(0, np.nan)
-            multipliers = (daily / daily.mean()).fillna(1.0).round(3)
+            raw = (daily / daily.mean()).fillna(1.0)
+            # Shrink toward 1 by how much of the month-to-month spread is Poisson noise
+            # (James-Stein): with two years of a small clinic most of it is.
+            noise = float((raw**2 / per_month.clip(lower=1)).mean())
+            spread = float(((raw - 1) ** 2).mean())
+            keep = max(0.0, 1.0 - noise / spread) if spread > 0 else 0.0
+            multipliers = (1 + keep * (raw - 1)).round(3)
             data["referrals"]["seasonality"] = [float(x) for x in multipliers]
             ev.append(
                 Evidence(
@@ -129,9 +135,15 @@ def fit_clinic(
                     math.nan,
                     math.nan,
                     n,
-                    "referrals per day in each month / the mean (2+ years of data)",
+                    f"referrals per day in each month / the mean, shrunk {100 * (1 - keep):.0f}% "
+                    "toward 1 (the share of the monthly spread that is chance)",
                 )
             )
+            if keep == 0:
+                notes.append(
+                    "Seasonality: the months differ no more than chance would make them; "
+                    "no seasonal pattern is applied (all months 1.0)."
+                )
         else:
             notes.append(
                 f"Seasonality: {weeks} weeks of referrals is too short to tell a season from "
