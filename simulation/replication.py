@@ -50,7 +50,8 @@ def run_replication(
     """Run replication ``replication`` of ``scenario`` with streams from (seed, replication).
 
     ``light`` (forecasts): only the weekly table and the KPIs without their breakdown by
-    group; the clients, usage and activity tables are left empty (same numbers, less work)."""
+    group, the hours rule and caseloads; the other tables are left empty (the same draws and
+    numbers, less work)."""
     model = ClinicModel(scenario, Streams(seed, replication))
     recorder = model.run()
     clients = recorder.client_table()
@@ -58,8 +59,14 @@ def run_replication(
     sessions = recorder.session_table()
     resources = analysis.resource_weeks(scenario, recorder, model.staff)
     weekly = analysis.weekly_table(scenario, recorder, resources, clients, attendance, sessions)
-    client_weeks = analysis.hours_by_client_week(scenario, clients, attendance)
-    caseloads = analysis.caseload_table(scenario, clients, model.staff)
+    if light:  # forecasts show waits, census and utilisation; not the hours rule or caseloads
+        client_weeks = pd.DataFrame({"client_id": [], "week": [], "meets_rule": []}).astype(
+            {"client_id": int, "week": int, "meets_rule": bool}
+        )
+        caseloads = None
+    else:
+        client_weeks = analysis.hours_by_client_week(scenario, clients, attendance)
+        caseloads = analysis.caseload_table(scenario, clients, model.staff)
     kpis = analysis.replication_kpis(
         scenario, recorder, weekly, clients, client_weeks, resources, sessions, caseloads, not light
     )

@@ -62,6 +62,7 @@ def _simulate(sc, exp, n, quiet):
         )
     finally:
         progress.close()
+    result.summary = result.summary[result.summary["n"] > 0]  # what a forecast does not compute
     return result, analysis.forecast_bands(result.tables["weekly"])
 
 
