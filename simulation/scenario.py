@@ -364,6 +364,28 @@ class Finance(_Model):
 DateField = Annotated[dt.date, Field(strict=False)]  # a date, or ISO text (manifest.json)
 
 
+class ClosurePeriod(_Model):
+    """Days the clinic is closed, from ``from_date`` to ``to_date`` inclusive."""
+
+    from_date: DateField
+    to_date: DateField
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.to_date < self.from_date:
+            raise ValueError(f"to_date ({self.to_date}) is before from_date ({self.from_date})")
+        return self
+
+
+class Calendar(_Model):
+    """Closed days: a public-holiday set ("us": the 11 federal holidays as observed; "none"),
+    single dates and closure periods. On a closed day nobody works and no group runs."""
+
+    holidays: Literal["none", "us"] = "none"
+    closed_dates: list[DateField] = []
+    closure_weeks: list[ClosurePeriod] = []
+
+
 class StateClient(_Model):
     """A client on the clinic's books on the state's date: where they are and since when."""
 
@@ -418,6 +440,7 @@ class Scenario(_Model):
     staff: dict[Name, StaffPool] = {}
     finance: Finance = Finance()
     targets: dict[str, str] = {}
+    calendar: Calendar = Calendar()
     state: State | None = None
 
     @field_validator("targets")

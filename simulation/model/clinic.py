@@ -14,6 +14,7 @@ import simpy
 
 from simulation import clock
 from simulation.clock import HOURS_PER_DAY, HOURS_PER_WEEK
+from simulation.closures import closed_days
 from simulation.distributions import sampler
 from simulation.model import referrals
 from simulation.model.appointments import weekly_booking
@@ -41,7 +42,8 @@ class ClinicModel:
         self.env = simpy.Environment()
         self.end = scenario.total_weeks * HOURS_PER_WEEK
         self.recorder = Recorder()
-        self.staff = Staff(scenario, streams)
+        self.closed_days = closed_days(scenario)
+        self.staff = Staff(scenario, streams, self.closed_days)
         self.appointment_rng = streams.get("appointment_attendance")
         timetable = plan_timetable(scenario)
         # tracks in name order, each with its own attendance stream: listing them in another

@@ -174,7 +174,7 @@ def hold_session(clinic, state: TrackState, slot: Slot, week: int) -> None:
         clinic.iop_waitlist.open_cohort(state)
     started = [cid for cid, start in state.members.items() if start <= now]
     recorder = clinic.recorder
-    if not started:
+    if not started or int(now // 24) in clinic.closed_days:  # nobody enrolled, or closed
         recorder.session(track.name, now, week, False, False, 0, 0, slot.room, "")
         return
     staffed = _staff_session(clinic, state, slot, now)

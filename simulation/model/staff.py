@@ -168,8 +168,9 @@ class Staff:
     (``staff_leave:<name>``), so the order in which a scenario lists pools or members changes
     no draw and no tie (common random numbers keyed by name, never by position)."""
 
-    def __init__(self, scenario: Scenario, streams) -> None:
+    def __init__(self, scenario: Scenario, streams, closed: set[int] | None = None) -> None:
         days = scenario.total_weeks * 7
+        closed = closed or set()
         self.people: dict[str, Person] = {}
         self.pools: dict[str, list[Person]] = {}
         for pool_name in sorted(scenario.staff):
@@ -179,6 +180,7 @@ class Staff:
                 for name in sorted(pool.names(pool_name))
             ]
             for person in self.pools[pool_name]:
+                person.leave_days |= closed  # nobody works on a day the clinic is closed
                 self.people[person.name] = person
 
     @staticmethod

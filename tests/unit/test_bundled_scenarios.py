@@ -8,6 +8,11 @@ from tests.conftest import baseline
 WHAT_IFS = {
     "referral_surge": ["referrals.per_week=9.1"],
     "hire_therapist": ["staff.therapists.count=3"],
+    "holiday_closures": [
+        'calendar.holidays="us"',
+        "calendar.closure_weeks=[{from_date = 2027-12-27, to_date = 2027-12-31}, "
+        "{from_date = 2028-12-26, to_date = 2028-12-29}]",
+    ],
     "cohort_admission": [
         "tracks.morning.admission=cohort",
         "tracks.evening.admission=cohort",
