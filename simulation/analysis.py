@@ -43,16 +43,46 @@ def resource_groups(scenario: Scenario) -> tuple[list[tuple[str, str, str]], dic
     return groups, group_of
 
 
+def staff_time_kpis(
+    scenario: Scenario, resources: pd.DataFrame, census: float, recorder: Recorder
+) -> dict[str, float]:
+    """Therapists' time as the field measures it: productivity (client-facing / paid hours),
+    time committed ((client-facing + indirect) / rostered hours), clients per FTE, and the
+    documentation that found no time in the day."""
+    report = resources[
+        (resources["week"] >= scenario.warmup_weeks) & (resources["kind"] == "staff")
+    ]
+    therapists = [n for n, p in scenario.staff.items() if p.role == "therapist"]
+    mine = report[report["resource"].isin(therapists)]
+    full_time = scenario.finance.full_time_hours
+    fte = sum(scenario.staff[n].paid_fte(full_time) * scenario.staff[n].size for n in therapists)
+    paid = fte * full_time * scenario.horizon_weeks
+    rostered = float(mine["available_hours"].sum())
+    facing = float(mine["busy_hours"].sum())
+    return {
+        "therapist_productivity": facing / paid if paid > 0 else math.nan,
+        "therapist_time_committed": (
+            (facing + float(mine["indirect_hours"].sum())) / rostered if rostered > 0 else math.nan
+        ),
+        "clients_per_therapist_fte": census / fte if fte > 0 else math.nan,
+        "documentation_unbooked_hours_per_week": recorder.documentation_unbooked
+        / scenario.total_weeks,
+    }
+
+
 def resource_weeks(scenario: Scenario, recorder: Recorder, staff) -> pd.DataFrame:
-    """Busy and available hours per week for each staff pool and each room (long table)."""
+    """Busy (client-facing), indirect (reserved supervision, meetings and case management, and
+    documentation) and available hours per week for each staff pool and each room."""
     weeks = scenario.total_weeks
     groups, group_of = resource_groups(scenario)
     names = [g[0] for g in groups]
     busy = busy_by_week(recorder.busy_table(), group_of, names, weeks)
+    indirect = busy_by_week(recorder.indirect_table(), group_of, names, weeks)
     available = np.zeros((len(groups), weeks))
     position = {name: i for i, name in enumerate(names)}
     for person in staff.people.values():
         available[position[person.pool]] += person.available_hours(weeks)
+        indirect[position[person.pool]] += person.indirect_by_week(weeks)
     for room in scenario.rooms:
         available[position[room.name]] = sum(e - s for s, e in roster_intervals(room.available))
     return pd.DataFrame(
@@ -62,6 +92,7 @@ def resource_weeks(scenario: Scenario, recorder: Recorder, staff) -> pd.DataFram
             "kind": np.repeat([g[1] for g in groups], weeks),
             "role": np.repeat([g[2] for g in groups], weeks),
             "busy_hours": busy.ravel(),
+            "indirect_hours": indirect.ravel(),
             "available_hours": available.ravel(),
         }
     )
@@ -442,6 +473,7 @@ def replication_kpis(
     for role, kpi in [*ROLE_KPIS.items(), ("room", "room_utilisation")]:
         k[kpi] = float(roles.get(role, math.nan))
     k["seat_occupancy"] = _mean(report["seat_occupancy"])
+    k.update(staff_time_kpis(scenario, resources, k["iop_census_mean"], recorder))
     held = report["sessions_held"].sum()
     cancelled = report["sessions_cancelled"].sum()
     held_sessions = sessions[(sessions["time"] >= start) & sessions["held"]]

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Kpi:
-    """One indicator: its unit (days, share, clients, per_week, money_per_week) and meaning."""
+    """One indicator: its unit (days, share, clients, per_week, hours_per_week, money_per_week)
+    and meaning."""
 
     name: str
     unit: str
@@ -89,6 +90,29 @@ _CATALOGUE = [
     ),
     Kpi(
         "room_utilisation", "share", "Group-room hours in use / hours the rooms are open", "neither"
+    ),
+    Kpi(
+        "therapist_productivity",
+        "share",
+        "Therapists' client-facing hours / paid hours (the industry's productivity measure)",
+        "neither",
+    ),
+    Kpi(
+        "therapist_time_committed",
+        "share",
+        "Therapists' client-facing + indirect hours (notes, supervision, meetings) / rostered hours",
+        "neither",
+    ),
+    Kpi(
+        "clients_per_therapist_fte",
+        "clients",
+        "Mean IOP clients per therapist FTE (staffing rules: e.g. 24 per counsellor in N.J.)",
+        "neither",
+    ),
+    Kpi(
+        "documentation_unbooked_hours_per_week",
+        "hours_per_week",
+        "Hours of notes a week that found no free time the same day (overtime)",
     ),
     Kpi("seat_occupancy", "share", "IOP seats held by clients / seats (time-weighted)", "neither"),
     Kpi("mean_group_size", "clients", "Mean attendees per group session held", "neither"),
@@ -230,6 +254,8 @@ def fmt(value: float, unit: str, weeks: bool = True) -> str:
         return f"{value:.1f} d" if value < 28 or not weeks else f"{value / 7:.1f} wk"
     if unit == "money_per_week":
         return f"${value:,.0f}/wk"
+    if unit == "hours_per_week":
+        return f"{value:.1f} h/wk"
     if unit == "per_week":
         return f"{value:.2f}/wk"
     return f"{value:.1f}"

@@ -303,6 +303,9 @@ class StaffPool(_Model):
     absence_share: Annotated[float, Field(ge=0, le=0.9, allow_inf_nan=False)] = 0.0
     iop_caseload_cap: int = Field(default=0, ge=0, le=1000)
     op_caseload_cap: int = Field(default=0, ge=0, le=1000)
+    # time beyond face-to-face work, taken from the roster so that booking sees less free time
+    indirect_hours_per_week: Annotated[float, Field(ge=0, le=60, allow_inf_nan=False)] = 0.0
+    documentation_minutes_per_hour: Annotated[float, Field(ge=0, le=60, allow_inf_nan=False)] = 0.0
     annual_cost: NonNegative = 0.0
     # None: the rostered hours / finance.full_time_hours (cost follows the roster)
     fte: Annotated[float, Field(ge=0, le=2, allow_inf_nan=False)] | None = None

@@ -237,6 +237,42 @@ def census(weekly: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def staff_time(resources: pd.DataFrame, warmup_weeks: int) -> go.Figure:
+    """Each staff pool's rostered week split into client-facing, indirect (notes, supervision,
+    meetings) and free time (mean hours a week per pool, after warm-up)."""
+    rows = resources[(resources["kind"] == "staff") & (resources["week"] >= warmup_weeks)]
+    rows = rows.assign(indirect_hours=rows.get("indirect_hours", 0.0))  # older run folders
+    means = rows.groupby("resource", sort=False)[
+        ["busy_hours", "indirect_hours", "available_hours"]
+    ].sum()
+    weeks = max(rows["week"].nunique(), 1)
+    means = means / weeks
+    free = (means["available_hours"] - means["busy_hours"] - means["indirect_hours"]).clip(lower=0)
+    names = [label(n) for n in means.index]
+    fig = go.Figure()
+    for values, name, colour in (
+        (means["busy_hours"], "with clients", "#4e79a7"),
+        (means["indirect_hours"], "indirect (notes, supervision, meetings)", "#f28e2b"),
+        (free, "free", "#d9d9d9"),
+    ):
+        fig.add_trace(
+            go.Bar(
+                x=names,
+                y=values,
+                name=name,
+                marker_color=colour,
+                hovertemplate="%{x}: %{y:.1f} h a week<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        title="Staff time a week by pool: with clients, indirect, free (mean over the reporting weeks)",
+        yaxis_title="Hours a week (all members)",
+        barmode="stack",
+        **{**LAYOUT, "hovermode": "closest"},
+    )
+    return fig
+
+
 def caseloads(table: pd.DataFrame) -> go.Figure:
     """Mean IOP caseload of each primary therapist (95% CI across replications) and the cap."""
     stats_ = table.groupby(["therapist", "pool", "cap"], sort=False)["mean_caseload"].agg(

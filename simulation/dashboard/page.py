@@ -164,6 +164,7 @@ FIGURE_TEXT = {
     "utilisation": "Share of rostered staff hours (or open room hours) spent with clients. The green band is the sustainable 75-85%; above it, expect burnout and waits.",
     "heatmap": "Each row is a staff pool or room, each column an hour of the week; darker means busier. Dark cells show clashes, pale rostered cells show idle time.",
     "census": "How many clients are at each stage each week, stacked. The IOP layer is bounded by the seats and by the primary therapists' caseload places, whichever is fewer: the 'what limits admissions' table says which held admissions up.",
+    "staff_time": "Each pool's rostered hours a week: with clients (what utilisation counts), indirect time the scenario reserves or the model books (notes after sessions; supervision, meetings and case management) and free time. Productivity is client-facing / paid hours.",
     "caseloads": "Mean IOP clients each primary therapist held (bars, 95% CI across replications) against their caseload cap (diamond). Bars at the cap mean caseloads, not seats, decide how many can be admitted.",
     "waits": "Share of clients by days waited, after warm-up. Bars to the right of the dashed line waited more than 14 days.",
     "flow": "Width is clients a year. Follow referrals through intake and the IOP to how they leave.",
@@ -196,6 +197,14 @@ def build_figures(
         )
     if not weekly.empty:
         out.append(("census", "Clients by stage", figures.census(weekly)))
+    if "resources" in tables:
+        out.append(
+            (
+                "staff_time",
+                "Staff time",
+                figures.staff_time(tables["resources"], scenario.warmup_weeks),
+            )
+        )
     caseloads = tables.get("caseloads")
     if caseloads is not None and not caseloads.empty:
         out.append(("caseloads", "Caseloads of primary therapists", figures.caseloads(caseloads)))

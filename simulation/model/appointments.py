@@ -11,7 +11,7 @@ that week (a client who starts on a Friday is not owed that week's individual se
 from __future__ import annotations
 
 from simulation.clock import HOURS_PER_WEEK
-from simulation.model.staff import Person
+from simulation.model.staff import Person, Staff
 
 MIN_DAYS_OWED = 3.0 * 24  # hours of a week in care before its weekly sessions are owed
 
@@ -72,6 +72,7 @@ def _appointment(
     if clinic.appointment_rng.random() < clinic.scenario.iop.attendance:
         clinic.recorder.attended(c.id, start, kind, hours)
         clinic.recorder.busy(person.name, start, start + hours, kind)
+        Staff.document(person, start + hours, hours, clinic.recorder)
 
 
 def book_iop_week(clinic, c, earliest: float, week_end: float) -> None:

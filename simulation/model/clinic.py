@@ -56,6 +56,8 @@ class ClinicModel:
             for slot in slots:
                 for name in slot.facilitators:
                     self.staff.people[name].fixed.append((slot.start, slot.end))
+        for person in self.staff.people.values():
+            person.reserve_indirect()  # after the groups: from what is left of each day
         self.intake_people = self.staff.members(scenario.intake.pools)
         self.iop_therapists = [
             p for p in self.staff.members(scenario.iop.therapist_pools) if p.iop_cap > 0

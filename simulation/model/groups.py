@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from simulation import clock
 from simulation.clock import HOURS_PER_WEEK
+from simulation.model.staff import Staff
 from simulation.scenario import Scenario, Track, roster_intervals
 
 
@@ -204,6 +205,7 @@ def hold_session(clinic, state: TrackState, slot: Slot, week: int) -> None:
     )
     for name in facilitators:
         recorder.busy(name, now, now + hours, "group")
+        Staff.document(clinic.staff.people[name], now + hours, hours, recorder)
     recorder.busy(slot.room, now, now + hours, "group")
 
 

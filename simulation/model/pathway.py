@@ -156,6 +156,7 @@ def intake(env, clinic, c: Client):
     c.intake_start = env.now
     clinic.recorder.move(c, "in_assessment", env.now)
     clinic.recorder.busy(clinician.name, env.now, env.now + c.assessment_hours, "intake")
+    Staff.document(clinician, env.now + c.assessment_hours, c.assessment_hours, clinic.recorder)
     yield env.timeout(c.assessment_hours)
     c.assessed = env.now  # the outcome is known when the assessment ends
     return True

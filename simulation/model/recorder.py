@@ -84,6 +84,8 @@ class Recorder:
         self.busy_log: list[tuple[str, float, float, str]] = []
         self.sessions: list[tuple] = []
         self.appointments: list[tuple[str, float, bool]] = []  # kind, time due, booked?
+        self.indirect_log: list[tuple[str, float, float, str]] = []  # documentation booked
+        self.documentation_unbooked = 0.0  # hours of notes that found no time that day
 
     # -- during the run ----------------------------------------------------------------------
     def move(self, client, status: str, t: float) -> None:
@@ -103,6 +105,10 @@ class Recorder:
 
     def busy(self, resource: str, start: float, end: float, activity: str) -> None:
         self.busy_log.append((resource, start, end, activity))
+
+    def indirect(self, person: str, start: float, end: float, activity: str) -> None:
+        """Time at work that is not with clients (documentation)."""
+        self.indirect_log.append((person, start, end, activity))
 
     def session(
         self, track, t, week, held, cancelled, attendees, enrolled, room, facilitators
@@ -131,6 +137,9 @@ class Recorder:
 
     def busy_table(self) -> pd.DataFrame:
         return pd.DataFrame(self.busy_log, columns=["resource", "start", "end", "activity"])
+
+    def indirect_table(self) -> pd.DataFrame:
+        return pd.DataFrame(self.indirect_log, columns=["resource", "start", "end", "activity"])
 
     def session_table(self) -> pd.DataFrame:
         return pd.DataFrame(

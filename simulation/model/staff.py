@@ -64,6 +64,9 @@ class Person:
     iop_clients: int = 0
     op_clients: int = 0
     fixed: list[tuple[float, float]] = field(default_factory=list)  # weekly group facilitation
+    indirect_hours: float = 0.0  # supervision, meetings, case management a week
+    documentation_rate: float = 0.0  # hours of notes per client-facing hour
+    indirect_blocks: list[tuple[float, float]] = field(default_factory=list)  # weekly, reserved
     _starts: list[float] = field(default_factory=list, repr=False)
     _ends: list[float] = field(default_factory=list, repr=False)
     _weeks_built: int = 0
@@ -83,6 +86,39 @@ class Person:
         away = [d for d in self.leave_days if d < weeks * 7]
         hours[away] = 0.0
         return hours.reshape(weeks, 7).sum(axis=1)
+
+    def reserve_indirect(self) -> None:
+        """Take the weekly indirect hours out of the free time: an equal share at the end of
+        each working day's free time (after the groups this person facilitates)."""
+        if self.indirect_hours <= 0:
+            return
+        free = subtract(self.roster, self.fixed)
+        days = sorted({int(s // HOURS_PER_DAY) for s, _ in free})
+        share = self.indirect_hours / max(len(days), 1)
+        for day in days:
+            need = share
+            for s, e in sorted(
+                (iv for iv in free if int(iv[0] // HOURS_PER_DAY) == day), reverse=True
+            ):
+                take = min(need, e - s)
+                if take > EPS:
+                    self.indirect_blocks.append((e - take, e))
+                    need -= take
+                if need <= EPS:
+                    break
+        self.fixed += self.indirect_blocks
+
+    def indirect_by_week(self, weeks: int) -> np.ndarray:
+        """Reserved indirect hours in each week, less the days away."""
+        out = np.zeros(weeks)
+        per_day = np.zeros(7)
+        for s, e in self.indirect_blocks:
+            per_day[int(s // HOURS_PER_DAY) % 7] += e - s
+        hours = np.tile(per_day, weeks)
+        away = [d for d in self.leave_days if d < weeks * 7]
+        hours[away] = 0.0
+        out[:] = hours.reshape(weeks, 7).sum(axis=1)
+        return out
 
     def on_leave(self, t: float) -> bool:
         return int(t // HOURS_PER_DAY) in self.leave_days
@@ -196,6 +232,8 @@ class Staff:
             leave_days=set(np.flatnonzero(away).tolist()),
             iop_cap=pool.iop_caseload_cap,
             op_cap=pool.op_caseload_cap,
+            indirect_hours=pool.indirect_hours_per_week,
+            documentation_rate=pool.documentation_minutes_per_hour / 60.0,
         )
 
     def members(self, pool_names: list[str]) -> list[Person]:
@@ -219,6 +257,21 @@ class Staff:
             if start is not None and (best is None or start < best[1]):
                 best = (person, start)
         return best
+
+    @staticmethod
+    def document(person: Person, after: float, hours: float, recorder) -> None:
+        """Notes after client-facing work: booked in the person's free time from ``after`` to
+        the end of that day; what finds no time that day is counted as unbooked (overtime)."""
+        need = hours * person.documentation_rate
+        if need <= EPS:
+            return
+        day_end = (after // HOURS_PER_DAY + 1) * HOURS_PER_DAY
+        start = person.find_slot(after, need, day_end)
+        if start is None:
+            recorder.documentation_unbooked += need
+            return
+        person.book(start, need)
+        recorder.indirect(person.name, start, start + need, "documentation")
 
     @staticmethod
     def least_loaded(people: list[Person], kind: str) -> Person | None:

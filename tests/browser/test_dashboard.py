@@ -46,17 +46,18 @@ def hostile_run(tmp_path_factory):
 def test_page_loads_offline_without_errors_and_renders_every_figure(visit, baseline_run):
     v = visit(baseline_run / "dashboard.html")
     v.page.wait_for_function(
-        "document.querySelectorAll('.js-plotly-plot').length >= 10", timeout=20_000
+        "document.querySelectorAll('.js-plotly-plot').length >= 11", timeout=20_000
     )
     assert v.errors == []
     assert v.requests == []  # nothing fetched from the network: plotly.js is inlined
-    assert v.page.locator(".js-plotly-plot").count() == 10
+    assert v.page.locator(".js-plotly-plot").count() == 11
     # every figure has data drawn: at least one trace group or heatmap/sankey layer
     for key in (
         "waitlists",
         "utilisation",
         "heatmap",
         "census",
+        "staff_time",
         "caseloads",
         "waits",
         "flow",
@@ -120,7 +121,7 @@ def test_png_export_uses_the_system_chromium(browser, baseline_run):
     from simulation.dashboard.page import write_pngs
 
     written = write_pngs(outputs.read_run(baseline_run))
-    assert len(written) == 10
+    assert len(written) == 11
     for path in written:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
 
