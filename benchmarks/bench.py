@@ -9,6 +9,7 @@ Sections:
   workers      throughput of 2 worker processes against 1 on 40 replications
   memory       peak resident memory of 200 baseline replication-years, event log off
   scaling      cost against horizon (13, 52, 208 weeks) and clinic size (1, 4, 16 x baseline)
+  features     a replication-year with every staff and calendar feature on against none
 """
 
 from __future__ import annotations
@@ -245,8 +246,41 @@ def bench_scaling():
     return rows
 
 
+FEATURES = [  # issue 13 so far: every staff-and-calendar feature on
+    'calendar.holidays="us"',
+    "calendar.closure_weeks=[{from_date = 2027-12-27, to_date = 2027-12-31}]",
+    "staff.therapists.indirect_hours_per_week=5",
+    "staff.evening therapists.indirect_hours_per_week=6",
+    "staff.intake.indirect_hours_per_week=2",
+    "staff.therapists.documentation_minutes_per_hour=15",
+    "staff.evening therapists.documentation_minutes_per_hour=15",
+    "staff.intake.documentation_minutes_per_hour=15",
+]
+
+
+def bench_features(repeats=15):
+    """A replication-year with every staff and calendar feature on against none
+    (interleaved, so that the host's drift falls on both alike)."""
+    plain = scenarios.apply_overrides(BASELINE, YEAR)
+    full = scenarios.apply_overrides(plain, FEATURES)
+    run_replication(full, 0, full.seed)
+    times = {"off": [], "on": []}
+    for r in range(repeats):
+        for label, sc in (("off", plain), ("on", full)):
+            start = time.perf_counter()
+            run_replication(sc, r, sc.seed)
+            times[label].append(time.perf_counter() - start)
+    off, on = statistics.median(times["off"]), statistics.median(times["on"])
+    print(
+        f"features: replication-year {off * 1000:.0f} ms off, {on * 1000:.0f} ms with every "
+        f"staff and calendar feature on: growth {100 * (on / off - 1):+.0f}% (target <= +30%)"
+    )
+    return {"off_s": off, "on_s": on}
+
+
 SECTIONS = {
     "events": bench_events,
+    "features": bench_features,
     "replication": bench_replication,
     "workers": bench_workers,
     "memory": bench_memory,
