@@ -39,8 +39,29 @@ def resource_groups(scenario: Scenario) -> tuple[list[tuple[str, str, str]], dic
     and the group each person or room belongs to."""
     groups = [(pool, "staff", p.role) for pool, p in scenario.staff.items()]
     groups += [(r.name, "room", "room") for r in scenario.rooms]
-    group_of = {person: pool for pool, p in scenario.staff.items() for person in p.names(pool)}
+    group_of = {person: pool for person, pool, _, _ in scenario.people()}
     return groups, group_of
+
+
+def workforce_kpis(scenario: Scenario, recorder: Recorder, start: float) -> dict[str, float]:
+    """Posts empty below each pool's establishment (its size in the scenario) and the clients
+    of leavers, a year over the reporting period."""
+    years = scenario.horizon_weeks / 52.0
+    weeks = np.arange(scenario.warmup_weeks, scenario.total_weeks)
+    vacancy = 0.0
+    people = scenario.people()
+    for pool_name, pool in scenario.staff.items():
+        employed = np.zeros(len(weeks))
+        for _, p, first, gone in people:
+            if p == pool_name:
+                employed += (weeks >= first) & ((gone is None) | (weeks < (gone or 0)))
+        vacancy += float(np.clip(pool.size - employed, 0, None).sum())
+    moved = [(t, found) for t, found in recorder.reassigned if t >= start]
+    return {
+        "staff_vacancy_weeks_per_year": vacancy / years,
+        "clients_reassigned_per_year": sum(found for _, found in moved) / years,
+        "clients_left_without_clinician_per_year": sum(not f for _, f in moved) / years,
+    }
 
 
 def staff_time_kpis(
@@ -501,6 +522,7 @@ def replication_kpis(
             k[f"{CASELOAD_PREFIX}{pool}"] = float(row["mean_caseload"] / row["cap"])
     else:
         k["caseload_occupancy"] = math.nan
+    k.update(workforce_kpis(scenario, recorder, start))
     k["billable_days_per_week"] = float(report["billable_days"].mean())
     k["revenue_per_week"] = float(report["revenue"].mean())
     k["cost_per_week"] = float(report["cost"].mean())

@@ -110,6 +110,22 @@ _CATALOGUE = [
         "neither",
     ),
     Kpi(
+        "staff_vacancy_weeks_per_year",
+        "clients",
+        "Post-weeks a year below each pool's establishment (vacancies after leavers)",
+    ),
+    Kpi(
+        "clients_reassigned_per_year",
+        "clients",
+        "Clients a year moved to another clinician when theirs left",
+        "neither",
+    ),
+    Kpi(
+        "clients_left_without_clinician_per_year",
+        "clients",
+        "Clients a year left without a primary clinician when theirs left (no colleague had room)",
+    ),
+    Kpi(
         "documentation_unbooked_hours_per_week",
         "hours_per_week",
         "Hours of notes a week that found no free time the same day (overtime)",

@@ -353,6 +353,16 @@ class BillableDay(_Model):
     min_services: int = Field(default=0, ge=0, le=24)
 
 
+class StaffChange(_Model):
+    """A dated change of staffing: ``count`` people join or leave pool ``pool`` at the start of
+    week ``week`` (leavers: the pool's last members by name)."""
+
+    pool: Name
+    week: int = Field(ge=0, le=1040)
+    change: Literal["join", "leave"]
+    count: int = Field(default=1, ge=1, le=100)
+
+
 class Finance(_Model):
     """Money: per diem per billable IOP day, outpatient session rate, room cost."""
 
@@ -444,6 +454,7 @@ class Scenario(_Model):
     finance: Finance = Finance()
     targets: dict[str, str] = {}
     calendar: Calendar = Calendar()
+    staff_changes: list[StaffChange] = []
     state: State | None = None
 
     @field_validator("targets")
@@ -506,6 +517,7 @@ class Scenario(_Model):
                 )
         problems += self._unused_pool_problems()
         problems += self._state_problems()
+        problems += self._staff_change_problems()
         problems += self._target_group_problems()
         if self.referrals.per_week > 0:
             problems += self._capacity_problems()
@@ -547,6 +559,26 @@ class Scenario(_Model):
                         "tracks, rooms, staff pools and staff members need different names"
                     )
                 owner.setdefault(name, what)
+        return problems
+
+    def _staff_change_problems(self) -> list[str]:
+        """Changes name pools that exist, and never take a pool below nobody."""
+        problems = []
+        pools = list(self.staff)
+        present = {p: pool.size for p, pool in self.staff.items()}
+        for i, change in enumerate(sorted(self.staff_changes, key=lambda c: c.week)):
+            where = f"staff_changes.{i}"
+            if change.pool not in self.staff:
+                problems.append(
+                    f"{where}.pool: '{change.pool}' is not a staff pool{_did_you_mean(change.pool, pools)}"
+                )
+                continue
+            present[change.pool] += change.count if change.change == "join" else -change.count
+            if present[change.pool] < 0:
+                problems.append(
+                    f"{where}: {change.count} cannot leave {change.pool} in week {change.week}; "
+                    "fewer are in post then"
+                )
         return problems
 
     def _state_problems(self) -> list[str]:
@@ -665,6 +697,31 @@ class Scenario(_Model):
         ):
             problems.append("iop.prescriber_pools: medication is needed but the pools are empty")
         return problems
+
+    def people(self) -> list[tuple[str, str, int, int | None]]:
+        """Everyone who works in the clinic during the run, as (name, pool, first week, week
+        they leave or None): the pools' members, then joiners and leavers of staff_changes
+        (joiners are named '<pool> joiner N'; leavers are a pool's last members by name)."""
+        rows = {}
+        for pool_name, pool in self.staff.items():
+            for name in sorted(pool.names(pool_name)):
+                rows[name] = [name, pool_name, 0, None]
+        joined: dict[str, int] = {}
+        for change in sorted(self.staff_changes, key=lambda c: (c.week, c.change, c.pool)):
+            if change.change == "join":
+                for _ in range(change.count):
+                    joined[change.pool] = joined.get(change.pool, 0) + 1
+                    name = f"{change.pool} joiner {joined[change.pool]}"
+                    rows[name] = [name, change.pool, change.week, None]
+            else:
+                staying = sorted(
+                    n
+                    for n, (_, p, first, gone) in rows.items()
+                    if p == change.pool and gone is None and first <= change.week
+                )
+                for name in staying[-change.count :]:
+                    rows[name][3] = change.week
+        return [tuple(r) for r in rows.values()]
 
     @property
     def total_weeks(self) -> int:

@@ -115,8 +115,8 @@ def book_op_week(clinic, c, earliest: float, week_end: float) -> None:
     """Book an outpatient client's sessions with their outpatient clinician."""
     step_down = clinic.scenario.step_down
     latest = min(week_end, c._op_planned_end)
-    if latest - earliest < MIN_DAYS_OWED:
-        return
+    if latest - earliest < MIN_DAYS_OWED or not c.op_therapist:
+        return  # (a leaver's client without a new clinician yet)
     clinician = clinic.staff.people[c.op_therapist]
     busy = _client_week(clinic, c, earliest, week_end)
     for _ in range(step_down.sessions_per_week):

@@ -245,12 +245,60 @@ class ClinicModel:
             yield env.timeout(c.referred - env.now)
             c._process = env.process(client_journey(env, self, c))
 
+    def _joins(self, person):
+        """A new member of staff: their caseload places open on their first day."""
+        yield self.env.timeout(person.first_week * HOURS_PER_WEEK - self.env.now)
+        pool = self.scenario.staff[person.pool]
+        person.iop_cap, person.op_cap = pool.iop_caseload_cap, pool.op_caseload_cap
+        if person.iop_cap and person.pool in self.scenario.iop.therapist_pools:
+            self.iop_therapists.append(person)  # the waitlist's list of primary therapists
+            self.iop_therapists.sort(key=lambda p: p.name)
+        self.iop_waitlist.place_clients()
+        self.op_waitlist.place_clients()
+
+    def _leaves(self, person):
+        """A member of staff leaves: no new clients; their IOP and outpatient clients go to a
+        colleague with room (or wait without a primary clinician), their medication clients
+        to the next prescriber; their groups find stand-ins or are cancelled, as for leave."""
+        yield self.env.timeout(person.gone_week * HOURS_PER_WEEK - self.env.now)
+        person.iop_cap = person.op_cap = 0
+        now = self.env.now
+        colleagues = [p for p in self.iop_therapists if p is not person]
+        for c in list(self.in_iop.values()):
+            if c.prescriber == person.name:
+                c.prescriber = ""  # a first visit with the next prescriber
+            if c.therapist != person.name:
+                continue
+            person.iop_clients -= 1
+            new = Staff.least_loaded(colleagues, "iop")
+            c.therapist = new.name if new is not None else ""
+            if new is not None:
+                new.iop_clients += 1
+            else:
+                self.recorder.monitors["caseload_held"].add(now, -1)
+            self.recorder.reassigned.append((now, new is not None))
+        op_colleagues = [p for p in self.op_waitlist.clinicians if p is not person]
+        for c in list(self.in_op.values()):
+            if c.op_therapist != person.name:
+                continue
+            person.op_clients -= 1
+            new = Staff.least_loaded(op_colleagues, "op")
+            c.op_therapist = new.name if new is not None else ""
+            if new is not None:
+                new.op_clients += 1
+            self.recorder.reassigned.append((now, new is not None))
+
     def run(self) -> Recorder:
         """Run to the end of the horizon (warm-up included) and return the recorder."""
         self.env.process(self._referral_arrivals())
         for state in self.tracks.values():
             self.env.process(run_track(self.env, self, state))
         self.env.process(weekly_booking(self.env, self))
+        for person in self.staff.people.values():
+            if person.first_week > 0:
+                self.env.process(self._joins(person))
+            if person.gone_week is not None:
+                self.env.process(self._leaves(person))
         self.env.run(until=self.end)
         return self.recorder
 

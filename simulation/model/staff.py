@@ -67,6 +67,8 @@ class Person:
     indirect_hours: float = 0.0  # supervision, meetings, case management a week
     documentation_rate: float = 0.0  # hours of notes per client-facing hour
     indirect_blocks: list[tuple[float, float]] = field(default_factory=list)  # weekly, reserved
+    first_week: int = 0  # joins at the start of this week
+    gone_week: int | None = None  # leaves at the start of this week
     _starts: list[float] = field(default_factory=list, repr=False)
     _ends: list[float] = field(default_factory=list, repr=False)
     _weeks_built: int = 0
@@ -208,16 +210,22 @@ class Staff:
         days = scenario.total_weeks * 7
         closed = closed or set()
         self.people: dict[str, Person] = {}
-        self.pools: dict[str, list[Person]] = {}
-        for pool_name in sorted(scenario.staff):
+        self.pools: dict[str, list[Person]] = {name: [] for name in sorted(scenario.staff)}
+        for name, pool_name, first, gone in sorted(scenario.people()):
             pool = scenario.staff[pool_name]
-            self.pools[pool_name] = [
-                self._person(name, pool_name, pool, streams.get(f"staff_leave:{name}"), days)
-                for name in sorted(pool.names(pool_name))
-            ]
-            for person in self.pools[pool_name]:
-                person.leave_days |= closed  # nobody works on a day the clinic is closed
-                self.people[person.name] = person
+            person = self._person(name, pool_name, pool, streams.get(f"staff_leave:{name}"), days)
+            person.leave_days |= closed  # nobody works on a day the clinic is closed
+            # before joining and after leaving, every day is away (no booking, no group)
+            person.first_week, person.gone_week = first, gone
+            person.leave_days |= set(range(min(7 * first, days)))
+            if gone is not None:
+                person.leave_days |= set(range(7 * gone, days))
+            if first > 0:  # caseloads open when they join (see clinic.py)
+                person.iop_cap = person.op_cap = 0
+            self.pools[pool_name].append(person)
+            self.people[name] = person
+        for members in self.pools.values():
+            members.sort(key=lambda p: p.name)
 
     @staticmethod
     def _person(name: str, pool_name: str, pool: StaffPool, rng, days: int) -> Person:

@@ -8,6 +8,10 @@ from tests.conftest import baseline
 WHAT_IFS = {
     "referral_surge": ["referrals.per_week=9.1"],
     "hire_therapist": ["staff.therapists.count=3"],
+    "vacancy_summer": [
+        'staff_changes=[{pool = "therapists", week = 74, change = "leave"}, '
+        '{pool = "therapists", week = 90, change = "join"}]'
+    ],
     "holiday_closures": [
         'calendar.holidays="us"',
         "calendar.closure_weeks=[{from_date = 2027-12-27, to_date = 2027-12-31}, "

@@ -1,0 +1,56 @@
+"""Issue 13 item 2 (dated part): staff who join and leave."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulation import scenario as scenarios
+from simulation.experiment import run_experiment
+from tests.conftest import short
+
+LEAVE_THEN_HIRE = [
+    'staff_changes=[{pool = "therapists", week = 12, change = "leave"}, '
+    '{pool = "therapists", week = 20, change = "join"}]'
+]
+
+
+def test_a_departure_raises_the_waitlist_after_its_week_and_a_hire_brings_it_down():
+    plain = run_experiment(short("horizon_weeks=30"), replications=6).tables["weekly"]
+    changed = run_experiment(short("horizon_weeks=30", *LEAVE_THEN_HIRE), replications=6)
+    weekly = changed.tables["weekly"]
+
+    def mean(table, weeks):
+        return table[table["week"].isin(weeks)]["iop_waitlist"].mean()
+
+    before, vacant, after = range(4, 12), range(14, 20), range(28, 34)
+    # common random numbers: the same clinic until week 12
+    assert mean(weekly, before) == pytest.approx(mean(plain, before))
+    assert mean(weekly, vacant) > mean(plain, vacant) + 0.5
+    assert mean(weekly, after) < mean(weekly, vacant)
+    k = changed.summary.set_index("kpi")["mean"]
+    assert k["staff_vacancy_weeks_per_year"] == pytest.approx(8 * 52 / 30)
+    assert k["clients_reassigned_per_year"] + k["clients_left_without_clinician_per_year"] > 0
+
+
+def test_nobody_works_before_joining_or_after_leaving():
+    from simulation.model.clinic import ClinicModel
+    from simulation.streams import Streams
+
+    sc = short("horizon_weeks=30", *LEAVE_THEN_HIRE)
+    people = {name: (first, gone) for name, _, first, gone in sc.people()}
+    assert people["therapists 2"] == (0, 12)  # the pool's last member by name leaves
+    assert people["therapists joiner 1"] == (20, None)
+    model = ClinicModel(sc, Streams(sc.seed, 0))
+    busy = model.run().busy_table()
+    week = np.floor(busy["start"] / 168).astype(int)
+    assert not ((busy["resource"] == "therapists 2") & (week >= 12)).any()
+    assert not ((busy["resource"] == "therapists joiner 1") & (week < 20)).any()
+    assert ((busy["resource"] == "therapists joiner 1") & (week >= 20)).any()
+
+
+def test_more_cannot_leave_than_are_in_post():
+    with pytest.raises(scenarios.ScenarioError, match="cannot leave therapists"):
+        short('staff_changes=[{pool = "therapists", week = 5, change = "leave", count = 3}]')
+    with pytest.raises(scenarios.ScenarioError, match="did you mean 'therapists'"):
+        short('staff_changes=[{pool = "therapist", week = 5, change = "join"}]')
