@@ -54,3 +54,15 @@ def test_more_cannot_leave_than_are_in_post():
         short('staff_changes=[{pool = "therapists", week = 5, change = "leave", count = 3}]')
     with pytest.raises(scenarios.ScenarioError, match="did you mean 'therapists'"):
         short('staff_changes=[{pool = "therapist", week = 5, change = "join"}]')
+
+
+def test_a_sweep_can_ask_hire_by_week_20_or_by_week_26():
+    from simulation import planning
+
+    base = short("horizon_weeks=30", *LEAVE_THEN_HIRE)
+    grid = planning.cells(base, [planning.parse_factor("staff_changes.1.week=20,26")])
+    assert [c.scenario.staff_changes[1].week for c in grid] == [20, 26]
+    later = run_experiment(grid[1].scenario, replications=4).summary.set_index("kpi")["mean"]
+    sooner = run_experiment(grid[0].scenario, replications=4).summary.set_index("kpi")["mean"]
+    assert later["staff_vacancy_weeks_per_year"] > sooner["staff_vacancy_weeks_per_year"]
+    assert later["iop_waitlist_mean"] >= sooner["iop_waitlist_mean"]
