@@ -34,12 +34,16 @@ ROLE_KPIS = {
 }
 
 
-def resource_groups(scenario: Scenario) -> tuple[list[tuple[str, str, str]], dict[str, str]]:
+def resource_groups(
+    scenario: Scenario, employment: list | None = None
+) -> tuple[list[tuple[str, str, str]], dict[str, str]]:
     """The resources reported on, as (name, kind, role) for each staff pool then each room,
-    and the group each person or room belongs to."""
+    and the group each person or room belongs to (``employment``: a replication's people,
+    replacements and locums included)."""
     groups = [(pool, "staff", p.role) for pool, p in scenario.staff.items()]
     groups += [(r.name, "room", "room") for r in scenario.rooms]
-    group_of = {person: pool for person, pool, _, _ in scenario.people()}
+    people = employment if employment is not None else scenario.people()
+    group_of = {row[0]: row[1] for row in people}
     return groups, group_of
 
 
@@ -49,16 +53,20 @@ def workforce_kpis(scenario: Scenario, recorder: Recorder, start: float) -> dict
     years = scenario.horizon_weeks / 52.0
     weeks = np.arange(scenario.warmup_weeks, scenario.total_weeks)
     vacancy = 0.0
-    people = scenario.people()
+    people = recorder.employment or [(*row, False) for row in scenario.people()]
+    locum_weeks = 0.0
     for pool_name, pool in scenario.staff.items():
         employed = np.zeros(len(weeks))
-        for _, p, first, gone in people:
+        for _, p, first, gone, agency in people:
             if p == pool_name:
-                employed += (weeks >= first) & ((gone is None) | (weeks < (gone or 0)))
+                here = (weeks >= first) & ((gone is None) | (weeks < (gone or 0)))
+                employed += here
+                locum_weeks += float(here.sum()) if agency else 0.0
         vacancy += float(np.clip(pool.size - employed, 0, None).sum())
     moved = [(t, found) for t, found in recorder.reassigned if t >= start]
     return {
         "staff_vacancy_weeks_per_year": vacancy / years,
+        "agency_weeks_per_year": locum_weeks / years,
         "clients_reassigned_per_year": sum(found for _, found in moved) / years,
         "clients_left_without_clinician_per_year": sum(not f for _, f in moved) / years,
     }
@@ -95,7 +103,7 @@ def resource_weeks(scenario: Scenario, recorder: Recorder, staff) -> pd.DataFram
     """Busy (client-facing), indirect (reserved supervision, meetings and case management, and
     documentation) and available hours per week for each staff pool and each room."""
     weeks = scenario.total_weeks
-    groups, group_of = resource_groups(scenario)
+    groups, group_of = resource_groups(scenario, recorder.employment or None)
     names = [g[0] for g in groups]
     busy = busy_by_week(recorder.busy_table(), group_of, names, weeks)
     indirect = busy_by_week(recorder.indirect_table(), group_of, names, weeks)
@@ -167,6 +175,25 @@ def _daily_revenue(scenario: Scenario, days: pd.DataFrame, attendance: pd.DataFr
     )
     op = op_days.value_counts() * finance.op_session_rate
     return revenue.add(op, fill_value=0.0)
+
+
+def staffed_cost(scenario: Scenario, employment: list, weeks: int) -> np.ndarray:
+    """Staff and room cost in each week as staffed: people in post (a vacancy costs no salary;
+    an agency locum costs agency_cost_multiplier times as much). Without turnover or dated
+    changes this is ``weekly_cost`` every week."""
+    if not employment or all(
+        first == 0 and gone is None and not agency for _, _, first, gone, agency in employment
+    ):
+        return np.full(weeks, weekly_cost(scenario))
+    full_time = scenario.finance.full_time_hours
+    cost = np.full(weeks, scenario.finance.room_cost_per_week * len(scenario.rooms))
+    index = np.arange(weeks)
+    for _, pool_name, first, gone, agency in employment:
+        pool = scenario.staff[pool_name]
+        weekly = pool.annual_cost * pool.paid_fte(full_time) / 52.0
+        weekly *= pool.agency_cost_multiplier if agency else 1.0
+        cost += weekly * ((index >= first) & (index < (gone if gone is not None else weeks)))
+    return cost
 
 
 def weekly_cost(scenario: Scenario) -> float:
@@ -251,7 +278,7 @@ def weekly_table(
     revenue = np.zeros(weeks)
     np.add.at(revenue, (daily.index.to_numpy() // 7).clip(max=weeks - 1), daily.to_numpy())
     cols["revenue"] = revenue
-    cols["cost"] = np.full(weeks, weekly_cost(scenario))
+    cols["cost"] = staffed_cost(scenario, recorder.employment, weeks)
     cols["margin"] = revenue - cols["cost"]
     return pd.DataFrame(cols)
 

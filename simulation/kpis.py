@@ -115,6 +115,12 @@ _CATALOGUE = [
         "Post-weeks a year below each pool's establishment (vacancies after leavers)",
     ),
     Kpi(
+        "agency_weeks_per_year",
+        "clients",
+        "Post-weeks a year covered by agency locums (at a higher cost)",
+        "neither",
+    ),
+    Kpi(
         "clients_reassigned_per_year",
         "clients",
         "Clients a year moved to another clinician when theirs left",

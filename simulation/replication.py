@@ -76,7 +76,7 @@ def run_replication(
             replication, kpis, weekly, empty, empty, empty, empty, empty, empty, empty
         )
     busy = recorder.busy_table()
-    groups, group_of = analysis.resource_groups(scenario)
+    groups, group_of = analysis.resource_groups(scenario, model.staff.employment)
     names = [g[0] for g in groups]
     per_hour = busy_by_hour_of_week(busy, group_of, names, scenario.warmup_weeks * 168.0, model.end)
     capacity = analysis.hourly_capacity(scenario)

@@ -306,6 +306,12 @@ class StaffPool(_Model):
     # time beyond face-to-face work, taken from the roster so that booking sees less free time
     indirect_hours_per_week: Annotated[float, Field(ge=0, le=60, allow_inf_nan=False)] = 0.0
     documentation_minutes_per_hour: Annotated[float, Field(ge=0, le=60, allow_inf_nan=False)] = 0.0
+    # random turnover: each member leaves at this rate a year; the post stays empty for
+    # time_to_fill_weeks (or an agency locum covers it at agency_cost_multiplier x the cost)
+    annual_turnover: Annotated[float, Field(ge=0, le=5, allow_inf_nan=False)] = 0.0
+    time_to_fill_weeks: Distribution = 12.0
+    agency_cover: bool = False
+    agency_cost_multiplier: Annotated[float, Field(ge=1, le=5, allow_inf_nan=False)] = 1.5
     annual_cost: NonNegative = 0.0
     # None: the rostered hours / finance.full_time_hours (cost follows the roster)
     fte: Annotated[float, Field(ge=0, le=2, allow_inf_nan=False)] | None = None

@@ -44,6 +44,7 @@ class ClinicModel:
         self.recorder = Recorder()
         self.closed_days = closed_days(scenario)
         self.staff = Staff(scenario, streams, self.closed_days)
+        self.recorder.employment = self.staff.employment
         self.appointment_rng = streams.get("appointment_attendance")
         timetable = plan_timetable(scenario)
         # tracks in name order, each with its own attendance stream: listing them in another
@@ -294,9 +295,11 @@ class ClinicModel:
         for state in self.tracks.values():
             self.env.process(run_track(self.env, self, state))
         self.env.process(weekly_booking(self.env, self))
+        # joiners first: a locum starting the week a colleague leaves can take their clients
         for person in self.staff.people.values():
             if person.first_week > 0:
                 self.env.process(self._joins(person))
+        for person in self.staff.people.values():
             if person.gone_week is not None:
                 self.env.process(self._leaves(person))
         self.env.run(until=self.end)

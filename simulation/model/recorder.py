@@ -87,6 +87,7 @@ class Recorder:
         self.indirect_log: list[tuple[str, float, float, str]] = []  # documentation booked
         self.documentation_unbooked = 0.0  # hours of notes that found no time that day
         self.reassigned: list[tuple[float, bool]] = []  # a leaver's client: time, new clinician?
+        self.employment: list = []  # (person, pool, first week, week gone, agency locum?)
 
     # -- during the run ----------------------------------------------------------------------
     def move(self, client, status: str, t: float) -> None:

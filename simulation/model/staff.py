@@ -69,6 +69,7 @@ class Person:
     indirect_blocks: list[tuple[float, float]] = field(default_factory=list)  # weekly, reserved
     first_week: int = 0  # joins at the start of this week
     gone_week: int | None = None  # leaves at the start of this week
+    agency: bool = False  # a locum covering a vacancy
     _starts: list[float] = field(default_factory=list, repr=False)
     _ends: list[float] = field(default_factory=list, repr=False)
     _weeks_built: int = 0
@@ -199,6 +200,44 @@ class Person:
             del self._starts[i], self._ends[i]
 
 
+def _with_turnover(scenario: Scenario, streams) -> list[tuple[str, str, int, int | None, bool]]:
+    """Everyone who works during the run: the scenario's people and dated changes, then, for
+    pools with ``annual_turnover``, each post's chain of leavers and replacements drawn from
+    the post's own stream (exponential times in post; the post empty for time_to_fill_weeks,
+    or covered at once by an agency locum)."""
+    from simulation.distributions import sampler
+
+    weeks = scenario.total_weeks
+    rows = [(n, p, first, gone, False) for n, p, first, gone in sorted(scenario.people())]
+    out = []
+    for name, pool_name, first, gone, agency in rows:
+        pool = scenario.staff[pool_name]
+        if pool.annual_turnover <= 0 or gone is not None:
+            out.append((name, pool_name, first, gone, agency))
+            continue
+        rng = streams.get(f"turnover:{name}")
+        fill = sampler(pool.time_to_fill_weeks)
+        current, start, hires = name, first, 0
+        while True:
+            stay = int(rng.exponential(52.0 / pool.annual_turnover))
+            leave = start + max(stay, 1)
+            if leave >= weeks:
+                out.append((current, pool_name, start, None, agency))
+                break
+            out.append((current, pool_name, start, leave, agency))
+            hires += 1
+            if pool.agency_cover:  # a locum from the first day, the post filled later
+                filled = leave + max(int(round(float(fill(rng, 1)[0]))), 1)
+                locum = f"{name} locum {hires}"
+                out.append((locum, pool_name, leave, min(filled, weeks), True))
+            else:
+                filled = leave + max(int(round(float(fill(rng, 1)[0]))), 0)
+            if filled >= weeks:
+                break
+            current, start, agency = f"{name} hire {hires}", filled, False
+    return sorted(out)
+
+
 class Staff:
     """Every person in the clinic, by pool, with the booking rules that span people.
 
@@ -211,7 +250,8 @@ class Staff:
         closed = closed or set()
         self.people: dict[str, Person] = {}
         self.pools: dict[str, list[Person]] = {name: [] for name in sorted(scenario.staff)}
-        for name, pool_name, first, gone in sorted(scenario.people()):
+        self.employment = _with_turnover(scenario, streams)
+        for name, pool_name, first, gone, agency in self.employment:
             pool = scenario.staff[pool_name]
             person = self._person(name, pool_name, pool, streams.get(f"staff_leave:{name}"), days)
             person.leave_days |= closed  # nobody works on a day the clinic is closed
@@ -222,6 +262,7 @@ class Staff:
                 person.leave_days |= set(range(7 * gone, days))
             if first > 0:  # caseloads open when they join (see clinic.py)
                 person.iop_cap = person.op_cap = 0
+            person.agency = agency
             self.pools[pool_name].append(person)
             self.people[name] = person
         for members in self.pools.values():

@@ -66,3 +66,52 @@ def test_a_sweep_can_ask_hire_by_week_20_or_by_week_26():
     sooner = run_experiment(grid[0].scenario, replications=4).summary.set_index("kpi")["mean"]
     assert later["staff_vacancy_weeks_per_year"] > sooner["staff_vacancy_weeks_per_year"]
     assert later["iop_waitlist_mean"] >= sooner["iop_waitlist_mean"]
+
+
+TURNOVER = [
+    "staff.therapists.annual_turnover=0.3",
+    "staff.evening therapists.annual_turnover=0.3",
+]
+
+
+def test_random_turnover_leaves_posts_empty_for_the_time_to_fill():
+    sc = short(
+        "horizon_weeks=52",
+        *TURNOVER,
+        "staff.therapists.time_to_fill_weeks=12.0",
+        "staff.evening therapists.time_to_fill_weeks=12.0",
+    )
+    result = run_experiment(sc, replications=10)
+    k = result.summary.set_index("kpi")
+    # expected: 4 posts x 0.3 leavers a year x 12 weeks empty, about 14 post-weeks a year
+    # (less where a vacancy runs past the end); 10 replications: a wide tolerance
+    assert 6 < k.loc["staff_vacancy_weeks_per_year", "mean"] < 22
+    plain = run_experiment(short("horizon_weeks=52"), replications=10).summary.set_index("kpi")
+    assert k.loc["cost_per_week", "mean"] < plain.loc["cost_per_week", "mean"]  # no salary
+    assert k.loc["iop_waitlist_mean", "mean"] > plain.loc["iop_waitlist_mean", "mean"]
+
+
+def test_agency_cover_keeps_capacity_at_a_higher_cost():
+    with_cover = short(
+        "horizon_weeks=52",
+        *TURNOVER,
+        "staff.therapists.agency_cover=true",
+        "staff.evening therapists.agency_cover=true",
+    )
+    k = run_experiment(with_cover, replications=6).summary.set_index("kpi")["mean"]
+    plain = run_experiment(short("horizon_weeks=52"), replications=6).summary.set_index("kpi")[
+        "mean"
+    ]
+    assert k["staff_vacancy_weeks_per_year"] == 0 and k["agency_weeks_per_year"] > 0
+    assert k["cost_per_week"] > plain["cost_per_week"]
+    assert k["clients_left_without_clinician_per_year"] == 0  # the locum takes the caseload
+
+
+def test_turnover_draws_are_the_posts_own():
+    from simulation.model.staff import _with_turnover
+    from simulation.streams import Streams
+
+    one = _with_turnover(short(*TURNOVER), Streams(3, 0))
+    more = _with_turnover(short(*TURNOVER, "staff.intake.count=2"), Streams(3, 0))
+    therapists = [row for row in one if row[1] != "intake"]
+    assert therapists == [row for row in more if row[1] != "intake"]
