@@ -255,6 +255,10 @@ FEATURES = [  # issue 13 so far: every staff-and-calendar feature on
     "staff.therapists.documentation_minutes_per_hour=15",
     "staff.evening therapists.documentation_minutes_per_hour=15",
     "staff.intake.documentation_minutes_per_hour=15",
+    "staff.therapists.annual_turnover=0.3",
+    "staff.evening therapists.annual_turnover=0.3",
+    "staff.evening therapists.agency_cover=true",
+    'staff_changes=[{pool = "therapists", week = 20, change = "join"}]',
 ]
 
 
