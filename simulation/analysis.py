@@ -527,6 +527,9 @@ def replication_kpis(
     held_sessions = sessions[(sessions["time"] >= start) & sessions["held"]]
     k["mean_group_size"] = _mean(held_sessions["attendees"])
     k["sessions_cancelled_share"] = _share(int(cancelled), int(held + cancelled))
+    outcome = sessions.loc[sessions["time"] >= start, "outcome"]
+    low = int(outcome.isin(["merged", "cancelled_low_attendance"]).sum())
+    k["sessions_low_attendance_share"] = _share(low, int(held + cancelled) + low)
     appointments = recorder.appointment_table()
     individual = appointments[
         (appointments["kind"] == "individual") & (appointments["time"] >= start)

@@ -140,6 +140,11 @@ _CATALOGUE = [
     Kpi("mean_group_size", "clients", "Mean attendees per group session held", "neither"),
     Kpi("sessions_cancelled_share", "share", "Share of timetabled group sessions cancelled"),
     Kpi(
+        "sessions_low_attendance_share",
+        "share",
+        "Share of group sessions merged or cancelled because too few came (track.min_attendance)",
+    ),
+    Kpi(
         "client_weeks_meeting_hours_share",
         "share",
         "Share of full IOP client-weeks with 9+ hours (6+ adolescents)",

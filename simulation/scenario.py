@@ -185,6 +185,11 @@ class Track(_Model):
         default=15, ge=0, le=120
     )  # wait this long for a stand-in, then cancel
     age_group: Literal["adult", "adolescent"] = "adult"
+    # group rules: below min_attendance a session joins another track's session of the same
+    # age group at the same time (if the room holds all), else it is cancelled; with
+    # clients_per_facilitator, more attendees need more facilitators (found as stand-ins)
+    min_attendance: int = Field(default=0, ge=0, le=1000)
+    clients_per_facilitator: int | None = Field(default=None, ge=1, le=1000)
 
     @field_validator("start")
     @classmethod

@@ -176,7 +176,8 @@ def hold_session(clinic, state: TrackState, slot: Slot, week: int) -> None:
     started = [cid for cid, start in state.members.items() if start <= now]
     recorder = clinic.recorder
     if not started or int(now // 24) in clinic.closed_days:  # nobody enrolled, or closed
-        recorder.session(track.name, now, week, False, False, 0, 0, slot.room, "")
+        outcome = "closed" if started else "empty"
+        recorder.session(track.name, now, week, False, False, 0, 0, slot.room, "", outcome)
         return
     staffed = _staff_session(clinic, state, slot, now)
     if staffed is None:
@@ -187,6 +188,33 @@ def hold_session(clinic, state: TrackState, slot: Slot, week: int) -> None:
     now += delay  # a stand-in who came within the grace period: the session starts late
     attended = state.attendance_rng.random(len(started)) < clinic.scenario.iop.attendance
     attendees = [cid for cid, came in zip(started, attended, strict=True) if came]
+    if 0 < len(attendees) < track.min_attendance:
+        partner = _merge_partner(clinic, state, slot, len(attendees))
+        outcome = "merged" if partner is not None else "cancelled_low_attendance"
+        for cid in attendees if partner is not None else []:
+            recorder.attended(cid, now, "group", hours)  # in the partner's room and session
+        recorder.session(
+            track.name,
+            now,
+            week,
+            False,
+            False,
+            len(attendees),
+            len(started),
+            slot.room,
+            "",
+            outcome,
+        )
+        return
+    if track.clients_per_facilitator:
+        needed = -(-len(attendees) // track.clients_per_facilitator)
+        extra = _extra_facilitators(clinic, state, facilitators, needed, now, now + hours)
+        if extra is None:  # the ratio cannot be met: the session cannot run
+            recorder.session(
+                track.name, now, week, False, True, 0, len(started), slot.room, "", "cancelled"
+            )
+            return
+        facilitators = facilitators + extra
     for cid in attendees:
         recorder.attended(cid, now, "group", hours)
     limit = clinic.scenario.iop.dropout_after_missed_sessions
@@ -207,6 +235,38 @@ def hold_session(clinic, state: TrackState, slot: Slot, week: int) -> None:
         recorder.busy(name, now, now + hours, "group")
         Staff.document(clinic.staff.people[name], now + hours, hours, recorder)
     recorder.busy(slot.room, now, now + hours, "group")
+
+
+def _merge_partner(clinic, state: TrackState, slot: Slot, joining: int):
+    """Another track of the same age group with a session at the same time whose room seats
+    its enrolled clients and these too (a merged session never exceeds the larger room)."""
+    seats = {r.name: r.seats for r in clinic.scenario.rooms}
+    for other in clinic.tracks.values():
+        if other is state or other.track.age_group != state.track.age_group:
+            continue
+        for s in other.slots:
+            room = max(seats[s.room], seats[slot.room])
+            if s.start == slot.start and len(other.members) + joining <= room:
+                return other
+    return None
+
+
+def _extra_facilitators(clinic, state: TrackState, present: list[str], needed: int, start, end):
+    """More facilitators from the track's pools who are free now, when the ratio asks for
+    more than are present; None if not enough are free."""
+    missing = needed - len(present)
+    if missing <= 0:
+        return []
+    found = [
+        p
+        for p in clinic.staff.members(state.track.facilitator_pools)
+        if p.name not in present and not p.on_leave(start) and p.is_free(start, end)
+    ][:missing]
+    if len(found) < missing:
+        return None
+    for person in found:
+        person.book(start, end - start)
+    return [p.name for p in found]
 
 
 def _count_absences(clinic, started: list[int], attended, limit: int) -> None:

@@ -113,11 +113,13 @@ class Recorder:
         self.indirect_log.append((person, start, end, activity))
 
     def session(
-        self, track, t, week, held, cancelled, attendees, enrolled, room, facilitators
+        self, track, t, week, held, cancelled, attendees, enrolled, room, facilitators, outcome=""
     ) -> None:
-        """A timetabled session: held, cancelled (no facilitator), or neither (nobody enrolled)."""
+        """A timetabled session: held, cancelled (no facilitator), or neither (nobody enrolled,
+        closed, too few came, merged); ``outcome`` says which."""
+        outcome = outcome or ("held" if held else "cancelled" if cancelled else "empty")
         self.sessions.append(
-            (track, t, week, held, cancelled, attendees, enrolled, room, facilitators)
+            (track, t, week, held, cancelled, attendees, enrolled, room, facilitators, outcome)
         )
 
     def appointment(self, kind: str, t: float, booked: bool) -> None:
@@ -156,6 +158,7 @@ class Recorder:
                 "enrolled",
                 "room",
                 "facilitators",
+                "outcome",
             ],
         )
 

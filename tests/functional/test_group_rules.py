@@ -1,0 +1,55 @@
+"""Issue 13 item 5 (part): minimum attendance (merge or cancel) and facilitator ratios."""
+
+from __future__ import annotations
+
+import math
+
+from simulation.experiment import run_experiment
+from tests.conftest import run, short
+
+TWIN = (
+    'tracks=[{name = "morning", days = ["mon", "wed", "fri"], start = "09:00", '
+    'session_hours = 3.0, seats = 10, facilitator_pools = ["therapists"], min_attendance = 6}, '
+    '{name = "morning 2", days = ["mon", "wed", "fri"], start = "09:00", session_hours = 3.0, '
+    'seats = 10, facilitator_pools = ["therapists"], min_attendance = 6}, '
+    '{name = "evening", days = ["mon", "tue", "thu"], start = "17:30", session_hours = 3.0, '
+    'seats = 10, facilitator_pools = ["evening therapists"], min_attendance = 6}]'
+)
+
+
+def test_a_session_below_its_minimum_merges_or_is_cancelled_and_counted():
+    res = run(short(TWIN, "horizon_weeks=30"))
+    outcomes = res.sessions["outcome"].value_counts()
+    assert outcomes.get("merged", 0) > 0  # morning and morning 2 meet at the same time
+    assert outcomes.get("cancelled_low_attendance", 0) > 0  # the evening has no partner
+    low = res.sessions[res.sessions["outcome"].isin(["merged", "cancelled_low_attendance"])]
+    assert (low["attendees"] < 6).all() and (low["attendees"] > 0).all()
+    assert res.kpis["sessions_low_attendance_share"] > 0
+    evening = res.sessions[(res.sessions["track"] == "evening") & res.sessions["held"]]
+    assert ((evening["attendees"] >= 6) | (evening["attendees"] == 0)).all()  # 0: nobody came
+
+
+def test_cancelling_small_groups_costs_clients_hours():
+    plain = run_experiment(short("horizon_weeks=30"), replications=3).summary.set_index("kpi")
+    strict = run_experiment(
+        short(
+            "horizon_weeks=30", "tracks.evening.min_attendance=8", "tracks.morning.min_attendance=8"
+        ),
+        replications=3,
+    ).summary.set_index("kpi")
+    assert (
+        strict.loc["client_weeks_meeting_hours_share", "mean"]
+        < plain.loc["client_weeks_meeting_hours_share", "mean"]
+    )
+    assert plain.loc["sessions_low_attendance_share", "mean"] == 0
+
+
+def test_a_facilitator_ratio_brings_more_staff_or_cancels():
+    res = run(short("horizon_weeks=30", "tracks.morning.clients_per_facilitator=4"))
+    morning = res.sessions[res.sessions["track"] == "morning"]
+    held = morning[morning["held"]]
+    staff = held["facilitators"].str.split(",").map(len)
+    assert (staff >= held["attendees"].map(lambda n: math.ceil(n / 4))).all()
+    assert (staff > 1).any()  # bigger groups got a second facilitator
+    # two therapists cannot cover a group of 9 or more at 1 to 4: those sessions are cancelled
+    assert morning["cancelled"].sum() >= (morning["attendees"] > 8).sum()
