@@ -263,30 +263,32 @@ class ClinicModel:
         to the next prescriber; their groups find stand-ins or are cancelled, as for leave."""
         yield self.env.timeout(person.gone_week * HOURS_PER_WEEK - self.env.now)
         person.iop_cap = person.op_cap = 0
-        now = self.env.now
-        colleagues = [p for p in self.iop_therapists if p is not person]
-        for c in list(self.in_iop.values()):
+        for c in self.in_iop.values():
             if c.prescriber == person.name:
                 c.prescriber = ""  # a first visit with the next prescriber
-            if c.therapist != person.name:
+        self._reassign(person, self.in_iop, "therapist", "iop", self.iop_therapists)
+        self._reassign(person, self.in_op, "op_therapist", "op", self.op_waitlist.clinicians)
+
+    def _reassign(self, person, clients: dict, attribute: str, kind: str, staff: list) -> None:
+        """Move a leaver's clients (``attribute``: their clinician) to the least-loaded
+        colleague with room, or leave them without one; each move is recorded."""
+        now = self.env.now
+        colleagues = [p for p in staff if p is not person]
+        for c in list(clients.values()):
+            if getattr(c, attribute) != person.name:
                 continue
-            person.iop_clients -= 1
-            new = Staff.least_loaded(colleagues, "iop")
-            c.therapist = new.name if new is not None else ""
-            if new is not None:
-                new.iop_clients += 1
+            new = Staff.least_loaded(colleagues, kind)
+            setattr(c, attribute, new.name if new is not None else "")
+            if kind == "iop":
+                person.iop_clients -= 1
+                if new is not None:
+                    new.iop_clients += 1
+                else:
+                    self.recorder.monitors["caseload_held"].add(now, -1)
             else:
-                self.recorder.monitors["caseload_held"].add(now, -1)
-            self.recorder.reassigned.append((now, new is not None))
-        op_colleagues = [p for p in self.op_waitlist.clinicians if p is not person]
-        for c in list(self.in_op.values()):
-            if c.op_therapist != person.name:
-                continue
-            person.op_clients -= 1
-            new = Staff.least_loaded(op_colleagues, "op")
-            c.op_therapist = new.name if new is not None else ""
-            if new is not None:
-                new.op_clients += 1
+                person.op_clients -= 1
+                if new is not None:
+                    new.op_clients += 1
             self.recorder.reassigned.append((now, new is not None))
 
     def run(self) -> Recorder:
