@@ -64,7 +64,8 @@ def plan_timetable(scenario: Scenario) -> dict[str, list[Slot]]:
         regulars: list[str] = []  # keep the same facilitators across a track's sessions
         for offset in track.session_offsets():
             interval = (offset, offset + track.session_hours)
-            room = _choose_room(scenario, track, interval, room_use, room_open)
+            virtual = track.modality == "virtual"
+            room = "" if virtual else _choose_room(scenario, track, interval, room_use, room_open)
             if room is None:
                 where = (
                     f"room '{track.room}'" if track.room else f"any room with {track.seats} seats"
@@ -99,7 +100,8 @@ def plan_timetable(scenario: Scenario) -> dict[str, list[Slot]]:
                     regulars.append(name)
             if room is None:
                 continue
-            room_use[room].append(interval)
+            if room:
+                room_use[room].append(interval)
             slots.append(Slot(interval[0], interval[1], room, chosen))
         timetable[track.name] = slots
     if problems:
@@ -186,7 +188,10 @@ def hold_session(clinic, state: TrackState, slot: Slot, week: int) -> None:
     facilitators, delay = staffed
     hours = slot.end - slot.start - delay
     now += delay  # a stand-in who came within the grace period: the session starts late
-    attended = state.attendance_rng.random(len(started)) < clinic.scenario.iop.attendance
+    chance = clinic.scenario.iop.attendance
+    if track.modality == "virtual":
+        chance = min(chance * track.virtual_attendance_multiplier, 1.0)
+    attended = state.attendance_rng.random(len(started)) < chance
     attendees = [cid for cid, came in zip(started, attended, strict=True) if came]
     if 0 < len(attendees) < track.min_attendance:
         partner = _merge_partner(clinic, state, slot, len(attendees))
@@ -234,7 +239,8 @@ def hold_session(clinic, state: TrackState, slot: Slot, week: int) -> None:
     for name in facilitators:
         recorder.busy(name, now, now + hours, "group")
         Staff.document(clinic.staff.people[name], now + hours, hours, recorder)
-    recorder.busy(slot.room, now, now + hours, "group")
+    if slot.room:  # a virtual group uses no room
+        recorder.busy(slot.room, now, now + hours, "group")
 
 
 def _merge_partner(clinic, state: TrackState, slot: Slot, joining: int):

@@ -192,6 +192,9 @@ def attend_iop(env, clinic, c: Client):
     client already in the IOP when the run starts: the rest of it)."""
     if math.isnan(c.iop_start):
         c.iop_start = env.now
+        track = clinic.tracks[c.track].track if c.track in clinic.tracks else None
+        if track is not None and track.modality == "virtual":
+            c.los_days *= track.virtual_stay_multiplier
     clinic.recorder.move(c, "iop", env.now)
     c._iop_planned_end = env.now + c.los_days * HOURS_PER_DAY
     c._next_medication = env.now
