@@ -247,11 +247,17 @@ def _merge_partner(clinic, state: TrackState, slot: Slot, joining: int):
     """Another track of the same age group with a session at the same time whose room seats
     its enrolled clients and these too (a merged session never exceeds the larger room)."""
     seats = {r.name: r.seats for r in clinic.scenario.rooms}
+
+    def capacity(track_state: TrackState, its_slot: Slot) -> int:
+        return seats[its_slot.room] if its_slot.room else track_state.track.seats  # by video
+
     for other in clinic.tracks.values():
         if other is state or other.track.age_group != state.track.age_group:
             continue
+        if other.track.modality != state.track.modality:
+            continue  # a video group and a room group do not merge
         for s in other.slots:
-            room = max(seats[s.room], seats[slot.room])
+            room = max(capacity(other, s), capacity(state, slot))
             if s.start == slot.start and len(other.members) + joining <= room:
                 return other
     return None

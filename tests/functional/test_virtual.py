@@ -41,3 +41,18 @@ def test_virtual_attendance_and_stays_follow_their_multipliers():
 def test_a_virtual_track_names_no_room():
     with pytest.raises(scenarios.ScenarioError, match="takes no room"):
         short(VIRTUAL, 'tracks.evening.room="Group Room A"')
+
+
+def test_virtual_groups_with_a_minimum_merge_only_with_virtual_groups():
+    twins = (
+        'tracks=[{name = "video a", days = ["mon", "wed", "fri"], start = "09:00", '
+        'session_hours = 3.0, seats = 10, facilitator_pools = ["therapists"], '
+        'modality = "virtual", min_attendance = 6}, '
+        '{name = "video b", days = ["mon", "wed", "fri"], start = "09:00", session_hours = 3.0, '
+        'seats = 10, facilitator_pools = ["therapists"], modality = "virtual", min_attendance = 6}, '
+        '{name = "evening", days = ["mon", "tue", "thu"], start = "17:30", session_hours = 3.0, '
+        'seats = 10, facilitator_pools = ["evening therapists"], min_attendance = 6}]'
+    )
+    res = run(short(twins, "horizon_weeks=20"))
+    merged = res.sessions[res.sessions["outcome"] == "merged"]
+    assert len(merged) > 0 and merged["track"].isin(["video a", "video b"]).all()
