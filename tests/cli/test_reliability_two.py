@@ -154,7 +154,8 @@ def test_item3_a_signal_while_starting_is_a_clean_stop(how, after, tmp_path):
     _, err = proc.communicate(timeout=60)
     if proc.returncode == 0:  # it had already finished: nothing to check
         return
-    assert proc.returncode == 130, err
+    # 130, or ended by the signal itself once the clean-up has run (a shell shows 130 for both)
+    assert proc.returncode in (130, -how), (proc.returncode, err)
     assert "Traceback" not in err and "interrupted" in err
     assert not (tmp_path / "out").exists()
 
