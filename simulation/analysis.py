@@ -47,6 +47,11 @@ def resource_groups(
     return groups, group_of
 
 
+def in_post(weeks: np.ndarray, first: int, gone: int | None) -> np.ndarray:
+    """Whether someone who joined in week ``first`` (and left in ``gone``) works each week."""
+    return (weeks >= first) & (weeks < (gone if gone is not None else np.inf))
+
+
 def workforce_kpis(scenario: Scenario, recorder: Recorder, start: float) -> dict[str, float]:
     """Posts empty below each pool's establishment (its size in the scenario) and the clients
     of leavers, a year over the reporting period."""
@@ -59,7 +64,7 @@ def workforce_kpis(scenario: Scenario, recorder: Recorder, start: float) -> dict
         employed = np.zeros(len(weeks))
         for _, p, first, gone, agency in people:
             if p == pool_name:
-                here = (weeks >= first) & ((gone is None) | (weeks < (gone or 0)))
+                here = in_post(weeks, first, gone)
                 employed += here
                 locum_weeks += float(here.sum()) if agency else 0.0
         vacancy += float(np.clip(pool.size - employed, 0, None).sum())
@@ -192,7 +197,7 @@ def staffed_cost(scenario: Scenario, employment: list, weeks: int) -> np.ndarray
         pool = scenario.staff[pool_name]
         weekly = pool.annual_cost * pool.paid_fte(full_time) / 52.0
         weekly *= pool.agency_cost_multiplier if agency else 1.0
-        cost += weekly * ((index >= first) & (index < (gone if gone is not None else weeks)))
+        cost += weekly * in_post(index, first, gone)
     return cost
 
 
