@@ -194,6 +194,7 @@ def backtest(
     from simulation.data.extract import as_seen_on
     from simulation.data.state import weekly_observed
     from simulation.fit.clinic import fitted_scenario
+    from simulation.scenario import to_data
 
     try:
         cut = pd.Timestamp(train_until)
@@ -265,7 +266,7 @@ def backtest(
                 "replications": replications,
                 "seed": sc.seed,
                 "command": ["iopsim", *sys.argv[1:]],
-                "scenario": __import__("simulation.scenario", fromlist=["to_data"]).to_data(sc),
+                "scenario": to_data(sc),
             },
             "backtest.csv": table,
             "forecast.csv": bands,

@@ -477,7 +477,7 @@ def fit_report(scenario: Scenario, result, episodes) -> str:
         figs.append(("referrals", "Referrals", fig))
     stay = result.curves.get("stay")
     if stay is not None:
-        from simulation.fit.survival import _logpdf_logsf, cumulative_incidence
+        from simulation.fit.survival import _logpdf_logsf, cumulative_incidence, params_of
 
         durations, reasons, joint = stay
         labels = list(joint.shares)
@@ -495,7 +495,7 @@ def fit_report(scenario: Scenario, result, episodes) -> str:
                     name=f"{label}: observed (Aalen-Johansen)",
                 )
             )
-            params = _stay_params(joint.stays[label])
+            params = params_of(joint.stays[label])
             _, logsf = _logpdf_logsf(joint.family, params, grid)
             fig.add_trace(
                 go.Scatter(
@@ -519,21 +519,6 @@ def fit_report(scenario: Scenario, result, episodes) -> str:
         f"{sum(episodes.dropped.values())} bad rows left out. No identifier from the extract is shown.</p>",
     ]
     return render(f"iopsim fit: {scenario.name}", header, sections, figs)
-
-
-def _stay_params(fit):
-    """Back from a fit's mean and sd to the family's parameters (as the fitter uses them)."""
-    import math
-
-    import numpy as np
-
-    if fit.family == "exponential":
-        return np.array([-math.log(fit.mean)])
-    if fit.family == "lognormal":
-        s2 = math.log(1 + (fit.sd / fit.mean) ** 2)
-        return np.array([math.log(fit.mean) - s2 / 2, 0.5 * math.log(s2)])
-    shape = (fit.mean / fit.sd) ** 2
-    return np.array([math.log(shape), math.log(fit.mean / shape)])
 
 
 def forecast_page(scenario: Scenario, bands: pd.DataFrame, summary, targets, info: dict) -> str:

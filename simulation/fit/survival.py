@@ -74,6 +74,17 @@ def _moments(family: str, params: np.ndarray) -> tuple[float, float]:
     return shape * scale, math.sqrt(shape) * scale
 
 
+def params_of(fit: Fit) -> np.ndarray:
+    """A fit's parameters, as the fitter uses them, from its mean and sd (``_moments``'s inverse)."""
+    if fit.family == "exponential":
+        return np.array([-math.log(fit.mean)])
+    if fit.family == "lognormal":
+        s2 = math.log(1 + (fit.sd / fit.mean) ** 2)
+        return np.array([math.log(fit.mean) - s2 / 2, 0.5 * math.log(s2)])
+    shape = (fit.mean / fit.sd) ** 2
+    return np.array([math.log(shape), math.log(fit.mean / shape)])
+
+
 def _start(family: str, t: np.ndarray) -> np.ndarray:
     mean, sd = float(np.mean(t)), float(np.std(t)) or float(np.mean(t)) / 2
     if family == "exponential":
