@@ -210,6 +210,19 @@ def weekly_cost(scenario: Scenario) -> float:
     return staff + scenario.finance.room_cost_per_week * len(scenario.rooms)
 
 
+def recorded_weekly(first_day: np.ndarray, last_day: np.ndarray, weeks: int) -> np.ndarray:
+    """The weekly mean of a daily count taken at midday from dated records: on day k (days
+    from week zero's Monday) those whose stage began on or before day k and did not end on or
+    before it (no end: still in it). How a clinic's extract counts its census or waitlist."""
+    begun = first_day[np.isfinite(first_day)]
+    ended = last_day[np.isfinite(first_day)]
+    ended = np.sort(np.where(np.isnan(ended), np.inf, ended))
+    begun = np.sort(begun)
+    k = np.arange(7 * weeks) + 0.5
+    daily = np.searchsorted(begun, k, "right") - np.searchsorted(ended, k, "right")
+    return daily.reshape(weeks, 7).mean(axis=1)
+
+
 def weekly_table(
     scenario: Scenario,
     recorder: Recorder,
@@ -253,6 +266,15 @@ def weekly_table(
     for r in EXIT_REASONS:
         cols[f"discharged_{r}"] = count_by_week(iop_end[reason == r])
     cols["lost"] = count_by_week(left[status == "lost"])
+    # the census and IOP waitlist as a clinic's dated records show them (back-tests compare
+    # these with the extract: counted at midday of each day, from the dates alone)
+    days = lambda column: np.floor(clients[column].to_numpy(dtype=float) / HOURS_PER_DAY)  # noqa: E731
+    start = days("iop_start")
+    gave_up = np.where((status == "lost") & np.isnan(start), days("left"), np.nan)
+    cols["iop_census_recorded"] = recorded_weekly(start, days("iop_end"), weeks)
+    cols["iop_waitlist_recorded"] = recorded_weekly(
+        days("iop_waitlisted"), np.where(np.isnan(start), gave_up, start), weeks
+    )
     cols["turned_away"] = count_by_week(left[status == "turned_away"])
 
     busy = resources["busy_hours"].to_numpy().reshape(-1, weeks)
@@ -894,10 +916,14 @@ FORECAST_SERIES = ("iop_census", "iop_waitlist", "intake_waitlist", "admissions"
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
-def forecast_bands(weekly: pd.DataFrame) -> pd.DataFrame:
+def forecast_bands(weekly: pd.DataFrame, as_recorded: bool = False) -> pd.DataFrame:
     """Week-by-week prediction bands across replications: the 50% (p25-p75) and 90% (p5-p95)
-    bands, the median and the mean of each forecast series (long table)."""
+    bands, the median and the mean of each forecast series (long table). ``as_recorded``
+    (back-tests): the census and IOP waitlist as dated records count them, to compare like
+    with like with an extract."""
     w = weekly.assign(discharges=weekly[[f"discharged_{r}" for r in EXIT_REASONS]].sum(axis=1))
+    if as_recorded:
+        w = w.assign(iop_census=w["iop_census_recorded"], iop_waitlist=w["iop_waitlist_recorded"])
     rows = []
     for series in FORECAST_SERIES:
         grouped = w.groupby(["week", "date"])[series]

@@ -424,6 +424,10 @@ class StateClient(_Model):
     source: Name | None = None  # default: the first referral source
     track: Name | None = None  # in the IOP: their track (default: one for their age group)
     therapist: Name | None = None  # in the IOP: their primary therapist, if known
+    # waiting for intake: the chance they are lost before assessment (iopsim fit writes the
+    # share lost among past referrals not assessed as long after referral; default: the
+    # scenario's intake.lost_share)
+    lost_chance: float | None = Field(default=None, ge=0.0, le=1.0)
 
 
 class State(_Model):

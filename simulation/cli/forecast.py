@@ -225,7 +225,7 @@ def backtest(
         result = experiment.run_experiment(
             sc, replications=replications, workers=workers_or_default(workers), light=True
         )
-    bands = analysis.forecast_bands(result.tables["weekly"])
+    bands = analysis.forecast_bands(result.tables["weekly"], as_recorded=True)
     monday = cut.normalize() - pd.Timedelta(days=cut.weekday())
     observed = weekly_observed(everything, monday, weeks + 1)
     observed = observed[observed["date"] + pd.Timedelta(days=7) <= everything.as_of]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from simulation.data.extract import Episodes
+from simulation.data.extract import LOSS_KNOWN_AFTER_DAYS, Episodes
 
 
 def state_on(episodes: Episodes) -> dict:
@@ -31,6 +31,12 @@ def state_on(episodes: Episodes) -> dict:
         before("referral_date") & not_yet("assessment_date") & (t["assessment_outcome"] != "lost")
     )
     add(t[waiting_intake], "intake_waitlist", "referral_date")
+    chance = _lost_chance(t, day)
+    waited = (day - t.loc[waiting_intake, "referral_date"]).dt.days.to_numpy()
+    for item, d in zip(clients, waited, strict=True):
+        p = chance(int(d))
+        if p is not None:
+            item["lost_chance"] = round(p, 4)
     waiting_iop = (
         before("waitlist_date") & not_yet("iop_start_date") & not_yet("waitlist_exit_date")
     )
@@ -42,34 +48,48 @@ def state_on(episodes: Episodes) -> dict:
     return {"as_of": day.date(), "clients": clients}
 
 
+def _lost_chance(t: pd.DataFrame, day: pd.Timestamp):
+    """For a referral still waiting for intake ``d`` days after it came (its fate unknown):
+    the share lost among past referrals (fates known) not assessed within ``d`` days. A
+    referral waiting longer than a loss takes to be recorded (docs/data.md) is not lost.
+    None where fewer than 20 past referrals inform it."""
+    past = t[t["referral_date"] <= day - pd.Timedelta(days=LOSS_KNOWN_AFTER_DAYS)]
+    lost = (past["assessment_outcome"] == "lost").to_numpy()
+    wait = (past["assessment_date"] - past["referral_date"]).dt.days.to_numpy(dtype=float)
+    wait = np.where(np.isnan(wait), np.inf, wait)  # not assessed yet (nor lost)
+
+    def chance(d: int) -> float | None:
+        if d >= LOSS_KNOWN_AFTER_DAYS:
+            return 0.0
+        still = lost | (wait > d)
+        if still.sum() < 20:
+            return None
+        return float(lost[still].mean())
+
+    return chance
+
+
 def weekly_observed(episodes: Episodes, monday: pd.Timestamp, weeks: int) -> pd.DataFrame:
-    """Observed weekly series from ``monday`` on: mean daily IOP census and IOP waitlist, and
-    admissions (first IOP days) in each week."""
+    """Observed weekly series from ``monday`` on: mean daily IOP census and IOP waitlist
+    (counted as the model's ``*_recorded`` series are), and admissions (first IOP days) in
+    each week."""
+    from simulation.analysis import recorded_weekly
+
     t = episodes.table
-    days = pd.date_range(monday, periods=7 * weeks, freq="D")
-    far = np.datetime64("2200-01-01", "ns")
 
-    def daily_count(start: pd.Series, end: pd.Series) -> np.ndarray:
-        s = start.dropna()
-        e = end.reindex(s.index).to_numpy(dtype="datetime64[ns]")
-        e = np.where(np.isnat(e), far, e)  # still open at the extract's end
-        starts = np.sort(s.to_numpy(dtype="datetime64[ns]"))
-        ends = np.sort(e)
-        at = days.to_numpy(dtype="datetime64[ns]") + np.timedelta64(12, "h")  # midday
-        return np.searchsorted(starts, at, "right") - np.searchsorted(ends, at, "right")
+    def days(column: str) -> np.ndarray:
+        return ((t[column] - monday).dt.days).to_numpy(dtype=float)
 
-    census = daily_count(t["iop_start_date"], t["iop_end_date"])  # (waiting: until day one)
-    left_waitlist = t["iop_start_date"].combine_first(t["waitlist_exit_date"])
-    waitlist = daily_count(t["waitlist_date"], left_waitlist)
-    started = t["iop_start_date"].dropna()
-    week_of = ((started - monday).dt.days // 7).to_numpy()
-    admissions = np.bincount(week_of[(week_of >= 0) & (week_of < weeks)], minlength=weeks)
+    start = days("iop_start_date")
+    left_waitlist = np.where(np.isnan(start), days("waitlist_exit_date"), start)
+    week_of = start[np.isfinite(start)] // 7
+    week_of = week_of[(week_of >= 0) & (week_of < weeks)].astype(int)
     return pd.DataFrame(
         {
             "week": np.arange(weeks),
             "date": pd.date_range(monday, periods=weeks, freq="7D"),
-            "iop_census": census.reshape(weeks, 7).mean(axis=1),
-            "iop_waitlist": waitlist.reshape(weeks, 7).mean(axis=1),
-            "admissions": admissions[:weeks],
+            "iop_census": recorded_weekly(start, days("iop_end_date"), weeks),
+            "iop_waitlist": recorded_weekly(days("waitlist_date"), left_waitlist, weeks),
+            "admissions": np.bincount(week_of, minlength=weeks)[:weeks],
         }
     )

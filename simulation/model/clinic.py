@@ -102,7 +102,9 @@ class ClinicModel:
         sources = {src.name: src for src in s.referrals.sources}
         out = []
         for item in s.state.clients:
-            spent = (s.state.as_of - item.since).days
+            # days in the stage by the start of the state's date, from the middle of the day
+            # they entered it (the records say the day, not the hour)
+            spent = max((s.state.as_of - item.since).days - 0.5, 0.0)
             source = sources.get(item.source or "", s.referrals.sources[0])
             since = t0 - spent * HOURS_PER_DAY
             c = Client(
@@ -122,6 +124,8 @@ class ClinicModel:
                 op_weeks=float(sampler(s.step_down.duration_weeks)(rng, 1)[0]),
             )
             c._loss_fraction = float(rng.random())
+            if item.lost_chance is not None:  # what the records say of those waiting so long
+                c.lost_before_assessment = bool(rng.random() < item.lost_chance)
             if item.stage == "intake_waitlist":
                 o = s.intake.outcomes
                 u = rng.random()

@@ -133,7 +133,10 @@ def intake(env, clinic, c: Client):
         leave(clinic, c, "turned_away")
         return False
     clinic.recorder.move(c, "intake_waitlist", env.now)
-    earliest = env.now + clinic.scenario.intake.booking_lead_days * HOURS_PER_DAY
+    # the earliest appointment is the lead time after the call (for a client already waiting
+    # when a run starts from a state, that may be today)
+    lead = clinic.scenario.intake.booking_lead_days * HOURS_PER_DAY
+    earliest = max(env.now, c.referred + lead)
     booking = Staff.earliest_slot(clinic.intake_people, earliest, c.assessment_hours, clinic.end)
     if booking is None:
         return False  # no free intake time before the run ends: still waiting at the horizon

@@ -432,8 +432,9 @@ def test_seen_on_a_date_later_records_are_not_known():
 
 
 def test_a_backtest_sees_a_clinic_that_changed(tmp_path):
-    """Referrals double from the training date on: the forecast (which cannot know) misses
-    what happened, the coverage drops and the report says so; without the change it holds."""
+    """From the training date on, referrals rise 2.5-fold, or a day therapist leaves (with
+    their caseload places): the forecast (which cannot know) misses what happened, the
+    waitlist's coverage drops and the report says so; without a change it holds."""
     runner = CliRunner()
     base = scenarios.apply_overrides(baseline(), ["warmup_weeks=26"])
     cut_week = 26 + 78  # the training date: 78 weeks into the extract
@@ -442,6 +443,10 @@ def test_a_backtest_sees_a_clinic_that_changed(tmp_path):
     for label, overrides in (
         ("steady", []),
         ("changed", [f"referrals.step_changes=[{{from_week = {cut_week}, multiplier = 2.5}}]"]),
+        (
+            "therapist_left",
+            [f'staff_changes=[{{pool = "therapists", week = {cut_week}, change = "leave"}}]'],
+        ),
     ):
         sc = scenarios.apply_overrides(base, overrides)
         path = tmp_path / f"{label}.csv"
@@ -467,16 +472,114 @@ def test_a_backtest_sees_a_clinic_that_changed(tmp_path):
         )
         assert result.exit_code == 0, result.output
         table = pd.read_csv(out / "backtest.csv").set_index("series")
-        coverage[label] = (table.loc["iop_waitlist", "coverage_90"], result.output)
-    assert coverage["changed"][0] < 0.5 <= coverage["steady"][0]
-    assert "fell in the 90% band: the clinic changed" in coverage["changed"][1]
+        coverage[label] = (table["coverage_90"].to_dict(), result.output)
+    # (one back-test of 12 correlated weeks: a steady clinic's share is noisy, 0.67-0.83 here)
+    steady = coverage["steady"][0]
+    assert coverage["changed"][0]["iop_waitlist"] < 0.5 <= steady["iop_waitlist"]
+    # the leaver's caseload places go: fewer admitted, the census falls below the bands
+    assert coverage["therapist_left"][0]["iop_census"] < 0.5 <= steady["iop_census"]
+    for label in ("changed", "therapist_left"):
+        assert "fell in the 90% band: the clinic changed" in coverage[label][1]
+
+
+def _synthetic_episodes(sc, years: float, seed: int):
+    """A synthetic extract as read (dates parsed), without going through a file."""
+    from simulation.data.extract import Episodes
+
+    table, _ = synthesize(sc, years, seed)
+    frame = table.replace("", None)
+    for column in frame.columns:
+        if column.endswith("_date"):
+            frame[column] = pd.to_datetime(frame[column])
+    return Episodes(frame.assign(episode=range(len(frame))), extract_end(sc, years))
+
+
+def test_the_models_recorded_series_count_as_the_extract_does():
+    """The census and waitlist a run's weekly table gives 'as recorded' equal, week by week,
+    those read from that same run's synthetic extract (so back-tests compare like with like);
+    the time averages differ (nobody on the waitlist at midday, yet some hours of waiting)."""
+    from simulation.data.state import weekly_observed
+    from simulation.replication import run_replication
+
+    sc = baseline()
+    episodes = _synthetic_episodes(sc, 1.0, 4)
+    weekly = run_replication(scenarios.apply_overrides(sc, ["horizon_weeks=52"]), 0, 4).weekly
+    # (the extract holds referrals from the warm-up's end: compare once those before are gone)
+    first = sc.warmup_weeks + 30
+    monday = clock.week_zero_monday(sc.start_date) + dt.timedelta(weeks=first)
+    observed = weekly_observed(episodes, pd.Timestamp(monday), 22)
+    mine = weekly.set_index("week").loc[observed["week"] + first]
+    for series in ("iop_census", "iop_waitlist"):
+        np.testing.assert_allclose(mine[f"{series}_recorded"], observed[series])
+    assert not np.allclose(mine["iop_waitlist"], observed["iop_waitlist"])
+
+
+def test_waiting_referrals_carry_their_chance_of_being_lost():
+    """state_on gives each referral waiting for intake the share lost among past referrals
+    not assessed as long after referral (rising with the days waited, 0 past the days a loss
+    takes to be recorded); the model loses none with chance 0 and all with chance 1."""
+    from simulation.data.extract import LOSS_KNOWN_AFTER_DAYS
+    from simulation.data.state import state_on
+
+    sc = baseline()
+    episodes = _synthetic_episodes(sc, 2.0, 3)
+    chances = {}
+    for weeks in range(60, 100, 3):
+        day = clock.week_zero_monday(sc.start_date) + dt.timedelta(weeks=weeks)
+        state = state_on(as_seen_on(episodes, pd.Timestamp(day)))
+        for item in state["clients"]:
+            if item["stage"] == "intake_waitlist":
+                chances.setdefault((day - item["since"]).days, set()).add(item["lost_chance"])
+    short = [min(v) for d, v in chances.items() if d < LOSS_KNOWN_AFTER_DAYS]
+    assert short and all(0 < p < 1 for p in short)
+    assert all(v == {0.0} for d, v in chances.items() if d >= LOSS_KNOWN_AFTER_DAYS)
+    by_day = sorted((d, max(v)) for d, v in chances.items() if d < LOSS_KNOWN_AFTER_DAYS)
+    assert by_day[-1][1] > by_day[0][1]  # the longer unassessed, the likelier lost
+
+    def assessed(chance: float) -> int:
+        day = clock.week_zero_monday(sc.start_date)
+        waiting = [
+            {
+                "stage": "intake_waitlist",
+                "since": str(day - dt.timedelta(days=3)),
+                "lost_chance": chance,
+            }
+            for _ in range(12)
+        ]
+        state = scenarios.apply_overrides(
+            sc,
+            [
+                "warmup_weeks=0",
+                "horizon_weeks=6",
+                f"state={{as_of = {day}, clients = [{', '.join(_inline(w) for w in waiting)}]}}",
+            ],
+        )
+        from simulation.replication import run_replication
+
+        clients = run_replication(state, 0, 1).clients
+        books = clients[clients["referred"] < 0]
+        return int(books["assessed"].notna().sum())
+
+    assert assessed(0.0) == 12
+    assert assessed(1.0) == 0
+
+
+def _inline(item: dict) -> str:
+    parts = []
+    for key, value in item.items():
+        text = f'"{value}"' if key in ("stage",) else str(value)
+        parts.append(f"{key} = {text}")
+    return "{" + ", ".join(parts) + "}"
 
 
 def test_backtest_bands_cover_what_happened(tmp_path):
     """Back-tests of the baseline's own synthetic records, pooled over seeds and training
     dates: the share of weeks inside the 90% bands. A well-calibrated model sits near 0.9;
-    measured 0.79 (census), 0.78 (waitlist), 0.97 (admissions) over 12 back-tests. The bound
-    here, 0.7, fails a model whose bands are far too narrow or biased (docs/data.md)."""
+    here 0.94 (census), 0.96 (waitlist), 0.94 (admissions) over 6 back-tests, 0.88, 0.92,
+    0.91 over 48 (docs/data.md). The bounds are the issue's 80-98%: with 6 back-tests of 13
+    correlated weeks a pooled share moves by about 4 points, so a calibrated model stays
+    inside; bands too narrow or biased (as when the time-averaged census was compared with
+    the records' midday counts: 0.79, 0.78) or far too wide fail."""
     from simulation.data.state import weekly_observed
     from simulation.fit.clinic import fitted_scenario
     from simulation.fit.uncertainty import run_with_uncertainty
@@ -491,7 +594,7 @@ def test_backtest_bands_cover_what_happened(tmp_path):
         cut = pd.Timestamp("2029-06-04") + pd.Timedelta(weeks=9 * seed)
         fitted, fit, _ = fitted_scenario(as_seen_on(everything, cut), sc, True, 14)
         result = run_with_uncertainty(fitted, fit.evidence, 30, 2)
-        bands = analysis.forecast_bands(result.tables["weekly"])
+        bands = analysis.forecast_bands(result.tables["weekly"], as_recorded=True)
         observed = weekly_observed(everything, cut, 14)
         table = analysis.backtest_table(
             bands, observed[observed["week"] >= 1], dict.fromkeys(hits, 0.0)
@@ -499,7 +602,7 @@ def test_backtest_bands_cover_what_happened(tmp_path):
         for row in table.itertuples():
             hits[row.series].append(row.coverage_90)
     for series, values in hits.items():
-        assert 0.7 <= float(np.mean(values)) <= 0.995, (series, values)
+        assert 0.8 <= float(np.mean(values)) <= 0.98, (series, values)
 
 
 def test_excel_and_parquet_extracts_read_like_csv(tmp_path):
