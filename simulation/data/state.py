@@ -31,7 +31,7 @@ def state_on(episodes: Episodes) -> dict:
         before("referral_date") & not_yet("assessment_date") & (t["assessment_outcome"] != "lost")
     )
     add(t[waiting_intake], "intake_waitlist", "referral_date")
-    chance = _lost_chance(t, day)
+    chance = lost_chance(t, day)
     waited = (day - t.loc[waiting_intake, "referral_date"]).dt.days.to_numpy()
     for item, d in zip(clients, waited, strict=True):
         p = chance(int(d))
@@ -48,7 +48,7 @@ def state_on(episodes: Episodes) -> dict:
     return {"as_of": day.date(), "clients": clients}
 
 
-def _lost_chance(t: pd.DataFrame, day: pd.Timestamp):
+def lost_chance(t: pd.DataFrame, day: pd.Timestamp):
     """For a referral still waiting for intake ``d`` days after it came (its fate unknown):
     the share lost among past referrals (fates known) not assessed within ``d`` days. A
     referral waiting longer than a loss takes to be recorded (docs/data.md) is not lost.

@@ -200,9 +200,20 @@ def fit_clinic(
                 "lost before assessment / referrals with a known fate (Wilson CI)",
             )
         )
+        from simulation.data.state import lost_chance
+
+        chance = lost_chance(t, as_of)
+        after = {d: chance(d) for d in (3, 7, 10)}
+        told = "; ".join(f"{d} days: {100 * p:.0f}%" for d, p in after.items() if p is not None)
         notes.append(
             "Loss before assessment is fitted as a share: the extract has no date for a loss, "
-            "so how it depends on the days waited cannot be told from it."
+            "so when in the wait it happens cannot be told from it. "
+            + (
+                f"Share lost among referrals not assessed within {told} (a run from a state "
+                "uses this for those waiting on its date)."
+                if told
+                else ""
+            )
         )
     assessed = decided[decided["assessment_outcome"] != "lost"]
     if len(assessed) >= 10 and template.intake.enabled:
