@@ -42,8 +42,10 @@ def resource_groups(
     replacements and locums included)."""
     groups = [(pool, "staff", p.role) for pool, p in scenario.staff.items()]
     groups += [(r.name, "room", "room") for r in scenario.rooms]
+    groups += [(o.name, "office", "office") for o in scenario.offices]
     people = employment if employment is not None else scenario.people()
     group_of = {row[0]: row[1] for row in people}
+    group_of.update({unit: o.name for o in scenario.offices for unit in o.units()})
     return groups, group_of
 
 
@@ -119,6 +121,9 @@ def resource_weeks(scenario: Scenario, recorder: Recorder, staff) -> pd.DataFram
         indirect[position[person.pool]] += person.indirect_by_week(weeks)
     for room in scenario.rooms:
         available[position[room.name]] = sum(e - s for s, e in roster_intervals(room.available))
+    for office in scenario.offices:
+        open_hours = sum(e - s for s, e in roster_intervals(office.available))
+        available[position[office.name]] = office.count * open_hours
     return pd.DataFrame(
         {
             "week": np.tile(np.arange(weeks), len(groups)),
@@ -559,7 +564,11 @@ def replication_kpis(
     for name, value in pooled_utilisation(resources, scenario.warmup_weeks).items():
         k[f"{UTILISATION_PREFIX}{name}"] = float(value)
     roles = pooled_utilisation(resources.assign(resource=resources["role"]), scenario.warmup_weeks)
-    for role, kpi in [*ROLE_KPIS.items(), ("room", "room_utilisation")]:
+    for role, kpi in [
+        *ROLE_KPIS.items(),
+        ("room", "room_utilisation"),
+        ("office", "office_utilisation"),
+    ]:
         k[kpi] = float(roles.get(role, math.nan))
     k["seat_occupancy"] = _mean(report["seat_occupancy"])
     k.update(staff_time_kpis(scenario, resources, k["iop_census_mean"], recorder))
@@ -691,6 +700,7 @@ def hourly_capacity(scenario: Scenario) -> np.ndarray:
     (resources x 168) in the order of ``resource_groups``."""
     rosters = [(pool.size, roster_intervals(pool.roster)) for pool in scenario.staff.values()]
     rosters += [(1, roster_intervals(room.available)) for room in scenario.rooms]
+    rosters += [(o.count, roster_intervals(o.available)) for o in scenario.offices]
     out = np.zeros((len(rosters), 168))
     for i, (size, intervals) in enumerate(rosters):
         for start, end in intervals:

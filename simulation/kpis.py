@@ -92,6 +92,12 @@ _CATALOGUE = [
         "room_utilisation", "share", "Group-room hours in use / hours the rooms are open", "neither"
     ),
     Kpi(
+        "office_utilisation",
+        "share",
+        "Office hours booked for appointments / hours the offices are open (no offices: blank)",
+        "neither",
+    ),
+    Kpi(
         "therapist_productivity",
         "share",
         "Therapists' client-facing hours / paid hours (the industry's productivity measure)",

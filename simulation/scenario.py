@@ -239,6 +239,29 @@ class Room(_Model):
     ]
 
 
+AppointmentKind = Literal["individual", "family", "medication", "intake", "outpatient"]
+APPOINTMENT_KINDS: tuple[str, ...] = ("individual", "family", "medication", "intake", "outpatient")
+
+
+class Office(_Model):
+    """Offices for appointments: ``count`` alike rooms open ``available``. A session of a
+    kind in ``used_for`` needs a free clinician AND a free office (without any office, or for
+    a kind no office is used for, appointments need no room)."""
+
+    name: Name
+    count: int = Field(default=1, ge=1, le=200)
+    available: Roster = [
+        Shift(days=["mon", "tue", "wed", "thu", "fri"], start="08:00", end="21:00")
+    ]
+    used_for: list[AppointmentKind] = list(APPOINTMENT_KINDS)
+
+    def units(self) -> list[str]:
+        """The name of each office: the name itself for one, else 'name 1', 'name 2', ..."""
+        return (
+            [self.name] if self.count == 1 else [f"{self.name} {i + 1}" for i in range(self.count)]
+        )
+
+
 ExitReason = Literal["completed", "dropped_out", "escalated", "other"]
 EXIT_REASONS: tuple[str, ...] = ("completed", "dropped_out", "escalated", "other")
 
@@ -276,6 +299,8 @@ class Iop(_Model):
     therapist_pools: list[Name] = []
     individual_sessions_per_week: int = Field(default=1, ge=0, le=7)
     individual_session_hours: Hours = 0.83
+    # share of individual and medication sessions held by video (they need no office)
+    virtual_appointment_share: Share = 0.0
     medication_share: Share = 0.6
     prescriber_pools: list[Name] = []
     medication_first_hours: Hours = 1.0
@@ -439,6 +464,10 @@ class State(_Model):
     clients: list[StateClient] = []
 
 
+def _a(noun: str) -> str:
+    return ("an " if noun[0] in "aeiou" else "a ") + noun
+
+
 _TARGET = re.compile(r"^\s*(<=|>=)\s*([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*$")
 
 
@@ -468,6 +497,7 @@ class Scenario(_Model):
     intake: Intake = Intake()
     tracks: list[Track] = Field(min_length=1)
     rooms: list[Room] = Field(min_length=1)
+    offices: list[Office] = []  # rooms for appointments (none: appointments need no room)
     iop: Iop
     step_down: StepDown = StepDown(share=0.0)
     waitlist: Waitlist = Waitlist()
@@ -568,6 +598,7 @@ class Scenario(_Model):
         kinds = [
             ("track", [t.name for t in self.tracks]),
             ("room", [r.name for r in self.rooms]),
+            ("office", [o.name for o in self.offices]),
             ("staff pool", list(self.staff)),
             ("staff member", [n for p, pool in self.staff.items() for n in pool.names(p)]),
         ]
@@ -583,8 +614,8 @@ class Scenario(_Model):
                 own_pool = what == "staff member" and pool_of.get(name) == name
                 if name in owner and owner[name] != what and not own_pool:
                     problems.append(
-                        f"the name '{name}' is used by a {owner[name]} and a {what}; "
-                        "tracks, rooms, staff pools and staff members need different names"
+                        f"the name '{name}' is used by {_a(owner[name])} and {_a(what)}; "
+                        "tracks, rooms, offices, staff pools and staff members need different names"
                     )
                 owner.setdefault(name, what)
         return problems

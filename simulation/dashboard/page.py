@@ -161,7 +161,7 @@ FIGURE_TEXT = {
     "frontier": "Every combination the planner simulated: cost against the KPI, green when all targets are met with confidence. The star is the recommendation. Combinations never simulated were known to fail (less capacity than a failure) or cost more.",
     "warmup": "Thin lines: weekly means over the pilot replications; thick: moving averages. The warm-up should end where the thick lines level off (red dashed line: MSER-5 suggestion).",
     "waitlists": "Line: mean weekly number waiting; band: 95% confidence interval across replications; grey: warm-up, left out of every KPI. A line that keeps climbing means demand exceeds capacity.",
-    "utilisation": "Share of rostered staff hours (or open room hours) spent with clients. The green band is the sustainable 75-85%; above it, expect burnout and waits.",
+    "utilisation": "Share of rostered staff hours (or open room hours) spent with clients (offices: hours booked for appointments). The green band is the sustainable 75-85%; above it, expect burnout and waits.",
     "heatmap": "Each row is a staff pool or room, each column an hour of the week; darker means busier. Dark cells show clashes, pale rostered cells show idle time.",
     "census": "How many clients are at each stage each week, stacked. The IOP layer is bounded by the seats and by the primary therapists' caseload places, whichever is fewer: the 'what limits admissions' table says which held admissions up.",
     "staff_time": "Each pool's rostered hours a week: with clients (what utilisation counts), indirect time the scenario reserves or the model books (notes after sessions; supervision, meetings and case management) and free time. Productivity is client-facing / paid hours.",
@@ -181,6 +181,7 @@ def build_figures(
     warmup_hours = scenario.warmup_weeks * 168.0
     weekly = tables.get("weekly", pd.DataFrame())
     resources = [*scenario.staff, *[r.name for r in scenario.rooms]]
+    resources += [o.name for o in scenario.offices]
     out = []
     if not weekly.empty:
         out.append(("waitlists", "Waitlists over time", figures.waitlists(weekly)))

@@ -39,34 +39,76 @@ def _client_week(clinic, c, earliest: float, week_end: float) -> list[tuple[floa
 
 
 def find_time(
-    person: Person, client_busy: list, earliest: float, hours: float, latest: float
-) -> float | None:
-    """The first slot free in both the clinician's diary and the client's week."""
+    person: Person,
+    client_busy: list,
+    earliest: float,
+    hours: float,
+    latest: float,
+    offices: list[Person] | None = None,
+) -> tuple[float, Person | None] | None:
+    """The first slot free in the clinician's diary, the client's week and, for a session
+    that needs one, some office: (start, office), or None if there is none by ``latest``."""
     while True:
         start = person.find_slot(earliest, hours, latest)
         if start is None:
             return None
         clash = [e for s, e in client_busy if s < start + hours and start < e]
-        if not clash:
-            return start
-        earliest = max(clash)
+        if clash:
+            earliest = max(clash)
+            continue
+        if not offices:
+            return start, None
+        office = next((o for o in offices if o.is_free(start, start + hours)), None)
+        if office is not None:
+            return start, office
+        later = [t for o in offices if (t := o.find_slot(start, hours, latest)) is not None]
+        if not later:
+            return None
+        earliest = min(later)  # the next time an office is free for as long
 
 
-def _earliest_for_client(
-    people: list[Person], client_busy, earliest: float, hours: float, latest: float
+def earliest_for_client(
+    people: list[Person],
+    client_busy,
+    earliest: float,
+    hours: float,
+    latest: float,
+    offices: list[Person] | None = None,
 ):
+    """The clinician (first in order on a tie), start and office of the earliest slot."""
     best = None
     for person in people:
-        start = find_time(person, client_busy, earliest, hours, latest)
-        if start is not None and (best is None or start < best[1]):
-            best = (person, start)
+        found = find_time(person, client_busy, earliest, hours, latest, offices)
+        if found is not None and (best is None or found[0] < best[1]):
+            best = (person, *found)
     return best
 
 
+def offices_for(clinic, kind: str) -> list[Person] | None:
+    """The offices this session may use, or None if it needs none (no office is used for
+    its kind, or an individual or medication session held by video)."""
+    offices = clinic.offices.needed_for(kind)
+    share = clinic.scenario.iop.virtual_appointment_share
+    video = offices and share > 0 and kind in ("individual", "medication")
+    if video and clinic.appointment_rng.random() < share:
+        return None
+    return offices
+
+
 def _appointment(
-    clinic, c, client_busy, person: Person, start: float, hours: float, kind: str
+    clinic,
+    c,
+    client_busy,
+    person: Person,
+    start: float,
+    hours: float,
+    kind: str,
+    office: Person | None = None,
 ) -> None:
     person.book(start, hours)
+    if office is not None:  # booked for the client whether or not they come
+        office.book(start, hours)
+        clinic.recorder.busy(office.name, start, start + hours, kind)
     c._appointments.append((start, start + hours))
     client_busy.append((start, start + hours))
     if clinic.appointment_rng.random() < clinic.scenario.iop.attendance:
@@ -86,28 +128,42 @@ def book_iop_week(clinic, c, earliest: float, week_end: float) -> None:
         therapist = clinic.staff.people[c.therapist]
         hours = iop.individual_session_hours
         for _ in range(iop.individual_sessions_per_week):
-            start = find_time(therapist, busy, earliest, hours, latest)
-            recorder.appointment("individual", earliest, start is not None)
-            if start is not None:
-                _appointment(clinic, c, busy, therapist, start, hours, "individual")
+            found = find_time(
+                therapist, busy, earliest, hours, latest, offices_for(clinic, "individual")
+            )
+            recorder.appointment("individual", earliest, found is not None)
+            if found is not None:
+                _appointment(clinic, c, busy, therapist, found[0], hours, "individual", found[1])
         if iop.family_session_interval_weeks and c._next_family < latest:
             hours = iop.family_session_hours
-            start = find_time(therapist, busy, max(earliest, c._next_family), hours, latest)
-            recorder.appointment("family", earliest, start is not None)
-            if start is not None:
-                _appointment(clinic, c, busy, therapist, start, hours, "family")
-                c._next_family = start + iop.family_session_interval_weeks * HOURS_PER_WEEK
+            found = find_time(
+                therapist,
+                busy,
+                max(earliest, c._next_family),
+                hours,
+                latest,
+                offices_for(clinic, "family"),
+            )
+            recorder.appointment("family", earliest, found is not None)
+            if found is not None:
+                _appointment(clinic, c, busy, therapist, found[0], hours, "family", found[1])
+                c._next_family = found[0] + iop.family_session_interval_weeks * HOURS_PER_WEEK
     if c.needs_medication and clinic.prescribers and c._next_medication < latest:
         hours = iop.medication_review_hours if c.prescriber else iop.medication_first_hours
         people = [clinic.staff.people[c.prescriber]] if c.prescriber else clinic.prescribers
-        booking = _earliest_for_client(
-            people, busy, max(earliest, c._next_medication), hours, latest
+        booking = earliest_for_client(
+            people,
+            busy,
+            max(earliest, c._next_medication),
+            hours,
+            latest,
+            offices_for(clinic, "medication"),
         )
         recorder.appointment("medication", earliest, booking is not None)
         if booking is not None:
-            prescriber, start = booking
+            prescriber, start, office = booking
             c.prescriber = prescriber.name
-            _appointment(clinic, c, busy, prescriber, start, hours, "medication")
+            _appointment(clinic, c, busy, prescriber, start, hours, "medication", office)
             c._next_medication = start + iop.medication_interval_weeks * HOURS_PER_WEEK
 
 
@@ -119,8 +175,11 @@ def book_op_week(clinic, c, earliest: float, week_end: float) -> None:
         return  # (a leaver's client without a new clinician yet)
     clinician = clinic.staff.people[c.op_therapist]
     busy = _client_week(clinic, c, earliest, week_end)
+    hours = step_down.session_hours
     for _ in range(step_down.sessions_per_week):
-        start = find_time(clinician, busy, earliest, step_down.session_hours, latest)
-        clinic.recorder.appointment("outpatient", earliest, start is not None)
-        if start is not None:
-            _appointment(clinic, c, busy, clinician, start, step_down.session_hours, "outpatient")
+        found = find_time(
+            clinician, busy, earliest, hours, latest, clinic.offices.needed_for("outpatient")
+        )
+        clinic.recorder.appointment("outpatient", earliest, found is not None)
+        if found is not None:
+            _appointment(clinic, c, busy, clinician, found[0], hours, "outpatient", found[1])

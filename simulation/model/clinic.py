@@ -19,6 +19,7 @@ from simulation.distributions import sampler
 from simulation.model import referrals
 from simulation.model.appointments import weekly_booking
 from simulation.model.groups import TrackState, plan_timetable, run_track
+from simulation.model.offices import Offices
 from simulation.model.pathway import Client, client_journey, resume_journey
 from simulation.model.recorder import Recorder
 from simulation.model.staff import Staff
@@ -44,6 +45,7 @@ class ClinicModel:
         self.recorder = Recorder()
         self.closed_days = closed_days(scenario)
         self.staff = Staff(scenario, streams, self.closed_days)
+        self.offices = Offices(scenario, self.closed_days)
         self.recorder.employment = self.staff.employment
         self.appointment_rng = streams.get("appointment_attendance")
         timetable = plan_timetable(scenario)

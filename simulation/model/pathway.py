@@ -137,11 +137,22 @@ def intake(env, clinic, c: Client):
     # when a run starts from a state, that may be today)
     lead = clinic.scenario.intake.booking_lead_days * HOURS_PER_DAY
     earliest = max(env.now, c.referred + lead)
-    booking = Staff.earliest_slot(clinic.intake_people, earliest, c.assessment_hours, clinic.end)
+    office_needed = clinic.offices.needed_for("intake")
+    if office_needed:
+        booking = appointments.earliest_for_client(
+            clinic.intake_people, [], earliest, c.assessment_hours, clinic.end, office_needed
+        )
+    else:
+        booking = Staff.earliest_slot(
+            clinic.intake_people, earliest, c.assessment_hours, clinic.end
+        )
+        booking = booking and (*booking, None)
     if booking is None:
         return False  # no free intake time before the run ends: still waiting at the horizon
-    clinician, start = booking
+    clinician, start, office = booking
     clinician.book(start, c.assessment_hours)
+    if office is not None:
+        office.book(start, c.assessment_hours)
     c.intake_booked_for = start
     wait = start - env.now
     gives_up_after = c._intake_patience_days * HOURS_PER_DAY
@@ -152,6 +163,8 @@ def intake(env, clinic, c: Client):
             min(wait * c._loss_fraction if c.lost_before_assessment else wait, gives_up_after)
         )
         clinician.release(start, c.assessment_hours)
+        if office is not None:
+            office.release(start, c.assessment_hours)
         leave(clinic, c, "lost")
         return False
     yield env.timeout(start - env.now)
@@ -159,6 +172,8 @@ def intake(env, clinic, c: Client):
     c.intake_start = env.now
     clinic.recorder.move(c, "in_assessment", env.now)
     clinic.recorder.busy(clinician.name, env.now, env.now + c.assessment_hours, "intake")
+    if office is not None:
+        clinic.recorder.busy(office.name, env.now, env.now + c.assessment_hours, "intake")
     Staff.document(clinician, env.now + c.assessment_hours, c.assessment_hours, clinic.recorder)
     yield env.timeout(c.assessment_hours)
     c.assessed = env.now  # the outcome is known when the assessment ends

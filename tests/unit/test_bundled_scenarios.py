@@ -9,6 +9,7 @@ WHAT_IFS = {
     "referral_surge": ["referrals.per_week=9.1"],
     "hire_therapist": ["staff.therapists.count=3"],
     "virtual_evening_track": ['tracks.evening.modality="virtual"'],
+    "office_shortage": ['offices=[{name = "Office", count = 1}]'],
     "vacancy_summer": [
         'staff_changes=[{pool = "therapists", week = 74, change = "leave"}, '
         '{pool = "therapists", week = 90, change = "join"}]'
