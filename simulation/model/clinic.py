@@ -18,7 +18,7 @@ from simulation.closures import closed_days
 from simulation.distributions import sampler
 from simulation.model import referrals
 from simulation.model.appointments import weekly_booking
-from simulation.model.groups import TrackState, plan_timetable, run_track
+from simulation.model.groups import Gathering, TrackState, plan_timetable, run_track
 from simulation.model.offices import Offices
 from simulation.model.pathway import Client, client_journey, resume_journey
 from simulation.model.recorder import Recorder
@@ -44,6 +44,8 @@ class ClinicModel:
         self.end = scenario.total_weeks * HOURS_PER_WEEK
         self.recorder = Recorder()
         self.closed_days = closed_days(scenario)
+        self.gathering = Gathering()  # the group sessions of the current moment (merges)
+        self.merging = any(t.min_attendance for t in scenario.tracks)
         self.staff = Staff(scenario, streams, self.closed_days)
         self.offices = Offices(scenario, self.closed_days)
         self.recorder.employment = self.staff.employment

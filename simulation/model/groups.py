@@ -194,22 +194,15 @@ def hold_session(clinic, state: TrackState, slot: Slot, week: int) -> None:
     attended = state.attendance_rng.random(len(started)) < chance
     attendees = [cid for cid, came in zip(started, attended, strict=True) if came]
     if 0 < len(attendees) < track.min_attendance:
-        partner = _merge_partner(clinic, state, slot, len(attendees))
-        outcome = "merged" if partner is not None else "cancelled_low_attendance"
-        for cid in attendees if partner is not None else []:
-            recorder.attended(cid, now, "group", hours)  # in the partner's room and session
-        recorder.session(
-            track.name,
-            now,
-            week,
-            False,
-            False,
-            len(attendees),
-            len(started),
-            slot.room,
-            "",
-            outcome,
-        )
+        small = SmallGroup(state, slot, attendees, len(started), hours, week, now)
+        gathering = clinic.gathering.at(clinic.env.now)
+        partner = gathering.room_for(clinic, small)
+        if partner is not None:
+            _merge(clinic, small, partner)
+        else:  # a session later in this same moment may still take them, else cancelled
+            if not gathering.waiting:
+                clinic.env.process(_settle(clinic, gathering))
+            gathering.waiting.append(small)
         return
     if track.clients_per_facilitator:
         needed = -(-len(attendees) // track.clients_per_facilitator)
@@ -241,26 +234,104 @@ def hold_session(clinic, state: TrackState, slot: Slot, week: int) -> None:
         Staff.document(clinic.staff.people[name], now + hours, hours, recorder)
     if slot.room:  # a virtual group uses no room
         recorder.busy(slot.room, now, now + hours, "group")
+    if clinic.merging:  # some track has a minimum: small groups may join this session
+        gathering = clinic.gathering.at(clinic.env.now)
+        held = HeldGroup(state, _seats(clinic, state, slot), len(attendees))
+        gathering.held.append(held)
+        for small in list(gathering.waiting):  # smaller groups of this moment that fit
+            if gathering.fits(small, held):
+                gathering.waiting.remove(small)
+                _merge(clinic, small, held)
 
 
-def _merge_partner(clinic, state: TrackState, slot: Slot, joining: int):
-    """Another track of the same age group with a session at the same time whose room seats
-    its enrolled clients and these too (a merged session never exceeds the larger room)."""
-    seats = {r.name: r.seats for r in clinic.scenario.rooms}
+@dataclass
+class SmallGroup:
+    """A session whose attendees fell below its track's minimum."""
 
-    def capacity(track_state: TrackState, its_slot: Slot) -> int:
-        return seats[its_slot.room] if its_slot.room else track_state.track.seats  # by video
+    state: TrackState
+    slot: Slot
+    attendees: list[int]
+    enrolled: int
+    hours: float
+    week: int
+    time: float
 
-    for other in clinic.tracks.values():
-        if other is state or other.track.age_group != state.track.age_group:
-            continue
-        if other.track.modality != state.track.modality:
-            continue  # a video group and a room group do not merge
-        for s in other.slots:
-            room = max(capacity(other, s), capacity(state, slot))
-            if s.start == slot.start and len(other.members) + joining <= room:
-                return other
-    return None
+
+@dataclass
+class HeldGroup:
+    """A session running now: its track, the seats of the room it meets in, who is there."""
+
+    state: TrackState
+    seats: int
+    present: int
+
+
+@dataclass
+class Gathering:
+    """The group sessions of one moment: those held, and small ones waiting to join one.
+    Tracks meeting at the same time are handled one after another (in name order), so a
+    small group may join a session held before it or one held after it in the same moment;
+    a merged group never exceeds the seats of the room it meets in."""
+
+    time: float = -1.0
+    held: list[HeldGroup] = field(default_factory=list)
+    waiting: list[SmallGroup] = field(default_factory=list)
+
+    def at(self, time: float) -> Gathering:
+        if time != self.time:
+            self.time, self.held, self.waiting = time, [], []
+        return self
+
+    @staticmethod
+    def fits(small: SmallGroup, held: HeldGroup) -> bool:
+        a, b = small.state.track, held.state.track
+        return (
+            a.age_group == b.age_group
+            and a.modality == b.modality  # a video group and a room group do not merge
+            and held.present + len(small.attendees) <= held.seats
+        )
+
+    def room_for(self, clinic, small: SmallGroup) -> HeldGroup | None:
+        return next((h for h in self.held if self.fits(small, h)), None)
+
+
+def _seats(clinic, state: TrackState, slot: Slot) -> int:
+    """Seats where a session meets: its room's, or its track's by video."""
+    if not slot.room:
+        return state.track.seats
+    return next(r.seats for r in clinic.scenario.rooms if r.name == slot.room)
+
+
+def _merge(clinic, small: SmallGroup, held: HeldGroup) -> None:
+    """The small group's attendees join the held session (and get its hours)."""
+    held.present += len(small.attendees)
+    for cid in small.attendees:
+        clinic.recorder.attended(cid, small.time, "group", small.hours)
+    _record_small(clinic, small, "merged")
+
+
+def _record_small(clinic, small: SmallGroup, outcome: str) -> None:
+    clinic.recorder.session(
+        small.state.track.name,
+        small.time,
+        small.week,
+        False,
+        False,
+        len(small.attendees),
+        small.enrolled,
+        small.slot.room,
+        "",
+        outcome,
+    )
+
+
+def _settle(clinic, gathering: Gathering):
+    """Process: once every session of this moment has been handled, a small group that
+    joined none is cancelled."""
+    yield clinic.env.timeout(0)
+    for small in gathering.waiting:
+        _record_small(clinic, small, "cancelled_low_attendance")
+    gathering.waiting = []
 
 
 def _extra_facilitators(clinic, state: TrackState, present: list[str], needed: int, start, end):

@@ -53,3 +53,22 @@ def test_a_facilitator_ratio_brings_more_staff_or_cancels():
     assert (staff > 1).any()  # bigger groups got a second facilitator
     # two therapists cannot cover a group of 9 or more at 1 to 4: those sessions are cancelled
     assert morning["cancelled"].sum() >= (morning["attendees"] > 8).sum()
+
+
+def test_a_merged_session_never_exceeds_the_room_it_meets_in():
+    """Every merged session's attendees join the partner track's session at the same time:
+    together they fit the seats of the partner's room (where the merged group meets), so
+    never more than the larger of the two rooms either."""
+    sc = short(TWIN, "horizon_weeks=60")
+    seats = {r.name: r.seats for r in sc.rooms}
+    sessions = run(sc).sessions
+    merged = sessions[sessions["outcome"] == "merged"]
+    assert len(merged) > 0
+    for row in merged.itertuples():
+        partner = sessions[
+            (sessions["time"] == row.time) & (sessions["track"] != row.track) & sessions["held"]
+        ]
+        assert len(partner) == 1, row
+        together = int(partner["attendees"].iloc[0]) + row.attendees
+        assert together <= seats[partner["room"].iloc[0]], (row, together)
+        assert together <= max(seats.values())
