@@ -193,9 +193,20 @@ class Track(_Model):
     # "virtual": groups by video, no room; attendance x virtual_attendance_multiplier and the
     # stays of its clients x virtual_stay_multiplier (virtual vs in-person PHP: attendance
     # 89.5% vs 84.5%, stays 13.5 vs 8.5 days [S] PubMed 33989463; set your own for an IOP)
-    modality: Literal["in_person", "virtual"] = "in_person"
+    # "hybrid": in a room with some clients joining by video (each client's way is drawn at
+    # their start: by video with hybrid_video_share); the room need seat only those in person
+    # (seats x (1 - hybrid_video_share), rounded up); the video clients get the multipliers
+    modality: Literal["in_person", "virtual", "hybrid"] = "in_person"
     virtual_attendance_multiplier: Annotated[float, Field(gt=0, le=3, allow_inf_nan=False)] = 1.06
     virtual_stay_multiplier: Annotated[float, Field(gt=0, le=3, allow_inf_nan=False)] = 1.0
+    hybrid_video_share: Share = 0.5
+
+    @property
+    def room_seats_needed(self) -> int:
+        """Seats the track's room must have: all of them, or those in person when hybrid."""
+        if self.modality == "hybrid":
+            return max(1, math.ceil(self.seats * (1 - self.hybrid_video_share) - 1e-9))
+        return self.seats
 
     @field_validator("start")
     @classmethod
@@ -558,14 +569,15 @@ class Scenario(_Model):
                         f"tracks.{track.name}.room: '{track.room}' is not a room"
                         f"{_did_you_mean(track.room, list(rooms))}"
                     )
-                elif rooms[track.room].seats < track.seats:
+                elif rooms[track.room].seats < track.room_seats_needed:
+                    in_person = " in person" if track.modality == "hybrid" else ""
                     problems.append(
-                        f"tracks.{track.name}.seats: {track.seats} seats do not fit room "
-                        f"'{track.room}' with {rooms[track.room].seats} seats"
+                        f"tracks.{track.name}.seats: {track.room_seats_needed} seats{in_person} "
+                        f"do not fit room '{track.room}' with {rooms[track.room].seats} seats"
                     )
-            elif max(r.seats for r in self.rooms) < track.seats:
+            elif max(r.seats for r in self.rooms) < track.room_seats_needed:
                 problems.append(
-                    f"tracks.{track.name}.seats: no room has {track.seats} seats "
+                    f"tracks.{track.name}.seats: no room has {track.room_seats_needed} seats "
                     f"(largest: {max(r.seats for r in self.rooms)})"
                 )
             if track.facilitators > 0 and not track.facilitator_pools:

@@ -54,7 +54,12 @@ class ClinicModel:
         # tracks in name order, each with its own attendance stream: listing them in another
         # order changes nothing
         self.tracks = {
-            t.name: TrackState(t, timetable[t.name], streams.get(f"attendance:{t.name}"))
+            t.name: TrackState(
+                t,
+                timetable[t.name],
+                streams.get(f"attendance:{t.name}"),
+                streams.get(f"hybrid:{t.name}") if t.modality == "hybrid" else None,
+            )
             for t in sorted(scenario.tracks, key=lambda t: t.name)
         }
         for slots in timetable.values():

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from simulation import clock
 from simulation.clock import HOURS_PER_WEEK
 from simulation.model.staff import Staff
@@ -68,7 +70,9 @@ def plan_timetable(scenario: Scenario) -> dict[str, list[Slot]]:
             room = "" if virtual else _choose_room(scenario, track, interval, room_use, room_open)
             if room is None:
                 where = (
-                    f"room '{track.room}'" if track.room else f"any room with {track.seats} seats"
+                    f"room '{track.room}'"
+                    if track.room
+                    else f"any room with {track.room_seats_needed} seats"
                 )
                 problems.append(
                     f"tracks.{track.name}: the session on "
@@ -115,7 +119,7 @@ def _choose_room(scenario, track: Track, interval, room_use, room_open) -> str |
     fitting = [
         r
         for r in sorted(rooms, key=lambda r: (r.seats, r.name))
-        if r.seats >= track.seats
+        if r.seats >= track.room_seats_needed
         and _within(interval, room_open[r.name])
         and not any(_overlaps(interval, used) for used in room_use[r.name])
     ]
@@ -129,6 +133,7 @@ class TrackState:
     track: Track
     slots: list[Slot]
     attendance_rng: object = None  # the track's own stream: attendance at its sessions
+    hybrid_rng: object = None  # a hybrid track's own stream: who joins by video
     members: dict[int, float] = field(default_factory=dict)
 
     @property
@@ -191,6 +196,10 @@ def hold_session(clinic, state: TrackState, slot: Slot, week: int) -> None:
     chance = clinic.scenario.iop.attendance
     if track.modality == "virtual":
         chance = min(chance * track.virtual_attendance_multiplier, 1.0)
+    elif track.modality == "hybrid":  # those joining by video come as a virtual group's do
+        by_video = np.array([clinic.clients[cid].by_video for cid in started])
+        video = min(chance * track.virtual_attendance_multiplier, 1.0)
+        chance = np.where(by_video, video, chance)
     attended = state.attendance_rng.random(len(started)) < chance
     attendees = [cid for cid, came in zip(started, attended, strict=True) if came]
     if 0 < len(attendees) < track.min_attendance:
@@ -296,10 +305,13 @@ class Gathering:
 
 
 def _seats(clinic, state: TrackState, slot: Slot) -> int:
-    """Seats where a session meets: its room's, or its track's by video."""
+    """Places where a session meets: its room's seats (plus its video places when hybrid),
+    or its track's seats by video."""
+    track = state.track
     if not slot.room:
-        return state.track.seats
-    return next(r.seats for r in clinic.scenario.rooms if r.name == slot.room)
+        return track.seats
+    room = next(r.seats for r in clinic.scenario.rooms if r.name == slot.room)
+    return room + (track.seats - track.room_seats_needed if track.modality == "hybrid" else 0)
 
 
 def _merge(clinic, small: SmallGroup, held: HeldGroup) -> None:

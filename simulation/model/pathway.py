@@ -59,6 +59,7 @@ class Client:
     op_end: float = NAN
     op_therapist: str = ""
     left: float = NAN
+    by_video: bool = False  # in a hybrid track: joins its groups by video
     # bookkeeping during the run
     _loss_fraction: float = 0.0
     _intake_patience_days: float = math.inf
@@ -211,7 +212,9 @@ def attend_iop(env, clinic, c: Client):
     if math.isnan(c.iop_start):
         c.iop_start = env.now
         track = clinic.tracks[c.track].track if c.track in clinic.tracks else None
-        if track is not None and track.modality == "virtual":
+        if track is not None and track.modality == "hybrid":  # drawn by track, name-keyed
+            c.by_video = bool(clinic.tracks[c.track].hybrid_rng.random() < track.hybrid_video_share)
+        if track is not None and (track.modality == "virtual" or c.by_video):
             c.los_days *= track.virtual_stay_multiplier
     clinic.recorder.move(c, "iop", env.now)
     c._iop_planned_end = env.now + c.los_days * HOURS_PER_DAY
