@@ -246,7 +246,7 @@ def bench_scaling():
     return rows
 
 
-FEATURES = [  # issue 13 so far: every staff, calendar and group feature on
+FEATURES = [  # issue 13: every staff, calendar, group, office and video feature on
     'calendar.holidays="us"',
     "calendar.closure_weeks=[{from_date = 2027-12-27, to_date = 2027-12-31}]",
     "staff.therapists.indirect_hours_per_week=5",
@@ -262,6 +262,10 @@ FEATURES = [  # issue 13 so far: every staff, calendar and group feature on
     "tracks.morning.min_attendance=4",
     "tracks.morning.clients_per_facilitator=8",
     'tracks.evening.modality="virtual"',
+    'tracks.morning.modality="hybrid"',
+    "tracks.morning.hybrid_video_share=0.3",
+    'offices=[{name = "Office", count = 2}]',
+    "iop.virtual_appointment_share=0.3",
 ]
 
 
