@@ -67,3 +67,15 @@ def closed_days(scenario) -> set[int]:
             dates.add(day)
             day += dt.timedelta(days=1)
     return {(d - monday).days for d in dates if monday <= d < last}
+
+
+def school_holiday_weeks(scenario) -> set[int]:
+    """Weeks of the run (0 = week zero) that are school-holiday weeks: their Wednesday falls in
+    one of ``calendar.school_holidays`` (a week is term or holiday as a whole)."""
+    monday = clock.week_zero_monday(scenario.start_date)
+    weeks = set()
+    for week in range(scenario.total_weeks):
+        wednesday = monday + dt.timedelta(days=7 * week + 2)
+        if any(p.from_date <= wednesday <= p.to_date for p in scenario.calendar.school_holidays):
+            weeks.add(week)
+    return weeks

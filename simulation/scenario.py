@@ -128,6 +128,9 @@ class Referrals(_Model):
     hours: Shift | None = None  # arrival window within each day; default 09:00-17:00
     seasonality: list[NonNegative] = Field(default=[1.0] * 12, min_length=12, max_length=12)
     step_changes: list[StepChange] = []
+    # a term pattern instead of the monthly seasonality: referrals in school-holiday weeks
+    # (calendar.school_holidays) x this, in term weeks x 1
+    school_holiday_multiplier: NonNegative | None = None
     sources: list[Source] = Field(default=[Source(name="community", share=1.0)], min_length=1)
 
     @model_validator(mode="after")
@@ -200,6 +203,10 @@ class Track(_Model):
     virtual_attendance_multiplier: Annotated[float, Field(gt=0, le=3, allow_inf_nan=False)] = 1.06
     virtual_stay_multiplier: Annotated[float, Field(gt=0, le=3, allow_inf_nan=False)] = 1.0
     hybrid_video_share: Share = 0.5
+    # school holidays (calendar.school_holidays): the track may meet on other days and at
+    # another time, e.g. an adolescent track after school in term and mornings in holidays
+    holiday_days: list[Weekday] | None = None
+    holiday_start: str | None = None
 
     @property
     def room_seats_needed(self) -> int:
@@ -208,31 +215,41 @@ class Track(_Model):
             return max(1, math.ceil(self.seats * (1 - self.hybrid_video_share) - 1e-9))
         return self.seats
 
-    @field_validator("start")
+    @field_validator("start", "holiday_start")
     @classmethod
-    def _is_clock(cls, value: str) -> str:
-        clock.parse_clock(value)
+    def _is_clock(cls, value: str | None) -> str | None:
+        if value is not None:
+            clock.parse_clock(value)
         return value
 
-    @field_validator("days")
+    @field_validator("days", "holiday_days")
     @classmethod
-    def _unique_days(cls, days: list[str]) -> list[str]:
-        if len(set(days)) != len(days):
+    def _unique_days(cls, days: list[str] | None) -> list[str] | None:
+        if days is not None and len(set(days)) != len(days):
             raise ValueError(f"a weekday is listed twice in {days}")
+        if days is not None and not days:
+            raise ValueError("give at least one day")
         return days
+
+    @property
+    def has_holiday_timetable(self) -> bool:
+        return self.holiday_days is not None or self.holiday_start is not None
 
     @model_validator(mode="after")
     def _within_day(self):
-        if clock.parse_clock(self.start) + self.session_hours > 24:
-            raise ValueError(
-                f"a session starting {self.start} for {self.session_hours} h runs past midnight"
-            )
+        for start in (self.start, self.holiday_start or self.start):
+            if clock.parse_clock(start) + self.session_hours > 24:
+                raise ValueError(
+                    f"a session starting {start} for {self.session_hours} h runs past midnight"
+                )
         return self
 
-    def session_offsets(self) -> list[float]:
-        """Start times of the week's sessions, hours after Monday 00:00, in time order."""
-        start = clock.parse_clock(self.start)
-        return sorted(clock.WEEKDAYS.index(d) * clock.HOURS_PER_DAY + start for d in self.days)
+    def session_offsets(self, holiday: bool = False) -> list[float]:
+        """Start times of the week's sessions, hours after Monday 00:00, in time order (in a
+        school-holiday week: the holiday timetable, where the track has one)."""
+        days = (self.holiday_days or self.days) if holiday else self.days
+        start = clock.parse_clock((self.holiday_start or self.start) if holiday else self.start)
+        return sorted(clock.WEEKDAYS.index(d) * clock.HOURS_PER_DAY + start for d in days)
 
     @property
     def hours_rule(self) -> float:
@@ -450,6 +467,10 @@ class Calendar(_Model):
     holidays: Literal["none", "us"] = "none"
     closed_dates: list[DateField] = []
     closure_weeks: list[ClosurePeriod] = []
+    # school holidays (the clinic stays open): a week whose Wednesday falls in one is a
+    # holiday week, when tracks with a holiday timetable use it and referrals follow
+    # referrals.school_holiday_multiplier
+    school_holidays: list[ClosurePeriod] = []
 
 
 class StateClient(_Model):
@@ -584,6 +605,18 @@ class Scenario(_Model):
                 problems.append(
                     f"tracks.{track.name}.facilitator_pools: the track needs "
                     f"{track.facilitators} facilitator(s) but names no pool to take them from"
+                )
+        if not self.calendar.school_holidays:
+            for track in self.tracks:
+                if track.has_holiday_timetable:
+                    problems.append(
+                        f"tracks.{track.name}.holiday_days/holiday_start: a holiday timetable "
+                        "needs calendar.school_holidays (the dates schools are out)"
+                    )
+            if self.referrals.school_holiday_multiplier is not None:
+                problems.append(
+                    "referrals.school_holiday_multiplier: needs calendar.school_holidays "
+                    "(the dates schools are out)"
                 )
         problems += self._unused_pool_problems()
         problems += self._state_problems()

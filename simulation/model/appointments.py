@@ -34,7 +34,8 @@ def _client_week(clinic, c, earliest: float, week_end: float) -> list[tuple[floa
     busy = list(c._appointments)
     if c.track and c.status in ("iop", "blocked"):
         base = (earliest // HOURS_PER_WEEK) * HOURS_PER_WEEK
-        busy += [(base + s, base + e) for s, e in clinic.tracks[c.track].weekly_times]
+        week = int(earliest // HOURS_PER_WEEK)
+        busy += [(base + s, base + e) for s, e in clinic.tracks[c.track].times_in(week)]
     return busy
 
 

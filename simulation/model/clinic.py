@@ -14,7 +14,7 @@ import simpy
 
 from simulation import clock
 from simulation.clock import HOURS_PER_DAY, HOURS_PER_WEEK
-from simulation.closures import closed_days
+from simulation.closures import closed_days, school_holiday_weeks
 from simulation.distributions import sampler
 from simulation.model import referrals
 from simulation.model.appointments import weekly_booking
@@ -51,6 +51,13 @@ class ClinicModel:
         self.recorder.employment = self.staff.employment
         self.appointment_rng = streams.get("appointment_attendance")
         timetable = plan_timetable(scenario)
+        # school-holiday weeks, when tracks with a holiday timetable meet by it
+        holiday_weeks = (
+            frozenset(school_holiday_weeks(scenario))
+            if any(t.has_holiday_timetable for t in scenario.tracks)
+            else frozenset()
+        )
+        holidays = plan_timetable(scenario, holiday=True) if holiday_weeks else None
         # tracks in name order, each with its own attendance stream: listing them in another
         # order changes nothing
         self.tracks = {
@@ -59,6 +66,8 @@ class ClinicModel:
                 timetable[t.name],
                 streams.get(f"attendance:{t.name}"),
                 streams.get(f"hybrid:{t.name}") if t.modality == "hybrid" else None,
+                holiday_slots=holidays[t.name] if holidays else None,
+                holiday_weeks=holiday_weeks,
             )
             for t in sorted(scenario.tracks, key=lambda t: t.name)
         }
@@ -66,6 +75,13 @@ class ClinicModel:
             for slot in slots:
                 for name in slot.facilitators:
                     self.staff.people[name].fixed.append((slot.start, slot.end))
+        if holidays:  # each person's groups in holiday weeks
+            for person in self.staff.people.values():
+                person.holiday_fixed, person.holiday_weeks = [], holiday_weeks
+            for slots in holidays.values():
+                for slot in slots:
+                    for name in slot.facilitators:
+                        self.staff.people[name].holiday_fixed.append((slot.start, slot.end))
         for person in self.staff.people.values():
             person.reserve_indirect()  # after the groups: from what is left of each day
         self.intake_people = self.staff.members(scenario.intake.pools)

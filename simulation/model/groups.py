@@ -46,8 +46,9 @@ def _within(interval: tuple[float, float], roster: list[tuple[float, float]]) ->
     return any(s <= interval[0] and interval[1] <= e for s, e in roster)
 
 
-def plan_timetable(scenario: Scenario) -> dict[str, list[Slot]]:
-    """Rooms and facilitators for every weekly session of every track, by track name."""
+def plan_timetable(scenario: Scenario, holiday: bool = False) -> dict[str, list[Slot]]:
+    """Rooms and facilitators for every weekly session of every track, by track name (in a
+    school-holiday week with ``holiday``: each track's holiday timetable, if it has one)."""
     room_use: dict[str, list[tuple[float, float]]] = {r.name: [] for r in scenario.rooms}
     room_open = {r.name: roster_intervals(r.available) for r in scenario.rooms}
     person_use: dict[str, list[tuple[float, float]]] = {}
@@ -60,11 +61,12 @@ def plan_timetable(scenario: Scenario) -> dict[str, list[Slot]]:
             person_roster[name] = roster_intervals(pool.roster)
     timetable: dict[str, list[Slot]] = {}
     problems: list[str] = []  # every session that cannot run, reported at once
+    during = " in school holidays" if holiday else ""
     # tracks in name order: the timetable does not depend on the order they are listed in
     for track in sorted(scenario.tracks, key=lambda t: t.name):
         slots = []
         regulars: list[str] = []  # keep the same facilitators across a track's sessions
-        for offset in track.session_offsets():
+        for offset in track.session_offsets(holiday):
             interval = (offset, offset + track.session_hours)
             virtual = track.modality == "virtual"
             room = "" if virtual else _choose_room(scenario, track, interval, room_use, room_open)
@@ -76,7 +78,7 @@ def plan_timetable(scenario: Scenario) -> dict[str, list[Slot]]:
                 )
                 problems.append(
                     f"tracks.{track.name}: the session on "
-                    f"{_describe(offset, track.session_hours)} cannot get {where}: "
+                    f"{_describe(offset, track.session_hours)}{during} cannot get {where}: "
                     "it is closed or taken by another track then"
                 )
             candidates = [
@@ -89,7 +91,7 @@ def plan_timetable(scenario: Scenario) -> dict[str, list[Slot]]:
             if len(candidates) < track.facilitators:
                 pools = ", ".join(track.facilitator_pools)
                 problems.append(
-                    f"tracks.{track.name}: the session on {_describe(offset, track.session_hours)} "
+                    f"tracks.{track.name}: the session on {_describe(offset, track.session_hours)}{during} "
                     f"needs {track.facilitators} facilitator(s) from {pools}, but only "
                     f"{len(candidates)} are rostered and not in another group then"
                 )
@@ -135,11 +137,18 @@ class TrackState:
     attendance_rng: object = None  # the track's own stream: attendance at its sessions
     hybrid_rng: object = None  # a hybrid track's own stream: who joins by video
     members: dict[int, float] = field(default_factory=dict)
+    holiday_slots: list[Slot] | None = None  # in school-holiday weeks, if it has its own
+    holiday_weeks: frozenset[int] = frozenset()
 
-    @property
-    def weekly_times(self) -> list[tuple[float, float]]:
-        """(start, end) of each weekly session, hours after Monday 00:00."""
-        return [(slot.start, slot.end) for slot in self.slots]
+    def slots_in(self, week: int) -> list[Slot]:
+        """The sessions of a week: the holiday timetable in school-holiday weeks."""
+        if self.holiday_slots is not None and week in self.holiday_weeks:
+            return self.holiday_slots
+        return self.slots
+
+    def times_in(self, week: int) -> list[tuple[float, float]]:
+        """(start, end) of each session of a week, hours after that week's Monday 00:00."""
+        return [(slot.start, slot.end) for slot in self.slots_in(week)]
 
     @property
     def free_seats(self) -> int:
@@ -149,7 +158,7 @@ class TrackState:
         """Start time of the first session strictly after ``after``."""
         week = int(after // HOURS_PER_WEEK)
         for w in (week, week + 1):
-            for slot in self.slots:
+            for slot in self.slots_in(w):
                 t = w * HOURS_PER_WEEK + slot.start
                 if t > after:
                     return t
@@ -158,14 +167,14 @@ class TrackState:
     def is_cohort_start(self, t: float) -> bool:
         """True if ``t`` is the first session of a cohort week (every N weeks from week 0)."""
         week = int(t // HOURS_PER_WEEK)
-        first = week * HOURS_PER_WEEK + self.slots[0].start
+        first = week * HOURS_PER_WEEK + self.slots_in(week)[0].start
         return week % self.track.cohort_every_weeks == 0 and abs(t - first) < 1e-9
 
 
 def run_track(env, clinic, state: TrackState):
     """The process that holds every session of one track, in timetable order."""
     for week in range(clinic.scenario.total_weeks):
-        for slot in state.slots:
+        for slot in state.slots_in(week):
             t = week * HOURS_PER_WEEK + slot.start
             yield env.timeout(t - env.now)
             hold_session(clinic, state, slot, week)

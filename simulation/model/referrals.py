@@ -1,7 +1,7 @@
 """Referral arrivals: a non-homogeneous Poisson process.
 
 The rate is piecewise constant: per day it is ``per_week x weekday share x monthly
-seasonality x step-change multiplier``, and referrals arrive uniformly within the day's
+seasonality (or the school-holiday multiplier in holiday weeks) x step-change multiplier``, and referrals arrive uniformly within the day's
 arrival window. For a piecewise-constant rate, drawing a Poisson count per piece and placing
 the arrivals uniformly inside it is exact (it is what thinning converges to, without the
 rejected candidates), and it draws every arrival of a replication in one batch.
@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulation import clock
+from simulation.closures import school_holiday_weeks
 from simulation.scenario import Referrals, Scenario
 
 
@@ -20,8 +21,13 @@ def daily_rates(scenario: Scenario) -> np.ndarray:
     ref: Referrals = scenario.referrals
     days = np.arange(scenario.total_weeks * 7)
     weekday_share = np.asarray(ref.weekday_shares)[days % 7]
-    months = np.array([clock.month_of(d * 24.0, scenario.start_date) for d in days[::7]])
-    season = np.asarray(ref.seasonality)[np.repeat(months, 7)[: len(days)] - 1]
+    if ref.school_holiday_multiplier is not None:  # a term pattern instead of the months
+        holiday = np.zeros(scenario.total_weeks, dtype=bool)
+        holiday[sorted(school_holiday_weeks(scenario))] = True
+        season = np.where(holiday[days // 7], ref.school_holiday_multiplier, 1.0)
+    else:
+        months = np.array([clock.month_of(d * 24.0, scenario.start_date) for d in days[::7]])
+        season = np.asarray(ref.seasonality)[np.repeat(months, 7)[: len(days)] - 1]
     # The month of each week's Monday stands for the whole week: seasonality is a planning
     # multiplier, not a calendar-exact one, and this keeps it cheap.
     multiplier = np.ones(len(days))

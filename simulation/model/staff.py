@@ -70,6 +70,8 @@ class Person:
     first_week: int = 0  # joins at the start of this week
     gone_week: int | None = None  # leaves at the start of this week
     agency: bool = False  # a locum covering a vacancy
+    holiday_fixed: list[tuple[float, float]] | None = None  # groups in school-holiday weeks
+    holiday_weeks: frozenset[int] = frozenset()
     _starts: list[float] = field(default_factory=list, repr=False)
     _ends: list[float] = field(default_factory=list, repr=False)
     _weeks_built: int = 0
@@ -110,6 +112,8 @@ class Person:
                 if need <= EPS:
                     break
         self.fixed += self.indirect_blocks
+        if self.holiday_fixed is not None:
+            self.holiday_fixed += self.indirect_blocks
 
     def indirect_by_week(self, weeks: int) -> np.ndarray:
         """Reserved indirect hours in each week, less the days away."""
@@ -133,7 +137,10 @@ class Person:
         while self._weeks_built <= last_week:
             week = self._weeks_built
             base = week * HOURS_PER_WEEK
-            blocked = [(base + s, base + e) for s, e in self.fixed]
+            fixed = self.fixed
+            if self.holiday_fixed is not None and week in self.holiday_weeks:
+                fixed = self.holiday_fixed  # the groups of a school-holiday week
+            blocked = [(base + s, base + e) for s, e in fixed]
             blocked += [
                 (d * HOURS_PER_DAY, (d + 1) * HOURS_PER_DAY)
                 for d in range(week * 7, week * 7 + 7)

@@ -10,6 +10,26 @@ WHAT_IFS = {
     "hire_therapist": ["staff.therapists.count=3"],
     "virtual_evening_track": ['tracks.evening.modality="virtual"'],
     "office_shortage": ['offices=[{name = "Office", count = 1}]'],
+    "adolescent_terms": [
+        "referrals.per_week=9.0",
+        "referrals.school_holiday_multiplier=0.8",
+        'referrals.sources=[{name = "community", share = 0.62, priority = 2}, '
+        '{name = "step-down from higher care", share = 0.16, priority = 1}, '
+        '{name = "schools and families", share = 0.22, priority = 2, age_group = "adolescent"}]',
+        'tracks=[{name = "morning", days = ["mon", "wed", "fri"], start = "09:00", '
+        'session_hours = 3.0, seats = 10, facilitators = 1, facilitator_pools = ["therapists"], '
+        'admission = "rolling"}, {name = "evening", days = ["mon", "tue", "thu"], '
+        'start = "17:30", session_hours = 3.0, seats = 10, facilitators = 1, '
+        'facilitator_pools = ["evening therapists"], admission = "rolling"}, '
+        '{name = "adolescent", days = ["tue", "thu"], start = "15:30", '
+        'holiday_days = ["mon", "wed"], holiday_start = "09:00", session_hours = 3.0, '
+        'seats = 8, facilitator_pools = ["therapists", "evening therapists"], '
+        'age_group = "adolescent", admission = "rolling"}]',
+        "calendar.school_holidays=[{from_date = 2027-06-21, to_date = 2027-08-27}, "
+        "{from_date = 2027-12-20, to_date = 2028-01-02}, {from_date = 2028-03-27, "
+        "to_date = 2028-03-31}, {from_date = 2028-06-19, to_date = 2028-08-25}, "
+        "{from_date = 2028-12-18, to_date = 2028-12-31}]",
+    ],
     "vacancy_summer": [
         'staff_changes=[{pool = "therapists", week = 74, change = "leave"}, '
         '{pool = "therapists", week = 90, change = "join"}]'

@@ -1,0 +1,62 @@
+"""Issue 13 item 6: school terms. A track may meet by another timetable in school holidays,
+and referrals may follow the terms instead of the months."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulation import scenario as scenarios
+from simulation.closures import school_holiday_weeks
+from simulation.model import referrals
+from simulation.model.clinic import ClinicModel
+from simulation.streams import Streams
+from tests.conftest import run
+
+
+@pytest.fixture(scope="module")
+def terms():
+    sc = scenarios.load(scenarios.bundled("adolescent_terms"))
+    return scenarios.apply_overrides(sc, ["warmup_weeks=20", "horizon_weeks=40"])
+
+
+def test_a_track_meets_by_its_holiday_timetable_in_school_holidays(terms):
+    holidays = school_holiday_weeks(terms)
+    assert 0 < len(holidays) < terms.total_weeks
+    sessions = run(terms).sessions
+    teen = sessions[sessions["track"] == "adolescent"].copy()
+    teen["weekday"] = (teen["time"] // 24 % 7).astype(int)
+    teen["hour"] = teen["time"] % 24
+    holiday = teen["week"].isin(holidays)
+    assert set(teen.loc[holiday, "weekday"]) == {0, 2}  # Mon, Wed
+    assert set(teen.loc[~holiday, "weekday"]) == {1, 3}  # Tue, Thu
+    assert (teen.loc[holiday, "hour"] >= 9).all() and (teen.loc[holiday, "hour"] < 12).all()
+    assert (teen.loc[~holiday, "hour"] >= 15.5).all()
+    assert teen.loc[holiday, "held"].any() and teen.loc[~holiday, "held"].any()
+
+
+def test_nobody_is_in_two_places_at_once_across_both_timetables(terms):
+    """A facilitator's diary follows the week's timetable: in holiday weeks their holiday
+    groups are blocked (no appointment then), in term weeks their term groups."""
+    busy = ClinicModel(terms, Streams(terms.seed, 0)).run().busy_table()
+    people = {n for p, pool in terms.staff.items() for n in pool.names(p)}
+    for _, rows in busy[busy["resource"].isin(people)].groupby("resource"):
+        rows = rows.sort_values("start")
+        assert (rows["start"].to_numpy()[1:] >= rows["end"].to_numpy()[:-1] - 1e-9).all()
+
+
+def test_referrals_follow_the_terms_instead_of_the_months(terms):
+    rates = referrals.daily_rates(terms)
+    weekly = rates.reshape(-1, 7).sum(axis=1)
+    holidays = sorted(school_holiday_weeks(terms))
+    term = [w for w in range(terms.total_weeks) if w not in holidays]
+    np.testing.assert_allclose(weekly[holidays], 0.8 * terms.referrals.per_week)
+    np.testing.assert_allclose(weekly[term], terms.referrals.per_week)
+
+
+def test_a_holiday_timetable_needs_school_holidays():
+    base = scenarios.load(scenarios.bundled("baseline"))
+    with pytest.raises(scenarios.ScenarioError, match="needs calendar.school_holidays"):
+        scenarios.apply_overrides(base, ['tracks.morning.holiday_days=["tue"]'])
+    with pytest.raises(scenarios.ScenarioError, match="school_holiday_multiplier"):
+        scenarios.apply_overrides(base, ["referrals.school_holiday_multiplier=0.5"])
