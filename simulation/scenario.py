@@ -367,6 +367,9 @@ class StaffPool(_Model):
     absence_share: Annotated[float, Field(ge=0, le=0.9, allow_inf_nan=False)] = 0.0
     iop_caseload_cap: int = Field(default=0, ge=0, le=1000)
     op_caseload_cap: int = Field(default=0, ge=0, le=1000)
+    # caps that scale with FTE instead: each member holds round(per_fte x their paid FTE)
+    iop_caseload_per_fte: Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)] | None = None
+    op_caseload_per_fte: Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)] | None = None
     # time beyond face-to-face work, taken from the roster so that booking sees less free time
     indirect_hours_per_week: Annotated[float, Field(ge=0, le=60, allow_inf_nan=False)] = 0.0
     documentation_minutes_per_hour: Annotated[float, Field(ge=0, le=60, allow_inf_nan=False)] = 0.0
@@ -384,6 +387,11 @@ class StaffPool(_Model):
     def _count_or_members(self):
         if (self.count is None) == (self.members is None):
             raise ValueError("give either count or members, not both and not neither")
+        for kind in ("iop", "op"):
+            if getattr(self, f"{kind}_caseload_per_fte") is not None and getattr(
+                self, f"{kind}_caseload_cap"
+            ):
+                raise ValueError(f"give {kind}_caseload_cap or {kind}_caseload_per_fte, not both")
         if self.members is not None and len(set(self.members)) != len(self.members):
             raise ValueError("members must have different names")
         return self
@@ -406,6 +414,18 @@ class StaffPool(_Model):
     def paid_fte(self, full_time_hours: float) -> float:
         """Each member's paid full-time equivalent: ``fte`` if given, else from the roster."""
         return self.fte if self.fte is not None else self.rostered_hours / full_time_hours
+
+    def caseload_caps(self, full_time_hours: float) -> tuple[int, int]:
+        """Each member's IOP and outpatient caseload caps: as given, or per FTE x paid FTE."""
+        fte = self.paid_fte(full_time_hours)
+
+        def cap(fixed: int, per_fte: float | None) -> int:
+            return fixed if per_fte is None else int(math.floor(per_fte * fte + 0.5))
+
+        return (
+            cap(self.iop_caseload_cap, self.iop_caseload_per_fte),
+            cap(self.op_caseload_cap, self.op_caseload_per_fte),
+        )
 
 
 class BillableDay(_Model):
@@ -775,7 +795,7 @@ class Scenario(_Model):
                 "(name a staff pool with members, or set intake.enabled = false)"
             )
         if self.iop.therapist_pools and not any(
-            self.staff[p].iop_caseload_cap * self.staff[p].size > 0
+            self.staff[p].caseload_caps(self.finance.full_time_hours)[0] * self.staff[p].size > 0
             for p in self.iop.therapist_pools
             if p in self.staff
         ):
@@ -784,7 +804,7 @@ class Scenario(_Model):
                 "(iop_caseload_cap is 0 or the pools are empty)"
             )
         if self.step_down.share > 0 and not any(
-            self.staff[p].op_caseload_cap * self.staff[p].size > 0
+            self.staff[p].caseload_caps(self.finance.full_time_hours)[1] * self.staff[p].size > 0
             for p in self.step_down.pools
             if p in self.staff
         ):

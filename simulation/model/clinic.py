@@ -279,7 +279,7 @@ class ClinicModel:
         """A new member of staff: their caseload places open on their first day."""
         yield self.env.timeout(person.first_week * HOURS_PER_WEEK - self.env.now)
         pool = self.scenario.staff[person.pool]
-        person.iop_cap, person.op_cap = pool.iop_caseload_cap, pool.op_caseload_cap
+        person.iop_cap, person.op_cap = pool.caseload_caps(self.scenario.finance.full_time_hours)
         if person.iop_cap and person.pool in self.scenario.iop.therapist_pools:
             self.iop_therapists.append(person)  # the waitlist's list of primary therapists
             self.iop_therapists.sort(key=lambda p: p.name)

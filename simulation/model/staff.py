@@ -261,6 +261,7 @@ class Staff:
         for name, pool_name, first, gone, agency in self.employment:
             pool = scenario.staff[pool_name]
             person = self._person(name, pool_name, pool, streams.get(f"staff_leave:{name}"), days)
+            person.iop_cap, person.op_cap = pool.caseload_caps(scenario.finance.full_time_hours)
             person.leave_days |= closed  # nobody works on a day the clinic is closed
             # before joining and after leaving, every day is away (no booking, no group)
             person.first_week, person.gone_week = first, gone
@@ -286,8 +287,6 @@ class Staff:
             role=pool.role,
             roster=roster_intervals(pool.roster),
             leave_days=set(np.flatnonzero(away).tolist()),
-            iop_cap=pool.iop_caseload_cap,
-            op_cap=pool.op_caseload_cap,
             indirect_hours=pool.indirect_hours_per_week,
             documentation_rate=pool.documentation_minutes_per_hour / 60.0,
         )

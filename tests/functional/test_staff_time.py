@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from simulation import scenario as scenarios
 from simulation.experiment import run_experiment
 from tests.conftest import run, short
 
@@ -47,3 +50,25 @@ def test_notes_never_overlap_client_work_and_stay_within_the_roster():
             assert int(row.start // 24) == int((row.end - 1e-9) // 24)  # the same day
     k = run(sc).kpis
     assert 0 < k["therapist_productivity"] <= k["therapist_time_committed"] <= 1
+
+
+def test_caseload_caps_may_scale_with_fte():
+    """8 IOP clients per FTE at 0.625 FTE is the baseline's cap of 5 (same numbers); at
+    0.75 FTE (the evening therapists) it is 6; both ways of giving a cap is an error."""
+    from simulation.model.clinic import ClinicModel
+    from simulation.streams import Streams
+
+    per_fte = [
+        "staff.therapists.iop_caseload_cap=0",
+        "staff.therapists.iop_caseload_per_fte=8",
+        "staff.evening therapists.iop_caseload_cap=0",
+        "staff.evening therapists.iop_caseload_per_fte=8",
+    ]
+    sc = short(*per_fte)
+    people = ClinicModel(sc, Streams(sc.seed, 0)).staff.people
+    assert {p.iop_cap for p in people.values() if p.pool == "therapists"} == {5}
+    assert {p.iop_cap for p in people.values() if p.pool == "evening therapists"} == {6}
+    same = short(*per_fte[:2])
+    assert run(same).kpis == run(short()).kpis
+    with pytest.raises(scenarios.ScenarioError, match="not both"):
+        short("staff.therapists.iop_caseload_per_fte=8")
