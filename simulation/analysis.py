@@ -580,6 +580,9 @@ def replication_kpis(
     outcome = sessions.loc[sessions["time"] >= start, "outcome"]
     low = int(outcome.isin(["merged", "cancelled_low_attendance"]).sum())
     k["sessions_low_attendance_share"] = _share(low, int(held + cancelled) + low)
+    refused = sum(n for t, n in recorder.turned_away if t >= start)
+    came = int(sessions.loc[sessions["time"] >= start, "attendees"].sum())
+    k["group_turned_away_share"] = _share(refused, came + refused)
     appointments = recorder.appointment_table()
     individual = appointments[
         (appointments["kind"] == "individual") & (appointments["time"] >= start)

@@ -92,6 +92,12 @@ _CATALOGUE = [
         "room_utilisation", "share", "Group-room hours in use / hours the rooms are open", "neither"
     ),
     Kpi(
+        "group_turned_away_share",
+        "share",
+        "Clients who came to a group but were turned away: that day's kind of group was at its maximum size",
+        "lower",
+    ),
+    Kpi(
         "office_utilisation",
         "share",
         "Office hours booked for appointments / hours the offices are open (no offices: blank)",

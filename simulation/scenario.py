@@ -171,6 +171,15 @@ class Intake(_Model):
     outcomes: IntakeOutcomes = IntakeOutcomes()
 
 
+class GroupType(_Model):
+    """The kind of group a track runs on some of its days, with its own maximum size (e.g.
+    psychoeducation for up to 16, process groups for up to 10)."""
+
+    name: Name
+    days: list[Weekday] = Field(min_length=1)
+    max_size: int = Field(ge=1, le=1000)
+
+
 class Track(_Model):
     """A timetabled group programme: the same sessions every week for its enrolled clients."""
 
@@ -207,6 +216,9 @@ class Track(_Model):
     # another time, e.g. an adolescent track after school in term and mornings in holidays
     holiday_days: list[Weekday] | None = None
     holiday_start: str | None = None
+    # a track alternating kinds of group: on a type's days at most max_size attend (those
+    # beyond it, last enrolled first, are turned away from that session)
+    group_types: list[GroupType] = []
 
     @property
     def room_seats_needed(self) -> int:
@@ -230,6 +242,28 @@ class Track(_Model):
         if days is not None and not days:
             raise ValueError("give at least one day")
         return days
+
+    @model_validator(mode="after")
+    def _group_type_days(self):
+        meets = set(self.days) | set(self.holiday_days or [])
+        seen: dict[str, str] = {}
+        for group_type in self.group_types:
+            for day in group_type.days:
+                if day not in meets:
+                    raise ValueError(
+                        f"group type '{group_type.name}' is on {day}, when the track does not meet"
+                    )
+                if day in seen:
+                    raise ValueError(
+                        f"{day} has two group types: '{seen[day]}' and '{group_type.name}'"
+                    )
+                seen[day] = group_type.name
+        return self
+
+    def max_size_on(self, weekday: int) -> int | None:
+        """The most who may attend a session on this weekday (0 = Monday), if a type says."""
+        name = clock.WEEKDAYS[weekday]
+        return next((g.max_size for g in self.group_types if name in g.days), None)
 
     @property
     def has_holiday_timetable(self) -> bool:

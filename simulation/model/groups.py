@@ -211,6 +211,10 @@ def hold_session(clinic, state: TrackState, slot: Slot, week: int) -> None:
         chance = np.where(by_video, video, chance)
     attended = state.attendance_rng.random(len(started)) < chance
     attendees = [cid for cid, came in zip(started, attended, strict=True) if came]
+    most = track.max_size_on(int(now // 24) % 7)
+    if most is not None and len(attendees) > most:  # this day's kind of group is full
+        recorder.turned_away.append((now, len(attendees) - most))
+        attendees = attendees[:most]  # (those enrolled longest keep their places)
     if 0 < len(attendees) < track.min_attendance:
         small = SmallGroup(state, slot, attendees, len(started), hours, week, now)
         gathering = clinic.gathering.at(clinic.env.now)

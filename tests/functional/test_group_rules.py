@@ -72,3 +72,35 @@ def test_a_merged_session_never_exceeds_the_room_it_meets_in():
         together = int(partner["attendees"].iloc[0]) + row.attendees
         assert together <= seats[partner["room"].iloc[0]], (row, together)
         assert together <= max(seats.values())
+
+
+def test_a_kind_of_group_with_a_smaller_maximum_turns_the_extra_away():
+    """The morning track alternates psychoeducation (Mon, Fri: up to 12) with a process group
+    on Wednesdays for at most 6: on Wednesdays no more than 6 attend, the others who came
+    are turned away and counted, and clients meet the hours rule less often (same draws)."""
+    types = (
+        'tracks.morning.group_types=[{name = "psychoeducation", days = ["mon", "fri"], '
+        'max_size = 12}, {name = "process", days = ["wed"], max_size = 6}]'
+    )
+    plain, typed = run(short("horizon_weeks=30")), run(short(types, "horizon_weeks=30"))
+    sessions = typed.sessions[(typed.sessions["track"] == "morning") & typed.sessions["held"]]
+    weekday = (sessions["time"] // 24 % 7).astype(int)
+    assert sessions.loc[weekday == 2, "attendees"].max() == 6
+    assert sessions.loc[weekday != 2, "attendees"].max() > 6
+    assert typed.kpis["group_turned_away_share"] > 0 == plain.kpis["group_turned_away_share"]
+    share = "client_weeks_meeting_hours_share"
+    assert typed.kpis[share] < plain.kpis[share]
+
+
+def test_group_types_must_fall_on_the_tracks_days():
+    import pytest
+
+    from simulation.scenario import ScenarioError
+
+    with pytest.raises(ScenarioError, match="when the track does not meet"):
+        short('tracks.morning.group_types=[{name = "process", days = ["tue"], max_size = 6}]')
+    with pytest.raises(ScenarioError, match="two group types"):
+        short(
+            'tracks.morning.group_types=[{name = "a", days = ["mon"], max_size = 6}, '
+            '{name = "b", days = ["mon"], max_size = 8}]'
+        )
