@@ -10,6 +10,13 @@ WHAT_IFS = {
     "hire_therapist": ["staff.therapists.count=3"],
     "virtual_evening_track": ['tracks.evening.modality="virtual"'],
     "office_shortage": ['offices=[{name = "Office", count = 1}]'],
+    "therapist_time": [
+        "staff.therapists.indirect_hours_per_week=3.0",
+        "staff.therapists.documentation_minutes_per_hour=15",
+        "staff.evening therapists.indirect_hours_per_week=3.5",
+        "staff.evening therapists.documentation_minutes_per_hour=15",
+        "staff.intake.documentation_minutes_per_hour=15",
+    ],
     "adolescent_terms": [
         "referrals.per_week=9.0",
         "referrals.school_holiday_multiplier=0.8",
