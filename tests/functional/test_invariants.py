@@ -29,7 +29,7 @@ def test_invariants_hold(name):
 
 
 @pytest.mark.parametrize(
-    "name", ["referral_surge", "cohort_admission", "evening_track", "hire_therapist"]
+    "name", sorted(p.stem for p in scenarios.bundled_dir().glob("*.toml") if p.stem != "baseline")
 )
 def test_invariants_hold_on_bundled_what_ifs(name):
     sc = scenarios.apply_overrides(
