@@ -168,6 +168,10 @@ class Intake(_Model):
     booking_lead_days: NonNegative = 1.0
     lost_share: Share = 0.0
     patience_days: Distribution | None = None  # a client gives up if the appointment is later
+    # a cancellation list: a slot freed by someone who gave up is offered to those booked
+    # later (earliest booked first) who can come at this notice
+    cancellation_list: bool = False
+    cancellation_notice_hours: NonNegative = 24.0
     outcomes: IntakeOutcomes = IntakeOutcomes()
 
 

@@ -44,6 +44,7 @@ class Client:
     status: str = "referred"
     intake_clinician: str = ""
     intake_booked_for: float = NAN
+    intake_first_booked_for: float = NAN  # the appointment first booked
     intake_start: float = NAN
     assessed: float = NAN
     iop_waitlisted: float = NAN
@@ -62,6 +63,9 @@ class Client:
     by_video: bool = False  # in a hybrid track: joins its groups by video
     # bookkeeping during the run
     _loss_fraction: float = 0.0
+    _gives_up_at: float = math.inf  # (intake on a cancellation list)
+    _intake_booking: Any = field(default=None, repr=False)
+    _moved: Any = field(default=None, repr=False)
     _intake_patience_days: float = math.inf
     _iop_planned_end: float = NAN
     _op_planned_end: float = NAN
@@ -127,6 +131,89 @@ def resume_journey(env, clinic, c: Client, stage: str, track=None, therapist: st
     yield from outpatient(env, clinic, c)
 
 
+def _book_intake(clinic, c: Client, earliest: float):
+    """Book the earliest intake slot from ``earliest`` (with an office where intakes need
+    one): (clinician, start, office or None), or None if none is left in the run."""
+    office_needed = clinic.offices.needed_for("intake")
+    if office_needed:
+        booking = appointments.earliest_for_client(
+            clinic.intake_people, [], earliest, c.assessment_hours, clinic.end, office_needed
+        )
+    else:
+        found = Staff.earliest_slot(clinic.intake_people, earliest, c.assessment_hours, clinic.end)
+        booking = None if found is None else (*found, None)
+    if booking is None:
+        return None
+    clinician, start, office = booking
+    clinician.book(start, c.assessment_hours)
+    if office is not None:
+        office.book(start, c.assessment_hours)
+    if math.isnan(c.intake_booked_for):
+        c.intake_first_booked_for = start  # (a cancellation list may move it earlier)
+    c.intake_booked_for = start
+    return booking
+
+
+def _release_intake(c: Client, booking) -> None:
+    clinician, start, office = booking
+    clinician.release(start, c.assessment_hours)
+    if office is not None:
+        office.release(start, c.assessment_hours)
+
+
+def _wait_on_the_list(env, clinic, c: Client, booking, gives_up_after: float):
+    """Wait for the appointment on the cancellation list: when someone booked earlier gives
+    up, the clinic calls those booked after the freed slot (earliest booked first) and moves
+    them into the earliest slots they can take with notice. The client gives up at the same
+    moment as without the list (their share of the original wait, or their patience), unless
+    their appointment has come first. Returns the booking kept, or None if they gave up."""
+    wait = booking[1] - env.now
+    c._gives_up_at = env.now + min(
+        wait * c._loss_fraction if c.lost_before_assessment else math.inf, gives_up_after
+    )
+    c._intake_booking = booking
+    clinic.intake_list[c.id] = c
+    while True:
+        start = c._intake_booking[1]
+        c._moved = env.event()
+        yield env.timeout(min(start, c._gives_up_at) - env.now) | c._moved
+        if c._moved.triggered:
+            continue  # called from the list: a new, earlier appointment
+        del clinic.intake_list[c.id]
+        if c._gives_up_at < start:
+            _release_intake(c, c._intake_booking)
+            leave(clinic, c, "lost")
+            _call_the_list(clinic, start)
+            return None
+        return c._intake_booking
+
+
+def _call_the_list(clinic, freed: float) -> None:
+    """A slot starting at ``freed`` came free: those booked after it (and far enough ahead
+    for the notice) are offered the earliest slots they can take, earliest booked first;
+    nobody gets a later slot than they had."""
+    intake = clinic.scenario.intake
+    now = clinic.env.now
+    notice = now + intake.cancellation_notice_hours
+    movable = sorted(
+        (
+            w
+            for w in clinic.intake_list.values()
+            if w._intake_booking[1] >= freed - 1e-9 and w._intake_booking[1] >= notice
+        ),
+        key=lambda w: (w._intake_booking[1], w.id),
+    )
+    for w in movable:
+        _release_intake(w, w._intake_booking)
+    lead = intake.booking_lead_days * HOURS_PER_DAY
+    for w in movable:
+        before = w._intake_booking
+        booking = _book_intake(clinic, w, max(notice, w.referred + lead))
+        w._intake_booking = booking
+        if booking[:2] != before[:2] and not w._moved.triggered:
+            w._moved.succeed()
+
+
 def intake(env, clinic, c: Client):
     """Wait for an intake appointment in an intake clinician's free rostered time."""
     limit = clinic.scenario.waitlist.intake_max_length
@@ -137,35 +224,24 @@ def intake(env, clinic, c: Client):
     # the earliest appointment is the lead time after the call (for a client already waiting
     # when a run starts from a state, that may be today)
     lead = clinic.scenario.intake.booking_lead_days * HOURS_PER_DAY
-    earliest = max(env.now, c.referred + lead)
-    office_needed = clinic.offices.needed_for("intake")
-    if office_needed:
-        booking = appointments.earliest_for_client(
-            clinic.intake_people, [], earliest, c.assessment_hours, clinic.end, office_needed
-        )
-    else:
-        booking = Staff.earliest_slot(
-            clinic.intake_people, earliest, c.assessment_hours, clinic.end
-        )
-        booking = booking and (*booking, None)
+    booking = _book_intake(clinic, c, max(env.now, c.referred + lead))
     if booking is None:
         return False  # no free intake time before the run ends: still waiting at the horizon
     clinician, start, office = booking
-    clinician.book(start, c.assessment_hours)
-    if office is not None:
-        office.book(start, c.assessment_hours)
-    c.intake_booked_for = start
     wait = start - env.now
     gives_up_after = c._intake_patience_days * HOURS_PER_DAY
-    if c.lost_before_assessment or gives_up_after < wait:
+    if clinic.scenario.intake.cancellation_list:
+        booking = yield from _wait_on_the_list(env, clinic, c, booking, gives_up_after)
+        if booking is None:
+            return False
+        clinician, start, office = booking
+    elif c.lost_before_assessment or gives_up_after < wait:
         # The client drops out part-way through the wait (lost share), or when their
         # patience runs out before the appointment; the slot goes back in the diary.
         yield env.timeout(
             min(wait * c._loss_fraction if c.lost_before_assessment else wait, gives_up_after)
         )
-        clinician.release(start, c.assessment_hours)
-        if office is not None:
-            office.release(start, c.assessment_hours)
+        _release_intake(c, booking)
         leave(clinic, c, "lost")
         return False
     yield env.timeout(start - env.now)

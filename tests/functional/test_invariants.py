@@ -20,6 +20,7 @@ VARIANTS = {
     ],
     "waitlist cap": ["waitlist.iop_max_length=2", "waitlist.intake_max_length=3"],
     "cohorts": ["tracks.morning.admission=cohort", "tracks.evening.admission=immediate"],
+    "cancellation list": ["intake.cancellation_list=true", "intake.cancellation_notice_hours=4"],
 }
 
 

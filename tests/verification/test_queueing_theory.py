@@ -1,4 +1,5 @@
-"""Degenerate configurations reproduce queueing theory (Erlang C, M/M/1, Jackson networks).
+"""Degenerate configurations reproduce queueing theory (Erlang C, M/M/1, Jackson networks,
+Erlang A).
 
 Each check runs 10 replications and asks that the formula lies inside the 99.9% Student-t
 interval of the replication means, widened by 2% of the formula's value for the bias of a
@@ -15,10 +16,11 @@ from scipy import stats
 from simulation import scenario as scenarios
 from simulation.clock import HOURS_PER_DAY
 from simulation.experiment import run_experiment
-from tests.verification.theory import mm1, mmc
+from tests.verification.theory import erlang_a, mm1, mmc
 
 MMC = scenarios.load("scenarios/verification/mmc.toml")
 TANDEM = scenarios.load("scenarios/verification/tandem.toml")
+ERLANG_A = scenarios.load("scenarios/verification/erlang_a.toml")
 REPLICATIONS = 10
 LEVEL = 0.999
 BIAS = 0.02
@@ -95,3 +97,28 @@ def test_tandem_intake_and_iop_follow_jackson():
     assert_agrees("IOP probability of waiting", p_wait, iop["p_wait"])
     assert_agrees("IOP mean census", result.kpis["iop_census_mean"], iop["in_service"])
     assert_agrees("intake utilisation", result.kpis["intake_utilisation"], lam / mu1)
+
+
+def _lost_shares(result):
+    clients = result.tables["clients"]
+    warm = result.scenario.warmup_weeks * 168.0
+    clients = clients[clients["referred"] >= warm]
+    return [(c["status"] == "lost").mean() for _, c in clients.groupby("replication")]
+
+
+def test_intake_with_a_cancellation_list_is_erlang_a():
+    """Exponential patience, no booking lead, one always-rostered intake clinician with
+    exponential assessments, and the cancellation list with no notice: M/M/1+M. Without the
+    list, those booked behind someone who gives up keep their later slots while the clinician
+    idles, so more give up than the queue formula says."""
+    intake = ERLANG_A.intake
+    lam = ERLANG_A.referrals.per_week / 7
+    mu = HOURS_PER_DAY / intake.assessment_hours.mean
+    theory = erlang_a(lam, mu, 1 / intake.patience_days.mean)
+    result = run_experiment(ERLANG_A, replications=REPLICATIONS)
+    assert_agrees("share who give up", _lost_shares(result), theory["p_abandon"])
+    assert_agrees("mean number waiting", result.kpis["intake_waitlist_mean"], theory["lq"])
+    assert_agrees("intake utilisation", result.kpis["intake_utilisation"], theory["busy"])
+    without = scenarios.apply_overrides(ERLANG_A, ["intake.cancellation_list=false"])
+    lost = np.mean(_lost_shares(run_experiment(without, replications=4)))
+    assert lost > theory["p_abandon"] + 0.01  # measured 0.279 against 0.257

@@ -38,3 +38,17 @@ def seats_needed(arrival_rate: float, service_rate: float, max_mean_wait: float)
     while mmc(arrival_rate, service_rate, c)["wq"] > max_mean_wait:
         c += 1
     return c
+
+
+def erlang_a(arrival_rate: float, service_rate: float, patience_rate: float) -> dict[str, float]:
+    """M/M/1+M (Erlang A with one server): the birth-death solution with births lambda and
+    deaths mu + (n - 1) theta with n in the system. Mean number waiting, share who give up
+    (theta x Lq / lambda) and the share of time the server is busy."""
+    p = [1.0]
+    for n in range(1, 2000):
+        p.append(p[-1] * arrival_rate / (service_rate + (n - 1) * patience_rate))
+        if p[-1] < 1e-16 * sum(p):
+            break
+    probs = [x / sum(p) for x in p]
+    lq = sum(max(n - 1, 0) * x for n, x in enumerate(probs))
+    return {"lq": lq, "p_abandon": patience_rate * lq / arrival_rate, "busy": 1 - probs[0]}
