@@ -362,6 +362,11 @@ class Iop(_Model):
     length_of_stay_days: LengthOfStay
     attendance: Share = 0.82
     dropout_after_missed_sessions: int | None = Field(default=None, ge=1, le=100)
+    # per-client attendance: each client's own chance of coming, drawn from a beta
+    # distribution with mean `attendance` and this sd between clients (None: all alike)
+    attendance_sd: Annotated[float, Field(gt=0, lt=0.5, allow_inf_nan=False)] | None = None
+    # after each missed group session, the chance the client drops out then (None: off)
+    dropout_per_missed_session: Share | None = None
     therapist_pools: list[Name] = []
     individual_sessions_per_week: int = Field(default=1, ge=0, le=7)
     individual_session_hours: Hours = 0.83
@@ -374,6 +379,12 @@ class Iop(_Model):
     medication_interval_weeks: int = Field(default=2, ge=1, le=52)
     family_session_interval_weeks: int = Field(default=4, ge=0, le=52)
     family_session_hours: Hours = 1.0
+
+
+def attendance_beta(mean: float, sd: float) -> tuple[float, float]:
+    """The beta distribution's (a, b) with this mean and sd between clients."""
+    concentration = mean * (1 - mean) / sd**2 - 1
+    return mean * concentration, (1 - mean) * concentration
 
 
 class StepDown(_Model):
@@ -664,6 +675,15 @@ class Scenario(_Model):
                     f"tracks.{track.name}.facilitator_pools: the track needs "
                     f"{track.facilitators} facilitator(s) but names no pool to take them from"
                 )
+        iop = self.iop
+        if iop.attendance_sd is not None and not (
+            0 < iop.attendance < 1 and iop.attendance_sd**2 < iop.attendance * (1 - iop.attendance)
+        ):
+            problems.append(
+                f"iop.attendance_sd = {iop.attendance_sd}: with attendance {iop.attendance} the "
+                f"sd between clients must be under {math.sqrt(max(iop.attendance * (1 - iop.attendance), 0)):.3f} "
+                "(and attendance strictly between 0 and 1)"
+            )
         if not self.calendar.school_holidays:
             for track in self.tracks:
                 if track.has_holiday_timetable:

@@ -112,7 +112,8 @@ def _appointment(
         clinic.recorder.busy(office.name, start, start + hours, kind)
     c._appointments.append((start, start + hours))
     client_busy.append((start, start + hours))
-    if clinic.appointment_rng.random() < clinic.scenario.iop.attendance:
+    chance = c.attendance if c.attendance == c.attendance else clinic.scenario.iop.attendance
+    if clinic.appointment_rng.random() < chance:
         clinic.recorder.attended(c.id, start, kind, hours)
         clinic.recorder.busy(person.name, start, start + hours, kind)
         Staff.document(person, start + hours, hours, clinic.recorder)

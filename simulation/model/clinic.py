@@ -24,7 +24,7 @@ from simulation.model.pathway import Client, client_journey, resume_journey
 from simulation.model.recorder import Recorder
 from simulation.model.staff import Staff
 from simulation.model.waitlists import IopWaitlist, OpWaitlist
-from simulation.scenario import EXIT_REASONS, Scenario
+from simulation.scenario import EXIT_REASONS, Scenario, attendance_beta
 from simulation.streams import Streams
 
 
@@ -50,6 +50,7 @@ class ClinicModel:
         self.offices = Offices(scenario, self.closed_days)
         self.recorder.employment = self.staff.employment
         self.appointment_rng = streams.get("appointment_attendance")
+        self.dropout_rng = streams.get("missed_session_dropout")
         timetable = plan_timetable(scenario)
         # school-holiday weeks, when tracks with a holiday timetable meet by it
         holiday_weeks = (
@@ -150,6 +151,9 @@ class ClinicModel:
                 op_weeks=float(sampler(s.step_down.duration_weeks)(rng, 1)[0]),
             )
             c._loss_fraction = float(rng.random())
+            if s.iop.attendance_sd is not None:
+                a, b = attendance_beta(s.iop.attendance, s.iop.attendance_sd)
+                c.attendance = float(rng.beta(a, b))
             if item.lost_chance is not None:  # what the records say of those waiting so long
                 c.lost_before_assessment = bool(rng.random() < item.lost_chance)
             if item.stage == "intake_waitlist":
@@ -234,6 +238,13 @@ class ClinicModel:
             if s.waitlist.iop_patience_days is not None
             else np.full(n, math.inf)
         )
+        own_attendance = (
+            get("attendance_propensity").beta(
+                *attendance_beta(s.iop.attendance, s.iop.attendance_sd), n
+            )
+            if s.iop.attendance_sd is not None
+            else np.full(n, math.nan)
+        )
         medication = get("medication").random(n) < s.iop.medication_share
         step = get("step_down").random(n) < s.step_down.share
         op_weeks = sampler(s.step_down.duration_weeks)(get("op_duration"), n)
@@ -259,6 +270,7 @@ class ClinicModel:
             )
             c._loss_fraction = float(loss[1, i])
             c._intake_patience_days = float(intake_patience[i])
+            c.attendance = float(own_attendance[i])
             clients.append(c)
         return clients
 

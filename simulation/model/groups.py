@@ -203,11 +203,13 @@ def hold_session(clinic, state: TrackState, slot: Slot, week: int) -> None:
     hours = slot.end - slot.start - delay
     now += delay  # a stand-in who came within the grace period: the session starts late
     chance = clinic.scenario.iop.attendance
+    if clinic.scenario.iop.attendance_sd is not None:  # each client their own chance
+        chance = np.array([clinic.clients[cid].attendance for cid in started])
     if track.modality == "virtual":
-        chance = min(chance * track.virtual_attendance_multiplier, 1.0)
+        chance = np.minimum(chance * track.virtual_attendance_multiplier, 1.0)
     elif track.modality == "hybrid":  # those joining by video come as a virtual group's do
         by_video = np.array([clinic.clients[cid].by_video for cid in started])
-        video = min(chance * track.virtual_attendance_multiplier, 1.0)
+        video = np.minimum(chance * track.virtual_attendance_multiplier, 1.0)
         chance = np.where(by_video, video, chance)
     attended = state.attendance_rng.random(len(started)) < chance
     attendees = [cid for cid, came in zip(started, attended, strict=True) if came]
@@ -237,9 +239,9 @@ def hold_session(clinic, state: TrackState, slot: Slot, week: int) -> None:
         facilitators = facilitators + extra
     for cid in attendees:
         recorder.attended(cid, now, "group", hours)
-    limit = clinic.scenario.iop.dropout_after_missed_sessions
-    if limit is not None:
-        _count_absences(clinic, started, attended, limit)
+    iop = clinic.scenario.iop
+    if iop.dropout_after_missed_sessions is not None or iop.dropout_per_missed_session:
+        _count_absences(clinic, started, attended)
     recorder.session(
         track.name,
         now,
@@ -377,13 +379,21 @@ def _extra_facilitators(clinic, state: TrackState, present: list[str], needed: i
     return [p.name for p in found]
 
 
-def _count_absences(clinic, started: list[int], attended, limit: int) -> None:
-    """Repeated absences end the stay: a client who misses ``limit`` sessions in a row drops
-    out (their planned exit is replaced); a client waiting in their seat for step-down does not."""
+def _count_absences(clinic, started: list[int], attended) -> None:
+    """Absences end stays: a client who misses ``dropout_after_missed_sessions`` sessions in
+    a row drops out, and after each missed session one drops out with chance
+    ``dropout_per_missed_session`` (the planned exit is replaced); a client waiting in their
+    seat for step-down does not."""
+    iop = clinic.scenario.iop
+    limit = iop.dropout_after_missed_sessions
+    hazard = iop.dropout_per_missed_session or 0.0
     for cid, came in zip(started, attended, strict=True):
         c = clinic.clients[cid]
         c._missed_in_a_row = 0 if came else c._missed_in_a_row + 1
-        if c._missed_in_a_row >= limit and c.status == "iop" and c._process.is_alive:
+        if came or c.status != "iop" or not c._process.is_alive:
+            continue
+        in_a_row = limit is not None and c._missed_in_a_row >= limit
+        if in_a_row or (hazard and clinic.dropout_rng.random() < hazard):
             c._process.interrupt("missed sessions")
 
 

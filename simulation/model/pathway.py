@@ -61,6 +61,7 @@ class Client:
     op_therapist: str = ""
     left: float = NAN
     by_video: bool = False  # in a hybrid track: joins its groups by video
+    attendance: float = NAN  # their own chance of coming (iop.attendance_sd), else NaN
     # bookkeeping during the run
     _loss_fraction: float = 0.0
     _gives_up_at: float = math.inf  # (intake on a cancellation list)
