@@ -210,7 +210,8 @@ def staffed_cost(scenario: Scenario, employment: list, weeks: int) -> np.ndarray
     ):
         return np.full(weeks, weekly_cost(scenario))
     full_time = scenario.finance.full_time_hours
-    cost = np.full(weeks, scenario.finance.room_cost_per_week * len(scenario.rooms))
+    fixed = scenario.finance.room_cost_per_week * len(scenario.rooms)
+    cost = np.full(weeks, fixed + scenario.finance.overhead_per_week)
     index = np.arange(weeks)
     for _, pool_name, first, gone, agency in employment:
         pool = scenario.staff[pool_name]
@@ -220,13 +221,15 @@ def staffed_cost(scenario: Scenario, employment: list, weeks: int) -> np.ndarray
     return cost
 
 
-def weekly_cost(scenario: Scenario) -> float:
-    """Staff and room cost per week (annual cost x paid FTE / 52 for each person; the FTE
-    follows the roster unless the pool gives one)."""
+def weekly_cost(scenario: Scenario, overhead: bool = True) -> float:
+    """Staff, room and overhead cost per week (annual cost x paid FTE / 52 for each person;
+    the FTE follows the roster unless the pool gives one; ``overhead``: with the fixed
+    monthly costs)."""
     full_time = scenario.finance.full_time_hours
     staff = sum(p.annual_cost * p.paid_fte(full_time) * p.size for p in scenario.staff.values())
     staff /= 52.0
-    return staff + scenario.finance.room_cost_per_week * len(scenario.rooms)
+    fixed = scenario.finance.overhead_per_week if overhead else 0.0
+    return staff + scenario.finance.room_cost_per_week * len(scenario.rooms) + fixed
 
 
 def recorded_weekly(first_day: np.ndarray, last_day: np.ndarray, weeks: int) -> np.ndarray:

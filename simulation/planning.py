@@ -482,7 +482,12 @@ def plan(
             )
     grid = cells(base, factors)
     everything = [
-        Candidate(c.values, c.overrides, c.scenario, analysis.weekly_cost(c.scenario))
+        Candidate(
+            c.values,
+            c.overrides,
+            c.scenario,
+            analysis.weekly_cost(c.scenario, c.scenario.finance.overhead_in_plans),
+        )
         if c.scenario is not None
         else Candidate(c.values, c.overrides, None, math.nan, c.status)
         for c in grid

@@ -511,6 +511,14 @@ class Finance(_Model):
     op_session_rate: NonNegative = 120.0
     room_cost_per_week: NonNegative = 0.0
     full_time_hours: Annotated[float, Field(gt=0, le=80, allow_inf_nan=False)] = 40.0
+    # fixed costs a month by item (programme director, nurse, front desk, billing, rent and
+    # IT, ...): in the weekly cost and so the margin; plans may leave them out of their cost
+    overhead_per_month: dict[Name, NonNegative] = {}
+    overhead_in_plans: bool = True
+
+    @property
+    def overhead_per_week(self) -> float:
+        return sum(self.overhead_per_month.values()) * 12 / 52
 
 
 DateField = Annotated[dt.date, Field(strict=False)]  # a date, or ISO text (manifest.json)
