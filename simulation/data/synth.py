@@ -53,7 +53,19 @@ def synthesize(
     clients = run_replication(sc, 0, seed).clients
     start = sc.warmup_weeks * 168.0
     c = clients[clients["referred"] >= start].reset_index(drop=True)
-    monday = pd.Timestamp(clock.week_zero_monday(sc.start_date))
+    rng = np.random.default_rng(seed)
+    ids = rng.choice(np.arange(100_000, 100_000 + 10 * max(len(c), 1)), size=len(c), replace=False)
+    table = records_of(c, sc.start_date)
+    table.insert(0, "episode_id", [f"EP{i}" for i in ids])
+    if not messy:
+        return _as_text(table, "%Y-%m-%d"), ""
+    return _messy(table, rng)
+
+
+def records_of(c: pd.DataFrame, start_date) -> pd.DataFrame:
+    """Simulated clients as an episode extract records them: dates (the day, not the hour)
+    of each milestone, the assessment outcome, the track and the discharge reason."""
+    monday = pd.Timestamp(clock.week_zero_monday(start_date))
 
     def date(hours: pd.Series) -> pd.Series:
         days = np.floor(hours.to_numpy(dtype=float) / HOURS_PER_DAY)
@@ -65,11 +77,8 @@ def synthesize(
     gone = c["status"].isin(["lost", "turned_away"])
     outcome = np.where(assessed, c["outcome"], np.where(gone, "lost", ""))
     left_waitlist = c["iop_waitlisted"].notna() & c["iop_start"].isna() & (c["status"] == "lost")
-    rng = np.random.default_rng(seed)
-    ids = rng.choice(np.arange(100_000, 100_000 + 10 * max(len(c), 1)), size=len(c), replace=False)
-    table = pd.DataFrame(
+    return pd.DataFrame(
         {
-            "episode_id": [f"EP{i}" for i in ids],
             "referral_date": date(c["referred"]),
             "source": c["source"],
             "age_group": c["age_group"],
@@ -85,8 +94,11 @@ def synthesize(
             "step_down_end_date": date(c["op_end"]),
         }
     )
-    if not messy:
-        return _as_text(table, "%Y-%m-%d"), ""
+
+
+def _messy(table: pd.DataFrame, rng) -> tuple[pd.DataFrame, str]:
+    """The extract as real exports come: renamed columns, local dates, coded reasons, decoy
+    identifying columns and a few bad rows; and the map file that reads it."""
     table["assessment_outcome"] = table["assessment_outcome"].map(MESSY_OUTCOMES).fillna("")
     table["discharge_reason"] = table["discharge_reason"].map(MESSY_REASONS).fillna("")
     text = _as_text(table, "%d/%m/%Y")

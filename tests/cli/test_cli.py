@@ -201,7 +201,7 @@ def test_check_calibration_prints_published_against_simulated():
     )
     assert result.exit_code == 0, result.output
     assert "Discharges: completed" in result.output and "37.7%" in result.output
-    assert "measures within the published ranges" in result.output
+    assert "measures the model produces are within the published ranges" in result.output
 
 
 QUICK = ["--replications", "2", "--weeks", "6", "--warmup-weeks", "2", "--workers", "1"]

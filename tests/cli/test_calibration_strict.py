@@ -1,0 +1,66 @@
+"""Issue 14 item 6: calibration that can fail. Inputs are shown as inputs; only measures the
+model produces are judged; --strict exits 1 when one is off; an extract adds the clinic's own
+history."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from simulation import scenario as scenarios
+from simulation.cli import main
+from simulation.data.synth import synthesize
+
+QUICK = ["-r", "4", "--workers", "1"]
+WEEKLY = ["--set", 'tracks.morning.days=["mon"]', "--set", 'tracks.evening.days=["thu"]']
+
+
+def test_strict_fails_the_baseline_on_what_it_produces_and_says_what_to_adjust():
+    """The baseline reproduces its inputs (exit mix, stays, the fixed loss share) but starts
+    clients 1.7 days after assessment against the published median of 8: --strict exits 1."""
+    result = CliRunner().invoke(main, ["check-calibration", "--strict", *QUICK])
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    enrolment = next(x for x in lines if x.strip().startswith("Median days from assessment"))
+    assert enrolment.rstrip().endswith("OFF")
+    completed = next(x for x in lines if x.strip().startswith("Discharges: completed"))
+    assert completed.rstrip().endswith("input")
+    assert "OFF: Median days from assessment to enrolment" in result.output
+    assert "authorisation delay" in result.output  # the hint
+
+
+def test_strict_passes_a_clinic_whose_produced_measures_are_in_range():
+    """Tracks that meet once a week start clients about a week after assessment."""
+    result = CliRunner().invoke(main, ["check-calibration", "--strict", *QUICK, *WEEKLY])
+    assert result.exit_code == 0, result.output
+    assert "3 of 3 measures the model produces are within" in result.output
+
+
+def test_an_extract_adds_the_clinics_own_history(tmp_path):
+    """The baseline agrees with its own synthetic records; a clinic with half as many intake
+    hours does not (its assessments come later than the records show), and --strict says so."""
+    path = tmp_path / "records.csv"
+    synthesize(scenarios.load(scenarios.bundled("baseline")), 2.0, 4)[0].to_csv(path, index=False)
+    same = CliRunner().invoke(main, ["check-calibration", *QUICK, "--extract", str(path)])
+    assert same.exit_code == 0, same.output
+    assert "Against the clinic's records" in same.output
+    row = next(
+        x
+        for x in same.output.splitlines()[-14:]
+        if x.strip().startswith("Median days from first call")
+    )
+    assert "agrees" in row
+    slower = CliRunner().invoke(
+        main,
+        [
+            "check-calibration",
+            "--strict",
+            *QUICK,
+            "--extract",
+            str(path),
+            "--set",
+            'staff.intake.roster=[{days = ["mon"], start = "09:00", end = "15:00"}]',
+        ],
+    )
+    assert slower.exit_code == 1, slower.output
+    assert "OFF: Median days from first call to assessment: adjust" in slower.output
+    assert "EP1" not in same.output + slower.output  # no episode id is ever printed
