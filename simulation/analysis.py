@@ -152,11 +152,37 @@ def pooled_utilisation(resources: pd.DataFrame, from_week: int) -> pd.Series:
     return pd.Series(share, index=pd.Index(names, name="resource"), dtype=float)
 
 
-def billable_days(scenario: Scenario, attendance: pd.DataFrame) -> pd.DataFrame:
+def payer_index(scenario: Scenario, clients: pd.DataFrame | None, client_ids) -> np.ndarray:
+    """For each client id given: the index of their payer in ``scenario.payers``, or -1
+    (no payers, or a client from a state, who pays by the finance table)."""
+    ids = np.asarray(client_ids, dtype=np.int64)
+    if not scenario.payers or clients is None or "payer" not in clients:
+        return np.full(len(ids), -1)
+    position = {p.name: k for k, p in enumerate(scenario.payers)}
+    by_id = np.full(int(clients["id"].max()) + 1 if len(clients) else 1, -1)
+    by_id[clients["id"].to_numpy(dtype=np.int64)] = [
+        position.get(name, -1) for name in clients["payer"]
+    ]
+    return by_id[ids]
+
+
+def _rule_arrays(scenario: Scenario, payer: np.ndarray):
+    """Per row: the billable-day rule's minimum hours and services and whether a group is
+    required, by each row's payer (-1: the finance table's rule)."""
+    rules = [p.billable_day for p in scenario.payers] + [scenario.finance.billable_day]
+    pick = np.where(payer < 0, len(rules) - 1, payer)
+    hours = np.array([r.min_hours for r in rules])[pick]
+    services = np.array([r.min_services for r in rules])[pick]
+    group = np.array([r.requires == "group" for r in rules])[pick]
+    return hours, services, group
+
+
+def billable_days(
+    scenario: Scenario, attendance: pd.DataFrame, clients: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Each client-day with an attended IOP service, its services and hours, and whether it
-    meets the billable-day rule (``finance.billable_day``). A service is an hour of group or
-    one appointment (CMS counts services per day)."""
-    rule = scenario.finance.billable_day
+    meets the billable-day rule (``finance.billable_day``, or the client's payer's). A
+    service is an hour of group or one appointment (CMS counts services per day)."""
     iop = attendance[attendance["kind"].isin(IOP_SERVICES)]
     client = iop["client_id"].to_numpy(dtype=np.int64)
     day = (iop["time"].to_numpy(dtype=float) // HOURS_PER_DAY).astype(np.int64)
@@ -170,35 +196,79 @@ def billable_days(scenario: Scenario, attendance: pd.DataFrame) -> pd.DataFrame:
     services = np.bincount(at, np.where(is_group, np.round(hours), 1.0), minlength=n)
     total = np.bincount(at, hours, minlength=n)
     group = np.bincount(at, is_group.astype(float), minlength=n) > 0
-    billable = (total >= rule.min_hours - 1e-9) & (services >= rule.min_services)
-    if rule.requires == "group":
-        billable &= group
+    who = keys // span
+    payer = payer_index(scenario, clients, who)
+    min_hours, min_services, needs_group = _rule_arrays(scenario, payer)
+    billable = (total >= min_hours - 1e-9) & (services >= min_services)
+    billable &= group | ~needs_group
     return pd.DataFrame(
         {
-            "client_id": keys // span,
+            "client_id": who,
             "day": keys % span + low,
             "services": services,
             "hours": total,
             "group": group,
             "billable": billable,
+            "payer": payer,
         }
     )
 
 
-def _daily_revenue(scenario: Scenario, days: pd.DataFrame, attendance: pd.DataFrame) -> pd.Series:
-    """Revenue per simulated day: the per diem for each billable IOP client-day (the 4+
-    services tier where set), plus the outpatient session rate."""
+def claims(
+    scenario: Scenario,
+    days: pd.DataFrame,
+    attendance: pd.DataFrame,
+    clients: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Every claim: a billable IOP client-day at the per diem (the 4+ services tier where set)
+    or an attended outpatient session at its rate, by the client's payer (-1: the finance
+    table's rates), with the amount expected to be denied and the days to payment."""
     finance = scenario.finance
     billed = days[days["billable"]]
-    rate = np.full(len(billed), finance.iop_per_diem)
-    if finance.iop_per_diem_4plus is not None:
-        rate = np.where(billed["services"].to_numpy() >= 4, finance.iop_per_diem_4plus, rate)
-    revenue = pd.Series(rate, index=billed["day"].to_numpy()).groupby(level=0).sum()
-    op_days = (attendance.loc[attendance["kind"] == "outpatient", "time"] // HOURS_PER_DAY).astype(
-        int
+    payer = billed["payer"].to_numpy()
+    per_diem = np.array([p.iop_per_diem for p in scenario.payers] + [finance.iop_per_diem])
+    rate = per_diem[np.where(payer < 0, len(per_diem) - 1, payer)]
+    if finance.iop_per_diem_4plus is not None:  # (the finance table's tier)
+        four = (billed["services"].to_numpy() >= 4) & (payer < 0)
+        rate = np.where(four, finance.iop_per_diem_4plus, rate)
+    op = attendance[attendance["kind"] == "outpatient"]
+    op_payer = payer_index(scenario, clients, op["client_id"].to_numpy())
+    op_rates = np.array([p.op_session_rate for p in scenario.payers] + [finance.op_session_rate])
+    op_rate = op_rates[np.where(op_payer < 0, len(op_rates) - 1, op_payer)]
+    every = np.concatenate([payer, op_payer]).astype(int)
+    denial = np.array([p.denial_share for p in scenario.payers] + [0.0])
+    wait = np.array([p.days_to_payment for p in scenario.payers] + [0.0])
+    pick = np.where(every < 0, len(denial) - 1, every)
+    amount = np.concatenate([rate, op_rate])
+    return pd.DataFrame(
+        {
+            "day": np.concatenate(
+                [
+                    billed["day"].to_numpy(),
+                    (op["time"].to_numpy(dtype=float) // HOURS_PER_DAY).astype(int),
+                ]
+            ),
+            "payer": every,
+            "billed": amount,
+            "denied": amount * denial[pick],
+            "days_to_payment": wait[pick],
+        }
     )
-    op = op_days.value_counts() * finance.op_session_rate
-    return revenue.add(op, fill_value=0.0)
+
+
+def _daily_revenue(
+    scenario: Scenario,
+    days: pd.DataFrame,
+    attendance: pd.DataFrame,
+    clients: pd.DataFrame | None = None,
+) -> pd.Series:
+    """Revenue per simulated day: what the claims bring once denials are taken off."""
+    c = claims(scenario, days, attendance, clients)
+    return (
+        pd.Series((c["billed"] - c["denied"]).to_numpy(), index=c["day"].to_numpy())
+        .groupby(level=0)
+        .sum()
+    )
 
 
 def staffed_cost(scenario: Scenario, employment: list, weeks: int) -> np.ndarray:
@@ -320,10 +390,10 @@ def weekly_table(
             cols["sessions_held"] > 0, size_sum / cols["sessions_held"], np.nan
         )
 
-    days = billable_days(scenario, attendance)
+    days = billable_days(scenario, attendance, clients)
     billed_weeks = (days.loc[days["billable"], "day"].to_numpy() // 7).clip(max=weeks - 1)
     cols["billable_days"] = np.bincount(billed_weeks, minlength=weeks)[:weeks]
-    daily = _daily_revenue(scenario, days, attendance)
+    daily = _daily_revenue(scenario, days, attendance, clients)
     revenue = np.zeros(weeks)
     np.add.at(revenue, (daily.index.to_numpy() // 7).clip(max=weeks - 1), daily.to_numpy())
     cols["revenue"] = revenue
@@ -472,6 +542,7 @@ def reported_groups(scenario: Scenario) -> dict[str, list[str]]:
             | {t.age_group for t in scenario.tracks}
         ),
         "source": [s.name for s in scenario.referrals.sources],
+        "payer": [p.name for p in scenario.payers],
     }
     named = {split_group(k)[1].partition("=")[0] for k in scenario.targets if split_group(k)[1]}
     return {kind: names for kind, names in groups.items() if len(names) > 1 or kind in named}
@@ -494,6 +565,40 @@ def group_kpis(
             values["iop_census_mean"] = _time_in_iop(mine, start, end)
             for base in wanted:
                 k[group_kpi(base, kind, name)] = values[base]
+    return k
+
+
+def payer_kpis(
+    scenario: Scenario, recorder: Recorder, clients: pd.DataFrame, start: float, end: float
+) -> dict[str, float]:
+    """Money by payer over the reporting period: revenue collected and denied a week, the
+    days in accounts receivable (days to payment, weighted by what is billed) and the share of
+    utilisation reviews that refused an extension."""
+    attendance = recorder.attendance_table()
+    days = billable_days(scenario, attendance, clients)
+    c = claims(scenario, days, attendance, clients)
+    c = c[(c["day"] >= start / HOURS_PER_DAY) & (c["day"] < end / HOURS_PER_DAY)]
+    weeks = (end - start) / HOURS_PER_WEEK
+    k: dict[str, float] = {
+        "denied_revenue_per_week": float(c["denied"].sum() / weeks),
+        "days_in_accounts_receivable": float(
+            (c["billed"] * c["days_to_payment"]).sum() / c["billed"].sum()
+        )
+        if c["billed"].sum() > 0
+        else math.nan,
+    }
+    for index, payer in enumerate(scenario.payers):
+        mine = c[c["payer"] == index]
+        k[group_kpi("revenue_per_week", "payer", payer.name)] = float(
+            (mine["billed"] - mine["denied"]).sum() / weeks
+        )
+        k[group_kpi("denied_revenue_per_week", "payer", payer.name)] = float(
+            mine["denied"].sum() / weeks
+        )
+    started = clients[(clients["iop_start"] >= start) & (clients["iop_start"] < end)]
+    reviewed = [p.name for p in scenario.payers if p.authorised_days is not None]
+    mine = started[started["payer"].isin(reviewed)]
+    k["extensions_refused_share"] = _share(int(mine["review_denied"].sum()), len(mine))
     return k
 
 
@@ -613,6 +718,8 @@ def replication_kpis(
     k["revenue_per_week"] = float(report["revenue"].mean())
     k["cost_per_week"] = float(report["cost"].mean())
     k["margin_per_week"] = float(report["margin"].mean())
+    if scenario.payers:
+        k.update(payer_kpis(scenario, recorder, clients, start, end))
     if by_group:
         k.update(group_kpis(scenario, clients, client_weeks, start, end))
     return k

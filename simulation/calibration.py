@@ -48,9 +48,15 @@ def _loss_follows_wait(scenario) -> bool:
 
 
 def _absences_end_stays(scenario) -> bool:
-    """Exit mix and stays are produced when missed sessions can end a stay."""
+    """Exit mix and stays are produced when missed sessions or a payer's review can end a
+    stay."""
     iop = scenario.iop
-    return iop.dropout_after_missed_sessions is not None or bool(iop.dropout_per_missed_session)
+    reviewed = any(p.authorised_days is not None for p in scenario.payers)
+    return (
+        iop.dropout_after_missed_sessions is not None
+        or bool(iop.dropout_per_missed_session)
+        or reviewed
+    )
 
 
 def _median(values) -> float:
@@ -223,7 +229,7 @@ PUBLISHED = [
         TEDS + " table 4.11; +/-20% [E]",
         _los_median(),
         produced=_absences_end_stays,
-        adjust="iop.length_of_stay_days",
+        adjust="iop.length_of_stay_days (or the payers' authorised days)",
     ),
     Published(
         "Median length of stay, completed",
@@ -234,7 +240,7 @@ PUBLISHED = [
         TEDS + " table 4.11; +/-20% [E]",
         _los_median("completed"),
         produced=_absences_end_stays,
-        adjust="iop.length_of_stay_days",
+        adjust="iop.length_of_stay_days (or the payers' authorised days)",
     ),
     Published(
         "Median length of stay, dropped out or terminated",
@@ -245,7 +251,7 @@ PUBLISHED = [
         TEDS + " 26 (dropped) to 36 (terminated); +/-20% [E]",
         _los_median("dropped_out"),
         produced=_absences_end_stays,
-        adjust="iop.length_of_stay_days",
+        adjust="iop.length_of_stay_days (or the payers' authorised days)",
     ),
     Published(
         "Median length of stay, transferred or other",
@@ -256,7 +262,7 @@ PUBLISHED = [
         TEDS + " table 4.11; +/-20% [E]",
         _los_median("escalated", "other"),
         produced=_absences_end_stays,
-        adjust="iop.length_of_stay_days",
+        adjust="iop.length_of_stay_days (or the payers' authorised days)",
     ),
 ]
 

@@ -205,6 +205,24 @@ _CATALOGUE = [
         "higher",
     ),
     Kpi("revenue_per_week", "money_per_week", "Revenue per week", "higher"),
+    Kpi(
+        "denied_revenue_per_week",
+        "money_per_week",
+        "Claims denied a week (with [[payers]])",
+        "lower",
+    ),
+    Kpi(
+        "days_in_accounts_receivable",
+        "days",
+        "Days from a claim to its payment, weighted by what is billed (with [[payers]])",
+        "lower",
+    ),
+    Kpi(
+        "extensions_refused_share",
+        "share",
+        "Clients whose payer refused an extension at a utilisation review",
+        "lower",
+    ),
     Kpi("cost_per_week", "money_per_week", "Cost of staff and rooms per week"),
     Kpi("margin_per_week", "money_per_week", "Revenue less cost per week", "higher"),
 ]
@@ -213,8 +231,11 @@ KPIS: dict[str, Kpi] = {k.name: k for k in _CATALOGUE}
 UTILISATION_PREFIX = "utilisation_"
 CASELOAD_PREFIX = "caseload_occupancy_"
 
-GROUP_KINDS = ("track", "age_group", "source")
-"""Who a group KPI is about: clients of one track, one age group or one referral source."""
+GROUP_KINDS = ("track", "age_group", "source", "payer")
+"""Who a group KPI is about: clients of one track, one age group, one referral source or
+one payer."""
+PAYER_KPIS = ("revenue_per_week", "denied_revenue_per_week")
+"""Money KPIs also reported per payer as ``<kpi>[payer=<name>]``."""
 GROUP_KPIS = (
     "wait_to_intake_days_mean",
     "wait_to_iop_days_mean",
@@ -251,7 +272,14 @@ def describe(name: str) -> Kpi:
     base, group = split_group(name)
     if group is not None:
         kind, sep, who = group.partition("=")
-        if base in GROUP_KPIS and kind in GROUP_KINDS and sep and who:
+        if (
+            sep
+            and who
+            and (
+                (base in GROUP_KPIS and kind in GROUP_KINDS)
+                or (base in PAYER_KPIS and kind == "payer")
+            )
+        ):
             k = KPIS[base]
             return Kpi(name, k.unit, f"{k.description} ({kind.replace('_', ' ')} {who})", k.better)
         raise KeyError(name)

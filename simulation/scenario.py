@@ -521,6 +521,26 @@ class Finance(_Model):
         return sum(self.overhead_per_month.values()) * 12 / 52
 
 
+class Payer(_Model):
+    """Who pays for a share of the referrals, how much and by which rules: the IOP per diem
+    for billable days (its own billable-day rule), the outpatient session rate, an
+    authorisation delay before the first IOP day, utilisation review (days authorised, then
+    extensions granted with a probability: a client refused one leaves at that review), the
+    share of claims denied and the days to payment."""
+
+    name: Name
+    share: Share
+    iop_per_diem: NonNegative = 300.0
+    op_session_rate: NonNegative = 120.0
+    billable_day: BillableDay = BillableDay()
+    authorisation_days: Distribution | None = None
+    authorised_days: int | None = Field(default=None, ge=1, le=1000)
+    extension_days: int = Field(default=30, ge=1, le=1000)
+    extension_probability: Share = 1.0
+    denial_share: Share = 0.0
+    days_to_payment: NonNegative = 30.0
+
+
 DateField = Annotated[dt.date, Field(strict=False)]  # a date, or ISO text (manifest.json)
 
 
@@ -607,6 +627,7 @@ class Scenario(_Model):
     tracks: list[Track] = Field(min_length=1)
     rooms: list[Room] = Field(min_length=1)
     offices: list[Office] = []  # rooms for appointments (none: appointments need no room)
+    payers: list[Payer] = []  # none: one payer by the finance table's rates and rule
     iop: Iop
     step_down: StepDown = StepDown(share=0.0)
     waitlist: Waitlist = Waitlist()
@@ -692,6 +713,17 @@ class Scenario(_Model):
                 f"sd between clients must be under {math.sqrt(max(iop.attendance * (1 - iop.attendance), 0)):.3f} "
                 "(and attendance strictly between 0 and 1)"
             )
+        if self.payers:
+            total = sum(p.share for p in self.payers)
+            if abs(total - 1.0) > 1e-6:
+                problems.append(
+                    f"payers: the shares add up to {total:.4g}; they must add up to 1 "
+                    f"({', '.join(f'{p.name} {p.share:g}' for p in self.payers)})"
+                )
+            names = [p.name for p in self.payers]
+            repeated = sorted({n for n in names if names.count(n) > 1})
+            if repeated:
+                problems.append(f"payer names must be different; repeated: {', '.join(repeated)}")
         if not self.calendar.school_holidays:
             for track in self.tracks:
                 if track.has_holiday_timetable:
@@ -828,6 +860,7 @@ class Scenario(_Model):
             "track": [t.name for t in self.tracks],
             "source": [s.name for s in self.referrals.sources],
             "age_group": ["adult", "adolescent"],
+            "payer": [p.name for p in self.payers],
         }
         problems = []
         for kpi in self.targets:

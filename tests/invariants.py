@@ -58,6 +58,8 @@ def check(model: ClinicModel) -> None:
     assert clients.loc[st == "intake_waitlist", "intake_start"].isna().all()
     assert clients.loc[st == "in_assessment", "intake_start"].notna().all()
     assert clients.loc[st == "in_assessment", "assessed"].isna().all()
+    assert clients.loc[st == "authorisation", "assessed"].notna().all()
+    assert clients.loc[st == "authorisation", "iop_waitlisted"].isna().all()
     assert clients.loc[st == "iop_waitlist", "iop_start"].isna().all()
     assert clients.loc[st == "iop_waitlist", "iop_waitlisted"].notna().all()
     assert clients.loc[st == "iop", "iop_start"].notna().all()

@@ -51,6 +51,8 @@ class ClinicModel:
         self.recorder.employment = self.staff.employment
         self.appointment_rng = streams.get("appointment_attendance")
         self.dropout_rng = streams.get("missed_session_dropout")
+        self.payers = {p.name: p for p in scenario.payers}
+        self.review_rngs = {p.name: streams.get(f"review:{p.name}") for p in scenario.payers}
         timetable = plan_timetable(scenario)
         # school-holiday weeks, when tracks with a holiday timetable meet by it
         holiday_weeks = (
@@ -245,6 +247,7 @@ class ClinicModel:
             if s.iop.attendance_sd is not None
             else np.full(n, math.nan)
         )
+        payer_of, authorisation = self._payers_of(n)
         medication = get("medication").random(n) < s.iop.medication_share
         step = get("step_down").random(n) < s.step_down.share
         op_weeks = sampler(s.step_down.duration_weeks)(get("op_duration"), n)
@@ -271,8 +274,25 @@ class ClinicModel:
             c._loss_fraction = float(loss[1, i])
             c._intake_patience_days = float(intake_patience[i])
             c.attendance = float(own_attendance[i])
+            c.payer, c.authorisation_days = payer_of[i], float(authorisation[i])
             clients.append(c)
         return clients
+
+    def _payers_of(self, n: int) -> tuple[list[str], np.ndarray]:
+        """Each referral's payer (by share, payers in name order) and that payer's
+        authorisation delay in days (each payer's delays from its own stream)."""
+        payers = sorted(self.scenario.payers, key=lambda p: p.name)
+        if not payers:
+            return [""] * n, np.zeros(n)
+        get = self.streams.get
+        shares = np.array([p.share for p in payers])
+        index = get("payer").choice(len(payers), size=n, p=shares / shares.sum())
+        delay = np.zeros(n)
+        for k, p in enumerate(payers):
+            if p.authorisation_days is not None:
+                draws = sampler(p.authorisation_days)(get(f"authorisation:{p.name}"), n)
+                delay[index == k] = draws[index == k]
+        return [payers[k].name for k in index], delay
 
     def _referral_arrivals(self):
         env = self.env

@@ -62,9 +62,13 @@ class Client:
     left: float = NAN
     by_video: bool = False  # in a hybrid track: joins its groups by video
     attendance: float = NAN  # their own chance of coming (iop.attendance_sd), else NaN
+    payer: str = ""  # who pays (with [[payers]])
+    authorisation_days: float = 0.0  # the payer's delay before their first IOP day
+    review_denied: bool = False  # an extension of their authorised days was refused
     # bookkeeping during the run
     _loss_fraction: float = 0.0
     _gives_up_at: float = math.inf  # (intake on a cancellation list)
+    _review_done: float = NAN
     _intake_booking: Any = field(default=None, repr=False)
     _moved: Any = field(default=None, repr=False)
     _intake_patience_days: float = math.inf
@@ -90,6 +94,9 @@ def client_journey(env, clinic, c: Client):
     if c.outcome != "iop":
         leave(clinic, c, "referred_on")
         return
+    if c.authorisation_days > 0:  # the payer authorises the IOP before anyone can be placed
+        clinic.recorder.move(c, "authorisation", env.now)
+        yield env.timeout(c.authorisation_days * HOURS_PER_DAY)
     placed = yield from wait_for_iop_place(env, clinic, c)
     if not placed:
         return
@@ -294,6 +301,7 @@ def attend_iop(env, clinic, c: Client):
         if track is not None and (track.modality == "virtual" or c.by_video):
             c.los_days *= track.virtual_stay_multiplier
     clinic.recorder.move(c, "iop", env.now)
+    _utilisation_review(clinic, c)
     c._iop_planned_end = env.now + c.los_days * HOURS_PER_DAY
     c._next_medication = env.now
     c._next_family = env.now + HOURS_PER_WEEK
@@ -304,6 +312,27 @@ def attend_iop(env, clinic, c: Client):
         yield env.timeout(c.los_days * HOURS_PER_DAY)
     except simpy.Interrupt:
         c.exit_reason = "dropped_out"  # missed too many sessions in a row (see groups.py)
+
+
+def _utilisation_review(clinic, c: Client) -> None:
+    """The payer's reviews over the stay: after the days authorised, an extension is granted
+    with its probability for so many days more, and so on; a client refused one leaves at that
+    review (one planned to complete steps down as a completer; others leave as 'other')."""
+    payer = clinic.payers.get(c.payer)
+    if payer is None or payer.authorised_days is None or not math.isnan(c._review_done):
+        return
+    c._review_done = 1.0  # (decided once: a client resumed from a state is not re-reviewed)
+    spent = (clinic.env.now - c.iop_start) / HOURS_PER_DAY
+    review = float(payer.authorised_days)
+    rng = clinic.review_rngs[payer.name]
+    while review < spent + c.los_days:
+        if rng.random() >= payer.extension_probability:
+            c.los_days = max(review - spent, 0.0)
+            c.review_denied = True
+            if c.exit_reason != "completed":
+                c.exit_reason = "other"
+            return
+        review += payer.extension_days
 
 
 def step_down(env, clinic, c: Client):

@@ -18,6 +18,7 @@ from simulation.clock import HOURS_PER_WEEK
 STATUSES = (
     "intake_waitlist",
     "in_assessment",
+    "authorisation",
     "iop_waitlist",
     "iop",
     "blocked",

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from simulation import scenario as scenarios
 from simulation.model.recorder import STATUSES
 from tests import invariants
 from tests.conftest import variant
@@ -33,6 +34,11 @@ def stage_intervals(clients: pd.DataFrame, end: float) -> dict[str, tuple[np.nda
     spans = {
         "intake_waitlist": (c["referred"], first("intake_start", "left"), ~turned_away_at_intake),
         "in_assessment": (c["intake_start"], first("assessed"), c["intake_start"].notna()),
+        "authorisation": (
+            c["assessed"],
+            first("iop_waitlisted"),
+            (c["authorisation_days"] > 0) & c["assessed"].notna() & (c["outcome"] == "iop"),
+        ),
         "iop_waitlist": (
             c["iop_waitlisted"],
             first("iop_start", "left"),
@@ -70,7 +76,16 @@ def blocking_model():
     )
 
 
-@pytest.mark.parametrize("fixture", ["model", "blocking_model"])
+@pytest.fixture(scope="module")
+def payer_model():
+    # payers: some wait for authorisation between assessment and the IOP waitlist
+    sc = scenarios.load(scenarios.bundled("payer_mix"))
+    return invariants.simulate(
+        scenarios.apply_overrides(sc, ["warmup_weeks=8", "horizon_weeks=40"])
+    )
+
+
+@pytest.mark.parametrize("fixture", ["model", "blocking_model", "payer_model"])
 def test_monitors_agree_with_client_milestones(fixture, request):
     m = request.getfixturevalue(fixture)
     end = m.end

@@ -1,0 +1,73 @@
+"""Issue 14 item 4: payers with their own rates and rules, authorisation and utilisation
+review, denials and days to payment."""
+
+from __future__ import annotations
+
+import pytest
+
+from simulation import scenario as scenarios
+from simulation.experiment import run_experiment
+from tests.conftest import run, short
+
+
+def one_payer(**fields) -> str:
+    body = ", ".join(f"{k} = {v}" for k, v in {"name": '"plan"', "share": 1.0, **fields}.items())
+    return f"payers=[{{{body}}}]"
+
+
+def _kpis(*overrides):
+    return run_experiment(short(*overrides, "horizon_weeks=30"), replications=3).kpis.mean(
+        numeric_only=True
+    )
+
+
+def test_an_authorisation_delay_lengthens_assessment_to_start_by_about_its_length():
+    """Five days to authorise: the mean wait from assessment to the first IOP day grows by
+    about five days (same draws; a few days either way as queues reshuffle)."""
+    plain = _kpis(one_payer())
+    delayed = _kpis(one_payer(authorisation_days=5.0))
+    grew = delayed["wait_to_iop_days_mean"] - plain["wait_to_iop_days_mean"]
+    assert 3.5 < grew < 6.5
+
+
+def test_a_stricter_billable_day_lowers_revenue_and_changes_no_wait():
+    plain, strict = run(short(one_payer())), run(short(one_payer(billable_day="{min_hours = 3.0}")))
+    assert strict.kpis["revenue_per_week"] < plain.kpis["revenue_per_week"]
+    assert strict.kpis["wait_to_iop_days_mean"] == plain.kpis["wait_to_iop_days_mean"]
+    assert strict.kpis["iop_census_mean"] == plain.kpis["iop_census_mean"]
+
+
+def test_denials_take_their_share_of_what_is_billed_and_payers_add_up():
+    plain = run(short(one_payer())).kpis
+    denied = run(short(one_payer(denial_share=0.1, days_to_payment=40.0))).kpis
+    assert denied["revenue_per_week"] == pytest.approx(0.9 * plain["revenue_per_week"])
+    assert denied["denied_revenue_per_week"] == pytest.approx(0.1 * plain["revenue_per_week"])
+    assert denied["days_in_accounts_receivable"] == pytest.approx(40.0)
+    two = run(
+        short(
+            'payers=[{name = "a", share = 0.6, iop_per_diem = 300.0}, '
+            '{name = "b", share = 0.4, iop_per_diem = 200.0, denial_share = 0.2}]'
+        )
+    ).kpis
+    parts = two["revenue_per_week[payer=a]"] + two["revenue_per_week[payer=b]"]
+    assert parts == pytest.approx(two["revenue_per_week"])
+
+
+def test_a_refused_extension_ends_the_stay_at_the_review():
+    """Twenty days authorised and no extension: no stay runs past about 20 days (those who
+    started in the IOP are all reviewed); with every extension granted, nothing changes."""
+    never = run(short(one_payer(authorised_days=20, extension_probability=0.0)))
+    ended = never.clients[never.clients["iop_end"].notna() & never.clients["iop_start"].notna()]
+    stay = (ended["iop_end"] - ended["iop_start"]) / 24
+    assert stay.max() <= 20.0 + 3.5  # (+ days blocked waiting for step-down)
+    assert never.kpis["extensions_refused_share"] > 0.3
+    always = run(short(one_payer(authorised_days=20, extension_probability=1.0))).kpis
+    assert always["iop_census_mean"] == run(short(one_payer())).kpis["iop_census_mean"]
+
+
+def test_payer_shares_must_add_up_to_one():
+    base = scenarios.load(scenarios.bundled("baseline"))
+    with pytest.raises(scenarios.ScenarioError, match="add up to 1"):
+        scenarios.apply_overrides(
+            base, ['payers=[{name = "a", share = 0.6}, {name = "b", share = 0.3}]']
+        )
