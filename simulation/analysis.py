@@ -568,6 +568,28 @@ def group_kpis(
     return k
 
 
+READMISSION_DAYS = (30, 90, 365)
+
+
+def readmission_kpis(clients: pd.DataFrame, start: float, end: float) -> dict[str, float]:
+    """The share of clients discharged after an IOP stay who were referred again within 30,
+    90 and 365 days, among those discharged early enough in the reporting period for the
+    whole window to be seen (no censoring at the run's end)."""
+    out: dict[str, float] = {}
+    again = clients[clients["readmission_of"] >= 0]
+    first_again = again.groupby("readmission_of")["referred"].min()
+    done = clients[(clients["status"] == "discharged") & clients["iop_start"].notna()]
+    gap = (first_again.reindex(done["id"]).to_numpy() - done["left"].to_numpy()) / HOURS_PER_DAY
+    left = done["left"].to_numpy()
+    for days in READMISSION_DAYS:
+        seen = (left >= start) & (left <= end - days * HOURS_PER_DAY)
+        within = np.nan_to_num(gap, nan=np.inf) <= days
+        out[f"readmitted_within_{days}_days_share"] = _share(
+            int((within & seen).sum()), int(seen.sum())
+        )
+    return out
+
+
 def payer_kpis(
     scenario: Scenario, recorder: Recorder, clients: pd.DataFrame, start: float, end: float
 ) -> dict[str, float]:
@@ -720,6 +742,8 @@ def replication_kpis(
     k["margin_per_week"] = float(report["margin"].mean())
     if scenario.payers:
         k.update(payer_kpis(scenario, recorder, clients, start, end))
+    if any(getattr(scenario.readmission.share, r) > 0 for r in EXIT_REASONS):
+        k.update(readmission_kpis(clients, start, end))
     if by_group:
         k.update(group_kpis(scenario, clients, client_weeks, start, end))
     return k

@@ -205,6 +205,15 @@ _CATALOGUE = [
         "higher",
     ),
     Kpi("revenue_per_week", "money_per_week", "Revenue per week", "higher"),
+    *[
+        Kpi(
+            f"readmitted_within_{days}_days_share",
+            "share",
+            f"Clients discharged after an IOP stay who were referred again within {days} days",
+            "lower",
+        )
+        for days in (30, 90, 365)
+    ],
     Kpi(
         "denied_revenue_per_week",
         "money_per_week",

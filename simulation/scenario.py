@@ -398,6 +398,24 @@ class StepDown(_Model):
     blocking: bool = True
 
 
+class ReadmissionShares(_Model):
+    """The share of clients referred again after each kind of IOP discharge (0: none)."""
+
+    completed: Share = 0.0
+    dropped_out: Share = 0.0
+    escalated: Share = 0.0
+    other: Share = 0.0
+
+
+class Readmission(_Model):
+    """Clients discharged from the IOP (by exit reason) who are referred again, after a delay,
+    through a referral source (default: their own)."""
+
+    share: ReadmissionShares = Field(default_factory=lambda: ReadmissionShares())
+    delay_days: Distribution = Field(default_factory=lambda: {"dist": "exponential", "mean": 120.0})
+    source: Name | None = None
+
+
 class Waitlist(_Model):
     """Waitlist rules: patience for the IOP waitlist and maximum lengths (None: unlimited)."""
 
@@ -631,6 +649,7 @@ class Scenario(_Model):
     iop: Iop
     step_down: StepDown = StepDown(share=0.0)
     waitlist: Waitlist = Waitlist()
+    readmission: Readmission = Readmission()
     staff: dict[Name, StaffPool] = {}
     finance: Finance = Finance()
     targets: dict[str, str] = {}
@@ -712,6 +731,13 @@ class Scenario(_Model):
                 f"iop.attendance_sd = {iop.attendance_sd}: with attendance {iop.attendance} the "
                 f"sd between clients must be under {math.sqrt(max(iop.attendance * (1 - iop.attendance), 0)):.3f} "
                 "(and attendance strictly between 0 and 1)"
+            )
+        source = self.readmission.source
+        if source is not None and source not in {s.name for s in self.referrals.sources}:
+            names = [s.name for s in self.referrals.sources]
+            problems.append(
+                f"readmission.source: '{source}' is not a referral source"
+                f"{_did_you_mean(source, names)}"
             )
         if self.payers:
             total = sum(p.share for p in self.payers)

@@ -365,6 +365,7 @@ def flow(clients: pd.DataFrame, warmup_hours: float, years: float, replications:
     scale = 1.0 / max(years * replications, 1e-9)
     nodes = [
         "Referred",
+        "Referred again",
         "Assessed",
         "IOP waitlist",
         "Started IOP",
@@ -390,15 +391,21 @@ def flow(clients: pd.DataFrame, warmup_hours: float, years: float, replications:
             links[(a, b)] = links.get((a, b), 0) + n * scale
 
     assessed = c["assessed"].notna()
-    add("Referred", "Assessed", int(assessed.sum()))
-    not_assessed = c[~assessed]
-    add("Referred", "Lost before assessment", int((not_assessed["status"] == "lost").sum()))
-    add("Referred", "Turned away", int((not_assessed["status"] == "turned_away").sum()))
-    add(
-        "Referred",
-        "Waiting for intake at end",
-        int((not_assessed["status"] == "intake_waitlist").sum()),
+    again = (
+        c["readmission_of"].to_numpy() >= 0
+        if "readmission_of" in c
+        else np.zeros(len(c), dtype=bool)
     )
+    for origin, mine in (("Referred", ~again), ("Referred again", again)):
+        add(origin, "Assessed", int((assessed & mine).sum()))
+        not_assessed = c[~assessed & mine]
+        add(origin, "Lost before assessment", int((not_assessed["status"] == "lost").sum()))
+        add(origin, "Turned away", int((not_assessed["status"] == "turned_away").sum()))
+        add(
+            origin,
+            "Waiting for intake at end",
+            int((not_assessed["status"] == "intake_waitlist").sum()),
+        )
     a = c[assessed]
     add("Assessed", "Referred on (other care)", int((a["outcome"] != "iop").sum()))
     w = a[a["outcome"] == "iop"]
@@ -430,6 +437,7 @@ def flow(clients: pd.DataFrame, warmup_hours: float, years: float, replications:
     # Columns left to right follow the pathway; nodes with no flow are left out.
     column = {
         "Referred": 0.0,
+        "Referred again": 0.0,
         "Assessed": 0.22,
         "Lost before assessment": 1.0,
         "Turned away": 1.0,
@@ -496,7 +504,8 @@ def flow(clients: pd.DataFrame, warmup_hours: float, years: float, replications:
 
 
 _MIDDLE_Y = {
-    "Referred": 0.45,
+    "Referred": 0.4,
+    "Referred again": 0.9,
     "Assessed": 0.55,
     "IOP waitlist": 0.6,
     "Started IOP": 0.65,

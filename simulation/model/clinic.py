@@ -51,6 +51,9 @@ class ClinicModel:
         self.recorder.employment = self.staff.employment
         self.appointment_rng = streams.get("appointment_attendance")
         self.dropout_rng = streams.get("missed_session_dropout")
+        shares = scenario.readmission.share
+        self.readmitting = any(getattr(shares, r) > 0 for r in EXIT_REASONS)
+        self.readmission_rng = streams.get("readmission")
         self.payers = {p.name: p for p in scenario.payers}
         self.review_rngs = {p.name: streams.get(f"review:{p.name}") for p in scenario.payers}
         timetable = plan_timetable(scenario)
@@ -277,6 +280,73 @@ class ClinicModel:
             c.payer, c.authorisation_days = payer_of[i], float(authorisation[i])
             clients.append(c)
         return clients
+
+    def refer_again(self, c: Client) -> None:
+        """A discharged client is referred again with the chance for their exit reason,
+        after a delay, as a new episode with fresh draws from the readmission stream."""
+        s = self.scenario
+        rng = self.readmission_rng
+        if rng.random() >= getattr(s.readmission.share, c.exit_reason):
+            return
+        when = self.env.now + float(sampler(s.readmission.delay_days)(rng, 1)[0]) * HOURS_PER_DAY
+        if when >= self.end:
+            return
+        sources = {src.name: src for src in s.referrals.sources}
+        source = sources.get(s.readmission.source or c.source, s.referrals.sources[0])
+        again = self._fresh_client(rng, source, when)
+        again.readmission_of = c.id
+        self.clients.append(again)
+        self.env.process(self._arrive_later(again))
+
+    def _arrive_later(self, c: Client):
+        yield self.env.timeout(c.referred - self.env.now)
+        c._process = self.env.process(client_journey(self.env, self, c))
+
+    def _fresh_client(self, rng, source, referred: float) -> Client:
+        """A client with every random attribute drawn from ``rng`` (one at a time)."""
+        s = self.scenario
+        o = s.intake.outcomes
+        u = rng.random()
+        outcome = (
+            "iop" if u < o.iop else ("higher_care" if u < o.iop + o.higher_care else "outpatient")
+        )
+        if not s.intake.enabled:
+            outcome = "iop"
+        shares = np.array([getattr(s.iop.exit_shares, r) for r in EXIT_REASONS])
+        reason = EXIT_REASONS[rng.choice(len(EXIT_REASONS), p=shares / shares.sum())]
+
+        def draw(spec) -> float:
+            return float(sampler(spec)(rng, 1)[0]) if spec is not None else math.inf
+
+        c = Client(
+            id=len(self.clients),
+            source=source.name,
+            priority=source.priority,
+            age_group=source.age_group,
+            referred=referred,
+            lost_before_assessment=bool(rng.random() < s.intake.lost_share),
+            assessment_hours=draw(s.intake.assessment_hours),
+            outcome=outcome,
+            exit_reason=reason,
+            los_days=draw(getattr(s.iop.length_of_stay_days, reason)),
+            patience_days=draw(s.waitlist.iop_patience_days),
+            needs_medication=bool(rng.random() < s.iop.medication_share),
+            steps_down=bool(rng.random() < s.step_down.share),
+            op_weeks=draw(s.step_down.duration_weeks),
+        )
+        c._loss_fraction = float(rng.random())
+        c._intake_patience_days = draw(s.intake.patience_days)
+        if s.iop.attendance_sd is not None:
+            c.attendance = float(rng.beta(*attendance_beta(s.iop.attendance, s.iop.attendance_sd)))
+        if s.payers:
+            payers = sorted(s.payers, key=lambda p: p.name)
+            weights = np.array([p.share for p in payers])
+            payer = payers[rng.choice(len(payers), p=weights / weights.sum())]
+            c.payer = payer.name
+            c.authorisation_days = (
+                draw(payer.authorisation_days) if payer.authorisation_days is not None else 0.0
+            )
+        return c
 
     def _payers_of(self, n: int) -> tuple[list[str], np.ndarray]:
         """Each referral's payer (by share, payers in name order) and that payer's

@@ -62,6 +62,7 @@ class Client:
     left: float = NAN
     by_video: bool = False  # in a hybrid track: joins its groups by video
     attendance: float = NAN  # their own chance of coming (iop.attendance_sd), else NaN
+    readmission_of: int = -1  # the client whose discharge this re-referral follows
     payer: str = ""  # who pays (with [[payers]])
     authorisation_days: float = 0.0  # the payer's delay before their first IOP day
     review_denied: bool = False  # an extension of their authorised days was refused
@@ -380,6 +381,9 @@ def leave_iop(clinic, c: Client) -> None:
 
 
 def leave(clinic, c: Client, status: str) -> None:
-    """Leave the clinic's books: discharged, lost, turned away or referred on."""
+    """Leave the clinic's books: discharged, lost, turned away or referred on (a discharged
+    client may be referred again later: see ``readmission``)."""
     c.left = clinic.env.now
     clinic.recorder.move(c, status, clinic.env.now)
+    if status == "discharged" and clinic.readmitting:
+        clinic.refer_again(c)
