@@ -118,6 +118,9 @@ class Source(_Model):
     share: Share
     priority: int = Field(default=1, ge=0)
     age_group: Literal["adult", "adolescent"] = "adult"
+    # its own monthly multipliers (Jan..Dec) instead of the referrals' (schools go quiet in
+    # summer): with it, each source's referrals are drawn on their own
+    seasonality: list[NonNegative] | None = Field(default=None, min_length=12, max_length=12)
 
 
 class Referrals(_Model):
@@ -223,6 +226,24 @@ class Track(_Model):
     # a track alternating kinds of group: on a type's days at most max_size attend (those
     # beyond it, last enrolled first, are turned away from that session)
     group_types: list[GroupType] = []
+    # when the track's clients can come to appointments: "always" (default), "around_groups"
+    # (their group days, from 2 h before a session to 2 h after it: for clients at school or
+    # work) or a list of shifts
+    client_hours: Literal["always", "around_groups"] | list[Shift] = "always"
+
+    def client_intervals(self) -> list[tuple[float, float]]:
+        """When its clients can come to appointments: hour-of-week intervals."""
+        if self.client_hours == "always":
+            return [(0.0, clock.HOURS_PER_WEEK)]
+        if self.client_hours == "around_groups":
+            out = []
+            for offset in self.session_offsets():
+                day = (offset // 24) * 24
+                out.append(
+                    (max(day, offset - 2.0), min(day + 24, offset + self.session_hours + 2.0))
+                )
+            return out
+        return roster_intervals(self.client_hours)
 
     @property
     def room_seats_needed(self) -> int:

@@ -32,10 +32,12 @@ def _client_week(clinic, c, earliest: float, week_end: float) -> list[tuple[floa
     groups and the appointments already booked for them."""
     c._appointments = [(s, e) for s, e in c._appointments if e > earliest]  # forget past ones
     busy = list(c._appointments)
+    base = (earliest // HOURS_PER_WEEK) * HOURS_PER_WEEK
     if c.track and c.status in ("iop", "blocked"):
-        base = (earliest // HOURS_PER_WEEK) * HOURS_PER_WEEK
         week = int(earliest // HOURS_PER_WEEK)
         busy += [(base + s, base + e) for s, e in clinic.tracks[c.track].times_in(week)]
+    if c.track in clinic.tracks:  # hours the client cannot come (school, work)
+        busy += [(base + s, base + e) for s, e in clinic.tracks[c.track].away]
     return busy
 
 

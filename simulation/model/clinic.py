@@ -207,10 +207,16 @@ class ClinicModel:
         """Every referral of the run, with all of its random attributes drawn in batches."""
         s = self.scenario
         get = self.streams.get
-        times = referrals.arrival_times(s, get("referrals"))
-        times = times[times >= self.start]  # before a state's date, referrals are in the state
-        n = len(times)
-        source_index = referrals.sources(s, get("referral_source"), n)
+        if any(src.seasonality is not None for src in s.referrals.sources):
+            times, source_index = referrals.by_source(s, get)
+            keep = times >= self.start  # before a state's date, referrals are in the state
+            times, source_index = times[keep], source_index[keep]
+            n = len(times)
+        else:
+            times = referrals.arrival_times(s, get("referrals"))
+            times = times[times >= self.start]  # before a state's date, they are in the state
+            n = len(times)
+            source_index = referrals.sources(s, get("referral_source"), n)
         loss = get("intake_loss").random((2, n))
         assessment = sampler(s.intake.assessment_hours)(get("intake_duration"), n)
         o = s.intake.outcomes

@@ -139,6 +139,19 @@ class TrackState:
     members: dict[int, float] = field(default_factory=dict)
     holiday_slots: list[Slot] | None = None  # in school-holiday weeks, if it has its own
     holiday_weeks: frozenset[int] = frozenset()
+    away: list[tuple[float, float]] = field(default_factory=list)  # clients' hours away
+
+    def __post_init__(self) -> None:
+        """The hours of the week its clients cannot come to appointments (school, work): the
+        complement of the track's ``client_hours``."""
+        self.away = []
+        t = 0.0
+        for start, end in sorted(self.track.client_intervals()):
+            if start > t:
+                self.away.append((t, start))
+            t = max(t, end)
+        if t < HOURS_PER_WEEK:
+            self.away.append((t, HOURS_PER_WEEK))
 
     def slots_in(self, week: int) -> list[Slot]:
         """The sessions of a week: the holiday timetable in school-holiday weeks."""

@@ -16,18 +16,25 @@ from simulation.closures import school_holiday_weeks
 from simulation.scenario import Referrals, Scenario
 
 
-def daily_rates(scenario: Scenario) -> np.ndarray:
-    """Expected referrals on each simulated day (length: total weeks x 7)."""
+def daily_rates(scenario: Scenario, source=None) -> np.ndarray:
+    """Expected referrals on each simulated day (length: total weeks x 7); for one
+    ``source`` with its own seasonality: its share of them, by its months."""
     ref: Referrals = scenario.referrals
     days = np.arange(scenario.total_weeks * 7)
     weekday_share = np.asarray(ref.weekday_shares)[days % 7]
-    if ref.school_holiday_multiplier is not None:  # a term pattern instead of the months
+    if source is not None and source.seasonality is not None:
+        months = np.array([clock.month_of(d * 24.0, scenario.start_date) for d in days[::7]])
+        season = np.asarray(source.seasonality)[np.repeat(months, 7)[: len(days)] - 1]
+    elif ref.school_holiday_multiplier is not None:  # a term pattern instead of the months
         holiday = np.zeros(scenario.total_weeks, dtype=bool)
         holiday[sorted(school_holiday_weeks(scenario))] = True
         season = np.where(holiday[days // 7], ref.school_holiday_multiplier, 1.0)
     else:
         months = np.array([clock.month_of(d * 24.0, scenario.start_date) for d in days[::7]])
         season = np.asarray(ref.seasonality)[np.repeat(months, 7)[: len(days)] - 1]
+    if source is not None:
+        total = sum(s.share for s in ref.sources)
+        season = season * source.share / total
     # The month of each week's Monday stands for the whole week: seasonality is a planning
     # multiplier, not a calendar-exact one, and this keeps it cheap.
     multiplier = np.ones(len(days))
@@ -36,9 +43,23 @@ def daily_rates(scenario: Scenario) -> np.ndarray:
     return ref.per_week * weekday_share * season * multiplier
 
 
-def arrival_times(scenario: Scenario, rng: np.random.Generator) -> np.ndarray:
-    """Sorted referral times (hours) over the whole run."""
-    rates = daily_rates(scenario)
+def by_source(scenario: Scenario, get) -> tuple[np.ndarray, np.ndarray]:
+    """When some source has its own seasonality: each source's referrals drawn on their own
+    (stream ``referrals:<source>``), merged in time order. Returns (times, source index)."""
+    listed = scenario.referrals.sources
+    times, index = [], []
+    for i in sorted(range(len(listed)), key=lambda i: listed[i].name):
+        t = arrival_times(scenario, get(f"referrals:{listed[i].name}"), listed[i])
+        times.append(t)
+        index.append(np.full(len(t), i))
+    t, i = np.concatenate(times), np.concatenate(index)
+    order = np.argsort(t, kind="stable")
+    return t[order], i[order]
+
+
+def arrival_times(scenario: Scenario, rng: np.random.Generator, source=None) -> np.ndarray:
+    """Sorted referral times (hours) over the whole run (of one source: see by_source)."""
+    rates = daily_rates(scenario, source)
     counts = rng.poisson(rates)
     window_start, window_end = scenario.referrals.arrival_window()
     day_of_each = np.repeat(np.arange(len(rates)), counts)

@@ -60,3 +60,34 @@ def test_a_holiday_timetable_needs_school_holidays():
         scenarios.apply_overrides(base, ['tracks.morning.holiday_days=["tue"]'])
     with pytest.raises(scenarios.ScenarioError, match="school_holiday_multiplier"):
         scenarios.apply_overrides(base, ["referrals.school_holiday_multiplier=0.5"])
+
+
+def test_a_source_may_have_its_own_seasons():
+    """Schools go quiet in summer: a source with its own monthly multipliers has its share of
+    the rate by its months; the other source keeps the referrals' months; and in a run the
+    school referrals in July and August fall to about a fifth of spring's."""
+    base = scenarios.load(scenarios.bundled("baseline"))
+    quiet = [1.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.2, 0.2, 1.0, 1.0, 1.0, 1.0]
+    sc = scenarios.apply_overrides(
+        base,
+        [
+            "referrals.seasonality=[1,1,1,1,1,1,1,1,1,1,1,1]",
+            'referrals.sources=[{name = "community", share = 0.5, priority = 2}, '
+            '{name = "schools", share = 0.5, priority = 2, seasonality = '
+            f"[{', '.join(str(x) for x in quiet)}]}}]",
+            "horizon_weeks=104",
+        ],
+    )
+    schools, community = sc.referrals.sources[1], sc.referrals.sources[0]
+    week = 7 * 30  # Monday of week 30: 2 August of the first year
+    day_rate = referrals.daily_rates(sc, schools)[week]
+    assert day_rate == pytest.approx(0.5 * 0.2 * sc.referrals.per_week * 0.22)  # Monday share
+    assert referrals.daily_rates(sc, community)[week] == pytest.approx(
+        0.5 * sc.referrals.per_week * 0.22
+    )
+    clients = run(sc).clients
+    month = ((clients["referred"] // 24).astype(int) // 30.44 % 12).astype(int)  # approx.
+    school = clients["source"] == "schools"
+    summer = school & month.isin([6, 7])
+    spring = school & month.isin([2, 3])
+    assert summer.sum() < 0.45 * spring.sum()
