@@ -267,16 +267,35 @@ PUBLISHED = [
 ]
 
 
-def compare(clients: pd.DataFrame, warmup_weeks: int, scenario=None) -> pd.DataFrame:
+MARGIN = Published(
+    "Margin (share of revenue)",
+    0.125,
+    0.05,
+    0.20,
+    "share",
+    "practice-management benchmarks: 10% to sustain, 15-20% healthy, many under 5% [S2]",
+    lambda kpis, start: kpis["margin_per_week"] / kpis["revenue_per_week"],
+    adjust="the rates and billable-day rules (payers), denials, staffing cost and the "
+    "overhead (finance.overhead_per_month: a margin without overhead is not a margin)",
+)
+
+
+def compare(
+    clients: pd.DataFrame, warmup_weeks: int, scenario=None, kpis: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Simulated (per replication, then mean and 95% CI) against each published figure, each
-    marked produced or input (for ``scenario``; without one, as the definitions say)."""
+    marked produced or input (for ``scenario``; without one, as the definitions say); with
+    the replications' ``kpis``, the margin too."""
     start = warmup_weeks * 168.0
     rows = []
     groups = (
         [g for _, g in clients.groupby("replication")] if "replication" in clients else [clients]
     )
-    for p in PUBLISHED:
-        values = [p.compute(g, start) for g in groups]
+    measures = [(p, groups) for p in PUBLISHED]
+    if kpis is not None and {"margin_per_week", "revenue_per_week"} <= set(kpis):
+        measures.append((MARGIN, [row for _, row in kpis.iterrows()]))
+    for p, data in measures:
+        values = [p.compute(g, start) for g in data]
         mean, _, low, high, n = t_interval(values)
         rows.append(
             {

@@ -77,7 +77,7 @@ def check_calibration(
         sc, replications=replications, workers=workers_or_default(workers)
     )
     clients = result.tables["clients"]
-    table = calibration.compare(clients, sc.warmup_weeks, sc)
+    table = calibration.compare(clients, sc.warmup_weeks, sc, result.kpis)
     against = None
     if records is not None:
         from simulation.data.synth import records_of
@@ -130,8 +130,8 @@ def _print_published(sc, replications, table, off) -> None:
     inputs = len(table) - len(produced)
     say(
         f"{len(produced) - len(off)} of {len(produced)} measures the model produces are within "
-        f"the published ranges; {inputs} are inputs the scenario sets (reproduced by "
-        "construction, not evidence)."
+        f"the published ranges; {inputs} {'is an input' if inputs == 1 else 'are inputs'} "
+        "the scenario sets (reproduced by construction, not evidence)."
     )
     for row in off.itertuples():
         say(

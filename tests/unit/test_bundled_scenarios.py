@@ -24,7 +24,9 @@ WHAT_IFS = {
         '{name = "medicare", share = 0.15, iop_per_diem = 260.0, op_session_rate = 100.0, '
         'billable_day = {requires = "any_service", min_services = 3}, authorised_days = 60, '
         "extension_days = 60, extension_probability = 0.95, denial_share = 0.05, "
-        "days_to_payment = 14}]"
+        "days_to_payment = 14}]",
+        "finance.overhead_per_month={programme_director = 3000, front_desk = 2000, "
+        "billing = 1500, rent_and_it = 1700}",
     ],
     "therapist_time": [
         "staff.therapists.indirect_hours_per_week=3.0",
