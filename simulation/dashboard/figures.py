@@ -619,6 +619,37 @@ def money(weekly: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def payer_money(summary: pd.DataFrame) -> go.Figure:
+    """Revenue collected and claims denied a week, by payer (stacked bars)."""
+    by_kpi = summary.set_index("kpi")["mean"]
+    payers = [
+        k[len("revenue_per_week[payer=") : -1]
+        for k in by_kpi.index
+        if k.startswith("revenue_per_week[payer=")
+    ]
+    fig = go.Figure()
+    for base, name, colour in (
+        ("revenue_per_week", "Collected", "#59a14f"),
+        ("denied_revenue_per_week", "Denied", "#e15759"),
+    ):
+        fig.add_trace(
+            go.Bar(
+                x=[label(p) for p in payers],
+                y=[float(by_kpi.get(f"{base}[payer={p}]", 0.0)) for p in payers],
+                name=name,
+                marker_color=colour,
+                hovertemplate="%{x}: $%{y:,.0f} a week<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        title="Money by payer: revenue collected and claims denied ($ a week)",
+        yaxis_title="$ per week",
+        barmode="stack",
+        **LAYOUT,
+    )
+    return fig
+
+
 def warmup(means: pd.DataFrame, suggestion: int, current: int, window: int) -> go.Figure:
     """Welch plot: replication-mean weekly series and their moving averages, with the MSER-5
     suggestion and the scenario's warm-up marked."""

@@ -120,7 +120,7 @@ def group_table(summary: pd.DataFrame, targets: pd.DataFrame | None) -> str:
         for group, cells in groups.items()
     ]
     return (
-        "<section><h2>Who waits: by track, age group and referral source</h2>"
+        "<section><h2>Who waits: by track, age group, referral source and payer</h2>"
         f"<div class='scroll'><table class='kpis' id='group-table'>{head}{''.join(rows)}</table></div>"
         "<p class='howto'>Means over replications. By track, only what happens once a client "
         "has a track (waits before placement belong to no track). Targets may name a group, "
@@ -170,6 +170,7 @@ FIGURE_TEXT = {
     "flow": "Width is clients a year. Follow referrals through intake and the IOP to how they leave.",
     "groups": "How full the groups are: share of sessions by number attending. Bars near the seat count mean full groups.",
     "hours": "Hours each client attended in each full week of IOP (groups, individual, medication, family). The dashed line is the weekly minimum.",
+    "payer_money": "Revenue collected and claims denied a week by payer (means over replications); each payer's per diem, billable-day rule, reviews and denial share decide them.",
     "money": "Weekly revenue (per diem per attended IOP day and outpatient sessions), cost (staff and rooms) and margin, with 95% bands.",
 }
 
@@ -289,6 +290,8 @@ def run_dashboard(
     )
     sections += [limits_section(summary), group_table(summary, targets)]
     figs = build_figures(scenario, tables, int(info.get("replications", 1)))
+    if scenario.payers:
+        figs.append(("payer_money", "Money by payer", figures.payer_money(summary)))
     return render(f"iopsim: {scenario.name}", header, sections, figs)
 
 

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from simulation import outputs
+from simulation import scenario as scenarios
 from simulation.dashboard.page import rebuild
 from simulation.experiment import run_experiment
 from simulation.kpis import describe, fmt, split_group
@@ -193,3 +194,19 @@ def test_a_clinic_without_referrals_gives_a_clean_page(visit, tmp_path):
     )
     v.page.wait_for_timeout(300)
     assert v.errors == []
+
+
+def test_payers_show_their_money_and_rows_in_the_group_table(visit, tmp_path):
+    sc = scenarios.apply_overrides(
+        scenarios.load(scenarios.bundled("payer_mix")), ["warmup_weeks=4", "horizon_weeks=16"]
+    )
+    folder = tmp_path / "payers"
+    outputs.write_run(run_experiment(sc, replications=2), folder)
+    rebuild(outputs.read_run(folder))
+    v = visit(folder / "dashboard.html")
+    section = v.page.locator("section[data-figure='payer_money']")
+    section.locator(".barlayer .trace").first.wait_for(timeout=20_000)
+    assert section.locator(".barlayer .trace").count() == 2  # collected, denied
+    assert v.errors == []
+    table = v.page.locator("#group-table").inner_text()
+    assert "payer: medicaid" in table
