@@ -139,46 +139,18 @@ class ClinicModel:
             spent = max((s.state.as_of - item.since).days - 0.5, 0.0)
             source = sources.get(item.source or "", s.referrals.sources[0])
             since = t0 - spent * HOURS_PER_DAY
-            c = Client(
-                id=len(self.clients),
-                source=source.name,
-                priority=source.priority,
-                age_group=source.age_group,
-                referred=since,
-                lost_before_assessment=bool(rng.random() < s.intake.lost_share),
-                assessment_hours=float(sampler(s.intake.assessment_hours)(rng, 1)[0]),
-                outcome="iop",
-                exit_reason="completed",
-                los_days=0.0,
-                patience_days=math.inf,
-                needs_medication=bool(rng.random() < s.iop.medication_share),
-                steps_down=bool(rng.random() < s.step_down.share),
-                op_weeks=float(sampler(s.step_down.duration_weeks)(rng, 1)[0]),
-            )
-            c._loss_fraction = float(rng.random())
-            if s.iop.attendance_sd is not None:
-                a, b = attendance_beta(s.iop.attendance, s.iop.attendance_sd)
-                c.attendance = float(rng.beta(a, b))
+            # every attribute drawn as for any new client, then what the stage and the time
+            # already spent say: outcome known, stays and patience given the time spent
+            c = self._fresh_client(rng, source, since)
+            c._intake_patience_days = math.inf  # (their patience so far is not known)
             if item.lost_chance is not None:  # what the records say of those waiting so long
                 c.lost_before_assessment = bool(rng.random() < item.lost_chance)
-            if item.stage == "intake_waitlist":
-                o = s.intake.outcomes
-                u = rng.random()
-                c.outcome = (
-                    "iop"
-                    if u < o.iop
-                    else ("higher_care" if u < o.iop + o.higher_care else "outpatient")
-                )
+            if item.stage != "intake_waitlist":
+                c.outcome = "iop"  # assessed as needing the IOP
             if item.stage == "iop_waitlist":
                 c.assessed = c.iop_waitlisted = since
                 if s.waitlist.iop_patience_days is not None:
                     c.patience_days = _beyond(s.waitlist.iop_patience_days, rng, spent) - spent
-            if item.stage in ("iop_waitlist", "intake_waitlist"):
-                k = rng.choice(len(EXIT_REASONS), p=shares)
-                c.exit_reason = EXIT_REASONS[k]
-                c.los_days = float(
-                    sampler(getattr(s.iop.length_of_stay_days, c.exit_reason))(rng, 1)[0]
-                )
             if item.stage == "iop":
                 alive = np.array(
                     [
