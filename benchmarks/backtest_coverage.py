@@ -1,0 +1,85 @@
+"""How well the forecast bands cover what happened: back-tests of the baseline's own
+synthetic records (issue 12's measure).
+
+For each of N seeds: a 3-year synthetic extract of the baseline; a training date spread over
+80 weeks; fit on the records before it (or, with --true, the true scenario), start from the
+state then, forecast 13 weeks with 40 replications (fitted values drawn from their CIs), and
+count the weeks whose observed census, IOP waitlist and admissions fall inside the 50% and 90%
+bands (census and waitlist counted as the records count them).
+
+    python benchmarks/backtest_coverage.py [--n 48] [--true]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+
+import numpy as np
+import pandas as pd
+
+from simulation import analysis
+from simulation import scenario as scenarios
+from simulation.data.extract import as_seen_on, read_episodes
+from simulation.data.state import state_on, weekly_observed
+from simulation.data.synth import extract_end, synthesize
+from simulation.experiment import run_experiment
+from simulation.fit.clinic import fitted_scenario
+from simulation.fit.uncertainty import run_with_uncertainty
+
+WEEKS, REPLICATIONS = 13, 40
+
+
+def one(sc, seed: int, folder: str, true_model: bool) -> pd.DataFrame:
+    table, _ = synthesize(sc, 3.0, seed)
+    path = os.path.join(folder, f"e{seed}.csv")
+    table.to_csv(path, index=False)
+    everything = read_episodes(path, as_of=extract_end(sc, 3.0))
+    cut = pd.Timestamp("2029-03-05") + pd.Timedelta(weeks=(seed * 7) % 80)
+    seen = as_seen_on(everything, cut)
+    if true_model:
+        data = scenarios.to_data(sc)
+        data.update(state=state_on(seen), start_date=cut.date(), warmup_weeks=0)
+        data["horizon_weeks"] = WEEKS + 1
+        start = scenarios.validate(data, "the true clinic from the state")
+        result = run_experiment(start, replications=REPLICATIONS, workers=2, light=True)
+    else:
+        fitted, fit, _ = fitted_scenario(seen, sc, True, WEEKS + 1)
+        result = run_with_uncertainty(fitted, fit.evidence, REPLICATIONS, 2)
+    bands = analysis.forecast_bands(result.tables["weekly"], as_recorded=True)
+    observed = weekly_observed(everything, cut, WEEKS + 1)
+    return analysis.backtest_table(
+        bands, observed[observed["week"] >= 1], dict.fromkeys(analysis.BACKTEST_SERIES, 0.0)
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=48, help="back-tests (seeds)")
+    parser.add_argument("--true", action="store_true", help="the true scenario, not a fit")
+    args = parser.parse_args()
+    sc = scenarios.load(scenarios.bundled("baseline"))
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as folder:
+        tables = [one(sc, seed, folder, args.true) for seed in range(1, args.n + 1)]
+    pooled = pd.concat(tables).groupby("series")[["coverage_50", "coverage_90"]].mean()
+    print(
+        f"{args.n} back-tests ({'true scenario' if args.true else 'fitted'}), "
+        f"{time.perf_counter() - started:.0f} s"
+    )
+    for series, row in pooled.iterrows():
+        print(
+            f"  {series:<14} in 50% band {100 * row.coverage_50:5.1f}%   in 90% band "
+            f"{100 * row.coverage_90:5.1f}% (target 80-98%)"
+        )
+    per = pd.concat(tables).groupby("series")["coverage_90"].std() / np.sqrt(args.n)
+    print(
+        "  standard error of a 90% share across back-tests: "
+        + ", ".join(f"{s} {100 * v:.1f} pp" for s, v in per.items())
+    )
+
+
+if __name__ == "__main__":
+    main()
