@@ -115,7 +115,8 @@ def compare(
             seeds[position] = run_seed
     table = planning.comparison_table(labels, kpis, seeds)
     stacked_kpis = pd.concat(
-        [k.assign(scenario=label) for label, k in zip(labels, kpis, strict=True)], ignore_index=True
+        [k.copy().assign(scenario=label) for label, k in zip(labels, kpis, strict=True)],
+        ignore_index=True,
     )
     stacked_weekly = pd.concat(
         [w.assign(scenario=label) for label, w in zip(labels, weekly, strict=True)],

@@ -47,11 +47,11 @@ def hostile_run(tmp_path_factory):
 def test_page_loads_offline_without_errors_and_renders_every_figure(visit, baseline_run):
     v = visit(baseline_run / "dashboard.html")
     v.page.wait_for_function(
-        "document.querySelectorAll('.js-plotly-plot').length >= 11", timeout=20_000
+        "document.querySelectorAll('.js-plotly-plot').length >= 12", timeout=20_000
     )
     assert v.errors == []
     assert v.requests == []  # nothing fetched from the network: plotly.js is inlined
-    assert v.page.locator(".js-plotly-plot").count() == 11
+    assert v.page.locator(".js-plotly-plot").count() == 12  # (with money by payer)
     # every figure has data drawn: at least one trace group or heatmap/sankey layer
     for key in (
         "waitlists",
@@ -65,6 +65,7 @@ def test_page_loads_offline_without_errors_and_renders_every_figure(visit, basel
         "groups",
         "hours",
         "money",
+        "payer_money",
     ):
         section = v.page.locator(f"section[data-figure='{key}']")
         assert section.count() == 1, key
@@ -198,7 +199,8 @@ def test_a_clinic_without_referrals_gives_a_clean_page(visit, tmp_path):
 
 def test_payers_show_their_money_and_rows_in_the_group_table(visit, tmp_path):
     sc = scenarios.apply_overrides(
-        scenarios.load(scenarios.bundled("payer_mix")), ["warmup_weeks=4", "horizon_weeks=16"]
+        scenarios.load(scenarios.bundled("utilisation_review")),
+        ["warmup_weeks=4", "horizon_weeks=16"],
     )
     folder = tmp_path / "payers"
     outputs.write_run(run_experiment(sc, replications=2), folder)

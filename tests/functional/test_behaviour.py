@@ -22,6 +22,7 @@ def test_no_referrals_means_no_admissions_and_idle_staff():
 
 def test_far_more_capacity_than_demand_gives_near_zero_waits():
     sc = short(
+        "payers=[]",  # (a payer's authorisation delay is a wait no capacity removes)
         "intake.booking_lead_days=0",
         'staff.intake.roster="always"',
         "staff.intake.count=10",

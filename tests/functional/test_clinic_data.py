@@ -575,8 +575,8 @@ def _inline(item: dict) -> str:
 def test_backtest_bands_cover_what_happened(tmp_path):
     """Back-tests of the baseline's own synthetic records, pooled over seeds and training
     dates: the share of weeks inside the 90% bands. A well-calibrated model sits near 0.9;
-    here 0.88 (census), 0.96 (waitlist), 0.96 (admissions) over 6 back-tests, 0.88, 0.92,
-    0.91 over 48 (docs/data.md). The bounds are the issue's 80-98%: with 6 back-tests of 13
+    here 0.95 (census), 0.95 (waitlist), 0.94 (admissions) over 6 back-tests, 0.88, 0.88,
+    0.93 over 48 (docs/data.md). The bounds are the issue's 80-98%: with 6 back-tests of 13
     correlated weeks a pooled share moves by about 4 points, so a calibrated model stays
     inside; bands too narrow or biased (as when the time-averaged census was compared with
     the records' midday counts: 0.79, 0.78) or far too wide fail."""

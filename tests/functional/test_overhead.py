@@ -11,7 +11,7 @@ OVERHEAD = "finance.overhead_per_month={programme_director = 9100, front_desk = 
 
 
 def test_overhead_enters_the_cost_and_margin_and_nothing_else():
-    plain, fixed = run(short()), run(short(OVERHEAD))
+    plain, fixed = run(short("finance.overhead_per_month={}")), run(short(OVERHEAD))
     per_week = 13000 * 12 / 52
     assert fixed.kpis["cost_per_week"] == pytest.approx(plain.kpis["cost_per_week"] + per_week)
     assert fixed.kpis["margin_per_week"] == pytest.approx(plain.kpis["margin_per_week"] - per_week)

@@ -78,7 +78,9 @@ def test_a_hybrid_track_seats_only_those_in_person_and_its_video_clients_come_as
 
     with pytest.raises(ScenarioError, match="no room has 16 seats|16 seats do not fit"):
         apply_overrides(short("tracks.evening.seats=16", 'tracks.evening.room="Group Room B"'), [])
-    sc = short(HYBRID, "tracks.evening.seats=16", 'tracks.evening.room="Group Room B"')
+    sc = short(
+        HYBRID, "tracks.evening.seats=16", 'tracks.evening.room="Group Room B"', "horizon_weeks=40"
+    )
     assert sc.tracks[1].room_seats_needed == 8
     res = run(sc)
     evening = res.clients[res.clients["track"] == "evening"]

@@ -10,23 +10,16 @@ WHAT_IFS = {
     "hire_therapist": ["staff.therapists.count=3"],
     "virtual_evening_track": ['tracks.evening.modality="virtual"'],
     "office_shortage": ['offices=[{name = "Office", count = 1}]'],
-    "payer_mix": [
-        "payers=["
-        '{name = "commercial", share = 0.45, iop_per_diem = 300.0, op_session_rate = 120.0, '
-        'billable_day = {requires = "group"}, authorisation_days = {dist = "exponential", '
-        "mean = 3.0}, authorised_days = 30, extension_days = 14, extension_probability = 0.9, "
-        "denial_share = 0.08, days_to_payment = 35}, "
-        '{name = "medicaid", share = 0.40, iop_per_diem = 192.83, op_session_rate = 80.0, '
-        'billable_day = {requires = "group", min_hours = 3.0}, authorisation_days = '
-        '{dist = "triangular", low = 2.0, mode = 7.0, high = 14.0}, authorised_days = 42, '
-        "extension_days = 21, extension_probability = 0.7, denial_share = 0.10, "
-        "days_to_payment = 45}, "
-        '{name = "medicare", share = 0.15, iop_per_diem = 260.0, op_session_rate = 100.0, '
-        'billable_day = {requires = "any_service", min_services = 3}, authorised_days = 60, '
-        "extension_days = 60, extension_probability = 0.95, denial_share = 0.05, "
-        "days_to_payment = 14}]",
-        "finance.overhead_per_month={programme_director = 3000, front_desk = 2000, "
-        "billing = 1500, rent_and_it = 1700}",
+    "utilisation_review": [
+        "payers.commercial.authorised_days=30",
+        "payers.commercial.extension_days=14",
+        "payers.commercial.extension_probability=0.9",
+        "payers.medicaid.authorised_days=42",
+        "payers.medicaid.extension_days=21",
+        "payers.medicaid.extension_probability=0.7",
+        "payers.medicare.authorised_days=60",
+        "payers.medicare.extension_days=60",
+        "payers.medicare.extension_probability=0.95",
     ],
     "therapist_time": [
         "staff.therapists.indirect_hours_per_week=3.0",

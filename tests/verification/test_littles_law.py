@@ -36,7 +36,7 @@ def stage_intervals(clients: pd.DataFrame, end: float) -> dict[str, tuple[np.nda
         "in_assessment": (c["intake_start"], first("assessed"), c["intake_start"].notna()),
         "authorisation": (
             c["assessed"],
-            first("iop_waitlisted"),
+            first("iop_waitlisted", "left"),
             (c["authorisation_days"] > 0) & c["assessed"].notna() & (c["outcome"] == "iop"),
         ),
         "iop_waitlist": (
@@ -79,7 +79,7 @@ def blocking_model():
 @pytest.fixture(scope="module")
 def payer_model():
     # payers: some wait for authorisation between assessment and the IOP waitlist
-    sc = scenarios.load(scenarios.bundled("payer_mix"))
+    sc = scenarios.load(scenarios.bundled("utilisation_review"))
     return invariants.simulate(
         scenarios.apply_overrides(sc, ["warmup_weeks=8", "horizon_weeks=40"])
     )
