@@ -31,6 +31,7 @@ def _client_week(clinic, c, earliest: float, week_end: float) -> list[tuple[floa
     """The client's own commitments from ``earliest`` to the end of the week: their track's
     groups and the appointments already booked for them."""
     c._appointments = [(s, e) for s, e in c._appointments if e > earliest]  # forget past ones
+    c._booked = [b for b in c._booked if b[0] + b[1] > earliest]
     busy = list(c._appointments)
     base = (earliest // HOURS_PER_WEEK) * HOURS_PER_WEEK
     if c.track and c.status in ("iop", "blocked"):
@@ -109,16 +110,36 @@ def _appointment(
     office: Person | None = None,
 ) -> None:
     person.book(start, hours)
+    busy = []
     if office is not None:  # booked for the client whether or not they come
         office.book(start, hours)
-        clinic.recorder.busy(office.name, start, start + hours, kind)
+        busy.append(clinic.recorder.busy(office.name, start, start + hours, kind))
     c._appointments.append((start, start + hours))
     client_busy.append((start, start + hours))
     chance = c.attendance if c.attendance == c.attendance else clinic.scenario.iop.attendance
+    came = None
     if clinic.appointment_rng.random() < chance:
-        clinic.recorder.attended(c.id, start, kind, hours)
-        clinic.recorder.busy(person.name, start, start + hours, kind)
+        came = clinic.recorder.attended(c.id, start, kind, hours)
+        busy.append(clinic.recorder.busy(person.name, start, start + hours, kind))
         Staff.document(person, start + hours, hours, clinic.recorder)
+    c._booked.append((start, hours, person, office, came, busy))
+
+
+def cancel_after(clinic, c, now: float) -> None:
+    """A client who leaves unexpectedly (a dropout after missed sessions): their appointments
+    from ``now`` on are cancelled, the clinicians' and offices' slots given back and what was
+    recorded for them taken back (their notes stay booked: a small overstatement)."""
+    keep = []
+    for start, hours, person, office, came, busy in c._booked:
+        if start < now:
+            keep.append((start, hours, person, office, came, busy))
+            continue
+        person.release(start, hours)
+        if office is not None:
+            office.release(start, hours)
+        clinic.recorder.cancel(came, busy)
+    c._booked = keep
+    c._appointments = [(s, e) for s, e in c._appointments if s < now]
 
 
 def book_iop_week(clinic, c, earliest: float, week_end: float) -> None:

@@ -78,6 +78,7 @@ class Client:
     _next_medication: float = NAN
     _next_family: float = NAN
     _appointments: list = field(default_factory=list, repr=False)
+    _booked: list = field(default_factory=list, repr=False)  # (appointments, to cancel them)
     _missed_in_a_row: int = 0
     _process: Any = field(default=None, repr=False)
     _placed_event: Any = field(default=None, repr=False)
@@ -313,6 +314,7 @@ def attend_iop(env, clinic, c: Client):
         yield env.timeout(c.los_days * HOURS_PER_DAY)
     except simpy.Interrupt:
         c.exit_reason = "dropped_out"  # missed too many sessions in a row (see groups.py)
+        appointments.cancel_after(clinic, c, env.now)
 
 
 def _utilisation_review(clinic, c: Client) -> None:

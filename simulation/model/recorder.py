@@ -104,11 +104,20 @@ class Recorder:
     def seats(self, t: float, delta: int) -> None:
         self.monitors["seats_held"].add(t, delta)
 
-    def attended(self, client_id: int, t: float, kind: str, hours: float) -> None:
+    def attended(self, client_id: int, t: float, kind: str, hours: float) -> int:
         self.attendance.append((client_id, t, kind, hours))
+        return len(self.attendance) - 1
 
-    def busy(self, resource: str, start: float, end: float, activity: str) -> None:
+    def busy(self, resource: str, start: float, end: float, activity: str) -> int:
         self.busy_log.append((resource, start, end, activity))
+        return len(self.busy_log) - 1
+
+    def cancel(self, attendance: int | None, busy: list[int]) -> None:
+        """Take back what was recorded for an appointment that will not happen."""
+        if attendance is not None:
+            self.attendance[attendance] = None
+        for i in busy:
+            self.busy_log[i] = None
 
     def indirect(self, person: str, start: float, end: float, activity: str) -> None:
         """Time at work that is not with clients (documentation)."""
@@ -139,10 +148,12 @@ class Recorder:
         return pd.DataFrame(rows, columns=names)
 
     def attendance_table(self) -> pd.DataFrame:
-        return pd.DataFrame(self.attendance, columns=["client_id", "time", "kind", "hours"])
+        rows = [r for r in self.attendance if r is not None]
+        return pd.DataFrame(rows, columns=["client_id", "time", "kind", "hours"])
 
     def busy_table(self) -> pd.DataFrame:
-        return pd.DataFrame(self.busy_log, columns=["resource", "start", "end", "activity"])
+        rows = [r for r in self.busy_log if r is not None]
+        return pd.DataFrame(rows, columns=["resource", "start", "end", "activity"])
 
     def indirect_table(self) -> pd.DataFrame:
         return pd.DataFrame(self.indirect_log, columns=["resource", "start", "end", "activity"])

@@ -52,3 +52,23 @@ def test_an_impossible_spread_is_refused():
     base = scenarios.load(scenarios.bundled("baseline"))
     with pytest.raises(scenarios.ScenarioError, match="iop.attendance_sd = 0.45"):
         scenarios.apply_overrides(base, ["iop.attendance_sd=0.45"])
+
+
+def test_a_dropout_keeps_no_appointment_after_leaving():
+    """A client who drops out after missed sessions leaves mid-week: the appointments they
+    were booked for later that week are cancelled (slots back in the diaries, nothing
+    recorded as attended); only those made before they left remain."""
+    from simulation.model.clinic import ClinicModel
+    from simulation.streams import Streams
+
+    sc = short("iop.dropout_per_missed_session=0.5", "horizon_weeks=30")
+    recorder = ClinicModel(sc, Streams(sc.seed, 0)).run()
+    clients = recorder.client_table().set_index("id")
+    att = recorder.attendance_table()
+    att = att[att["kind"].isin(["individual", "family", "medication"])]
+    left = clients.loc[att["client_id"], "iop_end"].to_numpy()
+    dropped = clients.loc[att["client_id"], "exit_reason"].to_numpy() == "dropped_out"
+    assert dropped.any()
+    assert not ((att["time"].to_numpy() >= left) & dropped).any()
+    busy = recorder.busy_table()
+    assert (busy["end"] > busy["start"]).all()  # (cancelled entries are gone, not broken)
