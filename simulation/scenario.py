@@ -383,6 +383,9 @@ class Iop(_Model):
     length_of_stay_days: LengthOfStay
     attendance: Share = 0.82
     dropout_after_missed_sessions: int | None = Field(default=None, ge=1, le=100)
+    # a cancellation list for individual sessions: a slot freed by a client who left offered
+    # to this week's clients of that therapist whose session found no slot
+    cancellation_list: bool = False
     # per-client attendance: each client's own chance of coming, drawn from a beta
     # distribution with mean `attendance` and this sd between clients (None: all alike)
     attendance_sd: Annotated[float, Field(gt=0, lt=0.5, allow_inf_nan=False)] | None = None

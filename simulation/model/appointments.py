@@ -20,6 +20,7 @@ def weekly_booking(env, clinic):
     """Process: book every client's appointments at the start of each week."""
     for week in range(clinic.scenario.total_weeks):
         yield env.timeout(week * HOURS_PER_WEEK - env.now)
+        clinic.appointment_list.clear()  # last week's list: those weeks are over
         week_end = (week + 1) * HOURS_PER_WEEK
         for c in list(clinic.in_iop.values()):
             book_iop_week(clinic, c, env.now, week_end)
@@ -129,7 +130,7 @@ def cancel_after(clinic, c, now: float) -> None:
     """A client who leaves unexpectedly (a dropout after missed sessions): their appointments
     from ``now`` on are cancelled, the clinicians' and offices' slots given back and what was
     recorded for them taken back (their notes stay booked: a small overstatement)."""
-    keep = []
+    keep, freed = [], []
     for start, hours, person, office, came, busy in c._booked:
         if start < now:
             keep.append((start, hours, person, office, came, busy))
@@ -138,8 +139,30 @@ def cancel_after(clinic, c, now: float) -> None:
         if office is not None:
             office.release(start, hours)
         clinic.recorder.cancel(came, busy)
+        freed.append(person)
     c._booked = keep
     c._appointments = [(s, e) for s, e in c._appointments if s < now]
+    if clinic.scenario.iop.cancellation_list:
+        for person in freed:
+            _call_the_list(clinic, person, now)
+
+
+def _call_the_list(clinic, person: Person, now: float) -> None:
+    """Offer a therapist's freed time to their clients whose individual session this week
+    found no slot, in the order they were put on the list."""
+    waiting = clinic.appointment_list.get(person.name, [])
+    still = []
+    for c, hours, latest, record in waiting:
+        if latest <= now or c.status not in ("iop", "blocked"):
+            continue  # the week is over, or they have left
+        busy = _client_week(clinic, c, now, latest)
+        found = find_time(person, busy, now, hours, latest, offices_for(clinic, "individual"))
+        if found is None:
+            still.append((c, hours, latest, record))
+            continue
+        _appointment(clinic, c, busy, person, found[0], hours, "individual", found[1])
+        clinic.recorder.booked_later(record)
+    clinic.appointment_list[person.name] = still
 
 
 def book_iop_week(clinic, c, earliest: float, week_end: float) -> None:
@@ -156,9 +179,13 @@ def book_iop_week(clinic, c, earliest: float, week_end: float) -> None:
             found = find_time(
                 therapist, busy, earliest, hours, latest, offices_for(clinic, "individual")
             )
-            recorder.appointment("individual", earliest, found is not None)
+            record = recorder.appointment("individual", earliest, found is not None)
             if found is not None:
                 _appointment(clinic, c, busy, therapist, found[0], hours, "individual", found[1])
+            elif iop.cancellation_list:  # on the list for a slot freed this week
+                clinic.appointment_list.setdefault(therapist.name, []).append(
+                    (c, hours, latest, record)
+                )
         if iop.family_session_interval_weeks and c._next_family < latest:
             hours = iop.family_session_hours
             found = find_time(

@@ -97,6 +97,7 @@ class ClinicModel:
         self.prescribers = self.staff.members(scenario.iop.prescriber_pools)
         self.in_iop: dict[int, Client] = {}
         self.intake_list: dict[int, Client] = {}  # booked for intake, on the cancellation list
+        self.appointment_list: dict[str, list] = {}  # individual sessions waiting for a slot
         self.in_op: dict[int, Client] = {}
         self.iop_waitlist = IopWaitlist(self)
         self.op_waitlist = OpWaitlist(self)

@@ -133,8 +133,14 @@ class Recorder:
             (track, t, week, held, cancelled, attendees, enrolled, room, facilitators, outcome)
         )
 
-    def appointment(self, kind: str, t: float, booked: bool) -> None:
+    def appointment(self, kind: str, t: float, booked: bool) -> int:
         self.appointments.append((kind, t, booked))
+        return len(self.appointments) - 1
+
+    def booked_later(self, index: int) -> None:
+        """An appointment counted unbooked found a slot after all (a cancellation list)."""
+        kind, t, _ = self.appointments[index]
+        self.appointments[index] = (kind, t, True)
 
     # -- after the run -----------------------------------------------------------------------
     def client_table(self) -> pd.DataFrame:

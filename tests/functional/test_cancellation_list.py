@@ -30,3 +30,22 @@ def test_nobody_is_moved_at_less_notice_than_the_clinic_gives():
         seen = clients[clients["intake_start"].notna()]
         earlier = seen["intake_start"] < seen["intake_first_booked_for"] - 1e-9
         assert earlier.any() == moved
+
+
+def test_slots_freed_by_dropouts_go_to_clients_whose_session_found_no_slot():
+    """With one office (sessions go unbooked) and dropouts after missed sessions (their later
+    appointments are cancelled): a therapist who calls their list books some of the week's
+    unbooked sessions into the freed time (same draws: measured 4.7% -> 4.1% unbooked)."""
+    base = [
+        'offices=[{name = "Office", count = 1}]',
+        "iop.dropout_per_missed_session=0.3",
+        "horizon_weeks=30",
+    ]
+    unbooked = "individual_sessions_unbooked_share"
+    plain = run_experiment(short(*base), replications=3).kpis[unbooked].mean()
+    called = (
+        run_experiment(short(*base, "iop.cancellation_list=true"), replications=3)
+        .kpis[unbooked]
+        .mean()
+    )
+    assert called < plain - 0.002
