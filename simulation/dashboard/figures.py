@@ -249,21 +249,15 @@ def staff_time(resources: pd.DataFrame, warmup_weeks: int) -> go.Figure:
     means = means / weeks
     free = (means["available_hours"] - means["busy_hours"] - means["indirect_hours"]).clip(lower=0)
     names = [label(n) for n in means.index]
-    fig = go.Figure()
-    for values, name, colour in (
-        (means["busy_hours"], "with clients", "#4e79a7"),
-        (means["indirect_hours"], "indirect (notes, supervision, meetings)", "#f28e2b"),
-        (free, "free", "#d9d9d9"),
-    ):
-        fig.add_trace(
-            go.Bar(
-                x=names,
-                y=values,
-                name=name,
-                marker_color=colour,
-                hovertemplate="%{x}: %{y:.1f} h a week<extra></extra>",
-            )
-        )
+    fig = _stacked_bars(
+        names,
+        [
+            (means["busy_hours"], "with clients", "#4e79a7"),
+            (means["indirect_hours"], "indirect (notes, supervision, meetings)", "#f28e2b"),
+            (free, "free", "#d9d9d9"),
+        ],
+        "%{x}: %{y:.1f} h a week<extra></extra>",
+    )
     fig.update_layout(
         title="Staff time a week by pool: with clients, indirect, free (mean over the reporting weeks)",
         yaxis_title="Hours a week (all members)",
@@ -619,6 +613,14 @@ def money(weekly: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def _stacked_bars(x: list[str], series, hover: str) -> go.Figure:
+    """A figure with one bar trace per (values, name, colour) over the same categories."""
+    fig = go.Figure()
+    for values, name, colour in series:
+        fig.add_trace(go.Bar(x=x, y=values, name=name, marker_color=colour, hovertemplate=hover))
+    return fig
+
+
 def payer_money(summary: pd.DataFrame) -> go.Figure:
     """Revenue collected and claims denied a week, by payer (stacked bars)."""
     by_kpi = summary.set_index("kpi")["mean"]
@@ -627,20 +629,17 @@ def payer_money(summary: pd.DataFrame) -> go.Figure:
         for k in by_kpi.index
         if k.startswith("revenue_per_week[payer=")
     ]
-    fig = go.Figure()
-    for base, name, colour in (
-        ("revenue_per_week", "Collected", "#59a14f"),
-        ("denied_revenue_per_week", "Denied", "#e15759"),
-    ):
-        fig.add_trace(
-            go.Bar(
-                x=[label(p) for p in payers],
-                y=[float(by_kpi.get(f"{base}[payer={p}]", 0.0)) for p in payers],
-                name=name,
-                marker_color=colour,
-                hovertemplate="%{x}: $%{y:,.0f} a week<extra></extra>",
+    fig = _stacked_bars(
+        [label(p) for p in payers],
+        [
+            ([float(by_kpi.get(f"{base}[payer={p}]", 0.0)) for p in payers], name, colour)
+            for base, name, colour in (
+                ("revenue_per_week", "Collected", "#59a14f"),
+                ("denied_revenue_per_week", "Denied", "#e15759"),
             )
-        )
+        ],
+        "%{x}: $%{y:,.0f} a week<extra></extra>",
+    )
     fig.update_layout(
         title="Money by payer: revenue collected and claims denied ($ a week)",
         yaxis_title="$ per week",
