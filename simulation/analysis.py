@@ -152,18 +152,23 @@ def pooled_utilisation(resources: pd.DataFrame, from_week: int) -> pd.Series:
     return pd.Series(share, index=pd.Index(names, name="resource"), dtype=float)
 
 
-def payer_index(scenario: Scenario, clients: pd.DataFrame | None, client_ids) -> np.ndarray:
-    """For each client id given: the index of their payer in ``scenario.payers``, or -1
-    (no payers, or a client from a state, who pays by the finance table)."""
-    ids = np.asarray(client_ids, dtype=np.int64)
-    if not scenario.payers or clients is None or "payer" not in clients:
-        return np.full(len(ids), -1)
+def payer_lookup(scenario: Scenario, clients: pd.DataFrame | None) -> np.ndarray | None:
+    """The index of each client's payer in ``scenario.payers`` by client id (-1: none, or a
+    client from a state, who pays by the finance table); None without payers."""
+    if not scenario.payers or clients is None or "payer" not in clients or not len(clients):
+        return None
     position = {p.name: k for k, p in enumerate(scenario.payers)}
-    by_id = np.full(int(clients["id"].max()) + 1 if len(clients) else 1, -1)
-    by_id[clients["id"].to_numpy(dtype=np.int64)] = [
-        position.get(name, -1) for name in clients["payer"]
-    ]
-    return by_id[ids]
+    by_id = np.full(int(clients["id"].max()) + 1, -1)
+    names = clients["payer"].to_numpy(dtype=object)  # (plain objects: quick to look up)
+    codes = np.fromiter((position.get(n, -1) for n in names), dtype=np.int64, count=len(names))
+    by_id[clients["id"].to_numpy(dtype=np.int64)] = codes
+    return by_id
+
+
+def payer_index(lookup: np.ndarray | None, client_ids) -> np.ndarray:
+    """Each given client's payer index from a ``payer_lookup`` (-1 without payers)."""
+    ids = np.asarray(client_ids, dtype=np.int64)
+    return np.full(len(ids), -1) if lookup is None else lookup[ids]
 
 
 def _rule_arrays(scenario: Scenario, payer: np.ndarray):
@@ -178,7 +183,7 @@ def _rule_arrays(scenario: Scenario, payer: np.ndarray):
 
 
 def billable_days(
-    scenario: Scenario, attendance: pd.DataFrame, clients: pd.DataFrame | None = None
+    scenario: Scenario, attendance: pd.DataFrame, payers: np.ndarray | None = None
 ) -> pd.DataFrame:
     """Each client-day with an attended IOP service, its services and hours, and whether it
     meets the billable-day rule (``finance.billable_day``, or the client's payer's). A
@@ -197,7 +202,7 @@ def billable_days(
     total = np.bincount(at, hours, minlength=n)
     group = np.bincount(at, is_group.astype(float), minlength=n) > 0
     who = keys // span
-    payer = payer_index(scenario, clients, who)
+    payer = payer_index(payers, who)
     min_hours, min_services, needs_group = _rule_arrays(scenario, payer)
     billable = (total >= min_hours - 1e-9) & (services >= min_services)
     billable &= group | ~needs_group
@@ -218,7 +223,7 @@ def claims(
     scenario: Scenario,
     days: pd.DataFrame,
     attendance: pd.DataFrame,
-    clients: pd.DataFrame | None = None,
+    payers: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Every claim: a billable IOP client-day at the per diem (the 4+ services tier where set)
     or an attended outpatient session at its rate, by the client's payer (-1: the finance
@@ -232,7 +237,7 @@ def claims(
         four = (billed["services"].to_numpy() >= 4) & (payer < 0)
         rate = np.where(four, finance.iop_per_diem_4plus, rate)
     op = attendance[attendance["kind"] == "outpatient"]
-    op_payer = payer_index(scenario, clients, op["client_id"].to_numpy())
+    op_payer = payer_index(payers, op["client_id"].to_numpy())
     op_rates = np.array([p.op_session_rate for p in scenario.payers] + [finance.op_session_rate])
     op_rate = op_rates[np.where(op_payer < 0, len(op_rates) - 1, op_payer)]
     every = np.concatenate([payer, op_payer]).astype(int)
@@ -256,19 +261,15 @@ def claims(
     )
 
 
-def _daily_revenue(
-    scenario: Scenario,
-    days: pd.DataFrame,
-    attendance: pd.DataFrame,
-    clients: pd.DataFrame | None = None,
-) -> pd.Series:
+def _daily_revenue(c: pd.DataFrame) -> pd.Series:
     """Revenue per simulated day: what the claims bring once denials are taken off."""
-    c = claims(scenario, days, attendance, clients)
-    return (
-        pd.Series((c["billed"] - c["denied"]).to_numpy(), index=c["day"].to_numpy())
-        .groupby(level=0)
-        .sum()
-    )
+    day = c["day"].to_numpy(dtype=np.int64)
+    if not len(day):
+        return pd.Series(dtype=float)
+    low = int(day.min())
+    amount = np.bincount(day - low, weights=(c["billed"] - c["denied"]).to_numpy(dtype=float))
+    used = np.flatnonzero(np.bincount(day - low))
+    return pd.Series(amount[used], index=used + low)
 
 
 def staffed_cost(scenario: Scenario, employment: list, weeks: int) -> np.ndarray:
@@ -390,10 +391,14 @@ def weekly_table(
             cols["sessions_held"] > 0, size_sum / cols["sessions_held"], np.nan
         )
 
-    days = billable_days(scenario, attendance, clients)
+    payers = payer_lookup(scenario, clients)
+    days = billable_days(scenario, attendance, payers)
     billed_weeks = (days.loc[days["billable"], "day"].to_numpy() // 7).clip(max=weeks - 1)
     cols["billable_days"] = np.bincount(billed_weeks, minlength=weeks)[:weeks]
-    daily = _daily_revenue(scenario, days, attendance, clients)
+    every_claim = claims(scenario, days, attendance, payers)
+    daily = _daily_revenue(every_claim)
+    if scenario.payers:  # (kept for the payers' KPIs: computed once)
+        recorder.claims = every_claim
     revenue = np.zeros(weeks)
     np.add.at(revenue, (daily.index.to_numpy() // 7).clip(max=weeks - 1), daily.to_numpy())
     cols["revenue"] = revenue
@@ -596,31 +601,36 @@ def payer_kpis(
     """Money by payer over the reporting period: revenue collected and denied a week, the
     days in accounts receivable (days to payment, weighted by what is billed) and the share of
     utilisation reviews that refused an extension."""
-    attendance = recorder.attendance_table()
-    days = billable_days(scenario, attendance, clients)
-    c = claims(scenario, days, attendance, clients)
-    c = c[(c["day"] >= start / HOURS_PER_DAY) & (c["day"] < end / HOURS_PER_DAY)]
+    c = getattr(recorder, "claims", None)
+    if c is None:
+        attendance = recorder.attendance_table()
+        payers = payer_lookup(scenario, clients)
+        c = claims(scenario, billable_days(scenario, attendance, payers), attendance, payers)
+    day = c["day"].to_numpy()
+    keep = (day >= start / HOURS_PER_DAY) & (day < end / HOURS_PER_DAY)
+    billed = c["billed"].to_numpy()[keep]  # (numpy: pandas indexing was most of the cost)
+    denied = c["denied"].to_numpy()[keep]
+    wait = c["days_to_payment"].to_numpy()[keep]
+    payer = c["payer"].to_numpy()[keep]
     weeks = (end - start) / HOURS_PER_WEEK
     k: dict[str, float] = {
-        "denied_revenue_per_week": float(c["denied"].sum() / weeks),
-        "days_in_accounts_receivable": float(
-            (c["billed"] * c["days_to_payment"]).sum() / c["billed"].sum()
-        )
-        if c["billed"].sum() > 0
+        "denied_revenue_per_week": float(denied.sum() / weeks),
+        "days_in_accounts_receivable": float((billed * wait).sum() / billed.sum())
+        if billed.sum() > 0
         else math.nan,
     }
-    for index, payer in enumerate(scenario.payers):
-        mine = c[c["payer"] == index]
-        k[group_kpi("revenue_per_week", "payer", payer.name)] = float(
-            (mine["billed"] - mine["denied"]).sum() / weeks
+    for index, p in enumerate(scenario.payers):
+        mine = payer == index
+        k[group_kpi("revenue_per_week", "payer", p.name)] = float(
+            (billed[mine] - denied[mine]).sum() / weeks
         )
-        k[group_kpi("denied_revenue_per_week", "payer", payer.name)] = float(
-            mine["denied"].sum() / weeks
-        )
-    started = clients[(clients["iop_start"] >= start) & (clients["iop_start"] < end)]
-    reviewed = [p.name for p in scenario.payers if p.authorised_days is not None]
-    mine = started[started["payer"].isin(reviewed)]
-    k["extensions_refused_share"] = _share(int(mine["review_denied"].sum()), len(mine))
+        k[group_kpi("denied_revenue_per_week", "payer", p.name)] = float(denied[mine].sum() / weeks)
+    iop_start = clients["iop_start"].to_numpy(dtype=float)
+    started = (iop_start >= start) & (iop_start < end)
+    reviewed = {p.name for p in scenario.payers if p.authorised_days is not None}
+    mine = started & clients["payer"].isin(reviewed).to_numpy()
+    refused = clients["review_denied"].to_numpy(dtype=bool)
+    k["extensions_refused_share"] = _share(int((refused & mine).sum()), int(mine.sum()))
     return k
 
 

@@ -97,6 +97,7 @@ class ClinicModel:
         self.prescribers = self.staff.members(scenario.iop.prescriber_pools)
         self.in_iop: dict[int, Client] = {}
         self.intake_list: dict[int, Client] = {}  # booked for intake, on the cancellation list
+        self._samplers: dict[int, object] = {}  # one sampler per distribution (fresh clients)
         self.appointment_list: dict[str, list] = {}  # individual sessions waiting for a slot
         self.in_op: dict[int, Client] = {}
         self.iop_waitlist = IopWaitlist(self)
@@ -295,7 +296,12 @@ class ClinicModel:
         reason = EXIT_REASONS[rng.choice(len(EXIT_REASONS), p=shares / shares.sum())]
 
         def draw(spec) -> float:
-            return float(sampler(spec)(rng, 1)[0]) if spec is not None else math.inf
+            if spec is None:
+                return math.inf
+            key = id(spec)  # (the scenario's specs live as long as the model)
+            if key not in self._samplers:
+                self._samplers[key] = sampler(spec)
+            return float(self._samplers[key](rng, 1)[0])
 
         c = Client(
             id=len(self.clients),
