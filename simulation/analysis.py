@@ -601,7 +601,7 @@ def payer_kpis(
     """Money by payer over the reporting period: revenue collected and denied a week, the
     days in accounts receivable (days to payment, weighted by what is billed) and the share of
     utilisation reviews that refused an extension."""
-    c = getattr(recorder, "claims", None)
+    c = recorder.claims
     if c is None:
         attendance = recorder.attendance_table()
         payers = payer_lookup(scenario, clients)

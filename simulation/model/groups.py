@@ -139,7 +139,7 @@ class TrackState:
     members: dict[int, float] = field(default_factory=dict)
     holiday_slots: list[Slot] | None = None  # in school-holiday weeks, if it has its own
     holiday_weeks: frozenset[int] = frozenset()
-    away: list[tuple[float, float]] = field(default_factory=list)  # clients' hours away
+    away: list[tuple[float, float]] = field(init=False)  # clients' hours away
 
     def __post_init__(self) -> None:
         """The hours of the week its clients cannot come to appointments (school, work): the
@@ -233,7 +233,7 @@ def hold_session(clinic, state: TrackState, slot: Slot, week: int) -> None:
     if 0 < len(attendees) < track.min_attendance:
         small = SmallGroup(state, slot, attendees, len(started), hours, week, now)
         gathering = clinic.gathering.at(clinic.env.now)
-        partner = gathering.room_for(clinic, small)
+        partner = gathering.room_for(small)
         if partner is not None:
             _merge(clinic, small, partner)
         else:  # a session later in this same moment may still take them, else cancelled
@@ -328,7 +328,7 @@ class Gathering:
             and held.present + len(small.attendees) <= held.seats
         )
 
-    def room_for(self, clinic, small: SmallGroup) -> HeldGroup | None:
+    def room_for(self, small: SmallGroup) -> HeldGroup | None:
         return next((h for h in self.held if self.fits(small, h)), None)
 
 

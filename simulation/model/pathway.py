@@ -69,7 +69,6 @@ class Client:
     # bookkeeping during the run
     _loss_fraction: float = 0.0
     _gives_up_at: float = math.inf  # (intake on a cancellation list)
-    _review_done: float = NAN
     _intake_booking: Any = field(default=None, repr=False)
     _moved: Any = field(default=None, repr=False)
     _intake_patience_days: float = math.inf
@@ -322,9 +321,8 @@ def _utilisation_review(clinic, c: Client) -> None:
     with its probability for so many days more, and so on; a client refused one leaves at that
     review (one planned to complete steps down as a completer; others leave as 'other')."""
     payer = clinic.payers.get(c.payer)
-    if payer is None or payer.authorised_days is None or not math.isnan(c._review_done):
+    if payer is None or payer.authorised_days is None:
         return
-    c._review_done = 1.0  # (decided once: a client resumed from a state is not re-reviewed)
     spent = (clinic.env.now - c.iop_start) / HOURS_PER_DAY
     review = float(payer.authorised_days)
     rng = clinic.review_rngs[payer.name]

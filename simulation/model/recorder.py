@@ -88,6 +88,7 @@ class Recorder:
         self.indirect_log: list[tuple[str, float, float, str]] = []  # documentation booked
         self.documentation_unbooked = 0.0  # hours of notes that found no time that day
         self.turned_away: list[tuple[float, int]] = []  # (time, clients) from full groups
+        self.claims = None  # with payers: every claim, kept by the weekly table for the KPIs
         self.reassigned: list[tuple[float, bool]] = []  # a leaver's client: time, new clinician?
         self.employment: list = []  # (person, pool, first week, week gone, agency locum?)
 
