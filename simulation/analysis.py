@@ -1083,7 +1083,14 @@ def activity_hours(busy: pd.DataFrame, group_of: dict[str, str], from_time: floa
 # Forecasts and back-tests
 # ---------------------------------------------------------------------------------------------
 
-FORECAST_SERIES = ("iop_census", "iop_waitlist", "intake_waitlist", "admissions", "discharges")
+FORECAST_SERIES = (
+    "referrals",
+    "iop_census",
+    "iop_waitlist",
+    "intake_waitlist",
+    "admissions",
+    "discharges",
+)
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
@@ -1107,9 +1114,11 @@ def forecast_bands(weekly: pd.DataFrame, as_recorded: bool = False) -> pd.DataFr
     ]
 
 
-BACKTEST_SERIES = ("iop_census", "iop_waitlist", "admissions")
-"""Compared with the extract: the IOP census, the IOP waitlist (joining it to the first IOP
-day, or giving up: a client placed on a track waits for its next session) and admissions."""
+BACKTEST_SERIES = ("referrals", "iop_census", "iop_waitlist", "admissions")
+"""Compared with the extract: referrals (demand: where losses before assessment grow with the
+wait, a surge shows here before it shows in the IOP), the IOP census, the IOP waitlist (joining
+it to the first IOP day, or giving up: a client placed on a track waits for its next session)
+and admissions."""
 
 
 def backtest_table(bands: pd.DataFrame, observed: pd.DataFrame, last: dict) -> pd.DataFrame:

@@ -417,6 +417,7 @@ class Candidate:
     status: str = "unknown"  # unknown, met, not met, pruned (known not to meet), infeasible: ...
     summary: pd.DataFrame | None = None
     target_table: pd.DataFrame | None = None
+    verdict: object | None = None  # with --robust: how it fares across the futures
 
     def dominated_by(self, other: Candidate) -> bool:
         """True if every capacity here is at most the other's."""
@@ -434,6 +435,7 @@ class PlanResult:
     evaluated: int
     monotone: bool
     notes: list[str] = field(default_factory=list)
+    futures: object | None = None  # with --robust: the futures every combination faced
 
     def table(self) -> pd.DataFrame:
         """One row per candidate: factor values, cost, status, and each target KPI's CI."""
@@ -447,7 +449,17 @@ class PlanResult:
                     "recommended": c is self.recommendation,
                 }
             )
-            if c.summary is not None:
+            if c.verdict is not None:
+                v = c.verdict
+                row.update(
+                    {
+                        "futures_met_share": v.share,
+                        "futures_met_ci_low": v.low,
+                        "futures_met_ci_high": v.high,
+                        **{f"{kpi}_futures_met_share": x for kpi, x in v.by_target.items()},
+                    }
+                )
+            if c.summary is not None and len(c.summary):
                 by_kpi = c.summary.set_index("kpi")
                 for kpi in dict.fromkeys([t[0] for t in self.targets] + [self.cost_kpi]):
                     if kpi in by_kpi.index:
@@ -469,8 +481,11 @@ def plan(
     workers: int = 1,
     scheduler: str | None = None,
     progress: Callable[[str], None] | None = None,
+    futures=None,
 ) -> PlanResult:
-    """The cheapest combination of the factors that meets every target with confidence."""
+    """The cheapest combination of the factors that meets every target with confidence; with
+    ``futures`` (``simulation.robust.Futures``), that meets them all in at least the required
+    share of the plausible futures (``replications`` then runs in each future)."""
     if not targets:
         raise ScenarioError(
             ["plan needs at least one target: add [targets] to the scenario or --target KPI<=VALUE"]
@@ -506,15 +521,27 @@ def plan(
 
     def evaluate(c: Candidate) -> None:
         nonlocal evaluated
-        result = run_experiment(
-            c.scenario, replications=replications, seed=seed, workers=workers, scheduler=scheduler
-        )
-        c.summary = result.summary
-        c.target_table = analysis.evaluate_targets(result.summary, targets)
-        c.status = "met" if all(m is True for m in c.target_table["met"]) else "not met"
+        if futures is not None:
+            c.verdict = futures.judge(c.scenario, targets, replications, seed, workers, scheduler)
+            c.summary = c.verdict.summary
+            c.target_table = analysis.evaluate_targets(c.summary, targets)
+            c.status = "met" if c.verdict.share >= futures.required else "not met"
+            how = f"in {100 * c.verdict.share:.0f}% of futures "
+        else:
+            result = run_experiment(
+                c.scenario,
+                replications=replications,
+                seed=seed,
+                workers=workers,
+                scheduler=scheduler,
+            )
+            c.summary = result.summary
+            c.target_table = analysis.evaluate_targets(result.summary, targets)
+            c.status = "met" if all(m is True for m in c.target_table["met"]) else "not met"
+            how = ""
         evaluated += 1
         if progress is not None:
-            progress(f"{', '.join(c.overrides)}: {c.status} (cost {c.cost:,.0f}/wk)")
+            progress(f"{', '.join(c.overrides)}: {c.status} {how}(cost {c.cost:,.0f}/wk)")
         if c.status == "not met" and monotone:
             for other in candidates:
                 if other.status == "unknown" and other.dominated_by(c):
@@ -569,6 +596,7 @@ def plan(
         evaluated,
         monotone,
         notes,
+        futures,
     )
 
 

@@ -23,7 +23,7 @@ class ReplicationResult:
     hours per week per staff pool and room. usage: mean busy hours per hour of the week per
     resource (reporting period). client_weeks: IOP hours per full client-week. caseloads: each
     primary therapist's mean IOP caseload against the cap. events: the event log, only when
-    asked for.
+    asked for. extra: what else was asked for.
     """
 
     replication: int
@@ -46,12 +46,14 @@ def run_replication(
     seed: int,
     with_event_log: bool = False,
     light: bool = False,
+    attendance_records: bool = False,
 ) -> ReplicationResult:
     """Run replication ``replication`` of ``scenario`` with streams from (seed, replication).
 
     ``light`` (forecasts): only the weekly table and the KPIs without their breakdown by
     group, the hours rule and caseloads; the other tables are left empty (the same draws and
-    numbers, less work)."""
+    numbers, less work). ``attendance_records`` (synthetic extracts): keep every group session
+    each client was expected at in ``extra["group_attendance"]``."""
     model = ClinicModel(scenario, Streams(seed, replication))
     recorder = model.run()
     clients = recorder.client_table()
@@ -103,4 +105,7 @@ def run_replication(
         activity=activity,
         caseloads=caseloads,
         events=events,
+        extra={"group_attendance": recorder.group_attendance_table(attendance)}
+        if attendance_records
+        else {},
     )

@@ -680,6 +680,38 @@ class Scenario(_Model):
     calendar: Calendar = Calendar()
     staff_changes: list[StaffChange] = []
     state: State | None = None
+    # how far each uncertain input may be off: dotted key -> [low, high], "+-20%" or a
+    # distribution (iopsim sensitivity, plan --robust); nothing here changes a run
+    uncertainty: dict[str, list[float] | str | Distribution] = {}
+
+    @field_validator("uncertainty", mode="before")
+    @classmethod
+    def _flatten_uncertainty(cls, value):
+        """``[uncertainty] referrals.per_week = [6, 9]`` (a nested table in TOML) or
+        ``"referrals.per_week" = [6, 9]``: both become the dotted key."""
+        if not isinstance(value, dict):
+            return value
+        flat: dict = {}
+
+        def walk(node: dict, prefix: str) -> None:
+            for key, item in node.items():
+                dotted = f"{prefix}{key}"
+                if isinstance(item, dict) and "dist" not in item:
+                    walk(item, dotted + ".")
+                else:
+                    flat[dotted] = item
+
+        walk(value, "")
+        return flat
+
+    def _uncertainty_problems(self) -> list[str]:
+        if not self.uncertainty:
+            return []
+        from simulation.uncertainty import range_problem
+
+        data = self.model_dump(mode="python", exclude_none=True)
+        found = [range_problem(key, spec, data) for key, spec in self.uncertainty.items()]
+        return [p for p in found if p]
 
     @field_validator("targets")
     @classmethod
@@ -701,7 +733,7 @@ class Scenario(_Model):
 
     @model_validator(mode="after")
     def _consistent(self):
-        problems = self._name_problems()
+        problems = self._name_problems() + self._uncertainty_problems()
         pools = list(self.staff)
         for field, names in [
             ("intake.pools", self.intake.pools),
@@ -1191,6 +1223,22 @@ def to_data(scenario: Scenario) -> dict:
     return scenario.model_dump(mode="python", exclude_none=True)
 
 
+def value_at(data: dict, key: str) -> Any:
+    """The value at a dotted key (list items by name), or KeyError naming what is missing."""
+    node: Any = data
+    for part in _key_parts(key):
+        if isinstance(node, list):
+            named = {item.get("name"): item for item in node if isinstance(item, dict)}
+            if part not in named:
+                raise KeyError(f"no item '{part}' (items: {', '.join(map(str, named))})")
+            node = named[part]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            raise KeyError(f"no key '{part}'")
+    return node
+
+
 def _parse_value(text: str) -> Any:
     try:
         return tomllib.loads(f"value = {text}")["value"]
@@ -1198,7 +1246,10 @@ def _parse_value(text: str) -> Any:
         return text  # a bare word such as evening is taken as a string
 
 
-_FREE_KEY_TABLES = {("targets",)}  # tables whose keys the user names (KPI names, checked later)
+_FREE_KEY_TABLES = {
+    ("targets",),
+    ("uncertainty",),
+}  # tables whose keys the user names (KPI names, checked later)
 
 
 def _set_path(data: dict, path: str, value: Any) -> None:
@@ -1235,7 +1286,11 @@ def _set_path(data: dict, path: str, value: Any) -> None:
                     f"pools: {', '.join(pools) or 'none'} (an override never creates a pool)"
                 ]
             )
-        free = tuple(walked) in _FREE_KEY_TABLES or tuple(walked) == ("staff",)
+        free = (
+            tuple(walked) in _FREE_KEY_TABLES
+            or tuple(walked) == ("staff",)
+            or walked[:1] == ["uncertainty"]  # its keys are dotted scenario keys
+        )
         allowed = [] if free else _field_names_at(tuple(walked))
         if not free and part not in node and part not in allowed:
             hint = _did_you_mean(part, allowed)

@@ -15,6 +15,28 @@ def baseline() -> scenarios.Scenario:
     return scenarios.load(scenarios.bundled("baseline"))
 
 
+@functools.cache
+def plain_baseline() -> scenarios.Scenario:
+    """The baseline without the behaviours that make clients' fates depend on what happens to
+    them (issue 14): a fixed 40% lost before assessment, one attendance chance for all, exits
+    drawn at the start with the published mix, appointments at any hour. Tests of a single
+    mechanism switch it on against this."""
+    data = scenarios.to_data(baseline())
+    del data["intake"]["patience_days"]
+    data["intake"]["lost_share"] = 0.40
+    for key in ("attendance_sd", "dropout_per_missed_session"):
+        del data["iop"][key]
+    data["iop"]["exit_shares"] = {
+        "completed": 0.40,
+        "dropped_out": 0.36,
+        "escalated": 0.07,
+        "other": 0.17,
+    }
+    for track in data["tracks"]:
+        track["client_hours"] = "always"
+    return scenarios.validate(data, "the plain baseline")
+
+
 def variant(*overrides: str, base: scenarios.Scenario | None = None) -> scenarios.Scenario:
     """The baseline (or ``base``) with ``KEY=VALUE`` overrides."""
     return scenarios.apply_overrides(base or baseline(), list(overrides))
@@ -23,6 +45,11 @@ def variant(*overrides: str, base: scenarios.Scenario | None = None) -> scenario
 def short(*overrides: str) -> scenarios.Scenario:
     """A quick baseline: 4 weeks warm-up, 20 weeks measured."""
     return variant("warmup_weeks=4", "horizon_weeks=20", *overrides)
+
+
+def plain_short(*overrides: str) -> scenarios.Scenario:
+    """``short`` on the plain baseline (see ``plain_baseline``)."""
+    return variant("warmup_weeks=4", "horizon_weeks=20", *overrides, base=plain_baseline())
 
 
 @functools.cache

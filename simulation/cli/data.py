@@ -87,20 +87,43 @@ def read_extract(path, maps, map_file, drop_bad_rows, attendance, staff=None):
     help="Untidy like a real export: renamed columns, day-first dates, codes, decoy identifiers, a few bad rows (and a map file).",
 )
 @out_option("Extract file: .csv, .xlsx or .parquet (default: extract.csv).")
-@click.option("--force", is_flag=True, help="Replace the file if it exists.")
-def synth(scenario, years, seed, messy, out, force):
+@click.option(
+    "--with-attendance",
+    is_flag=True,
+    help="Also write the attendance extract (every group session each client was expected at) beside it: NAME.attendance.csv.",
+)
+@click.option("--force", is_flag=True, help="Replace the file(s) if they exist.")
+def synth(scenario, years, seed, messy, out, with_attendance, force):
     """Write an episode extract of SCENARIO's simulated clinic (default: baseline)."""
-    from simulation.data.synth import extract_end, synthesize
+    from simulation.data.synth import extract_end, synthesize_records
     from simulation.outputs import write_file_atomic
 
     sc = load_scenario(scenario)
     out = out or Path("extract.csv")
-    if out.exists() and not force:
-        fail(f"{out} already exists; choose another --out or add --force")
     if out.suffix.lower() not in (".csv", ".xlsx", ".parquet"):
         fail(f"--out {out}: write .csv, .xlsx or .parquet")
-    table, map_text = synthesize(sc, years, seed, messy)
+    sessions = out.with_suffix(".attendance" + out.suffix)
+    for path in (out, sessions) if with_attendance else (out,):
+        if path.exists() and not force:
+            fail(f"{path} already exists; choose another --out or add --force")
+    table, map_text, attendance = synthesize_records(sc, years, seed, messy)
     out.parent.mkdir(parents=True, exist_ok=True)
+    _write_table(table, out)
+    say(f"Episode extract: {out} ({len(table)} referrals up to {extract_end(sc, years).date()})")
+    if with_attendance:
+        _write_table(attendance, sessions)
+        say(
+            f"Attendance extract: {sessions} ({len(attendance)} group sessions; use: "
+            f"iopsim fit {out} --attendance {sessions})"
+        )
+    if map_text:
+        map_path = out.with_suffix(".map.toml")
+        write_file_atomic(map_path, map_text)
+        say(f"Map file: {map_path} (use: iopsim fit {out} --map-file {map_path})")
+
+
+def _write_table(table, out: Path) -> None:
+    """A table as CSV, Excel or Parquet by the file's suffix, atomically."""
     tmp = out.with_name(f".{out.name}.partial{out.suffix}")
     if out.suffix.lower() == ".csv":
         table.to_csv(tmp, index=False)
@@ -109,11 +132,6 @@ def synth(scenario, years, seed, messy, out, force):
     else:
         table.to_parquet(tmp, index=False)
     tmp.replace(out)
-    say(f"Episode extract: {out} ({len(table)} referrals up to {extract_end(sc, years).date()})")
-    if map_text:
-        map_path = out.with_suffix(".map.toml")
-        write_file_atomic(map_path, map_text)
-        say(f"Map file: {map_path} (use: iopsim fit {out} --map-file {map_path})")
 
 
 @main.command()

@@ -47,6 +47,29 @@ from simulation.cli.common import (
     show_default=True,
     help="How many next-cheapest combinations to show.",
 )
+@click.option(
+    "--robust",
+    type=click.FloatRange(0.0, 1.0, min_open=True),
+    default=None,
+    metavar="P",
+    help="Meet every target in at least this share of plausible futures of the uncertain "
+    "inputs (second-order Monte Carlo), e.g. 0.9.",
+)
+@click.option(
+    "--futures",
+    type=click.IntRange(5, 2000),
+    default=40,
+    show_default=True,
+    help="With --robust: futures drawn (Latin hypercube); --replications then runs in each.",
+)
+@click.option(
+    "--uncertain",
+    "uncertain",
+    multiple=True,
+    metavar="KEY=LOW..HIGH",
+    help="With --robust: an uncertain input (repeatable), added to the scenario's "
+    "[uncertainty] (or, without one, to the values its file marks [E]).",
+)
 @out_option("Plan folder (default: outputs/plan-<scenario>-<time>).")
 @force_option()
 def plan(
@@ -56,6 +79,9 @@ def plan(
     targets,
     cost_kpi,
     runners_up,
+    robust,
+    futures,
+    uncertain,
     out,
     force,
 ):
@@ -80,12 +106,27 @@ def plan(
         grid = planning.cells(sc, factors)
     except scenarios.ScenarioError as exc:
         fail(str(exc))
+    drawn = None
+    if robust is not None:
+        from simulation.robust import Futures
+        from simulation.uncertainty import uncertain_inputs
+
+        path = scenarios.resolve(scenario)
+        text = path.read_text(encoding="utf-8") if path.exists() else None
+        try:
+            inputs = uncertain_inputs(sc, text, uncertain)
+            drawn = Futures.draw(inputs, futures, robust, sc.seed)
+        except scenarios.ScenarioError as exc:
+            fail(str(exc))
+    elif uncertain:
+        fail("--uncertain is for --robust P: give the share of futures the plan must hold in")
     chosen = {k: (k, op, bound) for k, op, bound in sc.target_list()}
     chosen.update({t[0]: t for t in extra})
     folder = folder_or_default(out, f"plan-{sc.name}")
     check_folder(folder, force)
+    per_combination = (replications or sc.replications) * (futures if drawn else 1)
     exp.guard(
-        [(c.scenario, replications or sc.replications) for c in grid if c.scenario is not None],
+        [(c.scenario, per_combination) for c in grid if c.scenario is not None],
         folder,
         "this plan (if every combination had to be simulated)",
     )
@@ -102,12 +143,13 @@ def plan(
             exp.worker_count,
             exp.scheduler,
             tell,
+            drawn,
         )
     except scenarios.ScenarioError as exc:
         fail(str(exc))
     table = result.table()
     lines = plan_lines(result)
-    page = pages.plan_page(sc, table, lines, list(chosen))
+    page = pages.plan_page(sc, table, lines, list(chosen), robust)
     manifest = {
         "kind": "plan",
         "scenario": scenarios.to_data(sc),
@@ -119,6 +161,16 @@ def plan(
         "evaluated": result.evaluated,
         "combinations": len(result.candidates),
         "notes": result.notes,
+        "robust": None
+        if drawn is None
+        else {
+            "required_share": robust,
+            "futures": futures,
+            "inputs": [
+                {"key": i.key, "low": i.low, "high": i.high, "source": i.source}
+                for i in drawn.inputs
+            ],
+        },
         "command": ["iopsim", *sys.argv[1:]],
     }
     write_folder(
@@ -146,12 +198,29 @@ def plan_lines(result) -> list[str]:
     if len(infeasible) > 5:
         lines.append(f"  ... and {len(infeasible) - 5} more (see plan.csv)")
     lines += result.notes
+    if result.futures is not None:
+        f = result.futures
+        lines.append(
+            f"Robust: every target must hold in at least {100 * f.required:.0f}% of "
+            f"{len(f.draws)} futures drawn over {len(f.inputs)} uncertain inputs "
+            f"({', '.join(i.key for i in f.inputs[:6])}{', ...' if len(f.inputs) > 6 else ''})."
+        )
     for title, cands in (
         ("Recommended", [result.recommendation] if result.recommendation else []),
         ("Runner-up", result.runners_up),
     ):
         for c in cands:
             lines.append(f"{title}: {', '.join(c.overrides)}  (cost ${c.cost:,.0f}/wk)")
+            if c.verdict is not None:
+                v = c.verdict
+                lines.append(
+                    f"    all targets hold in {100 * v.share:.0f}% of futures (95% CI "
+                    f"{100 * v.low:.0f}-{100 * v.high:.0f}%)"
+                    + (f"; {v.invalid} future(s) were no valid clinic" if v.invalid else "")
+                )
+                for kpi, share in v.by_target.items():
+                    lines.append(f"    {kpi}: holds in {100 * share:.0f}% of futures")
+                continue
             for row in c.target_table.itertuples():
                 unit = describe(row.kpi).unit
                 summary = c.summary.set_index("kpi").loc[row.kpi]

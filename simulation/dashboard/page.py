@@ -171,6 +171,9 @@ FIGURE_TEXT = {
     "groups": "How full the groups are: share of sessions by number attending. Bars near the seat count mean full groups.",
     "hours": "Hours each client attended in each full week of IOP (groups, individual, medication, family). The dashed line is the weekly minimum.",
     "payer_money": "Revenue collected and claims denied a week by payer (means over replications); each payer's per diem, billable-day rule, reviews and denial share decide them.",
+    "robust": "Each combination the planner simulated: its cost against the share of plausible futures (draws of the uncertain inputs) in which every target holds, with a 95% interval for that share. Green: at or above the required share (dashed line). The star is the recommendation: the cheapest green one.",
+    "tornado": "Each input goes to its low (blue) and its high (red) value while every other input keeps the scenario's value, with the same random draws (common random numbers): the bar is the change in the KPI, the whisker its 95% interval over replications. Inputs are sorted by how far they move the KPI; a zero bar means the KPI does not depend on that input.",
+    "global": "Every input varied at once over its range (a Latin hypercube of points): how many standard deviations the KPI moves for one standard deviation of the input, with a 95% bootstrap interval. R² near 1: the one-at-a-time picture holds; well below 1: inputs interact or act non-linearly.",
     "money": "Weekly revenue (per diem per attended IOP day and outpatient sessions), cost (staff and rooms) and margin, with 95% bands.",
 }
 
@@ -253,7 +256,7 @@ def render(
     for key, heading, fig in figures_list:
         body.append(
             f"<section class='figure' data-figure='{_esc(key)}'><h2>{_esc(heading)}</h2>"
-            f"{_figure_div(fig, 'fig-' + key)}<p class='howto'>How to read this: {_esc(FIGURE_TEXT.get(key, ''))}</p></section>"
+            f"{_figure_div(fig, 'fig-' + key)}<p class='howto'>How to read this: {_esc(FIGURE_TEXT.get(key, FIGURE_TEXT.get(key.split('-')[0], '')))}</p></section>"
         )
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
@@ -431,18 +434,25 @@ def sweep_page(
 
 
 def plan_page(
-    scenario: Scenario, table: pd.DataFrame, lines: list[str], target_kpis: list[str]
+    scenario: Scenario,
+    table: pd.DataFrame,
+    lines: list[str],
+    target_kpis: list[str],
+    robust: float | None = None,
 ) -> str:
-    """The page of ``iopsim plan``: the recommendation and the cost-against-wait frontier."""
+    """The page of ``iopsim plan``: the recommendation and the cost-against-wait frontier
+    (with --robust: cost against the share of futures in which every target holds)."""
     wait_kpi = next((k for k in target_kpis if describe(k).unit == "days"), target_kpis[0])
-    fig = figures.frontier(table, wait_kpi)
+    figs = [("frontier", "Cost against waits", figures.frontier(table, wait_kpi))]
+    if robust is not None and "futures_met_share" in table:
+        figs.insert(
+            0, ("robust", "Cost against plausible futures", figures.robust_frontier(table, robust))
+        )
     header = [
         f"<h1>Plan: {_esc(scenario.name)}</h1>",
         "<p>" + "<br>".join(_esc(line) for line in lines) + "</p>",
     ]
-    return render(
-        f"iopsim plan: {scenario.name}", header, [], [("frontier", "Cost against waits", fig)]
-    )
+    return render(f"iopsim plan: {scenario.name}", header, [], figs)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -566,3 +576,47 @@ def backtest_page(scenario: Scenario, bands, observed, table, lines: list[str]) 
         "<p>" + "<br>".join(_esc(x) for x in lines) + "</p>",
     ]
     return render(f"iopsim backtest: {scenario.name}", header, sections, figs)
+
+
+def sensitivity_page(scenario: Scenario, result, lines: list[str]) -> str:
+    """Which assumptions move the answer: the findings in sentences, the inputs and their
+    ranges, a tornado and the all-at-once coefficients per KPI."""
+    inputs = "".join(
+        f"<tr><td>{_esc(i.key)}</td><td class='num'>{i.base:.4g}</td><td class='num'>{i.low:.4g}</td>"
+        f"<td class='num'>{i.high:.4g}</td><td>{_esc(i.source)}</td></tr>"
+        for i in result.inputs
+    )
+    sections = [
+        "<section class='brief' id='sensitivity-brief'><h2>What the answer hinges on</h2><ul>"
+        + "".join(f"<li>{_esc(line)}</li>" for line in lines)
+        + "</ul></section>",
+        "<section><h2>Uncertain inputs and their ranges</h2><table class='kpis' id='inputs-table'>"
+        "<tr><th>Input</th><th>Scenario's value</th><th>Low</th><th>High</th><th>Range from</th></tr>"
+        f"{inputs}</table></section>",
+    ]
+    if result.skipped:
+        sections.append(
+            "<section><h2>Not simulated (not a valid clinic)</h2><ul>"
+            + "".join(f"<li>{_esc(s)}</li>" for s in result.skipped)
+            + "</ul></section>"
+        )
+    figs = []
+    for kpi in result.kpis:
+        figs.append(
+            (f"tornado-{kpi}", f"One at a time: {kpi}", figures.tornado(result.one_at_a_time, kpi))
+        )
+        if len(result.global_src):
+            figs.append(
+                (
+                    f"global-{kpi}",
+                    f"All at once: {kpi}",
+                    figures.regression_bars(result.global_src, kpi),
+                )
+            )
+    header = [
+        f"<h1>Sensitivity: {_esc(scenario.name)}</h1>",
+        f"<p>{len(result.inputs)} uncertain inputs; one at a time with {len(result.base)} "
+        f"replications each (common random numbers); {len(result.global_points)} points varying "
+        "all inputs at once (Latin hypercube).</p>",
+    ]
+    return render(f"iopsim sensitivity: {scenario.name}", header, sections, figs)

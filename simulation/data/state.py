@@ -70,9 +70,9 @@ def lost_chance(t: pd.DataFrame, day: pd.Timestamp):
 
 
 def weekly_observed(episodes: Episodes, monday: pd.Timestamp, weeks: int) -> pd.DataFrame:
-    """Observed weekly series from ``monday`` on: mean daily IOP census and IOP waitlist
-    (counted as the model's ``*_recorded`` series are), and admissions (first IOP days) in
-    each week."""
+    """Observed weekly series from ``monday`` on: referrals, mean daily IOP census and IOP
+    waitlist (counted as the model's ``*_recorded`` series are), and admissions (first IOP
+    days) in each week."""
     from simulation.analysis import recorded_weekly
 
     t = episodes.table
@@ -84,6 +84,8 @@ def weekly_observed(episodes: Episodes, monday: pd.Timestamp, weeks: int) -> pd.
     left_waitlist = np.where(np.isnan(start), days("waitlist_exit_date"), start)
     week_of = start[np.isfinite(start)] // 7
     week_of = week_of[(week_of >= 0) & (week_of < weeks)].astype(int)
+    referred = days("referral_date") // 7
+    referred = referred[(referred >= 0) & (referred < weeks)].astype(int)
     return pd.DataFrame(
         {
             "week": np.arange(weeks),
@@ -91,5 +93,6 @@ def weekly_observed(episodes: Episodes, monday: pd.Timestamp, weeks: int) -> pd.
             "iop_census": recorded_weekly(start, days("iop_end_date"), weeks),
             "iop_waitlist": recorded_weekly(days("waitlist_date"), left_waitlist, weeks),
             "admissions": np.bincount(week_of, minlength=weeks)[:weeks],
+            "referrals": np.bincount(referred, minlength=weeks)[:weeks],
         }
     )

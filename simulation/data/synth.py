@@ -46,20 +46,46 @@ def synthesize(
 ) -> tuple[pd.DataFrame, str]:
     """An episode extract of ``years`` years of the scenario's clinic (after its warm-up), and
     the map file text a clinic would write for it (empty unless ``messy``)."""
+    table, map_text, _ = synthesize_records(scenario, years, seed, messy)
+    return table, map_text
+
+
+def synthesize_records(
+    scenario: Scenario, years: float, seed: int = 1, messy: bool = False
+) -> tuple[pd.DataFrame, str, pd.DataFrame]:
+    """As ``synthesize``, with the attendance extract of the same clients: one row per group
+    session each was expected at (``episode_id``, ``date``, ``kind``, ``attended`` yes/no)."""
     from simulation.replication import run_replication
 
     weeks = max(int(round(52 * years)), 1)
     sc = apply_overrides(scenario, [f"horizon_weeks={weeks}"])
-    clients = run_replication(sc, 0, seed).clients
+    result = run_replication(sc, 0, seed, attendance_records=True)
+    clients = result.clients
     start = sc.warmup_weeks * 168.0
     c = clients[clients["referred"] >= start].reset_index(drop=True)
     rng = np.random.default_rng(seed)
     ids = rng.choice(np.arange(100_000, 100_000 + 10 * max(len(c), 1)), size=len(c), replace=False)
+    episode = dict(zip(c["id"], (f"EP{i}" for i in ids), strict=True))
     table = records_of(c, sc.start_date)
-    table.insert(0, "episode_id", [f"EP{i}" for i in ids])
+    table.insert(0, "episode_id", [episode[i] for i in c["id"]])
+    sessions = result.extra["group_attendance"]
+    sessions = sessions[sessions["client_id"].isin(episode)]
+    monday = pd.Timestamp(clock.week_zero_monday(sc.start_date))
+    days = np.floor(sessions["time"].to_numpy(dtype=float) / HOURS_PER_DAY).astype(int)
+    attendance = pd.DataFrame(
+        {
+            "episode_id": sessions["client_id"].map(episode).to_numpy(),
+            "date": (monday + pd.to_timedelta(days, unit="D")).strftime(
+                "%d/%m/%Y" if messy else "%Y-%m-%d"
+            ),
+            "kind": "group",
+            "attended": np.where(sessions["attended"], "yes", "no"),
+        }
+    )
     if not messy:
-        return _as_text(table, "%Y-%m-%d"), ""
-    return _messy(table, rng)
+        return _as_text(table, "%Y-%m-%d"), "", attendance
+    attendance = attendance.rename(columns={"episode_id": MESSY_HEADINGS["episode_id"]})
+    return (*_messy(table, rng), attendance)  # (the map's id heading names it in both)
 
 
 def records_of(c: pd.DataFrame, start_date) -> pd.DataFrame:

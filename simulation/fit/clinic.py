@@ -13,6 +13,7 @@ from simulation.data.extract import Episodes
 from simulation.fit.survival import Z95, best_fit, fit_competing, kaplan_meier, wilson
 from simulation.scenario import EXIT_REASONS, Scenario, to_data
 
+MIN_STAY_EVENTS = 5  # fewer stays ended for a reason: its stay distribution is not fitted
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -189,17 +190,17 @@ def fit_clinic(
     lost = int((decided["assessment_outcome"] == "lost").sum())
     if len(decided) >= 10 and template.intake.enabled:
         p, low, high = wilson(lost, len(decided))
-        data["intake"]["lost_share"] = round(p, 4)
-        ev.append(
-            Evidence(
-                "intake.lost_share",
-                round(p, 4),
-                low,
-                high,
-                len(decided),
-                "lost before assessment / referrals with a known fate (Wilson CI)",
+        method = "lost before assessment / referrals with a known fate (Wilson CI)"
+        if template.intake.patience_days is not None:  # part of the loss is the wait's
+            waited = _days(t["assessment_date"], t["referral_date"])
+            patience = _patience_loss(template.intake.patience_days, waited[np.isfinite(waited)])
+            p, low, high = (max(1 - (1 - x) / (1 - patience), 0.0) for x in (p, low, high))
+            method += (
+                f"; less the {100 * patience:.0f}% the template's patience [E] loses at this "
+                "clinic's waits to assessment (total loss = the records')"
             )
-        )
+        data["intake"]["lost_share"] = round(p, 4)
+        ev.append(Evidence("intake.lost_share", round(p, 4), low, high, len(decided), method))
         from simulation.data.state import lost_chance
 
         chance = lost_chance(t, as_of)
@@ -260,11 +261,16 @@ def fit_clinic(
                 "Fewer than 5 clients left the IOP waitlist without starting: patience is the template's [E]."
             )
 
+    # --- attendance: the rate, clients' spread, dropouts after a missed session -----------------
+    after_missed = _fit_attendance(episodes, template, data, ev, notes)
+
     # --- exit reasons and length of stay: competing risks, censored -----------------------------
     began = t[t["iop_start_date"].notna()]
     if len(began) >= 20:
         stay = np.maximum(_days(began["iop_end_date"].fillna(as_of), began["iop_start_date"]), 0.5)
         reasons = began["discharge_reason"].to_numpy(dtype=object)
+        if after_missed is not None:  # a competing cause: censors the planned exit
+            reasons = np.where(after_missed[t["iop_start_date"].notna().to_numpy()], "", reasons)
         joint = fit_competing(stay, reasons, list(EXIT_REASONS))
         shares = {r: round(joint.shares[r], 4) for r in EXIT_REASONS}
         shares["completed"] = round(shares["completed"] + 1.0 - sum(shares.values()), 4)
@@ -282,6 +288,12 @@ def fit_clinic(
                 )
             )
             fit = joint.stays[r]
+            if fit.events < MIN_STAY_EVENTS:  # a shape from a handful of stays is noise
+                notes.append(
+                    f"Only {fit.events} stay(s) ended as {r}: its length of stay is the "
+                    f"template's [E] ({MIN_STAY_EVENTS}+ needed to fit one)."
+                )
+                continue
             spec = {**fit.spec(), "max": 365}
             data["iop"]["length_of_stay_days"][r] = spec
             ev.append(
@@ -335,23 +347,6 @@ def fit_clinic(
                     )
                 )
 
-    # --- attendance ------------------------------------------------------------------------------
-    if episodes.attendance is not None and len(episodes.attendance):
-        groups = episodes.attendance[episodes.attendance["kind"].str.contains("group")]
-        if len(groups) >= 20:
-            p, low, high = wilson(int(groups["attended"].sum()), len(groups))
-            data["iop"]["attendance"] = round(p, 4)
-            ev.append(
-                Evidence(
-                    "iop.attendance",
-                    round(p, 4),
-                    low,
-                    high,
-                    len(groups),
-                    "group sessions attended (Wilson CI)",
-                )
-            )
-
     if staff is not None and len(staff):
         _fit_staff(staff, as_of, data, ev, notes)
 
@@ -363,6 +358,112 @@ def fit_clinic(
         )
     data["name"] = f"{template.name} fitted"
     return FitResult(data, ev, notes, curves)
+
+
+def _patience_loss(spec, waits: np.ndarray) -> float:
+    """The share a patience distribution loses at a clinic's waits to assessment: the mean of
+    P(patience < wait), weighting each assessed client by 1 / P(patience >= wait) for the
+    clients with that wait who were lost (so long waits count as often as they happened)."""
+    from simulation.distributions import sampler
+
+    if not len(waits):
+        return 0.0
+    draws = np.sort(sampler(spec)(np.random.default_rng(20261127), 20_000))
+    gone = np.searchsorted(draws, waits, side="right") / len(draws)
+    stayed = np.maximum(1.0 - gone, 1e-3)
+    return float(np.sum(gone / stayed) / np.sum(1.0 / stayed))
+
+
+def _fit_attendance(
+    episodes: Episodes, template: Scenario, data: dict, ev: list, notes: list
+) -> np.ndarray | None:
+    """Group attendance, how much clients differ in it, and how often a missed session ends a
+    stay. Returns, per episode row, whether its stay ended as a dropout on a day it missed a
+    session (those exits are the missed session's, not the planned exit's), or None."""
+    from simulation.fit.attendance import (
+        attendance_rate,
+        attendance_spread,
+        dropout_after_missed,
+        group_sessions,
+    )
+
+    iop = data["iop"]
+    if episodes.attendance is None or not len(episodes.attendance):
+        if template.iop.dropout_per_missed_session or template.iop.attendance_sd is not None:
+            iop.pop("dropout_per_missed_session", None)
+            iop.pop("attendance_sd", None)
+            notes.append(
+                "No attendance extract: every exit is drawn at the start of a stay with the "
+                "records' mix, and clients share one attendance chance (the template's "
+                "dropout after a missed session and spread of attendance are switched off; "
+                "give --attendance to fit them)."
+            )
+        return None
+    groups = episodes.attendance[episodes.attendance["kind"].str.contains("group")]
+    if len(groups) >= 20:
+        p, low, high = attendance_rate(groups)
+        iop["attendance"] = round(p, 4)
+        ev.append(
+            Evidence(
+                "iop.attendance",
+                round(p, 4),
+                low,
+                high,
+                int(groups["episode"].nunique()),
+                f"mean of clients' shares of {len(groups)} group sessions attended (95% CI "
+                "across clients)",
+            )
+        )
+    sessions = group_sessions(episodes.attendance, episodes.table)
+    spread = attendance_spread(sessions)
+    if spread is None:
+        iop.pop("attendance_sd", None)
+    else:
+        sd = round(spread.sd, 4)
+        mean = iop["attendance"]
+        usable = 0.01 <= sd < 0.5 and sd**2 < 0.9 * mean * (1 - mean)
+        if usable:
+            iop["attendance_sd"] = sd
+        else:
+            iop.pop("attendance_sd", None)
+        ev.append(
+            Evidence(
+                "iop.attendance_sd",
+                sd if usable else 0.0,
+                math.nan,
+                math.nan,
+                spread.clients,
+                "between-client sd of attended shares (beta-binomial moments, clients with "
+                "5+ sessions)" + ("" if usable else ": too small to matter, one chance for all"),
+            )
+        )
+    found = dropout_after_missed(sessions, episodes.table)
+    if found is None:
+        iop.pop("dropout_per_missed_session", None)
+        notes.append(
+            "Fewer than 50 missed group sessions: a missed session does not end stays in the "
+            "fitted clinic (exits are drawn at the start with the records' mix)."
+        )
+        return None
+    iop["dropout_per_missed_session"] = round(found.share, 4)
+    ev.append(
+        Evidence(
+            "iop.dropout_per_missed_session",
+            round(found.share, 4),
+            found.low,
+            found.high,
+            found.missed,
+            "missed group sessions after which the stay ended that day as a dropout (Wilson "
+            "CI); those dropouts are censored in the planned exit mix and stays",
+        )
+    )
+    notes.append(
+        f"Dropout after a missed group session: {100 * found.share:.1f}% of missed sessions "
+        f"were followed by a dropout that day, against {100 * found.after_attended:.1f}% of "
+        "attended ones (the planned exits that happen to fall on such a day are counted as "
+        "the missed session's: the difference is the part missing causes)."
+    )
+    return found.ended_that_day
 
 
 def _fit_staff(staff: pd.DataFrame, as_of: pd.Timestamp, data: dict, ev: list, notes: list) -> None:

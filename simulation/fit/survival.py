@@ -38,7 +38,9 @@ class Fit:
         """As a scenario distribution."""
         if self.family == "exponential":
             return {"dist": "exponential", "mean": round(self.mean, 3)}
-        return {"dist": self.family, "mean": round(self.mean, 3), "sd": round(self.sd, 3)}
+        # a fit from very few events can collapse its spread to ~0: keep it a distribution
+        sd = max(round(self.sd, 3), round(0.01 * self.mean, 3), 0.001)
+        return {"dist": self.family, "mean": round(self.mean, 3), "sd": sd}
 
 
 LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
@@ -79,9 +81,9 @@ def params_of(fit: Fit) -> np.ndarray:
     if fit.family == "exponential":
         return np.array([-math.log(fit.mean)])
     if fit.family == "lognormal":
-        s2 = math.log(1 + (fit.sd / fit.mean) ** 2)
+        s2 = max(math.log1p((fit.sd / fit.mean) ** 2), 1e-12)  # (a collapsed fit: sd ~ 0)
         return np.array([math.log(fit.mean) - s2 / 2, 0.5 * math.log(s2)])
-    shape = (fit.mean / fit.sd) ** 2
+    shape = (fit.mean / max(fit.sd, 1e-6 * fit.mean)) ** 2
     return np.array([math.log(shape), math.log(fit.mean / shape)])
 
 

@@ -226,12 +226,13 @@ def hold_session(clinic, state: TrackState, slot: Slot, week: int) -> None:
         chance = np.where(by_video, video, chance)
     attended = state.attendance_rng.random(len(started)) < chance
     attendees = [cid for cid, came in zip(started, attended, strict=True) if came]
+    absent = [cid for cid, came in zip(started, attended, strict=True) if not came]
     most = track.max_size_on(int(now // 24) % 7)
     if most is not None and len(attendees) > most:  # this day's kind of group is full
         recorder.turned_away.append((now, len(attendees) - most))
         attendees = attendees[:most]  # (those enrolled longest keep their places)
     if 0 < len(attendees) < track.min_attendance:
-        small = SmallGroup(state, slot, attendees, len(started), hours, week, now)
+        small = SmallGroup(state, slot, attendees, len(started), hours, week, now, absent)
         gathering = clinic.gathering.at(clinic.env.now)
         partner = gathering.room_for(small)
         if partner is not None:
@@ -252,6 +253,7 @@ def hold_session(clinic, state: TrackState, slot: Slot, week: int) -> None:
         facilitators = facilitators + extra
     for cid in attendees:
         recorder.attended(cid, now, "group", hours)
+    recorder.absences.extend((cid, now) for cid in absent)  # (a session that ran)
     iop = clinic.scenario.iop
     if iop.dropout_after_missed_sessions is not None or iop.dropout_per_missed_session:
         _count_absences(clinic, started, attended)
@@ -292,6 +294,7 @@ class SmallGroup:
     hours: float
     week: int
     time: float
+    absent: list[int]  # enrolled and did not come
 
 
 @dataclass
@@ -347,6 +350,7 @@ def _merge(clinic, small: SmallGroup, held: HeldGroup) -> None:
     held.present += len(small.attendees)
     for cid in small.attendees:
         clinic.recorder.attended(cid, small.time, "group", small.hours)
+    clinic.recorder.absences.extend((cid, small.time) for cid in small.absent)
     _record_small(clinic, small, "merged")
 
 

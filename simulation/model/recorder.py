@@ -82,6 +82,7 @@ class Recorder:
             name: Monitor() for name in (*STATUSES, "seats_held", *BLOCKING, "caseload_held")
         }
         self.attendance: list[tuple[int, float, str, float]] = []
+        self.absences: list[tuple[int, float]] = []  # (client, time) missed a group session
         self.busy_log: list[tuple[str, float, float, str]] = []
         self.sessions: list[tuple] = []
         self.appointments: list[tuple[str, float, bool]] = []  # kind, time due, booked?
@@ -157,6 +158,14 @@ class Recorder:
     def attendance_table(self) -> pd.DataFrame:
         rows = [r for r in self.attendance if r is not None]
         return pd.DataFrame(rows, columns=["client_id", "time", "kind", "hours"])
+
+    def group_attendance_table(self, attendance: pd.DataFrame) -> pd.DataFrame:
+        """Every group session a client was expected at, as a clinic's attendance records
+        keep them: client, time, attended (a session they came to that merged counts once)."""
+        came = attendance.loc[attendance["kind"] == "group", ["client_id", "time"]]
+        missed = pd.DataFrame(self.absences, columns=["client_id", "time"])
+        table = pd.concat([came.assign(attended=True), missed.assign(attended=False)])
+        return table.sort_values(["time", "client_id"], kind="stable").reset_index(drop=True)
 
     def busy_table(self) -> pd.DataFrame:
         rows = [r for r in self.busy_log if r is not None]

@@ -64,8 +64,8 @@ def clinic_pages(tmp_path_factory):
         assert result.exit_code == 0, result.output
     return {
         "fit": (root / "fit-report.html", 2),
-        "forecast": (root / "f" / "dashboard.html", 5),
-        "backtest": (root / "b" / "dashboard.html", 3),
+        "forecast": (root / "f" / "dashboard.html", 6),
+        "backtest": (root / "b" / "dashboard.html", 4),
         "root": root,
     }
 
@@ -91,3 +91,49 @@ def test_the_backtest_page_shows_the_table_of_backtest_csv(visit, clinic_pages):
     for row in table.itertuples():
         cells = v.page.locator(f"#backtest-table tr[data-series='{row.series}'] td")
         assert cells.nth(2).inner_text().strip() == f"{100 * row.coverage_90:.0f}%"
+
+
+def test_the_sensitivity_page_draws_a_tornado_per_kpi_and_its_findings(visit, tmp_path):
+    """Two KPIs: a tornado and an all-at-once chart each; the findings are the brief's."""
+    folder = tmp_path / "s"
+    result = CliRunner().invoke(
+        main,
+        [
+            "sensitivity",
+            "--weeks",
+            "8",
+            "--warmup-weeks",
+            "4",
+            "-r",
+            "2",
+            "--workers",
+            "1",
+            "--set",
+            "uncertainty.referrals.per_week=[6, 8]",
+            "--set",
+            'uncertainty."intake.booking_lead_days"="+-50%"',
+            "--kpi",
+            "referrals_per_week",
+            "--kpi",
+            "lost_before_assessment_share",
+            "--points",
+            "6",
+            "-q",
+            "--out",
+            str(folder),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    v = visit(folder / "dashboard.html")
+    v.page.wait_for_function(
+        "document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=20_000
+    )
+    v.page.wait_for_timeout(200)
+    assert v.errors == [] and v.requests == []
+    bars = v.page.evaluate(
+        "document.getElementById('fig-tornado-referrals_per_week').data.map(t => t.y.length)"
+    )
+    assert bars == [2, 2]  # two inputs, a low and a high bar each
+    brief = (folder / "brief.md").read_text().splitlines()[2:]
+    shown = v.page.locator("#sensitivity-brief li").all_inner_texts()
+    assert [b[2:] for b in brief] == shown

@@ -10,7 +10,7 @@ from simulation import scenario as scenarios
 from simulation.dashboard.page import rebuild
 from simulation.experiment import run_experiment
 from simulation.kpis import describe, fmt, split_group
-from tests.conftest import short
+from tests.conftest import plain_short, short
 
 HOSTILE_NAME = "<script>window.__pwned=1</script>Clinic \"A\" & 'B'"
 HOSTILE_DESCRIPTION = '<img src=x onerror="window.__pwned=2"> été 🌞 ' + "x" * 300
@@ -176,7 +176,7 @@ def test_planning_dashboards_load_cleanly(visit, planning_pages, name, plots):
 def test_overload_and_targets_reach_the_page():
     from simulation.dashboard.page import run_dashboard
 
-    sc = short("referrals.per_week=30", "horizon_weeks=30")
+    sc = plain_short("referrals.per_week=30", "horizon_weeks=30")  # nothing bounds the queue
     result = run_experiment(sc, replications=2)
     page = run_dashboard(
         sc, result.summary, result.tables, result.targets, result.notes, {"replications": 2}

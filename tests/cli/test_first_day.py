@@ -18,7 +18,7 @@ from simulation.cli import main
 from simulation.cli.text import comparison_lines, target_lines
 from simulation.dashboard import figures
 from simulation.experiment import run_experiment
-from tests.conftest import baseline, run, short, variant
+from tests.conftest import baseline, plain_short, run, short, variant
 
 TINY = ["--replications", "2", "--weeks", "4", "--warmup-weeks", "1", "--workers", "1"]
 
@@ -154,7 +154,9 @@ def test_item3_a_third_factor_gets_panels_never_an_average():
 
 def test_item4_caseload_caps_are_reported_as_the_binding_constraint():
     k = run(
-        short("staff.therapists.iop_caseload_cap=2", "staff.evening therapists.iop_caseload_cap=2")
+        plain_short(
+            "staff.therapists.iop_caseload_cap=2", "staff.evening therapists.iop_caseload_cap=2"
+        )
     ).kpis
     # 8 caseload places for 20 seats: caseloads, not seats, hold admissions up
     assert k["admission_blocked_by_caseload_share"] > 0.5
@@ -164,7 +166,7 @@ def test_item4_caseload_caps_are_reported_as_the_binding_constraint():
 
 def test_item4_seats_are_reported_when_they_bind():
     k = run(
-        short(
+        plain_short(
             "staff.therapists.iop_caseload_cap=10",
             "staff.evening therapists.iop_caseload_cap=10",
             "tracks.morning.seats=4",
@@ -176,9 +178,9 @@ def test_item4_seats_are_reported_when_they_bind():
 
 
 def test_item4_losses_that_absorb_demand_are_warned_about():
-    result = run_experiment(short("referrals.per_week=14"), replications=2)
+    result = run_experiment(plain_short("referrals.per_week=14"), replications=2)
     assert any(n.startswith("DEMAND ABSORBED BY LOSSES") for n in result.notes)
-    calm = run_experiment(short(), replications=2)
+    calm = run_experiment(plain_short(), replications=2)
     assert not any(n.startswith("DEMAND ABSORBED") for n in calm.notes)
     lines = analysis.limiting_factors(result.summary)
     assert "caseload cap" in lines[0] and "no free seat" in lines[0]

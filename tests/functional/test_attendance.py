@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from simulation import scenario as scenarios
-from tests.conftest import run, short
+from tests.conftest import plain_short, run
 
 SPREAD = "iop.attendance_sd=0.2"
 HAZARD = "iop.dropout_per_missed_session=0.1"
@@ -16,7 +16,7 @@ def test_clients_attend_by_their_own_chance():
     """With an sd of 0.2 between clients, drawn chances average the set attendance (0.82;
     the mean of 300+ draws is within 0.03 of it) and spread out; clients who were drawn a
     higher chance attend more of their groups (correlation well above 0)."""
-    res = run(short(SPREAD, "horizon_weeks=40"))
+    res = run(plain_short(SPREAD, "horizon_weeks=40"))
     clients = res.clients[res.clients["iop_start"].notna()]
     chances = clients["attendance"]
     assert abs(chances.mean() - 0.82) < 0.03 and 0.15 < chances.std() < 0.25
@@ -24,7 +24,7 @@ def test_clients_attend_by_their_own_chance():
     stay_days = ((ended["iop_end"] - ended["iop_start"]) / 24).clip(lower=7)
     rate = ended["iop_hours_attended"] / stay_days  # hours a day in care
     assert np.corrcoef(ended["attendance"], rate)[0, 1] > 0.3
-    plain = run(short("horizon_weeks=40")).clients
+    plain = run(plain_short("horizon_weeks=40")).clients
     assert plain["attendance"].isna().all()  # off: one chance for all, no draws
 
 
@@ -34,7 +34,7 @@ def test_poorer_attendance_means_more_dropout():
     drawn low drop out more often than those drawn high."""
 
     def dropout_share(*overrides):
-        clients = run(short(HAZARD, "horizon_weeks=40", *overrides)).clients
+        clients = run(plain_short(HAZARD, "horizon_weeks=40", *overrides)).clients
         ended = clients[clients["iop_end"].notna()]
         return (ended["exit_reason"] == "dropped_out").mean(), ended
 
@@ -61,7 +61,7 @@ def test_a_dropout_keeps_no_appointment_after_leaving():
     from simulation.model.clinic import ClinicModel
     from simulation.streams import Streams
 
-    sc = short("iop.dropout_per_missed_session=0.5", "horizon_weeks=30")
+    sc = plain_short("iop.dropout_per_missed_session=0.5", "horizon_weeks=30")
     recorder = ClinicModel(sc, Streams(sc.seed, 0)).run()
     clients = recorder.client_table().set_index("id")
     att = recorder.attendance_table()

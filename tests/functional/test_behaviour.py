@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.experiment import run_experiment
-from tests.conftest import run, short
+from tests.conftest import plain_short, run, short
 
 
 def test_no_referrals_means_no_admissions_and_idle_staff():
@@ -138,8 +138,8 @@ def test_intake_patience_loses_clients_whose_appointment_is_too_far_off():
         'staff.intake.roster=[{days=["mon"], start="09:00", end="11:00"}]',
         "intake.lost_share=0",
     )
-    patient = run(short(*slow)).clients
-    impatient = run(short(*slow, 'intake.patience_days={dist="fixed", value=3}')).clients
+    patient = run(plain_short(*slow)).clients
+    impatient = run(plain_short(*slow, 'intake.patience_days={dist="fixed", value=3}')).clients
     assert (patient["status"] == "lost").sum() == 0
     lost = impatient[impatient["status"] == "lost"]
     assert len(lost) > 0
@@ -166,8 +166,8 @@ def test_grace_period_lets_a_late_stand_in_run_the_session():
 
 
 def test_repeated_absences_end_the_stay_when_asked():
-    plain = run(short())
-    strict = run(short("iop.dropout_after_missed_sessions=2", "iop.attendance=0.6"))
+    plain = run(plain_short())
+    strict = run(plain_short("iop.dropout_after_missed_sessions=2", "iop.attendance=0.6"))
     assert plain.kpis["dropout_share"] < strict.kpis["dropout_share"]
     assert strict.kpis["iop_length_of_stay_days_mean"] < plain.kpis["iop_length_of_stay_days_mean"]
 

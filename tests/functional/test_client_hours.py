@@ -5,7 +5,7 @@ from __future__ import annotations
 from simulation.experiment import run_experiment
 from simulation.model.clinic import ClinicModel
 from simulation.streams import Streams
-from tests.conftest import short
+from tests.conftest import plain_short
 
 AROUND = 'tracks.evening.client_hours="around_groups"'
 
@@ -16,7 +16,7 @@ def test_evening_clients_are_seen_only_around_their_groups():
     not."""
 
     def appointments(*overrides):
-        sc = short(*overrides, "horizon_weeks=30")
+        sc = plain_short(*overrides, "horizon_weeks=30")
         recorder = ClinicModel(sc, Streams(sc.seed, 0)).run()
         att = recorder.attendance_table()
         clients = recorder.client_table().set_index("id")
@@ -33,8 +33,10 @@ def test_evening_clients_are_seen_only_around_their_groups():
 
 
 def test_fitting_clients_hours_leaves_more_appointments_unbooked():
-    plain = run_experiment(short("horizon_weeks=30"), replications=3).kpis.mean(numeric_only=True)
-    fitted = run_experiment(short(AROUND, "horizon_weeks=30"), replications=3).kpis.mean(
+    plain = run_experiment(plain_short("horizon_weeks=30"), replications=3).kpis.mean(
+        numeric_only=True
+    )
+    fitted = run_experiment(plain_short(AROUND, "horizon_weeks=30"), replications=3).kpis.mean(
         numeric_only=True
     )
     unbooked = "individual_sessions_unbooked_share"

@@ -16,7 +16,7 @@ from simulation import analysis, clock
 from simulation import scenario as scenarios
 from simulation.cli import main
 from simulation.data.extract import ExtractError, Mapping, as_seen_on, read_episodes
-from simulation.data.synth import extract_end, synthesize
+from simulation.data.synth import extract_end, synthesize, synthesize_records
 from simulation.experiment import run_experiment
 from simulation.fit.clinic import fit_clinic
 from simulation.fit.survival import best_fit, fit_competing
@@ -55,6 +55,15 @@ def extract_file(tmp_path, sc, years=2.0, seed=1, messy=False, name="x.csv"):
     return path, map_path
 
 
+def extract_with_attendance(tmp_path, sc, years=2.0, seed=1, name="x.csv"):
+    """The episode extract and its attendance extract (group sessions), as files."""
+    table, _, sessions = synthesize_records(sc, years, seed)
+    path, attendance = tmp_path / name, tmp_path / f"attendance-{name}"
+    table.to_csv(path, index=False)
+    sessions.to_csv(attendance, index=False)
+    return path, attendance
+
+
 # --- round trip -------------------------------------------------------------------------------
 
 
@@ -71,6 +80,9 @@ def _covered(sc: scenarios.Scenario, fitted, weeks: int) -> dict[str, bool]:
         "intake.outcomes.higher_care": sc.intake.outcomes.higher_care,
         "step_down.share": sc.step_down.share,
     }
+    if sc.iop.dropout_per_missed_session and "iop.dropout_per_missed_session" in by:
+        truths["iop.dropout_per_missed_session"] = sc.iop.dropout_per_missed_session
+        truths["iop.attendance"] = sc.iop.attendance
     for r in ("completed", "dropped_out", "escalated", "other"):
         truths[f"iop.exit_shares.{r}"] = getattr(sc.iop.exit_shares, r)
         truths[f"iop.length_of_stay_days.{r}"] = getattr(sc.iop.length_of_stay_days, r).mean
@@ -80,11 +92,13 @@ def _covered(sc: scenarios.Scenario, fitted, weeks: int) -> dict[str, bool]:
 
 
 def test_synth_then_fit_recovers_each_value_within_its_ci(tmp_path):
+    """With the attendance records, the planned exit mix, the dropout after a missed session
+    and the attendance rate are recovered together (missed-session dropouts censored)."""
     sc = truth()
     hits = []
     for seed in range(1, 5):
-        path, _ = extract_file(tmp_path, sc, years=2.0, seed=seed, name=f"e{seed}.csv")
-        episodes = read_episodes(path, as_of=extract_end(sc, 2.0))
+        path, sessions = extract_with_attendance(tmp_path, sc, 2.0, seed, f"e{seed}.csv")
+        episodes = read_episodes(path, as_of=extract_end(sc, 2.0), attendance=sessions)
         hits += list(_covered(sc, fit_clinic(episodes, sc), 104).values())
     rate = sum(hits) / len(hits)
     # nominal 95%; 85% leaves room for the normal approximations at these sample sizes
@@ -434,9 +448,11 @@ def test_seen_on_a_date_later_records_are_not_known():
 def test_a_backtest_sees_a_clinic_that_changed(tmp_path):
     """From the training date on, referrals rise 2.5-fold, or a day therapist leaves (with
     their caseload places): the forecast (which cannot know) misses what happened, the
-    waitlist's coverage drops and the report says so; without a change it holds."""
+    coverage of referrals (or of the census) drops and the report says so; without a change
+    it holds."""
     runner = CliRunner()
-    base = scenarios.apply_overrides(baseline(), ["warmup_weeks=26"])
+    # a busy clinic (11 referrals a week): the leaver's caseload places are missed at once
+    base = scenarios.apply_overrides(baseline(), ["warmup_weeks=26", "referrals.per_week=11"])
     cut_week = 26 + 78  # the training date: 78 weeks into the extract
     cut = clock.week_zero_monday(base.start_date) + dt.timedelta(weeks=cut_week)
     coverage = {}
@@ -475,7 +491,8 @@ def test_a_backtest_sees_a_clinic_that_changed(tmp_path):
         coverage[label] = (table["coverage_90"].to_dict(), result.output)
     # (one back-test of 12 correlated weeks: a steady clinic's share is noisy, 0.67-0.83 here)
     steady = coverage["steady"][0]
-    assert coverage["changed"][0]["iop_waitlist"] < 0.5 <= steady["iop_waitlist"]
+    # waiting referrals give up, so the surge shows in referrals more than in the IOP
+    assert coverage["changed"][0]["referrals"] < 0.5 <= steady["referrals"]
     # the leaver's caseload places go: fewer admitted, the census falls below the bands
     assert coverage["therapist_left"][0]["iop_census"] < 0.5 <= steady["iop_census"]
     for label in ("changed", "therapist_left"):
@@ -649,3 +666,92 @@ def test_a_staff_extract_sets_who_is_in_post_and_names_stay_out(tmp_path):
         and "fte is not a number" in result.output
         and "Decoyname" not in result.output
     )
+
+
+# --- issue 14: attendance records --------------------------------------------------------------
+
+
+def test_attendance_records_give_the_spread_and_the_dropout_after_a_missed_session(tmp_path):
+    sc = baseline()  # attendance sd 0.15, 3% dropout after each missed group
+    path, sessions = extract_with_attendance(tmp_path, sc, 3.0, 2)
+    episodes = read_episodes(path, as_of=extract_end(sc, 3.0), attendance=sessions)
+    fit = fit_clinic(episodes, sc)
+    by = {e.key: e for e in fit.evidence}
+    hazard = by["iop.dropout_per_missed_session"]
+    assert hazard.low <= sc.iop.dropout_per_missed_session <= hazard.high, hazard
+    # moments from ~350 clients: the sd of a sd estimate is about 0.01 here; 0.03 is 3 of them
+    assert abs(by["iop.attendance_sd"].value - sc.iop.attendance_sd) < 0.03, by["iop.attendance_sd"]
+    assert fit.data["iop"]["attendance_sd"] == by["iop.attendance_sd"].value
+    # the planned dropout share is below the records' share (the rest are the missed sessions')
+    everything = fit_clinic(read_episodes(path, as_of=extract_end(sc, 3.0)), sc)
+    shares = {e.key: e.value for e in everything.evidence}
+    assert by["iop.exit_shares.dropped_out"].value < shares["iop.exit_shares.dropped_out"] - 0.03
+    assert by["iop.exit_shares.dropped_out"].low <= sc.iop.exit_shares.dropped_out
+    # without attendance records, both are switched off and the fit says why
+    assert "dropout_per_missed_session" not in everything.data["iop"]
+    assert "attendance_sd" not in everything.data["iop"]
+    assert any("No attendance extract" in n for n in everything.notes)
+
+
+def test_a_fitted_clinic_reproduces_the_records_exit_mix_with_or_without_attendance(tmp_path):
+    """No double count: the fitted clinic's produced dropout share matches the records' whether
+    missed sessions end stays in it (attendance records given) or not."""
+    sc = baseline()
+    path, sessions = extract_with_attendance(tmp_path, sc, 3.0, 3)
+    as_of = extract_end(sc, 3.0)
+    records = read_episodes(path, as_of=as_of).table
+    ended = records[records["discharge_reason"] != ""]
+    observed = float((ended["discharge_reason"] == "dropped_out").mean())
+    for attendance in (sessions, None):
+        fit = fit_clinic(read_episodes(path, as_of=as_of, attendance=attendance), sc)
+        fitted = scenarios.validate(fit.data, "fitted")
+        result = run_experiment(fitted, replications=6, workers=1)
+        c = result.tables["clients"]
+        c = c[c["iop_end"].notna() & (c["iop_end"] >= fitted.warmup_weeks * 168.0)]
+        produced = float((c["exit_reason"] == "dropped_out").mean())
+        # ~1,000 simulated and ~400 recorded discharges: sampling sd about 0.027 together
+        assert abs(produced - observed) < 0.07, (attendance, produced, observed)
+
+
+def test_loss_before_assessment_with_a_patience_keeps_the_records_total(tmp_path):
+    sc = baseline()  # 25% lost whatever the wait, plus an exponential patience of 15 days
+    path, _ = extract_file(tmp_path, sc, years=3.0, seed=5)
+    fit = fit_clinic(read_episodes(path, as_of=extract_end(sc, 3.0)), sc)
+    lost = next(e for e in fit.evidence if e.key == "intake.lost_share")
+    assert lost.low <= sc.intake.lost_share <= lost.high, lost
+    assert "patience" in lost.method
+    # the same records with a template that has no patience: the whole loss is the share
+    plain = scenarios.apply_overrides(sc, ["intake.lost_share=0.4"])
+    data = scenarios.to_data(plain)
+    del data["intake"]["patience_days"]
+    plain = scenarios.validate(data, "no patience")
+    whole = next(
+        e for e in fit_clinic(read_episodes(path), plain).evidence if e.key == "intake.lost_share"
+    )
+    assert whole.value > lost.value + 0.1
+
+
+def test_synth_writes_the_attendance_extract_and_its_decoys_stay_out(tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "x.csv"
+    args = ["synth", "--years", "1", "--with-attendance", "--out", str(out)]
+    first = runner.invoke(main, args)
+    assert first.exit_code == 0, first.output
+    sessions = tmp_path / "x.attendance.csv"
+    table = pd.read_csv(sessions, dtype=str)
+    assert list(table.columns) == ["episode_id", "date", "kind", "attended"]
+    assert set(table["attended"]) == {"yes", "no"}
+    again = runner.invoke(main, args)
+    assert again.exit_code == 2 and "already exists" in again.output
+    table.insert(1, "Client Name", "Decoy Attendee")
+    table["Notes"] = "free text never read"
+    table.to_csv(sessions, index=False)
+    scenario = tmp_path / "c.toml"
+    fit = runner.invoke(
+        main, ["fit", str(out), "--attendance", str(sessions), "--out", str(scenario)]
+    )
+    assert fit.exit_code == 0, fit.output
+    written = scenario.read_text() + (tmp_path / "fit-report.html").read_text() + fit.output
+    assert "dropout_per_missed_session" in scenario.read_text()
+    assert "Decoy Attendee" not in written and "free text" not in written
+    assert not any(i in written for i in table["episode_id"].head(50))

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from simulation.experiment import run_experiment, run_to_precision
-from tests.conftest import short
+from tests.conftest import plain_short, short
 
 SC = short("horizon_weeks=10", "warmup_weeks=2")
 
@@ -76,6 +76,12 @@ def test_progress_is_reported_for_every_replication():
 
 
 def test_overload_is_said_plainly():
-    overloaded = run_experiment(short("referrals.per_week=25", "horizon_weeks=30"), replications=3)
+    """A queue that grows is said (the plain baseline: a fixed loss share, so nothing bounds
+    the intake queue); where patience bounds it, the losses that absorb the demand are said."""
+    overloaded = run_experiment(
+        plain_short("referrals.per_week=25", "horizon_weeks=30"), replications=3
+    )
     assert any(note.startswith("OVERLOADED") for note in overloaded.notes)
+    patient = run_experiment(short("referrals.per_week=25", "horizon_weeks=30"), replications=3)
+    assert any(note.startswith("DEMAND ABSORBED BY LOSSES") for note in patient.notes)
     assert run_experiment(short("horizon_weeks=30"), replications=3).notes == []

@@ -31,7 +31,7 @@ def test_an_authorisation_delay_lengthens_assessment_to_start_by_about_its_lengt
 
 
 def test_a_stricter_billable_day_lowers_revenue_and_changes_no_wait():
-    plain, strict = run(short(one_payer())), run(short(one_payer(billable_day="{min_hours = 3.0}")))
+    plain, strict = run(short(one_payer())), run(short(one_payer(billable_day="{min_hours = 3.5}")))
     assert strict.kpis["revenue_per_week"] < plain.kpis["revenue_per_week"]
     assert strict.kpis["wait_to_iop_days_mean"] == plain.kpis["wait_to_iop_days_mean"]
     assert strict.kpis["iop_census_mean"] == plain.kpis["iop_census_mean"]

@@ -55,7 +55,7 @@ def test_wrong_type_and_out_of_range_values_name_field_and_value(tmp_path):
 
 
 def test_shares_must_sum_to_one(tmp_path):
-    text = BASELINE_TEXT.replace("completed = 0.40, dropped_out", "completed = 0.50, dropped_out")
+    text = BASELINE_TEXT.replace("completed = 0.45, dropped_out", "completed = 0.55, dropped_out")
     problems = problems_of(tmp_path, text)
     assert any("iop.exit_shares must sum to 1" in p and "1.1" in p for p in problems)
 
@@ -81,8 +81,10 @@ def test_unknown_pool_room_and_too_small_room(tmp_path):
         'facilitator_pools = ["evening therapists"]\nroom = "Group Room B"\nadmission = "rolling"',
     )
     text = text.replace(
-        'start = "17:30"                    # for clients who work [S2]\nsession_hours = 3.0\nseats = 10',
-        'start = "17:30"\nsession_hours = 3.0\nseats = 11',
+        "session_hours = 3.0\nseats = 10\nfacilitators = 1\n"
+        'facilitator_pools = ["evening therapists"]',
+        "session_hours = 3.0\nseats = 11\nfacilitators = 1\n"
+        'facilitator_pools = ["evening therapists"]',
     )
     problems = " | ".join(problems_of(tmp_path, text))
     assert "intake.pools: 'intak' is not a staff pool (did you mean 'intake'?)" in problems

@@ -1,0 +1,107 @@
+"""Plans that hold across plausible futures: second-order Monte Carlo.
+
+The outer level draws the uncertain inputs (``simulation.uncertainty``): K futures on a Latin
+hypercube over their ranges, the same futures for every combination a plan tries (common random
+numbers across combinations, so one beats another for its capacities, not for luckier
+futures). The inner level runs each future's replications (replication numbers k x R + r: each
+future its own random streams). A target holds in a future when the mean of its inner
+replications meets it; a combination meets the plan when every target holds together in at
+least a share P of the futures. The share is an estimate from K futures: its 95% Wilson
+interval is stated beside it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from simulation import analysis
+from simulation.experiment import run_jobs
+from simulation.fit.survival import wilson
+from simulation.scenario import Scenario, ScenarioError
+from simulation.uncertainty import UncertainInput, with_values
+
+
+@dataclass
+class Verdict:
+    """How a combination fares across the futures."""
+
+    share: float  # futures in which every target holds
+    low: float
+    high: float
+    by_target: dict[str, float]  # kpi -> share of futures in which that target holds
+    futures: int  # futures simulated (valid clinics)
+    invalid: int  # futures whose inputs made this combination no valid clinic (count as failed)
+    summary: pd.DataFrame  # KPIs over every future's replications
+
+
+@dataclass
+class Futures:
+    """K plausible futures of the uncertain inputs and the share P a plan must hold in."""
+
+    inputs: list[UncertainInput]
+    draws: np.ndarray  # futures x inputs
+    required: float
+
+    @classmethod
+    def draw(cls, inputs: list[UncertainInput], count: int, required: float, seed: int) -> Futures:
+        from scipy.stats import qmc
+
+        if not inputs:
+            raise ScenarioError(
+                [
+                    "--robust needs uncertain inputs: an [uncertainty] table, --uncertain, or [E] marks"
+                ]
+            )
+        u = qmc.LatinHypercube(d=len(inputs), seed=np.random.default_rng([seed, 6151])).random(
+            count
+        )
+        draws = np.column_stack([item.at(u[:, j]) for j, item in enumerate(inputs)])
+        return cls(inputs, draws, required)
+
+    def judge(
+        self,
+        scenario: Scenario,
+        targets: list[tuple[str, str, float]],
+        replications: int,
+        seed: int,
+        workers: int = 1,
+        scheduler: str | None = None,
+    ) -> Verdict:
+        """Run the combination in every future and count the futures where the targets hold."""
+        valid, invalid = [], 0
+        for k, values in enumerate(self.draws):
+            try:
+                valid.append((k, with_values(scenario, self.inputs, values)))
+            except ScenarioError:
+                invalid += 1
+        jobs = [
+            (sc, k * replications + r, seed, False) for k, sc in valid for r in range(replications)
+        ]
+        per_future: dict[int, list[dict]] = {k: [] for k, _ in valid}
+        rows = []
+        for index, result in run_jobs(jobs, workers, scheduler):
+            k = valid[index // replications][0]
+            per_future[k].append(result.kpis)
+            rows.append({"replication": result.replication, **result.kpis})
+        held = {kpi: [] for kpi, _, _ in targets}
+        every = []
+        for k, _ in valid:
+            frame = pd.DataFrame(per_future[k])
+            ok_all = True
+            for kpi, op, bound in targets:
+                mean = float(frame[kpi].mean()) if kpi in frame else math.nan
+                ok = bool(mean <= bound) if op == "<=" else bool(mean >= bound)
+                ok = ok and np.isfinite(mean)
+                held[kpi].append(ok)
+                ok_all = ok_all and ok
+            every.append(ok_all)
+        total = len(self.draws)
+        hits = int(sum(every))
+        _, low, high = wilson(hits, total)
+        by_target = {kpi: float(sum(v)) / total for kpi, v in held.items()}
+        summary = analysis.summarise(pd.DataFrame(rows)) if rows else pd.DataFrame()
+        return Verdict(hits / total, low, high, by_target, len(valid), invalid, summary)

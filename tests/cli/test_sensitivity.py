@@ -1,0 +1,160 @@
+"""Issue 15 item 1: ``iopsim sensitivity`` on the command line: inputs from [uncertainty],
+--vary and [E] marks; clean errors; the folder it writes."""
+
+from __future__ import annotations
+
+import pandas as pd
+from click.testing import CliRunner
+
+from simulation import scenario as scenarios
+from simulation.cli import main
+from simulation.uncertainty import estimates_in, uncertain_inputs
+from tests.conftest import baseline
+
+QUICK = ["--weeks", "8", "--warmup-weeks", "4", "-r", "2", "--workers", "1", "-q"]
+
+
+def test_estimates_marked_in_the_file_are_the_default_inputs():
+    path = scenarios.bundled("baseline")
+    keys = estimates_in(path.read_text())
+    assert "referrals.per_week" in keys and "intake.patience_days.mean" in keys
+    assert "iop.attendance" in keys and "staff.therapists.absence_share" in keys
+    inputs = {i.key: i for i in uncertain_inputs(baseline(), path.read_text())}
+    # shares that sum to 1 with others cannot move alone; counts are decisions, not estimates
+    assert not any(
+        k.endswith(".share") and k.startswith(("payers.", "referrals.sources")) for k in inputs
+    )
+    assert not any(k.endswith((".count", ".seats")) for k in inputs)
+    per_week = inputs["referrals.per_week"]
+    assert (per_week.low, per_week.high) == (
+        0.8 * 7.0,
+        1.2 * 7.0,
+    ) and per_week.source == "[E] +-20%"
+    lost = inputs["intake.lost_share"]
+    assert 0 <= lost.low < lost.base < lost.high <= 1
+
+
+def test_an_uncertainty_table_replaces_the_estimates_and_vary_adds_to_it():
+    sc = scenarios.apply_overrides(
+        baseline(),
+        [
+            "uncertainty.referrals.per_week=[6, 9]",
+            'uncertainty."iop.attendance"={dist = "triangular", low = 0.7, mode = 0.82, high = 0.9}',
+        ],
+    )
+    inputs = {
+        i.key: i for i in uncertain_inputs(sc, "x = 1.0  # [E]", ["intake.booking_lead_days=1..3"])
+    }
+    assert set(inputs) == {"referrals.per_week", "iop.attendance", "intake.booking_lead_days"}
+    attendance = inputs["iop.attendance"]
+    assert 0.7 < attendance.low < 0.82 < attendance.high < 0.9  # its 5th and 95th percentiles
+    assert attendance.at(0.0) >= 0.7 - 1e-9 and attendance.at(1.0) <= 0.9 + 1e-9
+
+
+def test_bad_ranges_are_refused_naming_the_field_and_what_is_allowed(tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "s"
+    bad_flag = runner.invoke(
+        main, ["sensitivity", *QUICK, "--vary", "referrals.per_week=9..6", "--out", str(out)]
+    )
+    assert bad_flag.exit_code == 2 and "--vary 'referrals.per_week=9..6'" in bad_flag.output
+    assert "LOW < HIGH" in bad_flag.output and "Traceback" not in bad_flag.output
+    unknown = runner.invoke(
+        main, ["sensitivity", *QUICK, "--vary", "referals.per_week=6..9", "--out", str(out)]
+    )
+    assert unknown.exit_code == 2 and "referals.per_week" in unknown.output
+    text = (
+        scenarios.bundled("baseline").read_text()
+        + '\n[uncertainty]\n"iop.attendance" = "about right"\n'
+    )
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    in_file = runner.invoke(main, ["validate", str(path)])
+    assert in_file.exit_code == 2 and "uncertainty.iop.attendance" in in_file.output
+    assert '"+-20%"' in in_file.output
+    assert not out.exists()
+
+
+def test_the_folder_holds_both_analyses_and_a_brief(tmp_path):
+    out = tmp_path / "s"
+    result = CliRunner().invoke(
+        main,
+        [
+            "sensitivity",
+            *QUICK,
+            "--set",
+            "uncertainty.referrals.per_week=[5, 9]",
+            "--vary",
+            "finance.overhead_per_month.rent_and_it=1000..3000",
+            "--kpi",
+            "referrals_per_week",
+            "--kpi",
+            "margin_per_week",
+            "--points",
+            "8",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    oat = pd.read_csv(out / "one_at_a_time.csv")
+    assert set(oat["input"]) == {"referrals.per_week", "finance.overhead_per_month.rent_and_it"}
+    rent = oat[
+        (oat["input"] == "finance.overhead_per_month.rent_and_it")
+        & (oat["kpi"] == "referrals_per_week")
+    ]
+    assert (rent["delta"] == 0).all()  # rent does not change who is referred (same draws)
+    more = oat[
+        (oat["input"] == "referrals.per_week")
+        & (oat["level"] == "high")
+        & (oat["kpi"] == "referrals_per_week")
+    ]
+    assert more["delta"].iloc[0] > 0
+    points = pd.read_csv(out / "global_points.csv")
+    assert len(points) == 8 and points["referrals.per_week"].between(5, 9).all()
+    assert "hinges most on referrals.per_week" in (out / "brief.md").read_text()
+    again = CliRunner().invoke(main, ["sensitivity", *QUICK, "--out", str(out)])
+    assert again.exit_code == 2 and "exists" in again.output  # never silently overwritten
+
+
+def test_a_robust_plan_says_in_how_many_futures_each_target_holds(tmp_path):
+    out = tmp_path / "p"
+    args = [
+        "plan",
+        "scenarios/verification/mmc.toml",
+        "--weeks",
+        "30",
+        "-r",
+        "2",
+        "--workers",
+        "1",
+        "-q",
+        "--vary",
+        "tracks.iop.seats=9..11",
+        "--target",
+        "wait_to_iop_days_mean<=0.5",
+    ]
+    alone = CliRunner().invoke(main, [*args, "--uncertain", "referrals.per_week=21..28"])
+    assert alone.exit_code == 2 and "--robust" in alone.output
+    result = CliRunner().invoke(
+        main,
+        [
+            *args,
+            "--robust",
+            "0.5",
+            "--futures",
+            "6",
+            "--uncertain",
+            "referrals.per_week=21..28",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "plan.csv")
+    simulated = table[table["futures_met_share"].notna()]
+    assert len(simulated) >= 1
+    assert (simulated["futures_met_ci_low"] <= simulated["futures_met_share"]).all()
+    assert "wait_to_iop_days_mean_futures_met_share" in table
+    page = (out / "dashboard.html").read_text()
+    assert "data-figure='robust'" in page
