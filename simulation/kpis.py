@@ -318,6 +318,17 @@ HEADLINE = (
 )
 """The KPIs printed after a run and shown first on dashboards."""
 
+DECISION = (
+    "referral_to_iop_days_mean",
+    "wait_to_iop_days_p90",
+    "lost_before_assessment_share",
+    "admissions_per_week",
+    "therapist_utilisation",
+    "margin_per_week",
+)
+"""What a director weighs first: access, losses, throughput, staff, money (sensitivity's
+default KPIs and the comparison brief's)."""
+
 
 def fmt(value: float, unit: str, weeks: bool = True) -> str:
     """A value as people read it: days (weeks from 4 weeks on, unless ``weeks`` is False),

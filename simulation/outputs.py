@@ -313,6 +313,10 @@ def write_run(
     }
     if not result.targets.empty:
         files["targets.csv"] = result.targets
+    from simulation.brief import as_markdown, run_brief
+
+    brief = run_brief(result.summary, result.scenario.target_list(), result.notes)
+    files["brief.md"] = as_markdown(f"Brief: {result.scenario.name}", brief)
     for name, table in result.tables.items():
         files[f"{name}.parquet"] = table
     files.update(extra_files or {})
@@ -370,6 +374,7 @@ KINDS = {
     "compare": "a comparison folder (iopsim compare)",
     "plan": "a plan folder (iopsim plan)",
     "sweep": "a sweep folder (iopsim sweep)",
+    "sensitivity": "a sensitivity folder (iopsim sensitivity)",
 }
 SUMMARY_COLUMNS = ["kpi", "unit", "mean", "std", "ci_low", "ci_high", "n"]
 

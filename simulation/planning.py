@@ -283,6 +283,28 @@ def cell_rows(cell: Cell, factors: list[Factor], result: ExperimentResult) -> pd
     return rows
 
 
+WEEKLY_SERIES = ("intake_waitlist", "iop_waitlist", "iop_census")
+
+
+def weekly_means(weekly: pd.DataFrame) -> pd.DataFrame:
+    """Mean over replications, week by week, of the waitlists and the census (warm-up
+    included, flagged)."""
+    columns = [c for c in WEEKLY_SERIES if c in weekly]
+    means = weekly.groupby("week")[columns].mean().reset_index()
+    warm = weekly.groupby("week")["warmup"].first().to_numpy() if "warmup" in weekly else False
+    return means.assign(warmup=warm)
+
+
+def read_weekly(folder: Path, cell_ids: list[str]) -> dict[str, pd.DataFrame]:
+    """The weekly means a sweep kept per cell (cells of older sweeps have none)."""
+    out = {}
+    for cell in cell_ids:
+        path = Path(folder) / "cells" / f"{cell}.weekly.parquet"
+        if path.exists():
+            out[cell] = pd.read_parquet(path)
+    return out
+
+
 def sweep_manifest(base: Scenario, factors: list[Factor], replications: int, seed: int) -> dict:
     return {
         "kind": "sweep",
@@ -332,11 +354,16 @@ def run_sweep(
     (folder / "cells").mkdir(parents=True, exist_ok=True)
     remove_leftovers_in(folder / "cells")  # cells a killed sweep was writing
     write_file_atomic(path, json.dumps({**manifest, "started": now_iso()}, indent=2))
-    done = {p.stem for p in (folder / "cells").glob("*.parquet")}
+    done = {p.stem for p in (folder / "cells").glob("*.parquet") if "." not in p.stem}
     todo = [c for c in grid if c.cell_id not in done and c.scenario is not None]
 
     def save(i: int, result: ExperimentResult) -> None:
         cell = todo[i]
+        # the cell's weekly waitlists for the explorer, before the file that marks it done
+        weekly = folder / "cells" / f"{cell.cell_id}.weekly.parquet"
+        tmp = weekly.with_name(f".{weekly.name}.{os.getpid()}.partial")
+        weekly_means(result.tables["weekly"]).to_parquet(tmp, index=False)
+        tmp.replace(weekly)
         target = folder / "cells" / f"{cell.cell_id}.parquet"
         tmp = target.with_name(f".{target.name}.{os.getpid()}.partial")
         cell_rows(cell, factors, result).to_parquet(tmp, index=False)

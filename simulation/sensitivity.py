@@ -27,17 +27,11 @@ import pandas as pd
 
 from simulation import analysis
 from simulation.experiment import run_jobs
+from simulation.kpis import DECISION
 from simulation.scenario import Scenario, ScenarioError
 from simulation.uncertainty import UncertainInput, with_values
 
-DEFAULT_KPIS = (
-    "referral_to_iop_days_mean",
-    "wait_to_iop_days_p90",
-    "lost_before_assessment_share",
-    "admissions_per_week",
-    "therapist_utilisation",
-    "margin_per_week",
-)
+DEFAULT_KPIS = DECISION
 BOOTSTRAP = 400
 
 

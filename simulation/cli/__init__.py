@@ -89,10 +89,12 @@ def main() -> None:
 
 
 from simulation.cli import (  # noqa: E402  (commands register themselves on main)
+    animate,
     calibration,
     compare,
     dashboard,
     data,
+    explore,
     forecast,
     plan,
     run,
@@ -105,10 +107,12 @@ from simulation.cli import (  # noqa: E402  (commands register themselves on mai
 __all__ = [
     "main",
     "safe_text",
+    "animate",
     "calibration",
     "compare",
     "dashboard",
     "data",
+    "explore",
     "forecast",
     "plan",
     "run",

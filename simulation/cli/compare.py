@@ -122,7 +122,13 @@ def compare(
         [w.assign(scenario=label) for label, w in zip(labels, weekly, strict=True)],
         ignore_index=True,
     )
-    page = pages.comparison_page(table, labels, dict(zip(labels, weekly, strict=True)))
+    from simulation.brief import as_markdown, compare_brief
+
+    first_targets = scenarios.validate(data[0], labels[0]).target_list()
+    page = pages.comparison_page(
+        table, labels, dict(zip(labels, weekly, strict=True)), first_targets
+    )
+    brief = as_markdown("Brief: comparison", compare_brief(table, labels, first_targets))
     manifest = {
         "kind": "compare",
         "labels": labels,
@@ -135,6 +141,7 @@ def compare(
         {
             "manifest.json": manifest,
             "comparison.csv": table,
+            "brief.md": brief,
             "kpis.csv": stacked_kpis,
             "weekly.parquet": stacked_weekly,
             "dashboard.html": page,

@@ -15,8 +15,17 @@ from simulation.cli.common import fail, say
 @click.option(
     "--png", is_flag=True, help="Also write each figure as a PNG (needs kaleido and chromium)."
 )
-def dashboard(run_dir, png):
-    """Rebuild RUN_DIR/dashboard.html from the run folder's tables (no re-simulation)."""
+@click.option(
+    "--sensitivity",
+    "sensitivity_dir",
+    type=click.Path(path_type=Path),
+    help="A folder of iopsim sensitivity on this scenario: its findings go into the brief.",
+)
+def dashboard(run_dir, png, sensitivity_dir):
+    """Rebuild RUN_DIR/dashboard.html (and brief.md) from the run folder's tables (no
+    re-simulation)."""
+    import json
+
     from simulation import outputs
     from simulation import scenario as scenarios
     from simulation.dashboard.page import rebuild
@@ -25,5 +34,20 @@ def dashboard(run_dir, png):
         run_data = outputs.read_run(run_dir)
     except (outputs.OutputError, scenarios.ScenarioError) as exc:
         fail(str(exc))
-    path = rebuild(run_data, png=png)
+    hinges = None
+    if sensitivity_dir is not None:
+        try:
+            found = json.loads((sensitivity_dir / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            fail(f"--sensitivity {sensitivity_dir}: not a folder written by iopsim sensitivity")
+        if not isinstance(found, dict) or found.get("kind") != "sensitivity":
+            fail(f"--sensitivity {sensitivity_dir}: not a folder written by iopsim sensitivity")
+        name = found.get("scenario", {}).get("name")
+        if name != run_data.scenario.name:
+            fail(
+                f"--sensitivity {sensitivity_dir}: it is of scenario {name!r}, the run of "
+                f"{run_data.scenario.name!r}"
+            )
+        hinges = [str(x) for x in found.get("findings", [])]
+    path = rebuild(run_data, png=png, hinges=hinges)
     say(f"Dashboard: {path}")

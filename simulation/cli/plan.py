@@ -18,6 +18,8 @@ from simulation.cli.common import (
     write_folder,
 )
 
+ROBUST_REPLICATIONS = 3  # replications in each future, unless --replications says
+
 
 @main.command()
 @click.argument("scenario", required=False)
@@ -60,7 +62,7 @@ from simulation.cli.common import (
     type=click.IntRange(5, 2000),
     default=40,
     show_default=True,
-    help="With --robust: futures drawn (Latin hypercube); --replications then runs in each.",
+    help="With --robust: futures drawn (Latin hypercube); --replications (default 3) runs in each.",
 )
 @click.option(
     "--uncertain",
@@ -124,7 +126,9 @@ def plan(
     chosen.update({t[0]: t for t in extra})
     folder = folder_or_default(out, f"plan-{sc.name}")
     check_folder(folder, force)
-    per_combination = (replications or sc.replications) * (futures if drawn else 1)
+    # in each future, a few replications: the futures already average over the clinic's noise
+    replications = replications or (ROBUST_REPLICATIONS if drawn else sc.replications)
+    per_combination = replications * (futures if drawn else 1)
     exp.guard(
         [(c.scenario, per_combination) for c in grid if c.scenario is not None],
         folder,
@@ -136,7 +140,7 @@ def plan(
             sc,
             factors,
             list(chosen.values()),
-            replications or sc.replications,
+            replications,
             sc.seed,
             cost_kpi,
             runners_up,
@@ -157,7 +161,7 @@ def plan(
         "targets": [list(t) for t in chosen.values()],
         "cost": cost_kpi,
         "seed": sc.seed,
-        "replications": replications or sc.replications,
+        "replications": replications,
         "evaluated": result.evaluated,
         "combinations": len(result.candidates),
         "notes": result.notes,
@@ -173,8 +177,13 @@ def plan(
         },
         "command": ["iopsim", *sys.argv[1:]],
     }
+    from simulation.brief import as_markdown, plan_brief
+
+    brief = as_markdown(f"Brief: plan for {sc.name}", plan_brief(lines))
     write_folder(
-        folder, {"manifest.json": manifest, "plan.csv": table, "dashboard.html": page}, force
+        folder,
+        {"manifest.json": manifest, "plan.csv": table, "brief.md": brief, "dashboard.html": page},
+        force,
     )
     if not quiet:
         for line in lines:

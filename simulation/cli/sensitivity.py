@@ -130,6 +130,7 @@ def sensitivity(scenario, exp, varies, kpis, points, point_replications, out, fo
         "point_replications": point_replications,
         "seed": sc.seed,
         "skipped": result.skipped,
+        "findings": lines,
         "command": ["iopsim", *sys.argv[1:]],
     }
     write_folder(

@@ -88,6 +88,10 @@ def sweep(
     outputs.write_file_atomic(
         folder / "dashboard.html", pages.sweep_page(sc, table, factors, kpi, n)
     )
+    weekly = planning.read_weekly(folder, list(table["cell"].unique()))
+    outputs.write_file_atomic(
+        folder / "explorer.html", pages.explorer_page(sc, table, factors, weekly, n)
+    )
     outputs.COMPLETED.append(folder)  # every cell, the tables and the dashboard are written
     if not quiet:
         by_cell = table.drop_duplicates("cell")
@@ -101,4 +105,4 @@ def sweep(
         met = by_cell["all_targets_met"]
         if met.notna().any():
             say(f"{int(met.fillna(False).astype(bool).sum())} cells meet every target")
-        say(f"Sweep folder: {folder} (sweep.parquet, sweep.csv, dashboard.html)")
+        say(f"Sweep folder: {folder} (sweep.parquet, sweep.csv, dashboard.html, explorer.html)")

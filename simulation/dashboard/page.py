@@ -37,6 +37,17 @@ table.kpis td.num{text-align:right;font-variant-numeric:tabular-nums}
 .scroll{overflow-x:auto}
 .grid{display:grid;grid-template-columns:1fr;gap:8px}
 @media(min-width:1500px){.grid{grid-template-columns:1fr 1fr}}
+section.brief{border-left:5px solid #1f3b57}
+section.brief h3{font-size:1em;margin:10px 0 2px}
+section.brief ul{margin:2px 0 4px 18px;padding:0}
+@page{size:auto;margin:14mm}
+@media print{
+body{background:#fff;font-size:10pt}
+header{background:none;color:#000;padding:0 0 4px}
+header p.description,main>*:not(.brief),.print-hide{display:none!important}
+main{max-width:none;padding:0}
+section.brief{border:none;margin:0;padding:0;page-break-inside:avoid}
+}
 """
 
 
@@ -269,6 +280,22 @@ def render(
     )
 
 
+def brief_section(brief, title: str = "Decision brief") -> str:
+    """The brief at the top of a page (and all that a printed page shows)."""
+    parts = [f"<section class='brief' id='brief'><h2>{_esc(title)}</h2>"]
+    for heading, lines in brief:
+        items = "".join(
+            f"<li class='{'sub' if line.startswith('  ') else ''}'>{_esc(line.strip())}</li>"
+            for line in lines
+        )
+        parts.append(f"<h3>{_esc(heading)}</h3><ul>{items}</ul>")
+    parts.append(
+        "<p class='howto print-hide'>Printing this page prints this brief alone, on one page.</p>"
+        "</section>"
+    )
+    return "".join(parts)
+
+
 def run_dashboard(
     scenario: Scenario,
     summary: pd.DataFrame,
@@ -276,8 +303,12 @@ def run_dashboard(
     targets: pd.DataFrame | None,
     notes: list[str],
     info: dict,
+    hinges: list[str] | None = None,
 ) -> str:
-    """The dashboard of one run as an HTML string."""
+    """The dashboard of one run as an HTML string (``hinges``: a sensitivity run's findings,
+    for the brief)."""
+    from simulation.brief import run_brief
+
     header = [
         f"<h1>{_esc(scenario.name)}</h1>",
         f"<p class='description'>{_esc(scenario.description)}</p>",
@@ -285,7 +316,8 @@ def run_dashboard(
         f"seed {_esc(info.get('seed', ''))} &middot; {scenario.horizon_weeks} weeks measured after "
         f"{scenario.warmup_weeks} weeks warm-up &middot; starting {_esc(scenario.start_date.isoformat())}</p>",
     ]
-    sections = [f"<div class='warning'>{_esc(note)}</div>" for note in notes]
+    sections = [brief_section(run_brief(summary, scenario.target_list(), notes, hinges))]
+    sections += [f"<div class='warning'>{_esc(note)}</div>" for note in notes]
     sections.append(
         f"<section><h2>Key indicators</h2>{kpi_table(summary, targets)}"
         "<p class='howto'>Means over replications with 95% confidence intervals (Student t). "
@@ -298,9 +330,11 @@ def run_dashboard(
     return render(f"iopsim: {scenario.name}", header, sections, figs)
 
 
-def rebuild(run_data, png: bool = False) -> Path:
-    """Rewrite a run folder's dashboard.html from its tables (and PNGs with ``png``)."""
+def rebuild(run_data, png: bool = False, hinges: list[str] | None = None) -> Path:
+    """Rewrite a run folder's dashboard.html and brief.md from its tables (and PNGs with
+    ``png``; ``hinges``: a sensitivity run's findings for the brief)."""
     from simulation import analysis
+    from simulation.brief import as_markdown, run_brief
     from simulation.outputs import write_file_atomic
 
     targets = analysis.target_status(run_data.scenario, run_data.summary)
@@ -310,9 +344,11 @@ def rebuild(run_data, png: bool = False) -> Path:
         "replications": m.get("replications", 0),
         "seed": m.get("seed", ""),
     }
-    page = run_dashboard(
-        run_data.scenario, run_data.summary, run_data.tables, targets, m.get("notes", []), info
-    )
+    notes = m.get("notes", [])
+    sc = run_data.scenario
+    page = run_dashboard(sc, run_data.summary, run_data.tables, targets, notes, info, hinges)
+    brief = run_brief(run_data.summary, sc.target_list(), notes, hinges)
+    write_file_atomic(Path(run_data.folder) / "brief.md", as_markdown(f"Brief: {sc.name}", brief))
     path = write_file_atomic(Path(run_data.folder) / "dashboard.html", page)
     if png:
         write_pngs(run_data)
@@ -389,8 +425,15 @@ def comparison_section(table: pd.DataFrame, labels: list[str]) -> str:
     )
 
 
-def comparison_page(table: pd.DataFrame, labels: list[str], weekly: dict[str, pd.DataFrame]) -> str:
-    """The page of ``iopsim compare``."""
+def comparison_page(
+    table: pd.DataFrame,
+    labels: list[str],
+    weekly: dict[str, pd.DataFrame],
+    targets: list | None = None,
+) -> str:
+    """The page of ``iopsim compare`` (``targets``: the first scenario's, for the brief)."""
+    from simulation.brief import compare_brief
+
     figs = [
         (
             "compare_differences",
@@ -404,7 +447,8 @@ def comparison_page(table: pd.DataFrame, labels: list[str], weekly: dict[str, pd
         f"<h1>Comparison of {len(labels)} scenarios</h1>",
         "<p>" + " &middot; ".join(_esc(label) for label in labels) + "</p>",
     ]
-    return render("iopsim comparison", header, [comparison_section(table, labels)], figs)
+    brief = brief_section(compare_brief(table, labels, targets or []))
+    return render("iopsim comparison", header, [brief, comparison_section(table, labels)], figs)
 
 
 def sweep_page(
@@ -443,6 +487,8 @@ def plan_page(
     """The page of ``iopsim plan``: the recommendation and the cost-against-wait frontier
     (with --robust: cost against the share of futures in which every target holds)."""
     wait_kpi = next((k for k in target_kpis if describe(k).unit == "days"), target_kpis[0])
+    from simulation.brief import plan_brief
+
     figs = [("frontier", "Cost against waits", figures.frontier(table, wait_kpi))]
     if robust is not None and "futures_met_share" in table:
         figs.insert(
@@ -450,9 +496,8 @@ def plan_page(
         )
     header = [
         f"<h1>Plan: {_esc(scenario.name)}</h1>",
-        "<p>" + "<br>".join(_esc(line) for line in lines) + "</p>",
     ]
-    return render(f"iopsim plan: {scenario.name}", header, [], figs)
+    return render(f"iopsim plan: {scenario.name}", header, [brief_section(plan_brief(lines))], figs)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -620,3 +665,148 @@ def sensitivity_page(scenario: Scenario, result, lines: list[str]) -> str:
         "all inputs at once (Latin hypercube).</p>",
     ]
     return render(f"iopsim sensitivity: {scenario.name}", header, sections, figs)
+
+
+EXPLORER_JS = """
+(function(){
+var D=JSON.parse(document.getElementById('explorer-data').textContent);
+var units={share:function(v){return (100*v).toFixed(1)+'%';},days:function(v){return v.toFixed(1)+' d';},
+ money_per_week:function(v){return '$'+Math.round(v).toLocaleString('en-US')+'/wk';},
+ hours_per_week:function(v){return v.toFixed(1)+' h/wk';},per_week:function(v){return v.toFixed(2)+'/wk';}};
+function show(v,u){if(v===null||v===undefined||isNaN(v))return 'n/a';return (units[u]||function(x){return x.toFixed(1);})(v);}
+function chosen(){return D.factors.map(function(f,i){return f.values[+document.getElementById('factor-'+i).value];});}
+function draw(){
+ var values=chosen();
+ D.factors.forEach(function(f,i){document.getElementById('factor-value-'+i).textContent=String(values[i]);});
+ var cell=D.cells[JSON.stringify(values)];
+ var body=document.getElementById('explorer-kpis');body.innerHTML='';
+ var status=document.getElementById('explorer-status');
+ if(!cell){status.textContent='This combination was not run.';return;}
+ status.textContent=cell.status==='ok'?(cell.all_met===null?'':(cell.all_met?'Every target is met.':'Not every target is met.')):cell.status;
+ document.getElementById('explorer-cell').textContent=cell.cell;
+ D.kpis.forEach(function(k){var r=cell.kpis[k.name];if(!r)return;var tr=document.createElement('tr');tr.setAttribute('data-kpi',k.name);
+  var t=D.targets[k.name];var met=cell.met[k.name];
+  [k.description,show(r[0],k.unit),show(r[1],k.unit)+' to '+show(r[2],k.unit),t?t:'',t?(met?'met':'NOT met'):''].forEach(function(x,j){
+   var td=document.createElement('td');td.textContent=x;if(j===1){td.className='num';td.setAttribute('data-value',String(r[0]));}
+   if(j===4&&t){td.className=met?'met':'notmet';}tr.appendChild(td);});body.appendChild(tr);});
+ var w=cell.weekly;var traces=[];
+ if(w){traces=[{x:w.week,y:w.iop_waitlist,name:'IOP waitlist',mode:'lines'},{x:w.week,y:w.intake_waitlist,name:'Intake waitlist',mode:'lines',line:{dash:'dot'}}];}
+ Plotly.react('explorer-waitlist',traces,{template:IOPSIM_TEMPLATE,title:'Waitlists of this cell (mean over replications; warm-up included)',
+  xaxis:{title:'week'},yaxis:{title:'clients waiting',rangemode:'tozero'},height:380,margin:{l:60,r:20,t:60,b:50}},{responsive:true,displaylogo:false});
+}
+D.factors.forEach(function(f,i){document.getElementById('factor-'+i).addEventListener('input',draw);});
+draw();
+})();
+"""
+
+
+EXPLORED = (
+    "referrals_per_week",
+    "referral_to_iop_days_mean",
+    "lost_before_assessment_share",
+    "admissions_per_week",
+    "revenue_per_week",
+    "cost_per_week",
+)
+
+
+def explorer_page(
+    scenario: Scenario,
+    table: pd.DataFrame,
+    factors,
+    weekly: dict[str, pd.DataFrame],
+    replications: int,
+) -> str:
+    """One file, no server: a slider per factor of a sweep; moving one shows the chosen
+    cell's KPIs with CIs, its targets and its waitlists, from data embedded in the page."""
+    keys = [f.key for f in factors]
+    shown = [*scenario_target_kpis(scenario), *EXPLORED, *HEADLINE]
+    kpi_names = [k for k in dict.fromkeys(shown) if k in set(table["kpi"])]
+    targets = {k: f"{op} {bound:g}" for k, op, bound in scenario.target_list()}
+    cells = {}
+    for cell, rows in table.groupby("cell", sort=False):
+        first = rows.iloc[0]
+        values = [_plain(first[k]) for k in keys]
+        by = rows.set_index("kpi")
+        entry = {
+            "cell": str(cell),
+            "status": str(first["status"]),
+            "all_met": None
+            if pd.isna(first.get("all_targets_met"))
+            else bool(first["all_targets_met"]),
+            "kpis": {
+                k: [
+                    _number(by.loc[k, "mean"]),
+                    _number(by.loc[k, "ci_low"]),
+                    _number(by.loc[k, "ci_high"]),
+                ]
+                for k in kpi_names
+                if k in by.index
+            },
+            "met": {
+                k: (None if pd.isna(by.loc[k, "met"]) else bool(by.loc[k, "met"]))
+                for k in targets
+                if k in by.index
+            },
+        }
+        if cell in weekly:
+            w = weekly[cell]
+            entry["weekly"] = {
+                c: [_number(x) for x in w[c]]
+                for c in ("week", "iop_waitlist", "intake_waitlist")
+                if c in w
+            }
+        cells[json.dumps(values, separators=(",", ":"), ensure_ascii=False)] = entry  # as JS's
+    data = {
+        "factors": [{"key": f.key, "values": [_plain(v) for v in f.values]} for f in factors],
+        "kpis": [
+            {"name": k, "unit": describe(k).unit, "description": describe(k).description}
+            for k in kpi_names
+        ],
+        "targets": targets,
+        "cells": cells,
+    }
+    payload = (
+        json.dumps(data).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    )
+    controls = "".join(
+        f"<div class='factor'><label for='factor-{i}'>{_esc(f.key)}: <b id='factor-value-{i}'></b></label><br>"
+        f"<input type='range' id='factor-{i}' min='0' max='{len(f.values) - 1}' step='1' value='0' "
+        f"style='width:320px'> <span class='howto'>{_esc(', '.join(str(v) for v in f.values))}</span></div>"
+        for i, f in enumerate(factors)
+    )
+    section = (
+        "<section id='explorer'><h2>Choose a combination</h2>"
+        f"{controls}<p id='explorer-status'></p><p class='howto'>Cell <span id='explorer-cell'></span>; "
+        f"{replications} replications; 95% confidence intervals. A target is met only when the "
+        "whole interval is on the right side of it.</p>"
+        "<table class='kpis'><thead><tr><th>Indicator</th><th>Mean</th><th>95% CI</th><th>Target</th>"
+        "<th></th></tr></thead><tbody id='explorer-kpis'></tbody></table>"
+        "<div id='explorer-waitlist' class='plot' style='width:100%;height:380px'></div></section>"
+        f"<script type='application/json' id='explorer-data'>{payload}</script>"
+        f"<script>{EXPLORER_JS}</script>"
+    )
+    header = [
+        f"<h1>Explore the sweep: {_esc(scenario.name)}</h1>",
+        f"<p>{_esc(' x '.join(f'{f.key} ({len(f.values)})' for f in factors))}: {len(cells)} cells. "
+        "Move a slider: everything below is that cell's, from data in this page (no server).</p>",
+    ]
+    return render(f"iopsim explorer: {scenario.name}", header, [section], [])
+
+
+def scenario_target_kpis(scenario: Scenario) -> list[str]:
+    return [k for k, _, _ in scenario.target_list()]
+
+
+def _plain(value):
+    """A factor value as JSON writes it (numpy numbers as Python numbers)."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _number(value):
+    value = float(value)
+    return value if math.isfinite(value) else None

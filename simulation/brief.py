@@ -1,0 +1,198 @@
+"""The decision brief: a run, comparison or plan answered in sentences and a few numbers, for a
+director to read in a minute and print on one page.
+
+A brief is a list of (heading, sentences). Every number in it is taken from the same summary
+the KPI table shows (mean and 95% CI), formatted the same way, so the brief and summary.csv
+never disagree. It says: whether each target is met, and for whom not (tracks, age groups,
+sources); what limits admissions; flow and losses; what it costs and earns; and, when a
+sensitivity run is given, which assumptions the answer hinges on.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from simulation import analysis
+from simulation.kpis import DECISION, describe, fmt, split_group
+
+Brief = list[tuple[str, list[str]]]
+
+
+def _value(by: pd.DataFrame, kpi: str, column: str = "mean") -> float:
+    return float(by.loc[kpi, column]) if kpi in by.index else math.nan
+
+
+def _with_ci(by: pd.DataFrame, kpi: str) -> str:
+    unit = describe(kpi).unit
+    mean, low, high = (_value(by, kpi, c) for c in ("mean", "ci_low", "ci_high"))
+    if not math.isfinite(low):
+        return fmt(mean, unit, weeks=False)
+    return (
+        f"{fmt(mean, unit, weeks=False)} (95% CI {fmt(low, unit, weeks=False)} to "
+        f"{fmt(high, unit, weeks=False)})"
+    )
+
+
+def target_sentences(summary: pd.DataFrame, targets: list[tuple[str, str, float]]) -> list[str]:
+    """Each target met or not with its value; the groups (tracks, age groups, sources,
+    payers) whose own mean misses it; and a word when only the interval, not the mean, does."""
+    if not targets:
+        return ["No targets are set (add [targets] to the scenario to have them judged)."]
+    by = summary.set_index("kpi")
+    table = analysis.evaluate_targets(summary, targets)
+    lines = []
+    for (kpi, op, bound), row in zip(targets, table.itertuples(), strict=True):
+        unit = describe(kpi).unit
+        sign = "≤" if op == "<=" else "≥"
+        verdict = {True: "Met", False: "NOT met", None: "No data for"}[row.met]
+        lines.append(
+            f"{verdict}: {describe(kpi).description}: {_with_ci(by, kpi)}; target {sign} "
+            f"{fmt(bound, unit, weeks=False)}."
+        )
+
+        def misses(value: float, op=op, bound=bound) -> bool:
+            return math.isfinite(value) and not (value <= bound if op == "<=" else value >= bound)
+
+        mean = _value(by, kpi)
+        if row.met is False and not misses(mean):
+            lines.append(
+                "  The mean meets it, but its 95% interval reaches past it: more replications "
+                "would tell."
+            )
+        missed = []
+        for name in by.index:
+            base, group = split_group(name)
+            if base == kpi and group is not None and misses(_value(by, name)):
+                who = group.replace("_", " ").replace("=", " ")
+                missed.append(f"{who} ({fmt(_value(by, name), unit, weeks=False)})")
+        if missed:
+            lines.append("  Missed on average for: " + "; ".join(missed) + ".")
+    return lines
+
+
+def run_brief(
+    summary: pd.DataFrame,
+    targets: list[tuple[str, str, float]],
+    notes: list[str] = (),
+    hinges: list[str] | None = None,
+) -> Brief:
+    """The brief of one run (``hinges``: findings of a sensitivity run of this scenario)."""
+    by = summary.set_index("kpi")
+    flow = []
+    if "admissions_per_week" in by.index:
+        flow.append(
+            f"{_with_ci(by, 'admissions_per_week')} admitted a week from "
+            f"{_with_ci(by, 'referrals_per_week')} referrals; "
+            f"{fmt(_value(by, 'lost_before_assessment_share'), 'share')} lost before assessment "
+            f"and {fmt(_value(by, 'lost_from_iop_waitlist_share'), 'share')} from the IOP waitlist."
+        )
+    if "referral_to_iop_days_mean" in by.index:
+        flow.append(
+            f"From referral to the first IOP day: {_with_ci(by, 'referral_to_iop_days_mean')} "
+            f"on average; 90% start a place within {fmt(_value(by, 'wait_to_iop_days_p90'), 'days', weeks=False)} "
+            "of their assessment."
+        )
+    flow += list(notes)
+    money = []
+    if "revenue_per_week" in by.index:
+        money.append(
+            f"Revenue {_with_ci(by, 'revenue_per_week')}, cost {_with_ci(by, 'cost_per_week')}, "
+            f"margin {_with_ci(by, 'margin_per_week')}."
+        )
+    staff = []
+    for kpi in ("therapist_utilisation", "intake_utilisation", "room_utilisation"):
+        if kpi in by.index and math.isfinite(_value(by, kpi)):
+            staff.append(f"{describe(kpi).description}: {_with_ci(by, kpi)}.")
+    brief: Brief = [
+        ("Targets", target_sentences(summary, targets)),
+        ("What limits admissions", analysis.limiting_factors(summary)[:2]),
+        ("Flow", flow),
+        ("Staff and rooms", staff),
+        ("Money", money),
+    ]
+    if hinges:
+        brief.append(("What the answer hinges on", list(hinges)))
+    else:
+        brief.append(
+            (
+                "What the answer hinges on",
+                [
+                    "Not measured for this run: iopsim sensitivity shows which assumptions move "
+                    "these answers (and iopsim dashboard RUN --sensitivity FOLDER adds them here)."
+                ],
+            )
+        )
+    return [(h, lines) for h, lines in brief if lines]
+
+
+def as_markdown(title: str, brief: Brief) -> str:
+    out = [f"# {title}", ""]
+    for heading, lines in brief:
+        out += [f"## {heading}", ""]
+        out += [
+            f"- {line.strip()}" if not line.startswith("  ") else f"  - {line.strip()}"
+            for line in lines
+        ]
+        out.append("")
+    return "\n".join(out)
+
+
+def compare_brief(
+    table: pd.DataFrame, labels: list[str], targets: list[tuple[str, str, float]]
+) -> Brief:
+    """Each scenario against the first: targets met, and the differences that are clear of
+    chance (paired 95% CI excluding zero) in the measures a director weighs."""
+    from simulation.kpis import fmt_signed
+
+    lines = []
+    for label in labels:
+        rows = table[table["scenario"] == label]
+        summary = rows[["kpi", "mean", "ci_low", "ci_high"]]
+        met = analysis.evaluate_targets(summary, targets)["met"] if targets else pd.Series([])
+        told = f"{int((met == True).sum())} of {len(targets)} targets met" if targets else ""  # noqa: E712
+        if label == labels[0]:
+            lines.append(f"{label} (the reference)" + (f": {told}." if told else "."))
+            continue
+        clear, unclear = [], []
+        by = rows.set_index("kpi")
+        for kpi in DECISION:
+            if kpi not in by.index:
+                continue
+            r = by.loc[kpi]
+            unit = describe(kpi).unit
+            d, low, high = r["difference"], r["difference_ci_low"], r["difference_ci_high"]
+            if not math.isfinite(d):
+                continue
+            change = f"{100 * d:+.1f} points" if unit == "share" else fmt_signed(d, unit)
+            text = f"{describe(kpi).description}: {change} (to {fmt(r['mean'], unit, weeks=False)})"
+            (clear if (low > 0 or high < 0) else unclear).append(text)
+        sentence = f"{label}" + (f": {told}" if told else "")
+        sentence += "; clearly different: " + ("; ".join(clear) if clear else "nothing") + "."
+        lines.append(sentence)
+        if unclear:
+            lines.append("  Within chance: " + "; ".join(unclear) + ".")
+    return [
+        ("Scenarios against the first", lines),
+        (
+            "How to read it",
+            [
+                "Differences are paired by replication (the same referrals arrive in each "
+                "scenario); 'clearly' means the 95% interval of the difference excludes zero."
+            ],
+        ),
+    ]
+
+
+def plan_brief(lines: list[str]) -> Brief:
+    """The plan's outcome (the lines ``iopsim plan`` prints) as a brief: the recommendation
+    and what it costs first, then how it was found."""
+    answer = [
+        x for x in lines if x.startswith(("Recommended", "Runner-up", "    ", "Robust", "No "))
+    ]
+    how = [x for x in lines if x not in answer]
+    return [
+        ("The cheapest capacity that meets the targets", answer or ["Nothing meets them."]),
+        ("How it was found", how),
+    ]

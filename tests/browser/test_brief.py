@@ -1,0 +1,104 @@
+"""Issue 15 item 3: the decision brief at the top of run, compare and plan pages: its numbers
+are summary.csv's, and printing the page prints the brief alone on one page."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from simulation.cli import main
+from simulation.kpis import describe, fmt
+
+QUICK = ["--weeks", "12", "--warmup-weeks", "6", "-r", "3", "--workers", "1", "-q"]
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("brief") / "run"
+    result = CliRunner().invoke(
+        main,
+        [
+            "run",
+            *QUICK,
+            "--set",
+            'targets."wait_to_iop_days_p90[track=evening]"="<= 3"',
+            "--out",
+            str(folder),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+def _shown(summary: pd.DataFrame, kpi: str) -> str:
+    row = summary.set_index("kpi").loc[kpi]
+    unit = describe(kpi).unit
+    return (
+        f"{fmt(row['mean'], unit, weeks=False)} (95% CI {fmt(row['ci_low'], unit, weeks=False)} "
+        f"to {fmt(row['ci_high'], unit, weeks=False)})"
+    )
+
+
+def test_the_briefs_numbers_are_those_of_summary_csv(visit, run_folder):
+    summary = pd.read_csv(run_folder / "summary.csv")
+    v = visit(run_folder / "dashboard.html")
+    brief = v.page.locator("#brief").inner_text()
+    for kpi in (
+        "wait_to_iop_days_p90",
+        "share_started_within_14_days",
+        "wait_to_iop_days_p90[track=evening]",
+        "admissions_per_week",
+        "revenue_per_week",
+        "margin_per_week",
+    ):
+        assert _shown(summary, kpi) in brief, kpi
+    markdown = (run_folder / "brief.md").read_text()
+    assert _shown(summary, "margin_per_week") in markdown
+    assert v.errors == []
+
+
+def test_printing_the_page_prints_the_brief_alone_on_one_page(visit, run_folder):
+    v = visit(run_folder / "dashboard.html")
+    v.page.emulate_media(media="print")
+    assert v.page.locator("#brief").is_visible()
+    assert not v.page.locator("table.kpis").first.is_visible()
+    assert not v.page.locator(".js-plotly-plot").first.is_visible()
+    for size in ("A4", "Letter"):
+        pdf = v.page.pdf(format=size)
+        pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+        assert pages == 1, (size, pages)
+
+
+def test_compare_and_plan_pages_open_with_their_brief(visit, tmp_path):
+    runner = CliRunner()
+    compare = tmp_path / "c"
+    result = runner.invoke(
+        main, ["compare", "baseline", "hire_therapist", *QUICK, "--out", str(compare)]
+    )
+    assert result.exit_code == 0, result.output
+    v = visit(compare / "dashboard.html")
+    text = v.page.locator("#brief").inner_text()
+    assert "hire_therapist" in text and "targets met" in text
+    assert "hire_therapist" in (compare / "brief.md").read_text()
+    plan = tmp_path / "p"
+    result = runner.invoke(
+        main,
+        [
+            "plan",
+            *QUICK,
+            "--vary",
+            "staff.intake.count=1..2",
+            "--set",
+            "targets={}",
+            "--target",
+            "wait_to_intake_days_mean<=30",
+            "--out",
+            str(plan),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    v = visit(plan / "dashboard.html")
+    text = v.page.locator("#brief").inner_text()
+    assert "Recommended: staff.intake.count=1" in text
+    assert v.errors == []
