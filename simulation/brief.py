@@ -189,7 +189,10 @@ def plan_brief(lines: list[str]) -> Brief:
     """The plan's outcome (the lines ``iopsim plan`` prints) as a brief: the recommendation
     and what it costs first, then how it was found."""
     answer = [
-        x for x in lines if x.startswith(("Recommended", "Runner-up", "    ", "Robust", "No "))
+        x
+        for x in lines
+        if x.startswith(("Recommended", "Runner-up", "    ", "Robust", "No "))
+        or "every target holds in" in x
     ]
     how = [x for x in lines if x not in answer]
     return [

@@ -553,7 +553,7 @@ def plan(
             c.summary = c.verdict.summary
             c.target_table = analysis.evaluate_targets(c.summary, targets)
             c.status = "met" if c.verdict.share >= futures.required else "not met"
-            how = f"in {100 * c.verdict.share:.0f}% of futures "
+            how = f"(every target holds in {100 * c.verdict.share:.0f}% of futures) "
         else:
             result = run_experiment(
                 c.scenario,

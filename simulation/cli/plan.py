@@ -214,6 +214,16 @@ def plan_lines(result) -> list[str]:
             f"{len(f.draws)} futures drawn over {len(f.inputs)} uncertain inputs "
             f"({', '.join(i.key for i in f.inputs[:6])}{', ...' if len(f.inputs) > 6 else ''})."
         )
+    if result.futures is not None and result.recommendation is None:
+        for c in result.candidates:
+            if c.verdict is not None:
+                v = c.verdict
+                lines.append(
+                    f"{', '.join(c.overrides)}: every target holds in {100 * v.share:.0f}% of "
+                    f"futures (95% CI {100 * v.low:.0f}-{100 * v.high:.0f}%; required "
+                    f"{100 * result.futures.required:.0f}%): "
+                    + ", ".join(f"{k} {100 * x:.0f}%" for k, x in v.by_target.items())
+                )
     for title, cands in (
         ("Recommended", [result.recommendation] if result.recommendation else []),
         ("Runner-up", result.runners_up),

@@ -163,14 +163,14 @@ var shapes=[];for(var p=0;p<P;p++){shapes.push({type:'rect',x0:boxX(p),x1:boxX(p
 var first=frames[0];
 var data=[{type:'scatter',mode:'markers',x:first.data[0].x,y:first.data[0].y,ids:first.data[0].ids,marker:{size:9,color:first.data[0].marker.color},hoverinfo:'skip',name:'clients'},
  {type:'scatter',mode:'markers',x:first.data[1].x,y:first.data[1].y,marker:{size:10,symbol:'square',line:{color:'#1f3b57',width:1},color:first.data[1].marker.color},hoverinfo:'skip',name:'seats'}];
-var steps=frames.map(function(f,i){return {method:'animate',label:(i%12===0?clock(times[i]).replace(/ \\d\\d:\\d\\d$/,''):''),args:[[f.name],{mode:'immediate',frame:{duration:0,redraw:true},transition:{duration:0}}]};});
+var steps=frames.map(function(f,i){return {method:'animate',label:(i%12===0?clock(times[i]).replace(/ \\d\\d:\\d\\d$/,''):''),args:[[f.name],{mode:'immediate',frame:{duration:0,redraw:false},transition:{duration:0}}]};});
 var layout={template:IOPSIM_TEMPLATE,height:620,showlegend:false,margin:{l:20,r:20,t:30,b:20},
  xaxis:{visible:false,range:[-0.2,P*W]},yaxis:{visible:false,range:[-0.6,10.9]},shapes:shapes,annotations:first.layout.annotations,
  sliders:[{active:0,x:0,len:1,y:-0.02,currentvalue:{visible:false},steps:steps}]};
 // play and pause: a paused animation's promise is rejected by design; nothing is wrong
 function quiet(p){if(p&&p.catch){p.catch(function(){});}}
 document.getElementById('animation-play').addEventListener('click',function(){
- quiet(Plotly.animate('animation',null,{frame:{duration:120,redraw:true},transition:{duration:0},fromcurrent:true,mode:'immediate'}));});
+ quiet(Plotly.animate('animation',null,{frame:{duration:120,redraw:false},transition:{duration:0},fromcurrent:true,mode:'immediate'}));});
 document.getElementById('animation-pause').addEventListener('click',function(){
  quiet(Plotly.animate('animation',[null],{frame:{duration:0,redraw:false},transition:{duration:0},mode:'immediate'}));});
 Plotly.newPlot('animation',data,layout,{displaylogo:false,responsive:true}).then(function(){
