@@ -12,6 +12,7 @@ pins its own Plotly; the small part needed is written here instead.
 
 from __future__ import annotations
 
+import html
 import json
 
 import numpy as np
@@ -99,12 +100,13 @@ def animation_data(
     departures = events[
         (events["event"] == "depart") & (events["time"] >= start) & (events["time"] < end)
     ]
+    shown = [html.escape(p, quote=False) for p in places]  # Plotly reads its text as HTML
     return {
         "start": start,
         "end": end,
         "step": step_hours,
-        "places": places,
-        "tracks": tracks,
+        "places": shown,
+        "tracks": [html.escape(t, quote=False) for t in tracks],
         "intervals": [
             [int(r.entity), index[r.place], round(float(r.start), 2), round(float(r.stop), 2)]
             for r in intervals.itertuples()

@@ -118,6 +118,24 @@ def test_hostile_text_is_shown_as_text_and_never_runs(visit, hostile_run):
     assert v.errors == []
 
 
+def test_hostile_names_in_the_animation_are_shown_as_text(visit, hostile_run):
+    from click.testing import CliRunner
+
+    from simulation.cli import main
+
+    result = CliRunner().invoke(main, ["animate", str(hostile_run), "--weeks", "2"])
+    assert result.exit_code == 0, result.output
+    v = visit(hostile_run / "animation.html")
+    v.page.wait_for_function("window.IOPSIM_ANIMATION !== undefined", timeout=20_000)
+    assert v.page.evaluate("window.__pwned") is None
+    assert v.page.locator("#animation b[onmouseover], script[src]").count() == 0
+    labels = v.page.evaluate(
+        "[...document.querySelectorAll('#animation .annotation-text')].map(e => e.textContent)"
+    )
+    assert any(HOSTILE_TRACK in text for text in labels)  # shown as the text it is
+    assert v.errors == []
+
+
 def test_png_export_uses_the_system_chromium(browser, baseline_run):
     # kaleido drives the same Debian chromium (BROWSER_PATH), never a downloaded one
     from simulation.dashboard.page import write_pngs

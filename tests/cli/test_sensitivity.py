@@ -158,3 +158,17 @@ def test_a_robust_plan_says_in_how_many_futures_each_target_holds(tmp_path):
     assert "wait_to_iop_days_mean_futures_met_share" in table
     page = (out / "dashboard.html").read_text()
     assert "data-figure='robust'" in page
+
+
+def test_the_numbers_do_not_depend_on_the_workers():
+    from simulation.sensitivity import sensitivity
+
+    sc = scenarios.apply_overrides(
+        scenarios.load("scenarios/verification/mmc.toml"), ["horizon_weeks=10", "warmup_weeks=2"]
+    )
+    inputs = uncertain_inputs(sc, None, ["referrals.per_week=21..28", "finance.iop_per_diem=1..2"])
+    kpis = ["wait_to_iop_days_mean"]
+    one = sensitivity(sc, inputs, kpis, replications=2, points=6, workers=1)
+    two = sensitivity(sc, inputs, kpis, replications=2, points=6, workers=2)
+    pd.testing.assert_frame_equal(one.one_at_a_time, two.one_at_a_time)
+    pd.testing.assert_frame_equal(one.global_points, two.global_points)
