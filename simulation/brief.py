@@ -77,8 +77,10 @@ def run_brief(
     targets: list[tuple[str, str, float]],
     notes: list[str] = (),
     hinges: list[str] | None = None,
+    fix: list[str] | None = None,
 ) -> Brief:
-    """The brief of one run (``hinges``: findings of a sensitivity run of this scenario)."""
+    """The brief of one run (``hinges``: findings of a sensitivity run of this scenario;
+    ``fix``: the recommendation of a plan run on it)."""
     by = summary.set_index("kpi")
     flow = []
     if "admissions_per_week" in by.index:
@@ -112,6 +114,8 @@ def run_brief(
         ("Staff and rooms", staff),
         ("Money", money),
     ]
+    if fix:
+        brief.append(("The cheapest fix (from a plan)", list(fix)))
     if hinges:
         brief.append(("What the answer hinges on", list(hinges)))
     else:
@@ -120,7 +124,8 @@ def run_brief(
                 "What the answer hinges on",
                 [
                     "Not measured for this run: iopsim sensitivity shows which assumptions move "
-                    "these answers (and iopsim dashboard RUN --sensitivity FOLDER adds them here)."
+                    "these answers (iopsim dashboard RUN --sensitivity FOLDER adds them here, "
+                    "and --plan FOLDER the cheapest fix a plan found)."
                 ],
             )
         )

@@ -21,11 +21,15 @@ from simulation.cli.common import fail, say
     type=click.Path(path_type=Path),
     help="A folder of iopsim sensitivity on this scenario: its findings go into the brief.",
 )
-def dashboard(run_dir, png, sensitivity_dir):
+@click.option(
+    "--plan",
+    "plan_dir",
+    type=click.Path(path_type=Path),
+    help="A folder of iopsim plan on this scenario: its cheapest fix goes into the brief.",
+)
+def dashboard(run_dir, png, sensitivity_dir, plan_dir):
     """Rebuild RUN_DIR/dashboard.html (and brief.md) from the run folder's tables (no
     re-simulation)."""
-    import json
-
     from simulation import outputs
     from simulation import scenario as scenarios
     from simulation.dashboard.page import rebuild
@@ -34,20 +38,29 @@ def dashboard(run_dir, png, sensitivity_dir):
         run_data = outputs.read_run(run_dir)
     except (outputs.OutputError, scenarios.ScenarioError) as exc:
         fail(str(exc))
-    hinges = None
-    if sensitivity_dir is not None:
-        try:
-            found = json.loads((sensitivity_dir / "manifest.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            fail(f"--sensitivity {sensitivity_dir}: not a folder written by iopsim sensitivity")
-        if not isinstance(found, dict) or found.get("kind") != "sensitivity":
-            fail(f"--sensitivity {sensitivity_dir}: not a folder written by iopsim sensitivity")
-        name = found.get("scenario", {}).get("name")
-        if name != run_data.scenario.name:
-            fail(
-                f"--sensitivity {sensitivity_dir}: it is of scenario {name!r}, the run of "
-                f"{run_data.scenario.name!r}"
-            )
-        hinges = [str(x) for x in found.get("findings", [])]
-    path = rebuild(run_data, png=png, hinges=hinges)
+    name = run_data.scenario.name
+    hinges = _findings(sensitivity_dir, "sensitivity", name) if sensitivity_dir else None
+    fix = _findings(plan_dir, "plan", name) if plan_dir else None
+    path = rebuild(run_data, png=png, hinges=hinges, fix=fix)
     say(f"Dashboard: {path}")
+
+
+def _findings(folder: Path, kind: str, scenario_name: str) -> list[str]:
+    """The sentences a sensitivity or plan folder keeps in its manifest, checked to be of the
+    same scenario; exit 2 otherwise."""
+    import json
+
+    what = f"--{kind} {folder}: not a folder written by iopsim {kind}"
+    try:
+        found = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        fail(what)
+    if not isinstance(found, dict) or found.get("kind") != kind:
+        fail(what)
+    scenario = found.get("scenario") if isinstance(found.get("scenario"), dict) else {}
+    if scenario.get("name") != scenario_name:
+        fail(
+            f"--{kind} {folder}: it is of scenario {scenario.get('name')!r}, the run of "
+            f"{scenario_name!r}"
+        )
+    return [str(x) for x in found.get("findings", [])]

@@ -151,6 +151,8 @@ def plan(
         )
     except scenarios.ScenarioError as exc:
         fail(str(exc))
+    from simulation.brief import as_markdown, plan_brief
+
     table = result.table()
     lines = plan_lines(result)
     page = pages.plan_page(sc, table, lines, list(chosen), robust)
@@ -165,6 +167,7 @@ def plan(
         "evaluated": result.evaluated,
         "combinations": len(result.candidates),
         "notes": result.notes,
+        "findings": [line for _, part in plan_brief(lines)[:1] for line in part],
         "robust": None
         if drawn is None
         else {
@@ -177,8 +180,6 @@ def plan(
         },
         "command": ["iopsim", *sys.argv[1:]],
     }
-    from simulation.brief import as_markdown, plan_brief
-
     brief = as_markdown(f"Brief: plan for {sc.name}", plan_brief(lines))
     write_folder(
         folder,

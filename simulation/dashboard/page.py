@@ -304,9 +304,10 @@ def run_dashboard(
     notes: list[str],
     info: dict,
     hinges: list[str] | None = None,
+    fix: list[str] | None = None,
 ) -> str:
     """The dashboard of one run as an HTML string (``hinges``: a sensitivity run's findings,
-    for the brief)."""
+    ``fix``: a plan's recommendation, for the brief)."""
     from simulation.brief import run_brief
 
     header = [
@@ -316,7 +317,7 @@ def run_dashboard(
         f"seed {_esc(info.get('seed', ''))} &middot; {scenario.horizon_weeks} weeks measured after "
         f"{scenario.warmup_weeks} weeks warm-up &middot; starting {_esc(scenario.start_date.isoformat())}</p>",
     ]
-    sections = [brief_section(run_brief(summary, scenario.target_list(), notes, hinges))]
+    sections = [brief_section(run_brief(summary, scenario.target_list(), notes, hinges, fix))]
     sections += [f"<div class='warning'>{_esc(note)}</div>" for note in notes]
     sections.append(
         f"<section><h2>Key indicators</h2>{kpi_table(summary, targets)}"
@@ -330,9 +331,12 @@ def run_dashboard(
     return render(f"iopsim: {scenario.name}", header, sections, figs)
 
 
-def rebuild(run_data, png: bool = False, hinges: list[str] | None = None) -> Path:
+def rebuild(
+    run_data, png: bool = False, hinges: list[str] | None = None, fix: list[str] | None = None
+) -> Path:
     """Rewrite a run folder's dashboard.html and brief.md from its tables (and PNGs with
-    ``png``; ``hinges``: a sensitivity run's findings for the brief)."""
+    ``png``; ``hinges``: a sensitivity run's findings, ``fix``: a plan's recommendation, for
+    the brief)."""
     from simulation import analysis
     from simulation.brief import as_markdown, run_brief
     from simulation.outputs import write_file_atomic
@@ -346,8 +350,8 @@ def rebuild(run_data, png: bool = False, hinges: list[str] | None = None) -> Pat
     }
     notes = m.get("notes", [])
     sc = run_data.scenario
-    page = run_dashboard(sc, run_data.summary, run_data.tables, targets, notes, info, hinges)
-    brief = run_brief(run_data.summary, sc.target_list(), notes, hinges)
+    page = run_dashboard(sc, run_data.summary, run_data.tables, targets, notes, info, hinges, fix)
+    brief = run_brief(run_data.summary, sc.target_list(), notes, hinges, fix)
     write_file_atomic(Path(run_data.folder) / "brief.md", as_markdown(f"Brief: {sc.name}", brief))
     path = write_file_atomic(Path(run_data.folder) / "dashboard.html", page)
     if png:

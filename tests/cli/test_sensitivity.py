@@ -172,3 +172,35 @@ def test_the_numbers_do_not_depend_on_the_workers():
     two = sensitivity(sc, inputs, kpis, replications=2, points=6, workers=2)
     pd.testing.assert_frame_equal(one.one_at_a_time, two.one_at_a_time)
     pd.testing.assert_frame_equal(one.global_points, two.global_points)
+
+
+def test_a_runs_brief_takes_the_hinges_and_the_cheapest_fix_from_their_folders(tmp_path):
+    runner = CliRunner()
+    run, sens, plan = tmp_path / "run", tmp_path / "sens", tmp_path / "plan"
+    assert runner.invoke(main, ["run", *QUICK, "--out", str(run)]).exit_code == 0
+    args = ["sensitivity", *QUICK, "--set", "uncertainty.referrals.per_week=[5, 9]"]
+    result = runner.invoke(main, [*args, "--points", "0", "--out", str(sens)])
+    assert result.exit_code == 0, result.output
+    args = ["plan", *QUICK, "--vary", "staff.intake.count=1..2", "--set", "targets={}"]
+    result = runner.invoke(
+        main, [*args, "--target", "wait_to_intake_days_mean<=30", "--out", str(plan)]
+    )
+    assert result.exit_code == 0, result.output
+    before = (run / "brief.md").read_text()
+    assert "Not measured for this run" in before
+    done = runner.invoke(
+        main, ["dashboard", str(run), "--sensitivity", str(sens), "--plan", str(plan)]
+    )
+    assert done.exit_code == 0, done.output
+    brief = (run / "brief.md").read_text()
+    assert "hinges most on referrals.per_week" in brief
+    assert "Recommended: staff.intake.count=1" in brief
+    assert "hinges most on referrals.per_week" in (run / "dashboard.html").read_text()
+    other = tmp_path / "other"
+    assert (
+        runner.invoke(main, ["run", "hire_therapist", *QUICK, "--out", str(other)]).exit_code == 0
+    )
+    wrong = runner.invoke(main, ["dashboard", str(other), "--plan", str(plan)])
+    assert wrong.exit_code == 2 and "it is of scenario 'baseline'" in wrong.output
+    not_one = runner.invoke(main, ["dashboard", str(run), "--sensitivity", str(plan)])
+    assert not_one.exit_code == 2 and "not a folder written by iopsim sensitivity" in not_one.output
