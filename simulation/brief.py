@@ -85,7 +85,7 @@ def run_brief(
     flow = []
     if "admissions_per_week" in by.index:
         flow.append(
-            f"{_with_ci(by, 'admissions_per_week')} admitted a week from "
+            f"Admitted {_with_ci(by, 'admissions_per_week')} from "
             f"{_with_ci(by, 'referrals_per_week')} referrals; "
             f"{fmt(_value(by, 'lost_before_assessment_share'), 'share')} lost before assessment "
             f"and {fmt(_value(by, 'lost_from_iop_waitlist_share'), 'share')} from the IOP waitlist."
