@@ -20,8 +20,23 @@ class Interrupted(KeyboardInterrupt):
     """SIGTERM, turned into the same clean stop as Ctrl-C."""
 
 
+SIGNALLED: list[int] = []  # signals received: a library may wrap the exception they raise
+
+
 def _terminate(signum, frame):
+    SIGNALLED.append(signum)
     raise Interrupted()
+
+
+def _interrupt(signum, frame):
+    SIGNALLED.append(signum)
+    raise KeyboardInterrupt
+
+
+def _signalled() -> bool:
+    """Whether Ctrl-C or SIGTERM arrived, here or while the entry point was loading."""
+    entry = sys.modules.get("simulation.entry")
+    return bool(SIGNALLED or (entry is not None and entry.SIGNALLED))
 
 
 class Commands(click.Group):
@@ -45,25 +60,18 @@ class Commands(click.Group):
 
     def invoke(self, ctx):
         signal.signal(signal.SIGTERM, _terminate)
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, _interrupt)
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
-            outputs = sys.modules.get("simulation.outputs")
-            done = [p for p in (outputs.COMPLETED if outputs else []) if p.is_dir()]
-            if done:  # finished is finished: the folder is whole and kept
-                click.echo(
-                    safe_text(f"\ninterrupted after finishing: {done[-1]} is complete"), err=True
-                )
-                sys.exit(0)
-            click.echo(
-                "\ninterrupted: no partial output was left (finished sweep cells are kept)",
-                err=True,
-            )
-            sys.exit(EXIT_INTERRUPTED)
+            _stopped()
         except BrokenPipeError:  # the reader went away (| head): nothing more to say
             sys.stderr = open(os.devnull, "w")  # noqa: SIM115
             sys.exit(0)
         except OSError as exc:  # a full disk or an unwritable folder met while writing
+            if _signalled():
+                _stopped()
             click.echo(
                 safe_text(
                     f"error: {exc.strerror or exc}: {exc.filename or ''} "
@@ -72,10 +80,30 @@ class Commands(click.Group):
                 err=True,
             )
             sys.exit(EXIT_BAD_INPUT)
+        except Exception:
+            # pydantic turns an interruption while it builds a schema into its own SchemaError:
+            # a signal received means a stop, whatever exception carried it
+            if _signalled():
+                _stopped()
+            raise
         finally:
             outputs = sys.modules.get("simulation.outputs")
             if outputs is not None:
                 outputs.release_locks()
+
+
+def _stopped() -> None:
+    """The clean stop after Ctrl-C or SIGTERM: say what was kept, exit 130 (0 if the output was
+    complete before the signal)."""
+    outputs = sys.modules.get("simulation.outputs")
+    done = [p for p in (outputs.COMPLETED if outputs else []) if p.is_dir()]
+    if done:  # finished is finished: the folder is whole and kept
+        click.echo(safe_text(f"\ninterrupted after finishing: {done[-1]} is complete"), err=True)
+        sys.exit(0)
+    click.echo(
+        "\ninterrupted: no partial output was left (finished sweep cells are kept)", err=True
+    )
+    sys.exit(EXIT_INTERRUPTED)
 
 
 @click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
