@@ -103,5 +103,9 @@ class Futures:
         hits = int(sum(every))
         _, low, high = wilson(hits, total)
         by_target = {kpi: float(sum(v)) / total for kpi, v in held.items()}
-        summary = analysis.summarise(pd.DataFrame(rows)) if rows else pd.DataFrame()
+        summary = (
+            analysis.summarise(pd.DataFrame(rows))
+            if rows  # every future made this combination no valid clinic: nothing to summarise
+            else pd.DataFrame(columns=["kpi", "unit", "mean", "std", "ci_low", "ci_high", "n"])
+        )
         return Verdict(hits / total, low, high, by_target, len(valid), invalid, summary)

@@ -204,3 +204,20 @@ def test_a_runs_brief_takes_the_hinges_and_the_cheapest_fix_from_their_folders(t
     assert wrong.exit_code == 2 and "it is of scenario 'baseline'" in wrong.output
     not_one = runner.invoke(main, ["dashboard", str(run), "--sensitivity", str(plan)])
     assert not_one.exit_code == 2 and "not a folder written by iopsim sensitivity" in not_one.output
+
+
+def test_futures_that_are_no_valid_clinic_count_as_failed():
+    from simulation import planning
+    from simulation.robust import Futures
+
+    sc = scenarios.apply_overrides(
+        scenarios.load("scenarios/verification/mmc.toml"), ["horizon_weeks=10", "warmup_weeks=1"]
+    )
+    futures = Futures.draw(uncertain_inputs(sc, None, ["iop.attendance=1.5..2"]), 5, 0.5, 1)
+    factor = planning.parse_factor("tracks.iop.seats=9..10", "--vary")
+    result = planning.plan(
+        sc, [factor], [("wait_to_iop_days_mean", "<=", 0.5)], 2, 1, futures=futures
+    )
+    top = next(c for c in result.candidates if c.values == (10,))
+    assert top.status == "not met" and top.verdict.invalid == 5 and top.verdict.share == 0
+    assert result.recommendation is None
