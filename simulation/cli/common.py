@@ -52,6 +52,21 @@ def load_scenario(name_or_path: str | None, overrides: tuple[str, ...] = (), **f
         raise  # unreachable: fail exits
 
 
+def scenario_inputs(name: str | None, scenario, extra: tuple[str, ...] = ()) -> list:
+    """The uncertain inputs of a scenario given by name or file (its [uncertainty], else the
+    values its file marks [E]) plus ``extra`` (KEY=LOW..HIGH); exit 2 on a bad one."""
+    from simulation import scenario as scenarios
+    from simulation.uncertainty import uncertain_inputs
+
+    path = scenarios.resolve(name)
+    text = path.read_text(encoding="utf-8") if path.is_file() else None
+    try:
+        return uncertain_inputs(scenario, text, extra)
+    except scenarios.ScenarioError as exc:
+        fail(str(exc))
+        raise  # unreachable: fail exits
+
+
 def split_overrides(text: str) -> list[str]:
     """'staff.evening therapists.count=3 tracks.evening.seats=12' -> two overrides.
 

@@ -15,6 +15,7 @@ from simulation.cli.common import (
     force_option,
     out_option,
     say,
+    scenario_inputs,
     write_folder,
 )
 
@@ -111,12 +112,9 @@ def plan(
     drawn = None
     if robust is not None:
         from simulation.robust import Futures
-        from simulation.uncertainty import uncertain_inputs
 
-        path = scenarios.resolve(scenario)
-        text = path.read_text(encoding="utf-8") if path.exists() else None
+        inputs = scenario_inputs(scenario, sc, uncertain)
         try:
-            inputs = uncertain_inputs(sc, text, uncertain)
             drawn = Futures.draw(inputs, futures, robust, sc.seed)
         except scenarios.ScenarioError as exc:
             fail(str(exc))

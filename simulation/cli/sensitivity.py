@@ -17,6 +17,7 @@ from simulation.cli.common import (
     out_option,
     progress_for,
     say,
+    scenario_inputs,
     write_folder,
 )
 
@@ -66,20 +67,12 @@ def sensitivity(scenario, exp, varies, kpis, points, point_replications, out, fo
     from simulation import sensitivity as method
     from simulation.dashboard import page as pages
     from simulation.kpis import describe
-    from simulation.uncertainty import uncertain_inputs
 
     replications = exp.fixed_replications() or 5
     sc = exp.load(scenario)
     if replications < 2:
         fail("--replications: at least 2 (a change's interval needs two)")
-    text = None
-    path = scenarios.resolve(scenario)
-    if path.exists():
-        text = path.read_text(encoding="utf-8")
-    try:
-        inputs = uncertain_inputs(sc, text, varies)
-    except scenarios.ScenarioError as exc:
-        fail(str(exc))
+    inputs = scenario_inputs(scenario, sc, varies)
     if not inputs:
         fail(
             "no uncertain inputs: add an [uncertainty] table to the scenario, --vary "
