@@ -59,6 +59,9 @@ class Commands(click.Group):
         sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx):
+        outputs = sys.modules.get("simulation.outputs")
+        if outputs is not None:  # what an earlier command (in this process) finished is not ours
+            outputs.COMPLETED.clear()
         signal.signal(signal.SIGTERM, _terminate)
         if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
             signal.signal(signal.SIGINT, _interrupt)
