@@ -22,7 +22,7 @@ from simulation import analysis
 from simulation.experiment import run_jobs
 from simulation.fit.survival import wilson
 from simulation.scenario import Scenario, ScenarioError
-from simulation.uncertainty import UncertainInput, with_values
+from simulation.uncertainty import UncertainInput, latin_hypercube, with_values
 
 
 @dataclass
@@ -48,19 +48,13 @@ class Futures:
 
     @classmethod
     def draw(cls, inputs: list[UncertainInput], count: int, required: float, seed: int) -> Futures:
-        from scipy.stats import qmc
-
         if not inputs:
             raise ScenarioError(
                 [
                     "--robust needs uncertain inputs: an [uncertainty] table, --uncertain, or [E] marks"
                 ]
             )
-        u = qmc.LatinHypercube(d=len(inputs), seed=np.random.default_rng([seed, 6151])).random(
-            count
-        )
-        draws = np.column_stack([item.at(u[:, j]) for j, item in enumerate(inputs)])
-        return cls(inputs, draws, required)
+        return cls(inputs, latin_hypercube(inputs, count, [seed, 6151]), required)
 
     def judge(
         self,

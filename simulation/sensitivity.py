@@ -29,7 +29,7 @@ from simulation import analysis
 from simulation.experiment import run_jobs
 from simulation.kpis import DECISION
 from simulation.scenario import Scenario, ScenarioError
-from simulation.uncertainty import UncertainInput, with_values
+from simulation.uncertainty import UncertainInput, latin_hypercube, with_values
 
 DEFAULT_KPIS = DECISION
 BOOTSTRAP = 400
@@ -101,8 +101,6 @@ def sensitivity(
     """One-at-a-time (``replications`` each, common random numbers) and global (``points``
     Latin hypercube points, default 4 per input and at least 20; ``point_replications``
     each) sensitivity of ``kpis`` to ``inputs``."""
-    from scipy.stats import qmc
-
     if not inputs:
         raise ScenarioError(
             ["no uncertain inputs: add an [uncertainty] table, --vary, or [E] marks"]
@@ -119,10 +117,7 @@ def sensitivity(
             except ScenarioError as exc:
                 skipped.append(f"{item.key} at its {level} ({value:g}): {exc.problems[0]}")
     n_points = points if points is not None else max(20, 4 * len(inputs))
-    sample = qmc.LatinHypercube(
-        d=len(inputs), optimization="random-cd", seed=np.random.default_rng([seed, 4243])
-    ).random(n_points)
-    columns = np.column_stack([item.at(sample[:, j]) for j, item in enumerate(inputs)])
+    columns = latin_hypercube(inputs, n_points, [seed, 4243], spread=True)
     cloud: list[tuple[int, Scenario]] = []
     for p, values in enumerate(columns):
         try:

@@ -192,6 +192,22 @@ def uncertain_inputs(
     return inputs
 
 
+def latin_hypercube(
+    inputs: list[UncertainInput], count: int, key: list[int], spread: bool = False
+) -> np.ndarray:
+    """``count`` draws of the inputs (rows) on a Latin hypercube over their ranges, from the
+    random stream ``key``; ``spread``: optimised so the points fill the space evenly."""
+    from scipy.stats import qmc
+
+    sampler = qmc.LatinHypercube(
+        d=len(inputs),
+        optimization="random-cd" if spread else None,
+        seed=np.random.default_rng(key),
+    )
+    u = sampler.random(count)
+    return np.column_stack([item.at(u[:, j]) for j, item in enumerate(inputs)])
+
+
 def with_values(scenario: Scenario, inputs: list[UncertainInput], values) -> Scenario:
     """The scenario with each input set to its value (validated: ScenarioError if the
     combination is not a valid clinic)."""

@@ -1131,16 +1131,12 @@ def _interval_bars(low: pd.Series, centre: pd.Series, high: pd.Series) -> dict:
     )
 
 
-def tornado(oat: pd.DataFrame, kpi: str, top: int = 15) -> go.Figure:
+def tornado(oat: pd.DataFrame, kpi: str, ranked: list[str], top: int = 15) -> go.Figure:
     """One KPI's change when each uncertain input goes to its low or its high value (the rest
-    as in the scenario), inputs sorted by swing, 95% CIs as error bars."""
+    as in the scenario), the ``top`` inputs of ``ranked`` (largest swing first) drawn from the
+    top down, 95% CIs as error bars."""
     rows = oat[oat["kpi"] == kpi]
-    wide = rows.pivot_table(index="input", columns="level", values="delta", aggfunc="first")
-    for level in ("low", "high"):
-        if level not in wide:
-            wide[level] = np.nan
-    swing = (wide["high"].fillna(0) - wide["low"].fillna(0)).abs()
-    order = swing.sort_values(ascending=True).index.tolist()[-top:]
+    order = list(reversed(ranked[:top]))  # bars are drawn from the bottom up
     fig = go.Figure()
     for level, colour, name in (
         ("low", "#4e79a7", "input at its low"),

@@ -652,7 +652,11 @@ def sensitivity_page(scenario: Scenario, result, lines: list[str]) -> str:
     figs = []
     for kpi in result.kpis:
         figs.append(
-            (f"tornado-{kpi}", f"One at a time: {kpi}", figures.tornado(result.one_at_a_time, kpi))
+            (
+                f"tornado-{kpi}",
+                f"One at a time: {kpi}",
+                figures.tornado(result.one_at_a_time, kpi, result.ranking(kpi)["input"].tolist()),
+            )
         )
         if len(result.global_src):
             figs.append(
