@@ -24,7 +24,7 @@ from simulation.kpis import (
     split_group,
 )
 from simulation.model.recorder import BLOCKING, Recorder, busy_by_week
-from simulation.scenario import EXIT_REASONS, Scenario, roster_intervals
+from simulation.scenario import DISCHARGE_REASONS, Scenario, roster_intervals
 
 IOP_SERVICES = ("group", "individual", "medication", "family")
 ROLE_KPIS = {
@@ -356,7 +356,7 @@ def weekly_table(
     cols["admissions"] = count_by_week(clients["iop_start"])
     iop_end = clients["iop_end"].to_numpy(dtype=float)
     left = clients["left"].to_numpy(dtype=float)
-    for r in EXIT_REASONS:
+    for r in DISCHARGE_REASONS:
         cols[f"discharged_{r}"] = count_by_week(iop_end[reason == r])
     cols["lost"] = count_by_week(left[status == "lost"])
     # the census and IOP waitlist as a clinic's dated records show them (back-tests compare
@@ -697,6 +697,9 @@ def replication_kpis(
     k["completion_share"] = _share(int((left_iop["exit_reason"] == "completed").sum()), n_left)
     k["dropout_share"] = _share(int((left_iop["exit_reason"] == "dropped_out").sum()), n_left)
     k["escalation_share"] = _share(int((left_iop["exit_reason"] == "escalated").sum()), n_left)
+    k["authorisation_ended_share"] = _share(
+        int((left_iop["exit_reason"] == "authorisation_ended").sum()), n_left
+    )
     k["iop_length_of_stay_days_mean"] = _mean(
         (left_iop["iop_end"] - left_iop["iop_start"]) / HOURS_PER_DAY
     )
@@ -752,7 +755,7 @@ def replication_kpis(
     k["margin_per_week"] = float(report["margin"].mean())
     if scenario.payers:
         k.update(payer_kpis(scenario, recorder, clients, start, end))
-    if any(getattr(scenario.readmission.share, r) > 0 for r in EXIT_REASONS):
+    if scenario.readmission.share.any():
         k.update(readmission_kpis(clients, start, end))
     if by_group:
         k.update(group_kpis(scenario, clients, client_weeks, start, end))
@@ -1099,7 +1102,7 @@ def forecast_bands(weekly: pd.DataFrame, as_recorded: bool = False) -> pd.DataFr
     bands, the median and the mean of each forecast series (long table). ``as_recorded``
     (back-tests): the census and IOP waitlist as dated records count them, to compare like
     with like with an extract."""
-    w = weekly.assign(discharges=weekly[[f"discharged_{r}" for r in EXIT_REASONS]].sum(axis=1))
+    w = weekly.assign(discharges=weekly[[f"discharged_{r}" for r in DISCHARGE_REASONS]].sum(axis=1))
     if as_recorded:
         w = w.assign(iop_census=w["iop_census_recorded"], iop_waitlist=w["iop_waitlist_recorded"])
     rows = []

@@ -215,7 +215,7 @@ PUBLISHED = [
         0.301,
         "share",
         TEDS + " table 2.5",
-        _exit_share("escalated", "other"),
+        _exit_share("escalated", "other", "authorisation_ended"),
         produced=_absences_end_stays,
         adjust="iop.exit_shares (the planned mix)",
     ),
@@ -260,7 +260,7 @@ PUBLISHED = [
         50.4,
         "days",
         TEDS + " table 4.11; +/-20% [E]",
-        _los_median("escalated", "other"),
+        _los_median("escalated", "other", "authorisation_ended"),
         produced=_absences_end_stays,
         adjust="iop.length_of_stay_days (or the payers' authorised days)",
     ),
@@ -364,7 +364,7 @@ def record_measures(t: pd.DataFrame) -> dict[str, np.ndarray | tuple[int, int]]:
             int(ended.sum()),
         ),
         "Discharges: transferred (incl. escalated) or other": (
-            int(reason[ended].isin(["escalated", "other"]).sum()),
+            int(reason[ended].isin(["escalated", "other", "authorisation_ended"]).sum()),
             int(ended.sum()),
         ),
         "Median length of stay, all discharges": stay[ended].to_numpy(dtype=float),
@@ -372,7 +372,7 @@ def record_measures(t: pd.DataFrame) -> dict[str, np.ndarray | tuple[int, int]]:
     for label, reasons in (
         ("completed", ["completed"]),
         ("dropped out or terminated", ["dropped_out"]),
-        ("transferred or other", ["escalated", "other"]),
+        ("transferred or other", ["escalated", "other", "authorisation_ended"]),
     ):
         rows = ended & reason.isin(reasons)
         out[f"Median length of stay, {label}"] = stay[rows].to_numpy(dtype=float)

@@ -68,6 +68,11 @@ _CATALOGUE = [
     Kpi("dropout_share", "share", "Share of IOP discharges that dropped out"),
     Kpi("escalation_share", "share", "Share of IOP discharges escalated to a higher level of care"),
     Kpi(
+        "authorisation_ended_share",
+        "share",
+        "Share of IOP discharges that ended because the payer refused an extension",
+    ),
+    Kpi(
         "iop_length_of_stay_days_mean", "days", "Mean days in IOP (first day to leaving)", "neither"
     ),
     Kpi(

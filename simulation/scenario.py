@@ -351,6 +351,9 @@ class Office(_Model):
 
 ExitReason = Literal["completed", "dropped_out", "escalated", "other"]
 EXIT_REASONS: tuple[str, ...] = ("completed", "dropped_out", "escalated", "other")
+DISCHARGE_REASONS: tuple[str, ...] = (*EXIT_REASONS, "authorisation_ended")
+"""How IOP stays end: the reasons drawn at admission, and a payer's refusal of an extension
+at a utilisation review (an outcome of the stay, never drawn)."""
 
 
 class ExitShares(_Model):
@@ -429,6 +432,20 @@ class ReadmissionShares(_Model):
     dropped_out: Share = 0.0
     escalated: Share = 0.0
     other: Share = 0.0
+    # a stay ended by a payer's refused extension (None: the share of the reason drawn at
+    # admission, as if the stay had ended as planned)
+    authorisation_ended: Share | None = None
+
+    def any(self) -> bool:
+        """Whether any discharge leads to a re-referral."""
+        return any(v for v in self.model_dump().values())
+
+    def share_for(self, reason: str, planned: str) -> float:
+        """The share for a discharge ``reason`` (``planned``: the reason drawn at admission)."""
+        if reason == "authorisation_ended":
+            ended = self.authorisation_ended
+            return getattr(self, planned) if ended is None else ended
+        return getattr(self, reason)
 
 
 class Readmission(_Model):

@@ -374,6 +374,7 @@ def flow(clients: pd.DataFrame, warmup_hours: float, years: float, replications:
         "Dropped out",
         "Escalated",
         "Other exit",
+        "Authorisation ended",
         "In IOP at end",
         "Discharged",
     ]
@@ -420,13 +421,17 @@ def flow(clients: pd.DataFrame, warmup_hours: float, years: float, replications:
         ("dropped_out", "Dropped out"),
         ("escalated", "Escalated"),
         ("other", "Other exit"),
+        ("authorisation_ended", "Authorisation ended"),
     ]:
         add("Started IOP", node, int((left & (s["exit_reason"] == reason)).sum()))
     add("Started IOP", "In IOP at end", int((~left).sum()))
     done = s[left & (s["exit_reason"] == "completed")]
     add("Completed", "Outpatient step-down", int(done["op_start"].notna().sum()))
     add("Completed", "Discharged", int(done["op_start"].isna().sum()))
-    add("Outpatient step-down", "Discharged", int(done["op_end"].notna().sum()))
+    cut = s[left & (s["exit_reason"] == "authorisation_ended")]
+    add("Authorisation ended", "Outpatient step-down", int(cut["op_start"].notna().sum()))
+    stepped = s[left & s["op_start"].notna()]
+    add("Outpatient step-down", "Discharged", int(stepped["op_end"].notna().sum()))
     keys = list(links)
     # Columns left to right follow the pathway; nodes with no flow are left out.
     column = {
@@ -445,6 +450,7 @@ def flow(clients: pd.DataFrame, warmup_hours: float, years: float, replications:
         "Dropped out": 1.0,
         "Escalated": 1.0,
         "Other exit": 1.0,
+        "Authorisation ended": 0.78,
         "In IOP at end": 1.0,
         "Outpatient step-down": 0.9,
         "Discharged": 1.0,
@@ -469,6 +475,7 @@ def flow(clients: pd.DataFrame, warmup_hours: float, years: float, replications:
         "Turned away": "#e15759",
         "Dropped out": "#f28e2b",
         "Escalated": "#b07aa1",
+        "Authorisation ended": "#edc948",
         "Completed": "#59a14f",
     }
     fig = go.Figure(

@@ -36,7 +36,7 @@ COLUMNS: dict[str, tuple[bool, str]] = {
 }
 CODES = {
     "assessment_outcome": ("iop", "higher_care", "outpatient", "lost"),
-    "discharge_reason": ("completed", "dropped_out", "escalated", "other"),
+    "discharge_reason": ("completed", "dropped_out", "escalated", "other", "authorisation_ended"),
     "age_group": ("adult", "adolescent"),
 }
 ATTENDANCE_COLUMNS = {

@@ -32,6 +32,7 @@ MESSY_REASONS = {
     "dropped_out": "AMA",
     "escalated": "Transfer - Higher LOC",
     "other": "Other",
+    "authorisation_ended": "Auth Denied",
 }
 MESSY_OUTCOMES = {
     "iop": "IOP",

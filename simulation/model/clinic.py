@@ -52,7 +52,7 @@ class ClinicModel:
         self.appointment_rng = streams.get("appointment_attendance")
         self.dropout_rng = streams.get("missed_session_dropout")
         shares = scenario.readmission.share
-        self.readmitting = any(getattr(shares, r) > 0 for r in EXIT_REASONS)
+        self.readmitting = shares.any()
         self.readmission_rng = streams.get("readmission")
         self.payers = {p.name: p for p in scenario.payers}
         self.review_rngs = {p.name: streams.get(f"review:{p.name}") for p in scenario.payers}
@@ -266,7 +266,7 @@ class ClinicModel:
         after a delay, as a new episode with fresh draws from the readmission stream."""
         s = self.scenario
         rng = self.readmission_rng
-        if rng.random() >= getattr(s.readmission.share, c.exit_reason):
+        if rng.random() >= s.readmission.share.share_for(c.exit_reason, c.planned_exit):
             return
         when = self.env.now + float(sampler(s.readmission.delay_days)(rng, 1)[0]) * HOURS_PER_DAY
         if when >= self.end:

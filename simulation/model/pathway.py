@@ -66,6 +66,7 @@ class Client:
     payer: str = ""  # who pays (with [[payers]])
     authorisation_days: float = 0.0  # the payer's delay before their first IOP day
     review_denied: bool = False  # an extension of their authorised days was refused
+    planned_exit: str = ""  # the reason drawn at admission, when a refusal replaced it
     # bookkeeping during the run
     _loss_fraction: float = 0.0
     _gives_up_at: float = math.inf  # (intake on a cancellation list)
@@ -106,8 +107,11 @@ def client_journey(env, clinic, c: Client):
 
 
 def after_iop(env, clinic, c: Client):
-    """Step down to outpatient care, or leave."""
-    if c.exit_reason == "completed" and c.steps_down:
+    """Step down to outpatient care, or leave (a completer refused an extension by the payer
+    steps down as they would have: outpatient care is the level the payer still funds)."""
+    if c.steps_down and (
+        c.exit_reason == "completed" or (c.review_denied and c.planned_exit == "completed")
+    ):
         yield from step_down(env, clinic, c)
     else:
         leave_iop(clinic, c)
@@ -319,7 +323,7 @@ def attend_iop(env, clinic, c: Client):
 def _utilisation_review(clinic, c: Client) -> None:
     """The payer's reviews over the stay: after the days authorised, an extension is granted
     with its probability for so many days more, and so on; a client refused one leaves at that
-    review (one planned to complete steps down as a completer; others leave as 'other')."""
+    review with the exit reason 'authorisation_ended', whatever their planned reason was."""
     payer = clinic.payers.get(c.payer)
     if payer is None or payer.authorised_days is None:
         return
@@ -330,8 +334,8 @@ def _utilisation_review(clinic, c: Client) -> None:
         if rng.random() >= payer.extension_probability:
             c.los_days = max(review - spent, 0.0)
             c.review_denied = True
-            if c.exit_reason != "completed":
-                c.exit_reason = "other"
+            c.planned_exit = c.exit_reason
+            c.exit_reason = "authorisation_ended"
             return
         review += payer.extension_days
 

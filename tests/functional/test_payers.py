@@ -71,3 +71,21 @@ def test_payer_shares_must_add_up_to_one():
         scenarios.apply_overrides(
             base, ['payers=[{name = "a", share = 0.6}, {name = "b", share = 0.3}]']
         )
+
+
+def test_a_refused_extension_is_its_own_exit_not_a_completion():
+    """Cutting authorised days cannot raise completion or cut dropout: those refused an
+    extension leave as 'authorisation ended' whatever their planned reason, and every
+    discharge still has exactly one reason."""
+    plain = run(short(one_payer()))
+    cut = run(short(one_payer(authorised_days=21, extension_probability=0.0)))
+    k, p = cut.kpis, plain.kpis
+    assert k["authorisation_ended_share"] > 0.2
+    assert p["authorisation_ended_share"] == 0.0
+    assert k["completion_share"] <= p["completion_share"]
+    assert k["dropout_share"] <= p["dropout_share"] + 0.02  # (same draws; reshuffled queues)
+    refused = cut.clients[cut.clients["review_denied"]]
+    assert (refused["exit_reason"].isin(["authorisation_ended", "dropped_out"])).all()
+    assert (refused["planned_exit"] != "").all()
+    shares = ["completion_share", "dropout_share", "escalation_share", "authorisation_ended_share"]
+    assert sum(k[s] for s in shares) <= 1.0 + 1e-9
