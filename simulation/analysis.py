@@ -165,6 +165,22 @@ def payer_lookup(scenario: Scenario, clients: pd.DataFrame | None) -> np.ndarray
     return by_id
 
 
+def video_lookup(scenario: Scenario, clients: pd.DataFrame | None) -> np.ndarray | None:
+    """Whether each client (by id) joins their groups by video: a virtual track's clients and
+    a hybrid track's video clients; None when no payer has a telehealth per diem."""
+    if (
+        not any(p.telehealth_per_diem is not None for p in scenario.payers)
+        or clients is None
+        or not len(clients)
+    ):
+        return None
+    virtual = [t.name for t in scenario.tracks if t.modality == "virtual"]
+    video = clients["track"].isin(virtual).to_numpy() | clients["by_video"].to_numpy(dtype=bool)
+    by_id = np.zeros(int(clients["id"].max()) + 1, dtype=bool)
+    by_id[clients["id"].to_numpy(dtype=np.int64)] = video
+    return by_id
+
+
 def payer_index(lookup: np.ndarray | None, client_ids) -> np.ndarray:
     """Each given client's payer index from a ``payer_lookup`` (-1 without payers)."""
     ids = np.asarray(client_ids, dtype=np.int64)
@@ -224,18 +240,30 @@ def claims(
     days: pd.DataFrame,
     attendance: pd.DataFrame,
     payers: np.ndarray | None = None,
+    by_video: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Every claim: a billable IOP client-day at the per diem (the 4+ services tier where set)
-    or an attended outpatient session at its rate, by the client's payer (-1: the finance
-    table's rates), with the amount expected to be denied and the days to payment."""
+    """Every claim: a billable IOP client-day at the client's payer's per diem (-1: the
+    finance table's rates): its 4+ services tier on days with 4 or more services where the
+    payer has one, its telehealth per diem for clients who join their groups by video
+    (``by_video``: a lookup by client id) where it has one; or an attended outpatient session
+    at its rate; with the amount expected to be denied and the days to payment."""
     finance = scenario.finance
     billed = days[days["billable"]]
     payer = billed["payer"].to_numpy()
-    per_diem = np.array([p.iop_per_diem for p in scenario.payers] + [finance.iop_per_diem])
-    rate = per_diem[np.where(payer < 0, len(per_diem) - 1, payer)]
-    if finance.iop_per_diem_4plus is not None:  # (the finance table's tier)
-        four = (billed["services"].to_numpy() >= 4) & (payer < 0)
-        rate = np.where(four, finance.iop_per_diem_4plus, rate)
+    pick = np.where(payer < 0, len(scenario.payers), payer)
+
+    def rates(name: str) -> np.ndarray:  # one per row, by payer; NaN where none is set
+        values = [getattr(p, name) for p in scenario.payers] + [getattr(finance, name, None)]
+        return np.array([math.nan if v is None else v for v in values], dtype=float)[pick]
+
+    rate = rates("iop_per_diem")
+    tier = rates("iop_per_diem_4plus")
+    four = (billed["services"].to_numpy() >= 4) & np.isfinite(tier)
+    rate = np.where(four, tier, rate)
+    if by_video is not None and len(billed):
+        video = by_video[billed["client_id"].to_numpy(dtype=np.int64)]
+        tele = rates("telehealth_per_diem")
+        rate = np.where(video & np.isfinite(tele), tele, rate)
     op = attendance[attendance["kind"] == "outpatient"]
     op_payer = payer_index(payers, op["client_id"].to_numpy())
     op_rates = np.array([p.op_session_rate for p in scenario.payers] + [finance.op_session_rate])
@@ -395,7 +423,7 @@ def weekly_table(
     days = billable_days(scenario, attendance, payers)
     billed_weeks = (days.loc[days["billable"], "day"].to_numpy() // 7).clip(max=weeks - 1)
     cols["billable_days"] = np.bincount(billed_weeks, minlength=weeks)[:weeks]
-    every_claim = claims(scenario, days, attendance, payers)
+    every_claim = claims(scenario, days, attendance, payers, video_lookup(scenario, clients))
     daily = _daily_revenue(every_claim)
     if scenario.payers:  # (kept for the payers' KPIs: computed once)
         recorder.claims = every_claim
@@ -440,6 +468,13 @@ def hours_by_client_week(
     return frame
 
 
+WAITING_STATUSES = ("referred", "intake_waitlist", "in_assessment", "authorisation", "iop_waitlist")
+"""Where a referral can still be at the end of a run before its first IOP day: its fate (lost,
+turned away, referred on, started) is not yet known."""
+ENDED_UNASSESSED = ("lost", "turned_away")
+"""Final statuses of referrals that can end before an assessment."""
+
+
 def _mean(values) -> float:
     values = np.asarray(values, dtype=float)
     return float(values.mean()) if len(values) else math.nan
@@ -478,23 +513,36 @@ def client_kpis(
     k["wait_to_iop_days_mean"] = _mean(iop_wait)
     k["wait_to_iop_days_p90"] = _p90(iop_wait)
     after = to_iop & (referred >= start)
-    k["referral_to_iop_days_mean"] = _mean((iop_start[after] - referred[after]) / HOURS_PER_DAY)
+    referral_to_iop = (iop_start[after] - referred[after]) / HOURS_PER_DAY
+    k["referral_to_iop_days_mean"] = _mean(referral_to_iop)
+    k["referral_to_iop_days_p90"] = _p90(referral_to_iop)
     # HEDIS-style initiation: of those assessed as needing IOP (and seen 14 days before the
     # end, so the outcome is known), who started within 14 days.
     needing = (assessed >= start) & (assessed <= end - 14 * HOURS_PER_DAY) & (outcome == "iop")
     in_time = (iop_start[needing] - assessed[needing]) <= 14 * HOURS_PER_DAY
     k["share_started_within_14_days"] = _share(int(in_time.sum()), int(needing.sum()))
     k["admissions_per_week"] = int((iop_start >= start).sum()) / weeks
-    n_referred = int(is_referred.sum())
-    lost = is_referred & (status == "lost")
-    k["lost_from_waitlist_share"] = _share(int(lost.sum()), n_referred)
-    k["lost_before_assessment_share"] = _share(int((lost & np.isnan(assessed)).sum()), n_referred)
-    on_list = waitlisted >= start
+    # Shares of referrals count those whose fate is known at the end: a referral still waiting
+    # may yet give up or start, so counting it as neither would dilute every share as a queue
+    # grows. Those still waiting are reported on their own.
+    waiting = is_referred & np.isin(status, WAITING_STATUSES)
+    known = is_referred & ~waiting
+    lost = known & (status == "lost")
+    k["lost_from_waitlist_share"] = _share(int(lost.sum()), int(known.sum()))
+    known_assessment = is_referred & (~np.isnan(assessed) | np.isin(status, ENDED_UNASSESSED))
+    k["lost_before_assessment_share"] = _share(
+        int((lost & np.isnan(assessed)).sum()), int(known_assessment.sum())
+    )
+    on_list = (waitlisted >= start) & (status != "iop_waitlist")
     k["lost_from_iop_waitlist_share"] = _share(
         int((on_list & (status == "lost")).sum()), int(on_list.sum())
     )
     k["turned_away_share"] = _share(
-        int((is_referred & (status == "turned_away")).sum()), n_referred
+        int((known & (status == "turned_away")).sum()), int(known.sum())
+    )
+    k["referrals_waiting_at_end_share"] = _share(int(waiting.sum()), int(is_referred.sum()))
+    k["referrals_never_assessed_share"] = _share(
+        int((waiting & np.isnan(assessed)).sum()), int(is_referred.sum())
     )
     from_week = int(start // HOURS_PER_WEEK)
     week = client_weeks["week"].to_numpy()
@@ -605,7 +653,8 @@ def payer_kpis(
     if c is None:
         attendance = recorder.attendance_table()
         payers = payer_lookup(scenario, clients)
-        c = claims(scenario, billable_days(scenario, attendance, payers), attendance, payers)
+        days = billable_days(scenario, attendance, payers)
+        c = claims(scenario, days, attendance, payers, video_lookup(scenario, clients))
     day = c["day"].to_numpy()
     keep = (day >= start / HOURS_PER_DAY) & (day < end / HOURS_PER_DAY)
     billed = c["billed"].to_numpy()[keep]  # (numpy: pandas indexing was most of the cost)
@@ -736,6 +785,7 @@ def replication_kpis(
     stepped = clients[(clients["op_start"] >= start)]
     blocked_days = (stepped["op_start"] - stepped["blocked_from"]).fillna(0.0) / HOURS_PER_DAY
     k["blocked_step_down_days_mean"] = _mean(blocked_days)
+    k.update(growth_kpis(report))
     # what limits admissions: shares of time someone waited for a place that could not be given
     k["admission_blocked_share"] = mean_of("blocked_any")
     k["admission_blocked_by_seats_share"] = mean_of("blocked_by_seats")
@@ -789,21 +839,46 @@ def t_quantile(p: float, dof: float) -> float:
     return float(stdtrit(dof, p))
 
 
+def bounded_interval(
+    values, unit: str, signed: bool = False, confidence: float = 0.95
+) -> tuple[float, float, float, float, int]:
+    """(mean, std, ci_low, ci_high, n) of a KPI's replication values, an interval that cannot
+    leave the range the measure lives in. The Student t interval where it stays in range;
+    where it would not (few replications, a mean near a bound), the same t interval built on a
+    scale that respects the bound and transformed back (the delta method): the logit of a
+    share, so it stays in (0, 1); the log of a non-negative measure, so it stays above 0.
+    Signed measures (a margin, a trend) keep the t interval. Zero spread gives a zero-width
+    interval at the mean."""
+    mean, std, low, high, n = t_interval(values, confidence)
+    if n < 2 or not math.isfinite(low) or std == 0 or signed:
+        return mean, std, low, high, n
+    top = 1.0 if unit == "share" else math.inf
+    if low >= 0 and high <= top:
+        return mean, std, low, high, n
+    q = t_quantile(0.5 + confidence / 2, n - 1)
+    se = std / math.sqrt(n)
+    if unit == "share" and 0 < mean < 1:
+        centre, half = math.log(mean / (1 - mean)), q * se / (mean * (1 - mean))
+        low, high = (1 / (1 + math.exp(-(centre + d))) for d in (-half, half))
+    elif mean > 0:
+        half = q * se / mean
+        low, high = mean * math.exp(-half), min(mean * math.exp(half), top)
+    return mean, std, low, high, n
+
+
 def summarise(kpis: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
-    """summary.csv: one row per KPI with unit, mean, std, t-based CI and n (the CI of a share
-    is clipped to [0, 1])."""
+    """summary.csv: one row per KPI with unit, mean, std, a 95% CI that stays in the measure's
+    range (``bounded_interval``) and n."""
     rows = []
     for name in kpis.columns:
         if name == "replication":
             continue
-        mean, std, low, high, n = t_interval(kpis[name], confidence)
-        if describe(name).unit == "share" and n > 1:
-            # a share lies in [0, 1]: with few replications the t interval can overshoot
-            low, high = max(low, 0.0), min(high, 1.0)
+        kpi = describe(name)
+        mean, std, low, high, n = bounded_interval(kpis[name], kpi.unit, kpi.signed, confidence)
         rows.append(
             {
                 "kpi": name,
-                "unit": describe(name).unit,
+                "unit": kpi.unit,
                 "mean": mean,
                 "std": std,
                 "ci_low": low,
@@ -957,6 +1032,31 @@ def limiting_factors(summary: pd.DataFrame) -> list[str]:
         return float(by.get(name, math.nan))
 
     lines = []
+    intake = value("intake_utilisation")
+    never = value("referrals_never_assessed_share")
+    low = (
+        summary.set_index("kpi")["ci_low"].get("intake_waitlist_growth_per_week", math.nan)
+        if "ci_low" in summary
+        else math.nan
+    )
+    # growing beyond doubt, by at least a client every 20 weeks
+    growing = bool(low > 0 and value("intake_waitlist_growth_per_week") >= 0.05)
+    intake_binds = growing or (math.isfinite(never) and never >= 0.05)
+    if intake_binds:
+        lines.append(
+            "Intake assessments limit admissions: "
+            + (
+                f"the intake waitlist grows by about {value('intake_waitlist_growth_per_week'):.2f} "
+                "a week; "
+                if growing
+                else ""
+            )
+            + f"{100 * never:.0f}% of the period's referrals were still waiting for an "
+            f"assessment at the end, the mean wait for one is "
+            f"{value('wait_to_intake_days_mean'):.1f} days, and intake clinicians are "
+            f"{100 * intake:.0f}% busy (their bookable time is full). More intake hours admit "
+            "more before any seat or therapist does."
+        )
     blocked = value("admission_blocked_share")
     if math.isfinite(blocked):
         reasons = sorted(
@@ -988,8 +1088,7 @@ def limiting_factors(summary: pd.DataFrame) -> list[str]:
     cancelled = value("sessions_cancelled_share")
     if math.isfinite(cancelled) and cancelled > 0.005:
         lines.append(f"Group sessions cancelled for want of a facilitator: {100 * cancelled:.1f}%.")
-    intake = value("intake_utilisation")
-    if math.isfinite(intake):
+    if math.isfinite(intake) and not intake_binds:
         lines.append(
             f"Intake clinicians are {100 * intake:.0f}% busy; the mean wait for an "
             f"assessment is {value('wait_to_intake_days_mean'):.1f} days."
@@ -997,42 +1096,107 @@ def limiting_factors(summary: pd.DataFrame) -> list[str]:
     return lines
 
 
-OVERLOAD_SERIES = {"iop_waitlist": "IOP waitlist", "intake_waitlist": "intake waitlist"}
+QUEUES = {
+    "intake_waitlist": "intake waitlist",
+    "iop_waitlist": "IOP waitlist",
+    "op_waitlist": "outpatient step-down waitlist",
+}
+"""Every queue a referral can stand in, by its weekly column; each gets a growth KPI
+``<queue>_growth_per_week`` and is checked for overload."""
 
+WEEKS_PER_YEAR = 365.25 / 7
 
 LOSSES_ABSORB = 0.2
 """A share of the IOP waitlist giving up from which losses, not the waitlist, absorb demand."""
 
 
+def queue_growth(weeks: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """The trend (clients a week) of each column of ``levels`` over ``weeks``: the slope of a
+    least-squares line, fitted together with a yearly cycle when the series spans a year or
+    more, so that a waitlist that swings with the seasons shows no growth while one that
+    climbs does, whatever level it reached during the warm-up. NaN for under 4 weeks."""
+    t = np.asarray(weeks, dtype=float)
+    y = np.asarray(levels, dtype=float)
+    if len(t) < 4:
+        return np.full(y.shape[1], math.nan)
+    columns = [np.ones_like(t), t - t.mean()]
+    if seasonal_fit(len(t)):
+        angle = 2 * math.pi * t / WEEKS_PER_YEAR
+        columns += [np.sin(angle), np.cos(angle)]
+    coefficients = np.linalg.lstsq(np.column_stack(columns), y, rcond=None)[0]
+    return coefficients[1]
+
+
+def seasonal_fit(weeks: int) -> bool:
+    """Whether a trend over so many weeks is fitted with a yearly cycle (a year or more)."""
+    return weeks >= WEEKS_PER_YEAR - 1
+
+
+def growth_kpis(report: pd.DataFrame) -> dict[str, float]:
+    """``<queue>_growth_per_week`` of one replication over the reporting period."""
+    queues = [q for q in QUEUES if q in report]
+    slopes = queue_growth(report["week"].to_numpy(), report[queues].to_numpy())
+    return {f"{q}_growth_per_week": float(g) for q, g in zip(queues, slopes, strict=True)}
+
+
+def _seasonal(scenario: Scenario) -> bool:
+    """Whether the scenario's referrals vary by season (months, school terms or a source's own)."""
+    r = scenario.referrals
+    return (
+        len(set(r.seasonality)) > 1
+        or r.school_holiday_multiplier is not None
+        or any(s.seasonality is not None and len(set(s.seasonality)) > 1 for s in r.sources)
+    )
+
+
 def overload_notes(scenario: Scenario, weekly: pd.DataFrame, kpis: pd.DataFrame) -> list[str]:
     """Plain-language warnings when demand exceeds capacity.
 
-    A waitlist is called overloaded when, across replications, its linear trend over the
-    reporting period is positive beyond doubt (t > 3 on the per-replication slopes) and the
-    growth over the horizon is at least 5 clients and at least its own mean level: a waitlist
-    that merely swings with the seasons grows by much less than its level.
+    A queue (intake, IOP or step-down waitlist) is called overloaded when, across
+    replications, its trend over the reporting period (``queue_growth``: a yearly cycle taken
+    out when the period spans a year) is positive beyond doubt (t > 3 on the per-replication
+    slopes) and it grows by at least 5 clients over the period. The level it reached during
+    the warm-up does not excuse it. Over less than a year of a scenario whose referrals vary
+    by season, growth short of the queue's mean level could be the season: it is said as
+    GROWING, with that caveat, rather than OVERLOADED.
     """
     notes = []
     report = weekly[~weekly["warmup"]]
-    for column, name in OVERLOAD_SERIES.items():
-        slopes = []
-        for _, rows in report.groupby("replication"):
-            if len(rows) >= 4:
-                slopes.append(
-                    np.polyfit(rows["week"].to_numpy(float), rows[column].to_numpy(float), 1)[0]
-                )
-        if len(slopes) < 2:
+    queues = [q for q in QUEUES if q in report]
+    slopes = np.array(
+        [
+            queue_growth(rows["week"].to_numpy(), rows[queues].to_numpy())
+            for _, rows in report.groupby("replication")
+        ]
+    ).reshape(-1, len(queues))
+    weeks = scenario.horizon_weeks
+    seasons = _seasonal(scenario) and not seasonal_fit(weeks)
+    means = report.groupby("week")[queues].mean()
+    for i, column in enumerate(queues):
+        mean, std, low, high, n = t_interval(slopes[:, i])
+        if n < 2:
             continue
-        mean, std, low, high, n = t_interval(slopes)
-        growth = mean * scenario.horizon_weeks
-        level = report[column].mean()
+        growth = mean * weeks
         t_stat = mean / (std / math.sqrt(n)) if std > 0 else (math.inf if mean > 0 else 0)
-        if t_stat > 3 and growth >= max(5.0, level):
+        level = report[column].mean()
+        if not (t_stat > 3 and growth >= 5.0):
+            continue
+        first, last = means[column].iloc[:4].mean(), means[column].iloc[-4:].mean()
+        trend = (
+            f"the {QUEUES[column]} grows by about {mean:.2f} clients a week "
+            f"(95% CI {low:.2f} to {high:.2f}; about {first:.0f} waiting at the start of the "
+            f"measured period, {last:.0f} at its end)"
+        )
+        if seasons and growth < level:
             notes.append(
-                f"OVERLOADED: the {name} grows by about {mean:.2f} clients a week "
-                f"(95% CI {low:.2f} to {high:.2f}) and does not settle: demand exceeds capacity, "
-                f"so its mean and the waits depend on how long the run is and mean little. "
-                f"Add capacity or reduce referrals."
+                f"GROWING: {trend}. Referrals vary by season and under a year is measured, so "
+                "this may be the season rather than overload: measure a year or more to tell."
+            )
+        else:
+            notes.append(
+                f"OVERLOADED: {trend} and does not settle: demand exceeds capacity, so its mean "
+                "and the waits depend on how long the run is and mean little. Add capacity or "
+                "reduce referrals."
             )
     lost = (
         kpis["lost_from_iop_waitlist_share"].mean() if "lost_from_iop_waitlist_share" in kpis else 0

@@ -15,7 +15,7 @@ import math
 import pandas as pd
 
 from simulation import analysis
-from simulation.kpis import DECISION, describe, fmt, split_group
+from simulation.kpis import DECISION, describe, fmt, fmt_with_ci, split_group
 
 Brief = list[tuple[str, list[str]]]
 
@@ -27,12 +27,7 @@ def _value(by: pd.DataFrame, kpi: str, column: str = "mean") -> float:
 def _with_ci(by: pd.DataFrame, kpi: str) -> str:
     unit = describe(kpi).unit
     mean, low, high = (_value(by, kpi, c) for c in ("mean", "ci_low", "ci_high"))
-    if not math.isfinite(low):
-        return fmt(mean, unit, weeks=False)
-    return (
-        f"{fmt(mean, unit, weeks=False)} (95% CI {fmt(low, unit, weeks=False)} to "
-        f"{fmt(high, unit, weeks=False)})"
-    )
+    return fmt_with_ci(mean, low, high, unit, weeks=False)
 
 
 def target_sentences(summary: pd.DataFrame, targets: list[tuple[str, str, float]]) -> list[str]:
@@ -92,9 +87,19 @@ def run_brief(
         )
     if "referral_to_iop_days_mean" in by.index:
         flow.append(
-            f"From referral to the first IOP day: {_with_ci(by, 'referral_to_iop_days_mean')} "
-            f"on average; 90% start a place within {fmt(_value(by, 'wait_to_iop_days_p90'), 'days', weeks=False)} "
-            "of their assessment."
+            f"Waits as clients live them: {_with_ci(by, 'referral_to_iop_days_mean')} from "
+            f"referral to the first IOP day on average, 9 in 10 within "
+            f"{fmt(_value(by, 'referral_to_iop_days_p90'), 'days', weeks=False)}. Of that, "
+            f"referral to assessment {_with_ci(by, 'wait_to_intake_days_mean')} "
+            f"(p90 {fmt(_value(by, 'wait_to_intake_days_p90'), 'days', weeks=False)}) and "
+            f"assessment to the first IOP day {_with_ci(by, 'wait_to_iop_days_mean')} "
+            f"(p90 {fmt(_value(by, 'wait_to_iop_days_p90'), 'days', weeks=False)})."
+        )
+    waiting = _value(by, "referrals_waiting_at_end_share")
+    if math.isfinite(waiting) and waiting > 0.05:
+        flow.append(
+            f"{fmt(waiting, 'share')} of the period's referrals were still waiting when the run "
+            "ended (shares of losses count only those whose fate is known)."
         )
     flow += list(notes)
     money = []

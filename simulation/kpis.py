@@ -18,6 +18,8 @@ class Kpi:
     unit: str
     description: str
     better: str = "lower"  # which direction is better: "lower", "higher" or "neither"
+    signed: bool = False  # can be below zero (a margin, a trend); else never negative
+    short: str = ""  # a column heading where the description is too long
 
 
 _CATALOGUE = [
@@ -28,7 +30,16 @@ _CATALOGUE = [
         "wait_to_iop_days_mean", "days", "Mean days from the end of assessment to the first IOP day"
     ),
     Kpi("wait_to_iop_days_p90", "days", "90th percentile of days from assessment to IOP start"),
-    Kpi("referral_to_iop_days_mean", "days", "Mean days from referral to the first IOP day"),
+    Kpi(
+        "referral_to_iop_days_mean",
+        "days",
+        "Mean days from referral to the first IOP day (the wait as clients live it)",
+    ),
+    Kpi(
+        "referral_to_iop_days_p90",
+        "days",
+        "90th percentile of days from referral to the first IOP day",
+    ),
     Kpi(
         "share_started_within_14_days",
         "share",
@@ -39,6 +50,20 @@ _CATALOGUE = [
     Kpi("iop_waitlist_max", "clients", "Largest IOP waitlist seen"),
     Kpi("intake_waitlist_mean", "clients", "Mean number waiting for an intake assessment"),
     Kpi("op_waitlist_mean", "clients", "Mean number waiting at home for outpatient step-down"),
+    *[
+        Kpi(
+            f"{queue}_growth_per_week",
+            "per_week",
+            f"Trend of the {name} over the measured period, clients a week (a yearly cycle "
+            "taken out): above zero beyond doubt means it does not settle",
+            signed=True,
+        )
+        for queue, name in (
+            ("intake_waitlist", "intake waitlist"),
+            ("iop_waitlist", "IOP waitlist"),
+            ("op_waitlist", "outpatient step-down waitlist"),
+        )
+    ],
     Kpi("iop_census_mean", "clients", "Mean number of clients in the IOP", "neither"),
     Kpi(
         "op_census_mean",
@@ -50,15 +75,33 @@ _CATALOGUE = [
     Kpi(
         "lost_from_waitlist_share",
         "share",
-        "Share of referrals who gave up waiting (for intake or the IOP)",
+        "Share of referrals who gave up waiting (for intake or the IOP), of those whose fate is known",
     ),
-    Kpi("lost_before_assessment_share", "share", "Share of referrals lost before assessment"),
+    Kpi(
+        "lost_before_assessment_share",
+        "share",
+        "Share of referrals lost before assessment, of those assessed or gone",
+    ),
     Kpi(
         "lost_from_iop_waitlist_share",
         "share",
-        "Share of clients placed on the IOP waitlist who gave up before starting",
+        "Share of clients placed on the IOP waitlist who gave up before starting, of those who left it",
     ),
-    Kpi("turned_away_share", "share", "Share of referrals turned away because a waitlist was full"),
+    Kpi(
+        "turned_away_share",
+        "share",
+        "Share of referrals turned away because a waitlist was full, of those whose fate is known",
+    ),
+    Kpi(
+        "referrals_waiting_at_end_share",
+        "share",
+        "Share of the period's referrals still waiting (intake or IOP) when the run ends",
+    ),
+    Kpi(
+        "referrals_never_assessed_share",
+        "share",
+        "Share of the period's referrals still waiting for an assessment when the run ends",
+    ),
     Kpi(
         "completion_share",
         "share",
@@ -238,10 +281,28 @@ _CATALOGUE = [
         "lower",
     ),
     Kpi("cost_per_week", "money_per_week", "Cost of staff and rooms per week"),
-    Kpi("margin_per_week", "money_per_week", "Revenue less cost per week", "higher"),
+    Kpi("margin_per_week", "money_per_week", "Revenue less cost per week", "higher", signed=True),
 ]
 
-KPIS: dict[str, Kpi] = {k.name: k for k in _CATALOGUE}
+_SHORT = {
+    "referral_to_iop_days_mean": "Referral to IOP, mean",
+    "referral_to_iop_days_p90": "Referral to IOP, p90",
+    "wait_to_intake_days_mean": "Wait for assessment, mean",
+    "wait_to_iop_days_mean": "Assessment to IOP, mean",
+    "wait_to_iop_days_p90": "Assessment to IOP, p90",
+    "share_started_within_14_days": "Started within 14 d",
+    "lost_from_waitlist_share": "Gave up waiting",
+    "lost_from_iop_waitlist_share": "Gave up on the IOP list",
+    "iop_census_mean": "In IOP",
+    "admissions_per_week": "Starts a week",
+    "client_weeks_meeting_hours_share": "Weeks with hours met",
+    "revenue_per_week": "Revenue",
+    "denied_revenue_per_week": "Denied",
+}
+KPIS: dict[str, Kpi] = {
+    k.name: (Kpi(**{**k.__dict__, "short": _SHORT[k.name]}) if k.name in _SHORT else k)
+    for k in _CATALOGUE
+}
 UTILISATION_PREFIX = "utilisation_"
 CASELOAD_PREFIX = "caseload_occupancy_"
 
@@ -251,6 +312,8 @@ one payer."""
 PAYER_KPIS = ("revenue_per_week", "denied_revenue_per_week")
 """Money KPIs also reported per payer as ``<kpi>[payer=<name>]``."""
 GROUP_KPIS = (
+    "referral_to_iop_days_mean",
+    "referral_to_iop_days_p90",
     "wait_to_intake_days_mean",
     "wait_to_iop_days_mean",
     "wait_to_iop_days_p90",
@@ -295,7 +358,14 @@ def describe(name: str) -> Kpi:
             )
         ):
             k = KPIS[base]
-            return Kpi(name, k.unit, f"{k.description} ({kind.replace('_', ' ')} {who})", k.better)
+            return Kpi(
+                name,
+                k.unit,
+                f"{k.description} ({kind.replace('_', ' ')} {who})",
+                k.better,
+                k.signed,
+                k.short,
+            )
         raise KeyError(name)
     if name.startswith(UTILISATION_PREFIX):
         who = name[len(UTILISATION_PREFIX) :]
@@ -307,10 +377,12 @@ def describe(name: str) -> Kpi:
 
 
 HEADLINE = (
+    "referral_to_iop_days_mean",
+    "referral_to_iop_days_p90",
+    "lost_from_waitlist_share",
     "wait_to_intake_days_mean",
     "wait_to_iop_days_mean",
     "wait_to_iop_days_p90",
-    "lost_from_waitlist_share",
     "share_started_within_14_days",
     "iop_waitlist_mean",
     "iop_census_mean",
@@ -335,22 +407,58 @@ DECISION = (
 default KPIs and the comparison brief's)."""
 
 
-def fmt(value: float, unit: str, weeks: bool = True) -> str:
-    """A value as people read it: days (weeks from 4 weeks on, unless ``weeks`` is False),
-    percentages, money."""
+def kpi_label(name: str) -> str:
+    """A KPI's name for a column heading or a table row: its short label, else its
+    description."""
+    k = describe(name)
+    return k.short or k.description
+
+
+def in_weeks(value: float, unit: str, weeks: bool = True) -> bool:
+    """Whether days are shown as weeks: from 4 weeks on, unless ``weeks`` is False."""
+    return unit == "days" and weeks and value == value and abs(value) >= 28
+
+
+def fmt(value: float, unit: str, weeks: bool = True, as_weeks: bool | None = None) -> str:
+    """A value as people read it: days (weeks from 4 weeks on, unless ``weeks`` is False;
+    ``as_weeks`` forces the choice, so that a value and its interval share one unit),
+    percentages, money (a loss as -$872/wk)."""
     if value is None or value != value:  # NaN
         return "n/a"
     if unit == "share":
         return f"{100 * value:.1f}%"
     if unit == "days":
-        return f"{value:.1f} d" if value < 28 or not weeks else f"{value / 7:.1f} wk"
+        show_weeks = in_weeks(value, unit, weeks) if as_weeks is None else as_weeks
+        return f"{value / 7:.1f} wk" if show_weeks else f"{value:.1f} d"
     if unit == "money_per_week":
-        return f"${value:,.0f}/wk"
+        return f"{'-' if value < 0 else ''}${abs(value):,.0f}/wk"
     if unit == "hours_per_week":
         return f"{value:.1f} h/wk"
     if unit == "per_week":
         return f"{value:.2f}/wk"
     return f"{value:.1f}"
+
+
+def fmt_interval(mean: float, low: float, high: float, unit: str, weeks: bool = True) -> str:
+    """'a to b' in the unit the mean is shown in (never '20.4 d to 4.1 wk'); a zero-width
+    interval says why; '' without one (a single replication)."""
+    if low is None or low != low or high != high:
+        return ""
+    if low == high:
+        return "none: the same in every replication"
+    as_weeks = in_weeks(mean, unit, weeks)
+    return f"{fmt(low, unit, as_weeks=as_weeks)} to {fmt(high, unit, as_weeks=as_weeks)}"
+
+
+def fmt_with_ci(mean: float, low: float, high: float, unit: str, weeks: bool = True) -> str:
+    """'mean (95% CI a to b)' in one unit; the mean alone without an interval."""
+    shown = fmt(mean, unit, weeks)
+    interval = fmt_interval(mean, low, high, unit, weeks)
+    if not interval:
+        return shown
+    if interval.startswith("none"):
+        return f"{shown} (no spread: the same in every replication)"
+    return f"{shown} (95% CI {interval})"
 
 
 def fmt_signed(value: float, unit: str) -> str:

@@ -580,16 +580,63 @@ class Finance(_Model):
         return sum(self.overhead_per_month.values()) * 12 / 52
 
 
+def payer_shares(payers: list, source) -> list[float]:
+    """The chance of each payer (in the order given) for a referral from ``source``: the
+    payer's share for that source, else for its age group, else its overall share."""
+    return [
+        p.shares_by_source.get(source.name, p.shares_by_age_group.get(source.age_group, p.share))
+        for p in payers
+    ]
+
+
+def _payer_group_problems(payers: list, sources: list) -> list[str]:
+    """Shares by age group or source that name no source, or that do not add up to 1."""
+    problems = []
+    names = {s.name for s in sources}
+    for p in payers:
+        for name in p.shares_by_source:
+            if name not in names:
+                problems.append(
+                    f"payers.{p.name}.shares_by_source: '{name}' is not a referral source"
+                    f"{_did_you_mean(name, sorted(names))}"
+                )
+    if not any(p.shares_by_source or p.shares_by_age_group for p in payers):
+        return problems
+    for source in sources:
+        total = sum(payer_shares(payers, source))
+        if abs(total - 1.0) > 1e-6:
+            parts = ", ".join(
+                f"{p.name} {x:g}" for p, x in zip(payers, payer_shares(payers, source), strict=True)
+            )
+            problems.append(
+                f"payers: for referrals from '{source.name}' ({source.age_group}) the payers' "
+                f"shares add up to {total:.4g}; they must add up to 1 ({parts}): give each "
+                "payer a share in shares_by_source or shares_by_age_group"
+            )
+    return problems
+
+
 class Payer(_Model):
     """Who pays for a share of the referrals, how much and by which rules: the IOP per diem
     for billable days (its own billable-day rule), the outpatient session rate, an
     authorisation delay before the first IOP day, utilisation review (days authorised, then
     extensions granted with a probability: a client refused one leaves at that review), the
-    share of claims denied and the days to payment."""
+    share of claims denied and the days to payment.
+
+    ``share`` is the payer's share of all referrals; ``shares_by_age_group`` and
+    ``shares_by_source`` replace it for referrals of that age group or source (a source's
+    share first), so adolescents need not be drawn on Medicare. ``iop_per_diem_4plus`` pays
+    days with 4 or more services (Medicare's second tier); ``telehealth_per_diem`` pays the IOP
+    days of clients who join their groups by video (a virtual track, or a hybrid track's video
+    clients)."""
 
     name: Name
     share: Share
+    shares_by_age_group: dict[Literal["adult", "adolescent"], Share] = {}
+    shares_by_source: dict[Name, Share] = {}
     iop_per_diem: NonNegative = 300.0
+    iop_per_diem_4plus: NonNegative | None = None
+    telehealth_per_diem: NonNegative | None = None
     op_session_rate: NonNegative = 120.0
     billable_day: BillableDay = BillableDay()
     authorisation_days: Distribution | None = None
@@ -819,6 +866,7 @@ class Scenario(_Model):
                     f"payers: the shares add up to {total:.4g}; they must add up to 1 "
                     f"({', '.join(f'{p.name} {p.share:g}' for p in self.payers)})"
                 )
+            problems += _payer_group_problems(self.payers, self.referrals.sources)
             names = [p.name for p in self.payers]
             repeated = sorted({n for n in names if names.count(n) > 1})
             if repeated:
@@ -1204,6 +1252,32 @@ def warnings(scenario: Scenario) -> list[str]:
                     f"({implied:.2f} of a {full_time:g}-hour week): the cost follows fte; leave "
                     "fte out to cost the rostered hours"
                 )
+    notes += timetable_hours_warnings(scenario)
+    return notes
+
+
+def timetable_hours_warnings(scenario: Scenario) -> list[str]:
+    """Tracks whose week cannot meet, or has no room to meet, the hours rule of their age
+    group: group hours on the timetable plus the individual sessions due each week."""
+    notes = []
+    individual = scenario.iop.individual_sessions_per_week * scenario.iop.individual_session_hours
+    for track in scenario.tracks:
+        groups = len(track.days) * track.session_hours
+        week = groups + individual
+        rule = track.hours_rule
+        who = "adults" if track.age_group == "adult" else "adolescents"
+        if week < rule - 1e-9:
+            notes.append(
+                f"tracks.{track.name}: its week offers {week:g} h ({groups:g} h of groups and "
+                f"{individual:g} h of individual sessions), under the {rule:g}-hour rule for "
+                f"{who}: no client of it can meet the rule (programmes schedule 9-19 h)"
+            )
+        elif week - track.session_hours < rule - 1e-9:
+            notes.append(
+                f"tracks.{track.name}: its week offers {week:g} h against the {rule:g}-hour rule "
+                f"for {who}: one missed {track.session_hours:g}-hour session fails the rule "
+                "(programmes schedule 9-19 h so that a week survives an absence)"
+            )
     return notes
 
 

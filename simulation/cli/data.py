@@ -66,6 +66,8 @@ def read_extract(path, maps, map_file, drop_bad_rows, attendance, staff=None):
         fail(str(exc))
     for what, count in episodes.dropped.items():
         say(f"dropped {count} row(s): {what}", err=True)
+    if len(episodes.dropped) > 1:
+        say(f"dropped {episodes.dropped_rows} distinct row(s) in all", err=True)
     return episodes, people
 
 

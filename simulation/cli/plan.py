@@ -192,7 +192,7 @@ def plan(
 
 def plan_lines(result) -> list[str]:
     """The plan's outcome in a few lines: what was simulated, the recommendation, runners-up."""
-    from simulation.kpis import describe, fmt
+    from simulation.kpis import describe, fmt_with_ci
 
     pruned = sum(c.status == "pruned" for c in result.candidates)
     infeasible = [c for c in result.candidates if c.status.startswith("infeasible")]
@@ -243,9 +243,10 @@ def plan_lines(result) -> list[str]:
                 unit = describe(row.kpi).unit
                 summary = c.summary.set_index("kpi").loc[row.kpi]
                 lines.append(
-                    f"    {row.kpi} {row.target}: {fmt(summary['mean'], unit, weeks=False)} "
-                    f"(95% CI {fmt(summary['ci_low'], unit, weeks=False)} to "
-                    f"{fmt(summary['ci_high'], unit, weeks=False)}) "
-                    f"{'met' if row.met else 'NOT met'}"
+                    f"    {row.kpi} {row.target}: "
+                    + fmt_with_ci(
+                        summary["mean"], summary["ci_low"], summary["ci_high"], unit, weeks=False
+                    )
+                    + f" {'met' if row.met else 'NOT met'}"
                 )
     return lines

@@ -6,9 +6,7 @@ characters). Widths are kept under 100 columns so a table fits an ordinary termi
 
 from __future__ import annotations
 
-import math
-
-from simulation.kpis import HEADLINE, describe, fmt, fmt_signed, split_group
+from simulation.kpis import HEADLINE, describe, fmt, fmt_signed, fmt_with_ci, kpi_label, split_group
 
 
 def _row(summary_by_kpi, name):
@@ -24,11 +22,28 @@ def summary_lines(summary, targets=None, kpis=HEADLINE) -> list[str]:
         if row is None:
             continue
         unit = describe(name).unit
-        ci = ""
-        if math.isfinite(row["ci_low"]):
-            ci = f"  (95% CI {fmt(row['ci_low'], unit)} to {fmt(row['ci_high'], unit)})"
-        lines.append(f"  {describe(name).description:<62} {fmt(row['mean'], unit):>11}{ci}")
-    return lines + target_lines(targets)
+        shown = fmt_with_ci(row["mean"], row["ci_low"], row["ci_high"], unit)
+        value, _, ci = shown.partition(" (")
+        ci = f"  ({ci}" if ci else ""
+        lines.append(f"  {describe(name).description:<62} {value:>11}{ci}")
+    return lines + few_replications(summary) + target_lines(targets)
+
+
+FEW_REPLICATIONS = 5
+"""Under this many replications, intervals are rough and the output says so."""
+
+
+def few_replications(summary) -> list[str]:
+    """A warning when the intervals rest on too few replications."""
+    n = int(summary["n"].max()) if len(summary) else 0
+    if n >= FEW_REPLICATIONS:
+        return []
+    if n <= 1:
+        return ["  One replication: no confidence intervals (use --replications 10 or auto)."]
+    return [
+        f"  Only {n} replications: the intervals are wide and rough (use --replications 10 "
+        "or --replications auto before deciding on them)."
+    ]
 
 
 def target_lines(targets) -> list[str]:
@@ -104,7 +119,7 @@ def comparison_lines(table, labels: list[str], kpis=HEADLINE) -> list[str]:
                 diffs.append("")
             else:
                 diffs.append(_difference(r, unit))
-        lines.append(f"  {kpi[:32]:<32}" + "".join(f"{v:>{width}}" for v in values))
+        lines.append(f"  {kpi_label(kpi)[:32]:<32}" + "".join(f"{v:>{width}}" for v in values))
         if any(diffs):
             lines.append(f"  {'':<32}" + "".join(f"{d:>{width}}" for d in diffs))
     lines.append(

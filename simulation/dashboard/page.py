@@ -18,7 +18,15 @@ from plotly.offline import get_plotlyjs
 from plotly.utils import PlotlyJSONEncoder
 
 from simulation.dashboard import figures
-from simulation.kpis import HEADLINE, describe, fmt, fmt_signed, split_group
+from simulation.kpis import (
+    HEADLINE,
+    describe,
+    fmt,
+    fmt_interval,
+    fmt_signed,
+    kpi_label,
+    split_group,
+)
 from simulation.scenario import Scenario
 
 CSS = """
@@ -69,11 +77,7 @@ def kpi_table(summary: pd.DataFrame, targets: pd.DataFrame | None) -> str:
     for name in order:
         row = by_kpi.loc[name]
         unit = describe(name).unit
-        ci = (
-            ""
-            if not math.isfinite(row["ci_low"])
-            else f"{fmt(row['ci_low'], unit)} to {fmt(row['ci_high'], unit)}"
-        )
+        ci = fmt_interval(row["mean"], row["ci_low"], row["ci_high"], unit)
         verdict = ""
         if name in target_by_kpi:
             t = target_by_kpi[name]
@@ -123,7 +127,11 @@ def group_table(summary: pd.DataFrame, targets: pd.DataFrame | None) -> str:
         )
     if not groups:
         return ""
-    head = "<tr><th>Group</th>" + "".join(f"<th>{_esc(b)}</th>" for b in bases) + "</tr>"
+    head = (
+        "<tr><th>Group</th>"
+        + "".join(f"<th title='{_esc(b)}'>{_esc(kpi_label(b))}</th>" for b in bases)
+        + "</tr>"
+    )
     rows = [
         f"<tr><td>{_esc(group.replace('_', ' ').replace('=', ': '))}</td>"
         + "".join(cells.get(b, "<td></td>") for b in bases)
@@ -185,6 +193,9 @@ FIGURE_TEXT = {
     "robust": "Each combination the planner simulated: its cost against the share of plausible futures (draws of the uncertain inputs) in which every target holds, with a 95% interval for that share. Green: at or above the required share (dashed line). The star is the recommendation: the cheapest green one.",
     "tornado": "Each input goes to its low (blue) and its high (red) value while every other input keeps the scenario's value, with the same random draws (common random numbers): the bar is the change in the KPI, the whisker its 95% interval over replications. Inputs are sorted by how far they move the KPI; a zero bar means the KPI does not depend on that input.",
     "global": "Every input varied at once over its range (a Latin hypercube of points): how many standard deviations the KPI moves for one standard deviation of the input, with a 95% bootstrap interval. R² near 1: the one-at-a-time picture holds; well below 1: inputs interact or act non-linearly.",
+    "fan": "The dark band holds the middle half of the simulated futures each week, the pale band nine in ten; the line is their median. On a back-test, the dots are what the clinic's records show: about half should fall in the dark band and nine in ten in the pale one.",
+    "referrals": "Bars: referrals received each week of the extract; dashed line: the rate fitted from them (the model's weekly pattern and seasons come on top of it).",
+    "stays": "Solid steps: the share of clients who had left by each reason within t days, from the records (stays still running are censored, not counted as ended); dashed: the same from the fitted exit mix and stays. Close lines mean the fit follows the records.",
     "money": "Weekly revenue (per diem per attended IOP day and outpatient sessions), cost (staff and rooms) and margin, with 95% bands.",
 }
 
@@ -256,6 +267,11 @@ def _template_json() -> str:
     return spec.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+def figure_text(key: str) -> str:
+    """How to read the figure ``key`` ('fan-iop_census' reads as 'fan'); every figure has one."""
+    return FIGURE_TEXT.get(key) or FIGURE_TEXT[key.split("-")[0]]
+
+
 def render(
     title: str,
     header_lines: list[str],
@@ -267,7 +283,8 @@ def render(
     for key, heading, fig in figures_list:
         body.append(
             f"<section class='figure' data-figure='{_esc(key)}'><h2>{_esc(heading)}</h2>"
-            f"{_figure_div(fig, 'fig-' + key)}<p class='howto'>How to read this: {_esc(FIGURE_TEXT.get(key, FIGURE_TEXT.get(key.split('-')[0], '')))}</p></section>"
+            f"{_figure_div(fig, 'fig-' + key)}<p class='howto'>How to read this: "
+            f"{_esc(figure_text(key))}</p></section>"
         )
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
@@ -579,7 +596,7 @@ def fit_report(scenario: Scenario, result, episodes) -> str:
     header = [
         f"<h1>Fit report: {_esc(scenario.name)}</h1>",
         f"<p>{len(episodes.table)} referrals up to {_esc(episodes.as_of.date())}; "
-        f"{sum(episodes.dropped.values())} bad rows left out. No identifier from the extract is shown.</p>",
+        f"{episodes.dropped_rows} bad rows left out. No identifier from the extract is shown.</p>",
     ]
     return render(f"iopsim fit: {scenario.name}", header, sections, figs)
 
@@ -620,9 +637,12 @@ def backtest_page(scenario: Scenario, bands, observed, table, lines: list[str]) 
         f"<th>Better</th></tr>{rows}</table><p class='howto'>A well-calibrated model has about half "
         "the weeks in its 50% band and nine in ten in its 90% band.</p></section>"
     ]
+    # the table lines of the terminal's output are the table above: the header keeps the
+    # sentences
+    sentences = [x for x in lines if not x.startswith("  ")]
     header = [
         f"<h1>Back-test: {_esc(scenario.name)}</h1>",
-        "<p>" + "<br>".join(_esc(x) for x in lines) + "</p>",
+        "".join(f"<p>{_esc(x)}</p>" for x in sentences),
     ]
     return render(f"iopsim backtest: {scenario.name}", header, sections, figs)
 

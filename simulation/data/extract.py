@@ -9,6 +9,7 @@ order. Episode identifiers never leave this module; problems name row numbers on
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,7 +82,8 @@ class Episodes:
 
     table: pd.DataFrame
     as_of: pd.Timestamp
-    dropped: dict[str, int] = field(default_factory=dict)
+    dropped: dict[str, int] = field(default_factory=dict)  # rows with each problem
+    dropped_rows: int = 0  # distinct rows left out (a row may have several problems)
     attendance: pd.DataFrame | None = None  # episode, date, kind, attended
 
 
@@ -137,6 +139,24 @@ class Mapping:
                 ]
             )
         return mapping
+
+
+_CODE_LIKE = re.compile(r"[A-Za-z][A-Za-z /_.&+-]{0,23}")
+
+
+def _shown_codes(values: pd.Series, most: int = 5) -> str:
+    """The distinct unknown values of a code column, quoted, when they look like codes
+    (a few letters: 'AMA', 'Completd'); values that look like free text or carry digits are
+    counted, never shown (they may hold a name or a note)."""
+    distinct = list(dict.fromkeys(str(v).strip() for v in values))
+    shown = [v for v in distinct if _CODE_LIKE.fullmatch(v)]
+    parts = [repr(v) for v in shown[:most]]
+    if len(shown) > most:
+        parts.append(f"{len(shown) - most} more")
+    hidden = len(distinct) - len(shown)
+    if hidden:
+        parts.append(f"{hidden} value(s) not shown: longer than a code, or with digits")
+    return ", ".join(parts)
 
 
 def read_file(path: str | Path, wanted: dict[str, str]) -> pd.DataFrame:
@@ -239,7 +259,8 @@ def read_episodes(
             unknown = (value != "") & ~value.isin(CODES[column])
             if unknown.any():
                 bad[
-                    f"{column}: unknown code (allowed: {', '.join(CODES[column])}; map others with [values.{column}])"
+                    f"{column}: unknown code {_shown_codes(text[unknown])} (allowed: "
+                    f"{', '.join(CODES[column])}; map others with [values.{column}])"
                 ] = unknown
             table[column] = value.where(~unknown, "")
         else:
@@ -300,7 +321,7 @@ def read_episodes(
     table = table.drop(columns=["episode_id"])
     table["source"] = table["source"].replace("", "community")
     table["age_group"] = table["age_group"].replace("", "adult")
-    episodes = Episodes(table=table, as_of=stamp, dropped=dropped)
+    episodes = Episodes(table=table, as_of=stamp, dropped=dropped, dropped_rows=int((~keep).sum()))
     if attendance is not None:
         episodes.attendance = _read_attendance(
             attendance, mapping, dict(zip(ids, table["episode"], strict=True))
@@ -359,7 +380,13 @@ def as_seen_on(episodes: Episodes, date: str | pd.Timestamp) -> Episodes:
     attendance = episodes.attendance
     if attendance is not None:
         attendance = attendance[attendance["date"] < date]
-    return Episodes(t.reset_index(drop=True), date, dict(episodes.dropped), attendance)
+    return Episodes(
+        t.reset_index(drop=True),
+        date,
+        dict(episodes.dropped),
+        dropped_rows=episodes.dropped_rows,
+        attendance=attendance,
+    )
 
 
 def read_staff(path: str | Path, mapping: Mapping | None = None) -> pd.DataFrame:

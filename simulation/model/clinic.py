@@ -24,7 +24,7 @@ from simulation.model.pathway import Client, client_journey, resume_journey
 from simulation.model.recorder import Recorder
 from simulation.model.staff import Staff
 from simulation.model.waitlists import IopWaitlist, OpWaitlist
-from simulation.scenario import EXIT_REASONS, Scenario, attendance_beta
+from simulation.scenario import EXIT_REASONS, Scenario, attendance_beta, payer_shares
 from simulation.streams import Streams
 
 
@@ -230,7 +230,7 @@ class ClinicModel:
             if s.iop.attendance_sd is not None
             else np.full(n, math.nan)
         )
-        payer_of, authorisation = self._payers_of(n)
+        payer_of, authorisation = self._payers_of(source_index)
         medication = get("medication").random(n) < s.iop.medication_share
         step = get("step_down").random(n) < s.step_down.share
         op_weeks = sampler(s.step_down.duration_weeks)(get("op_duration"), n)
@@ -325,7 +325,7 @@ class ClinicModel:
             c.attendance = float(rng.beta(*attendance_beta(s.iop.attendance, s.iop.attendance_sd)))
         if s.payers:
             payers = sorted(s.payers, key=lambda p: p.name)
-            weights = np.array([p.share for p in payers])
+            weights = np.array(payer_shares(payers, source))
             payer = payers[rng.choice(len(payers), p=weights / weights.sum())]
             c.payer = payer.name
             c.authorisation_days = (
@@ -333,15 +333,23 @@ class ClinicModel:
             )
         return c
 
-    def _payers_of(self, n: int) -> tuple[list[str], np.ndarray]:
+    def _payers_of(self, source_index: np.ndarray) -> tuple[list[str], np.ndarray]:
         """Each referral's payer (by share, payers in name order) and that payer's
         authorisation delay in days (each payer's delays from its own stream)."""
         payers = sorted(self.scenario.payers, key=lambda p: p.name)
+        n = len(source_index)
         if not payers:
             return [""] * n, np.zeros(n)
         get = self.streams.get
-        shares = np.array([p.share for p in payers])
-        index = get("payer").choice(len(payers), size=n, p=shares / shares.sum())
+        # one uniform per referral, read against the payers' shares for the referral's source
+        # (Generator.choice with p does the same for one set of shares: same draws)
+        u = get("payer").random(n)
+        index = np.empty(n, dtype=np.int64)
+        for k, source in enumerate(self.scenario.referrals.sources):
+            mine = source_index == k
+            cdf = np.cumsum(payer_shares(payers, source))
+            cdf /= cdf[-1]
+            index[mine] = cdf.searchsorted(u[mine], side="right")
         delay = np.zeros(n)
         for k, p in enumerate(payers):
             if p.authorisation_days is not None:

@@ -66,7 +66,7 @@ class Client:
     payer: str = ""  # who pays (with [[payers]])
     authorisation_days: float = 0.0  # the payer's delay before their first IOP day
     review_denied: bool = False  # an extension of their authorised days was refused
-    planned_exit: str = ""  # the reason drawn at admission, when a refusal replaced it
+    planned_exit: str = ""  # the reason drawn at admission, when what happened replaced it
     # bookkeeping during the run
     _loss_fraction: float = 0.0
     _gives_up_at: float = math.inf  # (intake on a cancellation list)
@@ -316,6 +316,7 @@ def attend_iop(env, clinic, c: Client):
     try:
         yield env.timeout(c.los_days * HOURS_PER_DAY)
     except simpy.Interrupt:
+        c.planned_exit = c.planned_exit or c.exit_reason
         c.exit_reason = "dropped_out"  # missed too many sessions in a row (see groups.py)
         appointments.cancel_after(clinic, c, env.now)
 

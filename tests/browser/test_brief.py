@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from simulation.cli import main
-from simulation.kpis import describe, fmt
+from simulation.kpis import describe, fmt_with_ci
 
 QUICK = ["--weeks", "12", "--warmup-weeks", "6", "-r", "3", "--workers", "1", "-q"]
 
@@ -34,10 +34,7 @@ def run_folder(tmp_path_factory):
 def _shown(summary: pd.DataFrame, kpi: str) -> str:
     row = summary.set_index("kpi").loc[kpi]
     unit = describe(kpi).unit
-    return (
-        f"{fmt(row['mean'], unit, weeks=False)} (95% CI {fmt(row['ci_low'], unit, weeks=False)} "
-        f"to {fmt(row['ci_high'], unit, weeks=False)})"
-    )
+    return fmt_with_ci(row["mean"], row["ci_low"], row["ci_high"], unit, weeks=False)
 
 
 def test_the_briefs_numbers_are_those_of_summary_csv(visit, run_folder):
@@ -45,7 +42,8 @@ def test_the_briefs_numbers_are_those_of_summary_csv(visit, run_folder):
     v = visit(run_folder / "dashboard.html")
     brief = v.page.locator("#brief").inner_text()
     for kpi in (
-        "wait_to_iop_days_p90",
+        "referral_to_iop_days_p90",
+        "wait_to_intake_days_mean",
         "share_started_within_14_days",
         "wait_to_iop_days_p90[track=evening]",
         "admissions_per_week",

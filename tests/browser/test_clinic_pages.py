@@ -137,3 +137,31 @@ def test_the_sensitivity_page_draws_a_tornado_per_kpi_and_its_findings(visit, tm
     brief = (folder / "brief.md").read_text().splitlines()[2:]
     shown = v.page.locator("#sensitivity-brief li").all_inner_texts()
     assert [b[2:] for b in brief] == shown
+
+
+@pytest.mark.parametrize("name", ["fit", "forecast", "backtest"])
+def test_every_figure_on_the_clinic_pages_says_how_to_read_it(visit, clinic_pages, name):
+    v = visit(clinic_pages[name][0])
+    captions = v.page.locator("section.figure .howto").all_inner_texts()
+    assert captions and all(len(c.removeprefix("How to read this:").strip()) > 40 for c in captions)
+
+
+def test_the_backtest_header_reads_as_sentences_not_a_run_on_table(visit, clinic_pages):
+    v = visit(clinic_pages["backtest"][0])
+    header = v.page.locator("header").inner_text()
+    assert "in 50% band" not in header  # (the table is shown as a table below)
+    assert header.count("Back-test") >= 1
+
+
+def test_the_fit_report_counts_each_bad_row_once(clinic_pages):
+    """A row with two problems is one row left out (the messy extract has rows with more)."""
+    import re
+
+    from simulation.data.extract import Mapping, read_episodes
+
+    root = clinic_pages["root"]
+    mapping = Mapping.parse([], root / "ex.map.toml")
+    episodes = read_episodes(root / "ex.csv", mapping, as_of="2029-06-04", drop_bad_rows=True)
+    page = (root / "fit-report.html").read_text()
+    shown = int(re.search(r"(\d+) bad rows left out", page).group(1))
+    assert shown == episodes.dropped_rows <= sum(episodes.dropped.values())

@@ -183,7 +183,8 @@ def test_item4_losses_that_absorb_demand_are_warned_about():
     calm = run_experiment(plain_short(), replications=2)
     assert not any(n.startswith("DEMAND ABSORBED") for n in calm.notes)
     lines = analysis.limiting_factors(result.summary)
-    assert "caseload cap" in lines[0] and "no free seat" in lines[0]
+    admissions = next(line for line in lines if line.startswith("Admissions were held up"))
+    assert "caseload cap" in admissions and "no free seat" in admissions
 
 
 # 5. Results for everyone hide who waits --------------------------------------------------------
@@ -262,7 +263,7 @@ def test_item6_cost_follows_the_roster_unless_fte_is_given():
     assert analysis.weekly_cost(without) == pytest.approx(analysis.weekly_cost(rostered))
     wrong = variant("staff.intake.fte=0.1")
     assert any("staff.intake.fte = 0.1" in w for w in scenarios.warnings(wrong))
-    assert scenarios.warnings(rostered) == []
+    assert [w for w in scenarios.warnings(rostered) if w.startswith("staff.")] == []
 
 
 # 7. Smaller things -----------------------------------------------------------------------------
@@ -383,7 +384,7 @@ def test_item7_hours_bars_side_by_side_and_sankey_labels_apart():
 def test_item7_share_cis_stay_within_0_and_1():
     kpis = pd.DataFrame({"replication": [0, 1], "seat_occupancy": [0.01, 0.3]})
     row = analysis.summarise(kpis).iloc[0]
-    assert row["ci_low"] == 0.0 and row["ci_high"] <= 1.0
+    assert 0.0 <= row["ci_low"] < 0.01 and row["ci_high"] <= 1.0  # (the logit scale: never below 0)
 
 
 def test_item7_every_scenario_key_is_documented():

@@ -755,3 +755,24 @@ def test_synth_writes_the_attendance_extract_and_its_decoys_stay_out(tmp_path):
     assert "dropout_per_missed_session" in scenario.read_text()
     assert "Decoy Attendee" not in written and "free text" not in written
     assert not any(i in written for i in table["episode_id"].head(50))
+
+
+def test_an_unknown_code_is_shown_when_it_looks_like_a_code_and_never_when_it_looks_like_text(
+    tmp_path,
+):
+    """'Completd' is named so the user can map it; a note typed into the code column is
+    counted, not copied into the message (it may name someone)."""
+    from simulation.data.extract import ExtractError, read_episodes
+
+    rows = ["episode_id,referral_date,iop_start_date,iop_end_date,discharge_reason"]
+    for i in range(12):
+        rows.append(f"E{i},2029-01-{i + 1:02d},2029-01-20,2029-03-01,completed")
+    rows.append("E20,2029-01-15,2029-01-20,2029-03-01,Completd")
+    rows.append("E21,2029-01-16,2029-01-20,2029-03-01,Moved to Ohio with Jane Doe 555-0101")
+    path = tmp_path / "x.csv"
+    path.write_text("\n".join(rows) + "\n")
+    with pytest.raises(ExtractError) as caught:
+        read_episodes(path)
+    message = str(caught.value)
+    assert "'Completd'" in message and "1 value(s) not shown" in message
+    assert "Jane" not in message and "Ohio" not in message and "555" not in message

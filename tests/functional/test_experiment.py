@@ -3,6 +3,7 @@
 import pandas as pd
 import pytest
 
+from simulation import analysis
 from simulation.experiment import run_experiment, run_to_precision
 from tests.conftest import plain_short, short
 
@@ -85,3 +86,23 @@ def test_overload_is_said_plainly():
     patient = run_experiment(short("referrals.per_week=25", "horizon_weeks=30"), replications=3)
     assert any(note.startswith("DEMAND ABSORBED BY LOSSES") for note in patient.notes)
     assert run_experiment(short("horizon_weeks=30"), replications=3).notes == []
+
+
+def test_an_intake_just_short_of_demand_is_overloaded_and_named_as_the_limit():
+    """Half again the referrals the plain baseline's one intake clinician can assess: the
+    intake waitlist climbs over the measured period from the level it reached in the warm-up.
+    The run says so, and names intake among what limits admissions."""
+    result = run_experiment(
+        plain_short(
+            "referrals.per_week=16",
+            "warmup_weeks=20",
+            "horizon_weeks=30",
+            "referrals.seasonality=[1,1,1,1,1,1,1,1,1,1,1,1]",  # growth, not a season
+        ),
+        replications=3,
+    )
+    assert any(n.startswith("OVERLOADED: the intake waitlist") for n in result.notes)
+    limits = analysis.limiting_factors(result.summary)
+    assert limits[0].startswith("Intake assessments limit admissions")
+    waiting = result.kpis["referrals_never_assessed_share"].mean()
+    assert waiting > 0.2

@@ -3,8 +3,11 @@ review, denials and days to payment."""
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 
+from simulation import analysis
 from simulation import scenario as scenarios
 from simulation.experiment import run_experiment
 from tests.conftest import run, short
@@ -89,3 +92,75 @@ def test_a_refused_extension_is_its_own_exit_not_a_completion():
     assert (refused["planned_exit"] != "").all()
     shares = ["completion_share", "dropout_share", "escalation_share", "authorisation_ended_share"]
     assert sum(k[s] for s in shares) <= 1.0 + 1e-9
+
+
+def _days(services, payer, client=0):
+    n = len(services)
+    return pd.DataFrame(
+        {
+            "client_id": [client] * n,
+            "day": range(n),
+            "services": services,
+            "hours": [3.0] * n,
+            "group": [True] * n,
+            "billable": [True] * n,
+            "payer": payer,
+        }
+    )
+
+
+def test_a_payers_four_service_tier_pays_days_with_four_or_more_services():
+    """The tier is a payer's rule: it pays that payer's 4+ days, and no other payer's."""
+    sc = short(
+        'payers=[{name = "medicare", share = 0.5, iop_per_diem = 260.0, iop_per_diem_4plus = 284.0},'
+        ' {name = "other", share = 0.5, iop_per_diem = 200.0}]'
+    )
+    no_appointments = pd.DataFrame({"client_id": [], "time": [], "kind": [], "hours": []})
+    c = analysis.claims(sc, _days([3, 4, 5, 4], [0, 0, 0, 1]), no_appointments)
+    assert c["billed"].tolist() == [260.0, 284.0, 284.0, 200.0]
+
+
+def test_a_telehealth_per_diem_pays_the_days_of_clients_who_join_by_video():
+    sc = short(
+        'payers=[{name = "plan", share = 1.0, iop_per_diem = 300.0, telehealth_per_diem = 250.0}]'
+    )
+    no_appointments = pd.DataFrame({"client_id": [], "time": [], "kind": [], "hours": []})
+    days = pd.concat([_days([3, 3], [0, 0], client=0), _days([3], [0], client=1)])
+    c = analysis.claims(sc, days, no_appointments, by_video=np.array([True, False]))
+    assert c["billed"].tolist() == [250.0, 250.0, 300.0]
+    hybrid = run(
+        short(
+            'payers=[{name = "plan", share = 1.0, telehealth_per_diem = 250.0}]',
+            'tracks.evening.modality="hybrid"',
+            "tracks.evening.hybrid_video_share=0.5",
+        )
+    )
+    same = run(
+        short(
+            'payers=[{name = "plan", share = 1.0}]',
+            'tracks.evening.modality="hybrid"',
+            "tracks.evening.hybrid_video_share=0.5",
+        )
+    )
+    assert hybrid.kpis["revenue_per_week"] < same.kpis["revenue_per_week"]
+
+
+def test_payers_are_drawn_by_age_group_and_source():
+    """No adolescent is drawn on a payer whose adolescent share is 0, whatever the overall
+    share; the other payers take the adolescents in their own shares."""
+    sc = scenarios.load(scenarios.bundled("adolescent_terms"))
+    sc = scenarios.apply_overrides(sc, ["warmup_weeks=4", "horizon_weeks=20"])
+    clients = run(sc).clients
+    teens = clients[clients["age_group"] == "adolescent"]
+    assert len(teens) > 30  # (with 15% on Medicare, none of 30 would happen 0.8% of the time)
+    assert (teens["payer"] != "medicare").all()
+    adults = clients[clients["age_group"] == "adult"]
+    assert (adults["payer"] == "medicare").mean() > 0.08  # (15% of adults; n > 100)
+
+
+def test_payer_shares_by_group_must_add_up_for_every_source():
+    base = scenarios.load(scenarios.bundled("baseline"))
+    with pytest.raises(scenarios.ScenarioError, match="community.*add up to"):
+        scenarios.apply_overrides(base, ["payers.0.shares_by_source={community = 0.9}"])
+    with pytest.raises(scenarios.ScenarioError, match="'nowhere' is not a referral source"):
+        scenarios.apply_overrides(base, ["payers.0.shares_by_source={nowhere = 0.5}"])

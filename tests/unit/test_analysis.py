@@ -111,3 +111,53 @@ def test_targets_use_the_pessimistic_ci_bound():
     status = analysis.target_status(sc, summary).set_index("kpi")
     assert not status.loc["wait_to_iop_days_p90", "met"]  # mean meets it, the CI does not
     assert status.loc["completion_share", "met"]
+
+
+def test_a_queue_that_filled_during_the_warmup_and_keeps_growing_is_overloaded():
+    """Growth below the queue's own mean level (it built up in the warm-up) is still growth;
+    over under a year of seasonal referrals it is said with the caveat that it may be the
+    season."""
+    flat = "referrals.seasonality=[1,1,1,1,1,1,1,1,1,1,1,1]"
+    sc = short("horizon_weeks=25", "warmup_weeks=5", flat)
+    kpis = pd.DataFrame({"turned_away_share": [0.0, 0.0]})
+    notes = analysis.overload_notes(sc, _weekly(0.8, level=100.0), kpis)
+    assert len(notes) == 1 and notes[0].startswith(
+        "OVERLOADED: the IOP waitlist grows by about 0.8"
+    )
+    seasonal = short("horizon_weeks=25", "warmup_weeks=5")
+    notes = analysis.overload_notes(seasonal, _weekly(0.8, level=100.0), kpis)
+    assert len(notes) == 1 and notes[0].startswith("GROWING: the IOP waitlist")
+
+
+def test_a_waitlist_that_swings_with_the_seasons_is_not_overloaded():
+    """Over two years, a yearly swing of +-15 around 30 shows no growth; a climb on top of the
+    same swing does."""
+    weeks = np.arange(110)
+    swing = 30 + 15 * np.sin(2 * np.pi * (weeks + 9) / analysis.WEEKS_PER_YEAR)
+    rng = np.random.default_rng(1)
+    levels = np.column_stack([swing + rng.normal(0, 1, len(weeks)), swing + 0.3 * weeks])
+    flat, climbing = analysis.queue_growth(weeks, levels)
+    assert abs(flat) < 0.05  # (noise sd 1 over 110 weeks: a slope's se is ~0.003)
+    assert climbing == pytest.approx(0.3, abs=0.02)
+
+
+def test_shares_of_referrals_count_only_those_whose_fate_is_known():
+    """Two lost, two started, six still waiting: 50% gave up (not 20%), 60% still waiting."""
+    clients = pd.DataFrame(
+        {
+            "id": range(10),
+            "referred": [1.0] * 10,
+            "intake_start": [np.nan, np.nan, 2, 2] + [np.nan] * 6,
+            "assessed": [np.nan, np.nan, 3, 3] + [np.nan] * 6,
+            "iop_start": [np.nan, np.nan, 5, 5] + [np.nan] * 6,
+            "iop_waitlisted": [np.nan, np.nan, 4, 4] + [np.nan] * 6,
+            "status": ["lost", "lost", "iop", "iop"] + ["intake_waitlist"] * 6,
+            "outcome": ["iop"] * 10,
+        }
+    )
+    weeks = pd.DataFrame({"client_id": [], "week": [], "meets_rule": []})
+    k = analysis.client_kpis(clients, weeks, start=0.0, end=1000.0, weeks=1)
+    assert k["lost_from_waitlist_share"] == pytest.approx(0.5)
+    assert k["lost_before_assessment_share"] == pytest.approx(0.5)
+    assert k["referrals_waiting_at_end_share"] == pytest.approx(0.6)
+    assert k["referrals_never_assessed_share"] == pytest.approx(0.6)

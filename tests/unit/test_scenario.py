@@ -183,3 +183,15 @@ def test_resolve_bundled_names():
     assert scenarios.resolve("referral_surge").name == "referral_surge.toml"
     with pytest.raises(ScenarioError, match="did you mean 'baseline'"):
         scenarios.resolve("baselin")
+
+
+def test_validate_warns_when_a_tracks_week_cannot_meet_or_has_no_room_for_the_hours_rule():
+    from tests.conftest import variant
+
+    short_week = variant('tracks.morning.days=["mon", "wed"]')
+    notes = scenarios.timetable_hours_warnings(short_week)
+    assert any("tracks.morning" in n and "no client of it can meet" in n for n in notes)
+    roomy = variant('tracks.morning.days=["mon", "tue", "wed", "thu", "fri"]')
+    assert not any("tracks.morning" in n for n in scenarios.timetable_hours_warnings(roomy))
+    exact = variant()  # 3 x 3 h of groups and a 50-minute session: one absence fails the week
+    assert any("one missed 3-hour session" in n for n in scenarios.timetable_hours_warnings(exact))

@@ -86,3 +86,24 @@ def test_more_capacity_never_lengthens_the_waitlist(per_week, extra_seats, extra
     before = waitlist()
     assert waitlist(f"tracks.evening.seats={10 + extra_seats}") <= before * 1.1 + 0.3
     assert waitlist(f"staff.therapists.count={2 + extra_therapists}") <= before * 1.1 + 0.3
+
+
+def test_the_exit_mix_of_admitted_clients_does_not_depend_on_the_load():
+    """Nothing that decides who is admitted reads the exit reason drawn at referral: at the
+    baseline's load and at +50% referrals, the drawn completion share of the clients admitted
+    is the configured 45%. Pooled over 6 replications each arm admits ~500 clients, so the
+    share's sd is ~2.2 points; 7 points is over 3 sd."""
+    import pandas as pd
+
+    from tests.conftest import run, short
+
+    for load in ("7", "10.5"):
+        admitted = []
+        for r in range(6):
+            c = run(short(f"referrals.per_week={load}"), replication=r).clients
+            c = c[c["iop_start"].notna()]
+            admitted.append(c["planned_exit"].where(c["planned_exit"] != "", c["exit_reason"]))
+        drawn = pd.concat(admitted)
+        assert len(drawn) > 300
+        share = baseline().iop.exit_shares.completed
+        assert abs((drawn == "completed").mean() - share) < 0.07, load
