@@ -269,19 +269,26 @@ FEATURES = [  # issue 13: every staff, calendar, group, office and video feature
 ]
 
 
-def bench_features(repeats=15):
-    """A replication-year with every staff and calendar feature on against none
-    (interleaved, so that the host's drift falls on both alike)."""
-    plain = scenarios.apply_overrides(BASELINE, YEAR)
-    full = scenarios.apply_overrides(plain, FEATURES)
-    run_replication(full, 0, full.seed)
-    times = {"off": [], "on": []}
+def _interleaved(runs: dict, repeats: int) -> dict[str, float]:
+    """The median replication-year of each labelled scenario, interleaved so that the host's
+    drift falls on all alike."""
+    for sc in runs.values():
+        run_replication(sc, 0, sc.seed)  # warm imports and caches
+    times = {label: [] for label in runs}
     for r in range(repeats):
-        for label, sc in (("off", plain), ("on", full)):
+        for label, sc in runs.items():
             start = time.perf_counter()
             run_replication(sc, r, sc.seed)
             times[label].append(time.perf_counter() - start)
-    off, on = statistics.median(times["off"]), statistics.median(times["on"])
+    return {label: statistics.median(t) for label, t in times.items()}
+
+
+def bench_features(repeats=15):
+    """A replication-year with every staff and calendar feature on against none."""
+    plain = scenarios.apply_overrides(BASELINE, YEAR)
+    full = scenarios.apply_overrides(plain, FEATURES)
+    medians = _interleaved({"off": plain, "on": full}, repeats)
+    off, on = medians["off"], medians["on"]
     print(
         f"features: replication-year {off * 1000:.0f} ms off, {on * 1000:.0f} ms with every "
         f"staff, calendar and group feature on: growth {100 * (on / off - 1):+.0f}% (target <= +30%)"
@@ -289,7 +296,27 @@ def bench_features(repeats=15):
     return {"off_s": off, "on_s": on}
 
 
+def bench_baselines(repeats=15):
+    """A replication-year of the re-staffed baseline (four group days, 24 seats, longer stays,
+    the prescriber's gate) against the clinic it replaced (tests/clinic.toml)."""
+    from pathlib import Path
+
+    before = scenarios.apply_overrides(
+        scenarios.load(Path(__file__).parent.parent / "tests" / "clinic.toml"), YEAR
+    )
+    medians = _interleaved(
+        {"before": before, "now": scenarios.apply_overrides(BASELINE, YEAR)}, repeats
+    )
+    old, new = medians["before"], medians["now"]
+    print(
+        f"baselines: replication-year {old * 1000:.0f} ms (the clinic before re-staffing), "
+        f"{new * 1000:.0f} ms (the baseline now): ratio {new / old:.2f}"
+    )
+    return {"before_s": old, "now_s": new}
+
+
 SECTIONS = {
+    "baselines": bench_baselines,
     "events": bench_events,
     "features": bench_features,
     "replication": bench_replication,

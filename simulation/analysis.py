@@ -468,7 +468,14 @@ def hours_by_client_week(
     return frame
 
 
-WAITING_STATUSES = ("referred", "intake_waitlist", "in_assessment", "authorisation", "iop_waitlist")
+WAITING_STATUSES = (
+    "referred",
+    "intake_waitlist",
+    "in_assessment",
+    "authorisation",
+    "evaluation",
+    "iop_waitlist",
+)
 """Where a referral can still be at the end of a run before its first IOP day: its fate (lost,
 turned away, referred on, started) is not yet known."""
 ENDED_UNASSESSED = ("lost", "turned_away")
@@ -683,6 +690,38 @@ def payer_kpis(
     return k
 
 
+def prescriber_kpis(
+    scenario: Scenario,
+    recorder: Recorder,
+    clients: pd.DataFrame,
+    appointments: pd.DataFrame,
+    start: float,
+    end: float,
+) -> dict[str, float]:
+    """What prescribers gate: medication visits due that found no slot in their week, how
+    late the visits that happened were, the share of clients needing an evaluation who had it
+    within ``iop.evaluation_within_days`` of starting (among those who started early enough
+    for the window to be seen), and the wait for an evaluation required before starting."""
+    iop = scenario.iop
+    due = appointments[(appointments["kind"] == "medication") & (appointments["time"] >= start)]
+    k = {
+        "medication_visits_unbooked_share": _share(int((~due["booked"]).sum()), len(due)),
+    }
+    delays = np.array(recorder.medication_delays, dtype=float).reshape(-1, 2)
+    k["medication_visit_days_late_mean"] = _mean(delays[delays[:, 0] >= start, 1] / HOURS_PER_DAY)
+    began = clients["iop_start"].to_numpy(dtype=float)
+    evaluated = clients["evaluated"].to_numpy(dtype=float)
+    window = iop.evaluation_within_days * HOURS_PER_DAY
+    needs = clients["needs_medication"].to_numpy(dtype=bool) | np.isfinite(evaluated)
+    seen = needs & (began >= start) & (began <= end - window)
+    in_time = np.isfinite(evaluated) & (evaluated <= began + window)
+    k["evaluated_in_time_share"] = _share(int((seen & in_time).sum()), int(seen.sum()))
+    asked = clients["evaluation_requested"].to_numpy(dtype=float)
+    waited = (asked >= start) & np.isfinite(evaluated) & np.isfinite(asked)
+    k["wait_for_evaluation_days_mean"] = _mean((evaluated - asked)[waited] / HOURS_PER_DAY)
+    return k
+
+
 def caseload_table(scenario: Scenario, clients: pd.DataFrame, staff) -> pd.DataFrame:
     """Each primary therapist's mean IOP caseload over the reporting period, against the cap
     (a place is held from placement on the waitlist to leaving the IOP)."""
@@ -739,6 +778,7 @@ def replication_kpis(
     k["iop_waitlist_max"] = m["iop_waitlist"].max_between(start, end)
     k["intake_waitlist_mean"] = mean_of("intake_waitlist")
     k["op_waitlist_mean"] = mean_of("op_waitlist")
+    k["evaluation_waitlist_mean"] = mean_of("evaluation")
     k["iop_census_mean"] = mean_of("iop") + mean_of("blocked")
     k["op_census_mean"] = mean_of("op")
     left_iop = clients[clients["iop_end"] >= start]
@@ -782,6 +822,7 @@ def replication_kpis(
     k["individual_sessions_unbooked_share"] = _share(
         int((~individual["booked"]).sum()), len(individual)
     )
+    k.update(prescriber_kpis(scenario, recorder, clients, appointments, start, end))
     stepped = clients[(clients["op_start"] >= start)]
     blocked_days = (stepped["op_start"] - stepped["blocked_from"]).fillna(0.0) / HOURS_PER_DAY
     k["blocked_step_down_days_mean"] = _mean(blocked_days)
@@ -1084,6 +1125,26 @@ def limiting_factors(summary: pd.DataFrame) -> list[str]:
         lines.append(
             f"Primary-therapist caseload places held: {100 * occupancy:.0f}% on average; "
             f"seats held: {100 * value('seat_occupancy'):.0f}%."
+        )
+    evaluation = value("wait_for_evaluation_days_mean")
+    unbooked = value("medication_visits_unbooked_share")
+    waiting = value("evaluation_waitlist_mean")
+    if (
+        (math.isfinite(evaluation) and evaluation >= 2)
+        or (math.isfinite(unbooked) and unbooked >= 0.25)
+        or (math.isfinite(waiting) and waiting >= 0.5)
+    ):
+        lines.append(
+            f"Prescribers: {100 * unbooked:.0f}% of due medication visits found no slot, "
+            f"{100 * value('evaluated_in_time_share'):.0f}% of those needing an evaluation had "
+            "it in time"
+            + (
+                f"; {waiting:.1f} clients on average waited for an evaluation required before "
+                f"their first IOP day (those seen waited {evaluation:.1f} days)"
+                if math.isfinite(evaluation)
+                else ""
+            )
+            + "."
         )
     cancelled = value("sessions_cancelled_share")
     if math.isfinite(cancelled) and cancelled > 0.005:

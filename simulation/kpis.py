@@ -50,6 +50,11 @@ _CATALOGUE = [
     Kpi("iop_waitlist_max", "clients", "Largest IOP waitlist seen"),
     Kpi("intake_waitlist_mean", "clients", "Mean number waiting for an intake assessment"),
     Kpi("op_waitlist_mean", "clients", "Mean number waiting at home for outpatient step-down"),
+    Kpi(
+        "evaluation_waitlist_mean",
+        "clients",
+        "Mean number waiting for a prescriber's evaluation required before the first IOP day",
+    ),
     *[
         Kpi(
             f"{queue}_growth_per_week",
@@ -214,6 +219,27 @@ _CATALOGUE = [
         "individual_sessions_unbooked_share",
         "share",
         "Share of due individual sessions that found no free slot with the primary therapist",
+    ),
+    Kpi(
+        "medication_visits_unbooked_share",
+        "share",
+        "Share of due medication visits (evaluations and reviews) that found no prescriber slot that week",
+    ),
+    Kpi(
+        "medication_visit_days_late_mean",
+        "days",
+        "Mean days a medication visit took place after it was due",
+    ),
+    Kpi(
+        "evaluated_in_time_share",
+        "share",
+        "Share of clients needing a psychiatric evaluation who had it by iop.evaluation_within_days after starting",
+        "higher",
+    ),
+    Kpi(
+        "wait_for_evaluation_days_mean",
+        "days",
+        "Mean days waiting for a prescriber's evaluation required before the first IOP day",
     ),
     Kpi(
         "blocked_step_down_days_mean",

@@ -230,6 +230,30 @@ class Track(_Model):
     # (their group days, from 2 h before a session to 2 h after it: for clients at school or
     # work) or a list of shifts
     client_hours: Literal["always", "around_groups"] | list[Shift] = "always"
+    # sessions of another length on some days (Tue 5 h, Wed 3 h, Fri 5 h): weekday -> hours
+    session_hours_by_day: dict[Weekday, Hours] = {}
+    # optional sessions: on these of its days, only a share of the track's clients take part
+    # (each client's choice drawn at their start: optional_share)
+    optional_days: list[Weekday] = []
+    optional_share: Share = 0.5
+
+    def hours_on(self, offset: float) -> float:
+        """The length of the track's session that starts ``offset`` hours after Monday 00:00."""
+        return self.session_hours_by_day.get(
+            clock.WEEKDAYS[int(offset // 24) % 7], self.session_hours
+        )
+
+    def is_optional(self, offset: float) -> bool:
+        """Whether the session that starts ``offset`` hours after Monday 00:00 is optional."""
+        return clock.WEEKDAYS[int(offset // 24) % 7] in self.optional_days
+
+    def weekly_hours(self, with_optional: bool = True) -> float:
+        """Hours of groups a week on the term timetable (optional sessions too, unless not)."""
+        return sum(
+            self.hours_on(o)
+            for o in self.session_offsets()
+            if with_optional or not self.is_optional(o)
+        )
 
     def client_intervals(self) -> list[tuple[float, float]]:
         """When its clients can come to appointments: hour-of-week intervals."""
@@ -240,7 +264,7 @@ class Track(_Model):
             for offset in self.session_offsets():
                 day = (offset // 24) * 24
                 out.append(
-                    (max(day, offset - 2.0), min(day + 24, offset + self.session_hours + 2.0))
+                    (max(day, offset - 2.0), min(day + 24, offset + self.hours_on(offset) + 2.0))
                 )
             return out
         return roster_intervals(self.client_hours)
@@ -296,11 +320,23 @@ class Track(_Model):
 
     @model_validator(mode="after")
     def _within_day(self):
+        longest = max([self.session_hours, *self.session_hours_by_day.values()])
         for start in (self.start, self.holiday_start or self.start):
-            if clock.parse_clock(start) + self.session_hours > 24:
+            if clock.parse_clock(start) + longest > 24:
+                raise ValueError(f"a session starting {start} for {longest:g} h runs past midnight")
+        meets = set(self.days) | set(self.holiday_days or [])
+        for field_name, days in (
+            ("session_hours_by_day", self.session_hours_by_day),
+            ("optional_days", self.optional_days),
+        ):
+            other = sorted(set(days) - meets, key=clock.WEEKDAYS.index)
+            if other:
                 raise ValueError(
-                    f"a session starting {start} for {self.session_hours} h runs past midnight"
+                    f"{field_name} names {', '.join(other)}, on which the track does not meet "
+                    f"(its days: {', '.join(self.days)})"
                 )
+        if set(self.optional_days) >= set(self.days):
+            raise ValueError("optional_days: at least one of the track's days must not be optional")
         return self
 
     def session_offsets(self, holiday: bool = False) -> list[float]:
@@ -401,6 +437,11 @@ class Iop(_Model):
     virtual_appointment_share: Share = 0.0
     medication_share: Share = 0.6
     prescriber_pools: list[Name] = []
+    # the psychiatric evaluation of clients needing medication (their first medication visit):
+    # before the first IOP day (admission waits for a prescriber), else soon after it; the
+    # share evaluated within evaluation_within_days of starting is a KPI
+    evaluation_before_start: bool = False
+    evaluation_within_days: int = Field(default=14, ge=1, le=365)
     medication_first_hours: Hours = 1.0
     medication_review_hours: Hours = 0.42
     medication_interval_weeks: int = Field(default=2, ge=1, le=52)
@@ -637,6 +678,8 @@ class Payer(_Model):
     iop_per_diem: NonNegative = 300.0
     iop_per_diem_4plus: NonNegative | None = None
     telehealth_per_diem: NonNegative | None = None
+    # a physician (a prescriber) certifies the need for IOP before the first IOP day (Medicare)
+    requires_certification: bool = False
     op_session_rate: NonNegative = 120.0
     billable_day: BillableDay = BillableDay()
     authorisation_days: Distribution | None = None
@@ -1066,6 +1109,21 @@ class Scenario(_Model):
             )
         ):
             problems.append("iop.prescriber_pools: medication is needed but the pools are empty")
+        gated = [
+            f"payers.{p.name}.requires_certification"
+            for p in self.payers
+            if p.requires_certification
+        ]
+        if self.iop.evaluation_before_start:
+            gated.append("iop.evaluation_before_start")
+        has_prescriber = any(
+            self.staff[p].size > 0 for p in self.iop.prescriber_pools if p in self.staff
+        )
+        if gated and not has_prescriber:
+            problems.append(
+                f"{', '.join(gated)}: an evaluation by a prescriber is required before the first "
+                "IOP day, but iop.prescriber_pools has no one (name a prescriber pool with staff)"
+            )
         return problems
 
     def people(self) -> list[tuple[str, str, int, int | None]]:
@@ -1262,21 +1320,26 @@ def timetable_hours_warnings(scenario: Scenario) -> list[str]:
     notes = []
     individual = scenario.iop.individual_sessions_per_week * scenario.iop.individual_session_hours
     for track in scenario.tracks:
-        groups = len(track.days) * track.session_hours
+        groups = track.weekly_hours(with_optional=False)
         week = groups + individual
         rule = track.hours_rule
         who = "adults" if track.age_group == "adult" else "adolescents"
+        longest = max(
+            track.hours_on(o) for o in track.session_offsets() if not track.is_optional(o)
+        )
+        optional = " (optional sessions not counted)" if track.optional_days else ""
         if week < rule - 1e-9:
             notes.append(
-                f"tracks.{track.name}: its week offers {week:g} h ({groups:g} h of groups and "
-                f"{individual:g} h of individual sessions), under the {rule:g}-hour rule for "
-                f"{who}: no client of it can meet the rule (programmes schedule 9-19 h)"
+                f"tracks.{track.name}: its week offers {week:.3g} h ({groups:.3g} h of groups "
+                f"and {individual:.3g} h of individual sessions){optional}, under the "
+                f"{rule:g}-hour rule for {who}: no client of it can meet the rule (programmes "
+                "schedule 9-19 h)"
             )
-        elif week - track.session_hours < rule - 1e-9:
+        elif week - longest < rule - 1e-9:
             notes.append(
-                f"tracks.{track.name}: its week offers {week:g} h against the {rule:g}-hour rule "
-                f"for {who}: one missed {track.session_hours:g}-hour session fails the rule "
-                "(programmes schedule 9-19 h so that a week survives an absence)"
+                f"tracks.{track.name}: its week offers {week:.3g} h{optional} against the "
+                f"{rule:g}-hour rule for {who}: one missed {longest:g}-hour session fails the "
+                "rule (programmes schedule 9-19 h so that a week survives an absence)"
             )
     return notes
 

@@ -22,7 +22,11 @@ from simulation.cli.common import (
 
 
 def _fmt(value, unit):  # one unit per row: days stay days here
-    return f"{100 * value:.1f}%" if unit == "share" else f"{value:.1f} d"
+    if value != value:
+        return "n/a"
+    if unit == "share":
+        return f"{100 * value:.1f}%"
+    return f"{value:.1f}" + {"days": " d", "hours": " h"}.get(unit, "")
 
 
 @main.command(name="check-calibration")
@@ -117,11 +121,12 @@ def _print_published(sc, replications, table, off) -> None:
     say(f"  {'measure':<52} {'published':>10} {'accepted':>15} {'simulated (95% CI)':>26}  verdict")
     for row in table.itertuples():
         rng = f"{_fmt(row.range_low, row.unit)}-{_fmt(row.range_high, row.unit)}"
-        sim = (
-            f"{_fmt(row.simulated, row.unit)} "
-            f"({_fmt(row.ci_low, row.unit)}-{_fmt(row.ci_high, row.unit)})"
-        )
-        verdict = "input" if row.kind == "input" else ("ok" if row.within_range else "OFF")
+        sim = _fmt(row.simulated, row.unit)
+        if row.ci_low == row.ci_low:
+            sim += f" ({_fmt(row.ci_low, row.unit)}-{_fmt(row.ci_high, row.unit)})"
+        verdict = "ok" if row.within_range else "OFF"
+        if row.kind == "input":
+            verdict = "input" if row.within_range else "input, outside the range"
         say(
             f"  {row.measure:<52} {_fmt(row.published, row.unit):>10} {rng:>15} {sim:>26}  "
             f"{verdict}"

@@ -91,7 +91,9 @@ def animation_data(
     index = {p: i for i, p in enumerate(places)}
     intervals = intervals[intervals["place"].isin(index)]
     seats = {t.name: t.seats for t in scenario.tracks}
-    hours = {t.name: t.session_hours for t in scenario.tracks}
+    hours = {
+        t.name: max([t.session_hours, *t.session_hours_by_day.values()]) for t in scenario.tracks
+    }
     held = (
         sessions[(sessions["held"]) & (sessions["time"] < end) & (sessions["time"] >= start - 24)]
         if len(sessions)

@@ -214,6 +214,9 @@ def book_iop_week(clinic, c, earliest: float, week_end: float) -> None:
         recorder.appointment("medication", earliest, booking is not None)
         if booking is not None:
             prescriber, start, office = booking
+            recorder.medication_delays.append((start, start - c._next_medication))
+            if not c.prescriber:
+                c.evaluated = start  # the first visit is the psychiatric evaluation
             c.prescriber = prescriber.name
             _appointment(clinic, c, busy, prescriber, start, hours, "medication", office)
             c._next_medication = start + iop.medication_interval_weeks * HOURS_PER_WEEK

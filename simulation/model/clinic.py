@@ -72,6 +72,7 @@ class ClinicModel:
                 timetable[t.name],
                 streams.get(f"attendance:{t.name}"),
                 streams.get(f"hybrid:{t.name}") if t.modality == "hybrid" else None,
+                streams.get(f"optional:{t.name}") if t.optional_days else None,
                 holiday_slots=holidays[t.name] if holidays else None,
                 holiday_weeks=holiday_weeks,
             )

@@ -67,7 +67,8 @@ def plan_timetable(scenario: Scenario, holiday: bool = False) -> dict[str, list[
         slots = []
         regulars: list[str] = []  # keep the same facilitators across a track's sessions
         for offset in track.session_offsets(holiday):
-            interval = (offset, offset + track.session_hours)
+            hours = track.hours_on(offset)
+            interval = (offset, offset + hours)
             virtual = track.modality == "virtual"
             room = "" if virtual else _choose_room(scenario, track, interval, room_use, room_open)
             if room is None:
@@ -78,7 +79,7 @@ def plan_timetable(scenario: Scenario, holiday: bool = False) -> dict[str, list[
                 )
                 problems.append(
                     f"tracks.{track.name}: the session on "
-                    f"{_describe(offset, track.session_hours)}{during} cannot get {where}: "
+                    f"{_describe(offset, hours)}{during} cannot get {where}: "
                     "it is closed or taken by another track then"
                 )
             candidates = [
@@ -91,7 +92,7 @@ def plan_timetable(scenario: Scenario, holiday: bool = False) -> dict[str, list[
             if len(candidates) < track.facilitators:
                 pools = ", ".join(track.facilitator_pools)
                 problems.append(
-                    f"tracks.{track.name}: the session on {_describe(offset, track.session_hours)}{during} "
+                    f"tracks.{track.name}: the session on {_describe(offset, hours)}{during} "
                     f"needs {track.facilitators} facilitator(s) from {pools}, but only "
                     f"{len(candidates)} are rostered and not in another group then"
                 )
@@ -136,6 +137,7 @@ class TrackState:
     slots: list[Slot]
     attendance_rng: object = None  # the track's own stream: attendance at its sessions
     hybrid_rng: object = None  # a hybrid track's own stream: who joins by video
+    optional_rng: object = None  # with optional days: who takes part in optional sessions
     members: dict[int, float] = field(default_factory=dict)
     holiday_slots: list[Slot] | None = None  # in school-holiday weeks, if it has its own
     holiday_weeks: frozenset[int] = frozenset()
@@ -203,6 +205,8 @@ def hold_session(clinic, state: TrackState, slot: Slot, week: int) -> None:
     if track.admission == "cohort" and state.is_cohort_start(now):
         clinic.iop_waitlist.open_cohort(state)
     started = [cid for cid, start in state.members.items() if start <= now]
+    if track.optional_days and track.is_optional(slot.start):  # only those who take part
+        started = [cid for cid in started if clinic.clients[cid].takes_optional]
     recorder = clinic.recorder
     if not started or int(now // 24) in clinic.closed_days:  # nobody enrolled, or closed
         outcome = "closed" if started else "empty"

@@ -61,11 +61,14 @@ class Client:
     op_therapist: str = ""
     left: float = NAN
     by_video: bool = False  # in a hybrid track: joins its groups by video
+    takes_optional: bool = False  # in a track with optional sessions: takes part in them
     attendance: float = NAN  # their own chance of coming (iop.attendance_sd), else NaN
     readmission_of: int = -1  # the client whose discharge this re-referral follows
     payer: str = ""  # who pays (with [[payers]])
     authorisation_days: float = 0.0  # the payer's delay before their first IOP day
     review_denied: bool = False  # an extension of their authorised days was refused
+    evaluation_requested: float = NAN  # waiting for a prescriber's evaluation before starting
+    evaluated: float = NAN  # the psychiatric evaluation (the first visit with a prescriber)
     planned_exit: str = ""  # the reason drawn at admission, when what happened replaced it
     # bookkeeping during the run
     _loss_fraction: float = 0.0
@@ -99,6 +102,10 @@ def client_journey(env, clinic, c: Client):
     if c.authorisation_days > 0:  # the payer authorises the IOP before anyone can be placed
         clinic.recorder.move(c, "authorisation", env.now)
         yield env.timeout(c.authorisation_days * HOURS_PER_DAY)
+    if evaluation_first(clinic, c):
+        evaluated = yield from psychiatric_evaluation(env, clinic, c)
+        if not evaluated:
+            return
     placed = yield from wait_for_iop_place(env, clinic, c)
     if not placed:
         return
@@ -270,6 +277,49 @@ def intake(env, clinic, c: Client):
     return True
 
 
+def evaluation_first(clinic, c: Client) -> bool:
+    """Whether the client must see a prescriber before their first IOP day: their payer needs
+    a physician's certification, or the scenario evaluates those needing medication first."""
+    payer = clinic.payers.get(c.payer)
+    if payer is not None and payer.requires_certification:
+        return True
+    return c.needs_medication and clinic.scenario.iop.evaluation_before_start
+
+
+def psychiatric_evaluation(env, clinic, c: Client):
+    """The evaluation (and certification) by a prescriber before the IOP: the earliest slot of
+    any prescriber; the client gives up if it is further off than their patience (what they
+    waited is taken from their patience on the IOP waitlist). False if they gave up or no
+    prescriber has time before the run ends."""
+    iop = clinic.scenario.iop
+    clinic.recorder.move(c, "evaluation", env.now)
+    c.evaluation_requested = env.now
+    hours = iop.medication_first_hours
+    offices = appointments.offices_for(clinic, "medication")
+    booking = appointments.earliest_for_client(
+        clinic.prescribers, [], env.now, hours, clinic.end, offices
+    )
+    if booking is None:
+        return False  # still waiting at the horizon
+    prescriber, start, office = booking
+    patience = c.patience_days * HOURS_PER_DAY
+    if start - env.now > patience:
+        yield env.timeout(patience)
+        leave(clinic, c, "lost")
+        return False
+    prescriber.book(start, hours)
+    if office is not None:
+        office.book(start, hours)
+        clinic.recorder.busy(office.name, start, start + hours, "medication")
+    yield env.timeout(start - env.now)
+    clinic.recorder.attended(c.id, start, "evaluation", hours)
+    clinic.recorder.busy(prescriber.name, start, start + hours, "medication")
+    Staff.document(prescriber, start + hours, hours, clinic.recorder)
+    c.prescriber, c.evaluated = prescriber.name, start
+    yield env.timeout(hours)
+    return True
+
+
 def wait_for_iop_place(env, clinic, c: Client):
     """Join the IOP waitlist until placed in a track with a primary therapist, or give up."""
     limit = clinic.scenario.waitlist.iop_max_length
@@ -282,7 +332,10 @@ def wait_for_iop_place(env, clinic, c: Client):
     clinic.iop_waitlist.join(c)
     if not c._placed_event.triggered:
         if math.isfinite(c.patience_days):
-            yield c._placed_event | env.timeout(c.patience_days * HOURS_PER_DAY)
+            # (what they waited for an evaluation before joining comes off their patience)
+            waited = 0.0 if math.isnan(c.evaluated) else c.evaluated - c.evaluation_requested
+            left = max(c.patience_days * HOURS_PER_DAY - waited, 0.0)
+            yield c._placed_event | env.timeout(left)
         else:
             yield c._placed_event
     if not c._placed_event.triggered:
@@ -303,12 +356,18 @@ def attend_iop(env, clinic, c: Client):
         track = clinic.tracks[c.track].track if c.track in clinic.tracks else None
         if track is not None and track.modality == "hybrid":  # drawn by track, name-keyed
             c.by_video = bool(clinic.tracks[c.track].hybrid_rng.random() < track.hybrid_video_share)
+        if track is not None and track.optional_days:  # drawn by track, name-keyed
+            c.takes_optional = bool(
+                clinic.tracks[c.track].optional_rng.random() < track.optional_share
+            )
         if track is not None and (track.modality == "virtual" or c.by_video):
             c.los_days *= track.virtual_stay_multiplier
     clinic.recorder.move(c, "iop", env.now)
     _utilisation_review(clinic, c)
     c._iop_planned_end = env.now + c.los_days * HOURS_PER_DAY
-    c._next_medication = env.now
+    interval = clinic.scenario.iop.medication_interval_weeks * HOURS_PER_WEEK
+    # evaluated before starting: the first review is an interval after the evaluation
+    c._next_medication = env.now if math.isnan(c.evaluated) else c.evaluated + interval
     c._next_family = env.now + HOURS_PER_WEEK
     clinic.in_iop[c.id] = c
     week_end = (env.now // HOURS_PER_WEEK + 1) * HOURS_PER_WEEK

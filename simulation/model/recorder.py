@@ -19,6 +19,7 @@ STATUSES = (
     "intake_waitlist",
     "in_assessment",
     "authorisation",
+    "evaluation",
     "iop_waitlist",
     "iop",
     "blocked",
@@ -86,6 +87,7 @@ class Recorder:
         self.busy_log: list[tuple[str, float, float, str]] = []
         self.sessions: list[tuple] = []
         self.appointments: list[tuple[str, float, bool]] = []  # kind, time due, booked?
+        self.medication_delays: list[tuple[float, float]] = []  # start, hours after it was due
         self.indirect_log: list[tuple[str, float, float, str]] = []  # documentation booked
         self.documentation_unbooked = 0.0  # hours of notes that found no time that day
         self.turned_away: list[tuple[float, int]] = []  # (time, clients) from full groups

@@ -14,12 +14,21 @@ QUICK = ["-r", "4", "--workers", "1"]
 
 
 def test_strict_fails_a_clinic_off_in_what_it_produces_and_says_what_to_adjust():
-    """The baseline without its payers (no authorisation delay) starts clients about a day
-    after assessment against the published median of 8: --strict exits 1 and names what to
-    adjust. Its exit mix is produced (missed sessions end stays), so it is judged, not shown
-    as an input."""
+    """The baseline without its payers (no authorisation delay) and with half its referrals
+    (no queue) starts clients within a day of assessment against the published median of 8:
+    --strict exits 1 and names what to adjust. Its exit mix is produced (missed sessions end
+    stays), so it is judged, not shown as an input."""
     result = CliRunner().invoke(
-        main, ["check-calibration", "--strict", *QUICK, "--set", "payers=[]"]
+        main,
+        [
+            "check-calibration",
+            "--strict",
+            *QUICK,
+            "--set",
+            "payers=[]",
+            "--set",
+            "referrals.per_week=5",
+        ],
     )
     assert result.exit_code == 1, result.output
     lines = result.output.splitlines()
@@ -32,10 +41,13 @@ def test_strict_fails_a_clinic_off_in_what_it_produces_and_says_what_to_adjust()
 
 
 def test_a_produced_delay_passes_when_the_clinic_produces_it():
-    """One payer that takes a week to authorise the first IOP day starts clients about eight
-    days after assessment: that measure is ok."""
+    """In a clinic with no queue (half the baseline's referrals), one payer that takes a week
+    to authorise the first IOP day starts clients about eight days after assessment: that
+    measure is ok."""
     payer = 'payers=[{name="plan", share=1.0, iop_per_diem=250.0, authorisation_days=7.0}]'
-    result = CliRunner().invoke(main, ["check-calibration", *QUICK, "--set", payer])
+    result = CliRunner().invoke(
+        main, ["check-calibration", *QUICK, "--set", payer, "--set", "referrals.per_week=5"]
+    )
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     enrolment = next(x for x in lines if x.strip().startswith("Median days from assessment"))
@@ -80,7 +92,8 @@ def test_the_baseline_passes_every_judged_measure_and_utilisation_reviews_show_t
     produced and in range. With utilisation reviews, stays that a payer stops are neither
     completions nor dropouts: completions fall below the published share and the margin
     below 5%, and --strict says so."""
-    baseline = CliRunner().invoke(main, ["check-calibration", "--strict", *QUICK])
+    # (10 replications, the default: with 4, the median wait's interval is too wide to judge)
+    baseline = CliRunner().invoke(main, ["check-calibration", "--strict", "--workers", "1"])
     assert baseline.exit_code == 0, baseline.output
     assert "measures the model produces are within" in baseline.output
     reviewed = CliRunner().invoke(
@@ -88,3 +101,23 @@ def test_the_baseline_passes_every_judged_measure_and_utilisation_reviews_show_t
     )
     assert reviewed.exit_code == 1
     assert "OFF: Discharges: completed" in reviewed.output, reviewed.output
+
+
+def test_therapists_to_spare_and_a_short_timetable_are_named():
+    """Two day therapists where one has the work: productivity falls under the 55-70% range
+    and --strict fails on it; a 9-hour week is shown as an input at the edge of 9-19 h, and
+    a 6-hour week outside it."""
+    spare = CliRunner().invoke(main, ["check-calibration", "hire_therapist", "--strict", *QUICK])
+    assert spare.exit_code == 1
+    assert "OFF: Therapist productivity" in spare.output
+    short = CliRunner().invoke(
+        main,
+        [
+            "check-calibration",
+            *QUICK,
+            "--set",
+            'tracks.morning.days=["mon", "wed"]',
+        ],
+    )
+    row = next(x for x in short.output.splitlines() if "Scheduled group hours" in x)
+    assert "6.0 h" in row and row.rstrip().endswith("input, outside the range")

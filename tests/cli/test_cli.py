@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from simulation import scenario as scenarios
 from simulation.cli import main
+from tests.conftest import CLINIC
 
 SHORT = ["--replications", "2", "--weeks", "6", "--warmup-weeks", "2"]
 
@@ -106,7 +107,7 @@ def test_validate_good_and_bad_files(tmp_path):
     good = invoke("validate", str(scenarios.bundled("baseline")), "referral_surge")
     assert good.exit_code == 0 and good.output.count("ok:") == 2
     bad = tmp_path / "bad.toml"
-    bad.write_text(scenarios.bundled("baseline").read_text().replace("seats = 12", "seats = -12"))
+    bad.write_text(CLINIC.read_text().replace("seats = 12", "seats = -12"))
     result = CliRunner().invoke(main, ["validate", str(bad)])
     assert result.exit_code == 2
     assert "rooms.Group Room A.seats = -12" in result.output

@@ -18,7 +18,7 @@ from simulation.cli import main
 from simulation.cli.text import comparison_lines, target_lines
 from simulation.dashboard import figures
 from simulation.experiment import run_experiment
-from tests.conftest import baseline, plain_short, run, short, variant
+from tests.conftest import CLINIC, baseline, plain_short, run, short, variant
 
 TINY = ["--replications", "2", "--weeks", "4", "--warmup-weeks", "1", "--workers", "1"]
 
@@ -28,7 +28,7 @@ def invoke(*args):
 
 
 def baseline_text() -> str:
-    return scenarios.bundled("baseline").read_text(encoding="utf-8")
+    return CLINIC.read_text(encoding="utf-8")
 
 
 # 1. A misspelt staff pool becomes a phantom pool ---------------------------------------------

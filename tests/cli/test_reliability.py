@@ -18,10 +18,10 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulation import scenario as scenarios
 from simulation.cli import main
+from tests.conftest import CLINIC
 
-BASELINE_TEXT = scenarios.bundled("baseline").read_text()
+BASELINE_TEXT = CLINIC.read_text()
 BASELINE = tomllib.loads(BASELINE_TEXT)
 FAST = [
     "--replications",

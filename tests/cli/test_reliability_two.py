@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from simulation import outputs
 from simulation import scenario as scenarios
 from simulation.cli import main
+from tests.conftest import CLINIC, baseline
 
 TINY = ["--replications", "2", "--weeks", "3", "--warmup-weeks", "1", "--workers", "1", "-q"]
 CONTROL = ("\x1b", "\x07", "\x00", "\u202e")
@@ -205,7 +206,7 @@ def test_item3_a_signal_after_the_folder_is_complete_says_so(tmp_path, monkeypat
 
 
 def test_item5_a_name_used_by_a_room_and_a_person_is_refused():
-    base = scenarios.load(scenarios.bundled("baseline"))
+    base = baseline()
     with pytest.raises(scenarios.ScenarioError, match="used by a room and a staff member"):
         scenarios.apply_overrides(base, ['staff.prescribers.members=["Group Room B"]'])
     with pytest.raises(scenarios.ScenarioError, match="used by a track and a room"):
@@ -308,7 +309,7 @@ HOSTILE = "evil\x1b[2J\x1b]0;pwned\x07\u202eend\x00"
 
 
 def hostile_scenario(tmp_path: Path) -> Path:
-    text = scenarios.bundled("baseline").read_text(encoding="utf-8")
+    text = CLINIC.read_text(encoding="utf-8")
     escaped = json.dumps(HOSTILE)  # a TOML basic string takes the same \\u escapes
     text = text.replace('name = "baseline"', f"name = {escaped}", 1)
     text = text.replace('name = "community"', f"name = {escaped}", 1)

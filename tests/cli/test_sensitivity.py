@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from simulation import scenario as scenarios
 from simulation.cli import main
 from simulation.uncertainty import estimates_in, uncertain_inputs
-from tests.conftest import baseline
+from tests.conftest import CLINIC, baseline
 
 QUICK = ["--weeks", "8", "--warmup-weeks", "4", "-r", "2", "--workers", "1", "-q"]
 
@@ -63,10 +63,7 @@ def test_bad_ranges_are_refused_naming_the_field_and_what_is_allowed(tmp_path):
         main, ["sensitivity", *QUICK, "--vary", "referals.per_week=6..9", "--out", str(out)]
     )
     assert unknown.exit_code == 2 and "referals.per_week" in unknown.output
-    text = (
-        scenarios.bundled("baseline").read_text()
-        + '\n[uncertainty]\n"iop.attendance" = "about right"\n'
-    )
+    text = CLINIC.read_text() + '\n[uncertainty]\n"iop.attendance" = "about right"\n'
     path = tmp_path / "c.toml"
     path.write_text(text)
     in_file = runner.invoke(main, ["validate", str(path)])
@@ -83,7 +80,7 @@ def test_the_folder_holds_both_analyses_and_a_brief(tmp_path):
             "sensitivity",
             *QUICK,
             "--set",
-            "uncertainty.referrals.per_week=[5, 9]",
+            "uncertainty.referrals.per_week=[7, 12]",  # (the baseline's 9.6 within)
             "--vary",
             "finance.overhead_per_month.rent_and_it=1000..3000",
             "--kpi",
@@ -111,7 +108,7 @@ def test_the_folder_holds_both_analyses_and_a_brief(tmp_path):
     ]
     assert more["delta"].iloc[0] > 0
     points = pd.read_csv(out / "global_points.csv")
-    assert len(points) == 8 and points["referrals.per_week"].between(5, 9).all()
+    assert len(points) == 8 and points["referrals.per_week"].between(7, 12).all()
     assert "hinges most on referrals.per_week" in (out / "brief.md").read_text()
     again = CliRunner().invoke(main, ["sensitivity", *QUICK, "--out", str(out)])
     assert again.exit_code == 2 and "exists" in again.output  # never silently overwritten

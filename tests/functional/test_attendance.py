@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from simulation import scenario as scenarios
-from tests.conftest import plain_short, run
+from tests.conftest import baseline, plain_short, run
 
 SPREAD = "iop.attendance_sd=0.2"
 HAZARD = "iop.dropout_per_missed_session=0.1"
@@ -49,7 +49,7 @@ def test_poorer_attendance_means_more_dropout():
 
 
 def test_an_impossible_spread_is_refused():
-    base = scenarios.load(scenarios.bundled("baseline"))
+    base = baseline()
     with pytest.raises(scenarios.ScenarioError, match="iop.attendance_sd = 0.45"):
         scenarios.apply_overrides(base, ["iop.attendance_sd=0.45"])
 

@@ -22,7 +22,7 @@ from simulation.fit.clinic import fit_clinic
 from simulation.fit.survival import best_fit, fit_competing
 from simulation.model.referrals import daily_rates
 from simulation.replication import run_replication
-from tests.conftest import baseline
+from tests.conftest import CLINIC, baseline
 
 # a clinic whose stays are untruncated lognormals, so the truth is the fitted family's
 TRUTH = [
@@ -475,6 +475,8 @@ def test_a_backtest_sees_a_clinic_that_changed(tmp_path):
                 str(path),
                 "--train-until",
                 str(cut),
+                "--template",  # (its capacity: a fit does not learn capacity from records yet)
+                str(CLINIC),
                 "--weeks",
                 "12",
                 "-r",

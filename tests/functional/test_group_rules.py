@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
+import pytest
+
 from simulation.experiment import run_experiment
 from tests.conftest import run, short
 
@@ -104,3 +107,47 @@ def test_group_types_must_fall_on_the_tracks_days():
             'tracks.morning.group_types=[{name = "a", days = ["mon"], max_size = 6}, '
             '{name = "b", days = ["mon"], max_size = 8}]'
         )
+
+
+def test_sessions_can_be_longer_on_some_days_and_optional_on_others():
+    """Mon 3 h, Wed 4 h, Fri optional: Wednesday's groups last 4 hours; only the clients who
+    take part in optional sessions come on Fridays, about the share set of them."""
+    from simulation.model.clinic import ClinicModel
+    from simulation.streams import Streams
+    from tests.conftest import short
+
+    sc = short(
+        'tracks.morning.days=["mon", "wed", "fri"]',
+        "tracks.morning.session_hours_by_day={wed = 4.0}",
+        'tracks.morning.optional_days=["fri"]',
+        "tracks.morning.optional_share=0.3",
+    )
+    recorder = ClinicModel(sc, Streams(sc.seed, 0)).run()
+    clients = recorder.client_table().set_index("id")
+    morning = clients[(clients["track"] == "morning") & clients["iop_start"].notna()]
+    attended = recorder.attendance_table()
+    group = attended[(attended["kind"] == "group") & attended["client_id"].isin(morning.index)]
+    day = (group["time"] // 24).astype(int) % 7
+    assert (group.loc[day == 2, "hours"] > 3.7).any()  # Wednesday: 4 h (less a late start)
+    assert (group.loc[day == 0, "hours"] <= 3.0 + 1e-9).all()
+    fridays = group.loc[day == 4, "client_id"].unique()
+    assert len(fridays) > 0 and morning.loc[fridays, "takes_optional"].all()
+    takers = [morning["takes_optional"]]
+    for r in (1, 2, 3):
+        more = ClinicModel(sc, Streams(sc.seed, r)).run().client_table()
+        takers.append(
+            more.loc[(more["track"] == "morning") & more["iop_start"].notna(), "takes_optional"]
+        )
+    together = pd.concat(takers)
+    assert len(together) > 60
+    assert abs(together.mean() - 0.3) < 0.15  # (0.3 of 60+ clients: sd under 0.06)
+
+
+def test_session_days_and_optional_days_must_be_days_the_track_meets():
+    from simulation.scenario import ScenarioError
+    from tests.conftest import short
+
+    with pytest.raises(ScenarioError, match="session_hours_by_day names tue"):
+        short("tracks.morning.session_hours_by_day={tue = 4.0}")
+    with pytest.raises(ScenarioError, match="at least one of the track's days"):
+        short('tracks.morning.optional_days=["mon", "wed", "fri"]')

@@ -95,11 +95,11 @@ def test_office_mistakes_are_named(tmp_path):
             "run",
             "baseline",
             "--set",
-            'offices=[{name = "Group Room A"}]',
+            'offices=[{name = "Group Room"}]',
             "--out",
             str(tmp_path / "b"),
         ],
     )
-    assert clash.exit_code == 2 and "Group Room A" in clash.output
+    assert clash.exit_code == 2 and "Group Room" in clash.output
     assert "Traceback" not in bad.output + clash.output
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()

@@ -10,7 +10,7 @@ import pytest
 from simulation import analysis
 from simulation import scenario as scenarios
 from simulation.experiment import run_experiment
-from tests.conftest import run, short
+from tests.conftest import baseline, run, short
 
 
 def one_payer(**fields) -> str:
@@ -69,7 +69,7 @@ def test_a_refused_extension_ends_the_stay_at_the_review():
 
 
 def test_payer_shares_must_add_up_to_one():
-    base = scenarios.load(scenarios.bundled("baseline"))
+    base = baseline()
     with pytest.raises(scenarios.ScenarioError, match="add up to 1"):
         scenarios.apply_overrides(
             base, ['payers=[{name = "a", share = 0.6}, {name = "b", share = 0.3}]']
@@ -159,7 +159,7 @@ def test_payers_are_drawn_by_age_group_and_source():
 
 
 def test_payer_shares_by_group_must_add_up_for_every_source():
-    base = scenarios.load(scenarios.bundled("baseline"))
+    base = baseline()
     with pytest.raises(scenarios.ScenarioError, match="community.*add up to"):
         scenarios.apply_overrides(base, ["payers.0.shares_by_source={community = 0.9}"])
     with pytest.raises(scenarios.ScenarioError, match="'nowhere' is not a referral source"):

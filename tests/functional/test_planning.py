@@ -130,7 +130,7 @@ def test_a_killed_sweep_resumes_and_gives_the_same_table(tmp_path):
     proc.wait()
     finished = finished_cells()
     assert 2 <= len(finished) < 6, "the sweep should be killed part-way"
-    base = scenarios.apply_overrides(
+    base = scenarios.apply_overrides(  # (the bundled baseline: what the command ran)
         scenarios.load(scenarios.bundled("baseline")), ["horizon_weeks=8", "warmup_weeks=2"]
     )
     factors = [

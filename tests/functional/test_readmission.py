@@ -9,7 +9,7 @@ import pytest
 from simulation import scenario as scenarios
 from simulation.dashboard import figures
 from simulation.experiment import run_experiment
-from tests.conftest import run, short
+from tests.conftest import baseline, run, short
 
 HALF = (
     "readmission.share={completed = 0.5, dropped_out = 0.5, escalated = 0.5, other = 0.5}",
@@ -43,6 +43,6 @@ def test_readmission_shares_follow_the_share_and_the_delay():
 
 
 def test_a_readmission_source_must_exist():
-    base = scenarios.load(scenarios.bundled("baseline"))
+    base = baseline()
     with pytest.raises(scenarios.ScenarioError, match="readmission.source"):
         scenarios.apply_overrides(base, ['readmission.source="comunity"'])

@@ -11,7 +11,7 @@ from simulation.closures import school_holiday_weeks
 from simulation.model import referrals
 from simulation.model.clinic import ClinicModel
 from simulation.streams import Streams
-from tests.conftest import run
+from tests.conftest import baseline, run
 
 
 @pytest.fixture(scope="module")
@@ -28,10 +28,10 @@ def test_a_track_meets_by_its_holiday_timetable_in_school_holidays(terms):
     teen["weekday"] = (teen["time"] // 24 % 7).astype(int)
     teen["hour"] = teen["time"] % 24
     holiday = teen["week"].isin(holidays)
-    assert set(teen.loc[holiday, "weekday"]) == {0, 2}  # Mon, Wed
-    assert set(teen.loc[~holiday, "weekday"]) == {1, 3}  # Tue, Thu
-    assert (teen.loc[holiday, "hour"] >= 9).all() and (teen.loc[holiday, "hour"] < 12).all()
-    assert (teen.loc[~holiday, "hour"] >= 15.5).all()
+    assert set(teen.loc[holiday, "weekday"]) == {0, 1, 2}  # Mon, Tue, Wed
+    assert set(teen.loc[~holiday, "weekday"]) == {0, 1, 3}  # Mon, Tue, Thu
+    assert (teen.loc[holiday, "hour"] >= 13).all() and (teen.loc[holiday, "hour"] < 14).all()
+    assert (teen.loc[~holiday, "hour"] >= 14.75).all() and (teen.loc[~holiday, "hour"] < 15).all()
     assert teen.loc[holiday, "held"].any() and teen.loc[~holiday, "held"].any()
 
 
@@ -55,7 +55,7 @@ def test_referrals_follow_the_terms_instead_of_the_months(terms):
 
 
 def test_a_holiday_timetable_needs_school_holidays():
-    base = scenarios.load(scenarios.bundled("baseline"))
+    base = baseline()
     with pytest.raises(scenarios.ScenarioError, match="needs calendar.school_holidays"):
         scenarios.apply_overrides(base, ['tracks.morning.holiday_days=["tue"]'])
     with pytest.raises(scenarios.ScenarioError, match="school_holiday_multiplier"):
@@ -66,7 +66,7 @@ def test_a_source_may_have_its_own_seasons():
     """Schools go quiet in summer: a source with its own monthly multipliers has its share of
     the rate by its months; the other source keeps the referrals' months; and in a run the
     school referrals in July and August fall to about a fifth of spring's."""
-    base = scenarios.load(scenarios.bundled("baseline"))
+    base = baseline()
     quiet = [1.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.2, 0.2, 1.0, 1.0, 1.0, 1.0]
     sc = scenarios.apply_overrides(
         base,

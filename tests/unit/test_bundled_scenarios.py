@@ -3,11 +3,11 @@
 import pytest
 
 from simulation import scenario as scenarios
-from tests.conftest import baseline
+from tests.conftest import bundled_baseline as baseline
 
 WHAT_IFS = {
-    "referral_surge": ["referrals.per_week=9.1"],
-    "hire_therapist": ["staff.therapists.count=3"],
+    "referral_surge": ["referrals.per_week=12.48"],
+    "hire_therapist": ["staff.therapists.count=2"],
     "virtual_evening_track": ['tracks.evening.modality="virtual"'],
     "office_shortage": ['offices=[{name = "Office", count = 1}]'],
     "utilisation_review": [
@@ -29,24 +29,29 @@ WHAT_IFS = {
         "staff.intake.documentation_minutes_per_hour=15",
     ],
     "adolescent_terms": [
-        "referrals.per_week=9.0",
+        "referrals.per_week=11.6",
         "referrals.school_holiday_multiplier=0.8",
-        'referrals.sources=[{name = "community", share = 0.62, priority = 2}, '
-        '{name = "step-down from higher care", share = 0.16, priority = 1}, '
-        '{name = "schools and families", share = 0.22, priority = 2, age_group = "adolescent"}]',
-        'tracks=[{name = "morning", days = ["mon", "wed", "fri"], start = "09:00", '
-        'session_hours = 3.0, seats = 10, facilitators = 1, facilitator_pools = ["therapists"], '
-        'admission = "rolling"}, {name = "evening", days = ["mon", "tue", "thu"], '
-        'start = "17:30", client_hours = "around_groups", session_hours = 3.0, seats = 10, '
+        'referrals.sources=[{name = "community", share = 0.66, priority = 2}, '
+        '{name = "step-down from higher care", share = 0.17, priority = 1}, '
+        '{name = "schools and families", share = 0.17, priority = 2, age_group = "adolescent"}]',
+        'tracks=[{name = "morning", days = ["mon", "tue", "wed", "thu"], start = "09:00", '
+        'session_hours = 3.0, seats = 12, facilitators = 1, facilitator_pools = ["therapists"], '
+        'admission = "rolling"}, {name = "evening", days = ["mon", "tue", "wed", "thu"], '
+        'start = "17:30", client_hours = "around_groups", session_hours = 3.0, seats = 12, '
         'facilitators = 1, facilitator_pools = ["evening therapists"], admission = "rolling"}, '
-        '{name = "adolescent", days = ["tue", "thu"], start = "15:30", '
-        'holiday_days = ["mon", "wed"], holiday_start = "09:00", session_hours = 3.0, '
-        'seats = 8, facilitator_pools = ["therapists", "evening therapists"], '
+        '{name = "adolescent", days = ["mon", "tue", "thu"], start = "14:45", '
+        'holiday_days = ["mon", "tue", "wed"], holiday_start = "13:00", session_hours = 2.75, '
+        'seats = 8, facilitator_pools = ["evening therapists", "therapists"], '
         'age_group = "adolescent", admission = "rolling"}]',
+        'staff."evening therapists".iop_caseload_cap=20',
         "calendar.school_holidays=[{from_date = 2027-06-21, to_date = 2027-08-27}, "
         "{from_date = 2027-12-20, to_date = 2028-01-02}, {from_date = 2028-03-27, "
         "to_date = 2028-03-31}, {from_date = 2028-06-19, to_date = 2028-08-25}, "
         "{from_date = 2028-12-18, to_date = 2028-12-31}]",
+    ],
+    "prescriber_leave": [
+        'staff_changes=[{pool = "prescribers", week = 60, change = "leave"}, '
+        '{pool = "prescribers", week = 73, change = "join"}]'
     ],
     "vacancy_summer": [
         'staff_changes=[{pool = "therapists", week = 74, change = "leave"}, '
@@ -86,9 +91,11 @@ def test_what_if_is_baseline_plus_its_changes(name, changes):
     assert _without_labels(scenarios.load(scenarios.bundled(name))) == _without_labels(expected)
 
 
-def test_evening_track_adds_one_track_and_nothing_else():
+def test_evening_track_adds_a_track_with_its_room_and_therapist_and_nothing_else():
     sc = scenarios.load(scenarios.bundled("evening_track"))
     assert [t.name for t in sc.tracks] == ["morning", "evening", "evening 2"]
     data = _without_labels(sc)
     data["tracks"] = data["tracks"][:2]
+    data["rooms"] = data["rooms"][:1]
+    data["staff"]["evening therapists"]["count"] = 1
     assert data == _without_labels(baseline())

@@ -15,6 +15,7 @@ def client(**kw):
         "iop_end": NAN,
         "status": "discharged",
         "exit_reason": "completed",
+        "outcome": "iop",
         "replication": 0,
     }
     row.update(kw)
@@ -41,17 +42,22 @@ def test_compare_computes_each_measure_from_milestones():
         ),
         # lost before assessment
         client(status="lost"),
-        # assessed, referred on
-        client(intake_start=2 * day, assessed=2 * day + 1.5, status="referred_on"),
+        # assessed for the IOP, gave up on its waitlist
+        client(intake_start=2 * day, assessed=2 * day + 1.5, status="lost"),
+        # assessed, referred on to other care: not lost to the waitlist
+        client(
+            intake_start=3 * day, assessed=3 * day + 1.5, status="referred_on", outcome="outpatient"
+        ),
     ]
     table = calibration.compare(pd.DataFrame(rows), warmup_weeks=0).set_index("measure")
     assert (
-        table.loc["Median days from first call to assessment", "simulated"] == 4.0
-    )  # median of 4, 8, 2
+        table.loc["Median days from first call to assessment", "simulated"] == 3.5
+    )  # median of 4, 8, 2, 3
     assert (
         table.loc["Median days from assessment to enrolment", "simulated"] == 8.0
     )  # median of 10 and 6
-    assert table.loc["Lost between first call and assessment", "simulated"] == 0.25
+    assert table.loc["Lost between first call and assessment", "simulated"] == 0.2
+    # of the three assessed for the IOP, one gave up; the one referred on is not lost
     assert table.loc["Lost between assessment and enrolment", "simulated"] == 1 / 3
     assert table.loc["Left before 30 days in treatment", "simulated"] == 0.5
     assert table.loc["Discharges: completed", "simulated"] == 0.5

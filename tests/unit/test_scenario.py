@@ -4,9 +4,9 @@ import pytest
 
 from simulation import scenario as scenarios
 from simulation.scenario import ScenarioError, apply_overrides, load
-from tests.conftest import baseline
+from tests.conftest import CLINIC, baseline
 
-BASELINE_TEXT = scenarios.bundled("baseline").read_text()
+BASELINE_TEXT = CLINIC.read_text()
 
 
 def write(tmp_path, text):

@@ -36,8 +36,13 @@ def stage_intervals(clients: pd.DataFrame, end: float) -> dict[str, tuple[np.nda
         "in_assessment": (c["intake_start"], first("assessed"), c["intake_start"].notna()),
         "authorisation": (
             c["assessed"],
-            first("iop_waitlisted", "left"),
+            first("evaluation_requested", "iop_waitlisted", "left"),
             (c["authorisation_days"] > 0) & c["assessed"].notna() & (c["outcome"] == "iop"),
+        ),
+        "evaluation": (
+            c["evaluation_requested"],
+            first("iop_waitlisted", "left"),
+            c["evaluation_requested"].notna(),
         ),
         "iop_waitlist": (
             c["iop_waitlisted"],
