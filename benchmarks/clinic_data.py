@@ -14,6 +14,7 @@ million group sessions drawn over those episodes' stays.
 
 from __future__ import annotations
 
+import os
 import resource
 import subprocess
 import sys
@@ -44,9 +45,12 @@ def large_extract(folder: Path) -> tuple[Path, Path, str]:
     table.to_csv(episodes, index=False)
     started = table[table["iop_start_date"] != ""]
     rng = np.random.default_rng(2)
-    pick = rng.integers(0, len(started), ATTENDANCE)
+    # distinct (episode, day) pairs: a session appears once (the reader refuses repeats)
+    days = max(-(-2 * ATTENDANCE // len(started)), 60)
+    pair = rng.choice(len(started) * days, ATTENDANCE, replace=False)
+    pick = pair // days
     start = pd.to_datetime(started["iop_start_date"]).to_numpy()[pick]
-    offset = rng.integers(0, 60, ATTENDANCE).astype("timedelta64[D]")
+    offset = (pair % days).astype("timedelta64[D]")
     attendance = pd.DataFrame(
         {
             "episode_id": started["episode_id"].to_numpy()[pick],
@@ -61,10 +65,14 @@ def large_extract(folder: Path) -> tuple[Path, Path, str]:
     return episodes, sessions, cut
 
 
-def timed(args: list[str]) -> float:
+def timed(args: list[str], code: Path | None = None) -> float:
+    """Seconds an iopsim command takes (``code``: the checkout to run it from)."""
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "simulation.entry", *args], check=True, stdout=subprocess.DEVNULL
+        [sys.executable, "-m", "simulation.entry", *args],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        **({"cwd": code, "env": {**os.environ, "PYTHONPATH": str(code)}} if code else {}),
     )
     return time.perf_counter() - start
 

@@ -1375,6 +1375,12 @@ def backtest_table(bands: pd.DataFrame, observed: pd.DataFrame, last: dict) -> p
                 "mae_model": mae,
                 "mae_naive": naive,
                 "model_better": mae <= naive,
+                # weeks above the 90% band less weeks below it, as a share: a run of one
+                # sign says the clinic moved one way (its capacity or demand changed)
+                "above_minus_below_90": float(
+                    ((y > b["p95"].to_numpy() + 1e-9).sum() - (y < b["p5"].to_numpy() - 1e-9).sum())
+                    / len(weeks)
+                ),
             }
         )
     return pd.DataFrame(rows)

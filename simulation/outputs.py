@@ -355,6 +355,34 @@ def write_file_atomic(path: str | Path, content: str) -> Path:
     return path
 
 
+def write_files_atomic(files: dict[Path, str]) -> list[Path]:
+    """Write several files as one unit: every one to a temporary sibling first, then all
+    renamed together with signals held, the last one given last (a reader takes the last as
+    the mark that the unit is complete). Nothing is left half-written."""
+    temps = {Path(p): Path(p).with_name(f".{Path(p).name}.{os.getpid()}.partial") for p in files}
+    try:
+        for path, content in files.items():
+            path = Path(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temps[path].write_text(content, encoding="utf-8")
+        with signals_held():
+            for path, tmp in temps.items():
+                tmp.replace(path)
+                COMPLETED.append(path)
+    except BaseException:
+        for tmp in temps.values():
+            tmp.unlink(missing_ok=True)
+        raise
+    return list(temps)
+
+
+def fit_report_path(scenario_path: str | Path) -> Path:
+    """Where ``iopsim fit`` writes the report of a fitted scenario: beside it, named after it
+    (two fits into one folder never share a report)."""
+    path = Path(scenario_path)
+    return path.with_name(f"{path.stem}.fit-report.html")
+
+
 @dataclass
 class RunData:
     """A run folder read back: manifest, scenario, summary, KPIs and tables."""

@@ -1012,20 +1012,25 @@ class Scenario(_Model):
         tracks = [t.name for t in self.tracks]
         sources = [s.name for s in self.referrals.sources]
         people = [n for p, pool in self.staff.items() for n in pool.names(p)]
+        unknown: dict[tuple[str, str], list[int]] = {}  # (field, value) -> clients
         for i, c in enumerate(self.state.clients):
             where = f"state.clients.{i}"
             if c.since > self.state.as_of:
                 problems.append(f"{where}.since = {c.since}: after state.as_of {self.state.as_of}")
             if c.track is not None and c.track not in tracks:
-                problems.append(
-                    f"{where}.track: '{c.track}' is not a track{_did_you_mean(c.track, tracks)}"
-                )
+                unknown.setdefault(("track", c.track), []).append(i)
             if c.source is not None and c.source not in sources:
-                problems.append(
-                    f"{where}.source: '{c.source}' is not a referral source{_did_you_mean(c.source, sources)}"
-                )
+                unknown.setdefault(("source", c.source), []).append(i)
             if c.therapist is not None and c.therapist not in people:
                 problems.append(f"{where}.therapist: '{c.therapist}' is not a member of staff")
+        # one line per unknown name, however many clients carry it
+        for (field, value), clients in unknown.items():
+            names, what = (tracks, "track") if field == "track" else (sources, "referral source")
+            problems.append(
+                f"state.clients ({len(clients)} client(s), e.g. state.clients.{clients[0]}).{field}: "
+                f"'{value}' is not a {what}{_did_you_mean(value, names)} ({what}s: "
+                f"{', '.join(names)}); map the extract's names with [values.{field}]"
+            )
         return problems
 
     def _unused_pool_problems(self) -> list[str]:

@@ -3,6 +3,8 @@ fitted from its own records."""
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -43,29 +45,71 @@ def extract_options(function):
             "date fitted.",
         ),
         click.option(
+            "--sheet",
+            help="The sheet of an Excel extract to read (default: the first sheet that has "
+            "the extract's columns).",
+        ),
+        click.option(
             "--template",
             default="baseline",
             show_default=True,
             help="Scenario whose values the data cannot inform are kept.",
         ),
     ]
+
+    @functools.wraps(function)
+    def command(*args, **kwargs):
+        records = ExtractOptions(**{name: kwargs.pop(name) for name in EXTRACT_FIELDS})
+        return function(*args, records=records, **kwargs)
+
     for option in reversed(options):
-        function = option(function)
-    return function
+        command = option(command)
+    return command
 
 
-def read_extract(path, maps, map_file, drop_bad_rows, attendance, staff=None):
+EXTRACT_FIELDS = ("maps", "map_file", "drop_bad_rows", "attendance", "staff", "sheet")
+
+
+@dataclass
+class ExtractOptions:
+    """How to read a clinic's extract (the options of ``extract_options``), as one value."""
+
+    maps: tuple[str, ...]
+    map_file: Path | None
+    drop_bad_rows: bool
+    attendance: Path | None
+    staff: Path | None
+    sheet: str | None
+
+    def read(self, path):
+        """The episode extract (and the staff extract, or None), or exit 2 with the problems."""
+        return read_extract(
+            path,
+            self.maps,
+            self.map_file,
+            self.drop_bad_rows,
+            self.attendance,
+            self.staff,
+            self.sheet,
+        )
+
+
+def read_extract(path, maps, map_file, drop_bad_rows, attendance, staff=None, sheet=None):
     """The episode extract (and the staff extract, or None), or exit 2 with the problems."""
     from simulation.data.extract import ExtractError, Mapping, read_episodes, read_staff
 
     try:
         mapping = Mapping.parse(maps, map_file)
+        if sheet is not None:
+            mapping.sheet = sheet
         episodes = read_episodes(path, mapping, None, drop_bad_rows, attendance)
-        people = read_staff(staff, mapping) if staff is not None else None
+        people = read_staff(staff, mapping, drop_bad_rows) if staff is not None else None
     except ExtractError as exc:
         fail(str(exc))
     for what, count in episodes.dropped.items():
         say(f"dropped {count} row(s): {what}", err=True)
+    for note in episodes.notes:
+        say(note, err=True)
     if len(episodes.dropped) > 1:
         say(f"dropped {episodes.dropped_rows} distinct row(s) in all", err=True)
     return episodes, people
@@ -144,11 +188,19 @@ def _write_table(table, out: Path) -> None:
     "as_of",
     help="Fit on what was known on this date and write the clinic's state then (default: no state; the extract's end).",
 )
-@out_option("The fitted scenario (default: my_clinic.toml); fit-report.html is written beside it.")
+@out_option(
+    "The fitted scenario (default: my_clinic.toml); NAME.fit-report.html is written beside it."
+)
 @click.option("--force", is_flag=True, help="Replace the scenario file if it exists.")
 @json_option
 def fit(
-    extract, maps, map_file, drop_bad_rows, attendance, staff, template, as_of, out, force, as_json
+    extract,
+    records,
+    template,
+    as_of,
+    out,
+    force,
+    as_json,
 ):
     """Fit a scenario of the clinic to its episode EXTRACT, with the evidence for each value."""
     import json
@@ -156,18 +208,22 @@ def fit(
     from simulation.dashboard.page import fit_report
     from simulation.data.extract import as_seen_on
     from simulation.fit.clinic import fitted_scenario
-    from simulation.outputs import write_file_atomic
+    from simulation.outputs import fit_report_path, write_files_atomic
 
     out = out or Path("my_clinic.toml")
+    report = fit_report_path(out)
     if out.exists() and not force:
         fail(f"{out} already exists; choose another --out or add --force")
+    # (a report without its scenario is what an interrupted fit left: replaced)
     base = load_scenario(template)
-    episodes, people = read_extract(extract, maps, map_file, drop_bad_rows, attendance, staff)
+    episodes, people = records.read(extract)
     if as_of is not None:
+        from simulation.data.extract import ExtractError
+
         try:
             episodes = as_seen_on(episodes, as_of)
-        except ValueError:
-            fail(f"--as-of {as_of!r}: not a date (write YYYY-MM-DD)")
+        except ExtractError as exc:
+            fail(str(exc))
     from simulation.scenario import ScenarioError
 
     try:
@@ -176,9 +232,8 @@ def fit(
         )
     except ScenarioError as exc:
         fail(f"the fitted values do not make a valid clinic with template {template}: {exc}")
-    write_file_atomic(out, text)
-    report = out.with_name("fit-report.html")
-    write_file_atomic(report, fit_report(sc, result, episodes))
+    # the report first, the scenario last: a scenario on disk always has its report
+    write_files_atomic({report: fit_report(sc, result, episodes), out: text})
     if as_json:
         click.echo(
             json.dumps(

@@ -24,7 +24,7 @@ from simulation.cli.common import (
     workers_option,
     write_folder,
 )
-from simulation.cli.data import extract_options, read_extract
+from simulation.cli.data import extract_options
 
 
 def _forecast_lines(bands) -> list[str]:
@@ -161,16 +161,17 @@ def forecast(scenario, exp, variants, out, force, as_json):
     help="Each replication draws the fitted values from their CIs (the bands then hold what "
     "the data cannot pin down too).",
 )
+@click.option(
+    "--allow-long",
+    is_flag=True,
+    help="Run even if estimated to take over 2 hours or half the memory.",
+)
 @out_option("Back-test folder (default: outputs/backtest-<time>).")
 @force_option()
 @json_option
 def backtest(
     extract,
-    maps,
-    map_file,
-    drop_bad_rows,
-    attendance,
-    staff,
+    records,
     template,
     train_until,
     weeks,
@@ -178,6 +179,7 @@ def backtest(
     workers,
     parameter_uncertainty,
     out,
+    allow_long,
     force,
     as_json,
 ):
@@ -189,24 +191,30 @@ def backtest(
     import pandas as pd
 
     from simulation import analysis, experiment
-    from simulation.cli.common import load_scenario, workers_or_default
+    from simulation.cli.common import guard, load_scenario, workers_or_default
     from simulation.dashboard.page import backtest_page
-    from simulation.data.extract import as_seen_on
+    from simulation.data.extract import ExtractError, as_of_date, as_seen_on
     from simulation.data.state import weekly_observed
     from simulation.fit.clinic import fitted_scenario
     from simulation.scenario import to_data
 
-    try:
-        cut = pd.Timestamp(train_until)
-    except ValueError:
-        fail(f"--train-until {train_until!r}: not a date (write YYYY-MM-DD)")
     folder = folder_or_default(out, "backtest")
     check_folder(folder, force)
     base = load_scenario(template)
-    everything, people = read_extract(extract, maps, map_file, drop_bad_rows, attendance, staff)
+    everything, people = records.read(extract)
+    try:
+        cut = as_of_date(everything, train_until, "--train-until")
+    except ExtractError as exc:
+        fail(str(exc))
     if not everything.table["referral_date"].min() < cut < everything.as_of:
         fail(
             f"--train-until {cut.date()}: must fall inside the extract ({everything.table['referral_date'].min().date()} to {everything.as_of.date()})"
+        )
+    compared_weeks = (everything.as_of - cut).days // 7
+    if compared_weeks < 1:
+        fail(
+            f"--train-until {cut.date()}: less than a week before the extract ends "
+            f"({everything.as_of.date()}): nothing to compare the forecast with"
         )
     seen = as_seen_on(everything, cut)
     from simulation.scenario import ScenarioError
@@ -217,6 +225,9 @@ def backtest(
         )
     except ScenarioError as exc:
         fail(f"the fitted values do not make a valid clinic with template {template}: {exc}")
+    # the same guard as run: a forecast of a large clinic, many weeks and replications is
+    # refused up front with its estimate (exit 2) unless --allow-long
+    guard([(sc, replications)], workers_or_default(workers), allow_long, folder, "this back-test")
     if parameter_uncertainty:
         from simulation.fit.uncertainty import run_with_uncertainty
 
@@ -254,6 +265,13 @@ def backtest(
             f"Only {100 * row.coverage_90:.0f}% of weeks of {row.series} fell in the 90% band: the clinic "
             "changed, or the model misses something (see docs/data.md)."
         )
+        if row.series in ("iop_census", "admissions") and abs(row.above_minus_below_90) >= 0.5:
+            way = "above" if row.above_minus_below_90 > 0 else "below"
+            lines.append(
+                f"  {row.series} ran {way} the band week after week: the clinic's capacity "
+                "(seats, therapists' caseload places, staff in post) likely changed after "
+                f"{cut.date()}; fit again on records since then, or give --staff."
+            )
     page = backtest_page(sc, bands, observed, table, lines)
     write_folder(
         folder,

@@ -10,35 +10,12 @@ import numpy as np
 import pandas as pd
 
 from simulation.data.extract import Episodes
+from simulation.fit.capacity import fit_capacity
+from simulation.fit.evidence import Evidence
 from simulation.fit.survival import Z95, best_fit, fit_competing, kaplan_meier, wilson
 from simulation.scenario import EXIT_REASONS, Scenario, to_data
 
 MIN_STAY_EVENTS = 5  # fewer stays ended for a reason: its stay distribution is not fitted
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """One fitted value: the scenario key, the estimate, its 95% CI, the sample size, how."""
-
-    key: str
-    value: object
-    low: float
-    high: float
-    n: int
-    method: str
-
-    def comment(self) -> str:
-        ci = "" if not np.isfinite(self.low) else f", 95% CI {self.low:.4g} to {self.high:.4g}"
-        return f"fitted: {_short(self.value)}{ci}, n = {self.n}, {self.method}"
-
-
-def _short(value) -> str:
-    if isinstance(value, dict):
-        return " ".join(f"{k}={v}" for k, v in value.items())
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
 
 
 @dataclass
@@ -349,6 +326,7 @@ def fit_clinic(
 
     if staff is not None and len(staff):
         _fit_staff(staff, as_of, data, ev, notes)
+    fit_capacity(episodes, template, data, ev, notes)
 
     unknown_tracks = sorted(set(t["track"]) - {""} - {tr["name"] for tr in data["tracks"]})
     if unknown_tracks:
@@ -542,7 +520,7 @@ def fitted_scenario(
 
     from simulation.data.state import state_on
     from simulation.fit.writer import toml_text
-    from simulation.scenario import validate
+    from simulation.scenario import ScenarioError, validate
 
     result = fit_clinic(episodes, template, staff)
     data = result.data
@@ -550,6 +528,18 @@ def fitted_scenario(
         data["state"] = state_on(episodes)
         data["start_date"] = episodes.as_of.date()
         data["warmup_weeks"] = 0
+        in_care = sum(1 for c in data["state"]["clients"] if c["stage"] == "iop")
+        seats = sum(track["seats"] for track in data["tracks"])
+        if in_care > seats:
+            raise ScenarioError(
+                [
+                    f"the state on {episodes.as_of.date()} has {in_care} clients in the IOP but "
+                    f"the fitted clinic has {seats} seats: its census cannot be held (fit the "
+                    "seats from records with a track column, or raise tracks.<name>.seats in "
+                    "the template)"
+                ],
+                "fitted scenario",
+            )
     if horizon_weeks is not None:
         data["horizon_weeks"] = horizon_weeks
     comments = {e.key: e.comment() for e in result.evidence}

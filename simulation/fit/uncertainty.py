@@ -8,7 +8,7 @@ import copy
 
 import numpy as np
 
-from simulation.fit.clinic import Evidence
+from simulation.fit.evidence import Evidence
 from simulation.fit.survival import Z95
 from simulation.scenario import Scenario, to_data, validate
 

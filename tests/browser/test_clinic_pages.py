@@ -63,7 +63,7 @@ def clinic_pages(tmp_path_factory):
         result = runner.invoke(main, args)
         assert result.exit_code == 0, result.output
     return {
-        "fit": (root / "fit-report.html", 2),
+        "fit": (root / "c.fit-report.html", 2),
         "forecast": (root / "f" / "dashboard.html", 6),
         "backtest": (root / "b" / "dashboard.html", 4),
         "root": root,
@@ -162,6 +162,6 @@ def test_the_fit_report_counts_each_bad_row_once(clinic_pages):
     root = clinic_pages["root"]
     mapping = Mapping.parse([], root / "ex.map.toml")
     episodes = read_episodes(root / "ex.csv", mapping, as_of="2029-06-04", drop_bad_rows=True)
-    page = (root / "fit-report.html").read_text()
+    page = (root / "c.fit-report.html").read_text()
     shown = int(re.search(r"(\d+) bad rows left out", page).group(1))
     assert shown == episodes.dropped_rows <= sum(episodes.dropped.values())

@@ -380,7 +380,7 @@ def test_the_whole_flow_on_the_command_line(tmp_path):
         main, ["fit", str(ex), "--as-of", "2029-06-04", "--out", str(tmp_path / "c.toml")]
     )
     assert fit.exit_code == 0, fit.output
-    assert (tmp_path / "fit-report.html").exists()
+    assert (tmp_path / "c.fit-report.html").exists()
     text = (tmp_path / "c.toml").read_text()
     assert "fitted:" in text and "[state]" in text and "[E] the template's value" in text
     forecast = runner.invoke(
@@ -499,6 +499,9 @@ def test_a_backtest_sees_a_clinic_that_changed(tmp_path):
     assert coverage["therapist_left"][0]["iop_census"] < 0.5 <= steady["iop_census"]
     for label in ("changed", "therapist_left"):
         assert "fell in the 90% band: the clinic changed" in coverage[label][1]
+    # a census below the band week after week names capacity as the likely cause
+    assert "capacity (seats, therapists' caseload places" in coverage["therapist_left"][1]
+    assert "capacity (seats" not in coverage["steady"][1]
 
 
 def _synthetic_episodes(sc, years: float, seed: int):
@@ -657,7 +660,7 @@ def test_a_staff_extract_sets_who_is_in_post_and_names_stay_out(tmp_path):
     sc = scenarios.load(out)
     assert sc.staff["therapists"].size == 2  # the third left on 2028-01-01
     assert sc.staff["evening therapists"].size == 1
-    assert "Decoyname" not in out.read_text() + (tmp_path / "fit-report.html").read_text()
+    assert "Decoyname" not in out.read_text() + (tmp_path / "c.fit-report.html").read_text()
     bad = tmp_path / "bad_staff.csv"
     pd.read_csv(staff).assign(fte=["x", "1", "1", "1"]).to_csv(bad, index=False)
     result = CliRunner().invoke(
@@ -753,7 +756,7 @@ def test_synth_writes_the_attendance_extract_and_its_decoys_stay_out(tmp_path):
         main, ["fit", str(out), "--attendance", str(sessions), "--out", str(scenario)]
     )
     assert fit.exit_code == 0, fit.output
-    written = scenario.read_text() + (tmp_path / "fit-report.html").read_text() + fit.output
+    written = scenario.read_text() + (tmp_path / "c.fit-report.html").read_text() + fit.output
     assert "dropout_per_missed_session" in scenario.read_text()
     assert "Decoy Attendee" not in written and "free text" not in written
     assert not any(i in written for i in table["episode_id"].head(50))

@@ -1,0 +1,229 @@
+"""The clinic's capacity, from what its records show: seats per track (the most clients in
+care at once), the days each track meets (from the attendance extract), intake clinicians
+(the assessments a week at peak) and primary-therapist caseload places (enough to fill the
+seats). Where the records are silent the template's value stays, and the fit says so.
+
+A forecast run on a template's capacity instead of the clinic's shows a census collapsing or
+admissions stopping for no reason the clinic would recognise: this module is why it does not.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from simulation.clock import WEEKDAYS
+from simulation.distributions import mean_of
+from simulation.fit.evidence import Evidence
+from simulation.scenario import Scenario
+
+LOOK_BACK_WEEKS = 52
+"""Capacity is read from the last year of records: a clinic that grew or shrank before it is
+the clinic it was, not the one it is."""
+DAY_SHARE = 0.1
+"""A weekday holding at least this share of a track's sessions is one of its days."""
+PEAK_QUANTILE = 0.9
+"""Intake at peak: the 90th percentile of assessments a week (a single record week of catch-up
+is not the clinic's capacity)."""
+
+
+def daily_census(starts: pd.Series, ends: pd.Series, first: pd.Timestamp, last: pd.Timestamp):
+    """Clients in care on each day from ``first`` to ``last`` (an end date is the first day
+    out of care; a stay with no end is still in care on ``last``)."""
+    days = (last - first).days + 1
+    start = ((starts - first).dt.days).to_numpy(dtype=float)
+    end = ((ends - first).dt.days).to_numpy(dtype=float)
+    end = np.where(np.isnan(end), days, end)
+    start, end = np.clip(start, 0, days), np.clip(end, 0, days)
+    keep = ~np.isnan(start) & (end > start)
+    delta = np.zeros(days + 1)
+    np.add.at(delta, start[keep].astype(int), 1)
+    np.add.at(delta, end[keep].astype(int), -1)
+    return np.cumsum(delta)[:days]
+
+
+def fit_capacity(
+    episodes, template: Scenario, data: dict, ev: list[Evidence], notes: list[str]
+) -> None:
+    """Write the capacity the records show into ``data`` (the fitted scenario's data)."""
+    t = episodes.table
+    as_of = episodes.as_of.normalize()
+    since = max(as_of - pd.Timedelta(weeks=LOOK_BACK_WEEKS), t["referral_date"].min().normalize())
+    _fit_seats(t, data, since, as_of, ev, notes)
+    if episodes.attendance is not None and len(episodes.attendance):
+        _fit_days(t, episodes.attendance, data, since, ev, notes)
+    else:
+        notes.append(
+            "Tracks' days: the template's (give --attendance to read them from the sessions)."
+        )
+    _fit_intake(t, template, data, since, as_of, ev, notes)
+    _fit_caseloads(template, data, ev, notes)
+
+
+def _fit_seats(t, data, since, as_of, ev, notes) -> None:
+    began = t[t["iop_start_date"].notna()]
+    tracks = {track["name"]: track for track in data["tracks"]}
+    by_track = began.groupby(began["track"].replace("", pd.NA).fillna("?"))
+    known = [name for name in by_track.groups if name in tracks]
+    if not known:  # no track in the records: one census for all, shared as the template's
+        census = daily_census(began["iop_start_date"], began["iop_end_date"], since, as_of)
+        most = int(census.max()) if len(census) else 0
+        total = sum(track["seats"] for track in data["tracks"])
+        if most > total:
+            for track in data["tracks"]:
+                track["seats"] = math.ceil(track["seats"] * most / total)
+            notes.append(
+                f"Seats: up to {most} clients were in the IOP at once in the last year, more than "
+                f"the template's {total} seats; each track's seats were raised in proportion "
+                "(the extract has no track column to tell them apart)."
+            )
+            _rooms_for(data, notes)
+        else:
+            notes.append(
+                f"Seats: the template's {total} (the extract has no track column; up to {most} "
+                "clients were in the IOP at once in the last year)."
+            )
+        return
+    for name in known:
+        rows = by_track.get_group(name)
+        census = daily_census(rows["iop_start_date"], rows["iop_end_date"], since, as_of)
+        most = max(int(census.max()) if len(census) else 0, 1)
+        template_seats = tracks[name]["seats"]
+        tracks[name]["seats"] = most
+        ev.append(
+            Evidence(
+                f"tracks.{name}.seats",
+                most,
+                math.nan,
+                math.nan,
+                len(rows),
+                f"the most clients in care in the track at once from {since.date()} to "
+                f"{as_of.date()} (template: {template_seats}); a clinic whose seats were never "
+                "all filled has more: set them yourself",
+            )
+        )
+    _rooms_for(data, notes)
+    silent = sorted(set(tracks) - set(known))
+    if silent:
+        notes.append(
+            f"Seats of track(s) {', '.join(silent)}: the template's (no client of theirs in the "
+            "records)."
+        )
+
+
+def _rooms_for(data, notes) -> None:
+    """Rooms that seat the fitted tracks: a clinic whose groups held N had a room for N."""
+    rooms = data.get("rooms", [])
+    for track in data["tracks"]:
+        if track.get("modality") == "virtual" or not rooms:
+            continue
+        named = [r for r in rooms if r["name"] == track.get("room")]
+        room = named[0] if named else max(rooms, key=lambda r: (r["seats"], r["name"]))
+        if room["seats"] < track["seats"]:
+            notes.append(
+                f"Room '{room['name']}': seats raised from {room['seats']} to {track['seats']} "
+                f"(track {track['name']} held {track['seats']} at once)."
+            )
+            room["seats"] = track["seats"]
+
+
+def _fit_days(t, attendance, data, since, ev, notes) -> None:
+    tracks = {track["name"]: track for track in data["tracks"]}
+    track_of = t.set_index("episode")["track"]
+    sessions = attendance[attendance["date"] >= since]
+    sessions = sessions.assign(track=sessions["episode"].map(track_of).fillna(""))
+    for name, rows in sessions.groupby("track"):
+        if name not in tracks or len(rows) < 20:
+            continue
+        share = rows["date"].dt.day_of_week.value_counts(normalize=True)
+        days = [WEEKDAYS[d] for d in sorted(share.index) if share[d] >= DAY_SHARE]
+        if days and days != tracks[name]["days"]:
+            extra = {"session_hours_by_day", "optional_days"} & set(tracks[name])
+            for key in extra:  # (per-day settings of days the track no longer meets)
+                del tracks[name][key]
+            ev.append(
+                Evidence(
+                    f"tracks.{name}.days",
+                    days,
+                    math.nan,
+                    math.nan,
+                    len(rows),
+                    f"weekdays with {100 * DAY_SHARE:.0f}%+ of the track's sessions in the "
+                    f"attendance extract (template: {', '.join(tracks[name]['days'])})",
+                )
+            )
+            tracks[name]["days"] = days
+
+
+def _fit_intake(t, template: Scenario, data, since, as_of, ev, notes) -> None:
+    pools = [p for p in template.intake.pools if p in template.staff]
+    assessed = t.loc[t["assessment_date"] >= since, "assessment_date"]
+    weeks = (as_of - since).days // 7
+    if not pools or weeks < 8 or not len(assessed):
+        notes.append("Intake clinicians: the template's (too few weeks of assessments to read).")
+        return
+    per_week = (assessed - since).dt.days // 7
+    counts = per_week.value_counts().reindex(range(weeks), fill_value=0)
+    peak = float(counts.quantile(PEAK_QUANTILE))
+    hours = mean_of(template.intake.assessment_hours)
+    capacity = sum(
+        template.staff[p].size
+        * template.staff[p].rostered_hours
+        * (1 - template.staff[p].absence_share)
+        for p in pools
+    ) / max(hours, 1e-9)
+    if peak <= capacity:
+        notes.append(
+            f"Intake clinicians: the template's (their hours hold {capacity:.1f} assessments a "
+            f"week; the records' peak week held {peak:.0f})."
+        )
+        return
+    pool = pools[0]
+    entry = data["staff"][pool]
+    size = template.staff[pool].size
+    needed = math.ceil(size * peak / capacity)
+    entry.pop("members", None)
+    entry["count"] = needed
+    ev.append(
+        Evidence(
+            f"staff.{pool}.count",
+            needed,
+            math.nan,
+            math.nan,
+            int(counts.sum()),
+            f"assessments a week at peak ({PEAK_QUANTILE:.0%} of weeks: {peak:.0f}) against "
+            f"{capacity:.1f} a week the template's intake hours hold",
+        )
+    )
+
+
+def _fit_caseloads(template: Scenario, data, ev, notes) -> None:
+    """Primary-therapist places enough to fill the seats: a clinic with more clients in care
+    than the template's caseload caps allow had more places (the records name no therapist)."""
+    seats = sum(track["seats"] for track in data["tracks"])
+    pools = [p for p in data["iop"].get("therapist_pools", []) if p in data["staff"]]
+    if not pools:
+        return
+
+    def places() -> int:
+        total = 0
+        for p in pools:
+            entry = data["staff"][p]
+            size = entry.get("count") or len(entry.get("members") or [])
+            total += size * entry.get("iop_caseload_cap", 0)
+        return total
+
+    have = places()
+    if have == 0 or have >= seats:
+        return
+    factor = seats / have
+    for p in pools:
+        entry = data["staff"][p]
+        if entry.get("iop_caseload_cap"):
+            entry["iop_caseload_cap"] = math.ceil(entry["iop_caseload_cap"] * factor)
+    notes.append(
+        f"Caseload caps raised by {100 * (factor - 1):.0f}% so that the {seats} seats can be "
+        f"filled (the template's caps held {have}; the extract names no therapist)."
+    )

@@ -1,0 +1,284 @@
+"""A clinic's own export never silently bends the model: dates outside the extract's span,
+repeated rows, ids that match nothing and map files that do not mean what they say are found,
+named by row and column, refused (or dropped on request), and never turn into a traceback."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from simulation.cli import main
+from simulation.data.extract import ExtractError, Mapping, read_episodes, read_staff
+from simulation.data.synth import synthesize_records
+from simulation.fit.clinic import fit_clinic
+from tests.conftest import baseline
+
+
+@pytest.fixture(scope="module")
+def records():
+    """Two years of the test clinic's records and its attendance (read-only: copy to damage)."""
+    table, _, sessions = synthesize_records(baseline(), 2.0, 3)
+    return table, sessions
+
+
+def _write(tmp_path, table, name="x.csv"):
+    path = tmp_path / name
+    table.to_csv(path, index=False)
+    return path
+
+
+def _rate(episodes) -> float:
+    return fit_clinic(episodes, baseline()).data["referrals"]["per_week"]
+
+
+def test_one_future_discharge_date_is_refused_and_dropping_it_keeps_the_rates(tmp_path, records):
+    table = records[0].copy()
+    clean = read_episodes(_write(tmp_path, table, "clean.csv"))
+    row = table.index[table["iop_end_date"].astype(str).str.len() > 0][3]
+    table.loc[row, "iop_end_date"] = "2093-05-01"
+    path = _write(tmp_path, table)
+    with pytest.raises(ExtractError) as caught:
+        read_episodes(path)
+    message = str(caught.value)
+    assert "iop_end_date: outside the span" in message and f"row {row + 2}: 2093-05-01" in message
+    dropped = read_episodes(path, drop_bad_rows=True)
+    assert dropped.as_of == clean.as_of  # the extract's end is not moved by decades
+    assert _rate(dropped) == pytest.approx(_rate(clean), rel=0.02)
+
+
+@pytest.mark.parametrize("junk", ["now", "today", "0001-01-01", "1900-01-01", "2209-03-04"])
+def test_junk_referral_dates_never_dilute_the_rate(tmp_path, records, junk):
+    table = records[0].copy()
+    table.loc[[2, 40, 41], "referral_date"] = junk
+    with pytest.raises(ExtractError, match="referral_date"):
+        read_episodes(_write(tmp_path, table))
+
+
+def test_a_small_cluster_of_far_future_referrals_is_found(tmp_path, records):
+    table = records[0].copy()
+    rows = table.index[-8:]  # ~2% of rows, all in one far year
+    table.loc[rows, "referral_date"] = "2091-06-0" + pd.Series(range(1, 9), index=rows).astype(str)
+    with pytest.raises(ExtractError, match="referral_date: outside the span"):
+        read_episodes(_write(tmp_path, table))
+
+
+def test_dates_with_time_zone_offsets_in_some_rows_are_read_as_the_clinics_dates(tmp_path, records):
+    table = records[0].copy()
+    clean = read_episodes(_write(tmp_path, table, "clean.csv"))
+    rows = table.index[:5]
+    table.loc[rows, "referral_date"] = (
+        table.loc[rows, "referral_date"].astype(str) + "T09:30:00+02:00"
+    )
+    table.loc[rows[:2], "referral_date"] = table.loc[rows[:2], "referral_date"].str.replace(
+        "+02:00", "Z"
+    )
+    read = read_episodes(_write(tmp_path, table))
+    assert list(read.table["referral_date"].dt.normalize()) == list(clean.table["referral_date"])
+
+
+@pytest.mark.parametrize(
+    ("as_of", "said"),
+    [
+        ("2029-06-04T00:00+02:00", "has a time zone"),
+        ("1999-01-01", "before the first referral"),
+        ("2045-01-01", "days after the extract's last date"),
+        ("soon", "not a date"),
+    ],
+)
+def test_an_impossible_as_of_is_a_clear_error(tmp_path, records, as_of, said):
+    path = _write(tmp_path, records[0])
+    result = CliRunner().invoke(
+        main, ["fit", str(path), "--as-of", as_of, "--out", str(tmp_path / "c.toml")]
+    )
+    assert result.exit_code == 2 and said in result.output, result.output
+    assert "Traceback" not in result.output and not (tmp_path / "c.toml").exists()
+
+
+def test_repeated_attendance_rows_are_refused_and_dropping_them_gives_the_clean_fit(
+    tmp_path, records
+):
+    table, sessions = records
+    path = _write(tmp_path, table)
+    clean_path = _write(tmp_path, sessions, "attendance.csv")
+    twice = _write(tmp_path, pd.concat([sessions, sessions]), "twice.csv")
+    with pytest.raises(ExtractError, match="repeat an earlier row"):
+        read_episodes(path, attendance=twice)
+    dropped = read_episodes(path, attendance=twice, drop_bad_rows=True)
+    clean = read_episodes(path, attendance=clean_path)
+    pd.testing.assert_frame_equal(dropped.attendance, clean.attendance)
+    assert any("dropped" in n and "repeated" in n for n in dropped.notes)
+
+
+def test_attendance_that_names_no_episode_is_said(tmp_path, records):
+    table, sessions = records
+    path = _write(tmp_path, table)
+    other = sessions.assign(episode_id="X" + sessions["episode_id"].astype(str))
+    with pytest.raises(ExtractError, match="none of the .* attendance rows names an episode"):
+        read_episodes(path, attendance=_write(tmp_path, other, "other.csv"))
+    some = sessions.copy()
+    some.loc[some.index[:10], "episode_id"] = [f"nobody {i}" for i in range(10)]
+    read = read_episodes(path, attendance=_write(tmp_path, some, "some.csv"))
+    assert any("10 row(s) name no episode" in n for n in read.notes)
+
+
+def test_a_repeated_or_overlapping_staff_row_is_refused(tmp_path):
+    rows = [
+        "person,pool,from_date,to_date,fte",
+        "A,therapists,2028-01-01,,1.0",
+        "B,therapists,2028-01-01,2028-06-30,0.5",
+        "B,therapists,2028-07-01,,0.5",
+    ]
+    path = tmp_path / "staff.csv"
+    path.write_text("\n".join([*rows, "A,therapists,2028-01-01,,1.0"]) + "\n")
+    with pytest.raises(ExtractError, match="FTE and cost would count twice"):
+        read_staff(path)
+    assert len(read_staff(path, drop_bad_rows=True)) == 3
+    path.write_text("\n".join([*rows, "B,therapists,2028-03-01,,0.5"]) + "\n")
+    with pytest.raises(ExtractError, match="still open"):
+        read_staff(path)
+    path.write_text("\n".join(rows) + "\n")
+    assert len(read_staff(path)) == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ('dayfirst = "false"', "dayfirst = 'false': must be true or false"),
+        ("[columns]\nreferral_date = 3", "columns.referral_date = 3"),
+        ('[values.discharge_reason]\nAMA = "drop"', "not one of completed"),
+    ],
+)
+def test_a_map_file_means_what_it_says(tmp_path, text, said):
+    path = tmp_path / "map.toml"
+    path.write_text(text + "\n")
+    with pytest.raises(ExtractError, match=said):
+        Mapping.parse([], path)
+
+
+def test_value_maps_apply_to_tracks_and_sources_and_too_many_categories_are_said(tmp_path, records):
+    table = records[0].copy()
+    table["track"] = table["track"].replace({"morning": "AM Group", "evening": "PM Group"})
+    table["source"] = table["source"].replace({"community": "Self"})
+    path = _write(tmp_path, table)
+    map_path = tmp_path / "map.toml"
+    map_path.write_text(
+        '[values.track]\n"AM Group" = "morning"\n"PM Group" = "evening"\n'
+        '[values.source]\nSelf = "community"\n'
+    )
+    read = read_episodes(path, Mapping.parse([], map_path))
+    assert set(read.table["track"]) - {""} <= {"morning", "evening"}
+    assert "Self" not in set(read.table["source"])
+    names = table.assign(source=[f"person {i}" for i in range(len(table))])
+    noisy = read_episodes(_write(tmp_path, names, "names.csv"))
+    assert any(n.startswith("source:") and "different values" in n for n in noisy.notes)
+    assert not any("person 1" in n for n in noisy.notes)  # counted, never shown
+
+
+def test_a_clinics_track_names_unknown_to_the_template_are_one_line_each(tmp_path, records):
+    table = records[0].copy()
+    table["track"] = table["track"].replace({"morning": "AM Group"})
+    path = _write(tmp_path, table)
+    result = CliRunner().invoke(
+        main,
+        [
+            "fit",
+            str(path),
+            "--as-of",
+            "2029-09-03",
+            "--template",
+            "tests/clinic.toml",
+            "--out",
+            str(tmp_path / "c.toml"),
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    assert result.output.count("'AM Group' is not a track") == 1
+    assert "[values.track]" in result.output
+
+
+def test_a_fit_writes_its_scenario_and_report_as_one_unit(tmp_path, records):
+    """Each fitted scenario has its own report; an interrupted fit (a report without its
+    scenario) does not block the rerun; a finished one is never overwritten without --force."""
+    path = _write(tmp_path, records[0])
+    runner = CliRunner()
+    template = ["--template", "tests/clinic.toml"]
+    one = runner.invoke(main, ["fit", str(path), *template, "--out", str(tmp_path / "a.toml")])
+    two = runner.invoke(main, ["fit", str(path), *template, "--out", str(tmp_path / "b.toml")])
+    assert one.exit_code == two.exit_code == 0, one.output + two.output
+    assert (tmp_path / "a.fit-report.html").exists() and (tmp_path / "b.fit-report.html").exists()
+    (tmp_path / "c.fit-report.html").write_text("left by an interrupted fit")
+    rerun = runner.invoke(main, ["fit", str(path), *template, "--out", str(tmp_path / "c.toml")])
+    assert rerun.exit_code == 0 and "<html" in (tmp_path / "c.fit-report.html").read_text()
+    again = runner.invoke(main, ["fit", str(path), *template, "--out", str(tmp_path / "a.toml")])
+    assert again.exit_code == 2 and "already exists" in again.output
+    assert not list(tmp_path.glob(".*.partial"))
+
+
+def test_a_backtest_too_large_is_refused_up_front_with_its_estimate(tmp_path, records, monkeypatch):
+    from simulation import workload
+
+    monkeypatch.setattr(workload, "MAX_HOURS", 1e-7)  # (any back-test is "too long" here)
+    path = _write(tmp_path, records[0])
+    args = [
+        "backtest",
+        str(path),
+        "--template",
+        "tests/clinic.toml",
+        "--train-until",
+        "2029-06-04",
+        "--weeks",
+        "4",
+        "-r",
+        "2",
+        "--workers",
+        "1",
+        "--no-parameter-uncertainty",
+    ]
+    refused = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "bt")])
+    assert refused.exit_code == 2 and "--allow-long" in refused.output, refused.output
+    assert not (tmp_path / "bt").exists()
+    allowed = CliRunner().invoke(main, [*args, "--allow-long", "--out", str(tmp_path / "ok")])
+    assert allowed.exit_code == 0, allowed.output
+    late = CliRunner().invoke(
+        main, [*args[:4], "--train-until", "2029-12-30", *args[6:], "--out", str(tmp_path / "x")]
+    )
+    assert late.exit_code == 2 and "nothing to compare" in late.output, late.output
+
+
+@pytest.mark.parametrize(
+    ("encoding", "separator"), [("cp1252", ";"), ("utf-16", "\t"), ("utf-8-sig", "|")]
+)
+def test_other_encodings_and_separators_read_as_the_same_extract(
+    tmp_path, records, encoding, separator
+):
+    table = records[0].copy()
+    table.loc[table.index[:20], "source"] = "Référé par médecin"  # (not ASCII)
+    clean = read_episodes(_write(tmp_path, table, "clean.csv"))
+    path = tmp_path / "other.csv"
+    table.to_csv(path, sep=separator, index=False, encoding=encoding)
+    pd.testing.assert_frame_equal(read_episodes(path).table, clean.table)
+
+
+def test_an_excel_extract_with_a_cover_sheet_is_read_from_the_sheet_with_the_columns(
+    tmp_path, records
+):
+    table = records[0].astype(str).replace("nan", "")
+    clean = read_episodes(_write(tmp_path, table, "clean.csv"))
+    path = tmp_path / "export.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame({"About": ["Exported by the EHR"]}).to_excel(
+            writer, sheet_name="Cover", index=False
+        )
+        table.to_excel(writer, sheet_name="Episodes", index=False)
+    pd.testing.assert_frame_equal(read_episodes(path).table, clean.table)
+    with pytest.raises(ExtractError, match="no sheet 'Data' \\(its sheets: Cover, Episodes\\)"):
+        read_episodes(path, Mapping(sheet="Data"))
+
+
+@pytest.mark.parametrize("given", ["folder", "/dev/null"])
+def test_a_folder_or_a_device_given_as_the_extract_is_named(tmp_path, given):
+    path = tmp_path if given == "folder" else given
+    result = CliRunner().invoke(main, ["fit", str(path), "--out", str(tmp_path / "c.toml")])
+    said = "is a folder" if given == "folder" else "device or pipe"
+    assert result.exit_code == 2 and said in result.output and "Traceback" not in result.output
