@@ -139,6 +139,72 @@ def forecast(scenario, exp, variants, out, force, as_json):
         say(f"Forecast folder: {folder}")
 
 
+def against_records(bands, everything, cut, weeks: int):
+    """A forecast's bands from ``cut`` against what the records show happened: the observed
+    weekly series, the coverage table per series, and the lines that say it (the table, where
+    the model did worse than carrying the last value forward, series that left the 90% band,
+    and when the census or admissions ran off it one way, capacity as the likely cause)."""
+    import pandas as pd
+
+    from simulation import analysis
+    from simulation.data.state import weekly_observed
+
+    monday = cut.normalize() - pd.Timedelta(days=cut.weekday())
+    observed = weekly_observed(everything, monday, weeks + 1)
+    observed = observed[observed["date"] + pd.Timedelta(days=7) <= everything.as_of]
+    before = weekly_observed(everything, monday - pd.Timedelta(weeks=1), 1).iloc[0]
+    last = {s: float(before[s]) for s in analysis.BACKTEST_SERIES}
+    compared = observed[observed["week"] >= 1]  # week 0 is the week the forecast starts in
+    table = analysis.backtest_table(bands, compared, last)
+    lines = [
+        f"  {'series':<14} {'in 50% band':>12} {'in 90% band':>12} {'error (model)':>14} {'error (naive)':>14}",
+    ]
+    for row in table.itertuples():
+        lines.append(
+            f"  {row.series:<14} {100 * row.coverage_50:>11.0f}% {100 * row.coverage_90:>11.0f}% "
+            f"{row.mae_model:>14.2f} {row.mae_naive:>14.2f}"
+        )
+    worse = table[~table["model_better"]]
+    for row in worse.itertuples():
+        lines.append(
+            f"The model did WORSE than the naive forecast (last value carried forward) for {row.series}."
+        )
+    low = table[table["coverage_90"] < 0.8]
+    for row in low.itertuples():
+        lines.append(
+            f"Only {100 * row.coverage_90:.0f}% of weeks of {row.series} fell in the 90% band: the clinic "
+            "changed, or the model misses something (see docs/data.md)."
+        )
+        if row.series in ("iop_census", "admissions") and abs(row.above_minus_below_90) >= 0.5:
+            way = "above" if row.above_minus_below_90 > 0 else "below"
+            lines.append(
+                f"  {row.series} ran {way} the band week after week: the clinic's capacity "
+                "(seats, therapists' caseload places, staff in post) likely changed after "
+                f"{cut.date()}; fit again on records since then, or give --staff."
+            )
+    return observed, table, lines
+
+
+def missed_weeks(bands, observed) -> list[str]:
+    """The weeks each series fell outside the forecast's 90% band, by date and side."""
+    from simulation import analysis
+
+    lines = []
+    compared = observed[observed["week"] >= 1].set_index("week")
+    for series in analysis.BACKTEST_SERIES:
+        b = bands[bands["series"] == series].set_index("week")
+        out = [
+            f"{compared.loc[w, 'date'].date()} "
+            f"({'above' if compared.loc[w, series] > b.loc[w, 'p95'] else 'below'})"
+            for w in compared.index
+            if w in b.index
+            and not b.loc[w, "p5"] - 1e-9 <= compared.loc[w, series] <= b.loc[w, "p95"] + 1e-9
+        ]
+        if out:
+            lines.append(f"  {series}: outside the 90% band in the weeks of {', '.join(out)}")
+    return lines
+
+
 @main.command()
 @click.argument("extract", type=click.Path(path_type=Path))
 @extract_options
@@ -188,13 +254,10 @@ def backtest(
     naive forecast)."""
     import json
 
-    import pandas as pd
-
     from simulation import analysis, experiment
     from simulation.cli.common import guard, load_scenario, workers_or_default
     from simulation.dashboard.page import backtest_page
     from simulation.data.extract import ExtractError, as_of_date, as_seen_on
-    from simulation.data.state import weekly_observed
     from simulation.fit.clinic import fitted_scenario
     from simulation.scenario import to_data
 
@@ -237,41 +300,12 @@ def backtest(
             sc, replications=replications, workers=workers_or_default(workers), light=True
         )
     bands = analysis.forecast_bands(result.tables["weekly"], as_recorded=True)
-    monday = cut.normalize() - pd.Timedelta(days=cut.weekday())
-    observed = weekly_observed(everything, monday, weeks + 1)
-    observed = observed[observed["date"] + pd.Timedelta(days=7) <= everything.as_of]
-    before = weekly_observed(everything, monday - pd.Timedelta(weeks=1), 1).iloc[0]
-    last = {s: float(before[s]) for s in analysis.BACKTEST_SERIES}
-    compared = observed[observed["week"] >= 1]  # week 0 is the week the forecast starts in
-    table = analysis.backtest_table(bands, compared, last)
+    observed, table, judged = against_records(bands, everything, cut, weeks)
     lines = [
         f"Back-test: fitted on {len(seen.table)} referrals before {cut.date()}, forecast {weeks} weeks, "
-        f"{replications} replications, compared over {len(compared)} weeks.",
-        f"  {'series':<14} {'in 50% band':>12} {'in 90% band':>12} {'error (model)':>14} {'error (naive)':>14}",
+        f"{replications} replications, compared over {int(table['weeks'].max())} weeks.",
+        *judged,
     ]
-    for row in table.itertuples():
-        lines.append(
-            f"  {row.series:<14} {100 * row.coverage_50:>11.0f}% {100 * row.coverage_90:>11.0f}% "
-            f"{row.mae_model:>14.2f} {row.mae_naive:>14.2f}"
-        )
-    worse = table[~table["model_better"]]
-    for row in worse.itertuples():
-        lines.append(
-            f"The model did WORSE than the naive forecast (last value carried forward) for {row.series}."
-        )
-    low = table[table["coverage_90"] < 0.8]
-    for row in low.itertuples():
-        lines.append(
-            f"Only {100 * row.coverage_90:.0f}% of weeks of {row.series} fell in the 90% band: the clinic "
-            "changed, or the model misses something (see docs/data.md)."
-        )
-        if row.series in ("iop_census", "admissions") and abs(row.above_minus_below_90) >= 0.5:
-            way = "above" if row.above_minus_below_90 > 0 else "below"
-            lines.append(
-                f"  {row.series} ran {way} the band week after week: the clinic's capacity "
-                "(seats, therapists' caseload places, staff in post) likely changed after "
-                f"{cut.date()}; fit again on records since then, or give --staff."
-            )
     page = backtest_page(sc, bands, observed, table, lines)
     write_folder(
         folder,
@@ -304,3 +338,86 @@ def backtest(
     for line in lines:
         say(line)
     say(f"Back-test folder: {folder}")
+
+
+@main.command()
+@click.argument("forecast_folder", type=click.Path(path_type=Path))
+@click.argument("extract", type=click.Path(path_type=Path))
+@extract_options
+@out_option("Folder for the verdict (default: outputs/judged-<time>).")
+@force_option()
+@json_option
+def judge(forecast_folder, extract, records, template, out, force, as_json):
+    """Judge a forecast kept in FORECAST_FOLDER (iopsim forecast) against EXTRACT, the clinic's
+    records as they stand now: the weeks since the forecast's date, the coverage of its 50% and
+    90% bands, its error against carrying the last value forward, and the weeks it missed."""
+    import json
+
+    import pandas as pd
+
+    from simulation import analysis
+    from simulation.dashboard.page import backtest_page
+    from simulation.scenario import ScenarioError, validate
+
+    manifest_path = forecast_folder / "manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        weekly = pd.read_parquet(forecast_folder / "weekly.parquet")
+    except (OSError, ValueError):
+        fail(
+            f"{forecast_folder}: not a folder written by iopsim forecast "
+            "(no manifest.json and weekly.parquet)"
+        )
+    if manifest.get("kind") != "forecast":
+        fail(f"{forecast_folder}: a {manifest.get('kind', 'run')} folder, not a forecast's")
+    try:
+        sc = validate(manifest["scenario"], str(manifest_path))
+    except (ScenarioError, KeyError):
+        fail(f"{forecast_folder}: its manifest holds no valid scenario")
+    folder = folder_or_default(out, "judged")
+    check_folder(folder, force)
+    everything, _ = records.read(extract)
+    cut = pd.Timestamp(sc.state.as_of)
+    weeks = sc.horizon_weeks
+    if everything.as_of < cut + pd.Timedelta(days=14):
+        fail(
+            f"{extract}: the records end on {everything.as_of.date()}, less than two weeks after "
+            f"the forecast's date ({cut.date()}): nothing to judge it on yet"
+        )
+    bands = analysis.forecast_bands(weekly, as_recorded=True)
+    observed, table, judged = against_records(bands, everything, cut, weeks)
+    lines = [
+        f"Forecast of {cut.date()} ({weeks} weeks) judged against {int(table['weeks'].max())} "
+        f"weeks of records up to {everything.as_of.date()}.",
+        *judged,
+        *missed_weeks(bands, observed),
+    ]
+    write_folder(
+        folder,
+        {
+            "manifest.json": {
+                "kind": "judged",
+                "forecast": str(forecast_folder),
+                "forecast_date": str(cut.date()),
+                "extract_rows": len(everything.table),
+                "records_until": str(everything.as_of.date()),
+                "command": ["iopsim", *sys.argv[1:]],
+            },
+            "judged.csv": table,
+            "observed.csv": observed,
+            "forecast.csv": bands,
+            "dashboard.html": backtest_page(sc, bands, observed, table, lines),
+        },
+        force,
+    )
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"folder": str(folder), "judged": json.loads(table.to_json(orient="records"))},
+                indent=2,
+            )
+        )
+        return
+    for line in lines:
+        say(line)
+    say(f"Verdict folder: {folder}")

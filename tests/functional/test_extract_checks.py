@@ -282,3 +282,59 @@ def test_a_folder_or_a_device_given_as_the_extract_is_named(tmp_path, given):
     result = CliRunner().invoke(main, ["fit", str(path), "--out", str(tmp_path / "c.toml")])
     said = "is a folder" if given == "folder" else "device or pipe"
     assert result.exit_code == 2 and said in result.output and "Traceback" not in result.output
+
+
+def test_a_kept_forecast_is_judged_against_the_records_that_came_in_since(tmp_path, records):
+    """Fit on the records up to a date, keep the forecast, then judge it with the later extract:
+    coverage per series over the weeks since, and the weeks it missed; a run folder, or records
+    that end before there is anything to judge, are refused."""
+    path = _write(tmp_path, records[0])
+    runner = CliRunner()
+    scenario, forecast = tmp_path / "c.toml", tmp_path / "f"
+    fit = runner.invoke(
+        main,
+        [
+            "fit",
+            str(path),
+            "--template",
+            "tests/clinic.toml",
+            "--as-of",
+            "2029-06-04",
+            "--out",
+            str(scenario),
+        ],
+    )
+    assert fit.exit_code == 0, fit.output
+    kept = runner.invoke(
+        main,
+        [
+            "forecast",
+            str(scenario),
+            "--weeks",
+            "8",
+            "-r",
+            "6",
+            "--workers",
+            "1",
+            "-q",
+            "--out",
+            str(forecast),
+        ],
+    )
+    assert kept.exit_code == 0, kept.output
+    judged = runner.invoke(main, ["judge", str(forecast), str(path), "--out", str(tmp_path / "j")])
+    assert judged.exit_code == 0, judged.output
+    assert "Forecast of 2029-06-04 (8 weeks) judged against 7 weeks" in judged.output
+    table = pd.read_csv(tmp_path / "j" / "judged.csv")
+    assert set(table["series"]) == {"referrals", "iop_census", "iop_waitlist", "admissions"}
+    assert table["coverage_90"].between(0, 1).all() and (table["weeks"] == 7).all()
+    early = records[0][pd.to_datetime(records[0]["referral_date"]) < "2029-06-08"].copy()
+    for column in [c for c in early if c.endswith("_date")]:  # the records as they were then
+        later = pd.to_datetime(early[column], errors="coerce") >= "2029-06-08"
+        early.loc[later, column] = ""
+    early.loc[early["iop_end_date"] == "", "discharge_reason"] = ""
+    cut = _write(tmp_path, early, "early.csv")
+    too_soon = runner.invoke(main, ["judge", str(forecast), str(cut), "--out", str(tmp_path / "x")])
+    assert too_soon.exit_code == 2 and "nothing to judge it on yet" in too_soon.output
+    not_one = runner.invoke(main, ["judge", str(tmp_path), str(path), "--out", str(tmp_path / "y")])
+    assert not_one.exit_code == 2 and "not a folder written by iopsim forecast" in not_one.output
