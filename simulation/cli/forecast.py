@@ -185,6 +185,19 @@ def against_records(bands, everything, cut, weeks: int):
     return observed, table, lines
 
 
+def _tell(folder, key: str, table, lines: list[str], as_json: bool, label: str) -> None:
+    """Print a comparison's lines and folder, or its table as JSON."""
+    import json
+
+    if as_json:
+        records = json.loads(table.to_json(orient="records"))
+        click.echo(json.dumps({"folder": str(folder), key: records}, indent=2))
+        return
+    for line in lines:
+        say(line)
+    say(f"{label}: {folder}")
+
+
 def missed_weeks(bands, observed) -> list[str]:
     """The weeks each series fell outside the forecast's 90% band, by date and side."""
     from simulation import analysis
@@ -252,7 +265,6 @@ def backtest(
     """Fit on EXTRACT's records before --train-until, forecast the next --weeks from the state
     then, and compare with what the extract shows happened (band coverage, error against a
     naive forecast)."""
-    import json
 
     from simulation import analysis, experiment
     from simulation.cli.common import guard, load_scenario, workers_or_default
@@ -327,17 +339,7 @@ def backtest(
         },
         force,
     )
-    if as_json:
-        click.echo(
-            json.dumps(
-                {"folder": str(folder), "backtest": json.loads(table.to_json(orient="records"))},
-                indent=2,
-            )
-        )
-        return
-    for line in lines:
-        say(line)
-    say(f"Back-test folder: {folder}")
+    _tell(folder, "backtest", table, lines, as_json, "Back-test folder")
 
 
 @main.command()
@@ -410,14 +412,4 @@ def judge(forecast_folder, extract, records, template, out, force, as_json):
         },
         force,
     )
-    if as_json:
-        click.echo(
-            json.dumps(
-                {"folder": str(folder), "judged": json.loads(table.to_json(orient="records"))},
-                indent=2,
-            )
-        )
-        return
-    for line in lines:
-        say(line)
-    say(f"Verdict folder: {folder}")
+    _tell(folder, "judged", table, lines, as_json, "Verdict folder")
