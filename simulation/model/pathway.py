@@ -117,7 +117,8 @@ def after_iop(env, clinic, c: Client):
     """Step down to outpatient care, or leave (a completer refused an extension by the payer
     steps down as they would have: outpatient care is the level the payer still funds)."""
     if c.steps_down and (
-        c.exit_reason == "completed" or (c.review_denied and c.planned_exit == "completed")
+        c.exit_reason == "completed"
+        or (c.exit_reason == "authorisation_ended" and c.planned_exit == "completed")
     ):
         yield from step_down(env, clinic, c)
     else:

@@ -90,6 +90,8 @@ def test_a_refused_extension_is_its_own_exit_not_a_completion():
     refused = cut.clients[cut.clients["review_denied"]]
     assert (refused["exit_reason"].isin(["authorisation_ended", "dropped_out"])).all()
     assert (refused["planned_exit"] != "").all()
+    # only a stay the payer ended steps down as planned; a dropout after the refusal does not
+    assert refused.loc[refused["exit_reason"] == "dropped_out", "op_start"].isna().all()
     shares = ["completion_share", "dropout_share", "escalation_share", "authorisation_ended_share"]
     assert sum(k[s] for s in shares) <= 1.0 + 1e-9
 
