@@ -10,6 +10,9 @@ SIGNALLED: list[int] = []  # the signals received (a library may wrap the except
 
 
 def _terminate(signum, frame):
+    cli = sys.modules.get("simulation.cli")
+    if cli is not None and getattr(cli, "FINISHED", None):
+        return  # the command has finished: nothing to stop
     SIGNALLED.append(signum)
     raise KeyboardInterrupt
 
@@ -21,6 +24,10 @@ def main() -> None:
         from simulation.cli import main as cli
 
         cli()
+    except SystemExit as done:
+        if done.code in (0, None):
+            _hold_signals()
+        raise
     except KeyboardInterrupt:
         _stopped()
     except Exception:
@@ -30,7 +37,23 @@ def main() -> None:
         raise
 
 
+def _hold_signals() -> None:
+    """A command that has finished has nothing left to stop: a Ctrl-C or SIGTERM now could only
+    interrupt the interpreter's shutdown, where Python's default handler is back and the process
+    would die by the signal (exit 130, no word) after writing its output whole. Such a signal is
+    ignored from here on, and the finished command exits 0 as finished."""
+    # ignored (a process-wide disposition that Python keeps through its shutdown), not
+    # blocked: a mask holds only this thread, and library threads would take the signal
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _stopped() -> None:
+    outputs = sys.modules.get("simulation.outputs")
+    done = [p for p in (outputs.COMPLETED if outputs else []) if p.is_dir()]
+    if done:  # the signal came as a finished command was returning: its folder is whole
+        sys.stderr.write(f"\ninterrupted after finishing: {done[-1]} is complete\n")
+        sys.exit(0)
     sys.stderr.write("\ninterrupted while starting: nothing was written\n")
     sys.exit(130)
 

@@ -21,14 +21,19 @@ class Interrupted(KeyboardInterrupt):
 
 
 SIGNALLED: list[int] = []  # signals received: a library may wrap the exception they raise
+FINISHED: list[bool] = []  # the command has finished: a signal now has nothing to stop
 
 
 def _terminate(signum, frame):
+    if FINISHED:
+        return
     SIGNALLED.append(signum)
     raise Interrupted()
 
 
 def _interrupt(signum, frame):
+    if FINISHED:
+        return
     SIGNALLED.append(signum)
     raise KeyboardInterrupt
 
@@ -50,18 +55,24 @@ class Commands(click.Group):
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         try:
             code = super().main(args, prog_name, complete_var, False, **extra)
-        except click.exceptions.Abort:  # Ctrl-C or SIGTERM before the command started
+        except click.exceptions.Abort:  # Ctrl-C or SIGTERM before the command started ...
+            if _finished_folder() is not None:  # ... or as a finished one was returning
+                _stopped()
             click.echo("\ninterrupted while starting: nothing was written", err=True)
             sys.exit(EXIT_INTERRUPTED)
         except click.ClickException as exc:
             exc.show()
             sys.exit(exc.exit_code)
-        sys.exit(code if isinstance(code, int) else 0)
+        code = code if isinstance(code, int) else 0
+        if code == 0:
+            FINISHED.append(True)  # a late signal must not turn a finished command into a stop
+        sys.exit(code)
 
     def invoke(self, ctx):
         outputs = sys.modules.get("simulation.outputs")
         if outputs is not None:  # what an earlier command (in this process) finished is not ours
             outputs.COMPLETED.clear()
+        FINISHED.clear()
         signal.signal(signal.SIGTERM, _terminate)
         if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
             signal.signal(signal.SIGINT, _interrupt)
@@ -95,13 +106,19 @@ class Commands(click.Group):
                 outputs.release_locks()
 
 
+def _finished_folder():
+    """The last folder this command finished, or None."""
+    outputs = sys.modules.get("simulation.outputs")
+    done = [p for p in (outputs.COMPLETED if outputs else []) if p.is_dir()]
+    return done[-1] if done else None
+
+
 def _stopped() -> None:
     """The clean stop after Ctrl-C or SIGTERM: say what was kept, exit 130 (0 if the output was
     complete before the signal)."""
-    outputs = sys.modules.get("simulation.outputs")
-    done = [p for p in (outputs.COMPLETED if outputs else []) if p.is_dir()]
-    if done:  # finished is finished: the folder is whole and kept
-        click.echo(safe_text(f"\ninterrupted after finishing: {done[-1]} is complete"), err=True)
+    done = _finished_folder()
+    if done is not None:  # finished is finished: the folder is whole and kept
+        click.echo(safe_text(f"\ninterrupted after finishing: {done} is complete"), err=True)
         sys.exit(0)
     click.echo(
         "\ninterrupted: no partial output was left (finished sweep cells are kept)", err=True

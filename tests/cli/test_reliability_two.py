@@ -202,6 +202,23 @@ def test_item3_a_signal_after_the_folder_is_complete_says_so(tmp_path, monkeypat
     assert (tmp_path / "out" / "summary.csv").exists()
 
 
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_once_the_folder_is_complete_never_kills_a_finished_command(tmp_path, signum):
+    """However late it comes (while the command prints, or while the interpreter shuts down,
+    when Python's default handler would kill the process silently with 130), a signal after
+    the folder is complete ends with exit 0 and the folder whole."""
+    for attempt in range(3):  # (the signal lands at a different moment each time)
+        out = tmp_path / f"out{attempt}"
+        proc = iopsim("run", *TINY, "--out", str(out))
+        deadline = time.monotonic() + 60
+        while not out.exists() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        assert (out / "summary.csv").exists() and "Traceback" not in err
+
+
 # 5. Names that collide across kinds ---------------------------------------------------------------
 
 
