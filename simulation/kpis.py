@@ -6,7 +6,7 @@ list, never rename. Per-pool and per-room utilisations are added as ``utilisatio
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -326,8 +326,7 @@ _SHORT = {
     "denied_revenue_per_week": "Denied",
 }
 KPIS: dict[str, Kpi] = {
-    k.name: (Kpi(**{**k.__dict__, "short": _SHORT[k.name]}) if k.name in _SHORT else k)
-    for k in _CATALOGUE
+    k.name: replace(k, short=_SHORT[k.name]) if k.name in _SHORT else k for k in _CATALOGUE
 }
 UTILISATION_PREFIX = "utilisation_"
 CASELOAD_PREFIX = "caseload_occupancy_"

@@ -1106,13 +1106,10 @@ class Scenario(_Model):
                 "step_down.pools: completers step down but no one has outpatient caseload room "
                 "(set op_caseload_cap on a pool listed in step_down.pools, or step_down.share = 0)"
             )
-        if (
-            self.iop.medication_share > 0
-            and self.iop.prescriber_pools
-            and not any(
-                self.staff[p].size > 0 for p in self.iop.prescriber_pools if p in self.staff
-            )
-        ):
+        has_prescriber = any(
+            self.staff[p].size > 0 for p in self.iop.prescriber_pools if p in self.staff
+        )
+        if self.iop.medication_share > 0 and self.iop.prescriber_pools and not has_prescriber:
             problems.append("iop.prescriber_pools: medication is needed but the pools are empty")
         gated = [
             f"payers.{p.name}.requires_certification"
@@ -1121,9 +1118,6 @@ class Scenario(_Model):
         ]
         if self.iop.evaluation_before_start:
             gated.append("iop.evaluation_before_start")
-        has_prescriber = any(
-            self.staff[p].size > 0 for p in self.iop.prescriber_pools if p in self.staff
-        )
         if gated and not has_prescriber:
             problems.append(
                 f"{', '.join(gated)}: an evaluation by a prescriber is required before the first "
