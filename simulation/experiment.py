@@ -71,12 +71,15 @@ def _serial(jobs: list[Job]) -> Iterator[tuple[int, ReplicationResult]]:
 
 
 def _worker_start(parent: int) -> None:
-    """Set up a worker process: it leaves Ctrl-C to its parent, stops on SIGTERM, and dies
-    with its parent however the parent ends (kill -9 included), never lingering as an orphan."""
-    # Ctrl-C reaches the whole process group: workers leave it to the parent, which cancels
-    # the queued work and lets the running replications finish.
+    """Set up a worker process: it leaves Ctrl-C and SIGTERM to its parent, and dies with its
+    parent however the parent ends (kill -9 included), never lingering as an orphan."""
+    # Ctrl-C reaches the whole process group, and so does SIGTERM from `timeout`, a batch
+    # scheduler or a service manager: workers leave both to the parent, which cancels the
+    # queued work and lets the running replications finish. (A worker ended by the signal
+    # would break the pool under cancelled work, and the pool's own thread would die with a
+    # traceback: InvalidStateError CANCELLED.)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's clean-stop handler
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     die_with_parent(parent)
 
 

@@ -96,13 +96,15 @@ class ExtractOptions:
 
 def read_extract(path, maps, map_file, drop_bad_rows, attendance, staff=None, sheet=None):
     """The episode extract (and the staff extract, or None), or exit 2 with the problems."""
-    from simulation.data.extract import ExtractError, Mapping, read_episodes, read_staff
+    from simulation.data.extract import ExtractError, Mapping, bundled, read_episodes, read_staff
 
     try:
         mapping = Mapping.parse(maps, map_file)
         if sheet is not None:
             mapping.sheet = sheet
         episodes = read_episodes(path, mapping, None, drop_bad_rows, attendance)
+        if staff is None and bundled(path, "staff"):
+            staff = path  # a FHIR bundle's practitioner roles
         people = read_staff(staff, mapping, drop_bad_rows) if staff is not None else None
     except ExtractError as exc:
         fail(str(exc))
@@ -132,30 +134,57 @@ def read_extract(path, maps, map_file, drop_bad_rows, attendance, staff=None, sh
     is_flag=True,
     help="Untidy like a real export: renamed columns, day-first dates, codes, decoy identifiers, a few bad rows (and a map file).",
 )
-@out_option("Extract file: .csv, .xlsx or .parquet (default: extract.csv).")
+@out_option(
+    "Extract file: .csv, .xlsx, .parquet, or .json for --format fhir (default: extract.csv)."
+)
+@click.option(
+    "--format",
+    "kind",
+    type=click.Choice(["table", "fhir"]),
+    default="table",
+    show_default=True,
+    help="table: one row per referral (CSV, Excel or Parquet by --out's suffix); fhir: a FHIR "
+    "R4 Bundle (.json) with episodes, assessments, appointments and staff roles in one file.",
+)
 @click.option(
     "--with-attendance",
     is_flag=True,
-    help="Also write the attendance extract (every group session each client was expected at) beside it: NAME.attendance.csv.",
+    help="Also write the attendance extract (every group session each client was expected at) beside it: NAME.attendance.csv (a FHIR bundle always holds it).",
 )
 @click.option("--force", is_flag=True, help="Replace the file(s) if they exist.")
-def synth(scenario, years, seed, messy, out, with_attendance, force):
+def synth(scenario, years, seed, messy, out, kind, with_attendance, force):
     """Write an episode extract of SCENARIO's simulated clinic (default: baseline)."""
-    from simulation.data.synth import extract_end, synthesize_records
+    from simulation.data.synth import extract_end, extract_start, synthesize_records
     from simulation.outputs import write_file_atomic
 
     sc = load_scenario(scenario)
-    out = out or Path("extract.csv")
-    if out.suffix.lower() not in (".csv", ".xlsx", ".parquet"):
-        fail(f"--out {out}: write .csv, .xlsx or .parquet")
+    fhir = kind == "fhir"
+    out = out or Path("extract.json" if fhir else "extract.csv")
+    allowed = (".json",) if fhir else (".csv", ".xlsx", ".parquet")
+    if out.suffix.lower() not in allowed:
+        fail(f"--out {out}: with --format {kind}, write {' or '.join(allowed)}")
+    with_attendance = with_attendance and not fhir
     sessions = out.with_suffix(".attendance" + out.suffix)
     for path in (out, sessions) if with_attendance else (out,):
         if path.exists() and not force:
             fail(f"{path} already exists; choose another --out or add --force")
-    table, map_text, attendance = synthesize_records(sc, years, seed, messy)
+    table, map_text, attendance = synthesize_records(sc, years, seed, messy, fhir=fhir)
     out.parent.mkdir(parents=True, exist_ok=True)
-    _write_table(table, out)
-    say(f"Episode extract: {out} ({len(table)} referrals up to {extract_end(sc, years).date()})")
+    end = extract_end(sc, years).date()
+    if fhir:
+        import json
+
+        from simulation.data.synth_fhir import bundle
+
+        body = bundle(table, attendance, sc, extract_start(sc))
+        write_file_atomic(out, json.dumps(body, separators=(",", ":")))
+        say(
+            f"FHIR bundle: {out} ({len(table)} referrals and {len(attendance)} group sessions "
+            f"up to {end}; use: iopsim fit {out})"
+        )
+    else:
+        _write_table(table, out)
+        say(f"Episode extract: {out} ({len(table)} referrals up to {end})")
     if with_attendance:
         _write_table(attendance, sessions)
         say(

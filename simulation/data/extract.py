@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from simulation.data import fhir
 from simulation.problems import ProblemsError
 
 # canonical column -> (required, kind); kind: id, date, text, code
@@ -30,6 +31,7 @@ COLUMNS: dict[str, tuple[bool, str]] = {
     "waitlist_exit_date": (False, "date"),
     "iop_start_date": (False, "date"),
     "track": (False, "text"),
+    "therapist": (False, "id"),
     "iop_end_date": (False, "date"),
     "discharge_reason": (False, "code"),
     "step_down_start_date": (False, "date"),
@@ -72,9 +74,19 @@ FIRST_ROWS = 5  # row numbers shown per problem class
 
 
 class ExtractError(ProblemsError):
-    """An extract that cannot be used; ``problems`` has one line per problem class."""
+    """An extract that cannot be used; ``problems`` has one line per problem class. In a FHIR
+    bundle a "row" is an entry (a line of an NDJSON file), and the problems say so."""
 
     what = "the extract"
+
+    def __init__(self, problems: list[str], source: str = "") -> None:
+        if fhir.is_fhir(source):
+            problems = [_ENTRY.sub(lambda m: _ENTRY_WORDS[m.group(0)], p) for p in problems]
+        super().__init__(problems, source)
+
+
+_ENTRY_WORDS = {"row(s)": "entry(ies)", "rows": "entries", "row": "entry"}
+_ENTRY = re.compile(r"(?<!-)\b(?:row\(s\)|rows\b|row\b)")
 
 
 @dataclass
@@ -220,16 +232,7 @@ def read_file(
     semicolons, tabs or bars; an Excel file is read from ``sheet``, else from the first sheet
     that has the ``needed`` headings (a cover page before the data is passed over)."""
     path = Path(path)
-    if path.is_dir():
-        raise ExtractError(
-            [f"{path} is a folder: give the extract file inside it (.csv, .xlsx or .parquet)"]
-        )
-    if not path.exists():
-        raise ExtractError([f"no such file: {path}"])
-    if not path.is_file():
-        raise ExtractError(
-            [f"{path} is not a file but a device or pipe: give an exported .csv, .xlsx or .parquet"]
-        )
+    _exists(path)
     headings = list(dict.fromkeys(wanted.values()))
     suffix = path.suffix.lower()
     try:
@@ -259,7 +262,7 @@ def read_file(
             use = [h for h in headings if h in present]
             raw = pd.read_parquet(path, columns=use).astype("string").fillna("")
         else:
-            raise ExtractError([f"{path.name}: read .csv, .xlsx or .parquet, not '{suffix}'"])
+            raise ExtractError([f"{path.name}: read {READABLE}, not '{suffix}'"])
     except ExtractError:
         raise
     except Exception as exc:  # a damaged or unreadable file
@@ -269,6 +272,21 @@ def read_file(
         if heading in raw.columns:
             out[canonical] = raw[heading].astype(str).str.strip()
     return out
+
+
+def _exists(path: Path) -> None:
+    """ExtractError unless ``path`` is a file."""
+    if path.is_dir():
+        raise ExtractError([f"{path} is a folder: give the extract file inside it ({READABLE})"])
+    if not path.exists():
+        raise ExtractError([f"no such file: {path}"])
+    if not path.is_file():
+        raise ExtractError(
+            [f"{path} is not a file but a device or pipe: give an exported {READABLE}"]
+        )
+
+
+READABLE = ".csv, .xlsx, .parquet or a FHIR .json bundle"
 
 
 def _csv_dialect(path: Path) -> tuple[str, str]:
@@ -326,11 +344,15 @@ def _excel_sheet(path: Path, sheet: str | None, needed: list[str]) -> str | int:
 
 
 def _read_mapped(path, mapping: Mapping, columns: dict, label: str) -> tuple[pd.DataFrame, str]:
-    """Only the mapped columns of an extract, as text; ExtractError naming a missing one."""
+    """Only the mapped columns of an extract, as text; ExtractError naming a missing one. A
+    FHIR bundle gives its table for these columns (its rows are its entries)."""
     wanted = {c: mapping.columns.get(c, c) for c in columns}
     needed = tuple(c for c, (required, _) in columns.items() if required)
-    raw = read_file(path, wanted, mapping.sheet, needed)
     source = Path(path).name
+    if fhir.is_fhir(path):
+        raw = _bundle_table(path, columns)
+    else:
+        raw = read_file(path, wanted, mapping.sheet, needed)
     missing = [c for c, (required, _) in columns.items() if required and c not in raw]
     if missing:
         raise ExtractError(
@@ -342,6 +364,31 @@ def _read_mapped(path, mapping: Mapping, columns: dict, label: str) -> tuple[pd.
             source,
         )
     return raw, source
+
+
+def _bundle_table(path, columns: dict) -> pd.DataFrame:
+    """The table of a FHIR bundle that has these columns."""
+    which = {id(COLUMNS): "episodes", id(ATTENDANCE_COLUMNS): "attendance"}.get(
+        id(columns), "staff"
+    )
+    _exists(Path(path))
+    try:
+        return fhir.read_bundle(path)[which]
+    except fhir.BundleError as exc:
+        raise ExtractError(exc.problems, Path(path).name) from None
+
+
+def bundled(path: str | Path, which: str) -> bool:
+    """True when ``path`` is a FHIR bundle that holds ``which`` (attendance, staff) records:
+    then the one file serves as that extract too."""
+    return (
+        fhir.is_fhir(path)
+        and Path(path).is_file()
+        and len(
+            _bundle_table(path, {"attendance": ATTENDANCE_COLUMNS, "staff": STAFF_COLUMNS}[which])
+        )
+        > 0
+    )
 
 
 _OFFSET = re.compile(
@@ -385,7 +432,10 @@ def observed_span(table: pd.DataFrame) -> tuple[pd.Timestamp | None, pd.Timestam
 
 
 def _rows(mask: pd.Series) -> str:
-    rows = (np.flatnonzero(mask.to_numpy()) + 2).tolist()  # spreadsheet rows: header is row 1
+    """The rows where ``mask`` holds, as the clinic counts them: spreadsheet rows (the header
+    is row 1, the first data row 2) or, for a FHIR bundle, entry numbers (its tables' index
+    is the entry number - 2)."""
+    rows = (np.asarray(mask.index[mask.to_numpy()]) + 2).tolist()
     shown = ", ".join(map(str, rows[:FIRST_ROWS]))
     return shown + (", ..." if len(rows) > FIRST_ROWS else "")
 
@@ -454,7 +504,7 @@ def read_episodes(
             shown = ", ".join(
                 f"row {i + 2}: {d.date()}"
                 for i, d in zip(
-                    np.flatnonzero(outside.to_numpy())[:FIRST_ROWS],
+                    outside.index[outside.to_numpy()][:FIRST_ROWS],
                     table.loc[outside, column].iloc[:FIRST_ROWS],
                     strict=False,
                 )
@@ -500,6 +550,8 @@ def read_episodes(
     ids = ids.iloc[order].reset_index(drop=True)
     table.insert(0, "episode", np.arange(len(table)))
     table = table.drop(columns=["episode_id"])
+    # the primary therapist's id stops here too: therapists are numbered (-1: none recorded)
+    table["therapist"] = pd.factorize(table["therapist"].replace("", None))[0]
     table["source"] = table["source"].replace("", "community")
     table["age_group"] = table["age_group"].replace("", "adult")
     episodes = Episodes(
@@ -509,6 +561,8 @@ def read_episodes(
         dropped_rows=int((~keep).sum()),
         notes=notes,
     )
+    if attendance is None and bundled(path, "attendance"):
+        attendance = path  # a FHIR bundle's appointments
     if attendance is not None:
         episodes.attendance = _read_attendance(
             attendance,
@@ -596,12 +650,15 @@ def _read_attendance(
             "row left out of it) and are left out"
         )
     episode = episode.where(~repeated)
+    day = dates.dt.normalize()
+    timed = dates != day  # a time of day given (a session's start)
     table = pd.DataFrame(
         {
             "episode": episode,
-            "date": dates,
+            "date": day,
             "kind": kind.replace("", "group"),
             "attended": attended.isin(YES),
+            "start": dates.dt.strftime("%H:%M").where(timed, ""),
         }
     )
     return table[table["episode"].notna()].astype({"episode": int}).reset_index(drop=True)
@@ -716,9 +773,7 @@ def read_staff(
         mask = mask.fillna(False).astype(bool)
         if mask.any():
             problems.append(f"{int(mask.sum())} row(s): {what} (rows {_rows(mask)})")
-    keys = pd.DataFrame(
-        {"person": raw["person"], "pool": raw["pool"], "from": start, "to": end}
-    ).reset_index(drop=True)
+    keys = pd.DataFrame({"person": raw["person"], "pool": raw["pool"], "from": start, "to": end})
     repeated = keys.duplicated()
     if repeated.any() and not drop_bad_rows:
         problems.append(

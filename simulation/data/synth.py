@@ -52,10 +52,12 @@ def synthesize(
 
 
 def synthesize_records(
-    scenario: Scenario, years: float, seed: int = 1, messy: bool = False
+    scenario: Scenario, years: float, seed: int = 1, messy: bool = False, fhir: bool = False
 ) -> tuple[pd.DataFrame, str, pd.DataFrame]:
     """As ``synthesize``, with the attendance extract of the same clients: one row per group
-    session each was expected at (``episode_id``, ``date``, ``kind``, ``attended`` yes/no)."""
+    session each was expected at (``episode_id``, ``date``, ``kind``, ``attended`` yes/no).
+    ``fhir``: the tables a FHIR bundle is written from (our column names and ISO dates; when
+    ``messy``, the clinic's codes, bad rows and a map file of values only)."""
     from simulation.replication import run_replication
 
     weeks = max(int(round(52 * years)), 1)
@@ -72,12 +74,14 @@ def synthesize_records(
     sessions = result.extra["group_attendance"]
     sessions = sessions[sessions["client_id"].isin(episode)]
     monday = pd.Timestamp(clock.week_zero_monday(sc.start_date))
-    days = np.floor(sessions["time"].to_numpy(dtype=float) / HOURS_PER_DAY).astype(int)
+    hours = sessions["time"].to_numpy(dtype=float)
+    # a table gives the day; a FHIR appointment its start, to the minute
+    moment = np.floor(hours * 60) / 60 if fhir else np.floor(hours / HOURS_PER_DAY) * HOURS_PER_DAY
     attendance = pd.DataFrame(
         {
             "episode_id": sessions["client_id"].map(episode).to_numpy(),
-            "date": (monday + pd.to_timedelta(days, unit="D")).strftime(
-                "%d/%m/%Y" if messy else "%Y-%m-%d"
+            "date": (monday + pd.to_timedelta(moment, unit="h")).strftime(
+                "%Y-%m-%dT%H:%M" if fhir else "%d/%m/%Y" if messy else "%Y-%m-%d"
             ),
             "kind": "group",
             "attended": np.where(sessions["attended"], "yes", "no"),
@@ -85,6 +89,8 @@ def synthesize_records(
     )
     if not messy:
         return _as_text(table, "%Y-%m-%d"), "", attendance
+    if fhir:
+        return (*_messy(table, rng, tabular=False), attendance)
     attendance = attendance.rename(columns={"episode_id": MESSY_HEADINGS["episode_id"]})
     return (*_messy(table, rng), attendance)  # (the map's id heading names it in both)
 
@@ -115,6 +121,8 @@ def records_of(c: pd.DataFrame, start_date) -> pd.DataFrame:
             "waitlist_exit_date": date(c["left"].where(left_waitlist)),
             "iop_start_date": date(c["iop_start"]),
             "track": c["track"],
+            # the primary therapist, by a code (as an export gives a staff number)
+            "therapist": _therapist_codes(c["therapist"]),
             "iop_end_date": date(c["iop_end"]),
             "discharge_reason": c["exit_reason"].where(c["iop_end"].notna(), ""),
             "step_down_start_date": date(c["op_start"]),
@@ -123,29 +131,34 @@ def records_of(c: pd.DataFrame, start_date) -> pd.DataFrame:
     )
 
 
-def _messy(table: pd.DataFrame, rng) -> tuple[pd.DataFrame, str]:
+def _therapist_codes(names: pd.Series) -> pd.Series:
+    """Therapists' names as codes T1, T2, ... (in order of first appearance; blank: none)."""
+    codes, _ = pd.factorize(names.where(names.notna() & (names != ""), None))
+    return pd.Series(np.where(codes >= 0, [f"T{k + 1}" for k in codes], ""), index=names.index)
+
+
+def _messy(table: pd.DataFrame, rng, tabular: bool = True) -> tuple[pd.DataFrame, str]:
     """The extract as real exports come: renamed columns, local dates, coded reasons, decoy
-    identifying columns and a few bad rows; and the map file that reads it."""
+    identifying columns and a few bad rows; and the map file that reads it. Not
+    ``tabular`` (a FHIR bundle's tables): only the codes and the bad rows (the bundle carries
+    its own decoys; its columns and dates are FHIR's)."""
     table["assessment_outcome"] = table["assessment_outcome"].map(MESSY_OUTCOMES).fillna("")
     table["discharge_reason"] = table["discharge_reason"].map(MESSY_REASONS).fillna("")
-    text = _as_text(table, "%d/%m/%Y")
-    # what real exports carry and iopsim must never read or copy
-    text.insert(1, "Client Name", [f"Decoy Person {i}" for i in range(len(text))])
-    text.insert(2, "Date of Birth", "01/02/1980")
-    text["Notes"] = "free text the clinic wrote; never read"
+    text = _as_text(table, "%d/%m/%Y" if tabular else "%Y-%m-%d")
+    if tabular:  # what real exports carry and iopsim must never read or copy
+        text.insert(1, "Client Name", [f"Decoy Person {i}" for i in range(len(text))])
+        text.insert(2, "Date of Birth", "01/02/1980")
+        text["Notes"] = "free text the clinic wrote; never read"
     bad = rng.choice(len(text), size=min(3, len(text)), replace=False)
     if len(bad) == 3:
         text.loc[bad[0], "discharge_reason"] = "???"
-        text.loc[bad[1], "referral_date"] = "31/12/2999"
+        text.loc[bad[1], "referral_date"] = "31/12/2999" if tabular else "2999-12-31"
         text.loc[bad[2], "episode_id"] = text.loc[bad[0], "episode_id"]
-    text = text.rename(columns=MESSY_HEADINGS)
-    lines = [
-        "# how this clinic's export names things (iopsim fit --map-file)",
-        "dayfirst = true",
-        "",
-        "[columns]",
-    ]
-    lines += [f'{k} = "{v}"' for k, v in MESSY_HEADINGS.items()]
+    lines = ["# how this clinic's export names things (iopsim fit --map-file)"]
+    if tabular:
+        text = text.rename(columns=MESSY_HEADINGS)
+        lines += ["dayfirst = true", "", "[columns]"]
+        lines += [f'{k} = "{v}"' for k, v in MESSY_HEADINGS.items()]
     lines += ["", "[values.discharge_reason]"]
     lines += [f'"{v}" = "{k}"' for k, v in MESSY_REASONS.items()]
     lines += ["", "[values.assessment_outcome]"]
@@ -159,6 +172,12 @@ def _as_text(table: pd.DataFrame, date_format: str) -> pd.DataFrame:
         if column.endswith("_date"):
             out[column] = out[column].dt.strftime(date_format).fillna("")
     return out.fillna("")
+
+
+def extract_start(scenario: Scenario) -> pd.Timestamp:
+    """The first day of a synthetic extract: the end of the simulated warm-up."""
+    monday = pd.Timestamp(clock.week_zero_monday(scenario.start_date))
+    return monday + pd.Timedelta(weeks=scenario.warmup_weeks)
 
 
 def extract_end(scenario: Scenario, years: float) -> pd.Timestamp:

@@ -1,7 +1,8 @@
 """The clinic's capacity, from what its records show: seats per track (the most clients in
-care at once), the days each track meets (from the attendance extract), intake clinicians
-(the assessments a week at peak) and primary-therapist caseload places (enough to fill the
-seats). Where the records are silent the template's value stays, and the fit says so.
+care at once), the days each track meets and when its sessions start (from the attendance
+extract), intake clinicians (the assessments a week at peak) and primary-therapist caseload
+caps (the most clients one therapist held, when the records name therapists; enough to fill
+the seats in any case). Where the records are silent the template's value stays, and the fit says so.
 
 A forecast run on a template's capacity instead of the clinic's shows a census collapsing or
 admissions stopping for no reason the clinic would recognise: this module is why it does not.
@@ -54,12 +55,13 @@ def fit_capacity(
     _fit_seats(t, data, since, as_of, ev, notes)
     if episodes.attendance is not None and len(episodes.attendance):
         _fit_days(t, episodes.attendance, data, since, ev, notes)
+        _keep_starts_the_clinic_can_hold(template, data, ev, notes)
     else:
         notes.append(
             "Tracks' days: the template's (give --attendance to read them from the sessions)."
         )
     _fit_intake(t, template, data, since, as_of, ev, notes)
-    _fit_caseloads(template, data, ev, notes)
+    _fit_caseloads(t, data, since, as_of, ev, notes)
 
 
 def _fit_seats(t, data, since, as_of, ev, notes) -> None:
@@ -155,6 +157,64 @@ def _fit_days(t, attendance, data, since, ev, notes) -> None:
                 )
             )
             tracks[name]["days"] = days
+        _fit_start(name, rows, tracks[name], ev)
+
+
+def _keep_starts_the_clinic_can_hold(template: Scenario, data, ev, notes) -> None:
+    """A session start read from the records that the template's rosters or rooms cannot
+    hold (no facilitator rostered, the room closed) goes back to the template's, with a note:
+    the fitted clinic must be one that runs."""
+    from simulation.scenario import ScenarioError, validate
+
+    moved = [e for e in ev if e.key.startswith("tracks.") and e.key.endswith(".start")]
+    if not moved:
+        return
+    try:
+        validate(data)
+    except ScenarioError as exc:
+        before = {track.name: track.start for track in template.tracks}
+        for e in moved:
+            name = e.key.split(".")[1]
+            if any(p.startswith(f"tracks.{name}:") for p in exc.problems):
+                track = next(t for t in data["tracks"] if t["name"] == name)
+                track["start"] = before.get(name, track["start"])
+                ev.remove(e)
+                notes.append(
+                    f"Track {name}: its sessions start at {e.value} in the records, but the "
+                    f"template's rosters or rooms cannot hold them then; the template's "
+                    f"{track['start']} is kept (change the rosters, then set "
+                    f'tracks.{name}.start="{e.value}")'
+                )
+
+
+TIMED_SHARE = 0.5
+"""A track's session start is read when at least this share of its attendance rows give a
+time of day (an export of dates alone, or of a few timed rows, says nothing of it)."""
+
+
+def _fit_start(name: str, rows: pd.DataFrame, track: dict, ev: list[Evidence]) -> None:
+    """The track's usual session start: the most common start time of its sessions."""
+    if "start" not in rows:
+        return
+    timed = rows.loc[rows["start"] != "", "start"]
+    if len(timed) < TIMED_SHARE * len(rows) or not len(timed):
+        return
+    counts = timed.value_counts()
+    usual = str(counts.index[0])
+    if usual != track["start"]:
+        ev.append(
+            Evidence(
+                f"tracks.{name}.start",
+                usual,
+                math.nan,
+                math.nan,
+                len(timed),
+                f"the most common start of the track's sessions in the attendance extract "
+                f"({100 * counts.iloc[0] / len(timed):.0f}% of them; template: {track['start']}); "
+                "the facilitators' rosters stay the template's: check they cover it",
+            )
+        )
+        track["start"] = usual
 
 
 def _fit_intake(t, template: Scenario, data, since, as_of, ev, notes) -> None:
@@ -199,13 +259,16 @@ def _fit_intake(t, template: Scenario, data, since, as_of, ev, notes) -> None:
     )
 
 
-def _fit_caseloads(template: Scenario, data, ev, notes) -> None:
-    """Primary-therapist places enough to fill the seats: a clinic with more clients in care
-    than the template's caseload caps allow had more places (the records name no therapist)."""
-    seats = sum(track["seats"] for track in data["tracks"])
+def _fit_caseloads(t, data, since, as_of, ev, notes) -> None:
+    """Primary-therapist caseload caps: from the records when they name each client's
+    therapist (the most IOP clients one therapist held at once in the last year), and in any
+    case enough places to fill the seats (a clinic with more clients in care than the caps
+    allow had more places)."""
     pools = [p for p in data["iop"].get("therapist_pools", []) if p in data["staff"]]
     if not pools:
         return
+    named = _caseload_from_records(t, data, pools, since, as_of, ev)
+    seats = sum(track["seats"] for track in data["tracks"])
 
     def places() -> int:
         total = 0
@@ -223,7 +286,44 @@ def _fit_caseloads(template: Scenario, data, ev, notes) -> None:
         entry = data["staff"][p]
         if entry.get("iop_caseload_cap"):
             entry["iop_caseload_cap"] = math.ceil(entry["iop_caseload_cap"] * factor)
+    why = "the therapists' peaks in the records" if named else "the extract names no therapist"
     notes.append(
         f"Caseload caps raised by {100 * (factor - 1):.0f}% so that the {seats} seats can be "
-        f"filled (the template's caps held {have}; the extract names no therapist)."
+        f"filled (the caps held {have}; {why})."
     )
+
+
+def _caseload_from_records(t, data, pools, since, as_of, ev) -> bool:
+    """Each capped therapist pool's cap from the most IOP clients one therapist held at once
+    (``therapist``: numbered ids, -1 where none is recorded); False when the records are
+    silent (no therapist named for at least half the stays of the last year)."""
+    stays = t[
+        t["iop_start_date"].notna() & ((t["iop_end_date"].isna()) | (t["iop_end_date"] >= since))
+    ]
+    if "therapist" not in t or not len(stays) or (stays["therapist"] >= 0).mean() < 0.5:
+        return False
+    stays = stays[stays["therapist"] >= 0]
+    peaks = [
+        int(daily_census(rows["iop_start_date"], rows["iop_end_date"], since, as_of).max())
+        for _, rows in stays.groupby("therapist")
+    ]
+    most = max(max(peaks), 1)
+    for p in pools:
+        entry = data["staff"][p]
+        if not (entry.get("iop_caseload_cap") or entry.get("iop_caseload_per_fte")):
+            continue  # (an uncapped pool stays uncapped)
+        template_cap = entry.pop("iop_caseload_per_fte", None) or entry.get("iop_caseload_cap")
+        entry["iop_caseload_cap"] = most
+        ev.append(
+            Evidence(
+                f"staff.{p}.iop_caseload_cap",
+                most,
+                math.nan,
+                math.nan,
+                len(peaks),
+                f"the most IOP clients one primary therapist held at once from {since.date()} "
+                f"to {as_of.date()}, over {len(peaks)} therapists (template: {template_cap}); "
+                "therapists never at their cap allow more: set it yourself",
+            )
+        )
+    return True

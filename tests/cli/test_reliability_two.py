@@ -93,6 +93,34 @@ def test_item1_workers_end_with_their_parent(command, how, tmp_path):
         assert "Traceback" not in parent.stderr.read()
 
 
+@pytest.mark.parametrize("command", ["run", "sweep"])
+def test_sigterm_to_the_whole_process_group_is_a_clean_stop(command, tmp_path):
+    """`timeout`, batch schedulers and service managers signal the process group: workers
+    and parent at once. The workers leave it to the parent (a worker ended by the signal
+    broke the pool under cancelled work, and its thread died with InvalidStateError)."""
+    import os
+
+    args = ["--replications", "40", "--weeks", "104", "--warmup-weeks", "52", "--workers", "2"]
+    args += ["--out", str(tmp_path / "out"), "--allow-long"]
+    if command == "sweep":
+        args += ["--grid", "staff.intake.count=1..2", "--grid", "referrals.per_week=8..12"]
+    parent = iopsim(command, *args, start_new_session=True)
+    try:
+        assert wait_for(lambda: len(children(parent.pid)) >= 2), "the pool never started"
+        workers = children(parent.pid)
+        time.sleep(1.0)  # (replications under way and queued)
+        os.killpg(parent.pid, signal.SIGTERM)
+        parent.wait(timeout=60)
+        assert wait_for(lambda: not any(alive(w) for w in workers), seconds=10)
+    finally:
+        parent.kill()
+        parent.wait()
+    err = parent.stderr.read()
+    assert parent.returncode == 130, err
+    assert "Traceback" not in err and "Exception in thread" not in err, err
+    assert "interrupted" in err
+
+
 # 2. A hard kill leaves a hidden partial folder ----------------------------------------------------
 
 

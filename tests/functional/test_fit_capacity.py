@@ -94,3 +94,67 @@ def test_a_state_whose_census_exceeds_the_seats_is_an_error_naming_both(bigger, 
         scenarios.ScenarioError, match=r"has \d+ clients in the IOP but .* 20 seats"
     ):
         fitting.fitted_scenario(episodes, baseline(), with_state=True)
+
+
+def test_caseload_caps_come_from_the_therapists_named_in_the_records(bigger):
+    truth, path, attendance = bigger
+    fitted, result, _ = fitting.fitted_scenario(
+        read_episodes(path, attendance=attendance), baseline(), with_state=False
+    )
+    caps = {n: fitted.staff[n].iop_caseload_cap for n in fitted.iop.therapist_pools}
+    # the clinic's therapists held up to 8 each (the template says 5): the busiest reached
+    # 8, and no one held more than a cap allows
+    assert set(caps.values()) == {8}, caps
+    assert "staff.therapists.iop_caseload_cap" in {e.key for e in result.evidence}
+
+
+def test_without_a_therapist_column_the_caps_only_grow_to_fill_the_seats(bigger, tmp_path):
+    truth, path, attendance = bigger
+    table = pd.read_csv(path, dtype=str, keep_default_na=False).drop(columns=["therapist"])
+    table.to_csv(tmp_path / "x.csv", index=False)
+    fitted, result, _ = fitting.fitted_scenario(
+        read_episodes(tmp_path / "x.csv", attendance=attendance), baseline(), with_state=False
+    )
+    assert not any(e.key.endswith("iop_caseload_cap") for e in result.evidence)
+    assert any("names no therapist" in note for note in result.notes)
+
+
+def test_a_tracks_session_start_comes_from_timed_attendance(tmp_path):
+    from simulation.data.synth import extract_start
+    from simulation.data.synth_fhir import bundle
+
+    sc = scenarios.apply_overrides(baseline(), ['tracks.evening.start="17:00"'])
+    table, _, sessions = synthesize_records(sc, 1.0, 2, fhir=True)
+    path = tmp_path / "b.json"
+    import json
+
+    path.write_text(json.dumps(bundle(table, sessions, sc, extract_start(sc))))
+    fitted, result, _ = fitting.fitted_scenario(read_episodes(path), baseline(), with_state=False)
+    starts = {t.name: t.start for t in fitted.tracks}
+    assert starts == {"morning": "09:00", "evening": "17:00"}  # template: 09:00 and 17:30
+    assert {e.key for e in result.evidence} >= {"tracks.evening.start"}
+    # the same sessions as dates alone (a table export) say nothing of the time
+    sessions.assign(date=sessions["date"].str[:10]).to_csv(tmp_path / "a.csv", index=False)
+    table.to_csv(tmp_path / "e.csv", index=False)
+    fitted, _, _ = fitting.fitted_scenario(
+        read_episodes(tmp_path / "e.csv", attendance=tmp_path / "a.csv"),
+        baseline(),
+        with_state=False,
+    )
+    assert {t.name: t.start for t in fitted.tracks}["evening"] == "17:30"
+
+
+def test_a_session_start_the_template_cannot_staff_is_not_fitted_and_the_fit_says_so(tmp_path):
+    import json
+
+    from simulation.data.synth import extract_start
+    from simulation.data.synth_fhir import bundle
+
+    sc = baseline()
+    table, _, sessions = synthesize_records(sc, 1.0, 2, fhir=True)
+    late = sessions.assign(date=sessions["date"].str.replace("T17:30", "T20:30"))
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(bundle(table, late, sc, extract_start(sc))))
+    fitted, result, _ = fitting.fitted_scenario(read_episodes(path), baseline(), with_state=False)
+    assert {t.name: t.start for t in fitted.tracks}["evening"] == "17:30"
+    assert any("start at 20:30 in the records" in note for note in result.notes)
