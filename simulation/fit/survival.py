@@ -46,19 +46,25 @@ class Fit:
 LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
 
+def _bounded_exp(x: float) -> float:
+    """exp of a log-scale parameter kept within e^-50..e^50: records where every stay is the
+    same length drive a spread towards zero, and a zero would end the fit in a domain error."""
+    return math.exp(min(max(x, -50.0), 50.0))
+
+
 def _logpdf_logsf(family: str, params: np.ndarray, t: np.ndarray):
     from scipy import special
 
     t = np.maximum(t, 1e-9)
     if family == "exponential":
-        rate = math.exp(min(params[0], 50.0))
+        rate = _bounded_exp(params[0])
         return np.log(rate) - rate * t, -rate * t
     if family == "lognormal":
-        mu, sigma = params[0], math.exp(min(params[1], 50.0))
+        mu, sigma = params[0], _bounded_exp(params[1])
         logt = np.log(t)
         z = (logt - mu) / sigma
         return -0.5 * z * z - LOG_SQRT_2PI - math.log(sigma) - logt, special.log_ndtr(-z)
-    shape, scale = math.exp(min(params[0], 50.0)), math.exp(min(params[1], 50.0))
+    shape, scale = _bounded_exp(params[0]), _bounded_exp(params[1])
     x = t / scale
     logpdf = (shape - 1) * np.log(x) - x - special.gammaln(shape) - math.log(scale)
     return logpdf, np.log(np.maximum(special.gammaincc(shape, x), 1e-300))
@@ -66,13 +72,13 @@ def _logpdf_logsf(family: str, params: np.ndarray, t: np.ndarray):
 
 def _moments(family: str, params: np.ndarray) -> tuple[float, float]:
     if family == "exponential":
-        mean = math.exp(-params[0])
+        mean = 1 / _bounded_exp(params[0])
         return mean, mean
     if family == "lognormal":
-        mu, s2 = params[0], math.exp(2 * params[1])
-        mean = math.exp(mu + s2 / 2)
+        mu, s2 = params[0], min(_bounded_exp(params[1]) ** 2, 50.0)
+        mean = _bounded_exp(mu + s2 / 2)
         return mean, mean * math.sqrt(max(math.expm1(s2), 0.0))
-    shape, scale = math.exp(params[0]), math.exp(params[1])
+    shape, scale = _bounded_exp(params[0]), _bounded_exp(params[1])
     return shape * scale, math.sqrt(shape) * scale
 
 

@@ -338,3 +338,18 @@ def test_a_kept_forecast_is_judged_against_the_records_that_came_in_since(tmp_pa
     assert too_soon.exit_code == 2 and "nothing to judge it on yet" in too_soon.output
     not_one = runner.invoke(main, ["judge", str(tmp_path), str(path), "--out", str(tmp_path / "y")])
     assert not_one.exit_code == 2 and "not a folder written by iopsim forecast" in not_one.output
+
+
+@pytest.mark.parametrize("days", [0, 1])
+def test_records_where_every_stay_lasts_the_same_day_count_still_fit(tmp_path, records, days):
+    """Every stay the same length drives a fitted spread towards zero: the fit ended in a
+    math domain error; it gives a stay of that length."""
+    table = records[0].copy()
+    started = table["iop_start_date"].astype(str) != ""
+    start = pd.to_datetime(table.loc[started, "iop_start_date"])
+    table.loc[started, "iop_end_date"] = (start + pd.Timedelta(days=days)).dt.strftime("%Y-%m-%d")
+    table.loc[started, "discharge_reason"] = "completed"
+    table.loc[started, ["step_down_start_date", "step_down_end_date"]] = ""
+    fit = fit_clinic(read_episodes(_write(tmp_path, table)), baseline())
+    stay = fit.data["iop"]["length_of_stay_days"]["completed"]
+    assert stay["mean"] == pytest.approx(max(days, 0.5), abs=0.05)  # (a same-day stay: half a day)
