@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from simulation import scenario as scenarios
+from simulation import config as scenarios
 from simulation.dashboard.animation import animation_data, animation_page
 from simulation.replication import run_replication
 

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from simulation import analysis
-from simulation import scenario as scenarios
+from simulation import config as scenarios
 from simulation.data.extract import as_seen_on, read_episodes
 from simulation.data.state import state_on, weekly_observed
 from simulation.data.synth import extract_end, synthesize

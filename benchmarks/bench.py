@@ -25,7 +25,7 @@ import time
 import numpy as np
 import simpy
 
-from simulation import scenario as scenarios
+from simulation import config as scenarios
 from simulation.experiment import run_replications
 from simulation.model.clinic import ClinicModel
 from simulation.replication import run_replication

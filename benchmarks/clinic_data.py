@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulation import scenario as scenarios
+from simulation import config as scenarios
 from simulation.data.synth import synthesize
 
 EPISODES = 50_000

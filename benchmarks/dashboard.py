@@ -16,8 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from simulation import config as scenarios
 from simulation import outputs
-from simulation import scenario as scenarios
 from simulation.dashboard.page import run_dashboard
 from simulation.experiment import run_experiment
 

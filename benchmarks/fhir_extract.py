@@ -19,11 +19,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from simulation.config import bundled, load
 from simulation.data import fhir
 from simulation.data.extract import read_episodes
 from simulation.data.synth import extract_start, synthesize_records
 from simulation.data.synth_fhir import bundle
-from simulation.scenario import bundled, load
 
 
 def main() -> None:

@@ -15,8 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from simulation import config as scenarios
 from simulation import planning
-from simulation import scenario as scenarios
 
 BASE = scenarios.load(scenarios.bundled("baseline"))
 WORKERS = os.cpu_count() or 1

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from simulation import scenario as scenarios
+from simulation import config as scenarios
 from simulation.sensitivity import sensitivity
 from simulation.uncertainty import uncertain_inputs
 

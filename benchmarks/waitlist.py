@@ -16,7 +16,7 @@ from __future__ import annotations
 import statistics
 import time
 
-from simulation import scenario as scenarios
+from simulation import config as scenarios
 from simulation import workload
 from simulation.replication import run_replication
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from simulation import clock
 from simulation.clock import HOURS_PER_DAY, HOURS_PER_WEEK
+from simulation.config import DISCHARGE_REASONS, Scenario, roster_intervals
 from simulation.kpis import (
     CASELOAD_PREFIX,
     GROUP_KPIS,
@@ -24,7 +25,6 @@ from simulation.kpis import (
     split_group,
 )
 from simulation.model.recorder import BLOCKING, Recorder, busy_by_week
-from simulation.scenario import DISCHARGE_REASONS, Scenario, roster_intervals
 
 IOP_SERVICES = ("group", "individual", "medication", "family")
 ROLE_KPIS = {

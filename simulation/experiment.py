@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from simulation import analysis
+from simulation.config import Scenario
 from simulation.replication import ReplicationResult, run_replication
-from simulation.scenario import Scenario
 
 TABLES = (
     "weekly",
@@ -315,7 +315,7 @@ def warmup_pilot(
     """Suggested warm-up (MSER-5, weeks) from long runs that start empty, with seasonality and
     step changes switched off (they are not start-up transients). Returns the suggestion per
     series and the replication-mean weekly series."""
-    from simulation.scenario import apply_overrides
+    from simulation.config import apply_overrides
 
     weeks = weeks or max(156, 3 * scenario.warmup_weeks)
     pilot = apply_overrides(

@@ -24,8 +24,8 @@ from pathlib import Path
 import pandas as pd
 
 from simulation import __version__
-from simulation.scenario import Scenario, to_data
-from simulation.scenario import validate as validate_scenario
+from simulation.config import Scenario, to_data
+from simulation.config import validate as validate_scenario
 from simulation.text import shown
 
 LIBRARIES = ("simpy", "numpy", "pandas", "scipy", "pydantic", "plotly", "pyarrow", "click")

@@ -29,10 +29,10 @@ from pathlib import Path
 import pandas as pd
 
 from simulation import analysis
+from simulation.config import Scenario, ScenarioError, apply_overrides, parse_target, to_data
 from simulation.experiment import ExperimentResult, assemble, now_iso, run_experiment, run_jobs
 from simulation.kpis import UTILISATION_PREFIX, describe
 from simulation.outputs import csv_text, remove_leftovers_in, write_file_atomic
-from simulation.scenario import Scenario, ScenarioError, apply_overrides, parse_target, to_data
 
 # ---------------------------------------------------------------------------------------------
 # Grids

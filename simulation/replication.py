@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 
 from simulation import analysis
+from simulation.config import Scenario
 from simulation.model.clinic import ClinicModel
 from simulation.model.recorder import busy_by_hour_of_week, event_log
-from simulation.scenario import Scenario
 from simulation.streams import Streams
 
 

@@ -26,9 +26,9 @@ import numpy as np
 import pandas as pd
 
 from simulation import analysis
+from simulation.config import Scenario, ScenarioError
 from simulation.experiment import run_jobs
 from simulation.kpis import DECISION
-from simulation.scenario import Scenario, ScenarioError
 from simulation.uncertainty import UncertainInput, latin_hypercube, with_values
 
 DEFAULT_KPIS = DECISION

@@ -12,17 +12,17 @@ plans draw inputs from their ranges (uniform over ``[low, high]``, or the distri
 from __future__ import annotations
 
 import contextlib
-import math
 import re
 import tomllib
 from dataclasses import dataclass
 
 import numpy as np
 
-from simulation.scenario import Scenario, ScenarioError, _key_parts, apply_overrides, value_at
+from simulation.config import Scenario, ScenarioError, apply_overrides, value_at
+from simulation.config.paths import _key_parts
+from simulation.config.ranges import PERCENT, range_problem
 
 DEFAULT_SPREAD = 0.20  # an estimate with no range of its own: +-20% [E]
-PERCENT = re.compile(r"^\s*(?:\+-|±|\+/-)\s*(\d+(?:\.\d+)?)\s*%\s*$")
 SHARE_WORDS = ("share", "attendance", "probability", "multiplier_share")
 EXCLUDED = ("seed", "replications", "warmup_weeks", "horizon_weeks")
 # shares that sum to 1 with their siblings cannot move alone
@@ -55,23 +55,6 @@ class UncertainInput:
     def override(self, value: float) -> str:
         number = int(round(value)) if self.integer else float(value)
         return f"{self.key}={number!r}"
-
-
-def range_problem(key: str, spec, data: dict) -> str:
-    """A readable problem with an ``[uncertainty]`` entry, or '' when it is usable."""
-    where = f"uncertainty.{key}"
-    try:
-        value = value_at(data, key)
-    except KeyError as exc:
-        return f"{where}: not a scenario value ({exc.args[0]})"
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return f"{where}: the scenario's value is {value!r}, not a number that can vary"
-    if isinstance(spec, list):
-        if len(spec) != 2 or not all(math.isfinite(x) for x in spec) or spec[0] >= spec[1]:
-            return f"{where} = {spec}: write [low, high] with low < high"
-    elif isinstance(spec, str) and not PERCENT.match(spec):
-        return f'{where} = {spec!r}: write "+-20%", [low, high] or a distribution'
-    return ""
 
 
 def _quantiles(spec) -> tuple[float, ...]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from simulation import scenario as scenarios
+from simulation import config as scenarios
 from simulation.replication import run_replication
 
 CLINIC = Path(__file__).with_name("clinic.toml")

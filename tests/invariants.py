@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 
 from simulation import analysis
+from simulation.config import Scenario
 from simulation.model.clinic import ClinicModel
 from simulation.model.recorder import FINAL_STATUSES, STATUSES
-from simulation.scenario import Scenario
 from simulation.streams import Streams
 
 MILESTONES = [

@@ -39,8 +39,8 @@ from simulation.cli.common import fail, load_scenario, say, set_option
 def animate(run_or_scenario, from_week, weeks, step_hours, overrides, out, force):
     """Animate replication 1 of a run folder (its events.parquet, or the same replication
     simulated again: the same numbers) or of a scenario, for a few weeks."""
+    from simulation import config as scenarios
     from simulation import outputs
-    from simulation import scenario as scenarios
     from simulation.dashboard.animation import animation_data, animation_page
     from simulation.replication import run_replication
 

@@ -41,7 +41,7 @@ def safe_text(text: str) -> str:
 
 def load_scenario(name_or_path: str | None, overrides: tuple[str, ...] = (), **flags):
     """Resolve, load and override a scenario; flags (weeks, seed, ...) become overrides."""
-    from simulation import scenario as scenarios
+    from simulation import config as scenarios
 
     try:
         scenario = scenarios.load(scenarios.resolve(name_or_path))
@@ -55,7 +55,7 @@ def load_scenario(name_or_path: str | None, overrides: tuple[str, ...] = (), **f
 def scenario_inputs(name: str | None, scenario, extra: tuple[str, ...] = ()) -> list:
     """The uncertain inputs of a scenario given by name or file (its [uncertainty], else the
     values its file marks [E]) plus ``extra`` (KEY=LOW..HIGH); exit 2 on a bad one."""
-    from simulation import scenario as scenarios
+    from simulation import config as scenarios
     from simulation.uncertainty import uncertain_inputs
 
     path = scenarios.resolve(name)
@@ -364,6 +364,6 @@ def write_folder(folder: Path, files: dict, force: bool) -> None:
 
 def scenario_notes(scenario) -> list[str]:
     """Warnings about a valid scenario that is probably not what was meant."""
-    from simulation.scenario import warnings
+    from simulation.config import warnings
 
     return warnings(scenario)

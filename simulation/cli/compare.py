@@ -45,8 +45,8 @@ def compare(
     """Compare scenarios (files, bundled names or run folders) with paired differences to the first."""
     import pandas as pd
 
+    from simulation import config as scenarios
     from simulation import outputs, planning
-    from simulation import scenario as scenarios
     from simulation.dashboard import page as pages
 
     replications, seed, quiet = exp.fixed_replications(), exp.seed, exp.quiet

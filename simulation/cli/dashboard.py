@@ -30,8 +30,8 @@ from simulation.cli.common import fail, say
 def dashboard(run_dir, png, sensitivity_dir, plan_dir):
     """Rebuild RUN_DIR/dashboard.html (and brief.md) from the run folder's tables (no
     re-simulation)."""
+    from simulation import config as scenarios
     from simulation import outputs
-    from simulation import scenario as scenarios
     from simulation.dashboard.page import rebuild
 
     try:

@@ -253,7 +253,7 @@ def fit(
             episodes = as_seen_on(episodes, as_of)
         except ExtractError as exc:
             fail(str(exc))
-    from simulation.scenario import ScenarioError
+    from simulation.config import ScenarioError
 
     try:
         sc, result, text = fitted_scenario(

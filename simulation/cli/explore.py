@@ -19,8 +19,8 @@ def explore(sweep_dir):
 
     import pandas as pd
 
+    from simulation import config as scenarios
     from simulation import outputs, planning
-    from simulation import scenario as scenarios
     from simulation.dashboard import page as pages
 
     manifest_path = sweep_dir / "manifest.json"

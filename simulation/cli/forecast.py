@@ -84,7 +84,7 @@ def forecast(scenario, exp, variants, out, force, as_json):
     90% prediction bands; --weeks sets how far (default: the scenario's horizon)."""
     import json
 
-    from simulation import scenario as scenarios
+    from simulation import config as scenarios
     from simulation.dashboard.page import forecast_page
 
     sc = exp.load(scenario)
@@ -268,10 +268,10 @@ def backtest(
 
     from simulation import analysis, experiment
     from simulation.cli.common import guard, load_scenario, workers_or_default
+    from simulation.config import to_data
     from simulation.dashboard.page import backtest_page
     from simulation.data.extract import ExtractError, as_of_date, as_seen_on
     from simulation.fit.clinic import fitted_scenario
-    from simulation.scenario import to_data
 
     folder = folder_or_default(out, "backtest")
     check_folder(folder, force)
@@ -292,7 +292,7 @@ def backtest(
             f"({everything.as_of.date()}): nothing to compare the forecast with"
         )
     seen = as_seen_on(everything, cut)
-    from simulation.scenario import ScenarioError
+    from simulation.config import ScenarioError
 
     try:
         sc, fit, _ = fitted_scenario(
@@ -358,8 +358,8 @@ def judge(forecast_folder, extract, records, template, out, force, as_json):
     import pandas as pd
 
     from simulation import analysis
+    from simulation.config import ScenarioError, validate
     from simulation.dashboard.page import backtest_page
-    from simulation.scenario import ScenarioError, validate
 
     manifest_path = forecast_folder / "manifest.json"
     try:

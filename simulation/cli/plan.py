@@ -91,8 +91,8 @@ def plan(
     """Find the cheapest combination of --vary capacities that meets every target with confidence.
 
     Combinations that are not a valid clinic are marked infeasible in plan.csv and skipped."""
+    from simulation import config as scenarios
     from simulation import planning
-    from simulation import scenario as scenarios
     from simulation.dashboard import page as pages
     from simulation.kpis import describe
 

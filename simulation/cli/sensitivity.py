@@ -63,7 +63,7 @@ def sensitivity(scenario, exp, varies, kpis, points, point_replications, out, fo
     differences are the input's, not chance's."""
     import json
 
-    from simulation import scenario as scenarios
+    from simulation import config as scenarios
     from simulation import sensitivity as method
     from simulation.dashboard import page as pages
     from simulation.kpis import describe

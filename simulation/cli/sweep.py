@@ -48,8 +48,8 @@ def sweep(
 
     Combinations that are not a valid clinic (say, more seats than any room holds) are
     reported as infeasible in the table and the dashboard; the others run."""
+    from simulation import config as scenarios
     from simulation import outputs, planning
-    from simulation import scenario as scenarios
     from simulation.dashboard import page as pages
     from simulation.kpis import describe
 

@@ -15,7 +15,7 @@ from simulation.cli.common import EXIT_BAD_INPUT, say
 @click.argument("files", nargs=-1, required=True)
 def validate(files):
     """Check scenario FILES; print every problem and exit 2 if any file is invalid."""
-    from simulation import scenario as scenarios
+    from simulation import config as scenarios
 
     bad = 0
     for name in files:
@@ -34,7 +34,7 @@ def validate(files):
 @main.command(name="scenarios")
 def list_scenarios():
     """List the bundled scenarios with their descriptions."""
-    from simulation import scenario as scenarios
+    from simulation import config as scenarios
 
     for path in sorted(scenarios.bundled_dir().glob("*.toml")):
         try:

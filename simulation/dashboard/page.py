@@ -17,6 +17,7 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 from plotly.utils import PlotlyJSONEncoder
 
+from simulation.config import Scenario
 from simulation.dashboard import figures
 from simulation.kpis import (
     HEADLINE,
@@ -27,7 +28,6 @@ from simulation.kpis import (
     kpi_label,
     split_group,
 )
-from simulation.scenario import Scenario
 
 CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;color:#222;background:#fafafa}

@@ -9,7 +9,7 @@ import pandas as pd
 
 from simulation import clock
 from simulation.clock import HOURS_PER_DAY
-from simulation.scenario import Scenario, apply_overrides
+from simulation.config import Scenario, apply_overrides
 
 MESSY_HEADINGS = {
     "episode_id": "Episode #",

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pandas as pd
 
 from simulation import clock
+from simulation.config import Scenario
 from simulation.data.fhir import EXTENSION
-from simulation.scenario import Scenario
 
 OFFSET = ":00-05:00"  # appointments' local times as a US clinic's system writes them
 

@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from simulation.clock import WEEKDAYS
+from simulation.config import Scenario
 from simulation.distributions import mean_of
 from simulation.fit.evidence import Evidence
-from simulation.scenario import Scenario
 
 LOOK_BACK_WEEKS = 52
 """Capacity is read from the last year of records: a clinic that grew or shrank before it is
@@ -164,7 +164,7 @@ def _keep_starts_the_clinic_can_hold(template: Scenario, data, ev, notes) -> Non
     """A session start read from the records that the template's rosters or rooms cannot
     hold (no facilitator rostered, the room closed) goes back to the template's, with a note:
     the fitted clinic must be one that runs."""
-    from simulation.scenario import ScenarioError, validate
+    from simulation.config import ScenarioError, validate
 
     moved = [e for e in ev if e.key.startswith("tracks.") and e.key.endswith(".start")]
     if not moved:

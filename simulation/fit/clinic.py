@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from simulation.config import EXIT_REASONS, Scenario, to_data
 from simulation.data.extract import Episodes
 from simulation.fit.capacity import fit_capacity
 from simulation.fit.evidence import Evidence
 from simulation.fit.survival import Z95, best_fit, fit_competing, kaplan_meier, wilson
-from simulation.scenario import EXIT_REASONS, Scenario, to_data
 
 MIN_STAY_EVENTS = 5  # fewer stays ended for a reason: its stay distribution is not fitted
 
@@ -518,9 +518,9 @@ def fitted_scenario(
     fit, and its TOML text with the evidence for every value."""
     import tomllib
 
+    from simulation.config import ScenarioError, validate
     from simulation.data.state import state_on
     from simulation.fit.writer import toml_text
-    from simulation.scenario import ScenarioError, validate
 
     result = fit_clinic(episodes, template, staff)
     data = result.data

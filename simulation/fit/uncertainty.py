@@ -8,9 +8,9 @@ import copy
 
 import numpy as np
 
+from simulation.config import Scenario, to_data, validate
 from simulation.fit.evidence import Evidence
 from simulation.fit.survival import Z95
-from simulation.scenario import Scenario, to_data, validate
 
 GROUPS = {"intake.outcomes": 3, "iop.exit_shares": 3, "referrals.sources": 3}
 

@@ -15,16 +15,17 @@ import simpy
 from simulation import clock
 from simulation.clock import HOURS_PER_DAY, HOURS_PER_WEEK
 from simulation.closures import closed_days, school_holiday_weeks
+from simulation.config import EXIT_REASONS, Scenario, attendance_beta, payer_shares
+from simulation.config.timetable import plan_timetable
 from simulation.distributions import sampler
 from simulation.model import referrals
 from simulation.model.appointments import weekly_booking
-from simulation.model.groups import Gathering, TrackState, plan_timetable, run_track
+from simulation.model.groups import Gathering, TrackState, run_track
 from simulation.model.offices import Offices
 from simulation.model.pathway import Client, client_journey, resume_journey
 from simulation.model.recorder import Recorder
 from simulation.model.staff import Staff
 from simulation.model.waitlists import IopWaitlist, OpWaitlist
-from simulation.scenario import EXIT_REASONS, Scenario, attendance_beta, payer_shares
 from simulation.streams import Streams
 
 

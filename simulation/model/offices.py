@@ -5,8 +5,8 @@ its whole length, so no office is ever double-booked."""
 
 from __future__ import annotations
 
+from simulation.config import APPOINTMENT_KINDS, Scenario, roster_intervals
 from simulation.model.staff import Person
-from simulation.scenario import APPOINTMENT_KINDS, Scenario, roster_intervals
 
 
 class Offices:

@@ -13,7 +13,7 @@ import numpy as np
 
 from simulation import clock
 from simulation.closures import school_holiday_weeks
-from simulation.scenario import Referrals, Scenario
+from simulation.config import Referrals, Scenario
 
 
 def daily_rates(scenario: Scenario, source=None) -> np.ndarray:

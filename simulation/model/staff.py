@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulation.clock import HOURS_PER_DAY, HOURS_PER_WEEK
-from simulation.scenario import Scenario, StaffPool, roster_intervals
+from simulation.config import Scenario, StaffPool, roster_intervals
 
 EPS = 1e-9
 

@@ -5,8 +5,8 @@ import math
 import pandas as pd
 import pytest
 
+from simulation import config as scenarios
 from simulation import outputs
-from simulation import scenario as scenarios
 from simulation.dashboard.page import rebuild
 from simulation.experiment import run_experiment
 from simulation.kpis import describe, fmt, split_group
@@ -99,7 +99,7 @@ def test_kpi_table_shows_the_numbers_of_summary_csv(visit, baseline_run):
 
 
 def test_targets_are_shown_met_or_not(visit, baseline_run):
-    from simulation import scenario as scenarios
+    from simulation import config as scenarios
 
     v = visit(baseline_run / "dashboard.html")
     verdicts = v.page.locator("#kpi-table .met, #kpi-table .notmet").count()

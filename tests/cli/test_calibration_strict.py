@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from simulation import scenario as scenarios
+from simulation import config as scenarios
 from simulation.cli import main
 from simulation.data.synth import synthesize
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from simulation import scenario as scenarios
+from simulation import config as scenarios
 from simulation.cli import main
 from tests.conftest import CLINIC
 

@@ -13,9 +13,10 @@ import pytest
 from click.testing import CliRunner
 
 from simulation import analysis, planning
-from simulation import scenario as scenarios
+from simulation import config as scenarios
 from simulation.cli import main
 from simulation.cli.text import comparison_lines, target_lines
+from simulation.config.overrides import _models_in
 from simulation.dashboard import figures
 from simulation.experiment import run_experiment
 from tests.conftest import CLINIC, baseline, plain_short, run, short, variant
@@ -398,8 +399,8 @@ def test_item7_every_scenario_key_is_documented():
         for name, field in model.model_fields.items():
             if f"`{name}`" not in documented and f".{name}`" not in documented:
                 missing.append(f"{model.__name__}.{name}")
-            for sub in scenarios._models_in(field.annotation):
-                if sub.__module__ == "simulation.scenario":
+            for sub in _models_in(field.annotation):
+                if sub.__module__.startswith("simulation.config."):
                     walk(sub)
 
     walk(scenarios.Scenario)

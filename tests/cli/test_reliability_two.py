@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from simulation import config as scenarios
 from simulation import outputs
-from simulation import scenario as scenarios
 from simulation.cli import main
 from tests.conftest import CLINIC, baseline
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 from click.testing import CliRunner
 
-from simulation import scenario as scenarios
+from simulation import config as scenarios
 from simulation.cli import main
 from simulation.uncertainty import estimates_in, uncertain_inputs
 from tests.conftest import CLINIC, baseline

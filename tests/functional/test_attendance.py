@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulation import scenario as scenarios
+from simulation import config as scenarios
 from tests.conftest import baseline, plain_short, run
 
 SPREAD = "iop.attendance_sd=0.2"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from simulation import clock, closures
-from simulation import scenario as scenarios
+from simulation import config as scenarios
 from simulation.experiment import run_experiment
 from tests.conftest import run, short
 

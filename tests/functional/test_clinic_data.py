@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulation import analysis, clock
-from simulation import scenario as scenarios
+from simulation import config as scenarios
 from simulation.cli import main
 from simulation.data.extract import ExtractError, Mapping, as_seen_on, read_episodes
 from simulation.data.synth import extract_end, synthesize, synthesize_records

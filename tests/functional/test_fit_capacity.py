@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from simulation import scenario as scenarios
+from simulation import config as scenarios
 from simulation.data.extract import read_episodes
 from simulation.data.synth import synthesize_records
 from simulation.experiment import run_experiment

@@ -98,7 +98,7 @@ def test_a_kind_of_group_with_a_smaller_maximum_turns_the_extra_away():
 def test_group_types_must_fall_on_the_tracks_days():
     import pytest
 
-    from simulation.scenario import ScenarioError
+    from simulation.config import ScenarioError
 
     with pytest.raises(ScenarioError, match="when the track does not meet"):
         short('tracks.morning.group_types=[{name = "process", days = ["tue"], max_size = 6}]')
@@ -144,7 +144,7 @@ def test_sessions_can_be_longer_on_some_days_and_optional_on_others():
 
 
 def test_session_days_and_optional_days_must_be_days_the_track_meets():
-    from simulation.scenario import ScenarioError
+    from simulation.config import ScenarioError
     from tests.conftest import short
 
     with pytest.raises(ScenarioError, match="session_hours_by_day names tue"):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from simulation import scenario as scenarios
+from simulation import config as scenarios
 from tests import invariants
 from tests.conftest import short
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from simulation.cli import main
+from simulation.config import roster_intervals
 from simulation.experiment import run_experiment
 from simulation.model.clinic import ClinicModel
-from simulation.scenario import roster_intervals
 from simulation.streams import Streams
 from tests.conftest import short
 

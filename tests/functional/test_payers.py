@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from simulation import analysis
-from simulation import scenario as scenarios
+from simulation import config as scenarios
 from simulation.experiment import run_experiment
 from tests.conftest import baseline, run, short
 

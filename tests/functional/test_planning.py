@@ -12,8 +12,8 @@ import time
 import pandas as pd
 import pytest
 
+from simulation import config as scenarios
 from simulation import planning
-from simulation import scenario as scenarios
 from simulation.experiment import run_experiment
 from tests.conftest import short
 from tests.verification.theory import mmc, seats_needed

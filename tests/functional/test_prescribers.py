@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulation import scenario as scenarios
+from simulation import config as scenarios
 from tests.conftest import run, short
 
 CERTIFIED = "payers.medicare.requires_certification=true"  # (the test clinic's Medicare)

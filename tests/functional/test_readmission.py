@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from simulation import scenario as scenarios
+from simulation import config as scenarios
 from simulation.dashboard import figures
 from simulation.experiment import run_experiment
 from tests.conftest import baseline, run, short

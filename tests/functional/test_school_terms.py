@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulation import scenario as scenarios
+from simulation import config as scenarios
 from simulation.closures import school_holiday_weeks
 from simulation.model import referrals
 from simulation.model.clinic import ClinicModel

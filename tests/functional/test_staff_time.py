@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulation import scenario as scenarios
+from simulation import config as scenarios
 from simulation.experiment import run_experiment
 from tests.conftest import run, short
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulation import scenario as scenarios
+from simulation import config as scenarios
 from simulation.experiment import run_experiment
 from tests.conftest import run, short
 
@@ -74,7 +74,7 @@ def test_a_hybrid_track_seats_only_those_in_person_and_its_video_clients_come_as
     person), which an in-person track of 16 cannot; its clients by video are about half
     (binomial: 0.5 +- 0.2 over 40+ clients), and with a high video attendance multiplier
     it meets the hours rule more often than in person (common random numbers)."""
-    from simulation.scenario import ScenarioError, apply_overrides
+    from simulation.config import ScenarioError, apply_overrides
 
     with pytest.raises(ScenarioError, match="no room has 16 seats|16 seats do not fit"):
         apply_overrides(short("tracks.evening.seats=16", 'tracks.evening.room="Group Room B"'), [])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulation import scenario as scenarios
+from simulation import config as scenarios
 from simulation.experiment import run_experiment
 from tests.conftest import short
 

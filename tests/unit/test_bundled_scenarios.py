@@ -2,7 +2,7 @@
 
 import pytest
 
-from simulation import scenario as scenarios
+from simulation import config as scenarios
 from tests.conftest import bundled_baseline as baseline
 
 WHAT_IFS = {

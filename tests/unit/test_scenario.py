@@ -2,8 +2,8 @@ import tomllib
 
 import pytest
 
-from simulation import scenario as scenarios
-from simulation.scenario import ScenarioError, apply_overrides, load
+from simulation import config as scenarios
+from simulation.config import ScenarioError, apply_overrides, load
 from tests.conftest import CLINIC, baseline
 
 BASELINE_TEXT = CLINIC.read_text()

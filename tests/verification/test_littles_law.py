@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation import scenario as scenarios
+from simulation import config as scenarios
 from simulation.model.recorder import STATUSES
 from tests import invariants
 from tests.conftest import variant

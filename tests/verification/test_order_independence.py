@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from simulation import scenario as scenarios
+from simulation import config as scenarios
 from simulation.experiment import run_experiment
 from tests.conftest import short
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from simulation.config import ScenarioError, apply_overrides
 from simulation.experiment import run_experiment
-from simulation.scenario import ScenarioError, apply_overrides
 from tests import invariants
 from tests.conftest import baseline
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from simulation import scenario as scenarios
+from simulation import config as scenarios
 from simulation.clock import HOURS_PER_DAY
 from simulation.experiment import run_experiment
 from tests.verification.theory import erlang_a, mm1, mmc

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from simulation import config as scenarios
 from simulation import planning
-from simulation import scenario as scenarios
 from simulation.robust import Futures
 from simulation.uncertainty import uncertain_inputs
 from tests.verification.theory import mmc

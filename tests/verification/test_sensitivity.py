@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from simulation import scenario as scenarios
+from simulation import config as scenarios
 from simulation.sensitivity import sensitivity
 from simulation.uncertainty import uncertain_inputs
 from tests.verification.theory import mmc

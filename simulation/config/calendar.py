@@ -1,0 +1,89 @@
+"""When the clinic works: shifts and rosters (weekly hours), closure periods, bank and school holidays."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import (
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from simulation import clock
+from simulation.config.base import Weekday, _Model
+
+
+class Shift(_Model):
+    """Working hours on some weekdays, e.g. ``{days = ["mon", "tue"], start = "09:00", end = "17:00"}``."""
+
+    days: list[Weekday] = Field(min_length=1)
+    start: str
+    end: str
+
+    @field_validator("start", "end")
+    @classmethod
+    def _is_clock(cls, value: str) -> str:
+        clock.parse_clock(value)
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if clock.parse_clock(self.end) <= clock.parse_clock(self.start):
+            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+        return self
+
+
+Roster = Literal["always"] | list[Shift]
+
+
+def roster_intervals(roster: Roster) -> list[tuple[float, float]]:
+    """A roster as merged, sorted (start, end) hour-of-week intervals."""
+    if roster == "always":
+        return [(0.0, clock.HOURS_PER_WEEK)]
+    raw = []
+    for shift in roster:
+        start, end = clock.parse_clock(shift.start), clock.parse_clock(shift.end)
+        for day in shift.days:
+            offset = clock.WEEKDAYS.index(day) * clock.HOURS_PER_DAY
+            raw.append((offset + start, offset + end))
+    merged: list[tuple[float, float]] = []
+    for start, end in sorted(raw):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+WEEKDAYS_9_TO_5 = [Shift(days=["mon", "tue", "wed", "thu", "fri"], start="09:00", end="17:00")]
+
+
+DateField = Annotated[dt.date, Field(strict=False)]  # a date, or ISO text (manifest.json)
+
+
+class ClosurePeriod(_Model):
+    """Days the clinic is closed, from ``from_date`` to ``to_date`` inclusive."""
+
+    from_date: DateField
+    to_date: DateField
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.to_date < self.from_date:
+            raise ValueError(f"to_date ({self.to_date}) is before from_date ({self.from_date})")
+        return self
+
+
+class Calendar(_Model):
+    """Closed days: a public-holiday set ("us": the 11 federal holidays as observed; "none"),
+    single dates and closure periods. On a closed day nobody works and no group runs."""
+
+    holidays: Literal["none", "us"] = "none"
+    closed_dates: list[DateField] = []
+    closure_weeks: list[ClosurePeriod] = []
+    # school holidays (the clinic stays open): a week whose Wednesday falls in one is a
+    # holiday week, when tracks with a holiday timetable use it and referrals follow
+    # referrals.school_holiday_multiplier
+    school_holidays: list[ClosurePeriod] = []

@@ -1,0 +1,205 @@
+"""Scenarios in and out: checking data into a Scenario (every problem in one readable list), loading TOML files, the bundled scenarios, warnings, and overrides."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import (
+    ValidationError,
+)
+
+from simulation import clock
+from simulation.config.base import ScenarioError, _did_you_mean
+from simulation.config.overrides import _field_names_at, _set_path
+from simulation.config.paths import _parse_value, _split_outside
+from simulation.config.scenario import Scenario
+
+
+def _readable_loc(loc: tuple, data: Any) -> str:
+    parts = []
+    node = data
+    for part in loc:
+        if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
+            item = node[part]
+            label = item.get("name") if isinstance(item, dict) else None
+            parts.append(str(label) if isinstance(label, str) else str(part))
+            node = item
+        else:
+            parts.append(str(part))
+            node = node.get(part) if isinstance(node, dict) else None
+    return ".".join(parts)
+
+
+_UNION_TAGS = {"fixed", "exponential", "lognormal", "gamma", "triangular", "uniform", "empirical"}
+
+
+def _problems_from(error: ValidationError, data: Any) -> list[str]:
+    problems = []
+    for item in error.errors(include_url=False):
+        loc = tuple(
+            p for p in item["loc"] if not (isinstance(p, str) and (p in _UNION_TAGS or "[" in p))
+        )
+        where = _readable_loc(loc, data) or "(top level)"
+        value = item.get("input")
+        kind = item["type"]
+        message = item["msg"].removeprefix("Value error, ")
+        if kind == "extra_forbidden":
+            key = str(loc[-1])
+            allowed = _field_names_at(loc[:-1])
+            hint = _did_you_mean(key, allowed)
+            parent = _readable_loc(loc[:-1], data) or "the top level"
+            problems.append(
+                f"{parent}: unknown key '{key}'{hint}; allowed here: {', '.join(allowed)}"
+            )
+        elif kind == "value_error" and not loc:
+            problems += message.split("\n")  # cross-field checks, one problem a line
+        elif kind == "missing":
+            problems.append(f"{where}: required, but missing")
+        elif kind in {"model_type", "dict_type"} or kind.startswith("model_attributes"):
+            problems.append(f"{where}: expected a table, got {_show(value)}")
+        elif kind == "union_tag_invalid":
+            problems.append(
+                f"{where}: {_show(value)}: dist must be one of {', '.join(sorted(_UNION_TAGS))}"
+            )
+        elif isinstance(value, dict | list) or kind == "value_error" and loc == ():
+            problems.append(f"{where}: {message}")
+        else:
+            problems.append(f"{where} = {_show(value)}: {message}")
+    return problems
+
+
+def _show(value: Any) -> str:
+    text = value.isoformat() if isinstance(value, dt.date) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def validate(data: dict, source: str = "") -> Scenario:
+    """A Scenario from parsed TOML data, or ScenarioError listing every problem."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_problems_from(exc, data), source) from None
+
+
+def load(path: str | Path) -> Scenario:
+    """Read and validate a scenario file (TOML)."""
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise ScenarioError([f"no such scenario file: {path}"], str(path)) from None
+    except IsADirectoryError:
+        raise ScenarioError([f"{path} is a folder, not a scenario file"], str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([f"not UTF-8 text (byte {exc.start})"], str(path)) from None
+    except OSError as exc:
+        raise ScenarioError([f"cannot read {path}: {exc.strerror}"], str(path)) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError([f"TOML syntax error: {exc}"], str(path)) from None
+    return validate(data, str(path))
+
+
+def warnings(scenario: Scenario) -> list[str]:
+    """Things in a valid scenario that are probably not what was meant, one line each."""
+    notes = []
+    full_time = scenario.finance.full_time_hours
+    for name, pool in scenario.staff.items():
+        rostered = pool.rostered_hours
+        if pool.fte is not None and pool.annual_cost > 0 and rostered < clock.HOURS_PER_WEEK:
+            implied = rostered / full_time
+            if abs(pool.fte - implied) > 0.1 * max(implied, 0.1):
+                notes.append(
+                    f"staff.{name}.fte = {pool.fte:g} but the roster is {rostered:g} h a week "
+                    f"({implied:.2f} of a {full_time:g}-hour week): the cost follows fte; leave "
+                    "fte out to cost the rostered hours"
+                )
+    notes += timetable_hours_warnings(scenario)
+    return notes
+
+
+def timetable_hours_warnings(scenario: Scenario) -> list[str]:
+    """Tracks whose week cannot meet, or has no room to meet, the hours rule of their age
+    group: group hours on the timetable plus the individual sessions due each week."""
+    notes = []
+    individual = scenario.iop.individual_sessions_per_week * scenario.iop.individual_session_hours
+    for track in scenario.tracks:
+        groups = track.weekly_hours(with_optional=False)
+        week = groups + individual
+        rule = track.hours_rule
+        who = "adults" if track.age_group == "adult" else "adolescents"
+        longest = max(
+            track.hours_on(o) for o in track.session_offsets() if not track.is_optional(o)
+        )
+        optional = " (optional sessions not counted)" if track.optional_days else ""
+        if week < rule - 1e-9:
+            notes.append(
+                f"tracks.{track.name}: its week offers {week:.3g} h ({groups:.3g} h of groups "
+                f"and {individual:.3g} h of individual sessions){optional}, under the "
+                f"{rule:g}-hour rule for {who}: no client of it can meet the rule (programmes "
+                "schedule 9-19 h)"
+            )
+        elif week - longest < rule - 1e-9:
+            notes.append(
+                f"tracks.{track.name}: its week offers {week:.3g} h{optional} against the "
+                f"{rule:g}-hour rule for {who}: one missed {longest:g}-hour session fails the "
+                "rule (programmes schedule 9-19 h so that a week survives an absence)"
+            )
+    return notes
+
+
+def bundled_dir() -> Path:
+    """The folder of scenarios shipped with the package."""
+    return Path(str(resources.files("simulation.scenarios")))
+
+
+def bundled(name: str = "baseline") -> Path:
+    """Path of a bundled scenario by name (without .toml)."""
+    path = bundled_dir() / f"{name}.toml"
+    if not path.is_file():
+        names = [p.stem for p in bundled_dir().glob("*.toml")]
+        raise ScenarioError(
+            [
+                f"no bundled scenario '{name}'{_did_you_mean(name, names)}; bundled: {', '.join(sorted(names))}"
+            ]
+        )
+    return path
+
+
+def resolve(name_or_path: str | None) -> Path:
+    """A scenario argument as a path: an existing file, else a bundled scenario's name."""
+    if name_or_path is None:
+        return bundled("baseline")
+    path = Path(name_or_path)
+    if path.exists() or path.suffix == ".toml" or "/" in name_or_path:
+        return path
+    return bundled(name_or_path)
+
+
+def to_data(scenario: Scenario) -> dict:
+    """The scenario as plain TOML-like data (dates kept as dates)."""
+    return scenario.model_dump(mode="python", exclude_none=True)
+
+
+def apply_overrides(scenario: Scenario, overrides: list[str] | tuple[str, ...]) -> Scenario:
+    """A new scenario with ``KEY=VALUE`` overrides applied, validated again.
+
+    Keys are dotted paths; list items (tracks, rooms, sources) are addressed by name, e.g.
+    ``tracks.evening.seats=12``. Values are TOML values (``5``, ``0.8``, ``true``, ``"text"``,
+    ``["mon", "wed"]``); a bare word is a string.
+    """
+    if not overrides:
+        return scenario
+    data = to_data(scenario)
+    for item in overrides:
+        pieces = _split_outside(item, "=", first_only=True)
+        key, sep, text = pieces[0].strip(), len(pieces) > 1, pieces[-1]
+        if not sep or not key:
+            raise ScenarioError([f"--set {item!r}: write KEY=VALUE, e.g. staff.therapists.count=5"])
+        _set_path(data, key, _parse_value(text.strip()))
+    return validate(data, "after --set")
