@@ -20,8 +20,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from simulation import analysis
 from simulation import config as scenarios
+from simulation import results
 from simulation.data.extract import as_seen_on, read_episodes
 from simulation.data.state import state_on, weekly_observed
 from simulation.data.synth import extract_end, synthesize
@@ -48,10 +48,10 @@ def one(sc, seed: int, folder: str, true_model: bool) -> pd.DataFrame:
     else:
         fitted, fit, _ = fitted_scenario(seen, sc, True, WEEKS + 1)
         result = run_with_uncertainty(fitted, fit.evidence, REPLICATIONS, 2)
-    bands = analysis.forecast_bands(result.tables["weekly"], as_recorded=True)
+    bands = results.forecast_bands(result.tables["weekly"], as_recorded=True)
     observed = weekly_observed(everything, cut, WEEKS + 1)
-    return analysis.backtest_table(
-        bands, observed[observed["week"] >= 1], dict.fromkeys(analysis.BACKTEST_SERIES, 0.0)
+    return results.backtest_table(
+        bands, observed[observed["week"] >= 1], dict.fromkeys(results.BACKTEST_SERIES, 0.0)
     )
 
 

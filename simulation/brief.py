@@ -14,7 +14,7 @@ import math
 
 import pandas as pd
 
-from simulation import analysis
+from simulation import results
 from simulation.kpis import DECISION, describe, fmt, fmt_with_ci, split_group
 
 Brief = list[tuple[str, list[str]]]
@@ -36,7 +36,7 @@ def target_sentences(summary: pd.DataFrame, targets: list[tuple[str, str, float]
     if not targets:
         return ["No targets are set (add [targets] to the scenario to have them judged)."]
     by = summary.set_index("kpi")
-    table = analysis.evaluate_targets(summary, targets)
+    table = results.evaluate_targets(summary, targets)
     lines = []
     for (kpi, op, bound), row in zip(targets, table.itertuples(), strict=True):
         unit = describe(kpi).unit
@@ -114,7 +114,7 @@ def run_brief(
             staff.append(f"{describe(kpi).description}: {_with_ci(by, kpi)}.")
     brief: Brief = [
         ("Targets", target_sentences(summary, targets)),
-        ("What limits admissions", analysis.limiting_factors(summary)[:2]),
+        ("What limits admissions", results.limiting_factors(summary)[:2]),
         ("Flow", flow),
         ("Staff and rooms", staff),
         ("Money", money),
@@ -160,7 +160,7 @@ def compare_brief(
     for label in labels:
         rows = table[table["scenario"] == label]
         summary = rows[["kpi", "mean", "ci_low", "ci_high"]]
-        met = analysis.evaluate_targets(summary, targets)["met"] if targets else pd.Series([])
+        met = results.evaluate_targets(summary, targets)["met"] if targets else pd.Series([])
         told = f"{int((met == True).sum())} of {len(targets)} targets met" if targets else ""  # noqa: E712
         if label == labels[0]:
             lines.append(f"{label} (the reference)" + (f": {told}." if told else "."))

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from simulation.analysis import t_interval
 from simulation.clock import HOURS_PER_DAY
+from simulation.results import t_interval
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from simulation import analysis
 from simulation.config import Scenario
 from simulation.replication import ReplicationResult, run_replication
+from simulation.results import (
+    PRECISION_KPIS,
+    WARMUP_SERIES,
+    overload_notes,
+    relative_half_width,
+    replications_needed,
+    suggest_warmup,
+    summarise,
+    target_status,
+)
 
 TABLES = (
     "weekly",
@@ -188,9 +197,9 @@ def assemble(
         ]
         if parts:
             tables[name] = pd.concat(parts, ignore_index=True)
-    summary = analysis.summarise(kpis)
+    summary = summarise(kpis)
     weekly = tables.get("weekly")
-    notes = analysis.overload_notes(scenario, weekly, kpis) if weekly is not None else []
+    notes = overload_notes(scenario, weekly, kpis) if weekly is not None else []
     return ExperimentResult(
         scenario=scenario,
         seed=seed,
@@ -198,7 +207,7 @@ def assemble(
         kpis=kpis,
         tables=tables,
         summary=summary,
-        targets=analysis.target_status(scenario, summary),
+        targets=target_status(scenario, summary),
         started=started,
         finished=now_iso(),
         executor=executor,
@@ -240,7 +249,7 @@ def run_experiment(
 def run_to_precision(
     scenario: Scenario,
     precision: float,
-    kpis: list[str] | tuple[str, ...] = analysis.PRECISION_KPIS,
+    kpis: list[str] | tuple[str, ...] = PRECISION_KPIS,
     seed: int | None = None,
     minimum: int = 5,
     maximum: int = 200,
@@ -266,15 +275,11 @@ def run_to_precision(
             scenario, range(len(results), target), seed, workers, scheduler, event_log, progress
         )
         table = pd.DataFrame([r.kpis for r in results])
-        needed = analysis.replications_needed(table, list(kpis), precision, minimum)
+        needed = replications_needed(table, list(kpis), precision, minimum)
         if needed is not None or len(results) >= maximum:
             break
         worst = max(
-            (
-                analysis.relative_half_width(table[k])
-                for k in kpis
-                if k in table and table[k].notna().any()
-            ),
+            (relative_half_width(table[k]) for k in kpis if k in table and table[k].notna().any()),
             default=0.0,
         )
         # half-width shrinks as 1/sqrt(n): aim at the estimate, at least one batch more
@@ -285,7 +290,7 @@ def run_to_precision(
     if needed is not None:
         results = results[:needed]
     result = assemble(scenario, results, seed, started, describe_executor(workers, scheduler))
-    widths = {k: analysis.relative_half_width(result.kpis[k]) for k in kpis if k in result.kpis}
+    widths = {k: relative_half_width(result.kpis[k]) for k in kpis if k in result.kpis}
     result.summary["precision_target"] = result.summary["kpi"].map(
         lambda k: precision if k in widths else np.nan
     )
@@ -333,6 +338,6 @@ def warmup_pilot(
     weekly = pd.concat(
         [r.weekly.assign(replication=r.replication) for r in results], ignore_index=True
     )
-    shown = [*analysis.WARMUP_SERIES, "op_census"]
+    shown = [*WARMUP_SERIES, "op_census"]
     means = weekly.groupby(["week", "date"], as_index=False)[shown].mean()
-    return analysis.suggest_warmup(weekly), means
+    return suggest_warmup(weekly), means

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from simulation import analysis
+from simulation import results
 from simulation.config import Scenario, ScenarioError, apply_overrides, parse_target, to_data
 from simulation.experiment import ExperimentResult, assemble, now_iso, run_experiment, run_jobs
 from simulation.kpis import UTILISATION_PREFIX, describe
@@ -187,7 +187,7 @@ def paired_differences(
     b = other.set_index("replication")[kpi] if kpi in other else pd.Series(dtype=float)
     common = a.index.intersection(b.index)
     if len(common) >= 2 and len(common) == len(a) == len(b):
-        mean, _, low, high, n = analysis.t_interval((b.loc[common] - a.loc[common]).to_numpy())
+        mean, _, low, high, n = results.t_interval((b.loc[common] - a.loc[common]).to_numpy())
         return mean, low, high, n, True
     x, y = a.dropna().to_numpy(float), b.dropna().to_numpy(float)
     if len(x) < 2 or len(y) < 2:
@@ -198,7 +198,7 @@ def paired_differences(
         d = y.mean() - x.mean()
         return (d, d, d, min(len(x), len(y)), False)
     dof = (vx + vy) ** 2 / (vx**2 / (len(x) - 1) + vy**2 / (len(y) - 1))
-    half = analysis.t_quantile(0.975, dof) * se
+    half = results.t_quantile(0.975, dof) * se
     d = y.mean() - x.mean()
     return (d, d - half, d + half, min(len(x), len(y)), False)
 
@@ -216,7 +216,7 @@ def comparison_table(
     for name in names:
         for label, table, seed in zip(labels, kpis, seeds, strict=True):
             values = table[name] if name in table else pd.Series(dtype=float)
-            mean, _, low, high, n = analysis.t_interval(values)
+            mean, _, low, high, n = results.t_interval(values)
             if table is kpis[0]:
                 diff = (0.0, 0.0, 0.0, n, True)
             else:
@@ -528,7 +528,7 @@ def plan(
             c.values,
             c.overrides,
             c.scenario,
-            analysis.weekly_cost(c.scenario, c.scenario.finance.overhead_in_plans),
+            results.weekly_cost(c.scenario, c.scenario.finance.overhead_in_plans),
         )
         if c.scenario is not None
         else Candidate(c.values, c.overrides, None, math.nan, c.status)
@@ -551,7 +551,7 @@ def plan(
         if futures is not None:
             c.verdict = futures.judge(c.scenario, targets, replications, seed, workers, scheduler)
             c.summary = c.verdict.summary
-            c.target_table = analysis.evaluate_targets(c.summary, targets)
+            c.target_table = results.evaluate_targets(c.summary, targets)
             c.status = "met" if c.verdict.share >= futures.required else "not met"
             how = f"(every target holds in {100 * c.verdict.share:.0f}% of futures) "
         else:
@@ -563,7 +563,7 @@ def plan(
                 scheduler=scheduler,
             )
             c.summary = result.summary
-            c.target_table = analysis.evaluate_targets(result.summary, targets)
+            c.target_table = results.evaluate_targets(result.summary, targets)
             c.status = "met" if all(m is True for m in c.target_table["met"]) else "not met"
             how = ""
         evaluated += 1

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from simulation import analysis
+from simulation import results
 from simulation.config import Scenario
 from simulation.model.clinic import ClinicModel
 from simulation.model.recorder import busy_by_hour_of_week, event_log
@@ -59,17 +59,17 @@ def run_replication(
     clients = recorder.client_table()
     attendance = recorder.attendance_table()
     sessions = recorder.session_table()
-    resources = analysis.resource_weeks(scenario, recorder, model.staff)
-    weekly = analysis.weekly_table(scenario, recorder, resources, clients, attendance, sessions)
+    resources = results.resource_weeks(scenario, recorder, model.staff)
+    weekly = results.weekly_table(scenario, recorder, resources, clients, attendance, sessions)
     if light:  # forecasts show waits, census and utilisation; not the hours rule or caseloads
         client_weeks = pd.DataFrame({"client_id": [], "week": [], "meets_rule": []}).astype(
             {"client_id": int, "week": int, "meets_rule": bool}
         )
         caseloads = None
     else:
-        client_weeks = analysis.hours_by_client_week(scenario, clients, attendance)
-        caseloads = analysis.caseload_table(scenario, clients, model.staff)
-    kpis = analysis.replication_kpis(
+        client_weeks = results.hours_by_client_week(scenario, clients, attendance)
+        caseloads = results.caseload_table(scenario, clients, model.staff)
+    kpis = results.replication_kpis(
         scenario, recorder, weekly, clients, client_weeks, resources, sessions, caseloads, not light
     )
     if light:
@@ -78,10 +78,10 @@ def run_replication(
             replication, kpis, weekly, empty, empty, empty, empty, empty, empty, empty
         )
     busy = recorder.busy_table()
-    groups, group_of = analysis.resource_groups(scenario, model.staff.employment)
+    groups, group_of = results.resource_groups(scenario, model.staff.employment)
     names = [g[0] for g in groups]
     per_hour = busy_by_hour_of_week(busy, group_of, names, scenario.warmup_weeks * 168.0, model.end)
-    capacity = analysis.hourly_capacity(scenario)
+    capacity = results.hourly_capacity(scenario)
     usage = pd.DataFrame(
         {
             "resource": np.repeat(names, 168),
@@ -90,8 +90,8 @@ def run_replication(
             "available_hours": capacity.ravel(),
         }
     )
-    clients = analysis.with_hours(clients, attendance, client_weeks)
-    activity = analysis.activity_hours(busy, group_of, scenario.warmup_weeks * 168.0)
+    clients = results.with_hours(clients, attendance, client_weeks)
+    activity = results.activity_hours(busy, group_of, scenario.warmup_weeks * 168.0)
     events = event_log(clients, busy, replication) if with_event_log else None
     return ReplicationResult(
         replication=replication,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from simulation import analysis
+from simulation import results
 from simulation.config import Scenario, ScenarioError
 from simulation.experiment import run_jobs
 from simulation.fit.survival import wilson
@@ -98,7 +98,7 @@ class Futures:
         _, low, high = wilson(hits, total)
         by_target = {kpi: float(sum(v)) / total for kpi, v in held.items()}
         summary = (
-            analysis.summarise(pd.DataFrame(rows))
+            results.summarise(pd.DataFrame(rows))
             if rows  # every future made this combination no valid clinic: nothing to summarise
             else pd.DataFrame(columns=["kpi", "unit", "mean", "std", "ci_low", "ci_high", "n"])
         )

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from simulation import analysis
 from simulation.config import Scenario, ScenarioError
 from simulation.experiment import run_jobs
 from simulation.kpis import DECISION
+from simulation.results import t_interval
 from simulation.uncertainty import UncertainInput, latin_hypercube, with_values
 
 DEFAULT_KPIS = DECISION
@@ -141,7 +141,7 @@ def sensitivity(
         other = _kpi_frame(results, kpis)
         for kpi in kpis:
             diff = other[kpi].to_numpy(float) - base[kpi].to_numpy(float)
-            delta, _, low, high, n = analysis.t_interval(diff)
+            delta, _, low, high, n = t_interval(diff)
             if n >= 2 and np.allclose(diff, diff[0]):  # identical draws: no noise at all
                 low = high = delta
             rows.append(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from simulation import analysis
+from simulation import results
 from simulation.config import Scenario
 from simulation.model.clinic import ClinicModel
 from simulation.model.recorder import FINAL_STATUSES, STATUSES
@@ -91,7 +91,7 @@ def check(model: ClinicModel) -> None:
     held = rec.monitors["seats_held"]
     assert min(held.values) >= 0 and max(held.values) <= sum(seats.values())
     # utilisation within [0, 1]
-    resources = analysis.resource_weeks(scenario, rec, model.staff)
+    resources = results.resource_weeks(scenario, rec, model.staff)
     ok = resources["available_hours"] > 0
     ratio = resources.loc[ok, "busy_hours"] / resources.loc[ok, "available_hours"]
     assert (ratio >= 0).all() and (ratio <= 1 + 1e-9).all(), ratio.max()

@@ -48,7 +48,7 @@ def _forecast_lines(bands) -> list[str]:
 
 
 def _simulate(sc, exp, n, quiet):
-    from simulation import analysis, experiment
+    from simulation import experiment, results
 
     progress = progress_for(quiet)
     try:
@@ -63,7 +63,7 @@ def _simulate(sc, exp, n, quiet):
     finally:
         progress.close()
     result.summary = result.summary[result.summary["n"] > 0]  # what a forecast does not compute
-    return result, analysis.forecast_bands(result.tables["weekly"])
+    return result, results.forecast_bands(result.tables["weekly"])
 
 
 @main.command()
@@ -146,16 +146,16 @@ def against_records(bands, everything, cut, weeks: int):
     and when the census or admissions ran off it one way, capacity as the likely cause)."""
     import pandas as pd
 
-    from simulation import analysis
+    from simulation import results
     from simulation.data.state import weekly_observed
 
     monday = cut.normalize() - pd.Timedelta(days=cut.weekday())
     observed = weekly_observed(everything, monday, weeks + 1)
     observed = observed[observed["date"] + pd.Timedelta(days=7) <= everything.as_of]
     before = weekly_observed(everything, monday - pd.Timedelta(weeks=1), 1).iloc[0]
-    last = {s: float(before[s]) for s in analysis.BACKTEST_SERIES}
+    last = {s: float(before[s]) for s in results.BACKTEST_SERIES}
     compared = observed[observed["week"] >= 1]  # week 0 is the week the forecast starts in
-    table = analysis.backtest_table(bands, compared, last)
+    table = results.backtest_table(bands, compared, last)
     lines = [
         f"  {'series':<14} {'in 50% band':>12} {'in 90% band':>12} {'error (model)':>14} {'error (naive)':>14}",
     ]
@@ -200,11 +200,11 @@ def _tell(folder, key: str, table, lines: list[str], as_json: bool, label: str) 
 
 def missed_weeks(bands, observed) -> list[str]:
     """The weeks each series fell outside the forecast's 90% band, by date and side."""
-    from simulation import analysis
+    from simulation import results
 
     lines = []
     compared = observed[observed["week"] >= 1].set_index("week")
-    for series in analysis.BACKTEST_SERIES:
+    for series in results.BACKTEST_SERIES:
         b = bands[bands["series"] == series].set_index("week")
         out = [
             f"{compared.loc[w, 'date'].date()} "
@@ -266,7 +266,7 @@ def backtest(
     then, and compare with what the extract shows happened (band coverage, error against a
     naive forecast)."""
 
-    from simulation import analysis, experiment
+    from simulation import experiment, results
     from simulation.cli.common import guard, load_scenario, workers_or_default
     from simulation.config import to_data
     from simulation.dashboard.page import backtest_page
@@ -311,7 +311,7 @@ def backtest(
         result = experiment.run_experiment(
             sc, replications=replications, workers=workers_or_default(workers), light=True
         )
-    bands = analysis.forecast_bands(result.tables["weekly"], as_recorded=True)
+    bands = results.forecast_bands(result.tables["weekly"], as_recorded=True)
     observed, table, judged = against_records(bands, everything, cut, weeks)
     lines = [
         f"Back-test: fitted on {len(seen.table)} referrals before {cut.date()}, forecast {weeks} weeks, "
@@ -357,7 +357,7 @@ def judge(forecast_folder, extract, records, template, out, force, as_json):
 
     import pandas as pd
 
-    from simulation import analysis
+    from simulation import results
     from simulation.config import ScenarioError, validate
     from simulation.dashboard.page import backtest_page
 
@@ -386,7 +386,7 @@ def judge(forecast_folder, extract, records, template, out, force, as_json):
             f"{extract}: the records end on {everything.as_of.date()}, less than two weeks after "
             f"the forecast's date ({cut.date()}): nothing to judge it on yet"
         )
-    bands = analysis.forecast_bands(weekly, as_recorded=True)
+    bands = results.forecast_bands(weekly, as_recorded=True)
     observed, table, judged = against_records(bands, everything, cut, weeks)
     lines = [
         f"Forecast of {cut.date()} ({weeks} weeks) judged against {int(table['weeks'].max())} "

@@ -86,7 +86,7 @@ def run(
     check_folder(folder, force)
     n = max_replications if replications == "auto" else sc.replications
     exp.guard([(sc, n)], folder, "this run", event_log=event_log)
-    from simulation import analysis, experiment
+    from simulation import experiment, results
 
     progress = progress_for(quiet or as_json)
     try:
@@ -94,7 +94,7 @@ def run(
             result = experiment.run_to_precision(
                 sc,
                 precision,
-                list(precision_kpi) or analysis.PRECISION_KPIS,
+                list(precision_kpi) or results.PRECISION_KPIS,
                 maximum=max_replications,
                 workers=workers,
                 scheduler=scheduler,
@@ -111,7 +111,7 @@ def run(
     warmup = None
     if not no_warmup_check:
         # MSER-5 on this run's own replication-mean weekly census and waitlist (warm-up included)
-        warmup = max(analysis.suggest_warmup(result.tables["weekly"]).values())
+        warmup = max(results.suggest_warmup(result.tables["weekly"]).values())
         if warmup > sc.warmup_weeks:
             result.notes.append(
                 f"The warm-up of {sc.warmup_weeks} weeks may be too short: MSER-5 on this run's "
@@ -147,7 +147,7 @@ def run(
             say(f"WARNING: {note}")
         lines = summary_lines(result.summary, result.targets) + group_lines(result.summary)
         lines += ["What limits admissions:"] + [
-            f"  {line}" for line in analysis.limiting_factors(result.summary)
+            f"  {line}" for line in results.limiting_factors(result.summary)
         ]
         for line in lines:
             say(line)

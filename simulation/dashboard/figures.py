@@ -659,7 +659,7 @@ def payer_money(summary: pd.DataFrame) -> go.Figure:
 def warmup(means: pd.DataFrame, suggestion: int, current: int, window: int) -> go.Figure:
     """Welch plot: replication-mean weekly series and their moving averages, with the MSER-5
     suggestion and the scenario's warm-up marked."""
-    from simulation.analysis import moving_average
+    from simulation.results import moving_average
 
     fig = go.Figure()
     for column in ("iop_census", "iop_waitlist", "op_census"):

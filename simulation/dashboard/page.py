@@ -149,8 +149,8 @@ def group_table(summary: pd.DataFrame, targets: pd.DataFrame | None) -> str:
 
 
 def limits_section(summary: pd.DataFrame) -> str:
-    """What held admissions up, in sentences (see analysis.limiting_factors)."""
-    from simulation.analysis import limiting_factors
+    """What held admissions up, in sentences (see limiting_factors)."""
+    from simulation.results import limiting_factors
 
     lines = limiting_factors(summary)
     if not lines:
@@ -354,11 +354,11 @@ def rebuild(
     """Rewrite a run folder's dashboard.html and brief.md from its tables (and PNGs with
     ``png``; ``hinges``: a sensitivity run's findings, ``fix``: a plan's recommendation, for
     the brief)."""
-    from simulation import analysis
     from simulation.brief import as_markdown, run_brief
     from simulation.outputs import write_file_atomic
+    from simulation.results import target_status
 
-    targets = analysis.target_status(run_data.scenario, run_data.summary)
+    targets = target_status(run_data.scenario, run_data.summary)
     m = run_data.manifest
     info = {
         "started": m.get("started", ""),
@@ -603,7 +603,7 @@ def fit_report(scenario: Scenario, result, episodes) -> str:
 
 def forecast_page(scenario: Scenario, bands: pd.DataFrame, summary, targets, info: dict) -> str:
     """The forecast: a fan chart per series, the KPIs over the forecast weeks."""
-    from simulation.analysis import FORECAST_SERIES
+    from simulation.results import FORECAST_SERIES
 
     figs = [(f"fan-{s}", figures.FAN_NAMES[s], figures.fan(bands, s)) for s in FORECAST_SERIES]
     state = scenario.state
@@ -619,7 +619,7 @@ def forecast_page(scenario: Scenario, bands: pd.DataFrame, summary, targets, inf
 
 def backtest_page(scenario: Scenario, bands, observed, table, lines: list[str]) -> str:
     """The back-test: what happened drawn over the forecast's fan, and the coverage table."""
-    from simulation.analysis import BACKTEST_SERIES
+    from simulation.results import BACKTEST_SERIES
 
     figs = [
         (f"fan-{s}", figures.FAN_NAMES[s], figures.fan(bands, s, observed)) for s in BACKTEST_SERIES

@@ -73,7 +73,7 @@ def weekly_observed(episodes: Episodes, monday: pd.Timestamp, weeks: int) -> pd.
     """Observed weekly series from ``monday`` on: referrals, mean daily IOP census and IOP
     waitlist (counted as the model's ``*_recorded`` series are), and admissions (first IOP
     days) in each week."""
-    from simulation.analysis import recorded_weekly
+    from simulation.results import recorded_weekly
 
     t = episodes.table
 

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from simulation import analysis, planning
 from simulation import config as scenarios
+from simulation import planning, results
 from simulation.cli import main
 from simulation.cli.text import comparison_lines, target_lines
 from simulation.config.overrides import _models_in
@@ -183,7 +183,7 @@ def test_item4_losses_that_absorb_demand_are_warned_about():
     assert any(n.startswith("DEMAND ABSORBED BY LOSSES") for n in result.notes)
     calm = run_experiment(plain_short(), replications=2)
     assert not any(n.startswith("DEMAND ABSORBED") for n in calm.notes)
-    lines = analysis.limiting_factors(result.summary)
+    lines = results.limiting_factors(result.summary)
     admissions = next(line for line in lines if line.startswith("Admissions were held up"))
     assert "caseload cap" in admissions and "no free seat" in admissions
 
@@ -261,7 +261,7 @@ def test_item6_cost_follows_the_roster_unless_fte_is_given():
         }
     )
     # the baseline's fte values match its rosters (25/40, 30/40, 16/40, 12/40 h)
-    assert analysis.weekly_cost(without) == pytest.approx(analysis.weekly_cost(rostered))
+    assert results.weekly_cost(without) == pytest.approx(results.weekly_cost(rostered))
     wrong = variant("staff.intake.fte=0.1")
     assert any("staff.intake.fte = 0.1" in w for w in scenarios.warnings(wrong))
     assert [w for w in scenarios.warnings(rostered) if w.startswith("staff.")] == []
@@ -384,7 +384,7 @@ def test_item7_hours_bars_side_by_side_and_sankey_labels_apart():
 
 def test_item7_share_cis_stay_within_0_and_1():
     kpis = pd.DataFrame({"replication": [0, 1], "seat_occupancy": [0.01, 0.3]})
-    row = analysis.summarise(kpis).iloc[0]
+    row = results.summarise(kpis).iloc[0]
     assert 0.0 <= row["ci_low"] < 0.01 and row["ci_high"] <= 1.0  # (the logit scale: never below 0)
 
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulation import analysis, clock
+from simulation import clock, results
 from simulation import config as scenarios
 from simulation.cli import main
 from simulation.data.extract import ExtractError, Mapping, as_seen_on, read_episodes
@@ -340,7 +340,7 @@ def test_a_restart_from_a_state_continues_like_the_run_that_reached_it():
         after = restart.tables["weekly"]["iop_census"].iloc[1:13].mean()
         before = original.weekly.set_index("week")["iop_census"].loc[week + 1 : week + 12].mean()
         diffs.append(after - before)
-    mean, std, low, high, n = analysis.t_interval(diffs, confidence=0.99)
+    mean, std, low, high, n = results.t_interval(diffs, confidence=0.99)
     # same distribution: the paired mean difference of the next weeks' census is zero within
     # a 99% CI (16 independent pairs)
     assert low <= 0 <= high, (mean, low, high)
@@ -421,7 +421,7 @@ def test_the_whole_flow_on_the_command_line(tmp_path):
     )
     assert back.exit_code == 0, back.output
     table = pd.read_csv(tmp_path / "b" / "backtest.csv")
-    assert set(table["series"]) == set(analysis.BACKTEST_SERIES)
+    assert set(table["series"]) == set(results.BACKTEST_SERIES)
     assert table["coverage_90"].between(0, 1).all()
     no_state = runner.invoke(main, ["forecast", "baseline"])
     assert no_state.exit_code == 2 and "has no [state]" in no_state.output
@@ -607,7 +607,7 @@ def test_backtest_bands_cover_what_happened(tmp_path):
     from simulation.fit.uncertainty import run_with_uncertainty
 
     sc = baseline()
-    hits = {s: [] for s in analysis.BACKTEST_SERIES}
+    hits = {s: [] for s in results.BACKTEST_SERIES}
     for seed in range(1, 7):
         table, _ = synthesize(sc, 3.0, seed)
         path = tmp_path / f"e{seed}.csv"
@@ -616,9 +616,9 @@ def test_backtest_bands_cover_what_happened(tmp_path):
         cut = pd.Timestamp("2029-06-04") + pd.Timedelta(weeks=9 * seed)
         fitted, fit, _ = fitted_scenario(as_seen_on(everything, cut), sc, True, 14)
         result = run_with_uncertainty(fitted, fit.evidence, 30, 2)
-        bands = analysis.forecast_bands(result.tables["weekly"], as_recorded=True)
+        bands = results.forecast_bands(result.tables["weekly"], as_recorded=True)
         observed = weekly_observed(everything, cut, 14)
-        table = analysis.backtest_table(
+        table = results.backtest_table(
             bands, observed[observed["week"] >= 1], dict.fromkeys(hits, 0.0)
         )
         for row in table.itertuples():

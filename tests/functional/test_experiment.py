@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from simulation import analysis
+from simulation import results
 from simulation.experiment import run_experiment, run_to_precision
 from tests.conftest import plain_short, short
 
@@ -102,7 +102,7 @@ def test_an_intake_just_short_of_demand_is_overloaded_and_named_as_the_limit():
         replications=3,
     )
     assert any(n.startswith("OVERLOADED: the intake waitlist") for n in result.notes)
-    limits = analysis.limiting_factors(result.summary)
+    limits = results.limiting_factors(result.summary)
     assert limits[0].startswith("Intake assessments limit admissions")
     waiting = result.kpis["referrals_never_assessed_share"].mean()
     assert waiting > 0.2

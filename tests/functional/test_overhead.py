@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulation import analysis
+from simulation import results
 from tests.conftest import run, short
 
 OVERHEAD = "finance.overhead_per_month={programme_director = 9100, front_desk = 3900}"
@@ -20,8 +20,8 @@ def test_overhead_enters_the_cost_and_margin_and_nothing_else():
 
 def test_plans_may_leave_overhead_out_of_their_cost():
     sc = short(OVERHEAD)
-    with_it = analysis.weekly_cost(sc, sc.finance.overhead_in_plans)
+    with_it = results.weekly_cost(sc, sc.finance.overhead_in_plans)
     without = short(OVERHEAD, "finance.overhead_in_plans=false")
-    assert with_it - analysis.weekly_cost(
+    assert with_it - results.weekly_cost(
         without, without.finance.overhead_in_plans
     ) == pytest.approx(3000.0)

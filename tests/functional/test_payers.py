@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation import analysis
 from simulation import config as scenarios
+from simulation import results
 from simulation.experiment import run_experiment
 from tests.conftest import baseline, run, short
 
@@ -118,7 +118,7 @@ def test_a_payers_four_service_tier_pays_days_with_four_or_more_services():
         ' {name = "other", share = 0.5, iop_per_diem = 200.0}]'
     )
     no_appointments = pd.DataFrame({"client_id": [], "time": [], "kind": [], "hours": []})
-    c = analysis.claims(sc, _days([3, 4, 5, 4], [0, 0, 0, 1]), no_appointments)
+    c = results.claims(sc, _days([3, 4, 5, 4], [0, 0, 0, 1]), no_appointments)
     assert c["billed"].tolist() == [260.0, 284.0, 284.0, 200.0]
 
 
@@ -128,7 +128,7 @@ def test_a_telehealth_per_diem_pays_the_days_of_clients_who_join_by_video():
     )
     no_appointments = pd.DataFrame({"client_id": [], "time": [], "kind": [], "hours": []})
     days = pd.concat([_days([3, 3], [0, 0], client=0), _days([3], [0], client=1)])
-    c = analysis.claims(sc, days, no_appointments, by_video=np.array([True, False]))
+    c = results.claims(sc, days, no_appointments, by_video=np.array([True, False]))
     assert c["billed"].tolist() == [250.0, 250.0, 300.0]
     hybrid = run(
         short(

@@ -5,13 +5,13 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from simulation import analysis
+from simulation import results
 from tests.conftest import short
 
 
 def test_t_interval_matches_scipy():
     x = np.array([3.1, 2.7, 3.9, 3.3, 2.8, 3.6])
-    mean, std, low, high, n = analysis.t_interval(x)
+    mean, std, low, high, n = results.t_interval(x)
     ref_low, ref_high = stats.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=stats.sem(x))
     assert (mean, n) == (pytest.approx(x.mean()), 6)
     assert std == pytest.approx(x.std(ddof=1))
@@ -19,15 +19,15 @@ def test_t_interval_matches_scipy():
 
 
 def test_t_interval_ignores_missing_and_handles_tiny_samples():
-    assert analysis.t_interval([np.nan, 2.0])[:1] == (2.0,) and math.isnan(
-        analysis.t_interval([2.0])[2]
+    assert results.t_interval([np.nan, 2.0])[:1] == (2.0,) and math.isnan(
+        results.t_interval([2.0])[2]
     )
-    assert analysis.t_interval([])[4] == 0
+    assert results.t_interval([])[4] == 0
 
 
 def test_summary_rows_have_the_contract_columns():
     kpis = pd.DataFrame({"replication": [0, 1, 2], "wait_to_iop_days_mean": [1.0, 2.0, 3.0]})
-    summary = analysis.summarise(kpis)
+    summary = results.summarise(kpis)
     assert list(summary.columns) == ["kpi", "unit", "mean", "std", "ci_low", "ci_high", "n"]
     row = summary.iloc[0]
     assert (row["kpi"], row["unit"], row["mean"], row["n"]) == (
@@ -42,15 +42,15 @@ def test_relative_half_width_and_replications_needed():
     rng = np.random.default_rng(5)
     values = rng.normal(10, 1, 200)
     kpis = pd.DataFrame({"k": values})
-    n = analysis.replications_needed(kpis, ["k"], 0.05, 5)
+    n = results.replications_needed(kpis, ["k"], 0.05, 5)
     # half-width ~ 2 * 1 / sqrt(n) <= 0.5 needs n around 16: check the rule, not a number
     assert (
-        analysis.relative_half_width(values[:n])
+        results.relative_half_width(values[:n])
         <= 0.05
-        < analysis.relative_half_width(values[: n - 1])
+        < results.relative_half_width(values[: n - 1])
     )
-    assert analysis.replications_needed(kpis.iloc[:6], ["k"], 0.001, 5) is None
-    assert analysis.relative_half_width([4.0, 4.0, 4.0]) == 0.0
+    assert results.replications_needed(kpis.iloc[:6], ["k"], 0.001, 5) is None
+    assert results.relative_half_width([4.0, 4.0, 4.0]) == 0.0
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -58,17 +58,17 @@ def test_mser5_cuts_off_a_known_transient(seed):
     rng = np.random.default_rng(seed)
     weeks = 200
     ramp = np.minimum(np.arange(weeks) / 30, 1.0) * 20  # fills up over 30 weeks
-    d = analysis.mser5(ramp + rng.normal(0, 0.5, weeks))
+    d = results.mser5(ramp + rng.normal(0, 0.5, weeks))
     # MSER-5 may cut a little extra noise but never keeps most of the ramp, and never more
     # than half the run (its limit)
     assert 25 <= d <= 100
-    assert analysis.mser5(rng.normal(0, 1, weeks)) <= 100
-    assert analysis.mser5([1.0] * 10) == 0  # too short to judge
+    assert results.mser5(rng.normal(0, 1, weeks)) <= 100
+    assert results.mser5([1.0] * 10) == 0  # too short to judge
 
 
 def test_moving_average_is_centred():
     y = np.arange(10, dtype=float)
-    assert np.allclose(analysis.moving_average(y, 2), y)  # linear series: centred mean is itself
+    assert np.allclose(results.moving_average(y, 2), y)  # linear series: centred mean is itself
 
 
 def _weekly(slope, replications=5, weeks=30, level=2.0, seed=0):
@@ -93,11 +93,11 @@ def _weekly(slope, replications=5, weeks=30, level=2.0, seed=0):
 def test_overload_is_detected_only_for_a_growing_waitlist():
     sc = short("horizon_weeks=25", "warmup_weeks=5")
     kpis = pd.DataFrame({"turned_away_share": [0.0, 0.0]})
-    growing = analysis.overload_notes(sc, _weekly(1.0), kpis)
+    growing = results.overload_notes(sc, _weekly(1.0), kpis)
     assert len(growing) == 1 and "OVERLOADED: the IOP waitlist grows by about 1.0" in growing[0]
-    assert analysis.overload_notes(sc, _weekly(0.0), kpis) == []
+    assert results.overload_notes(sc, _weekly(0.0), kpis) == []
     # a slow drift that stays small against the waitlist level is not overload
-    assert analysis.overload_notes(sc, _weekly(0.05, level=10), kpis) == []
+    assert results.overload_notes(sc, _weekly(0.05, level=10), kpis) == []
 
 
 def test_targets_use_the_pessimistic_ci_bound():
@@ -108,7 +108,7 @@ def test_targets_use_the_pessimistic_ci_bound():
             {"kpi": "completion_share", "mean": 0.4, "ci_low": 0.35, "ci_high": 0.45, "n": 5},
         ]
     )
-    status = analysis.target_status(sc, summary).set_index("kpi")
+    status = results.target_status(sc, summary).set_index("kpi")
     assert not status.loc["wait_to_iop_days_p90", "met"]  # mean meets it, the CI does not
     assert status.loc["completion_share", "met"]
 
@@ -120,12 +120,12 @@ def test_a_queue_that_filled_during_the_warmup_and_keeps_growing_is_overloaded()
     flat = "referrals.seasonality=[1,1,1,1,1,1,1,1,1,1,1,1]"
     sc = short("horizon_weeks=25", "warmup_weeks=5", flat)
     kpis = pd.DataFrame({"turned_away_share": [0.0, 0.0]})
-    notes = analysis.overload_notes(sc, _weekly(0.8, level=100.0), kpis)
+    notes = results.overload_notes(sc, _weekly(0.8, level=100.0), kpis)
     assert len(notes) == 1 and notes[0].startswith(
         "OVERLOADED: the IOP waitlist grows by about 0.8"
     )
     seasonal = short("horizon_weeks=25", "warmup_weeks=5")
-    notes = analysis.overload_notes(seasonal, _weekly(0.8, level=100.0), kpis)
+    notes = results.overload_notes(seasonal, _weekly(0.8, level=100.0), kpis)
     assert len(notes) == 1 and notes[0].startswith("GROWING: the IOP waitlist")
 
 
@@ -133,10 +133,10 @@ def test_a_waitlist_that_swings_with_the_seasons_is_not_overloaded():
     """Over two years, a yearly swing of +-15 around 30 shows no growth; a climb on top of the
     same swing does."""
     weeks = np.arange(110)
-    swing = 30 + 15 * np.sin(2 * np.pi * (weeks + 9) / analysis.WEEKS_PER_YEAR)
+    swing = 30 + 15 * np.sin(2 * np.pi * (weeks + 9) / results.WEEKS_PER_YEAR)
     rng = np.random.default_rng(1)
     levels = np.column_stack([swing + rng.normal(0, 1, len(weeks)), swing + 0.3 * weeks])
-    flat, climbing = analysis.queue_growth(weeks, levels)
+    flat, climbing = results.queue_growth(weeks, levels)
     assert abs(flat) < 0.05  # (noise sd 1 over 110 weeks: a slope's se is ~0.003)
     assert climbing == pytest.approx(0.3, abs=0.02)
 
@@ -156,7 +156,7 @@ def test_shares_of_referrals_count_only_those_whose_fate_is_known():
         }
     )
     weeks = pd.DataFrame({"client_id": [], "week": [], "meets_rule": []})
-    k = analysis.client_kpis(clients, weeks, start=0.0, end=1000.0, weeks=1)
+    k = results.client_kpis(clients, weeks, start=0.0, end=1000.0, weeks=1)
     assert k["lost_from_waitlist_share"] == pytest.approx(0.5)
     assert k["lost_before_assessment_share"] == pytest.approx(0.5)
     assert k["referrals_waiting_at_end_share"] == pytest.approx(0.6)

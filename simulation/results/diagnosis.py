@@ -1,0 +1,182 @@
+"""What limits admissions, and the notes on queues that grow: the reading of a run a director needs first."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from simulation.config import Scenario
+from simulation.results.queues import LOSSES_ABSORB, QUEUES, _seasonal, queue_growth, seasonal_fit
+from simulation.results.summary import t_interval
+
+ADMISSION_LIMITS = {
+    "admission_blocked_by_caseload_share": "every primary therapist at their caseload cap",
+    "admission_blocked_by_seats_share": "no free seat in a track for the client's age group",
+    "admission_blocked_by_cohort_share": "free seats only in cohort tracks between cohort starts",
+}
+
+
+def limiting_factors(summary: pd.DataFrame) -> list[str]:
+    """What held admissions up, in plain sentences from a summary: the share of time someone
+    waited for a place that could not be given and why, the caseload occupancy, and the other
+    constraints (facilitators, intake clinicians, prescribers) with their figures."""
+    by = summary.set_index("kpi")["mean"]
+
+    def value(name: str) -> float:
+        return float(by.get(name, math.nan))
+
+    lines = []
+    intake = value("intake_utilisation")
+    never = value("referrals_never_assessed_share")
+    low = (
+        summary.set_index("kpi")["ci_low"].get("intake_waitlist_growth_per_week", math.nan)
+        if "ci_low" in summary
+        else math.nan
+    )
+    # growing beyond doubt, by at least a client every 20 weeks
+    growing = bool(low > 0 and value("intake_waitlist_growth_per_week") >= 0.05)
+    intake_binds = growing or (math.isfinite(never) and never >= 0.05)
+    if intake_binds:
+        lines.append(
+            "Intake assessments limit admissions: "
+            + (
+                f"the intake waitlist grows by about {value('intake_waitlist_growth_per_week'):.2f} "
+                "a week; "
+                if growing
+                else ""
+            )
+            + f"{100 * never:.0f}% of the period's referrals were still waiting for an "
+            f"assessment at the end, the mean wait for one is "
+            f"{value('wait_to_intake_days_mean'):.1f} days, and intake clinicians are "
+            f"{100 * intake:.0f}% busy (their bookable time is full). More intake hours admit "
+            "more before any seat or therapist does."
+        )
+    blocked = value("admission_blocked_share")
+    if math.isfinite(blocked):
+        reasons = sorted(
+            ((value(k), text) for k, text in ADMISSION_LIMITS.items() if value(k) > 0.005),
+            reverse=True,
+        )
+        if blocked < 0.005 or not reasons:
+            lines.append(
+                "Admissions: nobody waited for an IOP place that could not be given "
+                "(seats and caseloads had room whenever someone was waiting)."
+            )
+        else:
+            binding = [text for share, text in reasons if share >= 0.9 * reasons[0][0]]
+            lines.append(
+                f"Admissions were held up {100 * blocked:.0f}% of the time by: "
+                + "; ".join(f"{text} ({100 * share:.0f}% of the time)" for share, text in reasons)
+                + "."
+            )
+            if len(binding) > 1:
+                lines.append(
+                    "These bind together: adding only one of them will admit few more clients."
+                )
+    occupancy = value("caseload_occupancy")
+    if math.isfinite(occupancy):
+        lines.append(
+            f"Primary-therapist caseload places held: {100 * occupancy:.0f}% on average; "
+            f"seats held: {100 * value('seat_occupancy'):.0f}%."
+        )
+    evaluation = value("wait_for_evaluation_days_mean")
+    unbooked = value("medication_visits_unbooked_share")
+    waiting = value("evaluation_waitlist_mean")
+    if (
+        (math.isfinite(evaluation) and evaluation >= 2)
+        or (math.isfinite(unbooked) and unbooked >= 0.25)
+        or (math.isfinite(waiting) and waiting >= 0.5)
+    ):
+        lines.append(
+            f"Prescribers: {100 * unbooked:.0f}% of due medication visits found no slot, "
+            f"{100 * value('evaluated_in_time_share'):.0f}% of those needing an evaluation had "
+            "it in time"
+            + (
+                f"; {waiting:.1f} clients on average waited for an evaluation required before "
+                f"their first IOP day (those seen waited {evaluation:.1f} days)"
+                if math.isfinite(evaluation)
+                else ""
+            )
+            + "."
+        )
+    cancelled = value("sessions_cancelled_share")
+    if math.isfinite(cancelled) and cancelled > 0.005:
+        lines.append(f"Group sessions cancelled for want of a facilitator: {100 * cancelled:.1f}%.")
+    if math.isfinite(intake) and not intake_binds:
+        lines.append(
+            f"Intake clinicians are {100 * intake:.0f}% busy; the mean wait for an "
+            f"assessment is {value('wait_to_intake_days_mean'):.1f} days."
+        )
+    return lines
+
+
+def overload_notes(scenario: Scenario, weekly: pd.DataFrame, kpis: pd.DataFrame) -> list[str]:
+    """Plain-language warnings when demand exceeds capacity.
+
+    A queue (intake, IOP or step-down waitlist) is called overloaded when, across
+    replications, its trend over the reporting period (``queue_growth``: a yearly cycle taken
+    out when the period spans a year) is positive beyond doubt (t > 3 on the per-replication
+    slopes) and it grows by at least 5 clients over the period. The level it reached during
+    the warm-up does not excuse it. Over less than a year of a scenario whose referrals vary
+    by season, growth short of the queue's mean level could be the season: it is said as
+    GROWING, with that caveat, rather than OVERLOADED.
+    """
+    notes = []
+    report = weekly[~weekly["warmup"]]
+    queues = [q for q in QUEUES if q in report]
+    slopes = np.array(
+        [
+            queue_growth(rows["week"].to_numpy(), rows[queues].to_numpy())
+            for _, rows in report.groupby("replication")
+        ]
+    ).reshape(-1, len(queues))
+    weeks = scenario.horizon_weeks
+    seasons = _seasonal(scenario) and not seasonal_fit(weeks)
+    means = report.groupby("week")[queues].mean()
+    for i, column in enumerate(queues):
+        mean, std, low, high, n = t_interval(slopes[:, i])
+        if n < 2:
+            continue
+        growth = mean * weeks
+        t_stat = mean / (std / math.sqrt(n)) if std > 0 else (math.inf if mean > 0 else 0)
+        level = report[column].mean()
+        if not (t_stat > 3 and growth >= 5.0):
+            continue
+        first, last = means[column].iloc[:4].mean(), means[column].iloc[-4:].mean()
+        trend = (
+            f"the {QUEUES[column]} grows by about {mean:.2f} clients a week "
+            f"(95% CI {low:.2f} to {high:.2f}; about {first:.0f} waiting at the start of the "
+            f"measured period, {last:.0f} at its end)"
+        )
+        if seasons and growth < level:
+            notes.append(
+                f"GROWING: {trend}. Referrals vary by season and under a year is measured, so "
+                "this may be the season rather than overload: measure a year or more to tell."
+            )
+        else:
+            notes.append(
+                f"OVERLOADED: {trend} and does not settle: demand exceeds capacity, so its mean "
+                "and the waits depend on how long the run is and mean little. Add capacity or "
+                "reduce referrals."
+            )
+    lost = (
+        kpis["lost_from_iop_waitlist_share"].mean() if "lost_from_iop_waitlist_share" in kpis else 0
+    )
+    blocked = kpis["admission_blocked_share"].mean() if "admission_blocked_share" in kpis else 0
+    if lost >= LOSSES_ABSORB and blocked >= 0.5:
+        worst = max(ADMISSION_LIMITS, key=lambda k: kpis[k].mean() if k in kpis else -1.0)
+        notes.append(
+            f"DEMAND ABSORBED BY LOSSES: {100 * lost:.0f}% of clients waiting for an IOP place "
+            f"gave up, and admissions were held up {100 * blocked:.0f}% of the time, mostly by "
+            f"{ADMISSION_LIMITS[worst]} ({100 * kpis[worst].mean():.0f}%). The waitlist stays "
+            "level because people leave it, not because capacity is enough: more referrals "
+            "would mostly mean more people giving up."
+        )
+    if "turned_away_share" in kpis and kpis["turned_away_share"].mean() > 0.05:
+        notes.append(
+            f"{100 * kpis['turned_away_share'].mean():.0f}% of referrals were turned away "
+            "because a waitlist was full."
+        )
+    return notes

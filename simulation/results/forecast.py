@@ -1,0 +1,84 @@
+"""Forecast bands from replications started from a clinic's state, and the back-test table that sets them against what happened."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from simulation.config import DISCHARGE_REASONS
+
+FORECAST_SERIES = (
+    "referrals",
+    "iop_census",
+    "iop_waitlist",
+    "intake_waitlist",
+    "admissions",
+    "discharges",
+)
+
+
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def forecast_bands(weekly: pd.DataFrame, as_recorded: bool = False) -> pd.DataFrame:
+    """Week-by-week prediction bands across replications: the 50% (p25-p75) and 90% (p5-p95)
+    bands, the median and the mean of each forecast series (long table). ``as_recorded``
+    (back-tests): the census and IOP waitlist as dated records count them, to compare like
+    with like with an extract."""
+    w = weekly.assign(discharges=weekly[[f"discharged_{r}" for r in DISCHARGE_REASONS]].sum(axis=1))
+    if as_recorded:
+        w = w.assign(iop_census=w["iop_census_recorded"], iop_waitlist=w["iop_waitlist_recorded"])
+    rows = []
+    for series in FORECAST_SERIES:
+        grouped = w.groupby(["week", "date"])[series]
+        q = grouped.quantile(list(QUANTILES)).unstack()
+        q.columns = ["p5", "p25", "p50", "p75", "p95"]
+        q["mean"] = grouped.mean()
+        rows.append(q.reset_index().assign(series=series))
+    return pd.concat(rows, ignore_index=True)[
+        ["series", "week", "date", "p5", "p25", "p50", "p75", "p95", "mean"]
+    ]
+
+
+BACKTEST_SERIES = ("referrals", "iop_census", "iop_waitlist", "admissions")
+"""Compared with the extract: referrals (demand: where losses before assessment grow with the
+wait, a surge shows here before it shows in the IOP), the IOP census, the IOP waitlist (joining
+it to the first IOP day, or giving up: a client placed on a track waits for its next session)
+and admissions."""
+
+
+def backtest_table(bands: pd.DataFrame, observed: pd.DataFrame, last: dict) -> pd.DataFrame:
+    """Per series: the share of weeks whose observed value falls inside the 50% and 90% bands,
+    the mean absolute error of the median forecast and of the naive forecast (the last value
+    seen before the forecast carried forward), and which was better."""
+    rows = []
+    for series in BACKTEST_SERIES:
+        b = bands[bands["series"] == series].set_index("week")
+        o = observed.set_index("week")[series]
+        weeks = [w for w in o.index if w in b.index]
+        if not weeks:
+            continue
+        y = o.loc[weeks].to_numpy(float)
+        b = b.loc[weeks]
+        inside50 = (y >= b["p25"].to_numpy() - 1e-9) & (y <= b["p75"].to_numpy() + 1e-9)
+        inside90 = (y >= b["p5"].to_numpy() - 1e-9) & (y <= b["p95"].to_numpy() + 1e-9)
+        mae = float(np.abs(y - b["p50"].to_numpy()).mean())
+        naive = float(np.abs(y - last[series]).mean())
+        rows.append(
+            {
+                "series": series,
+                "weeks": len(weeks),
+                "coverage_50": float(inside50.mean()),
+                "coverage_90": float(inside90.mean()),
+                "mae_model": mae,
+                "mae_naive": naive,
+                "model_better": mae <= naive,
+                # weeks above the 90% band less weeks below it, as a share: a run of one
+                # sign says the clinic moved one way (its capacity or demand changed)
+                "above_minus_below_90": float(
+                    ((y > b["p95"].to_numpy() + 1e-9).sum() - (y < b["p5"].to_numpy() - 1e-9).sum())
+                    / len(weeks)
+                ),
+            }
+        )
+    return pd.DataFrame(rows)

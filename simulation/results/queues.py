@@ -1,0 +1,64 @@
+"""Queues that never settle: each queue's growth per week over the measured period, with a yearly cycle fitted when a year or more is measured."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from simulation.config import Scenario
+
+QUEUES = {
+    "intake_waitlist": "intake waitlist",
+    "iop_waitlist": "IOP waitlist",
+    "op_waitlist": "outpatient step-down waitlist",
+}
+"""Every queue a referral can stand in, by its weekly column; each gets a growth KPI
+``<queue>_growth_per_week`` and is checked for overload."""
+
+
+WEEKS_PER_YEAR = 365.25 / 7
+
+
+LOSSES_ABSORB = 0.2
+"""A share of the IOP waitlist giving up from which losses, not the waitlist, absorb demand."""
+
+
+def queue_growth(weeks: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """The trend (clients a week) of each column of ``levels`` over ``weeks``: the slope of a
+    least-squares line, fitted together with a yearly cycle when the series spans a year or
+    more, so that a waitlist that swings with the seasons shows no growth while one that
+    climbs does, whatever level it reached during the warm-up. NaN for under 4 weeks."""
+    t = np.asarray(weeks, dtype=float)
+    y = np.asarray(levels, dtype=float)
+    if len(t) < 4:
+        return np.full(y.shape[1], math.nan)
+    columns = [np.ones_like(t), t - t.mean()]
+    if seasonal_fit(len(t)):
+        angle = 2 * math.pi * t / WEEKS_PER_YEAR
+        columns += [np.sin(angle), np.cos(angle)]
+    coefficients = np.linalg.lstsq(np.column_stack(columns), y, rcond=None)[0]
+    return coefficients[1]
+
+
+def seasonal_fit(weeks: int) -> bool:
+    """Whether a trend over so many weeks is fitted with a yearly cycle (a year or more)."""
+    return weeks >= WEEKS_PER_YEAR - 1
+
+
+def growth_kpis(report: pd.DataFrame) -> dict[str, float]:
+    """``<queue>_growth_per_week`` of one replication over the reporting period."""
+    queues = [q for q in QUEUES if q in report]
+    slopes = queue_growth(report["week"].to_numpy(), report[queues].to_numpy())
+    return {f"{q}_growth_per_week": float(g) for q, g in zip(queues, slopes, strict=True)}
+
+
+def _seasonal(scenario: Scenario) -> bool:
+    """Whether the scenario's referrals vary by season (months, school terms or a source's own)."""
+    r = scenario.referrals
+    return (
+        len(set(r.seasonality)) > 1
+        or r.school_holiday_multiplier is not None
+        or any(s.seasonality is not None and len(set(s.seasonality)) > 1 for s in r.sources)
+    )

@@ -1,0 +1,151 @@
+"""Across replications: intervals (t, and on the logit or log scale where a t interval would leave the range), summaries, targets met and the replications a precision needs."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from simulation.config import Scenario
+from simulation.kpis import (
+    describe,
+)
+
+
+def t_interval(values, confidence: float = 0.95) -> tuple[float, float, float, float, int]:
+    """(mean, std, ci_low, ci_high, n) of the non-missing values, Student t interval."""
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    n = len(x)
+    if n == 0:
+        return (math.nan, math.nan, math.nan, math.nan, 0)
+    mean = float(x.mean())
+    if n == 1:
+        return (mean, math.nan, math.nan, math.nan, 1)
+    std = float(x.std(ddof=1))
+    half = t_quantile(0.5 + confidence / 2, n - 1) * std / math.sqrt(n)
+    return (mean, std, mean - half, mean + half, n)
+
+
+def t_quantile(p: float, dof: float) -> float:
+    """Student t quantile (scipy.special, which loads in a fraction of scipy.stats' time)."""
+    from scipy.special import stdtrit
+
+    return float(stdtrit(dof, p))
+
+
+def bounded_interval(
+    values, unit: str, signed: bool = False, confidence: float = 0.95
+) -> tuple[float, float, float, float, int]:
+    """(mean, std, ci_low, ci_high, n) of a KPI's replication values, an interval that cannot
+    leave the range the measure lives in. The Student t interval where it stays in range;
+    where it would not (few replications, a mean near a bound), the same t interval built on a
+    scale that respects the bound and transformed back (the delta method): the logit of a
+    share, so it stays in (0, 1); the log of a non-negative measure, so it stays above 0.
+    Signed measures (a margin, a trend) keep the t interval. Zero spread gives a zero-width
+    interval at the mean."""
+    mean, std, low, high, n = t_interval(values, confidence)
+    if n < 2 or not math.isfinite(low) or std == 0 or signed:
+        return mean, std, low, high, n
+    top = 1.0 if unit == "share" else math.inf
+    if low >= 0 and high <= top:
+        return mean, std, low, high, n
+    q = t_quantile(0.5 + confidence / 2, n - 1)
+    se = std / math.sqrt(n)
+    if unit == "share" and 0 < mean < 1:
+        centre, half = math.log(mean / (1 - mean)), q * se / (mean * (1 - mean))
+        low, high = (1 / (1 + math.exp(-(centre + d))) for d in (-half, half))
+    elif mean > 0:
+        half = q * se / mean
+        low, high = mean * math.exp(-half), min(mean * math.exp(half), top)
+    return mean, std, low, high, n
+
+
+def summarise(kpis: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """summary.csv: one row per KPI with unit, mean, std, a 95% CI that stays in the measure's
+    range (``bounded_interval``) and n."""
+    rows = []
+    for name in kpis.columns:
+        if name == "replication":
+            continue
+        kpi = describe(name)
+        mean, std, low, high, n = bounded_interval(kpis[name], kpi.unit, kpi.signed, confidence)
+        rows.append(
+            {
+                "kpi": name,
+                "unit": kpi.unit,
+                "mean": mean,
+                "std": std,
+                "ci_low": low,
+                "ci_high": high,
+                "n": n,
+            }
+        )
+    return pd.DataFrame(rows, columns=["kpi", "unit", "mean", "std", "ci_low", "ci_high", "n"])
+
+
+def evaluate_targets(summary: pd.DataFrame, targets: list[tuple[str, str, float]]) -> pd.DataFrame:
+    """Each (kpi, '<=' or '>=', bound) met or not: met only when the pessimistic end of the
+    95% CI meets it (the mean itself when there is one replication); None without data."""
+    rows = []
+    by_kpi = summary.set_index("kpi")
+    for kpi, op, bound in targets:
+        row = by_kpi.loc[kpi] if kpi in by_kpi.index else None
+        mean = math.nan if row is None else row["mean"]
+        worst = math.nan if row is None else (row["ci_high"] if op == "<=" else row["ci_low"])
+        if not np.isfinite(worst):
+            worst = mean
+        met = None
+        if np.isfinite(worst):
+            met = bool(worst <= bound) if op == "<=" else bool(worst >= bound)
+        rows.append(
+            {
+                "kpi": kpi,
+                "target": f"{op} {bound:g}",
+                "value": mean,
+                "worst_case": worst,
+                "met": met,
+            }
+        )
+    return pd.DataFrame(rows, columns=["kpi", "target", "value", "worst_case", "met"])
+
+
+def target_status(scenario: Scenario, summary: pd.DataFrame) -> pd.DataFrame:
+    """The scenario's targets, met or not (see ``evaluate_targets``)."""
+    return evaluate_targets(summary, scenario.target_list())
+
+
+PRECISION_KPIS = (
+    "wait_to_intake_days_mean",
+    "wait_to_iop_days_mean",
+    "therapist_utilisation",
+    "prescriber_utilisation",
+    "intake_utilisation",
+    "room_utilisation",
+)
+"""KPIs whose precision ``--replications auto`` controls by default: waits and utilisations."""
+
+
+def relative_half_width(values, confidence: float = 0.95) -> float:
+    """Half-width of the t interval divided by |mean| (0 when every value is the same)."""
+    mean, _, low, high, n = t_interval(values, confidence)
+    if n < 2:
+        return math.inf
+    half = (high - low) / 2
+    if half == 0:
+        return 0.0
+    return half / abs(mean) if mean != 0 else math.inf
+
+
+def replications_needed(
+    kpis: pd.DataFrame, names: list[str], precision: float, minimum: int
+) -> int | None:
+    """The smallest n >= minimum for which the first n replications give every KPI in
+    ``names`` a relative CI half-width within ``precision``; None if no prefix does."""
+    usable = [n for n in names if n in kpis and kpis[n].notna().any()]
+    for n in range(minimum, len(kpis) + 1):
+        head = kpis.iloc[:n]
+        if all(relative_half_width(head[name]) <= precision for name in usable):
+            return n
+    return None

@@ -1,0 +1,274 @@
+"""A replication's result tables: the weekly table, resource use by week, hours by client and week, caseloads, hourly capacity and activity hours."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from simulation import clock
+from simulation.clock import HOURS_PER_DAY, HOURS_PER_WEEK
+from simulation.config import DISCHARGE_REASONS, Scenario, roster_intervals
+from simulation.kpis import (
+    UTILISATION_PREFIX,
+)
+from simulation.model.recorder import BLOCKING, Recorder, busy_by_week
+from simulation.results.money import (
+    IOP_SERVICES,
+    _daily_revenue,
+    billable_days,
+    claims,
+    payer_lookup,
+    staffed_cost,
+    video_lookup,
+)
+
+
+def resource_groups(
+    scenario: Scenario, employment: list | None = None
+) -> tuple[list[tuple[str, str, str]], dict[str, str]]:
+    """The resources reported on, as (name, kind, role) for each staff pool then each room,
+    and the group each person or room belongs to (``employment``: a replication's people,
+    replacements and locums included)."""
+    groups = [(pool, "staff", p.role) for pool, p in scenario.staff.items()]
+    groups += [(r.name, "room", "room") for r in scenario.rooms]
+    groups += [(o.name, "office", "office") for o in scenario.offices]
+    people = employment if employment is not None else scenario.people()
+    group_of = {row[0]: row[1] for row in people}
+    group_of.update({unit: o.name for o in scenario.offices for unit in o.units()})
+    return groups, group_of
+
+
+def resource_weeks(scenario: Scenario, recorder: Recorder, staff) -> pd.DataFrame:
+    """Busy (client-facing), indirect (reserved supervision, meetings and case management, and
+    documentation) and available hours per week for each staff pool and each room."""
+    weeks = scenario.total_weeks
+    groups, group_of = resource_groups(scenario, recorder.employment or None)
+    names = [g[0] for g in groups]
+    busy = busy_by_week(recorder.busy_table(), group_of, names, weeks)
+    indirect = busy_by_week(recorder.indirect_table(), group_of, names, weeks)
+    available = np.zeros((len(groups), weeks))
+    position = {name: i for i, name in enumerate(names)}
+    for person in staff.people.values():
+        available[position[person.pool]] += person.available_hours(weeks)
+        indirect[position[person.pool]] += person.indirect_by_week(weeks)
+    for room in scenario.rooms:
+        available[position[room.name]] = sum(e - s for s, e in roster_intervals(room.available))
+    for office in scenario.offices:
+        open_hours = sum(e - s for s, e in roster_intervals(office.available))
+        available[position[office.name]] = office.count * open_hours
+    return pd.DataFrame(
+        {
+            "week": np.tile(np.arange(weeks), len(groups)),
+            "resource": np.repeat(names, weeks),
+            "kind": np.repeat([g[1] for g in groups], weeks),
+            "role": np.repeat([g[2] for g in groups], weeks),
+            "busy_hours": busy.ravel(),
+            "indirect_hours": indirect.ravel(),
+            "available_hours": available.ravel(),
+        }
+    )
+
+
+def recorded_weekly(first_day: np.ndarray, last_day: np.ndarray, weeks: int) -> np.ndarray:
+    """The weekly mean of a daily count taken at midday from dated records: on day k (days
+    from week zero's Monday) those whose stage began on or before day k and did not end on or
+    before it (no end: still in it). How a clinic's extract counts its census or waitlist."""
+    begun = first_day[np.isfinite(first_day)]
+    ended = last_day[np.isfinite(first_day)]
+    ended = np.sort(np.where(np.isnan(ended), np.inf, ended))
+    begun = np.sort(begun)
+    k = np.arange(7 * weeks) + 0.5
+    daily = np.searchsorted(begun, k, "right") - np.searchsorted(ended, k, "right")
+    return daily.reshape(weeks, 7).mean(axis=1)
+
+
+def weekly_table(
+    scenario: Scenario,
+    recorder: Recorder,
+    resources: pd.DataFrame,
+    clients: pd.DataFrame,
+    attendance: pd.DataFrame,
+    sessions: pd.DataFrame,
+) -> pd.DataFrame:
+    """One row per simulated week (warm-up included, flagged)."""
+    weeks = scenario.total_weeks
+    edges = np.arange(weeks + 1) * HOURS_PER_WEEK
+    monday = pd.Timestamp(clock.week_zero_monday(scenario.start_date))
+    cols: dict[str, np.ndarray] = {
+        "week": np.arange(weeks),
+        "date": monday + pd.to_timedelta(np.arange(weeks) * 7, unit="D"),
+        "warmup": np.arange(weeks) < scenario.warmup_weeks,
+    }
+    m = recorder.monitors
+    for name in ("intake_waitlist", "iop_waitlist", "op_waitlist", "blocked"):
+        cols[name] = m[name].bin_means(edges)
+    cols["op_census"] = m["op"].bin_means(edges)
+    cols["iop_census"] = m["iop"].bin_means(edges) + cols["blocked"]
+    cols["seat_occupancy"] = m["seats_held"].bin_means(edges) / sum(
+        t.seats for t in scenario.tracks
+    )
+    for name in BLOCKING:
+        cols[f"admission_{name}"] = m[name].bin_means(edges)
+
+    def count_by_week(times) -> np.ndarray:
+        t = np.asarray(times, dtype=float)
+        w = (t[np.isfinite(t)] // HOURS_PER_WEEK).astype(int)
+        # (a client on the books when a run starts from a state has dates before it)
+        return np.bincount(w[(w >= 0) & (w < weeks)], minlength=weeks)
+
+    status = clients["status"].to_numpy()
+    reason = clients["exit_reason"].to_numpy()
+    cols["referrals"] = count_by_week(clients["referred"])
+    cols["admissions"] = count_by_week(clients["iop_start"])
+    iop_end = clients["iop_end"].to_numpy(dtype=float)
+    left = clients["left"].to_numpy(dtype=float)
+    for r in DISCHARGE_REASONS:
+        cols[f"discharged_{r}"] = count_by_week(iop_end[reason == r])
+    cols["lost"] = count_by_week(left[status == "lost"])
+    # the census and IOP waitlist as a clinic's dated records show them (back-tests compare
+    # these with the extract: counted at midday of each day, from the dates alone)
+    days = lambda column: np.floor(clients[column].to_numpy(dtype=float) / HOURS_PER_DAY)  # noqa: E731
+    start = days("iop_start")
+    gave_up = np.where((status == "lost") & np.isnan(start), days("left"), np.nan)
+    cols["iop_census_recorded"] = recorded_weekly(start, days("iop_end"), weeks)
+    cols["iop_waitlist_recorded"] = recorded_weekly(
+        days("iop_waitlisted"), np.where(np.isnan(start), gave_up, start), weeks
+    )
+    cols["turned_away"] = count_by_week(left[status == "turned_away"])
+
+    busy = resources["busy_hours"].to_numpy().reshape(-1, weeks)
+    available = resources["available_hours"].to_numpy().reshape(-1, weeks)
+    names = resources["resource"].to_numpy()[::weeks]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(available > 0, busy / np.where(available > 0, available, 1), np.nan)
+    for i, name in enumerate(names):
+        cols[f"{UTILISATION_PREFIX}{name}"] = ratio[i]
+
+    held = sessions[sessions["held"]]
+    held_weeks = held["week"].to_numpy(dtype=int)
+    cols["sessions_held"] = np.bincount(held_weeks, minlength=weeks)[:weeks]
+    cancelled_weeks = sessions.loc[sessions["cancelled"], "week"].to_numpy(dtype=int)
+    cols["sessions_cancelled"] = np.bincount(cancelled_weeks, minlength=weeks)[:weeks]
+    size_sum = np.bincount(held_weeks, weights=held["attendees"].to_numpy(float), minlength=weeks)[
+        :weeks
+    ]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cols["mean_group_size"] = np.where(
+            cols["sessions_held"] > 0, size_sum / cols["sessions_held"], np.nan
+        )
+
+    payers = payer_lookup(scenario, clients)
+    days = billable_days(scenario, attendance, payers)
+    billed_weeks = (days.loc[days["billable"], "day"].to_numpy() // 7).clip(max=weeks - 1)
+    cols["billable_days"] = np.bincount(billed_weeks, minlength=weeks)[:weeks]
+    every_claim = claims(scenario, days, attendance, payers, video_lookup(scenario, clients))
+    daily = _daily_revenue(every_claim)
+    if scenario.payers:  # (kept for the payers' KPIs: computed once)
+        recorder.claims = every_claim
+    revenue = np.zeros(weeks)
+    np.add.at(revenue, (daily.index.to_numpy() // 7).clip(max=weeks - 1), daily.to_numpy())
+    cols["revenue"] = revenue
+    cols["cost"] = staffed_cost(scenario, recorder.employment, weeks)
+    cols["margin"] = revenue - cols["cost"]
+    return pd.DataFrame(cols)
+
+
+def hours_by_client_week(
+    scenario: Scenario, clients: pd.DataFrame, attendance: pd.DataFrame
+) -> pd.DataFrame:
+    """IOP hours attended in each full week a client spent in the IOP, with the week's rule."""
+    rule = {t.name: t.hours_rule for t in scenario.tracks}
+    end_of_run = scenario.total_weeks * HOURS_PER_WEEK
+    started = clients[clients["iop_start"].notna()]
+    first = np.ceil(started["iop_start"].to_numpy() / HOURS_PER_WEEK).astype(int).clip(min=0)
+    last_end = started["iop_end"].fillna(end_of_run).to_numpy()
+    last = np.floor(last_end / HOURS_PER_WEEK).astype(int)  # weeks [first, last) are full
+    counts = np.maximum(last - first, 0)
+    ids = np.repeat(started["id"].to_numpy(), counts)
+    weeks = (
+        np.concatenate([np.arange(f, f + n) for f, n in zip(first, counts, strict=True)])
+        if len(counts)
+        else np.array([], dtype=int)
+    )
+    frame = pd.DataFrame({"client_id": ids, "week": weeks.astype(int)})
+    frame["track"] = np.repeat(started["track"].to_numpy(), counts)
+    frame["rule_hours"] = frame["track"].map(rule).astype(float)
+    iop = attendance[attendance["kind"].isin(IOP_SERVICES)]
+    hours = (
+        iop.assign(week=(iop["time"] // HOURS_PER_WEEK).astype(int))
+        .groupby(["client_id", "week"])["hours"]
+        .sum()
+    )
+    frame["hours"] = hours.reindex(
+        pd.MultiIndex.from_frame(frame[["client_id", "week"]]), fill_value=0.0
+    ).to_numpy()
+    frame["meets_rule"] = frame["hours"] >= frame["rule_hours"] - 1e-9
+    return frame
+
+
+def caseload_table(scenario: Scenario, clients: pd.DataFrame, staff) -> pd.DataFrame:
+    """Each primary therapist's mean IOP caseload over the reporting period, against the cap
+    (a place is held from placement on the waitlist to leaving the IOP)."""
+    start = scenario.warmup_weeks * HOURS_PER_WEEK
+    end = scenario.total_weeks * HOURS_PER_WEEK
+    people = staff.members(scenario.iop.therapist_pools)
+    held = clients[clients["therapist"] != ""]
+    began = held["placed"].to_numpy(dtype=float)
+    ended = held["iop_end"].to_numpy(dtype=float)
+    ended = np.where(np.isfinite(ended), ended, end)
+    overlap = np.clip(np.minimum(ended, end) - np.maximum(began, start), 0, None)
+    mean_held = pd.Series(overlap, index=held["therapist"].to_numpy()).groupby(level=0).sum()
+    rows = [
+        {
+            "therapist": p.name,
+            "pool": p.pool,
+            "cap": p.iop_cap,
+            "mean_caseload": float(mean_held.get(p.name, 0.0)) / (end - start),
+        }
+        for p in people
+        if p.iop_cap > 0
+    ]
+    table = pd.DataFrame(rows, columns=["therapist", "pool", "cap", "mean_caseload"])
+    table["occupancy"] = table["mean_caseload"] / table["cap"].where(table["cap"] > 0)
+    return table
+
+
+def hourly_capacity(scenario: Scenario) -> np.ndarray:
+    """Person-hours (staff pools) or open hours (rooms) in each hour of the week: an array
+    (resources x 168) in the order of ``resource_groups``."""
+    rosters = [(pool.size, roster_intervals(pool.roster)) for pool in scenario.staff.values()]
+    rosters += [(1, roster_intervals(room.available)) for room in scenario.rooms]
+    rosters += [(o.count, roster_intervals(o.available)) for o in scenario.offices]
+    out = np.zeros((len(rosters), 168))
+    for i, (size, intervals) in enumerate(rosters):
+        for start, end in intervals:
+            for h in range(int(start), int(np.ceil(end))):
+                out[i, h % 168] += size * max(0.0, min(end, h + 1) - max(start, h))
+    return out
+
+
+def with_hours(
+    clients: pd.DataFrame, attendance: pd.DataFrame, client_weeks: pd.DataFrame
+) -> pd.DataFrame:
+    """The clients table with IOP hours attended, full weeks in IOP and weeks meeting the rule."""
+    iop = attendance[attendance["kind"].isin(IOP_SERVICES)]
+    hours = iop.groupby("client_id")["hours"].sum()
+    weeks = client_weeks.groupby("client_id")["meets_rule"].agg(["size", "sum"])
+    out = clients.copy()
+    out["iop_hours_attended"] = out["id"].map(hours).fillna(0.0)
+    out["full_weeks_in_iop"] = out["id"].map(weeks["size"]).fillna(0).astype(int)
+    out["weeks_meeting_hours_rule"] = out["id"].map(weeks["sum"]).fillna(0).astype(int)
+    return out
+
+
+def activity_hours(busy: pd.DataFrame, group_of: dict[str, str], from_time: float) -> pd.DataFrame:
+    """Busy hours of each person and room by activity over the reporting period."""
+    rows = busy[busy["end"] > from_time]
+    hours = (rows["end"] - rows["start"].clip(lower=from_time)).rename("busy_hours")
+    table = (
+        rows.assign(busy_hours=hours)
+        .groupby(["resource", "activity"], as_index=False)["busy_hours"]
+        .sum()
+    )
+    table.insert(1, "pool", table["resource"].map(lambda r: group_of.get(r, r)))
+    return table
