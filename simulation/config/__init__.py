@@ -1,7 +1,13 @@
 """A scenario's configuration: data only, checked when loaded, importing nothing from the
 model. One module per concept (demand, care, resources, calendar, money, state), the Scenario
 that joins them, the timetable check, and loading, dotted keys and overrides. This face
-exports what the rest of iopsim uses."""
+exports what the rest of iopsim uses.
+
+A scenario is written in TOML (see ``scenarios/baseline.toml``) and validated by pydantic
+models that refuse unknown keys, so that a typo fails loudly. ``load(path)`` reads a file,
+``apply_overrides(scenario, ["staff.therapists.count=5"])`` changes values by dotted path (list
+items addressed by their ``name``) and validates again. Every problem is reported as a
+``ScenarioError`` holding one line per problem: field path, value and what is allowed."""
 
 from simulation.config.base import (
     SHARE_TOLERANCE,

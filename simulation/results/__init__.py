@@ -1,6 +1,11 @@
 """The results of runs, read: a replication's tables (weekly, resources, hours), its money
 (billable days, claims, cost), its KPIs and queue trends; across replications, intervals,
-summaries, targets and warm-up; what limits admissions; forecast bands and back tests."""
+summaries, targets and warm-up; what limits admissions; forecast bands and back tests.
+
+Every KPI excludes the warm-up: client measures count clients by the time of the event that
+starts the measure (a wait to intake counts if the referral came after the warm-up), and
+time-weighted measures average over the reporting period only. Waits still running at the
+end of the run are not in the wait KPIs (they are visible in the waitlist lengths)."""
 
 from simulation.results.diagnosis import ADMISSION_LIMITS, limiting_factors, overload_notes
 from simulation.results.forecast import (
