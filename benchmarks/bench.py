@@ -26,6 +26,7 @@ import numpy as np
 import simpy
 
 from simulation import config as scenarios
+from simulation.compiled import compile_scenario
 from simulation.experiment import run_replications
 from simulation.model.clinic import ClinicModel
 from simulation.replication import run_replication
@@ -87,7 +88,7 @@ def bench_events():
         import simulation.model.clinic as clinic_module
 
         clinic_module.simpy.Environment = simpy.Environment  # follow the patch above
-        ClinicModel(sc, Streams(sc.seed, 0)).run()
+        ClinicModel(compile_scenario(sc), Streams(sc.seed, 0)).run()
 
     def plain():
         env = simpy.Environment()
@@ -100,7 +101,7 @@ def bench_events():
     # The model does several things per SimPy event (a session credits every attendee, the
     # Monday event books the whole week), so also count what happened in the clinic: every
     # record written (attendance, staff and room use, session, appointment, client milestone).
-    rec = ClinicModel(sc, Streams(sc.seed, 0)).run()
+    rec = ClinicModel(compile_scenario(sc), Streams(sc.seed, 0)).run()
     clients = rec.client_table()
     milestones = int(
         clients[["referred", "assessed", "iop_start", "iop_end", "op_start", "left"]]

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from simulation import results
+from simulation.compiled import compile_scenario
 from simulation.config import Scenario
 from simulation.model.clinic import ClinicModel
 from simulation.model.recorder import busy_by_hour_of_week, event_log
@@ -54,7 +55,7 @@ def run_replication(
     group, the hours rule and caseloads; the other tables are left empty (the same draws and
     numbers, less work). ``attendance_records`` (synthetic extracts): keep every group session
     each client was expected at in ``extra["group_attendance"]``."""
-    model = ClinicModel(scenario, Streams(seed, replication))
+    model = ClinicModel(compile_scenario(scenario), Streams(seed, replication))
     recorder = model.run()
     clients = recorder.client_table()
     attendance = recorder.attendance_table()

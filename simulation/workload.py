@@ -16,8 +16,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from simulation.compiled import daily_rates
 from simulation.config import Scenario
-from simulation.model.referrals import daily_rates
 
 SECONDS_PER_REFERRAL = 55e-6  # measured 2026-11-27 on overload cases too (benchmarks/README.md)
 SECONDS_PER_INTAKE = 30e-6  # booking an assessment in an intake diary

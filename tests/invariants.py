@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from simulation import results
+from simulation.compiled import compile_scenario
 from simulation.config import Scenario
 from simulation.model.clinic import ClinicModel
 from simulation.model.recorder import FINAL_STATUSES, STATUSES
@@ -28,7 +29,9 @@ MILESTONES = [
 
 
 def simulate(scenario: Scenario, replication: int = 0, seed: int | None = None) -> ClinicModel:
-    model = ClinicModel(scenario, Streams(scenario.seed if seed is None else seed, replication))
+    model = ClinicModel(
+        compile_scenario(scenario), Streams(scenario.seed if seed is None else seed, replication)
+    )
     model.run()
     return model
 

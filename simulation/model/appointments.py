@@ -18,7 +18,7 @@ MIN_DAYS_OWED = 3.0 * 24  # hours of a week in care before its weekly sessions a
 
 def weekly_booking(env, clinic):
     """Process: book every client's appointments at the start of each week."""
-    for week in range(clinic.scenario.total_weeks):
+    for week in range(clinic.plan.weeks):
         yield env.timeout(week * HOURS_PER_WEEK - env.now)
         clinic.appointment_list.clear()  # last week's list: those weeks are over
         week_end = (week + 1) * HOURS_PER_WEEK

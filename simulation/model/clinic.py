@@ -14,9 +14,8 @@ import simpy
 
 from simulation import clock
 from simulation.clock import HOURS_PER_DAY, HOURS_PER_WEEK
-from simulation.closures import closed_days, school_holiday_weeks
-from simulation.config import EXIT_REASONS, Scenario, attendance_beta, payer_shares
-from simulation.config.timetable import plan_timetable
+from simulation.compiled import Plan
+from simulation.config import EXIT_REASONS, attendance_beta, payer_shares
 from simulation.distributions import sampler
 from simulation.model import referrals
 from simulation.model.appointments import weekly_booking
@@ -34,21 +33,24 @@ class ClinicModel:
 
     Parameters
     ----------
-    scenario: the validated scenario.
+    plan: the scenario compiled (``compiled.compile_scenario``): its rosters, timetable,
+        caseload caps, closed days and referral rates; ``plan.scenario`` holds the rest.
     streams: the replication's named random streams.
     """
 
-    def __init__(self, scenario: Scenario, streams: Streams) -> None:
+    def __init__(self, plan: Plan, streams: Streams) -> None:
+        scenario = plan.scenario
+        self.plan = plan
         self.scenario = scenario
         self.streams = streams
         self.env = simpy.Environment()
-        self.end = scenario.total_weeks * HOURS_PER_WEEK
+        self.end = plan.end
         self.recorder = Recorder()
-        self.closed_days = closed_days(scenario)
+        self.closed_days = set(plan.closed_days)
         self.gathering = Gathering()  # the group sessions of the current moment (merges)
         self.merging = any(t.min_attendance for t in scenario.tracks)
-        self.staff = Staff(scenario, streams, self.closed_days)
-        self.offices = Offices(scenario, self.closed_days)
+        self.staff = Staff(plan, streams, self.closed_days)
+        self.offices = Offices(plan, self.closed_days)
         self.recorder.employment = self.staff.employment
         self.appointment_rng = streams.get("appointment_attendance")
         self.dropout_rng = streams.get("missed_session_dropout")
@@ -57,24 +59,20 @@ class ClinicModel:
         self.readmission_rng = streams.get("readmission")
         self.payers = {p.name: p for p in scenario.payers}
         self.review_rngs = {p.name: streams.get(f"review:{p.name}") for p in scenario.payers}
-        timetable = plan_timetable(scenario)
+        timetable = plan.timetable
         # school-holiday weeks, when tracks with a holiday timetable meet by it
-        holiday_weeks = (
-            frozenset(school_holiday_weeks(scenario))
-            if any(t.has_holiday_timetable for t in scenario.tracks)
-            else frozenset()
-        )
-        holidays = plan_timetable(scenario, holiday=True) if holiday_weeks else None
+        holiday_weeks = plan.holiday_weeks
+        holidays = plan.holiday_timetable
         # tracks in name order, each with its own attendance stream: listing them in another
         # order changes nothing
         self.tracks = {
             t.name: TrackState(
                 t,
-                timetable[t.name],
+                list(timetable[t.name]),
                 streams.get(f"attendance:{t.name}"),
                 streams.get(f"hybrid:{t.name}") if t.modality == "hybrid" else None,
                 streams.get(f"optional:{t.name}") if t.optional_days else None,
-                holiday_slots=holidays[t.name] if holidays else None,
+                holiday_slots=list(holidays[t.name]) if holidays else None,
                 holiday_weeks=holiday_weeks,
             )
             for t in sorted(scenario.tracks, key=lambda t: t.name)
@@ -184,12 +182,12 @@ class ClinicModel:
         s = self.scenario
         get = self.streams.get
         if any(src.seasonality is not None for src in s.referrals.sources):
-            times, source_index = referrals.by_source(s, get)
+            times, source_index = referrals.by_source(self.plan, get)
             keep = times >= self.start  # before a state's date, referrals are in the state
             times, source_index = times[keep], source_index[keep]
             n = len(times)
         else:
-            times = referrals.arrival_times(s, get("referrals"))
+            times = referrals.arrival_times(self.plan, get("referrals"))
             times = times[times >= self.start]  # before a state's date, they are in the state
             n = len(times)
             source_index = referrals.sources(s, get("referral_source"), n)
@@ -376,8 +374,7 @@ class ClinicModel:
     def _joins(self, person):
         """A new member of staff: their caseload places open on their first day."""
         yield self.env.timeout(person.first_week * HOURS_PER_WEEK - self.env.now)
-        pool = self.scenario.staff[person.pool]
-        person.iop_cap, person.op_cap = pool.caseload_caps(self.scenario.finance.full_time_hours)
+        person.iop_cap, person.op_cap = self.plan.caseload_caps[person.pool]
         if person.iop_cap and person.pool in self.scenario.iop.therapist_pools:
             self.iop_therapists.append(person)  # the waitlist's list of primary therapists
             self.iop_therapists.sort(key=lambda p: p.name)

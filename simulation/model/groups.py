@@ -78,7 +78,7 @@ class TrackState:
 
 def run_track(env, clinic, state: TrackState):
     """The process that holds every session of one track, in timetable order."""
-    for week in range(clinic.scenario.total_weeks):
+    for week in range(clinic.plan.weeks):
         for slot in state.slots_in(week):
             t = week * HOURS_PER_WEEK + slot.start
             yield env.timeout(t - env.now)

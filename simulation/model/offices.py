@@ -5,23 +5,24 @@ its whole length, so no office is ever double-booked."""
 
 from __future__ import annotations
 
-from simulation.config import APPOINTMENT_KINDS, Scenario, roster_intervals
+from simulation.compiled import Plan
+from simulation.config import APPOINTMENT_KINDS
 from simulation.model.staff import Person
 
 
 class Offices:
     """Every office, and which of them each kind of session may use (name order)."""
 
-    def __init__(self, scenario: Scenario, closed: set[int]) -> None:
+    def __init__(self, plan: Plan, closed: set[int]) -> None:
         self.units: list[Person] = []
         self.for_kind: dict[str, list[Person]] = {kind: [] for kind in APPOINTMENT_KINDS}
-        for office in sorted(scenario.offices, key=lambda o: o.name):
-            for name in office.units():
+        for office in plan.offices:  # (in name order)
+            for name in office.units:
                 diary = Person(
                     name=name,
                     pool=office.name,
                     role="office",
-                    roster=roster_intervals(office.available),
+                    roster=list(office.open_hours),
                     leave_days=set(closed),
                 )
                 self.units.append(diary)

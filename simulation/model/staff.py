@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulation.clock import HOURS_PER_DAY, HOURS_PER_WEEK
-from simulation.config import Scenario, StaffPool, roster_intervals
+from simulation.compiled import Plan
+from simulation.config import StaffPool
 
 EPS = 1e-9
 
@@ -207,18 +208,18 @@ class Person:
             del self._starts[i], self._ends[i]
 
 
-def _with_turnover(scenario: Scenario, streams) -> list[tuple[str, str, int, int | None, bool]]:
+def _with_turnover(plan: Plan, streams) -> list[tuple[str, str, int, int | None, bool]]:
     """Everyone who works during the run: the scenario's people and dated changes, then, for
     pools with ``annual_turnover``, each post's chain of leavers and replacements drawn from
     the post's own stream (exponential times in post; the post empty for time_to_fill_weeks,
     or covered at once by an agency locum)."""
     from simulation.distributions import sampler
 
-    weeks = scenario.total_weeks
-    rows = [(n, p, first, gone, False) for n, p, first, gone in sorted(scenario.people())]
+    weeks = plan.weeks
+    rows = [(n, p, first, gone, False) for n, p, first, gone in sorted(plan.people)]
     out = []
     for name, pool_name, first, gone, agency in rows:
-        pool = scenario.staff[pool_name]
+        pool = plan.scenario.staff[pool_name]
         if pool.annual_turnover <= 0 or gone is not None:
             out.append((name, pool_name, first, gone, agency))
             continue
@@ -252,16 +253,24 @@ class Staff:
     (``staff_leave:<name>``), so the order in which a scenario lists pools or members changes
     no draw and no tie (common random numbers keyed by name, never by position)."""
 
-    def __init__(self, scenario: Scenario, streams, closed: set[int] | None = None) -> None:
-        days = scenario.total_weeks * 7
+    def __init__(self, plan: Plan, streams, closed: set[int] | None = None) -> None:
+        scenario = plan.scenario
+        days = plan.weeks * 7
         closed = closed or set()
         self.people: dict[str, Person] = {}
         self.pools: dict[str, list[Person]] = {name: [] for name in sorted(scenario.staff)}
-        self.employment = _with_turnover(scenario, streams)
+        self.employment = _with_turnover(plan, streams)
         for name, pool_name, first, gone, agency in self.employment:
             pool = scenario.staff[pool_name]
-            person = self._person(name, pool_name, pool, streams.get(f"staff_leave:{name}"), days)
-            person.iop_cap, person.op_cap = pool.caseload_caps(scenario.finance.full_time_hours)
+            person = self._person(
+                name,
+                pool_name,
+                pool,
+                plan.rosters[pool_name],
+                streams.get(f"staff_leave:{name}"),
+                days,
+            )
+            person.iop_cap, person.op_cap = plan.caseload_caps[pool_name]
             person.leave_days |= closed  # nobody works on a day the clinic is closed
             # before joining and after leaving, every day is away (no booking, no group)
             person.first_week, person.gone_week = first, gone
@@ -277,7 +286,7 @@ class Staff:
             members.sort(key=lambda p: p.name)
 
     @staticmethod
-    def _person(name: str, pool_name: str, pool: StaffPool, rng, days: int) -> Person:
+    def _person(name: str, pool_name: str, pool: StaffPool, roster, rng, days: int) -> Person:
         # Leave is drawn per person-day for the whole run and known in advance (as planned
         # leave is), so bookings avoid it; sickness would behave the same for groups.
         away = rng.random(days) < pool.absence_share
@@ -285,7 +294,7 @@ class Staff:
             name=name,
             pool=pool_name,
             role=pool.role,
-            roster=roster_intervals(pool.roster),
+            roster=list(roster),
             leave_days=set(np.flatnonzero(away).tolist()),
             indirect_hours=pool.indirect_hours_per_week,
             documentation_rate=pool.documentation_minutes_per_hour / 60.0,

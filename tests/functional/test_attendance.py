@@ -58,11 +58,12 @@ def test_a_dropout_keeps_no_appointment_after_leaving():
     """A client who drops out after missed sessions leaves mid-week: the appointments they
     were booked for later that week are cancelled (slots back in the diaries, nothing
     recorded as attended); only those made before they left remain."""
+    from simulation.compiled import compile_scenario
     from simulation.model.clinic import ClinicModel
     from simulation.streams import Streams
 
     sc = plain_short("iop.dropout_per_missed_session=0.5", "horizon_weeks=30")
-    recorder = ClinicModel(sc, Streams(sc.seed, 0)).run()
+    recorder = ClinicModel(compile_scenario(sc), Streams(sc.seed, 0)).run()
     clients = recorder.client_table().set_index("id")
     att = recorder.attendance_table()
     att = att[att["kind"].isin(["individual", "family", "medication"])]

@@ -32,10 +32,11 @@ def test_on_a_closed_day_nobody_works_and_no_group_runs():
     held = res.sessions[res.sessions["held"]]
     assert not (held["time"] // 24).astype(int).isin(closed).any()
     del busy
+    from simulation.compiled import compile_scenario
     from simulation.model.clinic import ClinicModel
     from simulation.streams import Streams
 
-    model = ClinicModel(sc, Streams(sc.seed, 0))
+    model = ClinicModel(compile_scenario(sc), Streams(sc.seed, 0))
     recorder = model.run()
     table = recorder.busy_table()
     days = np.floor(table["start"].to_numpy() / 24).astype(int)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from simulation.compiled import compile_scenario
 from simulation.experiment import run_experiment
 from simulation.model.clinic import ClinicModel
 from simulation.streams import Streams
@@ -17,7 +18,7 @@ def test_evening_clients_are_seen_only_around_their_groups():
 
     def appointments(*overrides):
         sc = plain_short(*overrides, "horizon_weeks=30")
-        recorder = ClinicModel(sc, Streams(sc.seed, 0)).run()
+        recorder = ClinicModel(compile_scenario(sc), Streams(sc.seed, 0)).run()
         att = recorder.attendance_table()
         clients = recorder.client_table().set_index("id")
         # (groups, and the evaluation before the first IOP day: their track is not known yet)

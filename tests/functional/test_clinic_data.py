@@ -15,12 +15,12 @@ from hypothesis import strategies as st
 from simulation import clock, results
 from simulation import config as scenarios
 from simulation.cli import main
+from simulation.compiled import daily_rates
 from simulation.data.extract import ExtractError, Mapping, as_seen_on, read_episodes
 from simulation.data.synth import extract_end, synthesize, synthesize_records
 from simulation.experiment import run_experiment
 from simulation.fit.clinic import fit_clinic
 from simulation.fit.survival import best_fit, fit_competing
-from simulation.model.referrals import daily_rates
 from simulation.replication import run_replication
 from tests.conftest import CLINIC, baseline
 

@@ -112,6 +112,7 @@ def test_group_types_must_fall_on_the_tracks_days():
 def test_sessions_can_be_longer_on_some_days_and_optional_on_others():
     """Mon 3 h, Wed 4 h, Fri optional: Wednesday's groups last 4 hours; only the clients who
     take part in optional sessions come on Fridays, about the share set of them."""
+    from simulation.compiled import compile_scenario
     from simulation.model.clinic import ClinicModel
     from simulation.streams import Streams
     from tests.conftest import short
@@ -122,7 +123,7 @@ def test_sessions_can_be_longer_on_some_days_and_optional_on_others():
         'tracks.morning.optional_days=["fri"]',
         "tracks.morning.optional_share=0.3",
     )
-    recorder = ClinicModel(sc, Streams(sc.seed, 0)).run()
+    recorder = ClinicModel(compile_scenario(sc), Streams(sc.seed, 0)).run()
     clients = recorder.client_table().set_index("id")
     morning = clients[(clients["track"] == "morning") & clients["iop_start"].notna()]
     attended = recorder.attendance_table()
@@ -134,7 +135,7 @@ def test_sessions_can_be_longer_on_some_days_and_optional_on_others():
     assert len(fridays) > 0 and morning.loc[fridays, "takes_optional"].all()
     takers = [morning["takes_optional"]]
     for r in (1, 2, 3):
-        more = ClinicModel(sc, Streams(sc.seed, r)).run().client_table()
+        more = ClinicModel(compile_scenario(sc), Streams(sc.seed, r)).run().client_table()
         takers.append(
             more.loc[(more["track"] == "morning") & more["iop_start"].notna(), "takes_optional"]
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from simulation.cli import main
+from simulation.compiled import compile_scenario
 from simulation.config import roster_intervals
 from simulation.experiment import run_experiment
 from simulation.model.clinic import ClinicModel
@@ -41,7 +42,7 @@ def test_no_office_is_double_booked_or_used_when_closed():
         '"thu"], start = "08:00", end = "18:00"}]}]',
         'calendar.closed_dates=["2027-03-03"]',
     )
-    recorder = ClinicModel(sc, Streams(sc.seed, 0)).run()
+    recorder = ClinicModel(compile_scenario(sc), Streams(sc.seed, 0)).run()
     busy = recorder.busy_table()
     offices = busy[busy["resource"].isin(["Office 1", "Office 2"])]
     assert set(offices["resource"]) == {"Office 1", "Office 2"}
@@ -65,7 +66,7 @@ def test_video_appointments_need_no_office():
     outpatient sessions use the one office, and individual sessions are booked as without
     offices."""
     sc = short(ONE, "iop.virtual_appointment_share=1.0")
-    busy = ClinicModel(sc, Streams(sc.seed, 0)).run().busy_table()
+    busy = ClinicModel(compile_scenario(sc), Streams(sc.seed, 0)).run().busy_table()
     used = set(busy.loc[busy["resource"] == "Office", "activity"])
     assert used and used <= {"family", "intake", "outpatient"}
     video = _kpis(ONE, "iop.virtual_appointment_share=1.0")

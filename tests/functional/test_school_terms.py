@@ -8,7 +8,7 @@ import pytest
 
 from simulation import config as scenarios
 from simulation.closures import school_holiday_weeks
-from simulation.model import referrals
+from simulation.compiled import compile_scenario, daily_rates
 from simulation.model.clinic import ClinicModel
 from simulation.streams import Streams
 from tests.conftest import baseline, run
@@ -38,7 +38,7 @@ def test_a_track_meets_by_its_holiday_timetable_in_school_holidays(terms):
 def test_nobody_is_in_two_places_at_once_across_both_timetables(terms):
     """A facilitator's diary follows the week's timetable: in holiday weeks their holiday
     groups are blocked (no appointment then), in term weeks their term groups."""
-    busy = ClinicModel(terms, Streams(terms.seed, 0)).run().busy_table()
+    busy = ClinicModel(compile_scenario(terms), Streams(terms.seed, 0)).run().busy_table()
     people = {n for p, pool in terms.staff.items() for n in pool.names(p)}
     for _, rows in busy[busy["resource"].isin(people)].groupby("resource"):
         rows = rows.sort_values("start")
@@ -46,7 +46,7 @@ def test_nobody_is_in_two_places_at_once_across_both_timetables(terms):
 
 
 def test_referrals_follow_the_terms_instead_of_the_months(terms):
-    rates = referrals.daily_rates(terms)
+    rates = daily_rates(terms)
     weekly = rates.reshape(-1, 7).sum(axis=1)
     holidays = sorted(school_holiday_weeks(terms))
     term = [w for w in range(terms.total_weeks) if w not in holidays]
@@ -80,11 +80,9 @@ def test_a_source_may_have_its_own_seasons():
     )
     schools, community = sc.referrals.sources[1], sc.referrals.sources[0]
     week = 7 * 30  # Monday of week 30: 2 August of the first year
-    day_rate = referrals.daily_rates(sc, schools)[week]
+    day_rate = daily_rates(sc, schools)[week]
     assert day_rate == pytest.approx(0.5 * 0.2 * sc.referrals.per_week * 0.22)  # Monday share
-    assert referrals.daily_rates(sc, community)[week] == pytest.approx(
-        0.5 * sc.referrals.per_week * 0.22
-    )
+    assert daily_rates(sc, community)[week] == pytest.approx(0.5 * sc.referrals.per_week * 0.22)
     clients = run(sc).clients
     month = ((clients["referred"] // 24).astype(int) // 30.44 % 12).astype(int)  # approx.
     school = clients["source"] == "schools"

@@ -33,11 +33,12 @@ def test_intake_indirect_time_lengthens_the_wait_for_an_assessment():
 
 
 def test_notes_never_overlap_client_work_and_stay_within_the_roster():
+    from simulation.compiled import compile_scenario
     from simulation.model.clinic import ClinicModel
     from simulation.streams import Streams
 
     sc = short(*NOTES)
-    model = ClinicModel(sc, Streams(sc.seed, 0))
+    model = ClinicModel(compile_scenario(sc), Streams(sc.seed, 0))
     recorder = model.run()
     busy = recorder.busy_table()
     notes = recorder.indirect_table()
@@ -55,6 +56,7 @@ def test_notes_never_overlap_client_work_and_stay_within_the_roster():
 def test_caseload_caps_may_scale_with_fte():
     """8 IOP clients per FTE at 0.625 FTE is the baseline's cap of 5 (same numbers); at
     0.75 FTE (the evening therapists) it is 6; both ways of giving a cap is an error."""
+    from simulation.compiled import compile_scenario
     from simulation.model.clinic import ClinicModel
     from simulation.streams import Streams
 
@@ -65,7 +67,7 @@ def test_caseload_caps_may_scale_with_fte():
         "staff.evening therapists.iop_caseload_per_fte=8",
     ]
     sc = short(*per_fte)
-    people = ClinicModel(sc, Streams(sc.seed, 0)).staff.people
+    people = ClinicModel(compile_scenario(sc), Streams(sc.seed, 0)).staff.people
     assert {p.iop_cap for p in people.values() if p.pool == "therapists"} == {5}
     assert {p.iop_cap for p in people.values() if p.pool == "evening therapists"} == {6}
     same = short(*per_fte[:2])

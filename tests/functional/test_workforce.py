@@ -34,6 +34,7 @@ def test_a_departure_raises_the_waitlist_after_its_week_and_a_hire_brings_it_dow
 
 
 def test_nobody_works_before_joining_or_after_leaving():
+    from simulation.compiled import compile_scenario
     from simulation.model.clinic import ClinicModel
     from simulation.streams import Streams
 
@@ -41,7 +42,7 @@ def test_nobody_works_before_joining_or_after_leaving():
     people = {name: (first, gone) for name, _, first, gone in sc.people()}
     assert people["therapists 2"] == (0, 12)  # the pool's last member by name leaves
     assert people["therapists joiner 1"] == (20, None)
-    model = ClinicModel(sc, Streams(sc.seed, 0))
+    model = ClinicModel(compile_scenario(sc), Streams(sc.seed, 0))
     busy = model.run().busy_table()
     week = np.floor(busy["start"] / 168).astype(int)
     assert not ((busy["resource"] == "therapists 2") & (week >= 12)).any()
@@ -108,10 +109,11 @@ def test_agency_cover_keeps_capacity_at_a_higher_cost():
 
 
 def test_turnover_draws_are_the_posts_own():
+    from simulation.compiled import compile_scenario
     from simulation.model.staff import _with_turnover
     from simulation.streams import Streams
 
-    one = _with_turnover(short(*TURNOVER), Streams(3, 0))
-    more = _with_turnover(short(*TURNOVER, "staff.intake.count=2"), Streams(3, 0))
+    one = _with_turnover(compile_scenario(short(*TURNOVER)), Streams(3, 0))
+    more = _with_turnover(compile_scenario(short(*TURNOVER, "staff.intake.count=2")), Streams(3, 0))
     therapists = [row for row in one if row[1] != "intake"]
     assert therapists == [row for row in more if row[1] != "intake"]

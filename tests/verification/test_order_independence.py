@@ -41,11 +41,14 @@ def test_item4_listing_order_changes_no_number():
 
 
 def test_item4_another_person_leaves_everyone_elses_leave_alone():
+    from simulation.compiled import compile_scenario
     from simulation.model.staff import Staff
     from simulation.streams import Streams
 
-    two = Staff(short(), Streams(7, 0)).people
-    three = Staff(short('staff."evening therapists".count=3'), Streams(7, 0)).people
+    two = Staff(compile_scenario(short()), Streams(7, 0)).people
+    three = Staff(
+        compile_scenario(short('staff."evening therapists".count=3')), Streams(7, 0)
+    ).people
     for name, person in two.items():
         assert three[name].leave_days == person.leave_days, name
     assert "evening therapists 3" in three
