@@ -187,7 +187,7 @@ Plotly.newPlot('animation',data,layout,{displaylogo:false,responsive:true}).then
 
 def animation_page(scenario, data: dict, info: str) -> str:
     """A page of its own: the animation and how to read it."""
-    from simulation.dashboard.page import _esc, render
+    from simulation.dashboard.page.frame import _esc, render
 
     payload = (
         json.dumps(data, separators=(",", ":"))

@@ -1,0 +1,130 @@
+"""Pages of a clinic's own records: the fit report, forecasts and back tests."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from simulation.config import Scenario
+from simulation.dashboard import figures
+from simulation.dashboard.page.frame import _esc, kpi_table, render
+
+
+def fit_report(scenario: Scenario, result, episodes) -> str:
+    """What was fitted from the extract, with its evidence, and observed against fitted."""
+    import numpy as np
+    import plotly.graph_objects as go
+
+    rows = "".join(
+        f"<tr><td>{_esc(e.key)}</td><td>{_esc(e.comment())}</td></tr>" for e in result.evidence
+    )
+    sections = [
+        "<section><h2>Fitted values</h2><table class='kpis' id='fit-table'>"
+        f"<tr><th>Scenario key</th><th>Estimate, 95% CI, n, method</th></tr>{rows}</table>"
+        "<p class='howto'>Values not listed keep the template's estimate and are marked [E] in "
+        "the scenario file.</p></section>"
+    ]
+    sections += [f"<div class='warning'>{_esc(n)}</div>" for n in result.notes]
+    figs = []
+    weekly = result.curves.get("weekly_referrals")
+    if weekly is not None and len(weekly):
+        fig = go.Figure(
+            go.Bar(x=list(weekly.index), y=weekly.to_numpy(), name="referrals each week")
+        )
+        fig.add_hline(y=float(weekly.mean()), line_dash="dash", annotation_text="fitted rate")
+        fig.update_layout(
+            title="Referrals by week: observed, with the fitted rate",
+            xaxis_title="Week of the extract",
+            yaxis_title="Referrals",
+            **figures.LAYOUT,
+        )
+        figs.append(("referrals", "Referrals", fig))
+    stay = result.curves.get("stay")
+    if stay is not None:
+        from simulation.fit.survival import _logpdf_logsf, cumulative_incidence, params_of
+
+        durations, reasons, joint = stay
+        labels = list(joint.shares)
+        times, cif = cumulative_incidence(durations, reasons, labels)
+        fig = go.Figure()
+        grid = np.linspace(0.5, float(np.max(durations)), 200)
+        for i, label in enumerate(labels):
+            colour = figures.PALETTE[i % len(figures.PALETTE)]
+            fig.add_trace(
+                go.Scatter(
+                    x=times,
+                    y=cif[label],
+                    mode="lines",
+                    line={"shape": "hv", "color": colour},
+                    name=f"{label}: observed (Aalen-Johansen)",
+                )
+            )
+            params = params_of(joint.stays[label])
+            _, logsf = _logpdf_logsf(joint.family, params, grid)
+            fig.add_trace(
+                go.Scatter(
+                    x=grid,
+                    y=joint.shares[label] * (1 - np.exp(logsf)),
+                    mode="lines",
+                    line={"dash": "dash", "color": colour},
+                    name=f"{label}: fitted",
+                )
+            )
+        fig.update_layout(
+            title="Leaving the IOP: share who left by each reason within t days (stays still running are censored)",
+            xaxis_title="Days in the IOP",
+            yaxis_title="Cumulative share",
+            **figures.LAYOUT,
+        )
+        figs.append(("stays", "Stays and exit reasons", fig))
+    header = [
+        f"<h1>Fit report: {_esc(scenario.name)}</h1>",
+        f"<p>{len(episodes.table)} referrals up to {_esc(episodes.as_of.date())}; "
+        f"{episodes.dropped_rows} bad rows left out. No identifier from the extract is shown.</p>",
+    ]
+    return render(f"iopsim fit: {scenario.name}", header, sections, figs)
+
+
+def forecast_page(scenario: Scenario, bands: pd.DataFrame, summary, targets, info: dict) -> str:
+    """The forecast: a fan chart per series, the KPIs over the forecast weeks."""
+    from simulation.results import FORECAST_SERIES
+
+    figs = [(f"fan-{s}", figures.FAN_NAMES[s], figures.fan(bands, s)) for s in FORECAST_SERIES]
+    state = scenario.state
+    header = [
+        f"<h1>Forecast: {_esc(scenario.name)}</h1>",
+        f"<p>From the clinic's state on {_esc(state.as_of if state else scenario.start_date)} "
+        f"({len(state.clients) if state else 0} clients on the books), {scenario.horizon_weeks} weeks, "
+        f"{int(info.get('replications', 0))} replications, seed {_esc(info.get('seed', ''))}.</p>",
+    ]
+    sections = [f"<section><h2>Over the forecast weeks</h2>{kpi_table(summary, targets)}</section>"]
+    return render(f"iopsim forecast: {scenario.name}", header, sections, figs)
+
+
+def backtest_page(scenario: Scenario, bands, observed, table, lines: list[str]) -> str:
+    """The back-test: what happened drawn over the forecast's fan, and the coverage table."""
+    from simulation.results import BACKTEST_SERIES
+
+    figs = [
+        (f"fan-{s}", figures.FAN_NAMES[s], figures.fan(bands, s, observed)) for s in BACKTEST_SERIES
+    ]
+    rows = "".join(
+        f"<tr data-series='{_esc(r.series)}'><td>{_esc(r.series)}</td><td class='num'>{100 * r.coverage_50:.0f}%</td>"
+        f"<td class='num'>{100 * r.coverage_90:.0f}%</td><td class='num'>{r.mae_model:.2f}</td>"
+        f"<td class='num'>{r.mae_naive:.2f}</td><td>{'model' if r.model_better else 'NAIVE'}</td></tr>"
+        for r in table.itertuples()
+    )
+    sections = [
+        "<section><h2>How well the model would have predicted</h2><table class='kpis' id='backtest-table'>"
+        "<tr><th>Series</th><th>Weeks in the 50% band</th><th>Weeks in the 90% band</th>"
+        "<th>Mean abs. error (model median)</th><th>Mean abs. error (last value carried forward)</th>"
+        f"<th>Better</th></tr>{rows}</table><p class='howto'>A well-calibrated model has about half "
+        "the weeks in its 50% band and nine in ten in its 90% band.</p></section>"
+    ]
+    # the table lines of the terminal's output are the table above: the header keeps the
+    # sentences
+    sentences = [x for x in lines if not x.startswith("  ")]
+    header = [
+        f"<h1>Back-test: {_esc(scenario.name)}</h1>",
+        "".join(f"<p>{_esc(x)}</p>" for x in sentences),
+    ]
+    return render(f"iopsim backtest: {scenario.name}", header, sections, figs)

@@ -1,0 +1,359 @@
+"""The episode extract: one row per referral, read, mapped and checked into Episodes (ids re-numbered), with the attendance extract; the extract as seen on an earlier date."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from simulation.data.extract.columns import (
+    ATTENDANCE_COLUMNS,
+    CATEGORIES_AT_MOST,
+    CATEGORY_COLUMNS,
+    CODES,
+    COLUMNS,
+    FIRST_ROWS,
+    NO,
+    ORDER,
+    YES,
+)
+from simulation.data.extract.files import ExtractError, _rows
+from simulation.data.extract.mapping import Mapping, _mapped, _read_mapped, _shown_codes, bundled
+
+
+@dataclass
+class Episodes:
+    """A checked episode extract: one row per referral, dates as Timestamps, episodes
+    re-numbered; ``dropped`` says how many bad rows were left out and why."""
+
+    table: pd.DataFrame
+    as_of: pd.Timestamp
+    dropped: dict[str, int] = field(default_factory=dict)  # rows with each problem
+    dropped_rows: int = 0  # distinct rows left out (a row may have several problems)
+    attendance: pd.DataFrame | None = None  # episode, date, kind, attended
+    notes: list[str] = field(default_factory=list)  # what the reader noticed and did
+
+
+_OFFSET = re.compile(
+    r"^(.*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})$", re.IGNORECASE
+)  # a time followed by a time-zone offset
+
+
+def _parse_dates(text: pd.Series, dayfirst: bool) -> pd.Series:
+    """Dates as the clinic wrote them: a time-zone offset is dropped (the date on the clinic's
+    clock is what counts), and a text with no digit ('now', 'today') is no date. Each distinct
+    text is parsed once (an attendance extract repeats a few thousand dates millions of
+    times)."""
+    codes, uniques = pd.factorize(text, use_na_sentinel=False)
+    values = pd.Series(uniques, dtype=object).astype(str).str.strip()
+    values = values.str.replace(_OFFSET, r"\1", regex=True)
+    blank = values.isin(["", "nan", "NaT", "None", "<NA>"])
+    words = ~values.str.contains(r"\d", regex=True, na=False) & ~blank
+    values = values.where(~words, "not a date")
+    parsed = pd.to_datetime(values.where(~blank), errors="coerce", format="ISO8601")
+    retry = parsed.isna() & ~blank
+    if retry.any():
+        parsed[retry] = pd.to_datetime(
+            values[retry], errors="coerce", dayfirst=dayfirst, format="mixed"
+        )
+    return pd.Series(parsed.to_numpy()[codes], index=text.index)
+
+
+def observed_span(table: pd.DataFrame) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """The span a date of this extract can plausibly fall in, from the bulk of all its dates
+    (every date column pooled): the middle half widened by three times its width and a month
+    each side. One mistyped year, a cluster of far-future rows or a 1900 placeholder falls
+    outside and would otherwise stretch the observed window (and dilute every rate) by
+    decades. None without enough dates to judge (fewer than 20)."""
+    columns = [c for c, (_, kind) in COLUMNS.items() if kind == "date" and c in table]
+    pooled = pd.concat([table[c] for c in columns]).dropna()
+    if len(pooled) < 20:
+        return None, None
+    q1, q3 = pooled.quantile(0.25), pooled.quantile(0.75)
+    width = 3 * (q3 - q1) + pd.Timedelta(days=31)
+    return (q1 - width).normalize(), (q3 + width).normalize()
+
+
+def read_episodes(
+    path: str | Path,
+    mapping: Mapping | None = None,
+    as_of: str | pd.Timestamp | None = None,
+    drop_bad_rows: bool = False,
+    attendance: str | Path | None = None,
+) -> Episodes:
+    """Read, map and check an episode extract (and optionally an attendance extract)."""
+    mapping = mapping or Mapping()
+    raw, source = _read_mapped(path, mapping, COLUMNS, "")
+    bad: dict[str, pd.Series] = {}
+    notes: list[str] = []
+    table = pd.DataFrame(index=raw.index)
+    for column, (_, kind) in COLUMNS.items():
+        if column not in raw:
+            table[column] = pd.NaT if kind == "date" else ""
+            continue
+        text = raw[column]
+        if kind == "date":
+            table[column] = _parse_dates(text, mapping.dayfirst)
+            unreadable = table[column].isna() & (text != "")
+            if unreadable.any():
+                bad[f"{column}: not a date"] = unreadable
+        elif kind == "code":
+            lowered = text.str.lower().str.replace(" ", "_")
+            mapped = text.str.strip().str.lower().map(mapping.values.get(column, {}))
+            value = lowered.astype(object).where(mapped.isna(), mapped.astype(object))
+            unknown = (value != "") & ~value.isin(CODES[column])
+            if unknown.any():
+                bad[
+                    f"{column}: unknown code {_shown_codes(text[unknown])} (allowed: "
+                    f"{', '.join(CODES[column])}; map others with [values.{column}])"
+                ] = unknown
+            table[column] = value.where(~unknown, "")
+        else:
+            table[column] = _mapped(text, mapping.values.get(column))
+            distinct = table[column][table[column] != ""].nunique()
+            if column in CATEGORY_COLUMNS and distinct > CATEGORIES_AT_MOST:
+                notes.append(
+                    f"{column}: {distinct} different values (more than {CATEGORIES_AT_MOST}): "
+                    "is the right column mapped? Each value becomes a "
+                    f"{column.replace('_', ' ')} of its own"
+                )
+    ids = raw["episode_id"]
+    if (ids == "").any():
+        bad["episode_id: missing"] = ids == ""
+    duplicated = ids.duplicated(keep="first") & (ids != "")
+    if duplicated.any():
+        bad["episode_id: the same episode twice"] = duplicated
+    if table["referral_date"].isna().any():
+        bad["referral_date: missing"] = table["referral_date"].isna() & (raw["referral_date"] == "")
+    for earlier, later in ORDER:
+        wrong = table[later] < table[earlier]
+        if wrong.any():
+            bad[f"{later} before {earlier}"] = wrong
+    low, high = observed_span(table)
+    for column, (_, kind) in COLUMNS.items():
+        if kind != "date" or low is None:
+            continue
+        outside = (table[column] < low) | (table[column] > high)
+        if outside.any():
+            shown = ", ".join(
+                f"row {i + 2}: {d.date()}"
+                for i, d in zip(
+                    outside.index[outside.to_numpy()][:FIRST_ROWS],
+                    table.loc[outside, column].iloc[:FIRST_ROWS],
+                    strict=False,
+                )
+            )
+            bad[
+                f"{column}: outside the span of the extract's dates, {low.date()} to "
+                f"{high.date()} (a typo? {shown})"
+            ] = outside
+    started, ended = table["iop_start_date"].notna(), table["iop_end_date"].notna()
+    checks = {
+        "iop_end_date without iop_start_date": ended & ~started,
+        "discharge_reason without iop_end_date": (table["discharge_reason"] != "") & ~ended,
+        "iop_end_date without discharge_reason": ended & (table["discharge_reason"] == ""),
+        "iop_start_date with assessment_outcome other than iop": started
+        & table["assessment_outcome"].isin(["higher_care", "outpatient", "lost"]),
+    }
+    bad.update({k: v for k, v in checks.items() if v.any()})
+    bad = {k: v.fillna(False).astype(bool) for k, v in bad.items() if v.fillna(False).any()}
+    if bad and not drop_bad_rows:
+        raise ExtractError(
+            [f"{int(m.sum())} row(s): {what} (rows {_rows(m)})" for what, m in bad.items()]
+            + ["fix these rows, or add --drop-bad-rows to go on without them"],
+            source,
+        )
+    dropped = {what: int(m.sum()) for what, m in bad.items()}
+    keep = (
+        ~pd.concat(list(bad.values()), axis=1).any(axis=1)
+        if bad
+        else pd.Series(True, index=table.index)
+    )
+    table = table[keep]
+    ids = ids[keep]
+    if table.empty:
+        raise ExtractError(["no usable rows"], source)
+    dates = table[[c for c, (_, k) in COLUMNS.items() if k == "date"]]
+    latest = dates.max().max()
+    stamp = (
+        pd.Timestamp(as_of) if as_of is not None else (latest + pd.Timedelta(days=1)).normalize()
+    )
+    # records after the date we stand on are not known yet
+    order = np.argsort(table["referral_date"].to_numpy(), kind="stable")
+    table = table.iloc[order].reset_index(drop=True)
+    ids = ids.iloc[order].reset_index(drop=True)
+    table.insert(0, "episode", np.arange(len(table)))
+    table = table.drop(columns=["episode_id"])
+    # the primary therapist's id stops here too: therapists are numbered (-1: none recorded)
+    table["therapist"] = pd.factorize(table["therapist"].replace("", None))[0]
+    table["source"] = table["source"].replace("", "community")
+    table["age_group"] = table["age_group"].replace("", "adult")
+    episodes = Episodes(
+        table=table,
+        as_of=stamp,
+        dropped=dropped,
+        dropped_rows=int((~keep).sum()),
+        notes=notes,
+    )
+    if attendance is None and bundled(path, "attendance"):
+        attendance = path  # a FHIR bundle's appointments
+    if attendance is not None:
+        episodes.attendance = _read_attendance(
+            attendance,
+            mapping,
+            dict(zip(ids, table["episode"], strict=True)),
+            drop_bad_rows,
+            episodes.notes,
+        )
+    return episodes
+
+
+def _repeated(*columns: pd.Series) -> pd.Series:
+    """Rows whose values in ``columns`` repeat an earlier row's (on integer codes: fast on
+    millions of rows)."""
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    span = 1
+    for column in columns:
+        codes, uniques = pd.factorize(column, use_na_sentinel=False)
+        span *= len(uniques) + 1
+        if span >= 2**62:  # (too many combinations for one integer: compare the values)
+            return pd.concat(columns, axis=1).duplicated()
+        key = key * (len(uniques) + 1) + codes
+    return pd.Series(pd.Series(key).duplicated().to_numpy(), index=columns[0].index)
+
+
+def _read_attendance(
+    path, mapping: Mapping, episode_of: dict[str, int], drop_bad_rows: bool, notes: list[str]
+) -> pd.DataFrame:
+    """The attendance extract: one row per group session a client was expected at. A row that
+    repeats an earlier one (the same episode, date and kind: an export appended twice) would
+    count a session twice and halve the fitted dropout after a missed session: refused, or
+    dropped with ``drop_bad_rows``. Rows whose episode is not in the episode extract are left
+    out and counted in ``notes``; none matching is an error."""
+    raw, source = _read_mapped(path, mapping, ATTENDANCE_COLUMNS, "attendance: ")
+    attended = raw["attended"].str.lower()
+    unknown = ~attended.isin(YES | NO)
+    dates = _parse_dates(raw["date"], mapping.dayfirst)
+    problems = []
+    if unknown.any():
+        problems.append(
+            f"{int(unknown.sum())} row(s): attended is not yes/no (rows {_rows(unknown)})"
+        )
+    if dates.isna().any():
+        problems.append(
+            f"{int(dates.isna().sum())} row(s): date is not a date (rows {_rows(dates.isna())})"
+        )
+    kind = raw["kind"].str.lower() if "kind" in raw else pd.Series("group", index=raw.index)
+    repeated = _repeated(raw["episode_id"], dates, kind)
+    if repeated.any() and not drop_bad_rows:
+        problems.append(
+            f"{int(repeated.sum())} row(s) repeat an earlier row's episode, date and kind (the "
+            f"export appended twice?) (rows {_rows(repeated)}); each would count a session "
+            "twice. Remove them, or add --drop-bad-rows to keep the first of each"
+        )
+    if problems:
+        raise ExtractError(problems, source)
+    if repeated.any():
+        notes.append(f"attendance: dropped {int(repeated.sum())} repeated row(s)")
+    episode = raw["episode_id"].map(episode_of)
+    unmatched = episode.isna() & ~repeated
+    if unmatched.all() and len(raw):
+        raise ExtractError(
+            [
+                f"none of the {len(raw)} attendance rows names an episode of the episode "
+                "extract: are the episode ids the same in both files (and mapped alike)?"
+            ],
+            source,
+        )
+    if unmatched.any():
+        notes.append(
+            f"attendance: {int(unmatched.sum())} row(s) name no episode of the extract (or a "
+            "row left out of it) and are left out"
+        )
+    episode = episode.where(~repeated)
+    day = dates.dt.normalize()
+    timed = dates != day  # a time of day given (a session's start)
+    table = pd.DataFrame(
+        {
+            "episode": episode,
+            "date": day,
+            "kind": kind.replace("", "group"),
+            "attended": attended.isin(YES),
+            "start": dates.dt.strftime("%H:%M").where(timed, ""),
+        }
+    )
+    return table[table["episode"].notna()].astype({"episode": int}).reset_index(drop=True)
+
+
+LOSS_KNOWN_AFTER_DAYS = 14
+"""A loss before assessment has no date in the extract: seen from a date D, a referral is
+known lost only if it came at least this many days before D."""
+
+
+AS_OF_GRACE_DAYS = 31
+"""How far past an extract's last date an as-of date may fall: beyond, the weeks in between
+would count as observed with nothing in them, and every rate would be diluted."""
+
+
+def as_of_date(
+    episodes: Episodes, date: str | pd.Timestamp, option: str = "--as-of"
+) -> pd.Timestamp:
+    """``date`` as the day an extract is seen from, or ExtractError saying why it cannot be:
+    not a date, a time zone, before the first referral, or well after the extract ends."""
+    shown = f"{option} {str(date)!r}"
+    try:
+        stamp = pd.Timestamp(date)
+    except (ValueError, TypeError):
+        raise ExtractError([f"{shown}: not a date (write YYYY-MM-DD)"]) from None
+    if stamp is pd.NaT or stamp != stamp:
+        raise ExtractError([f"{shown}: not a date (write YYYY-MM-DD)"])
+    if stamp.tzinfo is not None:
+        raise ExtractError(
+            [f"{shown}: has a time zone; give the clinic's own date, without one (YYYY-MM-DD)"]
+        )
+    table = episodes.table
+    first = table["referral_date"].min()
+    if stamp <= first:
+        raise ExtractError(
+            [f"{shown}: on or before the first referral ({first.date()}): nothing is known then"]
+        )
+    dates = table[[c for c, (_, kind) in COLUMNS.items() if kind == "date" and c in table]]
+    last = dates.max().max()
+    if stamp > last + pd.Timedelta(days=AS_OF_GRACE_DAYS):
+        raise ExtractError(
+            [
+                f"{shown}: {(stamp - last).days} days after the extract's last date "
+                f"({last.date()}); the days between would count as observed with nothing in "
+                f"them (rates diluted). Give a date up to {AS_OF_GRACE_DAYS} days after it"
+            ]
+        )
+    return stamp
+
+
+def as_seen_on(episodes: Episodes, date: str | pd.Timestamp) -> Episodes:
+    """The extract as it would have looked on ``date``: later referrals gone, later dates
+    blank, and what they decided (outcome, discharge reason) not yet known."""
+    date = as_of_date(episodes, date)
+    t = episodes.table[episodes.table["referral_date"] < date].copy()
+    for column, (_, kind) in COLUMNS.items():
+        if kind == "date" and column in t:
+            t[column] = t[column].where(t[column] < date)
+    t["discharge_reason"] = t["discharge_reason"].where(t["iop_end_date"].notna(), "")
+    decided = t["assessment_date"].notna() | (
+        (t["assessment_outcome"] == "lost")
+        & (t["referral_date"] <= date - pd.Timedelta(days=LOSS_KNOWN_AFTER_DAYS))
+    )
+    t["assessment_outcome"] = t["assessment_outcome"].where(decided, "")
+    attendance = episodes.attendance
+    if attendance is not None:
+        attendance = attendance[attendance["date"] < date]
+    return Episodes(
+        t.reset_index(drop=True),
+        date,
+        dict(episodes.dropped),
+        dropped_rows=episodes.dropped_rows,
+        attendance=attendance,
+    )

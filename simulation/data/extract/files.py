@@ -1,0 +1,160 @@
+"""Reading a clinic's file: CSV (its encoding and separator found), Excel (the sheet with the columns), Parquet or a FHIR bundle; only the wanted columns, as text. The error that lists an extract's problems."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from simulation.data import fhir
+from simulation.data.extract.columns import FIRST_ROWS
+from simulation.problems import ProblemsError
+
+
+class ExtractError(ProblemsError):
+    """An extract that cannot be used; ``problems`` has one line per problem class. In a FHIR
+    bundle a "row" is an entry (a line of an NDJSON file), and the problems say so."""
+
+    what = "the extract"
+
+    def __init__(self, problems: list[str], source: str = "") -> None:
+        if fhir.is_fhir(source):
+            problems = [_ENTRY.sub(lambda m: _ENTRY_WORDS[m.group(0)], p) for p in problems]
+        super().__init__(problems, source)
+
+
+_ENTRY_WORDS = {"row(s)": "entry(ies)", "rows": "entries", "row": "entry"}
+
+
+_ENTRY = re.compile(r"(?<!-)\b(?:row\(s\)|rows\b|row\b)")
+
+
+def read_file(
+    path: str | Path, wanted: dict[str, str], sheet: str | None = None, needed: tuple = ()
+) -> pd.DataFrame:
+    """Only the ``wanted`` headings of a CSV, Excel or Parquet file, as text; any other column
+    (names, notes, birth dates) is never read. ``wanted``: canonical -> heading. A CSV may be
+    UTF-8, UTF-16 (with its byte-order mark) or Latin-1/Windows-1252, separated by commas,
+    semicolons, tabs or bars; an Excel file is read from ``sheet``, else from the first sheet
+    that has the ``needed`` headings (a cover page before the data is passed over)."""
+    path = Path(path)
+    _exists(path)
+    headings = list(dict.fromkeys(wanted.values()))
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".csv", ".txt", ".tsv"):
+            encoding, separator = _csv_dialect(path)
+            present = pd.read_csv(path, nrows=0, encoding=encoding, sep=separator).columns
+            use = [h for h in headings if h in present]
+            raw = pd.read_csv(
+                path,
+                usecols=use,
+                dtype=str,
+                keep_default_na=False,
+                encoding=encoding,
+                sep=separator,
+            )
+        elif suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
+            name = _excel_sheet(path, sheet, [wanted[c] for c in needed if c in wanted])
+            present = pd.read_excel(path, sheet_name=name, nrows=0, engine="calamine").columns
+            use = [h for h in headings if h in present]
+            raw = pd.read_excel(
+                path, sheet_name=name, usecols=use, dtype=str, engine="calamine"
+            ).fillna("")
+        elif suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            present = pq.read_schema(path).names
+            use = [h for h in headings if h in present]
+            raw = pd.read_parquet(path, columns=use).astype("string").fillna("")
+        else:
+            raise ExtractError([f"{path.name}: read {READABLE}, not '{suffix}'"])
+    except ExtractError:
+        raise
+    except Exception as exc:  # a damaged or unreadable file
+        raise ExtractError([f"{path.name} cannot be read ({type(exc).__name__})"]) from None
+    out = pd.DataFrame(index=raw.index)
+    for canonical, heading in wanted.items():
+        if heading in raw.columns:
+            out[canonical] = raw[heading].astype(str).str.strip()
+    return out
+
+
+def _exists(path: Path) -> None:
+    """ExtractError unless ``path`` is a file."""
+    if path.is_dir():
+        raise ExtractError([f"{path} is a folder: give the extract file inside it ({READABLE})"])
+    if not path.exists():
+        raise ExtractError([f"no such file: {path}"])
+    if not path.is_file():
+        raise ExtractError(
+            [f"{path} is not a file but a device or pipe: give an exported {READABLE}"]
+        )
+
+
+READABLE = ".csv, .xlsx, .parquet or a FHIR .json bundle"
+
+
+def _csv_dialect(path: Path) -> tuple[str, str]:
+    """The encoding and separator of a CSV file, from its first bytes and header line."""
+    import csv
+
+    head = path.open("rb").read(64 * 1024)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    elif head.startswith(b"\xef\xbb\xbf"):
+        encoding = "utf-8-sig"
+    else:
+        try:
+            head.decode("utf-8")
+            encoding = "utf-8"
+        except UnicodeDecodeError as exc:  # (a cut multi-byte character at the end is utf-8)
+            encoding = "utf-8" if exc.start >= len(head) - 3 else "cp1252"
+    text = head.decode(encoding, errors="replace")
+    if encoding == "cp1252":
+        try:  # the whole file must read (cp1252 leaves five bytes undefined)
+            path.read_text(encoding="cp1252")
+        except UnicodeDecodeError:
+            encoding = "latin-1"
+    first = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+    try:
+        separator = csv.Sniffer().sniff(first, delimiters=",;\t|").delimiter
+    except csv.Error:
+        separator = ","
+    return encoding, separator
+
+
+def _excel_sheet(path: Path, sheet: str | None, needed: list[str]) -> str | int:
+    """The sheet to read: the one named, else the first whose header has the needed headings."""
+    from python_calamine import CalamineWorkbook
+
+    names = CalamineWorkbook.from_path(str(path)).sheet_names
+    if sheet is not None:
+        if sheet not in names:
+            raise ExtractError(
+                [
+                    f"{path.name}: no sheet '{sheet}' (its sheets: {', '.join(names)}); give --sheet NAME"
+                ]
+            )
+        return sheet
+    for name in names:
+        header = pd.read_excel(path, sheet_name=name, nrows=0, engine="calamine").columns
+        if all(h in header for h in needed):
+            return name
+    raise ExtractError(
+        [
+            f"{path.name}: no sheet has the headings {', '.join(needed)} in its first row (its "
+            f"sheets: {', '.join(names)}); give --sheet NAME, or map the headings with --map"
+        ]
+    )
+
+
+def _rows(mask: pd.Series) -> str:
+    """The rows where ``mask`` holds, as the clinic counts them: spreadsheet rows (the header
+    is row 1, the first data row 2) or, for a FHIR bundle, entry numbers (its tables' index
+    is the entry number - 2)."""
+    rows = (np.asarray(mask.index[mask.to_numpy()]) + 2).tolist()
+    shown = ", ".join(map(str, rows[:FIRST_ROWS]))
+    return shown + (", ..." if len(rows) > FIRST_ROWS else "")

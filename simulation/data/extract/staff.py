@@ -1,0 +1,83 @@
+"""The staff extract: people and their periods in each pool with FTE, checked (repeats and overlaps), people re-numbered."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from simulation.data.extract.columns import STAFF_COLUMNS
+from simulation.data.extract.episodes import _parse_dates
+from simulation.data.extract.files import ExtractError, _rows
+from simulation.data.extract.mapping import Mapping, _read_mapped
+
+
+def read_staff(
+    path: str | Path, mapping: Mapping | None = None, drop_bad_rows: bool = False
+) -> pd.DataFrame:
+    """A staff extract: one row per person (or post) and period in a pool, with FTE. Names
+    stop here: people are re-numbered. Returns pool, from_date, to_date, fte. A row that
+    repeats another (same person, pool and dates) or a person's periods in a pool that
+    overlap would count their FTE and cost twice: refused (exact repeats dropped with
+    ``drop_bad_rows``)."""
+    mapping = mapping or Mapping()
+    raw, source = _read_mapped(path, mapping, STAFF_COLUMNS, "staff: ")
+    start = _parse_dates(raw["from_date"], mapping.dayfirst)
+    end = (
+        _parse_dates(raw["to_date"], mapping.dayfirst)
+        if "to_date" in raw
+        else pd.Series(pd.NaT, index=raw.index)
+    )
+    fte = (
+        pd.to_numeric(raw["fte"], errors="coerce")
+        if "fte" in raw
+        else pd.Series(1.0, index=raw.index)
+    )
+    problems = []
+    for what, mask in (
+        ("from_date is not a date", start.isna()),
+        (
+            "to_date is not a date",
+            end.isna() & (raw.get("to_date", pd.Series("", index=raw.index)) != ""),
+        ),
+        ("to_date before from_date", end < start),
+        (
+            "fte is not a number between 0 and 2",
+            ~fte.between(0, 2) & (raw.get("fte", pd.Series("1", index=raw.index)) != ""),
+        ),
+        ("pool missing", raw["pool"] == ""),
+    ):
+        mask = mask.fillna(False).astype(bool)
+        if mask.any():
+            problems.append(f"{int(mask.sum())} row(s): {what} (rows {_rows(mask)})")
+    keys = pd.DataFrame({"person": raw["person"], "pool": raw["pool"], "from": start, "to": end})
+    repeated = keys.duplicated()
+    if repeated.any() and not drop_bad_rows:
+        problems.append(
+            f"{int(repeated.sum())} row(s) repeat an earlier row's person, pool and dates (rows "
+            f"{_rows(repeated)}): their FTE and cost would count twice. Remove them, or add "
+            "--drop-bad-rows to keep the first of each"
+        )
+    kept = keys[~repeated].sort_values(["person", "pool", "from"], kind="stable")
+    previous_end = kept.groupby(["person", "pool"])["to"].shift()
+    same = kept[["person", "pool"]].eq(kept[["person", "pool"]].shift()).all(axis=1)
+    overlap = same & (previous_end.isna() | (kept["from"] <= previous_end))
+    if overlap.any():
+        mask = pd.Series(False, index=keys.index)
+        mask[kept.index[overlap.to_numpy()]] = True
+        problems.append(
+            f"{int(overlap.sum())} row(s) start while the same person's earlier period in that "
+            f"pool is still open (rows {_rows(mask)}): their FTE would count twice"
+        )
+    if problems:
+        raise ExtractError(problems, source)
+    raw, start, end, fte = (x[~repeated.to_numpy()] for x in (raw, start, end, fte))
+    return pd.DataFrame(
+        {
+            "person": pd.factorize(raw["person"])[0],
+            "pool": raw["pool"],
+            "from_date": start,
+            "to_date": end,
+            "fte": fte.fillna(1.0),
+        }
+    )
