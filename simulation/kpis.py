@@ -325,9 +325,73 @@ _SHORT = {
     "revenue_per_week": "Revenue",
     "denied_revenue_per_week": "Denied",
 }
+LEVEL_CATALOGUE = [
+    Kpi(
+        "level_census_mean",
+        "clients",
+        "Mean number of clients holding a place at the level",
+        "neither",
+        short="In care",
+    ),
+    Kpi(
+        "level_waitlist_mean",
+        "clients",
+        "Mean number waiting for a place at the level",
+        short="Waiting",
+    ),
+    Kpi(
+        "level_blocked_mean",
+        "clients",
+        "Mean number at the level ready to go on but waiting for the next place (blocked)",
+        short="Blocked",
+    ),
+    Kpi(
+        "level_blocked_days_per_week",
+        "per_week",
+        "Blocked days at the level a week: place-days of clients ready to go on, waiting for the next place",
+        short="Blocked days",
+    ),
+    Kpi(
+        "level_admissions_per_week",
+        "per_week",
+        "Admissions to the level a week",
+        "neither",
+        short="Admissions",
+    ),
+    Kpi(
+        "level_wait_days_mean",
+        "days",
+        "Mean wait for a place at the level (those placed)",
+        short="Wait",
+    ),
+    Kpi(
+        "level_stay_days_mean",
+        "days",
+        "Mean stay at the level, admission to ready to go on (stays ended)",
+        "neither",
+        short="Stay",
+    ),
+    Kpi(
+        "level_onward_within_7_days_share",
+        "share",
+        "Of those going on to another level or the IOP, the share who started there within 7 days of being ready (a step-down without a gap)",
+        "higher",
+        short="On within 7 days",
+    ),
+    Kpi(
+        "level_onward_within_30_days_share",
+        "share",
+        "Of those going on to another level or the IOP, the share who started there within 30 days of being ready",
+        "higher",
+        short="On within 30 days",
+    ),
+]
+"""KPIs of each level of care beside the IOP, reported as ``<kpi>[level=<name>]``."""
+LEVEL_KPIS = tuple(k.name for k in LEVEL_CATALOGUE)
 KPIS: dict[str, Kpi] = {
     k.name: replace(k, short=_SHORT[k.name]) if k.name in _SHORT else k for k in _CATALOGUE
 }
+KPIS.update({k.name: k for k in LEVEL_CATALOGUE})
 UTILISATION_PREFIX = "utilisation_"
 CASELOAD_PREFIX = "caseload_occupancy_"
 
@@ -380,6 +444,7 @@ def describe(name: str) -> Kpi:
             and (
                 (base in GROUP_KPIS and kind in GROUP_KINDS)
                 or (base in PAYER_KPIS and kind == "payer")
+                or (base in LEVEL_KPIS and kind == "level")
             )
         ):
             k = KPIS[base]

@@ -43,6 +43,7 @@ from simulation.config.care import (
     attendance_beta,
 )
 from simulation.config.demand import Intake, IntakeOutcomes, Referrals, Source, StepChange
+from simulation.config.levels import IOP, OUT, CareLevel, Route
 from simulation.config.load import (
     apply_overrides,
     bundled,
@@ -70,6 +71,10 @@ from simulation.config.state import State, StateClient
 from simulation.config.timetable import Slot, TimetableError, plan_timetable
 
 __all__ = [
+    "IOP",
+    "OUT",
+    "CareLevel",
+    "Route",
     "APPOINTMENT_KINDS",
     "AppointmentKind",
     "BillableDay",

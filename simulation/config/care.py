@@ -230,6 +230,9 @@ class Iop(_Model):
 
     exit_shares: ExitShares
     length_of_stay_days: LengthOfStay
+    # a level of care (levels) that clients leaving as escalated step up to; None: they leave
+    # the model (to care it does not hold)
+    escalate_to: Name | None = None
     attendance: Share = 0.82
     dropout_after_missed_sessions: int | None = Field(default=None, ge=1, le=100)
     # a cancellation list for individual sessions: a slot freed by a client who left offered

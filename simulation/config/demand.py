@@ -32,6 +32,9 @@ class Source(_Model):
     # its own monthly multipliers (Jan..Dec) instead of the referrals' (schools go quiet in
     # summer): with it, each source's referrals are drawn on their own
     seasonality: list[NonNegative] | None = Field(default=None, min_length=12, max_length=12)
+    # where its referrals enter: "iop" (through intake, as always) or a level of care
+    # (levels: placed there directly, as a transfer from an inpatient unit is)
+    level: Name = "iop"
 
 
 class Referrals(_Model):
@@ -87,3 +90,6 @@ class Intake(_Model):
     cancellation_list: bool = False
     cancellation_notice_hours: NonNegative = 24.0
     outcomes: IntakeOutcomes = IntakeOutcomes()
+    # a level of care (levels) that those assessed as needing higher care join; None: they
+    # leave the model, referred on
+    higher_care_to: Name | None = None

@@ -18,6 +18,7 @@ from simulation.config.base import Name, _a, _did_you_mean, _Model
 from simulation.config.calendar import Calendar
 from simulation.config.care import Iop, Readmission, StepDown, Track, Waitlist
 from simulation.config.demand import Intake, Referrals
+from simulation.config.levels import CareLevel, level_problems
 from simulation.config.money import Finance, Payer, _payer_group_problems
 from simulation.config.ranges import range_problem
 from simulation.config.resources import Office, Room, StaffChange, StaffPool
@@ -74,6 +75,9 @@ class Scenario(_Model):
     calendar: Calendar = Calendar()
     staff_changes: list[StaffChange] = []
     state: State | None = None
+    # levels of care beside the IOP (PHP above it, outpatient below, ...): places, stays and
+    # routes between them; none: the IOP alone (see config/levels.py)
+    levels: list[CareLevel] = []
     # how far each uncertain input may be off: dotted key -> [low, high], "+-20%" or a
     # distribution (iopsim sensitivity, plan --robust); nothing here changes a run
     uncertainty: dict[str, list[float] | str | Distribution] = {}
@@ -126,6 +130,9 @@ class Scenario(_Model):
     @model_validator(mode="after")
     def _consistent(self):
         problems = self._name_problems() + self._uncertainty_problems()
+        problems += level_problems(
+            self.levels, self.referrals.sources, self.intake.higher_care_to, self.iop.escalate_to
+        )
         pools = list(self.staff)
         for field, names in [
             ("intake.pools", self.intake.pools),

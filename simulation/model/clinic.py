@@ -20,8 +20,9 @@ from simulation.distributions import sampler
 from simulation.model import referrals
 from simulation.model.appointments import weekly_booking
 from simulation.model.groups import Gathering, TrackState, run_track
+from simulation.model.levels import Level, level_stay
 from simulation.model.offices import Offices
-from simulation.model.pathway import Client, client_journey, resume_journey
+from simulation.model.pathway import Client, client_journey, iop_journey, leave, resume_journey
 from simulation.model.recorder import Recorder
 from simulation.model.staff import Staff
 from simulation.model.waitlists import IopWaitlist, OpWaitlist
@@ -100,6 +101,12 @@ class ClinicModel:
         self._samplers: dict[int, object] = {}  # one sampler per distribution (fresh clients)
         self.appointment_list: dict[str, list] = {}  # individual sessions waiting for a slot
         self.in_op: dict[int, Client] = {}
+        # levels of care beside the IOP, by name (none: the IOP alone)
+        self.levels = {
+            spec.name: Level(spec, streams, self.recorder)
+            for spec in sorted(scenario.levels, key=lambda level: level.name)
+        }
+        self.entry_level = {src.name: src.level for src in scenario.referrals.sources}
         self.iop_waitlist = IopWaitlist(self)
         self.op_waitlist = OpWaitlist(self)
         self.start = self._state_offset()
@@ -260,6 +267,33 @@ class ClinicModel:
             c.payer, c.authorisation_days = payer_of[i], float(authorisation[i])
             clients.append(c)
         return clients
+
+    def discharge(self, c: Client) -> None:
+        """A client leaves care from a level (and may be referred again)."""
+        leave(self, c, "discharged")
+
+    def to_level(self, c: Client, name: str, came_from: str):
+        """Process part: a stay at level ``name`` (and on by its routes)."""
+        yield from level_stay(self.env, self, c, name, came_from)
+
+    def into_iop(self, c: Client, came_from: str, holding=None):
+        """Process part: a client of a level goes on to the IOP. One who was in the IOP before
+        (stepped up from it) comes back as a new episode, as a re-referral does; while they
+        hold their level's place (blocked) they are in care and do not give up."""
+        env = self.env
+        if not math.isnan(c.iop_start):
+            source = next(s for s in self.scenario.referrals.sources if s.name == c.source)
+            again = self._fresh_client(self.levels[came_from].route_rng, source, env.now)
+            again.readmission_of, again.outcome = c.id, "iop"
+            self.clients.append(again)
+            leave(self, c, "transferred")
+            c = again
+            c._process = env.active_process
+        c.assessed = c.assessed if not math.isnan(c.assessed) else env.now
+        if holding is not None:
+            c.patience_days = math.inf
+        c.priority = min(c.priority, 0)  # a transfer from another level of care
+        yield from iop_journey(env, self, c, holding)
 
     def refer_again(self, c: Client) -> None:
         """A discharged client is referred again with the chance for their exit reason,

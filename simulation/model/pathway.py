@@ -16,6 +16,7 @@ import simpy
 
 from simulation.clock import HOURS_PER_DAY, HOURS_PER_WEEK
 from simulation.model import appointments
+from simulation.model.levels import let_go
 from simulation.model.staff import Staff
 
 NAN = math.nan
@@ -90,6 +91,11 @@ class Client:
 
 def client_journey(env, clinic, c: Client):
     """The process of one client, read top to bottom as the story of their care."""
+    entry = clinic.entry_level.get(c.source, "iop")
+    if entry != "iop":  # a source that places its referrals at a level of care directly
+        c.assessed = env.now  # (no intake: placed as they arrive)
+        yield from clinic.to_level(c, entry, "community")
+        return
     if clinic.scenario.intake.enabled:
         assessed = yield from intake(env, clinic, c)
         if not assessed:
@@ -97,16 +103,29 @@ def client_journey(env, clinic, c: Client):
     else:
         c.assessed = env.now  # referred straight to the IOP waitlist
     if c.outcome != "iop":
+        higher = clinic.scenario.intake.higher_care_to
+        if c.outcome == "higher_care" and higher is not None:
+            yield from clinic.to_level(c, higher, "intake")
+            return
         leave(clinic, c, "referred_on")
         return
+    yield from iop_journey(env, clinic, c)
+
+
+def iop_journey(env, clinic, c: Client, holding=None):
+    """From the decision for the IOP on: the payer's authorisation, a psychiatric evaluation
+    first if needed, the IOP waitlist, the IOP and after. ``holding``: the place at a level of
+    care a blocked client keeps until their IOP place is theirs (or they leave its list)."""
     if c.authorisation_days > 0:  # the payer authorises the IOP before anyone can be placed
         clinic.recorder.move(c, "authorisation", env.now)
         yield env.timeout(c.authorisation_days * HOURS_PER_DAY)
     if evaluation_first(clinic, c):
         evaluated = yield from psychiatric_evaluation(env, clinic, c)
         if not evaluated:
+            let_go(env, clinic, holding)
             return
     placed = yield from wait_for_iop_place(env, clinic, c)
+    let_go(env, clinic, holding)
     if not placed:
         return
     yield from attend_iop(env, clinic, c)
@@ -114,8 +133,14 @@ def client_journey(env, clinic, c: Client):
 
 
 def after_iop(env, clinic, c: Client):
-    """Step down to outpatient care, or leave (a completer refused an extension by the payer
-    steps down as they would have: outpatient care is the level the payer still funds)."""
+    """Step up to a level of care (an escalated exit, with ``iop.escalate_to``), step down to
+    outpatient care, or leave (a completer refused an extension by the payer steps down as
+    they would have: outpatient care is the level the payer still funds)."""
+    higher = clinic.scenario.iop.escalate_to
+    if higher is not None and c.exit_reason == "escalated":
+        leave_iop(clinic, c)
+        yield from clinic.to_level(c, higher, "iop")
+        return
     if c.steps_down and (
         c.exit_reason == "completed"
         or (c.exit_reason == "authorisation_ended" and c.planned_exit == "completed")

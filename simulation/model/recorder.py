@@ -25,10 +25,14 @@ STATUSES = (
     "blocked",
     "op_waitlist",
     "op",
+    "level",
 )
-"""Statuses a client can be in while still on the clinic's books (each has a monitor)."""
+"""Statuses a client can be in while still on the clinic's books (each has a monitor);
+"level": waiting for or holding a place at a level of care beside the IOP (config/levels.py)."""
 
-FINAL_STATUSES = ("discharged", "lost", "turned_away", "referred_on")
+FINAL_STATUSES = ("discharged", "lost", "turned_away", "referred_on", "transferred")
+"""How a client leaves the books; "transferred": from a level of care back to the IOP as a
+new episode (the first episode's record ends there)."""
 
 BLOCKING = ("blocked_any", "blocked_by_seats", "blocked_by_caseload", "blocked_by_cohort")
 """0/1 monitors: someone waits for an IOP place that cannot be given, and why (several
@@ -94,6 +98,11 @@ class Recorder:
         self.claims = None  # with payers: every claim, kept by the weekly table for the KPIs
         self.reassigned: list[tuple[float, bool]] = []  # a leaver's client: time, new clinician?
         self.employment: list = []  # (person, pool, first week, week gone, agency locum?)
+        self.level_visits: list[dict] = []  # a stay at a level of care (model/levels.py)
+
+    def add_monitor(self, name: str) -> None:
+        """A monitor of one more series (a level's census, waitlist, blocked)."""
+        self.monitors.setdefault(name, Monitor())
 
     # -- during the run ----------------------------------------------------------------------
     def move(self, client, status: str, t: float) -> None:

@@ -109,6 +109,30 @@ def limiting_factors(summary: pd.DataFrame) -> list[str]:
             f"Intake clinicians are {100 * intake:.0f}% busy; the mean wait for an "
             f"assessment is {value('wait_to_intake_days_mean'):.1f} days."
         )
+    lines += _level_lines(value, [str(k) for k in by.index])
+    return lines
+
+
+def _level_lines(value, kpis: list[str]) -> list[str]:
+    """Each level of care's places, queue and blocked days, in a sentence: where the pressure
+    between levels shows (Pierotti et al. 2024: capacity added to one service moves it)."""
+    lines = []
+    prefix = "level_census_mean[level="
+    for name in sorted(k[len(prefix) : -1] for k in kpis if k.startswith(prefix)):
+        of = f"[level={name}]"
+        blocked = value("level_blocked_days_per_week" + of)
+        waiting = value("level_waitlist_mean" + of)
+        text = (
+            f"Level {name}: {value('level_census_mean' + of):.1f} places held on average, "
+            f"{waiting:.1f} waiting for one (mean wait {value('level_wait_days_mean' + of):.1f} "
+            "days)"
+        )
+        if math.isfinite(blocked) and blocked >= 0.5:
+            text += (
+                f"; {blocked:.1f} blocked days a week: clients ready to go on hold their place "
+                "while the next level (or the IOP) has none for them"
+            )
+        lines.append(text + ".")
     return lines
 
 

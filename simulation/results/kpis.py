@@ -17,6 +17,7 @@ from simulation.kpis import (
     split_group,
 )
 from simulation.model.recorder import Recorder
+from simulation.results.levels import level_kpis
 from simulation.results.money import billable_days, claims, in_post, payer_lookup, video_lookup
 from simulation.results.queues import growth_kpis
 
@@ -452,4 +453,5 @@ def replication_kpis(
         k.update(readmission_kpis(clients, start, end))
     if by_group:
         k.update(group_kpis(scenario, clients, client_weeks, start, end))
+    k.update(level_kpis(scenario, recorder, clients, start, end))
     return k

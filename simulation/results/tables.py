@@ -11,6 +11,7 @@ from simulation.config import DISCHARGE_REASONS, Scenario, roster_intervals
 from simulation.kpis import (
     UTILISATION_PREFIX,
 )
+from simulation.model.levels import BLOCKED, CENSUS, WAITING
 from simulation.model.recorder import BLOCKING, Recorder, busy_by_week
 from simulation.results.money import (
     IOP_SERVICES,
@@ -82,6 +83,12 @@ def recorded_weekly(first_day: np.ndarray, last_day: np.ndarray, weeks: int) -> 
     return daily.reshape(weeks, 7).mean(axis=1)
 
 
+LEVEL_SERIES = {"level_census": CENSUS, "level_waitlist": WAITING, "level_blocked": BLOCKED}
+"""Weekly columns of each level of care (``level_census[php]``, ...): places held (blocked
+clients included), clients waiting for a place, clients blocked (ready to go on, waiting for
+the next place)."""
+
+
 def weekly_table(
     scenario: Scenario,
     recorder: Recorder,
@@ -109,6 +116,9 @@ def weekly_table(
     )
     for name in BLOCKING:
         cols[f"admission_{name}"] = m[name].bin_means(edges)
+    for level in sorted(level.name for level in scenario.levels):
+        for series, prefix in LEVEL_SERIES.items():
+            cols[f"{series}[{level}]"] = m[prefix + level].bin_means(edges)
 
     def count_by_week(times) -> np.ndarray:
         t = np.asarray(times, dtype=float)

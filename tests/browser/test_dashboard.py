@@ -232,3 +232,19 @@ def test_payers_show_their_money_and_rows_in_the_group_table(visit, tmp_path):
     assert v.errors == []
     table = v.page.locator("#group-table").inner_text()
     assert "payer: medicaid" in table
+
+
+def test_levels_of_care_have_their_figure_and_rows(visit, tmp_path):
+    sc = scenarios.apply_overrides(
+        scenarios.load(scenarios.bundled("continuum")), ["warmup_weeks=4", "horizon_weeks=16"]
+    )
+    folder = tmp_path / "continuum"
+    outputs.write_run(run_experiment(sc, replications=2), folder)
+    rebuild(outputs.read_run(folder))
+    v = visit(folder / "dashboard.html")
+    section = v.page.locator("section[data-figure='levels']")
+    section.locator(".scatterlayer .trace").first.wait_for(timeout=20_000)
+    # places held, waiting and blocked at the PHP, each a line and its band
+    assert section.locator(".scatterlayer .trace").count() >= 3
+    assert v.errors == []
+    assert "level_blocked_days_per_week[level=php]" in (folder / "summary.csv").read_text()

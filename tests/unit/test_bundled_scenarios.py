@@ -71,6 +71,28 @@ WHAT_IFS = {
 }
 
 
+CONTINUUM = [
+    "referrals.per_week=14.4",
+    'referrals.sources=[{name = "community", share = 0.5333, priority = 2}, '
+    '{name = "step-down from higher care", share = 0.0667, priority = 1}, '
+    '{name = "inpatient step-down", share = 0.4, priority = 1, level = "php"}]',
+    'intake.higher_care_to="php"',
+    'iop.escalate_to="php"',
+    'levels=[{name = "php", places = 12, stay_days = {dist = "lognormal", mean = 10.0, '
+    'sd = 6.0, min = 1, max = 60}, routes = [{to = "iop", share = 0.25, lead_days = '
+    '{dist = "empirical", values = [0, 1, 2, 3, 5, 7, 14], weights = [0.477, 0.15, 0.1, '
+    '0.08, 0.08, 0.06, 0.053]}}], when_full = "stay", transfers_first = true}]',
+]
+"""The continuum scenario: the baseline inside a continuum of care (a PHP above the IOP)."""
+CONTINUUM_WHAT_IFS = {
+    "php_expansion": ["levels.php.places=20"],
+    "step_down_gap": [
+        'levels.php.routes=[{to = "iop", share = 0.25, lead_days = {dist = "exponential", '
+        "mean = 7.0}}]"
+    ],
+}
+
+
 def _without_labels(sc):
     data = scenarios.to_data(sc)
     data.pop("name")
@@ -99,3 +121,29 @@ def test_evening_track_adds_a_track_with_its_room_and_therapist_and_nothing_else
     data["rooms"] = data["rooms"][:1]
     data["staff"]["evening therapists"]["count"] = 1
     assert data == _without_labels(baseline())
+
+
+def test_continuum_is_the_baseline_in_a_continuum_of_care():
+    expected = scenarios.apply_overrides(baseline(), CONTINUUM)
+    assert _without_labels(scenarios.load(scenarios.bundled("continuum"))) == _without_labels(
+        expected
+    )
+
+
+@pytest.mark.parametrize(("name", "changes"), sorted(CONTINUUM_WHAT_IFS.items()))
+def test_continuum_what_if_is_the_continuum_plus_its_changes(name, changes):
+    expected = scenarios.apply_overrides(scenarios.load(scenarios.bundled("continuum")), changes)
+    assert _without_labels(scenarios.load(scenarios.bundled(name))) == _without_labels(expected)
+
+
+def test_no_php_is_the_continuum_without_its_php():
+    continuum = scenarios.load(scenarios.bundled("continuum"))
+    data = scenarios.to_data(continuum)
+    data["levels"] = []
+    data["intake"]["higher_care_to"] = None
+    data["iop"]["escalate_to"] = None
+    for source in data["referrals"]["sources"]:
+        if source["name"] == "inpatient step-down":
+            source["level"] = "iop"
+    expected = scenarios.validate(data)
+    assert _without_labels(scenarios.load(scenarios.bundled("no_php"))) == _without_labels(expected)

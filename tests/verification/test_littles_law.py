@@ -57,6 +57,9 @@ def stage_intervals(clients: pd.DataFrame, end: float) -> dict[str, tuple[np.nda
             c["op_waitlisted"].notna() & c["blocked_from"].isna(),
         ),
         "op": (c["op_start"], first("op_end"), c["op_start"].notna()),
+        # at a level of care: the stays are in the levels' visit table, not in the client's
+        # milestones (test_levels.py checks those monitors); these models have no levels
+        "level": (c["referred"], c["referred"], pd.Series(False, index=c.index)),
     }
     return {k: (e[m].to_numpy(float), x[m].to_numpy(float)) for k, (e, x, m) in spans.items()}
 

@@ -10,6 +10,7 @@ from scipy.special import stdtrit
 from simulation.clock import HOURS_PER_DAY, WEEKDAYS
 from simulation.dashboard.figures.common import (
     LAYOUT,
+    PALETTE,
     STAGE_COLOURS,
     STAGE_NAMES,
     SUSTAINABLE,
@@ -34,6 +35,31 @@ def waitlists(weekly: pd.DataFrame) -> go.Figure:
         title="Waitlists: clients waiting, weekly average (line: mean, band: 95% CI)",
         xaxis_title="Week starting",
         yaxis_title="Clients waiting",
+        **LAYOUT,
+    )
+    return fig
+
+
+def levels(weekly: pd.DataFrame, names: list[str]) -> go.Figure:
+    """Each level of care over time: places held, clients waiting for a place and clients
+    blocked (ready to go on, waiting for the next place), mean with a 95% band."""
+    fig = go.Figure()
+    dash = {"level_census": "solid", "level_waitlist": "dot", "level_blocked": "dash"}
+    words = {"level_census": "in care", "level_waitlist": "waiting", "level_blocked": "blocked"}
+    for i, name in enumerate(names):
+        colour = PALETTE[i % len(PALETTE)]
+        for series in ("level_census", "level_waitlist", "level_blocked"):
+            column = f"{series}[{name}]"
+            if column not in weekly:
+                continue
+            band = _mean_band(weekly, column)
+            _band_traces(fig, band, f"{label(name)}: {words[series]}", colour, "%{y:.1f} clients")
+            fig.data[-1].line.dash = dash[series]
+    _shade_warmup(fig, weekly)
+    fig.update_layout(
+        title="Levels of care: places held, waiting and blocked, weekly average (band: 95% CI)",
+        xaxis_title="Week starting",
+        yaxis_title="Clients",
         **LAYOUT,
     )
     return fig

@@ -263,6 +263,7 @@ def scenario_target_kpis(scenario: Scenario) -> list[str]:
 
 
 FIGURE_TEXT = {
+    "levels": "Each level of care beside the IOP. Solid: places held (blocked clients included); dotted: clients waiting for a place; dashed: clients ready to go on but waiting for a place at the next level or the IOP (blocked days). A blocked line that rises with the next level's waitlist means the next level is the bottleneck.",
     "compare_waitlists": "Each colour is a scenario (same seed, so the same referrals arrive in each). Solid: IOP waitlist; dotted: intake waitlist.",
     "compare_utilisation": "Utilisation KPIs of each scenario with 95% CIs; the green band is the sustainable 75-85%.",
     "compare_differences": "How each scenario differs from the first, as % of the first's value. Paired by replication (common random numbers), so intervals are tight; an interval that crosses 0 is no clear difference.",

@@ -43,6 +43,9 @@ def build_figures(
         )
     if not weekly.empty:
         out.append(("census", "Clients by stage", figures.census(weekly)))
+    if not weekly.empty and scenario.levels:
+        names = sorted(level.name for level in scenario.levels)
+        out.append(("levels", "Levels of care", figures.levels(weekly, names)))
     if "resources" in tables:
         out.append(
             (

@@ -1,0 +1,94 @@
+"""Levels of care beside the IOP: a partial hospitalisation programme above it, outpatient care
+below it, a residential unit, each as data. A level has places (or none: unlimited), a length
+of stay, and routes onward by share: to another level, to the IOP, or out of care. Referral
+sources may enter at a level; intake may send those assessed as needing higher care to one;
+the IOP may step clients up to one. With no levels the clinic is the IOP alone.
+
+The IOP stays the detailed level (timetabled tracks, therapists, prescribers, payers); a level
+here is a programme of places: who holds a place, how long, and where they go next. Routes
+between levels run with a gap (``lead_days``) and by a rule for a full next level
+(``when_full``): stay where they are (blocked, still in care and still holding the place) or
+wait outside care.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from simulation.config.base import SHARE_TOLERANCE, Name, Share, _Model
+from simulation.distributions import Distribution
+
+IOP = "iop"
+"""The name by which a route or a referral source means the IOP itself."""
+OUT = "discharge"
+"""The name of the route out of care."""
+
+
+class Route(_Model):
+    """Where a share of a level's clients go when their stay ends."""
+
+    to: Name  # another level, "iop", or "discharge"
+    share: Share
+    # days between leaving this level and joining the next (a gap in care); 0: at once
+    lead_days: Distribution = 0.0
+
+
+class CareLevel(_Model):
+    """A level of care: places, stays and routes onward (see the module's text)."""
+
+    name: Name
+    places: int | None = Field(default=None, ge=1, le=100_000)  # None: unlimited
+    stay_days: Distribution
+    # routes by share when a stay ends; what the shares leave is discharge
+    routes: list[Route] = []
+    # the next level full: "stay" (blocked: keeps this place, in care) or "wait_outside"
+    when_full: Literal["stay", "wait_outside"] = "stay"
+    # clients coming from another level (or the IOP) are placed before community referrals
+    transfers_first: bool = True
+
+    @model_validator(mode="after")
+    def _routes(self):
+        total = sum(r.share for r in self.routes)
+        if total > 1 + SHARE_TOLERANCE:
+            raise ValueError(
+                f"routes: shares add up to {total:g}; at most 1 (the rest is discharge)"
+            )
+        names = [r.to for r in self.routes]
+        if len(set(names)) != len(names):
+            raise ValueError("routes: one route per destination")
+        if self.name in names:
+            raise ValueError(f"routes: level '{self.name}' cannot route to itself")
+        return self
+
+
+def level_problems(levels: list[CareLevel], sources, intake_to, escalate_to) -> list[str]:
+    """A scenario's levels checked against each other and against what routes into them."""
+    problems = []
+    names = [level.name for level in levels]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(f"levels: '{name}' is listed twice")
+    reserved = {IOP, OUT} & set(names)
+    for name in sorted(reserved):
+        problems.append(f"levels: '{name}' is reserved (the IOP itself, or leaving care)")
+    known = set(names) | {IOP, OUT}
+    for level in levels:
+        for route in level.routes:
+            if route.to not in known:
+                problems.append(
+                    f"levels.{level.name}.routes: '{route.to}' is not a level (levels: "
+                    f"{', '.join(names)}; or 'iop', 'discharge')"
+                )
+    for source in sources:
+        if source.level not in set(names) | {IOP}:
+            problems.append(
+                f"referrals.sources.{source.name}.level: '{source.level}' is not a level "
+                f"(levels: {', '.join(names) or 'none'}; or 'iop')"
+            )
+    for key, value in (("intake.higher_care_to", intake_to), ("iop.escalate_to", escalate_to)):
+        if value is not None and value not in names:
+            problems.append(
+                f"{key}: '{value}' is not a level (levels: {', '.join(names) or 'none'})"
+            )
+    return problems

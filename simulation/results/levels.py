@@ -1,0 +1,100 @@
+"""The KPIs of each level of care beside the IOP, over the reporting period: places held,
+waiting and blocked (time-weighted), admissions, waits and stays, and how many go on to their
+next level or the IOP without a gap (within 7 and 30 days of being ready: the follow-up
+measure of HEDIS, read here for every step between levels). Reported as
+``<kpi>[level=<name>]``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from simulation.clock import HOURS_PER_DAY
+from simulation.config import IOP, OUT, Scenario
+from simulation.model.levels import BLOCKED, CENSUS, WAITING
+from simulation.model.recorder import Recorder
+
+VISIT_COLUMNS = ["client_id", "level", "came_from", "queued", "admitted", "ready", "left", "to"]
+
+
+def visit_table(recorder: Recorder) -> pd.DataFrame:
+    """One row per stay at a level: when the client joined its queue, was admitted, was ready
+    to go on and left the place, where they came from and where they went."""
+    return pd.DataFrame(recorder.level_visits, columns=VISIT_COLUMNS)
+
+
+def level_kpis(
+    scenario: Scenario, recorder: Recorder, clients: pd.DataFrame, start: float, end: float
+) -> dict[str, float]:
+    """Every level's KPIs (empty without levels)."""
+    if not scenario.levels:
+        return {}
+    weeks = (end - start) / (7 * HOURS_PER_DAY)
+    visits = visit_table(recorder)
+    onward = _onward_starts(visits, clients)
+    k: dict[str, float] = {}
+    for name in sorted(level.name for level in scenario.levels):
+        m = recorder.monitors
+        edges = np.array([start, end])
+        mine = visits[visits["level"] == name]
+
+        def put(kpi: str, value: float, name: str = name) -> None:
+            k[f"{kpi}[level={name}]"] = float(value)
+
+        put("level_census_mean", m[CENSUS + name].bin_means(edges)[0])
+        put("level_waitlist_mean", m[WAITING + name].bin_means(edges)[0])
+        blocked = m[BLOCKED + name].bin_means(edges)[0]
+        put("level_blocked_mean", blocked)
+        put("level_blocked_days_per_week", blocked * 7)
+        admitted = mine[(mine["admitted"] >= start) & (mine["admitted"] < end)]
+        put("level_admissions_per_week", len(admitted) / weeks)
+        placed = mine[(mine["queued"] >= start) & mine["admitted"].notna()]
+        put("level_wait_days_mean", _mean((placed["admitted"] - placed["queued"]) / HOURS_PER_DAY))
+        ended = mine[(mine["admitted"] >= start) & mine["ready"].notna()]
+        put("level_stay_days_mean", _mean((ended["ready"] - ended["admitted"]) / HOURS_PER_DAY))
+        going = mine[(mine["ready"] >= start) & (mine["to"] != OUT) & (mine["to"] != "")]
+        if len(going):
+            began = onward.reindex(list(zip(going["client_id"], going["ready"], strict=True)))
+            gap = (began.to_numpy() - going["ready"].to_numpy()) / HOURS_PER_DAY
+            known = going["ready"].to_numpy() <= end - 30 * HOURS_PER_DAY  # a month to see it
+            for days in (7, 30):
+                within = np.nan_to_num(gap, nan=np.inf) <= days
+                share = within[known].mean() if known.any() else np.nan
+                put(f"level_onward_within_{days}_days_share", share)
+        else:
+            put("level_onward_within_7_days_share", np.nan)
+            put("level_onward_within_30_days_share", np.nan)
+    return k
+
+
+def _mean(values: pd.Series) -> float:
+    return float(values.mean()) if len(values) else float("nan")
+
+
+def _onward_starts(visits: pd.DataFrame, clients: pd.DataFrame) -> pd.Series:
+    """For each (client, time ready at a level): when their next care began (admitted at the
+    next level, or their first IOP day: their own or that of the episode they came back as)."""
+    index, starts = [], []
+    by_client = visits.sort_values(["client_id", "queued"]).groupby("client_id")
+    episodes = clients.set_index("id") if "id" in clients else pd.DataFrame()
+    again = (
+        clients[clients["readmission_of"] >= 0].groupby("readmission_of")["iop_start"].min()
+        if "readmission_of" in clients
+        else pd.Series(dtype=float)
+    )
+    for client, rows in by_client:
+        rows = rows.reset_index(drop=True)
+        for i, row in rows.iterrows():
+            if row["to"] in ("", OUT) or np.isnan(row["ready"]):
+                continue
+            began = np.nan
+            if row["to"] == IOP:
+                own = episodes["iop_start"].get(client, np.nan) if len(episodes) else np.nan
+                began = (
+                    own if np.isfinite(own) and own >= row["ready"] else again.get(client, np.nan)
+                )
+            elif i + 1 < len(rows):
+                began = rows.loc[i + 1, "admitted"]
+            index.append((client, row["ready"]))
+            starts.append(began)
+    return pd.Series(starts, index=pd.MultiIndex.from_tuples(index) if index else None, dtype=float)

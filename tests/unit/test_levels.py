@@ -1,0 +1,100 @@
+"""Levels of care as data: a scenario's levels are checked against each other and against
+what routes into them, with messages that name the key, the value and what is allowed; the
+order they are listed in changes no number."""
+
+from __future__ import annotations
+
+import pytest
+
+from simulation import config as scenarios
+from simulation.experiment import run_experiment
+from tests.conftest import short
+
+PHP = (
+    'levels=[{name = "php", places = 3, stay_days = {dist = "exponential", mean = 8}, '
+    'routes = [{to = "iop", share = 0.8}, {to = "op", share = 0.1}]}, '
+    '{name = "op", stay_days = 20, routes = []}]'
+)
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (
+            ['levels=[{name = "php", stay_days = 5, routes = [{to = "nowhere", share = 0.5}]}]'],
+            "levels.php.routes: 'nowhere' is not a level (levels: php; or 'iop', 'discharge')",
+        ),
+        (['levels=[{name = "iop", stay_days = 5}]'], "levels: 'iop' is reserved"),
+        (
+            ['levels=[{name = "php", stay_days = 5}, {name = "php", stay_days = 6}]'],
+            "levels: 'php' is listed twice",
+        ),
+        (
+            [
+                'levels=[{name = "php", stay_days = 5, routes = [{to = "iop", share = 0.7}, '
+                '{to = "discharge", share = 0.5}]}]'
+            ],
+            "routes: shares add up to 1.2; at most 1",
+        ),
+        (
+            ['levels=[{name = "php", stay_days = 5, routes = [{to = "php", share = 0.5}]}]'],
+            "cannot route to itself",
+        ),
+        (
+            ['intake.higher_care_to="php"'],
+            "intake.higher_care_to: 'php' is not a level (levels: none)",
+        ),
+        (
+            [PHP, 'iop.escalate_to="phpx"'],
+            "iop.escalate_to: 'phpx' is not a level (levels: php, op)",
+        ),
+        (['levels=[{name = "php", stay_days = 5, when_full = "wait"}]'], "when_full"),
+        (['levels=[{name = "php", places = 0, stay_days = 5}]'], "places"),
+    ],
+)
+def test_a_level_that_cannot_be_is_refused_with_its_key(overrides, message):
+    with pytest.raises(scenarios.ScenarioError) as caught:
+        scenarios.apply_overrides(short(), overrides)
+    assert message in str(caught.value)
+
+
+def test_a_source_placing_its_referrals_at_an_unknown_level_is_refused():
+    sc = short()
+    data = scenarios.to_data(sc)
+    data["referrals"]["sources"][0]["level"] = "php"
+    with pytest.raises(scenarios.ScenarioError, match=r"referrals.sources.* 'php' is not a level"):
+        scenarios.validate(data)
+
+
+def test_the_order_levels_are_listed_in_changes_no_number():
+    one = scenarios.apply_overrides(
+        short(), [PHP, 'intake.higher_care_to="php"', "horizon_weeks=26"]
+    )
+    data = scenarios.to_data(one)
+    data["levels"] = list(reversed(data["levels"]))
+    other = scenarios.validate(data)
+    a = run_experiment(one, replications=2, workers=1).kpis
+    b = run_experiment(other, replications=2, workers=1).kpis
+    assert a["level_admissions_per_week[level=php]"].sum() > 0  # (the levels are used)
+    assert a.equals(b)
+
+
+def test_what_limits_admissions_names_a_level_whose_clients_are_blocked():
+    import pandas as pd
+
+    from simulation.results import limiting_factors
+
+    rows = {
+        "level_census_mean[level=php]": 9.8,
+        "level_waitlist_mean[level=php]": 0.8,
+        "level_wait_days_mean[level=php]": 0.9,
+        "level_blocked_days_per_week[level=php]": 8.0,
+        "level_census_mean[level=op]": 3.0,
+        "level_waitlist_mean[level=op]": 0.0,
+        "level_wait_days_mean[level=op]": 0.0,
+        "level_blocked_days_per_week[level=op]": 0.0,
+    }
+    summary = pd.DataFrame({"kpi": list(rows), "mean": list(rows.values())})
+    lines = [line for line in limiting_factors(summary) if line.startswith("Level")]
+    assert lines[0].startswith("Level op: 3.0 places held") and "blocked" not in lines[0]
+    assert "Level php: 9.8 places held" in lines[1] and "8.0 blocked days a week" in lines[1]
