@@ -387,11 +387,20 @@ LEVEL_CATALOGUE = [
     ),
 ]
 """KPIs of each level of care beside the IOP, reported as ``<kpi>[level=<name>]``."""
+CONTINUUM_CATALOGUE = [
+    Kpi(
+        "referral_to_care_days_mean",
+        "days",
+        "Mean days from referral to the first day of care at any level (a level's admission or the first IOP day), for referrals that reached care",
+        short="Referral to care",
+    ),
+]
+"""KPIs of a continuum of care as a whole (scenarios with levels)."""
 LEVEL_KPIS = tuple(k.name for k in LEVEL_CATALOGUE)
 KPIS: dict[str, Kpi] = {
     k.name: replace(k, short=_SHORT[k.name]) if k.name in _SHORT else k for k in _CATALOGUE
 }
-KPIS.update({k.name: k for k in LEVEL_CATALOGUE})
+KPIS.update({k.name: k for k in [*LEVEL_CATALOGUE, *CONTINUUM_CATALOGUE]})
 UTILISATION_PREFIX = "utilisation_"
 CASELOAD_PREFIX = "caseload_occupancy_"
 

@@ -64,7 +64,23 @@ def level_kpis(
         else:
             put("level_onward_within_7_days_share", np.nan)
             put("level_onward_within_30_days_share", np.nan)
+    k["referral_to_care_days_mean"] = _referral_to_care(visits, clients, start)
     return k
+
+
+def _referral_to_care(visits: pd.DataFrame, clients: pd.DataFrame, start: float) -> float:
+    """Mean days from referral to the first day of care at any level (a level's admission or
+    the first IOP day), for the period's referrals that reached care: the continuum's access
+    measure (a PHP place found sooner than an IOP seat counts as care)."""
+    referred = clients[clients["referred"] >= start].set_index("id")
+    if referred.empty:
+        return float("nan")
+    first_level = visits.groupby("client_id")["admitted"].min()
+    first = pd.concat([referred["iop_start"], first_level.reindex(referred.index)], axis=1).min(
+        axis=1
+    )
+    days = (first - referred["referred"]) / HOURS_PER_DAY
+    return _mean(days.dropna())
 
 
 def _mean(values: pd.Series) -> float:

@@ -217,15 +217,20 @@ def test_a_clinic_without_referrals_gives_a_clean_page(visit, tmp_path):
     assert v.errors == []
 
 
-def test_payers_show_their_money_and_rows_in_the_group_table(visit, tmp_path):
+def _short_run_page(visit, tmp_path, name: str):
+    """The dashboard of a short run (16 weeks after 4 of warm-up, 2 replications) of a
+    bundled scenario, opened in the browser; and its run folder."""
     sc = scenarios.apply_overrides(
-        scenarios.load(scenarios.bundled("utilisation_review")),
-        ["warmup_weeks=4", "horizon_weeks=16"],
+        scenarios.load(scenarios.bundled(name)), ["warmup_weeks=4", "horizon_weeks=16"]
     )
-    folder = tmp_path / "payers"
+    folder = tmp_path / name
     outputs.write_run(run_experiment(sc, replications=2), folder)
     rebuild(outputs.read_run(folder))
-    v = visit(folder / "dashboard.html")
+    return visit(folder / "dashboard.html"), folder
+
+
+def test_payers_show_their_money_and_rows_in_the_group_table(visit, tmp_path):
+    v, _ = _short_run_page(visit, tmp_path, "utilisation_review")
     section = v.page.locator("section[data-figure='payer_money']")
     section.locator(".barlayer .trace").first.wait_for(timeout=20_000)
     assert section.locator(".barlayer .trace").count() == 2  # collected, denied
@@ -235,13 +240,7 @@ def test_payers_show_their_money_and_rows_in_the_group_table(visit, tmp_path):
 
 
 def test_levels_of_care_have_their_figure_and_rows(visit, tmp_path):
-    sc = scenarios.apply_overrides(
-        scenarios.load(scenarios.bundled("continuum")), ["warmup_weeks=4", "horizon_weeks=16"]
-    )
-    folder = tmp_path / "continuum"
-    outputs.write_run(run_experiment(sc, replications=2), folder)
-    rebuild(outputs.read_run(folder))
-    v = visit(folder / "dashboard.html")
+    v, folder = _short_run_page(visit, tmp_path, "continuum")
     section = v.page.locator("section[data-figure='levels']")
     section.locator(".scatterlayer .trace").first.wait_for(timeout=20_000)
     # places held, waiting and blocked at the PHP, each a line and its band

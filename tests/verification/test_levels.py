@@ -164,3 +164,16 @@ def test_level_monitors_agree_with_the_stays_recorded():
     assert spent(php["queued"], php["admitted"]) == pytest.approx(monitored(WAITING), rel=1e-9)
     assert spent(blocked["ready"], blocked["left"]) == pytest.approx(monitored(BLOCKED), rel=1e-9)
     assert monitored(BLOCKED) > 0  # (the continuum blocks: the check is not of zeros)
+
+
+def test_referral_to_care_is_the_wait_at_the_first_level():
+    """Level a with 8 places, first come first served (feedback included): the wait from
+    referral to the first day of care is M/M/8's Wq with a's Jackson throughput."""
+    sc = scenarios.apply_overrides(JACKSON, ["levels.a.places=8", "levels.a.transfers_first=false"])
+    result = run_experiment(sc, replications=REPLICATIONS, workers=2)
+    lam = _traffic(sc)
+    theory = mmc(lam["a"], 1 / _mean_stay(sc, "a"), 8)  # load 0.82
+    assert_agrees(
+        "referral to care (days)", result.kpis["referral_to_care_days_mean"], theory["wq"]
+    )
+    assert_agrees("wait at a (days)", result.kpis["level_wait_days_mean[level=a]"], theory["wq"])
