@@ -372,6 +372,19 @@ LEVEL_CATALOGUE = [
         short="Stay",
     ),
     Kpi(
+        "level_revenue_per_week",
+        "money_per_week",
+        "Revenue of the level a week: its per diem for each day a place is held (blocked days if billed)",
+        "higher",
+        short="Revenue",
+    ),
+    Kpi(
+        "level_cost_per_week",
+        "money_per_week",
+        "Cost of the level a week: its places (unlimited places: those held) at their weekly cost",
+        short="Cost",
+    ),
+    Kpi(
         "level_onward_within_7_days_share",
         "share",
         "Of those going on to another level or the IOP, the share who started there within 7 days of being ready (a step-down without a gap)",

@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from simulation.config.base import SHARE_TOLERANCE, Name, Share, _Model
+from simulation.config.base import SHARE_TOLERANCE, Name, NonNegative, Share, _Model
 from simulation.distributions import Distribution
 
 IOP = "iop"
@@ -47,6 +47,14 @@ class CareLevel(_Model):
     when_full: Literal["stay", "wait_outside"] = "stay"
     # clients coming from another level (or the IOP) are placed before community referrals
     transfers_first: bool = True
+    # money: earned for each client holding a place on each of the level's billed days a week
+    # (a PHP: 5; blocked days too, unless blocked_days_billed is false: payers that stop paying
+    # once a client is ready to step down); the level's staff and rooms cost a week for each
+    # place (unlimited places: for each place held)
+    per_diem: NonNegative = 0.0
+    billed_days_per_week: int = Field(default=7, ge=1, le=7)
+    blocked_days_billed: bool = True
+    cost_per_place_per_week: NonNegative = 0.0
 
     @model_validator(mode="after")
     def _routes(self):

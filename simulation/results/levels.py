@@ -13,6 +13,7 @@ from simulation.clock import HOURS_PER_DAY
 from simulation.config import IOP, OUT, Scenario
 from simulation.model.levels import BLOCKED, CENSUS, WAITING
 from simulation.model.recorder import Recorder
+from simulation.results.tables import level_money
 
 VISIT_COLUMNS = ["client_id", "level", "came_from", "queued", "admitted", "ready", "left", "to"]
 
@@ -46,6 +47,11 @@ def level_kpis(
         blocked = m[BLOCKED + name].bin_means(edges)[0]
         put("level_blocked_mean", blocked)
         put("level_blocked_days_per_week", blocked * 7)
+        spec = next(level for level in scenario.levels if level.name == name)
+        census = m[CENSUS + name].bin_means(edges)
+        earned, spent = level_money(spec, census, np.array([blocked]))
+        put("level_revenue_per_week", earned[0])
+        put("level_cost_per_week", spent[0])
         admitted = mine[(mine["admitted"] >= start) & (mine["admitted"] < end)]
         put("level_admissions_per_week", len(admitted) / weeks)
         placed = mine[(mine["queued"] >= start) & mine["admitted"].notna()]

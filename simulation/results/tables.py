@@ -83,6 +83,16 @@ def recorded_weekly(first_day: np.ndarray, last_day: np.ndarray, weeks: int) -> 
     return daily.reshape(weeks, 7).mean(axis=1)
 
 
+def level_money(level, census: np.ndarray, blocked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A level's revenue and cost a week, from its mean places held and blocked each week:
+    the per diem for every day a place is held (blocked days only if billed), and the cost
+    of its places (unlimited places: of those held)."""
+    billed = census - (0.0 if level.blocked_days_billed else blocked)
+    earned = level.per_diem * level.billed_days_per_week * billed
+    places = census if level.places is None else np.full(len(census), float(level.places))
+    return earned, level.cost_per_place_per_week * places
+
+
 LEVEL_SERIES = {"level_census": CENSUS, "level_waitlist": WAITING, "level_blocked": BLOCKED}
 """Weekly columns of each level of care (``level_census[php]``, ...): places held (blocked
 clients included), clients waiting for a place, clients blocked (ready to go on, waiting for
@@ -179,7 +189,14 @@ def weekly_table(
     np.add.at(revenue, (daily.index.to_numpy() // 7).clip(max=weeks - 1), daily.to_numpy())
     cols["revenue"] = revenue
     cols["cost"] = staffed_cost(scenario, recorder.employment, weeks)
-    cols["margin"] = revenue - cols["cost"]
+    for level in sorted(scenario.levels, key=lambda level: level.name):  # money of each level
+        earned, spent = level_money(
+            level, cols[f"level_census[{level.name}]"], cols[f"level_blocked[{level.name}]"]
+        )
+        cols[f"level_revenue[{level.name}]"], cols[f"level_cost[{level.name}]"] = earned, spent
+        cols["revenue"] = cols["revenue"] + earned
+        cols["cost"] = cols["cost"] + spent
+    cols["margin"] = cols["revenue"] - cols["cost"]
     return pd.DataFrame(cols)
 
 

@@ -81,7 +81,9 @@ CONTINUUM = [
     'levels=[{name = "php", places = 12, stay_days = {dist = "lognormal", mean = 10.0, '
     'sd = 6.0, min = 1, max = 60}, routes = [{to = "iop", share = 0.25, lead_days = '
     '{dist = "empirical", values = [0, 1, 2, 3, 5, 7, 14], weights = [0.477, 0.15, 0.1, '
-    '0.08, 0.08, 0.06, 0.053]}}], when_full = "stay", transfers_first = true}]',
+    '0.08, 0.08, 0.06, 0.053]}}], when_full = "stay", transfers_first = true, '
+    "per_diem = 300.0, billed_days_per_week = 5, blocked_days_billed = true, "
+    "cost_per_place_per_week = 900.0}]",
 ]
 """The continuum scenario: the baseline inside a continuum of care (a PHP above the IOP)."""
 CONTINUUM_WHAT_IFS = {

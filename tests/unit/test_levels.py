@@ -98,3 +98,33 @@ def test_what_limits_admissions_names_a_level_whose_clients_are_blocked():
     lines = [line for line in limiting_factors(summary) if line.startswith("Level")]
     assert lines[0].startswith("Level op: 3.0 places held") and "blocked" not in lines[0]
     assert "Level php: 9.8 places held" in lines[1] and "8.0 blocked days a week" in lines[1]
+
+
+def test_a_levels_money_is_its_per_diem_on_places_held_and_the_cost_of_its_places():
+    """Money never changes the simulation (the same draws with any rates): a level's revenue
+    is its per diem x billed days x places held (less blocked days when payers stop paying
+    then), and it adds to the clinic's revenue; its cost is its places x their weekly cost."""
+    base = scenarios.apply_overrides(
+        scenarios.load(scenarios.bundled("continuum")), ["warmup_weeks=4", "horizon_weeks=20"]
+    )
+
+    def kpis(*overrides):
+        sc = scenarios.apply_overrides(base, list(overrides))
+        return run_experiment(sc, replications=2, workers=1).kpis
+
+    paid = kpis()
+    unpaid_blocked = kpis("levels.php.blocked_days_billed=false")
+    free = kpis("levels.php.per_diem=0", "levels.php.cost_per_place_per_week=0")
+    of = "[level=php]"
+    held = paid["level_census_mean" + of].to_numpy()
+    blocked = paid["level_blocked_mean" + of].to_numpy()
+    assert list(paid["level_revenue_per_week" + of]) == pytest.approx(list(300.0 * 5 * held))
+    assert list(unpaid_blocked["level_revenue_per_week" + of]) == pytest.approx(
+        list(300.0 * 5 * (held - blocked))
+    )
+    assert (blocked > 0).all()  # (so the two differ)
+    assert list(paid["level_cost_per_week" + of]) == [900.0 * 12] * 2
+    assert list(paid["revenue_per_week"] - free["revenue_per_week"]) == pytest.approx(
+        list(paid["level_revenue_per_week" + of])
+    )
+    assert list(paid["cost_per_week"] - free["cost_per_week"]) == pytest.approx([900.0 * 12] * 2)
