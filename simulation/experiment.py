@@ -42,6 +42,7 @@ TABLES = (
     "activity",
     "caseloads",
     "events",
+    "level_visits",
 )
 Progress = Callable[[int, int], None]
 

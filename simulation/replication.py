@@ -24,7 +24,8 @@ class ReplicationResult:
     hours per week per staff pool and room. usage: mean busy hours per hour of the week per
     resource (reporting period). client_weeks: IOP hours per full client-week. caseloads: each
     primary therapist's mean IOP caseload against the cap. events: the event log, only when
-    asked for. extra: what else was asked for.
+    asked for. extra: what else was asked for. level_visits: every stay at a level of care
+    (scenarios with levels).
     """
 
     replication: int
@@ -39,6 +40,7 @@ class ReplicationResult:
     caseloads: pd.DataFrame
     events: pd.DataFrame | None = None
     extra: dict = field(default_factory=dict)
+    level_visits: pd.DataFrame | None = None  # one row per stay at a level of care (levels)
 
 
 def run_replication(
@@ -106,6 +108,7 @@ def run_replication(
         activity=activity,
         caseloads=caseloads,
         events=events,
+        level_visits=results.visit_table(recorder) if scenario.levels else None,
         extra={"group_attendance": recorder.group_attendance_table(attendance)}
         if attendance_records
         else {},

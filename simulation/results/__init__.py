@@ -32,6 +32,7 @@ from simulation.results.kpis import (
     staff_time_kpis,
     workforce_kpis,
 )
+from simulation.results.levels import level_kpis, visit_table
 from simulation.results.money import (
     IOP_SERVICES,
     billable_days,
@@ -76,6 +77,8 @@ from simulation.results.tables import (
 from simulation.results.warmup import WARMUP_SERIES, moving_average, mser5, suggest_warmup
 
 __all__ = [
+    "level_kpis",
+    "visit_table",
     "ADMISSION_LIMITS",
     "BACKTEST_SERIES",
     "ENDED_UNASSESSED",

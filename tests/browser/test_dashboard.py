@@ -247,3 +247,6 @@ def test_levels_of_care_have_their_figure_and_rows(visit, tmp_path):
     assert section.locator(".scatterlayer .trace").count() >= 3
     assert v.errors == []
     assert "level_blocked_days_per_week[level=php]" in (folder / "summary.csv").read_text()
+    flows = v.page.locator("section[data-figure='level_flow']")
+    flows.locator(".sankey-node").first.wait_for(timeout=20_000)
+    assert flows.locator(".sankey-node").count() >= 4  # origins, the PHP, destinations

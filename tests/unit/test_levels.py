@@ -128,3 +128,25 @@ def test_a_levels_money_is_its_per_diem_on_places_held_and_the_cost_of_its_place
         list(paid["level_revenue_per_week" + of])
     )
     assert list(paid["cost_per_week"] - free["cost_per_week"]) == pytest.approx([900.0 * 12] * 2)
+
+
+def test_the_flow_between_levels_accounts_for_every_stay():
+    from simulation.dashboard.figures import level_flow
+
+    sc = scenarios.apply_overrides(
+        scenarios.load(scenarios.bundled("continuum")), ["warmup_weeks=4", "horizon_weeks=20"]
+    )
+    result = run_experiment(sc, replications=2, workers=1)
+    visits = result.tables["level_visits"]
+    fig = level_flow(visits, 4 * 168.0, 20 / 52.0, 2)
+    sankey = fig.data[0]
+    labels = list(sankey.node.label)
+    php = labels.index("Level php")
+    values = list(sankey.link.value)
+    into = sum(v for t, v in zip(sankey.link.target, values, strict=True) if t == php)
+    out = sum(v for s, v in zip(sankey.link.source, values, strict=True) if s == php)
+    stays = (visits["queued"] >= 4 * 168.0).sum() / (20 / 52.0) / 2  # a year, per replication
+    assert into == pytest.approx(stays) and out == pytest.approx(stays)
+    assert {"Referred to a level", "Intake: higher care", "To the IOP", "Out of care"} <= set(
+        labels
+    )

@@ -28,7 +28,7 @@ from simulation.dashboard.figures.compare import (
     sweep_heatmap,
     target_margin,
 )
-from simulation.dashboard.figures.flow import flow
+from simulation.dashboard.figures.flow import flow, level_flow
 from simulation.dashboard.figures.run import (
     caseloads,
     census,
@@ -74,6 +74,7 @@ __all__ = [
     "frontier",
     "group_sizes",
     "hours_attended",
+    "level_flow",
     "levels",
     "label",
     "money",

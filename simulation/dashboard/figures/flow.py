@@ -6,7 +6,50 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from simulation.dashboard.figures.common import LAYOUT
+from simulation.dashboard.figures.common import LAYOUT, label
+
+
+def level_flow(
+    visits: pd.DataFrame, warmup_hours: float, years: float, replications: int
+) -> go.Figure:
+    """Flow per year between the levels of care: where stays at each level came from (the
+    community, intake, the IOP or another level) and where they went (another level, the IOP,
+    out of care, or still there at the end), for stays begun after the warm-up (Sankey)."""
+    v = visits[visits["queued"] >= warmup_hours]
+    scale = 1.0 / max(years * replications, 1e-9)
+    # origins on the left, the levels in the middle, destinations on the right: a step from
+    # one level to another is "to level b" on the right and "from level a" on the left, so
+    # that feedback (a step back up) draws no cycle
+    origin = {
+        "community": "Referred to a level",
+        "intake": "Intake: higher care",
+        "iop": "IOP (step-up)",
+    }
+    target = {"iop": "To the IOP", "discharge": "Out of care", "": "Still there"}
+    links: dict[tuple[str, str], float] = {}
+    for (came_from, level), n in v.groupby(["came_from", "level"]).size().items():
+        key = (origin.get(came_from, f"From level {came_from}"), f"Level {level}")
+        links[key] = links.get(key, 0) + n * scale
+    for (level, to), n in v.groupby(["level", "to"]).size().items():
+        key = (f"Level {level}", target.get(to, f"To level {to}"))
+        links[key] = links.get(key, 0) + n * scale
+    nodes = list(dict.fromkeys(name for pair in links for name in pair))
+    idx = {n: i for i, n in enumerate(nodes)}
+    fig = go.Figure(
+        go.Sankey(
+            node={"label": [label(n) for n in nodes], "pad": 14},
+            link={
+                "source": [idx[a] for a, _ in links],
+                "target": [idx[b] for _, b in links],
+                "value": list(links.values()),
+                "hovertemplate": "%{value:.1f} a year<extra></extra>",
+            },
+        )
+    )
+    fig.update_layout(
+        title="Flow between levels of care, stays a year (mean over replications)", **LAYOUT
+    )
+    return fig
 
 
 def flow(clients: pd.DataFrame, warmup_hours: float, years: float, replications: int) -> go.Figure:

@@ -67,6 +67,11 @@ def build_figures(
                 figures.flow(clients, warmup_hours, scenario.horizon_weeks / 52.0, replications),
             )
         )
+    if "level_visits" in tables:
+        flows = figures.level_flow(
+            tables["level_visits"], warmup_hours, scenario.horizon_weeks / 52.0, replications
+        )
+        out.append(("level_flow", "Flow between levels of care", flows))
     if "sessions" in tables:
         seats = {t.name: t.seats for t in scenario.tracks}
         out.append(("groups", "Group sizes", figures.group_sizes(tables["sessions"], seats)))
