@@ -303,8 +303,15 @@ class Scenario(_Model):
         sources = [s.name for s in self.referrals.sources]
         people = [n for p, pool in self.staff.items() for n in pool.names(p)]
         unknown: dict[tuple[str, str], list[int]] = {}  # (field, value) -> clients
+        stages = ["intake_waitlist", "iop_waitlist", "iop", "op"]
+        levels = [level.name for level in self.levels]
         for i, c in enumerate(self.state.clients):
             where = f"state.clients.{i}"
+            if c.stage not in stages + levels:
+                problems.append(
+                    f"{where}.stage: '{c.stage}' is not a stage ({', '.join(stages)}, or a "
+                    f"level of care: {', '.join(levels) or 'none in this scenario'})"
+                )
             if c.since > self.state.as_of:
                 problems.append(f"{where}.since = {c.since}: after state.as_of {self.state.as_of}")
             if c.track is not None and c.track not in tracks:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import (
     Field,
 )
@@ -15,7 +13,9 @@ from simulation.config.calendar import DateField
 class StateClient(_Model):
     """A client on the clinic's books on the state's date: where they are and since when."""
 
-    stage: Literal["intake_waitlist", "iop_waitlist", "iop", "op"]
+    # intake_waitlist, iop_waitlist, iop, op, or the name of a level of care (levels): holding
+    # a place there since the date
+    stage: Name
     since: DateField
     source: Name | None = None  # default: the first referral source
     track: Name | None = None  # in the IOP: their track (default: one for their age group)

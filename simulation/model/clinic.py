@@ -107,6 +107,7 @@ class ClinicModel:
             for spec in sorted(scenario.levels, key=lambda level: level.name)
         }
         self.entry_level = {src.name: src.level for src in scenario.referrals.sources}
+        self.resume_stays: dict[int, float] = {}  # a state's client at a level: stay left (h)
         self.iop_waitlist = IopWaitlist(self)
         self.op_waitlist = OpWaitlist(self)
         self.start = self._state_offset()
@@ -173,6 +174,12 @@ class ClinicModel:
                 total = _beyond(getattr(s.iop.length_of_stay_days, c.exit_reason), rng, spent)
                 c.los_days = max(total - spent, 0.5)
                 c.assessed = c.iop_waitlisted = c.iop_start = since
+            if item.stage in self.levels:  # holding a place at a level of care since then
+                c.assessed = since
+                spec = self.levels[item.stage].spec
+                self.resume_stays[c.id] = (
+                    _beyond(spec.stay_days, rng, spent) - spent
+                ) * HOURS_PER_DAY
             if item.stage == "op":
                 c.exit_reason = "completed"
                 c.assessed = c.iop_waitlisted = c.iop_start = c.iop_end = since
@@ -272,9 +279,10 @@ class ClinicModel:
         """A client leaves care from a level (and may be referred again)."""
         leave(self, c, "discharged")
 
-    def to_level(self, c: Client, name: str, came_from: str):
-        """Process part: a stay at level ``name`` (and on by its routes)."""
-        yield from level_stay(self.env, self, c, name, came_from)
+    def to_level(self, c: Client, name: str, came_from: str, stay_hours: float | None = None):
+        """Process part: a stay at level ``name`` (and on by its routes); ``stay_hours``: the
+        rest of a stay begun before the run (a state's client), else drawn."""
+        yield from level_stay(self.env, self, c, name, came_from, stay_hours=stay_hours)
 
     def into_iop(self, c: Client, came_from: str, holding=None):
         """Process part: a client of a level goes on to the IOP. One who was in the IOP before
@@ -396,9 +404,11 @@ class ClinicModel:
         if self.on_the_books:
             yield env.timeout(self.start)
             # those in care take their seats and caseloads before anyone waiting is placed
+            # (clients at a level of care take their places first, as those in the IOP do)
             order = {"iop": 0, "op": 1, "iop_waitlist": 2, "intake_waitlist": 3}
             for c, stage, track, therapist in sorted(
-                self.on_the_books, key=lambda item: (order[item[1]], item[0].referred, item[0].id)
+                self.on_the_books,
+                key=lambda item: (order.get(item[1], 0), item[0].referred, item[0].id),
             ):
                 c._process = env.process(resume_journey(env, self, c, stage, track, therapist))
         for c in self.clients[: len(self.clients) - len(self.on_the_books)]:

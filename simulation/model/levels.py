@@ -82,7 +82,7 @@ class Level:
         return OUT, 0.0
 
 
-def level_stay(env, clinic, c, name: str, came_from: str, holding=None):
+def level_stay(env, clinic, c, name: str, came_from: str, holding=None, stay_hours=None):
     """A stay at level ``name``: wait for a place (still holding ``holding``, the place and
     visit of the level they come from, if they are blocked there), stay, then go on."""
     level = clinic.levels[name]
@@ -102,7 +102,7 @@ def level_stay(env, clinic, c, name: str, came_from: str, holding=None):
     visit["admitted"] = env.now
     if holding is not None:
         _let_go(env, clinic, holding)
-    yield env.timeout(level.draw_stay())
+    yield env.timeout(level.draw_stay() if stay_hours is None else stay_hours)
     visit["ready"] = env.now
     to, gap = level.draw_route()
     visit["to"] = to

@@ -4,6 +4,9 @@ order they are listed in changes no number."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+import numpy as np
 import pytest
 
 from simulation import config as scenarios
@@ -150,3 +153,51 @@ def test_the_flow_between_levels_accounts_for_every_stay():
     assert {"Referred to a level", "Intake: higher care", "To the IOP", "Out of care"} <= set(
         labels
     )
+
+
+def _from_state(stages_and_days: list[tuple[str, int]], *overrides: str):
+    continuum = scenarios.load(scenarios.bundled("continuum"))
+    data = scenarios.to_data(scenarios.apply_overrides(continuum, ["warmup_weeks=0", *overrides]))
+    data["state"] = {
+        "as_of": data["start_date"],
+        "clients": [
+            {
+                "stage": stage,
+                "since": str(continuum.start_date - dt.timedelta(days=d)),
+            }
+            for stage, d in stages_and_days
+        ],
+    }
+    return scenarios.validate(data)
+
+
+def test_a_state_may_hold_clients_at_a_level_and_names_a_stage_that_is_none():
+    with pytest.raises(
+        scenarios.ScenarioError, match=r"state.clients.0.stage: 'phx' is not a stage"
+    ):
+        _from_state([("phx", 3)])
+    sc = _from_state(
+        [("php", d) for d in (1, 2, 3, 4, 5, 6)], "levels.php.places=4", "horizon_weeks=8"
+    )
+    from simulation.model.levels import CENSUS, WAITING
+    from tests import invariants
+
+    model = invariants.simulate(sc)
+    census, waiting = (
+        model.recorder.monitors[CENSUS + "php"],
+        model.recorder.monitors[WAITING + "php"],
+    )
+    first_day = np.array([model.start, model.start + 1.0])
+    assert census.bin_means(first_day)[0] >= 4 - 1e-9  # the state's clients take the places
+    visits = model.recorder.level_visits
+    state_stays = [v for v in visits if v["came_from"] == "state"]
+    assert len(state_stays) == 6
+    assert (
+        sum(np.isfinite(v["admitted"]) and v["admitted"] == model.start for v in state_stays) == 4
+    )
+    assert waiting.bin_means(first_day)[0] > 0  # two wait for a place on the first day
+    # the rest of a stay: each ends within the level's longest stay of its start
+    longest = sc.levels[0].stay_days.max * 24.0
+    for v in state_stays:
+        if np.isfinite(v["ready"]):
+            assert v["ready"] - v["admitted"] <= longest
