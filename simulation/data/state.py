@@ -7,14 +7,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from simulation.data.extract import LOSS_KNOWN_AFTER_DAYS, Episodes
+from simulation.data.extract import LOSS_KNOWN_AFTER_DAYS, Episodes, at_iop
 
 
 def state_on(episodes: Episodes) -> dict:
     """The ``[state]`` table at the extract's date: clients waiting for intake or the IOP, in
-    the IOP (track) and in outpatient step-down, each with the date they entered that stage.
+    the IOP (track), in outpatient step-down and at other levels of care (a level column),
+    each with the date they entered that stage.
     Nothing that identifies a client is kept."""
-    t = episodes.table
+    everyone = episodes.table
+    t = everyone[at_iop(everyone)]  # (rows of other levels of care: below)
     day = episodes.as_of
     clients = []
 
@@ -27,8 +29,14 @@ def state_on(episodes: Episodes) -> dict:
 
     before = lambda column: t[column].notna() & (t[column] <= day)  # noqa: E731
     not_yet = lambda column: t[column].isna() | (t[column] > day)  # noqa: E731
+    # (a client who joined the IOP waitlist or began without an assessment on record, as one
+    # stepping down from another level of care does, is not waiting for intake)
     waiting_intake = (
-        before("referral_date") & not_yet("assessment_date") & (t["assessment_outcome"] != "lost")
+        before("referral_date")
+        & not_yet("assessment_date")
+        & not_yet("waitlist_date")
+        & not_yet("iop_start_date")
+        & (t["assessment_outcome"] != "lost")
     )
     add(t[waiting_intake], "intake_waitlist", "referral_date")
     chance = lost_chance(t, day)
@@ -45,6 +53,17 @@ def state_on(episodes: Episodes) -> dict:
     add(t[in_iop], "iop", "iop_start_date")
     in_op = before("step_down_start_date") & not_yet("step_down_end_date")
     add(t[in_op], "op", "step_down_start_date")
+    # at a level of care: holding a place there on the day (the stage is the level's name)
+    levels = everyone[~at_iop(everyone)]
+    held = (
+        levels["iop_start_date"].notna()
+        & (levels["iop_start_date"] <= day)
+        & (levels["iop_end_date"].isna() | (levels["iop_end_date"] > day))
+    )
+    for row in levels[held].itertuples():
+        clients.append(
+            {"stage": row.level, "since": row.iop_start_date.date(), "source": row.source}
+        )
     return {"as_of": day.date(), "clients": clients}
 
 
@@ -75,7 +94,7 @@ def weekly_observed(episodes: Episodes, monday: pd.Timestamp, weeks: int) -> pd.
     days) in each week."""
     from simulation.results import recorded_weekly
 
-    t = episodes.table
+    t = episodes.table[at_iop(episodes.table)]
 
     def days(column: str) -> np.ndarray:
         return ((t[column] - monday).dt.days).to_numpy(dtype=float)

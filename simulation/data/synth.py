@@ -71,6 +71,25 @@ def synthesize_records(
     episode = dict(zip(c["id"], (f"EP{i}" for i in ids), strict=True))
     table = records_of(c, sc.start_date)
     table.insert(0, "episode_id", [episode[i] for i in c["id"]])
+    if result.level_visits is not None and len(result.level_visits):
+        # a client placed at a level directly (no intake) has an IOP episode only if they came
+        # on to the IOP, referred to it the day they joined its waitlist; their stays at the
+        # level are its rows (below)
+        entry = {src.name: src.level for src in sc.referrals.sources}
+        placed = (c["source"].map(entry).fillna("iop") != "iop").to_numpy()
+        came = c["iop_waitlisted"].notna().to_numpy()
+        monday = pd.Timestamp(clock.week_zero_monday(sc.start_date))
+        day = np.floor(c["iop_waitlisted"].to_numpy(dtype=float) / HOURS_PER_DAY)
+        referred = [monday + pd.Timedelta(days=d) if np.isfinite(d) else pd.NaT for d in day]
+        table.loc[placed & came, "referral_date"] = pd.Series(referred)[placed & came].to_numpy()
+        table = table[~placed | came].reset_index(drop=True)
+        table = pd.concat(
+            [
+                table.assign(level="", discharged_to=""),
+                level_records(result.level_visits, clients, start, sc.start_date),
+            ],
+            ignore_index=True,
+        )
     sessions = result.extra["group_attendance"]
     sessions = sessions[sessions["client_id"].isin(episode)]
     monday = pd.Timestamp(clock.week_zero_monday(sc.start_date))
@@ -127,6 +146,36 @@ def records_of(c: pd.DataFrame, start_date) -> pd.DataFrame:
             "discharge_reason": c["exit_reason"].where(c["iop_end"].notna(), ""),
             "step_down_start_date": date(c["op_start"]),
             "step_down_end_date": date(c["op_end"]),
+        }
+    )
+
+
+def level_records(
+    visits: pd.DataFrame, clients: pd.DataFrame, start: float, start_date
+) -> pd.DataFrame:
+    """Stays at levels of care beside the IOP as an extract records them: one row per stay
+    begun after the warm-up, its admission and discharge in the start and end columns, the
+    level and where the client went next (blank: out of care). Episode ids EL1, EL2, ..."""
+    monday = pd.Timestamp(clock.week_zero_monday(start_date))
+    v = visits[visits["queued"] >= start].reset_index(drop=True)
+    client = clients.set_index("id")
+
+    def date(hours: pd.Series) -> pd.Series:
+        days = np.floor(hours.to_numpy(dtype=float) / HOURS_PER_DAY)
+        return pd.Series(
+            [monday + pd.Timedelta(days=d) if np.isfinite(d) else pd.NaT for d in days]
+        )
+
+    return pd.DataFrame(
+        {
+            "episode_id": [f"EL{k + 1}" for k in range(len(v))],
+            "referral_date": date(v["queued"]),
+            "source": v["client_id"].map(client["source"]).to_numpy(),
+            "age_group": v["client_id"].map(client["age_group"]).to_numpy(),
+            "iop_start_date": date(v["admitted"]),
+            "iop_end_date": date(v["left"]),
+            "level": v["level"].to_numpy(),
+            "discharged_to": v["to"].where(~v["to"].isin(["discharge"]), "").to_numpy(),
         }
     )
 

@@ -4,15 +4,16 @@ estimated with its evidence; the rest keep the template's value and stay marked 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from simulation.config import EXIT_REASONS, Scenario, to_data
-from simulation.data.extract import Episodes
+from simulation.data.extract import Episodes, at_iop
 from simulation.fit.capacity import fit_capacity
 from simulation.fit.evidence import Evidence
+from simulation.fit.levels import fit_levels
 from simulation.fit.survival import Z95, best_fit, fit_competing, kaplan_meier, wilson
 
 MIN_STAY_EVENTS = 5  # fewer stays ended for a reason: its stay distribution is not fitted
@@ -37,9 +38,14 @@ def fit_clinic(
     episodes: Episodes, template: Scenario, staff: pd.DataFrame | None = None
 ) -> FitResult:
     """Estimate the scenario values the extract informs (see docs/data.md for each method)."""
-    t = episodes.table
     as_of = episodes.as_of
     data = to_data(template)
+    # the rows of other levels of care (a level column) are fitted as levels; the rest is the IOP
+    iop = at_iop(episodes.table)
+    at_levels = episodes.table[~iop]
+    if len(at_levels):
+        episodes = replace(episodes, table=episodes.table[iop].reset_index(drop=True))
+    t = episodes.table
     ev: list[Evidence] = []
     notes: list[str] = []
     curves: dict = {}
@@ -327,6 +333,8 @@ def fit_clinic(
     if staff is not None and len(staff):
         _fit_staff(staff, as_of, data, ev, notes)
     fit_capacity(episodes, template, data, ev, notes)
+    if len(at_levels):
+        fit_levels(at_levels, as_of, data, ev, notes)
 
     unknown_tracks = sorted(set(t["track"]) - {""} - {tr["name"] for tr in data["tracks"]})
     if unknown_tracks:

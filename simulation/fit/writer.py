@@ -46,8 +46,19 @@ def _inline(value) -> bool:
 
 def _flat_list(value) -> bool:
     return isinstance(value, list) and all(
-        not isinstance(v, dict | list) or (isinstance(v, dict) and _inline(v)) for v in value
+        not isinstance(v, dict | list) or (isinstance(v, dict) and _deep_inline(v)) for v in value
     )
+
+
+def _deep_inline(value) -> bool:
+    """A table in a list written on one line, nested tables and lists included (a level's
+    routes with their gap distributions): TOML gives a table inside an array of tables no
+    header of its own."""
+    if isinstance(value, dict):
+        return all(_deep_inline(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_deep_inline(v) for v in value)
+    return True
 
 
 def toml_text(data: dict, comments: dict[str, str], header: list[str]) -> str:
@@ -94,4 +105,4 @@ def _table(
 
 def _flat_simple(items: list) -> bool:
     """Lists of small tables written inline (roster shifts, step changes)."""
-    return all(isinstance(v, dict) and "name" not in v and _inline(v) for v in items)
+    return all(isinstance(v, dict) and "name" not in v and _deep_inline(v) for v in items)

@@ -297,7 +297,6 @@ class ClinicModel:
             leave(self, c, "transferred")
             c = again
             c._process = env.active_process
-        c.assessed = c.assessed if not math.isnan(c.assessed) else env.now
         if holding is not None:
             c.patience_days = math.inf
         c.priority = min(c.priority, 0)  # a transfer from another level of care

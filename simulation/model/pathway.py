@@ -93,7 +93,7 @@ def client_journey(env, clinic, c: Client):
     """The process of one client, read top to bottom as the story of their care."""
     entry = clinic.entry_level.get(c.source, "iop")
     if entry != "iop":  # a source that places its referrals at a level of care directly
-        c.assessed = env.now  # (no intake: placed as they arrive)
+        c.outcome = ""  # (placed as they arrive: no intake, no assessment)
         yield from clinic.to_level(c, entry, "community")
         return
     if clinic.scenario.intake.enabled:

@@ -27,6 +27,7 @@ from simulation.data.extract.episodes import (
     Episodes,
     as_of_date,
     as_seen_on,
+    at_iop,
     observed_span,
     read_episodes,
 )
@@ -35,6 +36,7 @@ from simulation.data.extract.mapping import Mapping, bundled
 from simulation.data.extract.staff import read_staff
 
 __all__ = [
+    "at_iop",
     "AS_OF_GRACE_DAYS",
     "ATTENDANCE_COLUMNS",
     "CATEGORIES_AT_MOST",

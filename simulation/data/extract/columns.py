@@ -19,6 +19,10 @@ COLUMNS: dict[str, tuple[bool, str]] = {
     "discharge_reason": (False, "code"),
     "step_down_start_date": (False, "date"),
     "step_down_end_date": (False, "date"),
+    # another level of care than the IOP (a PHP, outpatient care): the row is a stay there,
+    # the start and end columns its admission and discharge; blank or "iop": the IOP
+    "level": (False, "text"),
+    "discharged_to": (False, "text"),  # a level's stay: the next care (iop, a level; blank: out)
 }
 
 
@@ -46,7 +50,7 @@ STAFF_COLUMNS = {
 }
 
 
-CATEGORY_COLUMNS = ("source", "track")
+CATEGORY_COLUMNS = ("source", "track", "level", "discharged_to")
 """Text columns whose values are categories (mapped with [values.<column>])."""
 
 

@@ -151,12 +151,17 @@ def read_episodes(
                 f"{high.date()} (a typo? {shown})"
             ] = outside
     started, ended = table["iop_start_date"].notna(), table["iop_end_date"].notna()
+    iop = table["level"].str.lower().isin(["", "iop"])  # (a level's rows have no IOP rules)
+    # in a continuum (rows of other levels) a client assessed as needing higher care may come
+    # to the IOP later, stepping down from that level
+    other_care = ["outpatient", "lost"] + (["higher_care"] if iop.all() else [])
     checks = {
         "iop_end_date without iop_start_date": ended & ~started,
         "discharge_reason without iop_end_date": (table["discharge_reason"] != "") & ~ended,
-        "iop_end_date without discharge_reason": ended & (table["discharge_reason"] == ""),
+        "iop_end_date without discharge_reason": ended & (table["discharge_reason"] == "") & iop,
         "iop_start_date with assessment_outcome other than iop": started
-        & table["assessment_outcome"].isin(["higher_care", "outpatient", "lost"]),
+        & table["assessment_outcome"].isin(other_care)
+        & iop,
     }
     bad.update({k: v for k, v in checks.items() if v.any()})
     bad = {k: v.fillna(False).astype(bool) for k, v in bad.items() if v.fillna(False).any()}
@@ -190,6 +195,7 @@ def read_episodes(
     # the primary therapist's id stops here too: therapists are numbered (-1: none recorded)
     table["therapist"] = pd.factorize(table["therapist"].replace("", None))[0]
     table["source"] = table["source"].replace("", "community")
+    table["level"] = table["level"].where(~table["level"].str.lower().isin(["", "iop"]), "iop")
     table["age_group"] = table["age_group"].replace("", "adult")
     episodes = Episodes(
         table=table,
@@ -296,6 +302,14 @@ known lost only if it came at least this many days before D."""
 AS_OF_GRACE_DAYS = 31
 """How far past an extract's last date an as-of date may fall: beyond, the weeks in between
 would count as observed with nothing in them, and every rate would be diluted."""
+
+
+def at_iop(table: pd.DataFrame) -> pd.Series:
+    """The rows of an episode table that are IOP episodes (the others are stays at other
+    levels of care; a table without a level column is all IOP)."""
+    if "level" not in table:
+        return pd.Series(True, index=table.index)
+    return table["level"] == "iop"
 
 
 def as_of_date(

@@ -1,0 +1,133 @@
+"""Levels of care from a clinic's records: an extract whose ``level`` column names another level
+than the IOP (a PHP, outpatient care) holds that level's stays, one row per stay, with its
+admission and discharge in the start and end columns and where the client went next in
+``discharged_to`` (blank: out of care). For each level with enough stays the fit writes its
+length of stay (censored maximum likelihood: stays still running at the extract's date are
+censored), its routes onward by share (Wilson intervals) and its places (the most in care at
+once in the last year), keeping the template's other settings of that level (gaps, blocking,
+money) and adding a level the template lacks."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from simulation.config import IOP, OUT
+from simulation.fit.capacity import LOOK_BACK_WEEKS, daily_census
+from simulation.fit.evidence import Evidence
+from simulation.fit.survival import best_fit, wilson
+
+MIN_STAYS = 20
+"""Fewer stays at a level than this say too little of it: the template's values stay."""
+
+
+def fit_levels(t: pd.DataFrame, as_of: pd.Timestamp, data: dict, ev: list, notes: list) -> None:
+    """Fit every level the rows ``t`` (the extract's rows of levels other than the IOP) hold."""
+    known = {level["name"] for level in data.get("levels", [])}
+    for name, rows in t.groupby("level"):
+        stays = rows[rows["iop_start_date"].notna()]
+        if len(stays) < MIN_STAYS:
+            notes.append(
+                f"Level {name}: {len(stays)} stays in the extract (fewer than {MIN_STAYS}): the "
+                "template's values are kept" + ("" if name in known else " (it has none)")
+            )
+            continue
+        entry = next(
+            (level for level in data.setdefault("levels", []) if level["name"] == name), None
+        )
+        if entry is None:
+            entry = {"name": name}
+            data["levels"].append(entry)
+            notes.append(
+                f"Level {name}: not in the template, added from the records; nothing routes "
+                f"clients to it unless a source, intake or the IOP names it (see docs/data.md)"
+            )
+        _stay(name, stays, as_of, entry, ev)
+        _routes(name, stays, sorted(known | {name}), entry, ev, notes)
+        _places(name, stays, as_of, entry, ev)
+
+
+def _stay(name, stays, as_of, entry, ev) -> None:
+    end = stays["iop_end_date"]
+    observed = end.notna().to_numpy()
+    days = ((end.fillna(as_of) - stays["iop_start_date"]).dt.total_seconds() / 86400.0).to_numpy()
+    fit, fits = best_fit(np.maximum(days, 0.5), observed)
+    if fit is None:
+        return
+    entry["stay_days"] = fit.spec()
+    aics = ", ".join(f"{f.family} {f.aic:.0f}" for f in fits)
+    ev.append(
+        Evidence(
+            f"levels.{name}.stay_days",
+            fit.spec(),
+            fit.mean_ci[0],
+            fit.mean_ci[1],
+            fit.events + fit.censored,
+            f"{fit.family} by censored maximum likelihood ({fit.events} stays ended, "
+            f"{fit.censored} still running; AIC {aics}); admission to discharge, so any days "
+            "spent waiting for the next level are in it",
+        )
+    )
+
+
+def _routes(name, stays, levels, entry, ev, notes) -> None:
+    ended = stays[stays["iop_end_date"].notna()]
+    if not len(ended):
+        return
+    to = ended["discharged_to"].replace("", OUT)
+    allowed = {IOP, OUT, *levels} - {name}
+    unknown = sorted(set(to) - allowed)
+    if unknown:
+        notes.append(
+            f"Level {name}: discharged_to names {', '.join(unknown)} (not the IOP or a level of "
+            "the scenario): counted as leaving care"
+        )
+        to = to.where(to.isin(allowed), OUT)
+    gaps = {route["to"]: route.get("lead_days", 0.0) for route in entry.get("routes", [])}
+    routes = []
+    for destination in sorted(set(to) - {OUT}):
+        n = int((to == destination).sum())
+        share, low, high = wilson(n, len(to))
+        routes.append(
+            {"to": destination, "share": round(share, 4), "lead_days": gaps.get(destination, 0.0)}
+        )
+        ev.append(
+            Evidence(
+                f"levels.{name}.routes.{destination}.share",
+                round(share, 4),
+                low,
+                high,
+                len(to),
+                f"stays that ended with the next care at {destination} (Wilson CI)",
+            )
+        )
+    total = sum(r["share"] for r in routes)
+    if total > 1:  # (rounding)
+        routes[-1]["share"] = round(routes[-1]["share"] - (total - 1), 4)
+    entry["routes"] = routes
+
+
+def _places(name, stays, as_of, entry, ev) -> None:
+    since = max(as_of - pd.Timedelta(weeks=LOOK_BACK_WEEKS), stays["iop_start_date"].min())
+    census = daily_census(
+        stays["iop_start_date"], stays["iop_end_date"], since.normalize(), as_of.normalize()
+    )
+    most = int(census.max()) if len(census) else 0
+    if most < 1:
+        return
+    template = entry.get("places")
+    entry["places"] = most
+    ev.append(
+        Evidence(
+            f"levels.{name}.places",
+            most,
+            math.nan,
+            math.nan,
+            len(stays),
+            f"the most clients at the level at once from {since.date()} to {as_of.date()} "
+            f"(template: {template if template is not None else 'unlimited'}); a level never "
+            "full has more: set them yourself",
+        )
+    )

@@ -1,0 +1,93 @@
+"""A continuum's records fit its levels of care: an extract with a level column (one row per
+stay at a level, the next care in discharged_to) gives each level's stay, routes onward and
+places; the IOP's values come from its own rows alone; a state on a date holds the clients at
+each level."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from simulation import config as scenarios
+from simulation.data.extract import read_episodes
+from simulation.data.synth import synthesize
+from simulation.fit import clinic as fitting
+
+# the continuum without blocking (clients ready to go on leave their place at once), so that
+# a stay in the records is the stay drawn: admission to ready
+TRUTH = ["levels.php.when_full=wait_outside"]
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory):
+    truth = scenarios.apply_overrides(scenarios.load(scenarios.bundled("continuum")), TRUTH)
+    table, _ = synthesize(truth, 3.0, 4)
+    path = tmp_path_factory.mktemp("continuum") / "extract.csv"
+    table.to_csv(path, index=False)
+    return truth, path
+
+
+def test_a_levels_stay_routes_and_places_come_from_its_rows(records):
+    truth, path = records
+    episodes = read_episodes(path)
+    template = scenarios.apply_overrides(
+        scenarios.load(scenarios.bundled("continuum")),
+        [
+            "levels.php.places=30",
+            "levels.php.stay_days=4",
+            'levels.php.routes=[{to = "iop", share = 0.8}]',
+        ],
+    )
+    fitted, result, _ = fitting.fitted_scenario(episodes, template, with_state=False)
+    php = next(level for level in fitted.levels if level.name == "php")
+    evidence = {e.key: e for e in result.evidence}
+    stay = evidence["levels.php.stay_days"]
+    true_mean = truth.levels[0].stay_days.mean  # 10 days (lognormal, truncated to 1-60)
+    assert stay.low <= true_mean <= stay.high  # (95% CI of the fitted mean)
+    share = evidence["levels.php.routes.iop.share"]
+    assert share.low <= 0.25 <= share.high
+    assert 9 <= php.places <= 12  # the most in care at once: at or under the true 12
+    # what the template says of the level beyond the records stays (its gap, its money)
+    assert php.routes[0].lead_days == template.levels[0].routes[0].lead_days
+    assert php.per_diem == template.levels[0].per_diem
+    # the IOP's stays come from its own rows: the PHP's shorter stays do not shorten them
+    iop_only = read_episodes(path)
+    iop_only.table = iop_only.table[iop_only.table["level"] == "iop"].reset_index(drop=True)
+    alone, _, _ = fitting.fitted_scenario(iop_only, template, with_state=False)
+    assert fitted.iop.length_of_stay_days == alone.iop.length_of_stay_days
+
+
+def test_a_state_holds_the_clients_at_each_level(records):
+    _, path = records
+    episodes = read_episodes(path)
+    day = episodes.as_of - pd.Timedelta(days=90)
+    rows = episodes.table
+    at_php = rows[
+        (rows["level"] == "php")
+        & (rows["iop_start_date"] < day)  # (as the extract was on that day: dates before it)
+        & (rows["iop_end_date"].isna() | (rows["iop_end_date"] >= day))
+    ]
+    from simulation.data.extract import as_seen_on
+
+    fitted, _, _ = fitting.fitted_scenario(
+        as_seen_on(episodes, day), scenarios.load(scenarios.bundled("continuum")), with_state=True
+    )
+    stages = [c.stage for c in fitted.state.clients]
+    assert stages.count("php") == len(at_php) > 0
+    # nobody placed at the PHP without intake is taken for someone waiting for intake
+    waiting = [c for c in fitted.state.clients if c.stage == "intake_waitlist"]
+    assert all(c.source != "inpatient step-down" for c in waiting)
+
+
+def test_an_unknown_next_care_is_counted_as_leaving_care_and_said(records, tmp_path):
+    _, path = records
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    rows = table.index[(table["level"] == "php") & (table["discharged_to"] == "")][:5]
+    table.loc[rows, "discharged_to"] = "residential"
+    table.to_csv(tmp_path / "x.csv", index=False)
+    _, result, _ = fitting.fitted_scenario(
+        read_episodes(tmp_path / "x.csv"),
+        scenarios.load(scenarios.bundled("continuum")),
+        with_state=False,
+    )
+    assert any("discharged_to names residential" in note for note in result.notes)
