@@ -20,7 +20,9 @@ What is read (docs/data.md, "FHIR R4 bundles"):
   last part of their URL) ``assessment-outcome``, ``discharge-reason``, ``referral-source``,
   ``track`` and ``age-group``, mapped with the map file's ``[values.<column>]`` like any code.
   An episode whose ``type`` is ``outpatient`` (or ``step-down``) is the step-down of the same
-  patient's IOP episode that ended last before it began.
+  patient's IOP episode that ended last before it began. An episode with a ``level``
+  extension (``php``, ...) is a stay at that level of care: admitted when first ``active``,
+  discharged when ``finished``, the next care in a ``discharged-to`` extension.
 - ``Encounter`` of type ``assessment`` (or ``intake``) linked to an episode
   (``episodeOfCare``): the assessment date (its ``period.start``).
 - ``Appointment``: attendance. ``fulfilled``, ``arrived`` and ``checked-in`` were attended,
@@ -266,7 +268,7 @@ def _episodes(items: list, patients: dict[str, str], assessed: dict[str, str]) -
         first_active = next((h for h in history if h[0] == "active"), None)
         referral = period.get("start") or (history[0][1] if history else None)
         outcome = _extension(episode, "assessment-outcome")
-        if not outcome and (waitlist or first_active):
+        if not outcome and (waitlist or first_active) and not _extension(episode, "level"):
             outcome = "iop"
         left_waitlist = (
             waitlist is not None
@@ -295,6 +297,10 @@ def _episodes(items: list, patients: dict[str, str], assessed: dict[str, str]) -
                 "therapist": str((episode.get("careManager") or {}).get("reference", "")),
                 "step_down_start_date": "",
                 "step_down_end_date": "",
+                # a stay at another level of care (a level extension: php, ...): its admission
+                # and discharge are the active period's, its next care a discharged-to one
+                "level": _extension(episode, "level"),
+                "discharged_to": _extension(episode, "discharged-to"),
                 "_patient": patient,
             }
         )

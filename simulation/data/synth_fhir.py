@@ -76,12 +76,19 @@ def _episode(row: dict, patient: str) -> dict:
     history: list[tuple[str, str, str]] = []  # (status, start, end)
     outcome = row["assessment_outcome"]
     assessed = row["assessment_date"]
-    if outcome in ("", "lost") and not assessed:
+    if outcome in ("", "lost") and not (assessed or row["waitlist_date"] or row["iop_start_date"]):
         history.append(("planned", row["referral_date"], ""))
         if outcome == "lost":  # (the day the referral was lost is not recorded)
             history.append(("cancelled", row["referral_date"], ""))
     else:
-        history.append(("planned", row["referral_date"], assessed))
+        # (placed at a level, or come on from one, without an assessment: planned until then)
+        history.append(
+            (
+                "planned",
+                row["referral_date"],
+                assessed or row["waitlist_date"] or row["iop_start_date"],
+            )
+        )
         if row["waitlist_date"]:
             history.append(
                 (
@@ -104,8 +111,10 @@ def _episode(row: dict, patient: str) -> dict:
             ("assessment-outcome", "assessment_outcome"),
             ("discharge-reason", "discharge_reason"),
             ("referral-source", "source"),
+            ("level", "level"),
+            ("discharged-to", "discharged_to"),
         )
-        if row[column]
+        if row.get(column)
     ]
     episode = {
         "resourceType": "EpisodeOfCare",

@@ -215,3 +215,26 @@ def test_synth_refuses_a_table_suffix_for_a_fhir_bundle(tmp_path):
     )
     assert result.exit_code == 2 and "with --format fhir, write .json" in result.output
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_a_continuums_bundle_carries_its_levels_stays(tmp_path):
+    """Stays at a level of care (an EpisodeOfCare with a level extension) read as the table's
+    level rows: the same admissions, discharges and next care."""
+    from simulation import config as scenarios
+
+    sc = scenarios.apply_overrides(
+        scenarios.load(scenarios.bundled("continuum")), ["warmup_weeks=8"]
+    )
+    table, _, sessions = synthesize_records(sc, 0.5, 2, fhir=True)
+    table.to_csv(tmp_path / "e.csv", index=False)
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(bundle(table, sessions, sc, extract_start(sc))))
+    columns = ["referral_date", "iop_start_date", "iop_end_date", "level", "discharged_to"]
+
+    def stays(episodes):
+        rows = episodes.table[episodes.table["level"] != "iop"][columns]
+        return rows.sort_values(columns[:3], kind="stable").reset_index(drop=True)
+
+    from_fhir, from_table = stays(read_episodes(path)), stays(read_episodes(tmp_path / "e.csv"))
+    assert len(from_table) > 20 and set(from_table["level"]) == {"php"}
+    pd.testing.assert_frame_equal(from_fhir, from_table)
