@@ -16,7 +16,8 @@ def state_on(episodes: Episodes) -> dict:
     each with the date they entered that stage.
     Nothing that identifies a client is kept."""
     everyone = episodes.table
-    t = everyone[at_iop(everyone)]  # (rows of other levels of care: below)
+    iop = at_iop(everyone)  # (the other rows are stays at other levels of care)
+    t = everyone[iop]
     day = episodes.as_of
     clients = []
 
@@ -27,40 +28,36 @@ def state_on(episodes: Episodes) -> dict:
                 item["track"] = row.track
             clients.append(item)
 
-    before = lambda column: t[column].notna() & (t[column] <= day)  # noqa: E731
-    not_yet = lambda column: t[column].isna() | (t[column] > day)  # noqa: E731
+    before = lambda column: everyone[column].notna() & (everyone[column] <= day)  # noqa: E731
+    not_yet = lambda column: everyone[column].isna() | (everyone[column] > day)  # noqa: E731
     # (a client who joined the IOP waitlist or began without an assessment on record, as one
     # stepping down from another level of care does, is not waiting for intake)
     waiting_intake = (
-        before("referral_date")
+        iop
+        & before("referral_date")
         & not_yet("assessment_date")
         & not_yet("waitlist_date")
         & not_yet("iop_start_date")
-        & (t["assessment_outcome"] != "lost")
+        & (everyone["assessment_outcome"] != "lost")
     )
-    add(t[waiting_intake], "intake_waitlist", "referral_date")
+    add(everyone[waiting_intake], "intake_waitlist", "referral_date")
     chance = lost_chance(t, day)
-    waited = (day - t.loc[waiting_intake, "referral_date"]).dt.days.to_numpy()
+    waited = (day - everyone.loc[waiting_intake, "referral_date"]).dt.days.to_numpy()
     for item, d in zip(clients, waited, strict=True):
         p = chance(int(d))
         if p is not None:
             item["lost_chance"] = round(p, 4)
     waiting_iop = (
-        before("waitlist_date") & not_yet("iop_start_date") & not_yet("waitlist_exit_date")
+        iop & before("waitlist_date") & not_yet("iop_start_date") & not_yet("waitlist_exit_date")
     )
-    add(t[waiting_iop], "iop_waitlist", "waitlist_date")
-    in_iop = before("iop_start_date") & not_yet("iop_end_date")
-    add(t[in_iop], "iop", "iop_start_date")
-    in_op = before("step_down_start_date") & not_yet("step_down_end_date")
-    add(t[in_op], "op", "step_down_start_date")
-    # at a level of care: holding a place there on the day (the stage is the level's name)
-    levels = everyone[~at_iop(everyone)]
-    held = (
-        levels["iop_start_date"].notna()
-        & (levels["iop_start_date"] <= day)
-        & (levels["iop_end_date"].isna() | (levels["iop_end_date"] > day))
-    )
-    for row in levels[held].itertuples():
+    add(everyone[waiting_iop], "iop_waitlist", "waitlist_date")
+    # in care: the IOP's rows in the IOP, a level's rows holding a place there (the stage is
+    # the level's name)
+    in_care = before("iop_start_date") & not_yet("iop_end_date")
+    add(everyone[in_care & iop], "iop", "iop_start_date")
+    in_op = iop & before("step_down_start_date") & not_yet("step_down_end_date")
+    add(everyone[in_op], "op", "step_down_start_date")
+    for row in everyone[in_care & ~iop].itertuples():
         clients.append(
             {"stage": row.level, "since": row.iop_start_date.date(), "source": row.source}
         )

@@ -42,14 +42,13 @@ def level_kpis(
         def put(kpi: str, value: float, name: str = name) -> None:
             k[f"{kpi}[level={name}]"] = float(value)
 
-        put("level_census_mean", m[CENSUS + name].bin_means(edges)[0])
+        census, blocked = m[CENSUS + name].bin_means(edges), m[BLOCKED + name].bin_means(edges)
+        put("level_census_mean", census[0])
         put("level_waitlist_mean", m[WAITING + name].bin_means(edges)[0])
-        blocked = m[BLOCKED + name].bin_means(edges)[0]
-        put("level_blocked_mean", blocked)
-        put("level_blocked_days_per_week", blocked * 7)
+        put("level_blocked_mean", blocked[0])
+        put("level_blocked_days_per_week", blocked[0] * 7)
         spec = next(level for level in scenario.levels if level.name == name)
-        census = m[CENSUS + name].bin_means(edges)
-        earned, spent = level_money(spec, census, np.array([blocked]))
+        earned, spent = level_money(spec, census, blocked)
         put("level_revenue_per_week", earned[0])
         put("level_cost_per_week", spent[0])
         admitted = mine[(mine["admitted"] >= start) & (mine["admitted"] < end)]
