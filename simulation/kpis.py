@@ -372,6 +372,38 @@ LEVEL_CATALOGUE = [
         short="Stay",
     ),
     Kpi(
+        "level_completed_share",
+        "share",
+        "Of stays at the level ended, the share ended as completed (stepping down or home)",
+        "higher",
+        short="Completed",
+    ),
+    Kpi(
+        "level_dropped_out_share",
+        "share",
+        "Of stays at the level ended, the share ended by dropping out",
+        short="Dropped out",
+    ),
+    Kpi(
+        "level_stepped_up_share",
+        "share",
+        "Of stays at the level ended, the share ended by a step-up to more intensive care (a route or deterioration during the stay)",
+        short="Stepped up",
+    ),
+    Kpi(
+        "level_other_share",
+        "share",
+        "Of stays at the level ended, the share ended for other reasons",
+        "neither",
+        short="Other exits",
+    ),
+    Kpi(
+        "level_relapses_per_week",
+        "per_week",
+        "Clients a week who relapsed out of care on their way on from the level (in a gap, or waiting outside for their next place) and went to more intensive care instead",
+        short="Relapses",
+    ),
+    Kpi(
         "level_revenue_per_week",
         "money_per_week",
         "Revenue of the level a week: its per diem for each day a place is held (blocked days if billed)",

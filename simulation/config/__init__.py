@@ -43,7 +43,7 @@ from simulation.config.care import (
     attendance_beta,
 )
 from simulation.config.demand import Intake, IntakeOutcomes, Referrals, Source, StepChange
-from simulation.config.levels import IOP, OUT, CareLevel, Route
+from simulation.config.levels import IOP, LEVEL_EXIT_REASONS, OUT, CareLevel, Hazard, Route
 from simulation.config.load import (
     apply_overrides,
     bundled,
@@ -75,6 +75,8 @@ __all__ = [
     "OUT",
     "CareLevel",
     "Route",
+    "Hazard",
+    "LEVEL_EXIT_REASONS",
     "APPOINTMENT_KINDS",
     "AppointmentKind",
     "BillableDay",

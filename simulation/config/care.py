@@ -233,6 +233,9 @@ class Iop(_Model):
     # a level of care (levels) that clients leaving as escalated step up to; None: they leave
     # the model (to care it does not hold)
     escalate_to: Name | None = None
+    # with no place free there: "stay" (still in the IOP, attended, holding the seat until the
+    # place is theirs) or "wait_outside" (leave the IOP and wait outside care)
+    escalate_when_full: Literal["stay", "wait_outside"] = "stay"
     attendance: Share = 0.82
     dropout_after_missed_sessions: int | None = Field(default=None, ge=1, le=100)
     # a cancellation list for individual sessions: a slot freed by a client who left offered

@@ -8,12 +8,14 @@ The IOP stays the detailed level (timetabled tracks, therapists, prescribers, pa
 here is a programme of places: who holds a place, how long, and where they go next. Routes
 between levels run with a gap (``lead_days``) and by a rule for a full next level
 (``when_full``): stay where they are (blocked, still in care and still holding the place) or
-wait outside care.
+wait outside care. A route says why the stay ends (its ``reason``) and may have its own stays;
+a level may step clients up on deterioration during a stay (``step_up``, a hazard a week) and
+see clients relapse while they are out of care on their way on (``relapse``).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -26,13 +28,29 @@ OUT = "discharge"
 """The name of the route out of care."""
 
 
+LEVEL_EXIT_REASONS = ("completed", "dropped_out", "stepped_up", "other")
+"""Why a stay at a level ends (a route's ``reason``; a step-up on deterioration is
+"stepped_up"; what the routes' shares leave is "completed" discharge)."""
+
+
 class Route(_Model):
-    """Where a share of a level's clients go when their stay ends."""
+    """Where a share of a level's clients go when their stay ends, and why."""
 
     to: Name  # another level, "iop", or "discharge"
     share: Share
     # days between leaving this level and joining the next (a gap in care); 0: at once
     lead_days: Distribution = 0.0
+    reason: Literal["completed", "dropped_out", "stepped_up", "other"] = "completed"
+    # the stays of those who leave by this route (dropouts leave sooner); None: the level's
+    stay_days: Distribution | None = None
+
+
+class Hazard(_Model):
+    """A chance a week of moving to level ``to`` (deterioration): a constant hazard, so the
+    time until it happens is exponential with mean 1 / per_week weeks."""
+
+    to: Name  # a level or "iop"
+    per_week: Annotated[float, Field(gt=0, le=7, allow_inf_nan=False)]
 
 
 class CareLevel(_Model):
@@ -45,6 +63,12 @@ class CareLevel(_Model):
     routes: list[Route] = []
     # the next level full: "stay" (blocked: keeps this place, in care) or "wait_outside"
     when_full: Literal["stay", "wait_outside"] = "stay"
+    # deterioration during a stay: the client steps up to `to` (and keeps this place, attended,
+    # until that place is theirs, whatever when_full says)
+    step_up: Hazard | None = None
+    # relapse out of care: while between this level and the next (a gap, or waiting outside
+    # for a place) the client may deteriorate and go to `to` instead (as a transfer)
+    relapse: Hazard | None = None
     # clients coming from another level (or the IOP) are placed before community referrals
     transfers_first: bool = True
     # money: earned for each client holding a place on each of the level's billed days a week
@@ -63,11 +87,13 @@ class CareLevel(_Model):
             raise ValueError(
                 f"routes: shares add up to {total:g}; at most 1 (the rest is discharge)"
             )
-        names = [r.to for r in self.routes]
-        if len(set(names)) != len(names):
-            raise ValueError("routes: one route per destination")
-        if self.name in names:
+        pairs = [(r.to, r.reason) for r in self.routes]
+        if len(set(pairs)) != len(pairs):
+            raise ValueError("routes: one route per destination and reason")
+        if self.name in {r.to for r in self.routes}:
             raise ValueError(f"routes: level '{self.name}' cannot route to itself")
+        if self.step_up is not None and self.step_up.to == self.name:
+            raise ValueError(f"step_up.to: level '{self.name}' cannot step up to itself")
         return self
 
 
@@ -87,6 +113,14 @@ def level_problems(levels: list[CareLevel], sources, intake_to, escalate_to) -> 
                 problems.append(
                     f"levels.{level.name}.routes: '{route.to}' is not a level (levels: "
                     f"{', '.join(names)}; or 'iop', 'discharge')"
+                )
+    for level in levels:
+        for key in ("step_up", "relapse"):
+            hazard = getattr(level, key)
+            if hazard is not None and hazard.to not in set(names) | {IOP}:
+                problems.append(
+                    f"levels.{level.name}.{key}.to: '{hazard.to}' is not a level (levels: "
+                    f"{', '.join(names)}; or 'iop')"
                 )
     for source in sources:
         if source.level not in set(names) | {IOP}:

@@ -279,15 +279,21 @@ class ClinicModel:
         """A client leaves care from a level (and may be referred again)."""
         leave(self, c, "discharged")
 
-    def to_level(self, c: Client, name: str, came_from: str, stay_hours: float | None = None):
+    def to_level(
+        self, c: Client, name: str, came_from: str, stay_hours: float | None = None, holding=None
+    ):
         """Process part: a stay at level ``name`` (and on by its routes); ``stay_hours``: the
-        rest of a stay begun before the run (a state's client), else drawn."""
-        yield from level_stay(self.env, self, c, name, came_from, stay_hours=stay_hours)
+        rest of a stay begun before the run (a state's client), else drawn; ``holding``: what
+        frees the care the client keeps while they wait (see ``level_stay``)."""
+        yield from level_stay(
+            self.env, self, c, name, came_from, holding=holding, stay_hours=stay_hours
+        )
 
-    def into_iop(self, c: Client, came_from: str, holding=None):
+    def into_iop(self, c: Client, came_from: str, holding=None, relapse=None):
         """Process part: a client of a level goes on to the IOP. One who was in the IOP before
         (stepped up from it) comes back as a new episode, as a re-referral does; while they
-        hold their level's place (blocked) they are in care and do not give up."""
+        hold their level's place (blocked) they are in care and do not give up; ``relapse``:
+        (when, the level visit they left) for one waiting out of care who may deteriorate."""
         env = self.env
         if not math.isnan(c.iop_start):
             source = next(s for s in self.scenario.referrals.sources if s.name == c.source)
@@ -300,6 +306,7 @@ class ClinicModel:
         if holding is not None:
             c.patience_days = math.inf
         c.priority = min(c.priority, 0)  # a transfer from another level of care
+        c._relapse = relapse
         yield from iop_journey(env, self, c, holding)
 
     def refer_again(self, c: Client) -> None:

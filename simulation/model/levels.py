@@ -8,8 +8,13 @@ there are blocked days, in care); with "wait_outside" they leave the place and w
 care (and, for the IOP, may give up as anyone on its waitlist).
 
 Every draw comes from the level's own streams (``level_stay:<name>``, ``level_route:<name>``,
-``level_gap:<name>``), in the order clients reach that point: adding a level never shifts
-another stream.
+``level_gap:<name>``, ``level_step_up:<name>``, ``level_relapse:<name>``), in the order clients
+reach that point: adding a level never shifts another stream. The route a client will leave
+by is drawn when they are admitted (a route may have its own stays); a step-up on
+deterioration during the stay comes first if it falls before the stay's end.
+
+Relapse: a client out of care on the way on (in a gap, or waiting outside for a place here
+or on the IOP's waitlist) may deteriorate and go to the level's ``relapse.to`` instead.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 import heapq
 import math
 
-from simulation.clock import HOURS_PER_DAY
+from simulation.clock import HOURS_PER_DAY, HOURS_PER_WEEK
 from simulation.config.levels import IOP, OUT
 from simulation.distributions import sampler
 
@@ -40,7 +45,13 @@ class Level:
         self.stay_rng = streams.get(f"level_stay:{spec.name}")
         self.route_rng = streams.get(f"level_route:{spec.name}")
         self.gap_rng = streams.get(f"level_gap:{spec.name}")
+        self.step_up_rng = streams.get(f"level_step_up:{spec.name}")
+        self.relapse_rng = streams.get(f"level_relapse:{spec.name}")
         self.gaps = [sampler(route.lead_days) for route in spec.routes]
+        self.route_stays = [
+            self.stay if route.stay_days is None else sampler(route.stay_days)
+            for route in spec.routes
+        ]
         for prefix in (CENSUS, WAITING, BLOCKED):
             recorder.add_monitor(prefix + spec.name)
 
@@ -58,6 +69,12 @@ class Level:
         self.recorder.monitors[WAITING + self.name].add(env.now, +1)
         return event
 
+    def withdraw(self, env, event) -> None:
+        """A client waiting for a place here leaves the queue (relapsed on the way)."""
+        self.queue = [entry for entry in self.queue if entry[3] is not event]
+        heapq.heapify(self.queue)
+        self.recorder.monitors[WAITING + self.name].add(env.now, -1)
+
     def release(self, env) -> None:
         """A place is given up: it passes to the first in the queue, or stays free."""
         if self.queue:
@@ -68,72 +85,136 @@ class Level:
         self.free += 1
         self.recorder.monitors[CENSUS + self.name].add(env.now, -1)
 
-    def draw_stay(self) -> float:
-        return float(self.stay(self.stay_rng, 1)[0]) * HOURS_PER_DAY
-
-    def draw_route(self) -> tuple[str, float]:
-        """Where this client goes when their stay ends, and after how many hours."""
+    def draw_route(self) -> int | None:
+        """The route this client will leave by (its index), or None: discharge."""
         u = self.route_rng.random()
         edge = 0.0
-        for route, gap in zip(self.spec.routes, self.gaps, strict=True):
+        for i, route in enumerate(self.spec.routes):
             edge += route.share
             if u < edge:
-                return route.to, float(gap(self.gap_rng, 1)[0]) * HOURS_PER_DAY
-        return OUT, 0.0
+                return i
+        return None
+
+    def draw_stay(self, route: int | None) -> float:
+        """Hours of the stay of a client who will leave by ``route``."""
+        stay = self.stay if route is None else self.route_stays[route]
+        return float(stay(self.stay_rng, 1)[0]) * HOURS_PER_DAY
+
+    def draw_gap(self, route: int) -> float:
+        return float(self.gaps[route](self.gap_rng, 1)[0]) * HOURS_PER_DAY
+
+    def draw_hazard(self, hazard, rng) -> float:
+        """Hours until a hazard (``step_up`` or ``relapse``) happens; inf without one."""
+        if hazard is None:
+            return math.inf
+        return float(rng.exponential(HOURS_PER_WEEK / hazard.per_week))
 
 
-def level_stay(env, clinic, c, name: str, came_from: str, holding=None, stay_hours=None):
-    """A stay at level ``name``: wait for a place (still holding ``holding``, the place and
-    visit of the level they come from, if they are blocked there), stay, then go on."""
+def level_stay(
+    env, clinic, c, name: str, came_from: str, holding=None, stay_hours=None, relapse=None
+):
+    """A stay at level ``name``: wait for a place, stay, then go on. ``holding``: called once
+    the place is theirs, to give up the place the client keeps while they wait (blocked at the
+    level they come from, or still attending the IOP on their way up); until then they are
+    in that care. ``relapse``: for a client waiting out of care, (when, the visit they left)."""
     level = clinic.levels[name]
-    visit = {
-        "client_id": c.id,
-        "level": name,
-        "came_from": came_from,
-        "queued": env.now,
-        "admitted": math.nan,
-        "ready": math.nan,
-        "left": math.nan,
-        "to": "",
-    }
+    visit = _visit(c, name, came_from, env.now)
     clinic.recorder.level_visits.append(visit)
-    clinic.recorder.move(c, "level", env.now)
-    yield level.request(env, transfer=came_from != "community")
+    if holding is None:
+        clinic.recorder.move(c, "level", env.now)
+    request = level.request(env, transfer=came_from != "community")
+    if relapse is not None and not request.triggered:
+        yield request | env.timeout(max(relapse[0] - env.now, 0.0))
+        if not request.triggered:  # deteriorated while waiting outside care
+            level.withdraw(env, request)
+            visit["left"] = env.now
+            yield from relapsed(env, clinic, c, relapse[1])
+            return
+    else:
+        yield request
     visit["admitted"] = env.now
     if holding is not None:
-        _let_go(env, clinic, holding)
-    yield env.timeout(level.draw_stay() if stay_hours is None else stay_hours)
-    visit["ready"] = env.now
-    to, gap = level.draw_route()
-    visit["to"] = to
+        holding()
+        clinic.recorder.move(c, "level", env.now)
+    spec = level.spec
+    route = level.draw_route()
+    stay = level.draw_stay(route) if stay_hours is None else stay_hours
+    up = level.draw_hazard(spec.step_up, level.step_up_rng)
+    if up < stay:  # deteriorates during the stay: steps up
+        stay, to, reason, route = up, spec.step_up.to, "stepped_up", None
+    elif route is None:
+        to, reason = OUT, "completed"
+    else:
+        to, reason = spec.routes[route].to, spec.routes[route].reason
+    yield env.timeout(stay)
+    visit["ready"], visit["to"], visit["reason"] = env.now, to, reason
+    gap = 0.0 if route is None else level.draw_gap(route)
     held = None
-    if to != OUT and gap == 0 and level.spec.when_full == "stay":
-        held = (level, visit)  # blocked until the next place is theirs
-        clinic.recorder.monitors[BLOCKED + name].add(env.now, +1)
+    if to != OUT and gap == 0 and (spec.when_full == "stay" or reason == "stepped_up"):
+        held = _blocked(env, clinic, level, visit)  # until the next place is theirs
     else:
         level.release(env)
         visit["left"] = env.now
     if to == OUT:
         clinic.discharge(c)
         return
+    relapse = None
+    if held is None and spec.relapse is not None:  # out of care until the next place
+        relapse = (env.now + level.draw_hazard(spec.relapse, level.relapse_rng), visit)
+        if relapse[0] < env.now + gap:  # in the gap
+            yield env.timeout(relapse[0] - env.now)
+            yield from relapsed(env, clinic, c, visit)
+            return
     if gap > 0:
         yield env.timeout(gap)
     if to == IOP:
-        yield from clinic.into_iop(c, name, held)
+        yield from clinic.into_iop(c, name, held, relapse)
     else:
-        yield from level_stay(env, clinic, c, to, name, held)
+        yield from level_stay(env, clinic, c, to, name, held, relapse=relapse)
 
 
-def _let_go(env, clinic, holding) -> None:
-    """A blocked client has their next place: the one they held is free."""
-    level, visit = holding
-    clinic.recorder.monitors[BLOCKED + level.name].add(env.now, -1)
-    level.release(env)
-    visit["left"] = env.now
+def _visit(c, name: str, came_from: str, now: float) -> dict:
+    return {
+        "client_id": c.id,
+        "level": name,
+        "came_from": came_from,
+        "queued": now,
+        "admitted": math.nan,
+        "ready": math.nan,
+        "left": math.nan,
+        "to": "",
+        "reason": "",
+        "relapsed": math.nan,
+    }
 
 
-def let_go(env, clinic, holding) -> None:
+def relapsed(env, clinic, c, visit: dict):
+    """Process part: a client out of care on their way on from a level deteriorates: they go
+    to the level's ``relapse.to`` (as a transfer) instead of the care they were waiting for."""
+    visit["relapsed"] = env.now
+    level = clinic.levels[visit["level"]]
+    to = level.spec.relapse.to
+    if to == IOP:
+        yield from clinic.into_iop(c, level.name)
+    else:
+        yield from level_stay(env, clinic, c, to, "relapse")
+
+
+def _blocked(env, clinic, level: Level, visit: dict):
+    """A client ready to go on keeps their place here (a blocked day for each day) until their
+    next place is theirs: what to call then, to free this one."""
+    clinic.recorder.monitors[BLOCKED + level.name].add(env.now, +1)
+
+    def let_go() -> None:
+        clinic.recorder.monitors[BLOCKED + level.name].add(env.now, -1)
+        level.release(env)
+        visit["left"] = env.now
+
+    return let_go
+
+
+def let_go(holding) -> None:
     """(for the IOP's waitlist) A blocked client's place is free: they have their IOP place or
     left its waitlist."""
     if holding is not None:
-        _let_go(env, clinic, holding)
+        holding()

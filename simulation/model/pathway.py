@@ -16,7 +16,7 @@ import simpy
 
 from simulation.clock import HOURS_PER_DAY, HOURS_PER_WEEK
 from simulation.model import appointments
-from simulation.model.levels import let_go
+from simulation.model.levels import let_go, relapsed
 from simulation.model.staff import Staff
 
 NAN = math.nan
@@ -87,6 +87,7 @@ class Client:
     _process: Any = field(default=None, repr=False)
     _placed_event: Any = field(default=None, repr=False)
     _op_event: Any = field(default=None, repr=False)
+    _relapse: Any = field(default=None, repr=False)  # (when, level visit): see levels.relapsed
 
 
 def client_journey(env, clinic, c: Client):
@@ -122,10 +123,13 @@ def iop_journey(env, clinic, c: Client, holding=None):
     if evaluation_first(clinic, c):
         evaluated = yield from psychiatric_evaluation(env, clinic, c)
         if not evaluated:
-            let_go(env, clinic, holding)
+            let_go(holding)
             return
     placed = yield from wait_for_iop_place(env, clinic, c)
-    let_go(env, clinic, holding)
+    let_go(holding)
+    if placed == RELAPSED:
+        yield from relapsed(env, clinic, c, c._relapse[1])
+        return
     if not placed:
         return
     yield from attend_iop(env, clinic, c)
@@ -133,13 +137,20 @@ def iop_journey(env, clinic, c: Client, holding=None):
 
 
 def after_iop(env, clinic, c: Client):
-    """Step up to a level of care (an escalated exit, with ``iop.escalate_to``), step down to
+    """Step up to a level of care (an escalated exit, with ``iop.escalate_to``: still attending
+    the IOP while they wait for the place, unless ``escalate_when_full`` is "wait_outside"), step down to
     outpatient care, or leave (a completer refused an extension by the payer steps down as
     they would have: outpatient care is the level the payer still funds)."""
-    higher = clinic.scenario.iop.escalate_to
-    if higher is not None and c.exit_reason == "escalated":
+    iop = clinic.scenario.iop
+    if iop.escalate_to is not None and c.exit_reason == "escalated":
+        if iop.escalate_when_full == "stay":  # attended in the IOP until the place is theirs
+            clinic.recorder.move(c, "blocked", env.now)
+            yield from clinic.to_level(
+                c, iop.escalate_to, "iop", holding=lambda: leave_iop(clinic, c)
+            )
+            return
         leave_iop(clinic, c)
-        yield from clinic.to_level(c, higher, "iop")
+        yield from clinic.to_level(c, iop.escalate_to, "iop")
         return
     if c.steps_down and (
         c.exit_reason == "completed"
@@ -349,8 +360,14 @@ def psychiatric_evaluation(env, clinic, c: Client):
     return True
 
 
+RELAPSED = "relapsed"
+"""(wait_for_iop_place) The client left the waitlist to a level of care: they deteriorated
+while waiting out of care on their way from a level (its ``relapse``)."""
+
+
 def wait_for_iop_place(env, clinic, c: Client):
-    """Join the IOP waitlist until placed in a track with a primary therapist, or give up."""
+    """Join the IOP waitlist until placed in a track with a primary therapist, give up, or
+    (coming from a level, out of care) relapse: True, False or RELAPSED."""
     limit = clinic.scenario.waitlist.iop_max_length
     if limit is not None and clinic.recorder.monitors["iop_waitlist"].value >= limit:
         leave(clinic, c, "turned_away")
@@ -359,16 +376,21 @@ def wait_for_iop_place(env, clinic, c: Client):
         c.iop_waitlisted = env.now  # (a client on the books at the start keeps their date)
     c._placed_event = env.event()
     clinic.iop_waitlist.join(c)
+    relapse_at = math.inf if c._relapse is None else c._relapse[0]
     if not c._placed_event.triggered:
+        left = math.inf
         if math.isfinite(c.patience_days):
             # (what they waited for an evaluation before joining comes off their patience)
             waited = 0.0 if math.isnan(c.evaluated) else c.evaluated - c.evaluation_requested
             left = max(c.patience_days * HOURS_PER_DAY - waited, 0.0)
-            yield c._placed_event | env.timeout(left)
+        if math.isfinite(min(left, relapse_at)):
+            yield c._placed_event | env.timeout(min(left, max(relapse_at - env.now, 0.0)))
         else:
             yield c._placed_event
     if not c._placed_event.triggered:
         clinic.iop_waitlist.give_up(c)
+        if env.now >= relapse_at:  # deteriorated waiting out of care: to a level instead
+            return RELAPSED
         leave(clinic, c, "lost")
         return False
     start = c._placed_event.value

@@ -1,8 +1,9 @@
 """The KPIs of each level of care beside the IOP, over the reporting period: places held,
 waiting and blocked (time-weighted), admissions, waits and stays, and how many go on to their
 next level or the IOP without a gap (within 7 and 30 days of being ready: the follow-up
-measure of HEDIS, read here for every step between levels). Reported as
-``<kpi>[level=<name>]``."""
+measure of HEDIS, read here for every step between levels; care at a level they relapsed to
+counts), the exit mix (shares of stays ended by reason, a step-up on deterioration included)
+and relapses out of care on the way on. Reported as ``<kpi>[level=<name>]``."""
 
 from __future__ import annotations
 
@@ -10,17 +11,29 @@ import numpy as np
 import pandas as pd
 
 from simulation.clock import HOURS_PER_DAY
-from simulation.config import IOP, OUT, Scenario
+from simulation.config import IOP, LEVEL_EXIT_REASONS, OUT, Scenario
 from simulation.model.levels import BLOCKED, CENSUS, WAITING
 from simulation.model.recorder import Recorder
 from simulation.results.tables import level_money
 
-VISIT_COLUMNS = ["client_id", "level", "came_from", "queued", "admitted", "ready", "left", "to"]
+VISIT_COLUMNS = [
+    "client_id",
+    "level",
+    "came_from",
+    "queued",
+    "admitted",
+    "ready",
+    "left",
+    "to",
+    "reason",
+    "relapsed",
+]
 
 
 def visit_table(recorder: Recorder) -> pd.DataFrame:
     """One row per stay at a level: when the client joined its queue, was admitted, was ready
-    to go on and left the place, where they came from and where they went."""
+    to go on and left the place, where they came from, where they went and why, and when
+    they relapsed out of care on the way on (NaN: they did not)."""
     return pd.DataFrame(recorder.level_visits, columns=VISIT_COLUMNS)
 
 
@@ -57,6 +70,11 @@ def level_kpis(
         put("level_wait_days_mean", _mean((placed["admitted"] - placed["queued"]) / HOURS_PER_DAY))
         ended = mine[(mine["admitted"] >= start) & mine["ready"].notna()]
         put("level_stay_days_mean", _mean((ended["ready"] - ended["admitted"]) / HOURS_PER_DAY))
+        for reason in LEVEL_EXIT_REASONS:
+            share = (ended["reason"] == reason).mean() if len(ended) else np.nan
+            put(f"level_{reason}_share", share)
+        relapses = mine[(mine["relapsed"] >= start) & (mine["relapsed"] < end)]
+        put("level_relapses_per_week", len(relapses) / weeks)
         going = mine[(mine["ready"] >= start) & (mine["to"] != OUT) & (mine["to"] != "")]
         if len(going):
             began = onward.reindex(list(zip(going["client_id"], going["ready"], strict=True)))
@@ -109,12 +127,12 @@ def _onward_starts(visits: pd.DataFrame, clients: pd.DataFrame) -> pd.Series:
             if row["to"] in ("", OUT) or np.isnan(row["ready"]):
                 continue
             began = np.nan
-            if row["to"] == IOP:
+            if row["to"] == IOP and np.isnan(row["relapsed"]):
                 own = episodes["iop_start"].get(client, np.nan) if len(episodes) else np.nan
                 began = (
                     own if np.isfinite(own) and own >= row["ready"] else again.get(client, np.nan)
                 )
-            elif i + 1 < len(rows):
+            elif i + 1 < len(rows):  # the next level (or the one they relapsed to)
                 began = rows.loc[i + 1, "admitted"]
             index.append((client, row["ready"]))
             starts.append(began)

@@ -24,12 +24,21 @@ def level_flow(
         "community": "Referred to a level",
         "intake": "Intake: higher care",
         "iop": "IOP (step-up)",
+        "relapse": "After a relapse out of care",
+        "state": "There when the run began",
     }
-    target = {"iop": "To the IOP", "discharge": "Out of care", "": "Still there"}
+    target = {
+        "iop": "To the IOP",
+        "discharge": "Out of care",
+        "": "Still there",
+        "relapsed": "Relapsed on the way on",
+    }
     links: dict[tuple[str, str], float] = {}
     for (came_from, level), n in v.groupby(["came_from", "level"]).size().items():
         key = (origin.get(came_from, f"From level {came_from}"), f"Level {level}")
         links[key] = links.get(key, 0) + n * scale
+    if "relapsed" in v:  # (runs before relapses were recorded have no such column)
+        v = v.assign(to=v["to"].where(v["relapsed"].isna(), "relapsed"))
     for (level, to), n in v.groupby(["level", "to"]).size().items():
         key = (f"Level {level}", target.get(to, f"To level {to}"))
         links[key] = links.get(key, 0) + n * scale
