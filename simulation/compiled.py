@@ -40,6 +40,18 @@ class OfficePlan:
 
 
 @dataclass(frozen=True)
+class LevelPlan:
+    """A level of care as the model runs it: the places in use (its places, or fewer when
+    its programme's staffing ratio allows fewer; None: unlimited), its programme's weekly
+    hours (empty: places only) and who runs them."""
+
+    name: str
+    places: int | None
+    programme_hours: Intervals
+    programme_staff: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Plan:
     """What a replication of ``scenario`` runs on (see the module's text)."""
 
@@ -60,6 +72,7 @@ class Plan:
     # on its own then); empty otherwise
     source_rates: MappingProxyType
     arrival_window: tuple[float, float]  # hours of the day referrals arrive in
+    levels: MappingProxyType  # level name -> LevelPlan
 
 
 def daily_rates(scenario: Scenario, source=None) -> np.ndarray:
@@ -121,6 +134,7 @@ def _compile(scenario: Scenario) -> Plan:
     holidays = plan_timetable(scenario, holiday=True) if holiday_weeks else None
     full_time = scenario.finance.full_time_hours
     sources = scenario.referrals.sources
+    people = tuple(scenario.people())
     return Plan(
         scenario=scenario,
         weeks=scenario.total_weeks,
@@ -130,7 +144,7 @@ def _compile(scenario: Scenario) -> Plan:
         timetable=_slots(timetable),
         holiday_timetable=_slots(holidays) if holidays is not None else None,
         holiday_weeks=holiday_weeks,
-        people=tuple(scenario.people()),
+        people=people,
         rosters=MappingProxyType(
             {name: tuple(roster_intervals(pool.roster)) for name, pool in scenario.staff.items()}
         ),
@@ -155,7 +169,26 @@ def _compile(scenario: Scenario) -> Plan:
             }
         ),
         arrival_window=tuple(scenario.referrals.arrival_window()),
+        levels=MappingProxyType(
+            {level.name: _level_plan(level, people) for level in scenario.levels}
+        ),
     )
+
+
+def _level_plan(level, people) -> LevelPlan:
+    programme = level.programme
+    if programme is None:
+        return LevelPlan(level.name, level.places, (), ())
+    staff = tuple(sorted(name for name, pool, _, _ in people if pool in programme.staff_pools))
+    places = level.places
+    if programme.clients_per_staff is not None:
+        # the members in post when the run starts (joiners and leavers do not move it)
+        present = sum(
+            1 for _, pool, first, _ in people if pool in programme.staff_pools and first == 0
+        )
+        staffed = int(present * programme.clients_per_staff + 1e-9)
+        places = staffed if places is None else min(places, staffed)
+    return LevelPlan(level.name, places, tuple(roster_intervals([programme])), staff)
 
 
 def _slots(timetable: dict[str, list[Slot]]) -> MappingProxyType:

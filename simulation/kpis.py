@@ -372,6 +372,27 @@ LEVEL_CATALOGUE = [
         short="Stay",
     ),
     Kpi(
+        "level_places",
+        "clients",
+        "Places in use at the level: its places, or fewer when its programme's staffing ratio allows fewer (blank: unlimited)",
+        "neither",
+        short="Places",
+    ),
+    Kpi(
+        "level_hours_per_client_week_mean",
+        "hours_per_week",
+        "Programme hours a client attended in a full week at the level (levels with a day programme)",
+        "higher",
+        short="Hours a week",
+    ),
+    Kpi(
+        "level_client_weeks_meeting_hours_share",
+        "share",
+        "Share of full client-weeks at the level meeting its programme's hours rule (min_hours_per_week)",
+        "higher",
+        short="Weeks meeting hours",
+    ),
+    Kpi(
         "level_completed_share",
         "share",
         "Of stays at the level ended, the share ended as completed (stepping down or home)",
@@ -413,7 +434,7 @@ LEVEL_CATALOGUE = [
     Kpi(
         "level_cost_per_week",
         "money_per_week",
-        "Cost of the level a week: its places (unlimited places: those held) at their weekly cost",
+        "Cost of the level a week: its places (unlimited places: those held) at their weekly cost, and the pay of the staff pools who run its programme",
         short="Cost",
     ),
     Kpi(

@@ -43,7 +43,15 @@ from simulation.config.care import (
     attendance_beta,
 )
 from simulation.config.demand import Intake, IntakeOutcomes, Referrals, Source, StepChange
-from simulation.config.levels import IOP, LEVEL_EXIT_REASONS, OUT, CareLevel, Hazard, Route
+from simulation.config.levels import (
+    IOP,
+    LEVEL_EXIT_REASONS,
+    OUT,
+    CareLevel,
+    Hazard,
+    Programme,
+    Route,
+)
 from simulation.config.load import (
     apply_overrides,
     bundled,
@@ -76,6 +84,7 @@ __all__ = [
     "CareLevel",
     "Route",
     "Hazard",
+    "Programme",
     "LEVEL_EXIT_REASONS",
     "APPOINTMENT_KINDS",
     "AppointmentKind",

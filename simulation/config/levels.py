@@ -19,7 +19,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from simulation import clock
 from simulation.config.base import SHARE_TOLERANCE, Name, NonNegative, Share, _Model
+from simulation.config.calendar import Shift, roster_intervals
 from simulation.distributions import Distribution
 
 IOP = "iop"
@@ -53,6 +55,31 @@ class Hazard(_Model):
     per_week: Annotated[float, Field(gt=0, le=7, allow_inf_nan=False)]
 
 
+class Programme(Shift):
+    """The day programme a level runs, e.g. a PHP's ``{days = ["mon", ..., "fri"], start =
+    "09:00", end = "15:00"}``: every client holding a place is expected on those days for those
+    hours (and comes with chance ``attendance``), and every member of ``staff_pools`` runs it
+    (those hours are taken from their diaries). ``min_hours_per_week``: the level's hours rule
+    (ASAM 2.5: 20 hours a week), reported as the share of full client-weeks that meet it.
+    ``clients_per_staff``: a staffing ratio; the places in use are at most the pools' members
+    times it."""
+
+    attendance: Share = 0.85
+    min_hours_per_week: NonNegative | None = None
+    staff_pools: list[Name] = []
+    clients_per_staff: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)] | None = None
+
+    @model_validator(mode="after")
+    def _ratio_needs_staff(self):
+        if self.clients_per_staff is not None and not self.staff_pools:
+            raise ValueError("clients_per_staff: name the staff_pools whose members it counts")
+        return self
+
+    @property
+    def weekly_hours(self) -> float:
+        return (clock.parse_clock(self.end) - clock.parse_clock(self.start)) * len(self.days)
+
+
 class CareLevel(_Model):
     """A level of care: places, stays and routes onward (see the module's text)."""
 
@@ -66,6 +93,8 @@ class CareLevel(_Model):
     # deterioration during a stay: the client steps up to `to` (and keeps this place, attended,
     # until that place is theirs, whatever when_full says)
     step_up: Hazard | None = None
+    # the day programme it runs (days, hours, attendance, hours rule, staff); None: places only
+    programme: Programme | None = None
     # relapse out of care: while between this level and the next (a gap, or waiting outside
     # for a place) the client may deteriorate and go to `to` instead (as a transfer)
     relapse: Hazard | None = None
@@ -97,9 +126,15 @@ class CareLevel(_Model):
         return self
 
 
-def level_problems(levels: list[CareLevel], sources, intake_to, escalate_to) -> list[str]:
-    """A scenario's levels checked against each other and against what routes into them."""
+def level_problems(
+    levels: list[CareLevel], sources, intake_to, escalate_to, staff: dict | None = None
+) -> list[str]:
+    """A scenario's levels checked against each other, against what routes into them and
+    against the staff who run their programmes."""
     problems = []
+    for level in levels:
+        if level.programme is not None:
+            problems += _programme_problems(level, staff or {})
     names = [level.name for level in levels]
     for name in sorted({n for n in names if names.count(n) > 1}):
         problems.append(f"levels: '{name}' is listed twice")
@@ -134,3 +169,31 @@ def level_problems(levels: list[CareLevel], sources, intake_to, escalate_to) -> 
                 f"{key}: '{value}' is not a level (levels: {', '.join(names) or 'none'})"
             )
     return problems
+
+
+def _programme_problems(level: CareLevel, staff: dict) -> list[str]:
+    """A programme's staff pools must exist and be rostered for all of its hours."""
+    problems = []
+    key = f"levels.{level.name}.programme"
+    hours = roster_intervals([level.programme])
+    for name in level.programme.staff_pools:
+        pool = staff.get(name)
+        if pool is None:
+            problems.append(
+                f"{key}.staff_pools: '{name}' is not a staff pool (pools: "
+                f"{', '.join(staff) or 'none'})"
+            )
+            continue
+        rostered = roster_intervals(pool.roster)
+        if not all(any(s <= a and b <= e for s, e in rostered) for a, b in hours):
+            problems.append(
+                f"{key}.staff_pools: '{name}' is not rostered for all of the programme's hours "
+                f"({', '.join(level.programme.days)} {level.programme.start}-"
+                f"{level.programme.end}); extend its roster or choose another pool"
+            )
+    return problems
+
+
+def programme_pools(levels: list[CareLevel]) -> set[str]:
+    """The staff pools that run some level's programme."""
+    return {name for level in levels if level.programme for name in level.programme.staff_pools}

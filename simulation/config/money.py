@@ -113,3 +113,8 @@ class Payer(_Model):
     extension_probability: Share = 1.0
     denial_share: Share = 0.0
     days_to_payment: NonNegative = 30.0
+    # levels of care: this payer's per diem at a level (by level name; the level's per_diem
+    # where not given), and whether it pays the days a client is blocked there, ready to go
+    # on (None: the level's blocked_days_billed)
+    level_per_diems: dict[Name, NonNegative] = {}
+    level_blocked_days_billed: bool | None = None

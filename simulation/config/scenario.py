@@ -15,10 +15,10 @@ from pydantic import (
 
 from simulation import clock
 from simulation.config.base import Name, _a, _did_you_mean, _Model
-from simulation.config.calendar import Calendar
+from simulation.config.calendar import Calendar, roster_intervals
 from simulation.config.care import Iop, Readmission, StepDown, Track, Waitlist
 from simulation.config.demand import Intake, Referrals
-from simulation.config.levels import CareLevel, level_problems
+from simulation.config.levels import CareLevel, level_problems, programme_pools
 from simulation.config.money import Finance, Payer, _payer_group_problems
 from simulation.config.ranges import range_problem
 from simulation.config.resources import Office, Room, StaffChange, StaffPool
@@ -131,8 +131,20 @@ class Scenario(_Model):
     def _consistent(self):
         problems = self._name_problems() + self._uncertainty_problems()
         problems += level_problems(
-            self.levels, self.referrals.sources, self.intake.higher_care_to, self.iop.escalate_to
+            self.levels,
+            self.referrals.sources,
+            self.intake.higher_care_to,
+            self.iop.escalate_to,
+            self.staff,
         )
+        names = [level.name for level in self.levels]
+        for payer in self.payers:
+            for name in payer.level_per_diems:
+                if name not in names:
+                    problems.append(
+                        f"payers.{payer.name}.level_per_diems: '{name}' is not a level "
+                        f"(levels: {', '.join(names) or 'none'})"
+                    )
         pools = list(self.staff)
         for field, names in [
             ("intake.pools", self.intake.pools),
@@ -227,12 +239,36 @@ class Scenario(_Model):
         if not any(p.startswith("tracks.") for p in problems):
             # Imported here: the timetable planner is model code that reads a scenario.
             try:
-                plan_timetable(self)
+                problems += self._programme_clashes(plan_timetable(self))
             except TimetableError as exc:
                 problems += str(exc).split("\n")  # every session that cannot run, at once
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    def _programme_clashes(self, timetable) -> list[str]:
+        """A level's programme and a group both need the same person at once."""
+        pool_of = {name: pool for name, pool, _, _ in self.people()}
+        problems = []
+        for level in self.levels:
+            if level.programme is None:
+                continue
+            hours = roster_intervals([level.programme])
+            for track, slots in sorted(timetable.items()):
+                for slot in slots:
+                    clash = sorted(
+                        name
+                        for name in slot.facilitators
+                        if pool_of.get(name) in level.programme.staff_pools
+                        and any(a < slot.end and slot.start < b for a, b in hours)
+                    )
+                    if clash:
+                        problems.append(
+                            f"levels.{level.name}.programme.staff_pools: {', '.join(clash)} "
+                            f"would run the programme and facilitate track {track} at once; "
+                            "give the programme or the track other staff, or other hours"
+                        )
+        return list(dict.fromkeys(problems))
 
     def _name_problems(self) -> list[str]:
         """Names must be unique within and across kinds: tracks, rooms, staff pools and staff
@@ -336,13 +372,15 @@ class Scenario(_Model):
         used |= set(self.step_down.pools)
         for track in self.tracks:
             used |= set(track.facilitator_pools)
+        used |= programme_pools(self.levels)
         problems = []
         for name in self.staff:
             if name not in used:
                 hint = _did_you_mean(name, sorted(used))
                 problems.append(
-                    f"staff.{name}: no track, intake, therapist, prescriber or step-down list "
-                    f"names this pool{hint}; name it in one (e.g. iop.therapist_pools) or remove it"
+                    f"staff.{name}: no track, intake, therapist, prescriber, step-down or level "
+                    f"programme list names this pool{hint}; name it in one (e.g. "
+                    "iop.therapist_pools) or remove it"
                 )
         return problems
 

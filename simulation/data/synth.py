@@ -155,7 +155,8 @@ def level_records(
 ) -> pd.DataFrame:
     """Stays at levels of care beside the IOP as an extract records them: one row per stay
     begun after the warm-up, its admission and discharge in the start and end columns, the
-    level and where the client went next (blank: out of care). Episode ids EL1, EL2, ..."""
+    level, where the client went next (blank: out of care) and why the stay ended. Episode ids
+    EL1, EL2, ..."""
     monday = pd.Timestamp(clock.week_zero_monday(start_date))
     v = visits[visits["queued"] >= start].reset_index(drop=True)
     client = clients.set_index("id")
@@ -176,6 +177,11 @@ def level_records(
             "iop_end_date": date(v["left"]),
             "level": v["level"].to_numpy(),
             "discharged_to": v["to"].where(~v["to"].isin(["discharge"]), "").to_numpy(),
+            # why the stay ended, in the extract's codes (a step-up is "escalated")
+            "discharge_reason": v["reason"]
+            .replace({"stepped_up": "escalated"})
+            .where(v["left"].notna(), "")
+            .to_numpy(),
         }
     )
 

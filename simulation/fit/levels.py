@@ -1,9 +1,10 @@
 """Levels of care from a clinic's records: an extract whose ``level`` column names another level
 than the IOP (a PHP, outpatient care) holds that level's stays, one row per stay, with its
 admission and discharge in the start and end columns and where the client went next in
-``discharged_to`` (blank: out of care). For each level with enough stays the fit writes its
-length of stay (censored maximum likelihood: stays still running at the extract's date are
-censored), its routes onward by share (Wilson intervals) and its places (the most in care at
+``discharged_to`` (blank: out of care) and why it ended in ``discharge_reason``. For each level
+with enough stays the fit writes its length of stay (censored maximum likelihood: stays still
+running at the extract's date are censored; dropouts' stays apart when there are enough of
+them), its routes onward by share (Wilson intervals; out of care by reason) and its places (the most in care at
 once in the last year), keeping the template's other settings of that level (gaps, blocking,
 money) and adding a level the template lacks."""
 
@@ -44,12 +45,33 @@ def fit_levels(t: pd.DataFrame, as_of: pd.Timestamp, data: dict, ev: list, notes
                 f"Level {name}: not in the template, added from the records; nothing routes "
                 f"clients to it unless a source, intake or the IOP names it (see docs/data.md)"
             )
-        _stay(name, stays, as_of, entry, ev)
-        _routes(name, stays, sorted(known | {name}), entry, ev, notes)
+        reasons = _reasons(stays)
+        dropouts = stays[reasons == "dropped_out"]
+        own = len(dropouts) >= MIN_STAYS  # enough dropouts for stays of their own
+        _stay(name, stays[reasons != "dropped_out"] if own else stays, as_of, entry, ev)
+        _routes(name, stays, reasons, sorted(known | {name}), entry, ev, notes)
+        if own:
+            route = next((r for r in entry["routes"] if r.get("reason") == "dropped_out"), None)
+            if route is not None:
+                _stay(name, dropouts, as_of, route, ev, "routes.dropped_out.")
         _places(name, stays, as_of, entry, ev)
 
 
-def _stay(name, stays, as_of, entry, ev) -> None:
+REASONS = {"dropped_out": "dropped_out", "escalated": "stepped_up", "other": "other"}
+"""The extract's discharge reasons that make a level's route out of care of their own (its
+reason in the scenario's words); completed, blank or any other: completed."""
+
+
+def _reasons(stays: pd.DataFrame) -> pd.Series:
+    """Why each stay ended, in the scenario's words ("" for a stay still running)."""
+    if "discharge_reason" not in stays:
+        return pd.Series("completed", index=stays.index).where(stays["iop_end_date"].notna(), "")
+    reason = stays["discharge_reason"].map(REASONS).fillna("completed")
+    return reason.where(stays["iop_end_date"].notna(), "")
+
+
+def _stay(name, stays, as_of, entry, ev, key: str = "") -> None:
+    """The stays' length (``key``: of one route's stays, e.g. "routes.dropped_out.")."""
     end = stays["iop_end_date"]
     observed = end.notna().to_numpy()
     days = ((end.fillna(as_of) - stays["iop_start_date"]).dt.total_seconds() / 86400.0).to_numpy()
@@ -60,22 +82,27 @@ def _stay(name, stays, as_of, entry, ev) -> None:
     aics = ", ".join(f"{f.family} {f.aic:.0f}" for f in fits)
     ev.append(
         Evidence(
-            f"levels.{name}.stay_days",
+            f"levels.{name}.{key}stay_days",
             fit.spec(),
             fit.mean_ci[0],
             fit.mean_ci[1],
             fit.events + fit.censored,
             f"{fit.family} by censored maximum likelihood ({fit.events} stays ended, "
             f"{fit.censored} still running; AIC {aics}); admission to discharge, so any days "
-            "spent waiting for the next level are in it",
+            "spent waiting for the next level are in it"
+            + ("; dropouts' stays apart (those still running are the others')" if key else ""),
         )
     )
 
 
-def _routes(name, stays, levels, entry, ev, notes) -> None:
+def _routes(name, stays, reasons, levels, entry, ev, notes) -> None:
+    """Routes by share: one to each next care the stays ended with, and one out of care for
+    each reason other than completed (dropouts, step-ups to care the scenario does not hold,
+    other); completed discharges are what the shares leave."""
     ended = stays[stays["iop_end_date"].notna()]
     if not len(ended):
         return
+    why = reasons[ended.index]
     to = ended["discharged_to"].replace("", OUT)
     allowed = {IOP, OUT, *levels} - {name}
     unknown = sorted(set(to) - allowed)
@@ -101,6 +128,22 @@ def _routes(name, stays, levels, entry, ev, notes) -> None:
                 high,
                 len(to),
                 f"stays that ended with the next care at {destination} (Wilson CI)",
+            )
+        )
+    for reason in ("dropped_out", "stepped_up", "other"):
+        n = int(((to == OUT) & (why == reason)).sum())
+        if not n:
+            continue
+        share, low, high = wilson(n, len(to))
+        routes.append({"to": OUT, "share": round(share, 4), "reason": reason})
+        ev.append(
+            Evidence(
+                f"levels.{name}.routes.{reason}.share",
+                round(share, 4),
+                low,
+                high,
+                len(to),
+                f"stays that ended out of care as {reason.replace('_', ' ')} (Wilson CI)",
             )
         )
     total = sum(r["share"] for r in routes)

@@ -20,7 +20,7 @@ from simulation.distributions import sampler
 from simulation.model import referrals
 from simulation.model.appointments import weekly_booking
 from simulation.model.groups import Gathering, TrackState, run_track
-from simulation.model.levels import Level, level_stay
+from simulation.model.levels import Level, level_stay, run_programme
 from simulation.model.offices import Offices
 from simulation.model.pathway import Client, client_journey, iop_journey, leave, resume_journey
 from simulation.model.recorder import Recorder
@@ -89,6 +89,11 @@ class ClinicModel:
                 for slot in slots:
                     for name in slot.facilitators:
                         self.staff.people[name].holiday_fixed.append((slot.start, slot.end))
+        for level in plan.levels.values():  # those who run a level's day programme
+            for name in level.programme_staff:
+                self.staff.people[name].fixed += level.programme_hours
+                if self.staff.people[name].holiday_fixed is not None:
+                    self.staff.people[name].holiday_fixed += level.programme_hours
         for person in self.staff.people.values():
             person.reserve_indirect()  # after the groups: from what is left of each day
         self.intake_people = self.staff.members(scenario.intake.pools)
@@ -103,7 +108,7 @@ class ClinicModel:
         self.in_op: dict[int, Client] = {}
         # levels of care beside the IOP, by name (none: the IOP alone)
         self.levels = {
-            spec.name: Level(spec, streams, self.recorder)
+            spec.name: Level(spec, plan.levels[spec.name], streams, self.recorder)
             for spec in sorted(scenario.levels, key=lambda level: level.name)
         }
         self.entry_level = {src.name: src.level for src in scenario.referrals.sources}
@@ -471,6 +476,9 @@ class ClinicModel:
         for state in self.tracks.values():
             self.env.process(run_track(self.env, self, state))
         self.env.process(weekly_booking(self.env, self))
+        for level in self.levels.values():
+            if level.spec.programme is not None:
+                self.env.process(run_programme(self.env, self, level))
         # joiners first: a locum starting the week a colleague leaves can take their clients
         for person in self.staff.people.values():
             if person.first_week > 0:

@@ -34,10 +34,13 @@ BLOCKED = "level_blocked:"  # + name: clients holding a place while they wait to
 class Level:
     """One level during a run: its free places, who waits for one, and its draws."""
 
-    def __init__(self, spec, streams, recorder) -> None:
+    def __init__(self, spec, plan, streams, recorder) -> None:
         self.spec = spec
+        self.plan = plan  # (compiled.LevelPlan: places in use, programme hours and staff)
         self.name = spec.name
-        self.free = math.inf if spec.places is None else spec.places
+        self.free = math.inf if plan.places is None else plan.places
+        self.holders: set[int] = set()  # clients holding a place (blocked ones included)
+        self.attendance_rng = streams.get(f"level_attendance:{spec.name}")
         self.queue: list = []  # (rank, joined, order, event): transfers (rank 0) first
         self._order = 0
         self.recorder = recorder
@@ -75,8 +78,9 @@ class Level:
         heapq.heapify(self.queue)
         self.recorder.monitors[WAITING + self.name].add(env.now, -1)
 
-    def release(self, env) -> None:
+    def release(self, env, client_id: int) -> None:
         """A place is given up: it passes to the first in the queue, or stays free."""
+        self.holders.discard(client_id)
         if self.queue:
             event = heapq.heappop(self.queue)[3]
             self.recorder.monitors[WAITING + self.name].add(env.now, -1)
@@ -133,6 +137,7 @@ def level_stay(
     else:
         yield request
     visit["admitted"] = env.now
+    level.holders.add(c.id)
     if holding is not None:
         holding()
         clinic.recorder.move(c, "level", env.now)
@@ -151,9 +156,9 @@ def level_stay(
     gap = 0.0 if route is None else level.draw_gap(route)
     held = None
     if to != OUT and gap == 0 and (spec.when_full == "stay" or reason == "stepped_up"):
-        held = _blocked(env, clinic, level, visit)  # until the next place is theirs
+        held = _blocked(env, clinic, level, visit, c.id)  # until the next place is theirs
     else:
-        level.release(env)
+        level.release(env, c.id)
         visit["left"] = env.now
     if to == OUT:
         clinic.discharge(c)
@@ -200,14 +205,14 @@ def relapsed(env, clinic, c, visit: dict):
         yield from level_stay(env, clinic, c, to, "relapse")
 
 
-def _blocked(env, clinic, level: Level, visit: dict):
+def _blocked(env, clinic, level: Level, visit: dict, client_id: int):
     """A client ready to go on keeps their place here (a blocked day for each day) until their
     next place is theirs: what to call then, to free this one."""
     clinic.recorder.monitors[BLOCKED + level.name].add(env.now, +1)
 
     def let_go() -> None:
         clinic.recorder.monitors[BLOCKED + level.name].add(env.now, -1)
-        level.release(env)
+        level.release(env, client_id)
         visit["left"] = env.now
 
     return let_go
@@ -218,3 +223,33 @@ def let_go(holding) -> None:
     left its waitlist."""
     if holding is not None:
         holding()
+
+
+def run_programme(env, clinic, level: Level):
+    """Process: a level's day programme, week after week. On each of its days the clinic is
+    open, its staff who are in post and not on leave run it (busy for its hours: their diaries
+    never had those hours free) and each client holding a place comes with the programme's
+    chance of attendance (drawn from ``level_attendance:<name>`` in client order)."""
+    programme = level.spec.programme
+    people = [clinic.staff.people[name] for name in level.plan.programme_staff]
+    recorder = clinic.recorder
+    week = 0
+    while True:
+        base = week * HOURS_PER_WEEK
+        for start, end in level.plan.programme_hours:
+            t = base + start
+            if t >= clinic.end:
+                return
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            if int(t // HOURS_PER_DAY) in clinic.closed_days:
+                continue
+            for person in people:
+                if person.in_post(week) and not person.on_leave(t):
+                    recorder.busy(person.name, t, base + end, "programme")
+            expected = sorted(level.holders)
+            came = level.attendance_rng.random(len(expected)) < programme.attendance
+            for cid, here in zip(expected, came, strict=True):
+                if here:
+                    recorder.level_attendance.append((cid, level.name, t, end - start))
+        week += 1

@@ -127,7 +127,8 @@ def iop_journey(env, clinic, c: Client, holding=None):
             return
     placed = yield from wait_for_iop_place(env, clinic, c)
     let_go(holding)
-    if placed == RELAPSED:
+    if placed == RELAPSED:  # (their next wait for the IOP is a wait of its own)
+        c.iop_waitlisted = math.nan
         yield from relapsed(env, clinic, c, c._relapse[1])
         return
     if not placed:
@@ -144,7 +145,8 @@ def after_iop(env, clinic, c: Client):
     iop = clinic.scenario.iop
     if iop.escalate_to is not None and c.exit_reason == "escalated":
         if iop.escalate_when_full == "stay":  # attended in the IOP until the place is theirs
-            clinic.recorder.move(c, "blocked", env.now)
+            clinic.recorder.move(c, "blocked", env.now)  # (holding the seat, as step-downs do)
+            c.blocked_from = env.now
             yield from clinic.to_level(
                 c, iop.escalate_to, "iop", holding=lambda: leave_iop(clinic, c)
             )

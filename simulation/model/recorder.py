@@ -99,6 +99,8 @@ class Recorder:
         self.reassigned: list[tuple[float, bool]] = []  # a leaver's client: time, new clinician?
         self.employment: list = []  # (person, pool, first week, week gone, agency locum?)
         self.level_visits: list[dict] = []  # a stay at a level of care (model/levels.py)
+        # (client id, level, time, hours): a day of a level's programme attended
+        self.level_attendance: list[tuple[int, str, float, float]] = []
 
     def add_monitor(self, name: str) -> None:
         """A monitor of one more series (a level's census, waitlist, blocked)."""

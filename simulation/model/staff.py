@@ -128,6 +128,10 @@ class Person:
         out[:] = hours.reshape(weeks, 7).sum(axis=1)
         return out
 
+    def in_post(self, week: int) -> bool:
+        """Employed in ``week`` (joined by then and not yet gone)."""
+        return self.first_week <= week and (self.gone_week is None or week < self.gone_week)
+
     def on_leave(self, t: float) -> bool:
         return int(t // HOURS_PER_DAY) in self.leave_days
 

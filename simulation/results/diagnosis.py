@@ -122,15 +122,26 @@ def _level_lines(value, kpis: list[str]) -> list[str]:
         of = f"[level={name}]"
         blocked = value("level_blocked_days_per_week" + of)
         waiting = value("level_waitlist_mean" + of)
+        places = value("level_places" + of)
         text = (
-            f"Level {name}: {value('level_census_mean' + of):.1f} places held on average, "
-            f"{waiting:.1f} waiting for one (mean wait {value('level_wait_days_mean' + of):.1f} "
-            "days)"
+            f"Level {name}: {value('level_census_mean' + of):.1f} places held on average"
+            + (f" of {places:.0f}" if math.isfinite(places) else "")
+            + f", {waiting:.1f} waiting for one (mean wait "
+            f"{value('level_wait_days_mean' + of):.1f} days)"
         )
         if math.isfinite(blocked) and blocked >= 0.5:
             text += (
                 f"; {blocked:.1f} blocked days a week: clients ready to go on hold their place "
                 "while the next level (or the IOP) has none for them"
+            )
+        met = value("level_client_weeks_meeting_hours_share" + of)
+        if math.isfinite(met):
+            text += f"; {100 * met:.0f}% of full client-weeks met its programme's hours rule"
+        relapses = value("level_relapses_per_week" + of)
+        if math.isfinite(relapses) and relapses > 0:
+            text += (
+                f"; {relapses:.2f} a week relapsed out of care on their way on (a gap or a "
+                "wait outside)"
             )
         lines.append(text + ".")
     return lines

@@ -3,18 +3,21 @@ waiting and blocked (time-weighted), admissions, waits and stays, and how many g
 next level or the IOP without a gap (within 7 and 30 days of being ready: the follow-up
 measure of HEDIS, read here for every step between levels; care at a level they relapsed to
 counts), the exit mix (shares of stays ended by reason, a step-up on deterioration included)
-and relapses out of care on the way on. Reported as ``<kpi>[level=<name>]``."""
+and relapses out of care on the way on; for a level with a day programme, the hours each
+client attended in each full week there and the share of those weeks meeting the hours rule.
+Reported as ``<kpi>[level=<name>]``."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from simulation.clock import HOURS_PER_DAY
+from simulation.clock import HOURS_PER_DAY, HOURS_PER_WEEK
+from simulation.compiled import compile_scenario
 from simulation.config import IOP, LEVEL_EXIT_REASONS, OUT, Scenario
 from simulation.model.levels import BLOCKED, CENSUS, WAITING
 from simulation.model.recorder import Recorder
-from simulation.results.tables import level_money
+from simulation.results.money import level_money, payer_lookup
 
 VISIT_COLUMNS = [
     "client_id",
@@ -46,6 +49,7 @@ def level_kpis(
     weeks = (end - start) / (7 * HOURS_PER_DAY)
     visits = visit_table(recorder)
     onward = _onward_starts(visits, clients)
+    payers = payer_lookup(scenario, clients)
     k: dict[str, float] = {}
     for name in sorted(level.name for level in scenario.levels):
         m = recorder.monitors
@@ -61,9 +65,18 @@ def level_kpis(
         put("level_blocked_mean", blocked[0])
         put("level_blocked_days_per_week", blocked[0] * 7)
         spec = next(level for level in scenario.levels if level.name == name)
-        earned, spent = level_money(spec, census, blocked)
+        earned, spent = level_money(scenario, spec, census, blocked, visits, payers, edges)
         put("level_revenue_per_week", earned[0])
-        put("level_cost_per_week", spent[0])
+        put("level_cost_per_week", spent[0] + _programme_pay(scenario, spec))
+        places = compile_scenario(scenario).levels[name].places
+        put("level_places", np.nan if places is None else places)
+        if spec.programme is not None:
+            hours = _programme_weeks(recorder, mine, name, start, end)
+            put("level_hours_per_client_week_mean", _mean(hours))
+            rule = spec.programme.min_hours_per_week
+            if rule is not None:
+                met = (hours >= rule - 1e-9).mean() if len(hours) else np.nan
+                put("level_client_weeks_meeting_hours_share", met)
         admitted = mine[(mine["admitted"] >= start) & (mine["admitted"] < end)]
         put("level_admissions_per_week", len(admitted) / weeks)
         placed = mine[(mine["queued"] >= start) & mine["admitted"].notna()]
@@ -137,3 +150,38 @@ def _onward_starts(visits: pd.DataFrame, clients: pd.DataFrame) -> pd.Series:
             index.append((client, row["ready"]))
             starts.append(began)
     return pd.Series(starts, index=pd.MultiIndex.from_tuples(index) if index else None, dtype=float)
+
+
+def _programme_pay(scenario: Scenario, spec) -> float:
+    """The weekly pay of the staff pools who run a level's programme (0 without one)."""
+    if spec.programme is None:
+        return 0.0
+    full_time = scenario.finance.full_time_hours
+    pools = [scenario.staff[name] for name in spec.programme.staff_pools]
+    return sum(p.annual_cost * p.paid_fte(full_time) * p.size for p in pools) / 52.0
+
+
+def _programme_weeks(
+    recorder: Recorder, visits: pd.DataFrame, name: str, start: float, end: float
+) -> pd.Series:
+    """Programme hours attended in each full week (Monday to Sunday) a client held a place
+    at the level within [start, end): one value per client-week (weeks cut by an admission or
+    a departure are not full weeks of the programme and are left out, as for the IOP)."""
+    held = visits[visits["admitted"].notna()]
+    first = np.ceil(held["admitted"].to_numpy(float) / HOURS_PER_WEEK)
+    left = np.nan_to_num(held["left"].to_numpy(float), nan=end)
+    last = np.floor(np.minimum(left, end) / HOURS_PER_WEEK)  # (exclusive)
+    first = np.maximum(first, np.ceil(start / HOURS_PER_WEEK))
+    weeks = [
+        (cid, w)
+        for cid, a, b in zip(held["client_id"], first, last, strict=True)
+        for w in range(int(a), int(b))
+    ]
+    if not weeks:
+        return pd.Series(dtype=float)
+    attended: dict[tuple[int, int], float] = {}
+    for cid, level, t, hours in recorder.level_attendance:
+        if level == name:
+            key = (cid, int(t // HOURS_PER_WEEK))
+            attended[key] = attended.get(key, 0.0) + hours
+    return pd.Series([attended.get(key, 0.0) for key in weeks], dtype=float)

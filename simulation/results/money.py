@@ -195,3 +195,53 @@ def weekly_cost(scenario: Scenario, overhead: bool = True) -> float:
     staff /= 52.0
     fixed = scenario.finance.overhead_per_week if overhead else 0.0
     return staff + scenario.finance.room_cost_per_week * len(scenario.rooms) + fixed
+
+
+def level_money(
+    scenario: Scenario,
+    level,
+    census: np.ndarray,
+    blocked: np.ndarray,
+    visits: pd.DataFrame,
+    payers: np.ndarray | None,
+    edges: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A level's revenue and cost in each period between ``edges``, from its mean places held
+    and blocked: the per diem on its billed days for every place held (blocked days only if
+    billed), and the cost of its places (unlimited places: of those held). When a payer has
+    its own rate or blocked-day rule for the level, each client's days are paid by their
+    payer's rules (from the stays in ``visits``)."""
+    places = census if level.places is None else np.full(len(census), float(level.places))
+    spent = level.cost_per_place_per_week * places
+    own = [p for p in scenario.payers if _pays_level_its_way(p, level.name)]
+    if not own or payers is None or visits.empty:
+        billed = census - (0.0 if level.blocked_days_billed else blocked)
+        return level.per_diem * level.billed_days_per_week * billed, spent
+    mine = visits[(visits["level"] == level.name) & visits["admitted"].notna()]
+    end = float(edges[-1])
+    left = mine["left"].fillna(end).to_numpy(float)
+    held = _mean_in_care(mine["admitted"].to_numpy(float), left, edges)
+    ready = mine["ready"].to_numpy(float)
+    was_blocked = np.isfinite(ready) & (left > ready)
+    waiting = _mean_in_care(np.where(was_blocked, ready, left), left, edges)
+    code = payer_index(payers, mine["client_id"].to_numpy())
+    rate = np.full(len(mine), float(level.per_diem))
+    paid_blocked = np.full(len(mine), level.blocked_days_billed)
+    for k, payer in enumerate(scenario.payers):
+        rate[code == k] = payer.level_per_diems.get(level.name, level.per_diem)
+        if payer.level_blocked_days_billed is not None:
+            paid_blocked[code == k] = payer.level_blocked_days_billed
+    billed = held - np.where(paid_blocked, 0.0, 1.0)[:, None] * waiting
+    return level.billed_days_per_week * (rate[:, None] * billed).sum(axis=0), spent
+
+
+def _pays_level_its_way(payer, level: str) -> bool:
+    return level in payer.level_per_diems or payer.level_blocked_days_billed is not None
+
+
+def _mean_in_care(start: np.ndarray, end: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Each stay's share of every period between ``edges`` spent in [start, end): one row
+    per stay, one column per period (summed over stays: the mean number in care)."""
+    lo, hi = edges[:-1][None, :], edges[1:][None, :]
+    overlap = np.minimum(end[:, None], hi) - np.maximum(start[:, None], lo)
+    return np.clip(overlap, 0.0, None) / (hi - lo)

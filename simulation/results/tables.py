@@ -18,6 +18,7 @@ from simulation.results.money import (
     _daily_revenue,
     billable_days,
     claims,
+    level_money,
     payer_lookup,
     staffed_cost,
     video_lookup,
@@ -81,16 +82,6 @@ def recorded_weekly(first_day: np.ndarray, last_day: np.ndarray, weeks: int) -> 
     k = np.arange(7 * weeks) + 0.5
     daily = np.searchsorted(begun, k, "right") - np.searchsorted(ended, k, "right")
     return daily.reshape(weeks, 7).mean(axis=1)
-
-
-def level_money(level, census: np.ndarray, blocked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A level's revenue and cost a week, from its mean places held and blocked each week:
-    the per diem for every day a place is held (blocked days only if billed), and the cost
-    of its places (unlimited places: of those held)."""
-    billed = census - (0.0 if level.blocked_days_billed else blocked)
-    earned = level.per_diem * level.billed_days_per_week * billed
-    places = census if level.places is None else np.full(len(census), float(level.places))
-    return earned, level.cost_per_place_per_week * places
 
 
 LEVEL_SERIES = {"level_census": CENSUS, "level_waitlist": WAITING, "level_blocked": BLOCKED}
@@ -189,9 +180,16 @@ def weekly_table(
     np.add.at(revenue, (daily.index.to_numpy() // 7).clip(max=weeks - 1), daily.to_numpy())
     cols["revenue"] = revenue
     cols["cost"] = staffed_cost(scenario, recorder.employment, weeks)
+    visits = pd.DataFrame(recorder.level_visits)
     for level in sorted(scenario.levels, key=lambda level: level.name):  # money of each level
         earned, spent = level_money(
-            level, cols[f"level_census[{level.name}]"], cols[f"level_blocked[{level.name}]"]
+            scenario,
+            level,
+            cols[f"level_census[{level.name}]"],
+            cols[f"level_blocked[{level.name}]"],
+            visits,
+            payers,
+            edges,
         )
         cols[f"level_revenue[{level.name}]"], cols[f"level_cost[{level.name}]"] = earned, spent
         cols["revenue"] = cols["revenue"] + earned

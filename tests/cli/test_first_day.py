@@ -66,7 +66,7 @@ def test_item1_a_pool_nothing_refers_to_is_an_error_in_a_file(tmp_path):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(scenarios.ScenarioError) as info:
         scenarios.load(path)
-    assert "staff.therapist: no track, intake, therapist, prescriber or step-down list" in str(
+    assert "staff.therapist: no track, intake, therapist, prescriber, step-down or level" in str(
         info.value
     )
 

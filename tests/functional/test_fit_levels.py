@@ -27,6 +27,13 @@ def records(tmp_path_factory):
     return truth, path
 
 
+def covers(evidence, truth: float) -> bool:
+    """The fit's 95% interval, widened to 99.9% (3.29 / 1.96 of its half-width), holds the
+    truth: a test of several intervals at once that fails by chance 1 time in 1,000 each."""
+    middle, half = (evidence.low + evidence.high) / 2, (evidence.high - evidence.low) / 2
+    return abs(truth - middle) <= half * 3.29 / 1.96
+
+
 def test_a_levels_stay_routes_and_places_come_from_its_rows(records):
     truth, path = records
     episodes = read_episodes(path)
@@ -43,9 +50,24 @@ def test_a_levels_stay_routes_and_places_come_from_its_rows(records):
     evidence = {e.key: e for e in result.evidence}
     stay = evidence["levels.php.stay_days"]
     true_mean = truth.levels[0].stay_days.mean  # 10 days (lognormal, truncated to 1-60)
-    assert stay.low <= true_mean <= stay.high  # (95% CI of the fitted mean)
+    assert covers(stay, true_mean)
     share = evidence["levels.php.routes.iop.share"]
-    assert share.low <= 0.25 <= share.high
+    assert covers(share, 0.25)
+    # exits by reason from the discharge reasons: dropouts (with their own, shorter stays)
+    # and step-ups to inpatient care, each a route out of care
+    dropouts = next(r for r in truth.levels[0].routes if r.reason == "dropped_out")
+    share = evidence["levels.php.routes.dropped_out.share"]
+    assert covers(share, dropouts.share)
+    short = evidence["levels.php.routes.dropped_out.stay_days"]
+    assert covers(short, dropouts.stay_days.mean)
+    assert short.high < stay.low
+    share = evidence["levels.php.routes.stepped_up.share"]
+    assert covers(share, 0.10)
+    assert {(r.to, r.reason) for r in php.routes} == {
+        ("iop", "completed"),
+        ("discharge", "dropped_out"),
+        ("discharge", "stepped_up"),
+    }
     assert 9 <= php.places <= 12  # the most in care at once: at or under the true 12
     # what the template says of the level beyond the records stays (its gap, its money)
     assert php.routes[0].lead_days == template.levels[0].routes[0].lead_days

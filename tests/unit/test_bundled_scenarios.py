@@ -78,19 +78,74 @@ CONTINUUM = [
     '{name = "inpatient step-down", share = 0.4, priority = 1, level = "php"}]',
     'intake.higher_care_to="php"',
     'iop.escalate_to="php"',
-    'levels=[{name = "php", places = 12, stay_days = {dist = "lognormal", mean = 10.0, '
-    'sd = 6.0, min = 1, max = 60}, routes = [{to = "iop", share = 0.25, lead_days = '
-    '{dist = "empirical", values = [0, 1, 2, 3, 5, 7, 14], weights = [0.477, 0.15, 0.1, '
-    '0.08, 0.08, 0.06, 0.053]}}], when_full = "stay", transfers_first = true, '
-    "per_diem = 300.0, billed_days_per_week = 5, blocked_days_billed = true, "
-    "cost_per_place_per_week = 900.0}]",
 ]
-"""The continuum scenario: the baseline inside a continuum of care (a PHP above the IOP)."""
+"""The continuum scenario: the baseline inside a continuum of care (a PHP above the IOP), with
+the PHP, its counsellors and Medicaid's rule for its blocked days (``_continuum``)."""
+PHP = {
+    "name": "php",
+    "places": 12,
+    "stay_days": {"dist": "lognormal", "mean": 10.0, "sd": 6.0, "min": 1, "max": 60},
+    "routes": [
+        {
+            "to": "iop",
+            "share": 0.25,
+            "lead_days": {
+                "dist": "empirical",
+                "values": [0, 1, 2, 3, 5, 7, 14],
+                "weights": [0.477, 0.15, 0.1, 0.08, 0.08, 0.06, 0.053],
+            },
+        },
+        {
+            "to": "discharge",
+            "share": 0.28,
+            "reason": "dropped_out",
+            "stay_days": {"dist": "lognormal", "mean": 5.0, "sd": 4.0, "min": 1, "max": 30},
+        },
+        {"to": "discharge", "share": 0.10, "reason": "stepped_up"},
+    ],
+    "relapse": {"to": "php", "per_week": 0.10},
+    "programme": {
+        "days": ["mon", "tue", "wed", "thu", "fri"],
+        "start": "09:00",
+        "end": "15:00",
+        "attendance": 0.88,
+        "min_hours_per_week": 20,
+        "staff_pools": ["php counsellors"],
+        "clients_per_staff": 10,
+    },
+    "when_full": "stay",
+    "transfers_first": True,
+    "per_diem": 300.0,
+    "billed_days_per_week": 5,
+    "blocked_days_billed": True,
+    "cost_per_place_per_week": 650.0,
+}
+
+
+def _continuum():
+    data = scenarios.to_data(baseline())
+    data["staff"]["php counsellors"] = {
+        "role": "other",
+        "count": 2,
+        "roster": [{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:30", "end": "16:30"}],
+        "absence_share": 0.05,
+        "annual_cost": 75968,
+        "fte": 1.0,
+    }
+    data["levels"] = [PHP]
+    for payer in data["payers"]:
+        if payer["name"] == "medicaid":
+            payer["level_blocked_days_billed"] = False
+    return scenarios.apply_overrides(scenarios.validate(data), CONTINUUM)
+
+
 CONTINUUM_WHAT_IFS = {
     "php_expansion": ["levels.php.places=20"],
     "step_down_gap": [
         'levels.php.routes=[{to = "iop", share = 0.25, lead_days = {dist = "exponential", '
-        "mean = 7.0}}]"
+        'mean = 7.0}}, {to = "discharge", share = 0.28, reason = "dropped_out", stay_days = '
+        '{dist = "lognormal", mean = 5.0, sd = 4.0, min = 1, max = 30}}, {to = "discharge", '
+        'share = 0.10, reason = "stepped_up"}]'
     ],
 }
 
@@ -126,7 +181,7 @@ def test_evening_track_adds_a_track_with_its_room_and_therapist_and_nothing_else
 
 
 def test_continuum_is_the_baseline_in_a_continuum_of_care():
-    expected = scenarios.apply_overrides(baseline(), CONTINUUM)
+    expected = _continuum()
     assert _without_labels(scenarios.load(scenarios.bundled("continuum"))) == _without_labels(
         expected
     )
@@ -144,6 +199,9 @@ def test_no_php_is_the_continuum_without_its_php():
     data["levels"] = []
     data["intake"]["higher_care_to"] = None
     data["iop"]["escalate_to"] = None
+    del data["staff"]["php counsellors"]
+    for payer in data["payers"]:
+        payer["level_blocked_days_billed"] = None
     for source in data["referrals"]["sources"]:
         if source["name"] == "inpatient step-down":
             source["level"] = "iop"

@@ -106,9 +106,11 @@ def test_what_limits_admissions_names_a_level_whose_clients_are_blocked():
 def test_a_levels_money_is_its_per_diem_on_places_held_and_the_cost_of_its_places():
     """Money never changes the simulation (the same draws with any rates): a level's revenue
     is its per diem x billed days x places held (less blocked days when payers stop paying
-    then), and it adds to the clinic's revenue; its cost is its places x their weekly cost."""
+    then, by payers' rules), and it adds to the clinic's revenue; its cost is its places x
+    their weekly cost and the pay of its programme's staff."""
     base = scenarios.apply_overrides(
-        scenarios.load(scenarios.bundled("continuum")), ["warmup_weeks=4", "horizon_weeks=20"]
+        scenarios.load(scenarios.bundled("continuum")),
+        ["warmup_weeks=4", "horizon_weeks=20", "payers.medicaid.level_blocked_days_billed=true"],
     )
 
     def kpis(*overrides):
@@ -116,7 +118,9 @@ def test_a_levels_money_is_its_per_diem_on_places_held_and_the_cost_of_its_place
         return run_experiment(sc, replications=2, workers=1).kpis
 
     paid = kpis()
-    unpaid_blocked = kpis("levels.php.blocked_days_billed=false")
+    unpaid_blocked = kpis(
+        "levels.php.blocked_days_billed=false", "payers.medicaid.level_blocked_days_billed=false"
+    )
     free = kpis("levels.php.per_diem=0", "levels.php.cost_per_place_per_week=0")
     of = "[level=php]"
     held = paid["level_census_mean" + of].to_numpy()
@@ -126,11 +130,14 @@ def test_a_levels_money_is_its_per_diem_on_places_held_and_the_cost_of_its_place
         list(300.0 * 5 * (held - blocked))
     )
     assert (blocked > 0).all()  # (so the two differ)
-    assert list(paid["level_cost_per_week" + of]) == [900.0 * 12] * 2
+    # the level's cost: its places, and the pay of the two counsellors who run its programme
+    # (who are in the clinic's staff cost already: the clinic's cost moves by the places only)
+    counsellors = 2 * 75968 / 52
+    assert list(paid["level_cost_per_week" + of]) == pytest.approx([650.0 * 12 + counsellors] * 2)
     assert list(paid["revenue_per_week"] - free["revenue_per_week"]) == pytest.approx(
         list(paid["level_revenue_per_week" + of])
     )
-    assert list(paid["cost_per_week"] - free["cost_per_week"]) == pytest.approx([900.0 * 12] * 2)
+    assert list(paid["cost_per_week"] - free["cost_per_week"]) == pytest.approx([650.0 * 12] * 2)
 
 
 def test_the_flow_between_levels_accounts_for_every_stay():
