@@ -10,6 +10,7 @@ import pandas as pd
 
 from simulation import results
 from simulation.config import Scenario, ScenarioError, parse_target
+from simulation.config.paths import _key_parts
 from simulation.experiment import run_experiment
 from simulation.kpis import UTILISATION_PREFIX, describe
 from simulation.planning.sweep import Factor, cells
@@ -36,12 +37,20 @@ def parse_targets(texts: list[str] | tuple[str, ...]) -> list[Target]:
     return out
 
 
-def capacity_monotone(targets: list[Target]) -> bool:
+def capacity_monotone(targets: list[Target], factors=(), scenario: Scenario | None = None) -> bool:
     """True when more capacity can only help every target (so failures prune).
 
     Waits, waitlists and losses ('lower is better') fall with capacity, shares of timely
     starts ('higher is better') rise, and utilisation falls: '<=' on those and '>=' on these.
+    Not so between levels of care: more places at a level (or more of the staff who run its
+    programme) send more clients on to the next level sooner, whose waits may grow (pressure
+    moves downstream), so a level's capacity prunes only when every target is that level's
+    own.
     """
+    for key in (f.key for f in factors):
+        level = _level_of(key, scenario)
+        if level is not None and any(not kpi.endswith(f"[level={level}]") for kpi, _, _ in targets):
+            return False
     for kpi, op, _ in targets:
         better = describe(kpi).better
         if kpi.startswith(UTILISATION_PREFIX) or kpi.endswith("_utilisation"):
@@ -49,6 +58,19 @@ def capacity_monotone(targets: list[Target]) -> bool:
         if not ((op == "<=" and better == "lower") or (op == ">=" and better == "higher")):
             return False
     return True
+
+
+def _level_of(key: str, scenario: Scenario | None) -> str | None:
+    """The level of care whose capacity ``key`` sets (its places, or the count of a staff pool
+    that runs its programme), else None."""
+    parts = _key_parts(key)
+    if parts[0] == "levels" and len(parts) >= 2:
+        return parts[1]
+    if parts[0] == "staff" and len(parts) >= 2 and scenario is not None:
+        for level in scenario.levels:
+            if level.programme is not None and parts[1] in level.programme.staff_pools:
+                return level.name
+    return None
 
 
 @dataclass
@@ -146,7 +168,7 @@ def plan(
             c.values,
             c.overrides,
             c.scenario,
-            results.weekly_cost(c.scenario, c.scenario.finance.overhead_in_plans),
+            results.plan_cost(c.scenario, c.scenario.finance.overhead_in_plans),
         )
         if c.scenario is not None
         else Candidate(c.values, c.overrides, None, math.nan, c.status)
@@ -156,7 +178,7 @@ def plan(
     # below it fails too and is never simulated. Infeasible combinations are never tried.
     candidates = [c for c in everything if c.scenario is not None]
     candidates.sort(key=lambda c: (c.cost, tuple(-v for v in c.values)))
-    monotone = capacity_monotone(targets)
+    monotone = capacity_monotone(targets, factors, base)
     notes = []
     if not monotone:
         notes.append(

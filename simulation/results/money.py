@@ -197,6 +197,18 @@ def weekly_cost(scenario: Scenario, overhead: bool = True) -> float:
     return staff + scenario.finance.room_cost_per_week * len(scenario.rooms) + fixed
 
 
+def plan_cost(scenario: Scenario, overhead: bool = True) -> float:
+    """What a combination of capacities costs a week before it is simulated: ``weekly_cost``
+    and each level's places at their weekly cost (a level with unlimited places costs by the
+    places held, known only once simulated: not in it)."""
+    places = sum(
+        level.cost_per_place_per_week * level.places
+        for level in scenario.levels
+        if level.places is not None
+    )
+    return weekly_cost(scenario, overhead) + places
+
+
 def level_money(
     scenario: Scenario,
     level,

@@ -64,6 +64,45 @@ def test_pruning_is_off_when_a_target_rewards_less_capacity():
     assert not planning.capacity_monotone([("therapist_utilisation", ">=", 0.6)])
 
 
+def test_a_levels_capacity_prunes_only_for_that_levels_own_targets():
+    """More PHP places can lengthen IOP waits (pressure moves downstream): a failure at the
+    most PHP places says nothing of fewer when a target is the IOP's; for the PHP's own wait
+    it does. The same holds for the staff who run the PHP's programme."""
+    sc = scenarios.load(scenarios.bundled("continuum"))
+    places = planning.parse_factor("levels.php.places=4..16", "--vary")
+    team = planning.parse_factor('staff."php counsellors".count=1..3', "--vary")
+    therapists = planning.parse_factor("staff.therapists.count=1..3", "--vary")
+    own = [("level_wait_days_mean[level=php]", "<=", 1.0)]
+    iop = [("wait_to_iop_days_mean", "<=", 14.0)]
+    assert planning.capacity_monotone(own, [places], sc)
+    assert not planning.capacity_monotone(iop, [places], sc)
+    assert not planning.capacity_monotone(own + iop, [places], sc)
+    assert not planning.capacity_monotone(iop, [team], sc)
+    assert planning.capacity_monotone(iop, [therapists], sc)
+
+
+def test_a_plan_over_a_levels_places_costs_them_and_meets_the_levels_target():
+    """The plan's cost of a combination counts the level's places at their weekly cost, so
+    the cheapest combination meeting the PHP's wait target is the fewest places that meet
+    it: fewer places fail it, and more cost more."""
+    sc = scenarios.apply_overrides(
+        scenarios.load(scenarios.bundled("continuum")), ["warmup_weeks=8", "horizon_weeks=26"]
+    )
+    factor = planning.parse_factor("levels.php.places=6..12", "--vary")
+    target = [("level_wait_days_mean[level=php]", "<=", 7.0)]
+    result = planning.plan(sc, [factor], target, replications=4, seed=1, workers=2)
+    table = result.table().set_index("levels.php.places")
+    per_place = sc.levels[0].cost_per_place_per_week
+    assert table.loc[12, "cost_per_week"] - table.loc[6, "cost_per_week"] == pytest.approx(
+        6 * per_place
+    )
+    assert result.recommendation is not None
+    chosen = result.recommendation.values[0]
+    assert 6 < chosen <= 12  # (with 6 places the PHP's wait is ~5 weeks: the search worked)
+    below = table.loc[chosen - 1]
+    assert below["status"] in ("not met", "pruned")
+
+
 def test_paired_differences_are_tighter_than_independent_seeds():
     base, more = short(), short("staff.intake.count=2")
     a = run_experiment(base, replications=8).kpis
