@@ -116,6 +116,7 @@ def run_brief(
         ("Targets", target_sentences(summary, targets)),
         ("What limits admissions", results.limiting_factors(summary)[:2]),
         ("Flow", flow),
+        ("Levels of care", results.level_sentences(summary)),
         ("Staff and rooms", staff),
         ("Money", money),
     ]

@@ -93,3 +93,6 @@ class Intake(_Model):
     # a level of care (levels) that those assessed as needing higher care join; None: they
     # leave the model, referred on
     higher_care_to: Name | None = None
+    # a level of care that those assessed as needing outpatient care join (an outpatient
+    # level); None: they leave the model, referred on
+    outpatient_to: Name | None = None

@@ -127,7 +127,12 @@ class CareLevel(_Model):
 
 
 def level_problems(
-    levels: list[CareLevel], sources, intake_to, escalate_to, staff: dict | None = None
+    levels: list[CareLevel],
+    sources,
+    intake_to,
+    escalate_to,
+    staff: dict | None = None,
+    outpatient_to=None,
 ) -> list[str]:
     """A scenario's levels checked against each other, against what routes into them and
     against the staff who run their programmes."""
@@ -163,7 +168,11 @@ def level_problems(
                 f"referrals.sources.{source.name}.level: '{source.level}' is not a level "
                 f"(levels: {', '.join(names) or 'none'}; or 'iop')"
             )
-    for key, value in (("intake.higher_care_to", intake_to), ("iop.escalate_to", escalate_to)):
+    for key, value in (
+        ("intake.higher_care_to", intake_to),
+        ("intake.outpatient_to", outpatient_to),
+        ("iop.escalate_to", escalate_to),
+    ):
         if value is not None and value not in names:
             problems.append(
                 f"{key}: '{value}' is not a level (levels: {', '.join(names) or 'none'})"

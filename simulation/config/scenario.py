@@ -136,6 +136,7 @@ class Scenario(_Model):
             self.intake.higher_care_to,
             self.iop.escalate_to,
             self.staff,
+            self.intake.outpatient_to,
         )
         names = [level.name for level in self.levels]
         for payer in self.payers:

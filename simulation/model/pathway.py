@@ -103,10 +103,11 @@ def client_journey(env, clinic, c: Client):
             return
     else:
         c.assessed = env.now  # referred straight to the IOP waitlist
-    if c.outcome != "iop":
-        higher = clinic.scenario.intake.higher_care_to
-        if c.outcome == "higher_care" and higher is not None:
-            yield from clinic.to_level(c, higher, "intake")
+    if c.outcome != "iop":  # to the level intake names for their outcome, or referred on
+        rules = clinic.scenario.intake
+        level = {"higher_care": rules.higher_care_to, "outpatient": rules.outpatient_to}
+        if level.get(c.outcome) is not None:
+            yield from clinic.to_level(c, level[c.outcome], "intake")
             return
         leave(clinic, c, "referred_on")
         return

@@ -7,7 +7,12 @@ starts the measure (a wait to intake counts if the referral came after the warm-
 time-weighted measures average over the reporting period only. Waits still running at the
 end of the run are not in the wait KPIs (they are visible in the waitlist lengths)."""
 
-from simulation.results.diagnosis import ADMISSION_LIMITS, limiting_factors, overload_notes
+from simulation.results.diagnosis import (
+    ADMISSION_LIMITS,
+    level_sentences,
+    limiting_factors,
+    overload_notes,
+)
 from simulation.results.forecast import (
     BACKTEST_SERIES,
     FORECAST_SERIES,
@@ -110,6 +115,7 @@ __all__ = [
     "hours_by_client_week",
     "in_post",
     "limiting_factors",
+    "level_sentences",
     "moving_average",
     "mser5",
     "overload_notes",

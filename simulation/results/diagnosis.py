@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.config import Scenario
+from simulation.kpis import fmt
 from simulation.results.queues import LOSSES_ABSORB, QUEUES, _seasonal, queue_growth, seasonal_fit
 from simulation.results.summary import t_interval
 
@@ -110,6 +111,36 @@ def limiting_factors(summary: pd.DataFrame) -> list[str]:
             f"assessment is {value('wait_to_intake_days_mean'):.1f} days."
         )
     lines += _level_lines(value, [str(k) for k in by.index])
+    return lines
+
+
+def level_sentences(summary: pd.DataFrame) -> list[str]:
+    """The brief's lines on the levels of care: each level's places, queue, blocked days, hours
+    rule and relapses, how many go on without a gap and its money; then the continuum's access
+    (referral to the first day of care). Empty without levels."""
+    by = summary.set_index("kpi")["mean"]
+
+    def value(name: str) -> float:
+        return float(by.get(name, math.nan))
+
+    lines = _level_lines(value, [str(k) for k in by.index])
+    prefix = "level_census_mean[level="
+    for name in sorted(k[len(prefix) : -1] for k in map(str, by.index) if k.startswith(prefix)):
+        of = f"[level={name}]"
+        within7, within30 = (value(f"level_onward_within_{d}_days_share" + of) for d in (7, 30))
+        if math.isfinite(within7):
+            lines.append(
+                f"Level {name}: of those going on to more care, {100 * within7:.0f}% started "
+                f"within 7 days of being ready and {100 * within30:.0f}% within 30; revenue "
+                f"{fmt(value('level_revenue_per_week' + of), 'money_per_week')}, cost "
+                f"{fmt(value('level_cost_per_week' + of), 'money_per_week')}."
+            )
+    care = value("referral_to_care_days_mean")
+    if lines and math.isfinite(care):
+        lines.append(
+            f"Referral to the first day of care at any level (the IOP included): {care:.1f} "
+            "days on average."
+        )
     return lines
 
 

@@ -86,6 +86,7 @@ def level_kpis(
         for reason in LEVEL_EXIT_REASONS:
             share = (ended["reason"] == reason).mean() if len(ended) else np.nan
             put(f"level_{reason}_share", share)
+        put("level_readmitted_within_30_days_share", _readmitted(mine, start, end))
         relapses = mine[(mine["relapsed"] >= start) & (mine["relapsed"] < end)]
         put("level_relapses_per_week", len(relapses) / weeks)
         going = mine[(mine["ready"] >= start) & (mine["to"] != OUT) & (mine["to"] != "")]
@@ -185,3 +186,17 @@ def _programme_weeks(
             key = (cid, int(t // HOURS_PER_WEEK))
             attended[key] = attended.get(key, 0.0) + hours
     return pd.Series([attended.get(key, 0.0) for key in weeks], dtype=float)
+
+
+def _readmitted(visits: pd.DataFrame, start: float, end: float, days: float = 30) -> float:
+    """Of the stays at a level that ended in the period with a month left to see, the share
+    whose client was admitted to the same level again within ``days`` of leaving it (a
+    relapse back, a step-up after a step-down: readmissions)."""
+    held = visits[visits["admitted"].notna()].sort_values(["client_id", "admitted"])
+    again = held.groupby("client_id")["admitted"].shift(-1).to_numpy(float)
+    left = held["left"].to_numpy(float)
+    seen = (left >= start) & (left <= end - days * HOURS_PER_DAY)
+    if not seen.any():
+        return float("nan")
+    back = np.nan_to_num(again - left, nan=np.inf) <= days * HOURS_PER_DAY
+    return float(back[seen].mean())

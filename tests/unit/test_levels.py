@@ -208,3 +208,52 @@ def test_a_state_may_hold_clients_at_a_level_and_names_a_stage_that_is_none():
     for v in state_stays:
         if np.isfinite(v["ready"]):
             assert v["ready"] - v["admitted"] <= longest
+
+
+def test_the_brief_has_a_section_on_the_levels_of_care_from_the_summary():
+    """A continuum's brief says each level's places, blocked days, hours rule and follow-up
+    in the summary's own numbers; a scenario without levels has no such section."""
+    from simulation.brief import run_brief
+
+    sc = scenarios.apply_overrides(
+        scenarios.load(scenarios.bundled("continuum")), ["warmup_weeks=4", "horizon_weeks=20"]
+    )
+    summary = run_experiment(sc, replications=2, workers=1).summary
+    sections = dict(run_brief(summary, []))
+    lines = " ".join(sections["Levels of care"])
+    by = summary.set_index("kpi")["mean"]
+    assert f"{by['level_census_mean[level=php]']:.1f} places held on average of 12" in lines
+    met = by["level_client_weeks_meeting_hours_share[level=php]"]
+    assert f"{100 * met:.0f}% of full client-weeks met its programme's hours rule" in lines
+    within = by["level_onward_within_7_days_share[level=php]"]
+    assert f"{100 * within:.0f}% started within 7 days" in lines
+    plain = run_experiment(short(), replications=2, workers=1).summary
+    assert "Levels of care" not in dict(run_brief(plain, []))
+
+
+def test_intake_places_those_needing_outpatient_care_at_an_outpatient_level():
+    """With intake.outpatient_to, every client assessed as needing outpatient care joins that
+    level (none is referred on); without it they leave the model as before."""
+    from tests import invariants
+
+    sc = scenarios.apply_overrides(
+        short(),
+        [
+            'levels=[{name = "op", stay_days = {dist = "exponential", mean = 30}}]',
+            'intake.outpatient_to="op"',
+            "intake.outcomes.outpatient=0.3",
+            "intake.outcomes.iop=0.6",
+            "intake.outcomes.higher_care=0.1",
+        ],
+    )
+    model = invariants.simulate(sc)
+    clients = model.recorder.client_table()
+    visits = {v["client_id"] for v in model.recorder.level_visits if v["came_from"] == "intake"}
+    outpatient = clients[(clients["outcome"] == "outpatient") & clients["assessed"].notna()]
+    assert len(outpatient) >= 10
+    assert outpatient["id"].isin(visits).all()
+    assert not (outpatient["status"] == "referred_on").any()
+    higher = clients[(clients["outcome"] == "higher_care") & clients["assessed"].notna()]
+    assert (higher["status"] == "referred_on").all()  # (no higher_care_to: referred on)
+    with pytest.raises(scenarios.ScenarioError, match="intake.outpatient_to: 'nowhere'"):
+        scenarios.apply_overrides(sc, ['intake.outpatient_to="nowhere"'])

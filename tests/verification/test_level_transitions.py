@@ -93,6 +93,32 @@ def test_a_relapse_hazard_competes_with_the_gap_on_the_way_on():
         )
 
 
+def test_readmissions_within_30_days_are_the_relapses_and_the_feedback_back_to_a_level():
+    """Level a's step to b comes after an exponential gap (mean 4 days) in which clients
+    relapse back to a at 0.25 a day: half of the 70% going to b come back to a, nearly all
+    within 30 days (the relapse comes after 2 days on average); and of the other 35%, b's half
+    to c and c's quarter back to a return within 30 days with probability P(b + c <= 30)
+    (exponential stays of 5 and 2 days). Places are unlimited: readmitted at once."""
+    sc = scenarios.apply_overrides(
+        JACKSON,
+        [
+            'levels.a.routes=[{to = "b", share = 0.7, '
+            'lead_days = {dist = "exponential", mean = 4.0}}]',
+            'levels.a.relapse={to = "a", per_week = 1.75}',
+        ],
+    )
+    result = run_experiment(sc, replications=REPLICATIONS, workers=2)
+    relapse = 0.7 * 0.5 * (1 - np.exp(-0.5 * 30))
+    b, c = 1 / 5, 1 / 2  # P(b + c <= 30) for exponential stays (hypoexponential)
+    round_trip = 1 - (c * np.exp(-b * 30) - b * np.exp(-c * 30)) / (c - b)
+    feedback = 0.7 * 0.5 * 0.5 * 0.25 * round_trip
+    assert_agrees(
+        "a's stays readmitted within 30 days",
+        result.kpis["level_readmitted_within_30_days_share[level=a]"],
+        relapse + feedback,
+    )
+
+
 def test_exits_by_reason_keep_their_shares_and_their_own_stays():
     """Level a: 20% drop out after a day on average (their own stays), 70% go on to b after
     the level's 3 days, the rest complete. The exit mix is the routes' shares, the mean stay
