@@ -64,19 +64,25 @@ def test_a_step_up_hazard_competes_with_the_end_of_the_stay():
     assert_agrees("mean in care at a", k["level_census_mean[level=a]"], lam["a"] / (hazard + rate))
 
 
-def test_a_relapse_hazard_competes_with_the_gap_on_the_way_on():
-    """Level a's step to b comes after a gap out of care, exponential with mean 4 days; out of
-    care, clients relapse at 0.25 a day to level c. Half relapse (0.25 / (0.25 + 1/4)), and
-    b and c see the traffic that follows."""
+def _relapsing_to(level: str):
+    """Level a's step to b after an exponential gap (mean 4 days) out of care, in which
+    clients relapse to ``level`` at 0.25 a day: the scenario and its run."""
     sc = scenarios.apply_overrides(
         JACKSON,
         [
             'levels.a.routes=[{to = "b", share = 0.7, '
             'lead_days = {dist = "exponential", mean = 4.0}}]',
-            'levels.a.relapse={to = "c", per_week = 1.75}',
+            f'levels.a.relapse={{to = "{level}", per_week = 1.75}}',
         ],
     )
-    result = run_experiment(sc, replications=REPLICATIONS, workers=2)
+    return sc, run_experiment(sc, replications=REPLICATIONS, workers=2)
+
+
+def test_a_relapse_hazard_competes_with_the_gap_on_the_way_on():
+    """Level a's step to b comes after a gap out of care, exponential with mean 4 days; out of
+    care, clients relapse at 0.25 a day to level c. Half relapse (0.25 / (0.25 + 1/4)), and
+    b and c see the traffic that follows."""
+    sc, result = _relapsing_to("c")
     k = result.kpis
     relapse = 0.25 / (0.25 + 1 / 4)
     lam = _traffic(sc, {("a", "*"): 1.0, ("a", "b"): -0.7 * relapse, ("a", "c"): 0.7 * relapse})
@@ -99,15 +105,7 @@ def test_readmissions_within_30_days_are_the_relapses_and_the_feedback_back_to_a
     within 30 days (the relapse comes after 2 days on average); and of the other 35%, b's half
     to c and c's quarter back to a return within 30 days with probability P(b + c <= 30)
     (exponential stays of 5 and 2 days). Places are unlimited: readmitted at once."""
-    sc = scenarios.apply_overrides(
-        JACKSON,
-        [
-            'levels.a.routes=[{to = "b", share = 0.7, '
-            'lead_days = {dist = "exponential", mean = 4.0}}]',
-            'levels.a.relapse={to = "a", per_week = 1.75}',
-        ],
-    )
-    result = run_experiment(sc, replications=REPLICATIONS, workers=2)
+    _, result = _relapsing_to("a")
     relapse = 0.7 * 0.5 * (1 - np.exp(-0.5 * 30))
     b, c = 1 / 5, 1 / 2  # P(b + c <= 30) for exponential stays (hypoexponential)
     round_trip = 1 - (c * np.exp(-b * 30) - b * np.exp(-c * 30)) / (c - b)
