@@ -322,9 +322,9 @@ KPIS.update({k.name: k for k in [*LEVEL_CATALOGUE, *CONTINUUM_CATALOGUE]})
 UTILISATION_PREFIX = "utilisation_"
 CASELOAD_PREFIX = "caseload_occupancy_"
 
-GROUP_KINDS = ("track", "age_group", "source", "payer")
-"""Who a group KPI is about: clients of one track, one age group, one referral source or
-one payer."""
+GROUP_KINDS = ("track", "age_group", "source", "payer", "site", "region")
+"""Who a group KPI is about: clients of one track, one age group, one referral source, one
+payer, one site or one region (with sites)."""
 PAYER_KPIS = ("revenue_per_week", "denied_revenue_per_week")
 """Money KPIs also reported per payer as ``<kpi>[payer=<name>]``."""
 GROUP_KPIS = (
@@ -451,6 +451,8 @@ def fmt(value: float, unit: str, weeks: bool = True, as_weeks: bool | None = Non
         return f"{'-' if value < 0 else ''}${abs(value):,.0f}/wk"
     if unit == "hours_per_week":
         return f"{value:.1f} h/wk"
+    if unit == "minutes":
+        return f"{value:.0f} min"
     if unit == "per_week":
         return f"{value:.2f}/wk"
     return f"{value:.1f}"

@@ -146,5 +146,11 @@ CONTINUUM_CATALOGUE = [
         "Mean days from referral to the first day of care at any level (a level's admission or the first IOP day), for referrals that reached care",
         short="Referral to care",
     ),
+    Kpi(
+        "travel_minutes_mean",
+        "minutes",
+        "Mean travel minutes from a client's region to the site they were seen at (IOP starts; networks of sites)",
+        short="Travel",
+    ),
 ]
-"""KPIs of a continuum of care as a whole (scenarios with levels)."""
+"""KPIs of a continuum of care or a network of sites as a whole."""

@@ -64,6 +64,7 @@ from simulation.config.load import (
     warnings,
 )
 from simulation.config.money import BillableDay, Finance, Payer, payer_shares
+from simulation.config.network import Network, Region, Site
 from simulation.config.paths import value_at
 from simulation.config.ranges import PERCENT, range_problem
 from simulation.config.resources import (
@@ -84,6 +85,9 @@ __all__ = [
     "CareLevel",
     "Route",
     "Hazard",
+    "Network",
+    "Region",
+    "Site",
     "Programme",
     "LEVEL_EXIT_REASONS",
     "APPOINTMENT_KINDS",

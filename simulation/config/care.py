@@ -37,6 +37,8 @@ class Track(_Model):
     facilitators: int = Field(default=1, ge=0, le=20)
     facilitator_pools: list[Name] = []
     room: Name | None = None
+    # the site it meets at (sites); None: network-wide (any site's clients may join)
+    site: Name | None = None
     admission: Literal["rolling", "cohort", "immediate"] = "rolling"
     cohort_every_weeks: int = Field(default=4, ge=1, le=52)
     grace_minutes: int = Field(

@@ -20,6 +20,7 @@ class Room(_Model):
 
     name: Name
     seats: int = Field(ge=1, le=1000)
+    site: Name | None = None  # the site it is at (sites); None: at every site (one site)
     available: Roster = [
         Shift(days=["mon", "tue", "wed", "thu", "fri"], start="08:00", end="21:00")
     ]
@@ -54,6 +55,7 @@ class StaffPool(_Model):
     """A group of interchangeable staff with one roster; give ``count`` or named ``members``."""
 
     role: Literal["therapist", "prescriber", "intake", "other"] = "therapist"
+    site: Name | None = None  # the site they work at (sites); None: every site
     count: int | None = Field(default=None, ge=0, le=1000)
     members: list[Name] | None = None
     roster: Roster = WEEKDAYS_9_TO_5

@@ -20,6 +20,7 @@ from simulation.config.care import Iop, Readmission, StepDown, Track, Waitlist
 from simulation.config.demand import Intake, Referrals
 from simulation.config.levels import CareLevel, level_problems, programme_pools
 from simulation.config.money import Finance, Payer, _payer_group_problems
+from simulation.config.network import Network, Site, network_problems
 from simulation.config.ranges import range_problem
 from simulation.config.resources import Office, Room, StaffChange, StaffPool
 from simulation.config.state import State
@@ -78,6 +79,9 @@ class Scenario(_Model):
     # levels of care beside the IOP (PHP above it, outpatient below, ...): places, stays and
     # routes between them; none: the IOP alone (see config/levels.py)
     levels: list[CareLevel] = []
+    # a provider's sites and how referrals find one (none: one site; see config/network.py)
+    sites: list[Site] = []
+    network: Network = Network()
     # how far each uncertain input may be off: dotted key -> [low, high], "+-20%" or a
     # distribution (iopsim sensitivity, plan --robust); nothing here changes a run
     uncertainty: dict[str, list[float] | str | Distribution] = {}
@@ -130,6 +134,7 @@ class Scenario(_Model):
     @model_validator(mode="after")
     def _consistent(self):
         problems = self._name_problems() + self._uncertainty_problems()
+        problems += network_problems(self)
         problems += level_problems(
             self.levels,
             self.referrals.sources,
@@ -392,16 +397,20 @@ class Scenario(_Model):
             "source": [s.name for s in self.referrals.sources],
             "age_group": ["adult", "adolescent"],
             "payer": [p.name for p in self.payers],
+            "level": [level.name for level in self.levels],
+            "site": [site.name for site in self.sites],
+            "region": [r.name for r in self.network.regions],
         }
         problems = []
         for kpi in self.targets:
             base, group = split_group(kpi)
             if group is not None:
                 kind, _, who = group.partition("=")
-                if who not in names[kind]:
+                if who not in names.get(kind, []):
                     problems.append(
                         f"targets.{kpi}: no {kind.replace('_', ' ')} '{who}'"
-                        f"{_did_you_mean(who, names[kind])} ({', '.join(names[kind])})"
+                        f"{_did_you_mean(who, names.get(kind, []))} "
+                        f"({', '.join(names.get(kind, [])) or 'none'})"
                     )
             for prefix, options in (
                 (UTILISATION_PREFIX, [*self.staff, *(r.name for r in self.rooms)]),

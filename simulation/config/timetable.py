@@ -110,7 +110,12 @@ def plan_timetable(scenario, holiday: bool = False) -> dict[str, list[Slot]]:
 
 def _choose_room(scenario, track: Track, interval, room_use, room_open) -> str | None:
     """The smallest free, open room that seats the track at this time (None if none)."""
-    rooms = [r for r in scenario.rooms if track.room is None or r.name == track.room]
+    rooms = [
+        r
+        for r in scenario.rooms
+        if (track.room is None or r.name == track.room)
+        and (r.site is None or track.site is None or r.site == track.site)
+    ]
     fitting = [
         r
         for r in sorted(rooms, key=lambda r: (r.seats, r.name))

@@ -21,6 +21,7 @@ from simulation.model import referrals
 from simulation.model.appointments import weekly_booking
 from simulation.model.groups import Gathering, TrackState, run_track
 from simulation.model.levels import Level, level_stay, run_programme
+from simulation.model.network import Router
 from simulation.model.offices import Offices
 from simulation.model.pathway import Client, client_journey, iop_journey, leave, resume_journey
 from simulation.model.recorder import Recorder
@@ -112,6 +113,9 @@ class ClinicModel:
             for spec in sorted(scenario.levels, key=lambda level: level.name)
         }
         self.entry_level = {src.name: src.level for src in scenario.referrals.sources}
+        # a provider's sites: who routes referrals, and where each pool works (None: anywhere)
+        self.router = Router(scenario, streams) if scenario.sites else None
+        self.site_of_pool = {name: pool.site for name, pool in scenario.staff.items()}
         self.resume_stays: dict[int, float] = {}  # a state's client at a level: stay left (h)
         self.iop_waitlist = IopWaitlist(self)
         self.op_waitlist = OpWaitlist(self)
@@ -284,12 +288,21 @@ class ClinicModel:
         """A client leaves care from a level (and may be referred again)."""
         leave(self, c, "discharged")
 
+    def intake_people_for(self, c: Client) -> list:
+        """The intake clinicians who may assess ``c``: those of their site (or working for
+        every site) unless intake is pooled across the network."""
+        if self.router is None or not c.site or self.scenario.network.intake == "pooled":
+            return self.intake_people
+        return [p for p in self.intake_people if self.site_of_pool[p.pool] in (None, c.site)]
+
     def to_level(
         self, c: Client, name: str, came_from: str, stay_hours: float | None = None, holding=None
     ):
         """Process part: a stay at level ``name`` (and on by its routes); ``stay_hours``: the
         rest of a stay begun before the run (a state's client), else drawn; ``holding``: what
         frees the care the client keeps while they wait (see ``level_stay``)."""
+        if self.router is not None:
+            self.router.started_or_left(c)
         yield from level_stay(
             self.env, self, c, name, came_from, holding=holding, stay_hours=stay_hours
         )
@@ -304,6 +317,9 @@ class ClinicModel:
             source = next(s for s in self.scenario.referrals.sources if s.name == c.source)
             again = self._fresh_client(self.levels[came_from].route_rng, source, env.now)
             again.readmission_of, again.outcome = c.id, "iop"
+            again.region, again.site = c.region, c.site  # (the same site's IOP)
+            if self.router is not None and again.site:
+                self.router.pending[again.site].add(again.id)
             self.clients.append(again)
             leave(self, c, "transferred")
             c = again

@@ -66,6 +66,8 @@ class Client:
     attendance: float = NAN  # their own chance of coming (iop.attendance_sd), else NaN
     readmission_of: int = -1  # the client whose discharge this re-referral follows
     payer: str = ""  # who pays (with [[payers]])
+    region: str = ""  # where they were referred from (with [[sites]])
+    site: str = ""  # the site they are seen at (with [[sites]]; pooled: the site of their seat)
     authorisation_days: float = 0.0  # the payer's delay before their first IOP day
     review_denied: bool = False  # an extension of their authorised days was refused
     evaluation_requested: float = NAN  # waiting for a prescriber's evaluation before starting
@@ -92,6 +94,8 @@ class Client:
 
 def client_journey(env, clinic, c: Client):
     """The process of one client, read top to bottom as the story of their care."""
+    if clinic.router is not None and not c.region:  # (a re-referral keeps region and site)
+        clinic.router.route(c)
     entry = clinic.entry_level.get(c.source, "iop")
     if entry != "iop":  # a source that places its referrals at a level of care directly
         c.outcome = ""  # (placed as they arrive: no intake, no assessment)
@@ -198,12 +202,13 @@ def _book_intake(clinic, c: Client, earliest: float):
     """Book the earliest intake slot from ``earliest`` (with an office where intakes need
     one): (clinician, start, office or None), or None if none is left in the run."""
     office_needed = clinic.offices.needed_for("intake")
+    people = clinic.intake_people_for(c)
     if office_needed:
         booking = appointments.earliest_for_client(
-            clinic.intake_people, [], earliest, c.assessment_hours, clinic.end, office_needed
+            people, [], earliest, c.assessment_hours, clinic.end, office_needed
         )
     else:
-        found = Staff.earliest_slot(clinic.intake_people, earliest, c.assessment_hours, clinic.end)
+        found = Staff.earliest_slot(people, earliest, c.assessment_hours, clinic.end)
         booking = None if found is None else (*found, None)
     if booking is None:
         return None
@@ -502,6 +507,8 @@ def leave(clinic, c: Client, status: str) -> None:
     """Leave the clinic's books: discharged, lost, turned away or referred on (a discharged
     client may be referred again later: see ``readmission``)."""
     c.left = clinic.env.now
+    if clinic.router is not None:
+        clinic.router.started_or_left(c)
     clinic.recorder.move(c, status, clinic.env.now)
     if status == "discharged" and clinic.readmitting:
         clinic.refer_again(c)

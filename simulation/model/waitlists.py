@@ -13,6 +13,7 @@ import heapq
 from collections import Counter
 
 from simulation.model.groups import TrackState
+from simulation.model.network import POOLED
 from simulation.model.staff import Person, Staff
 
 
@@ -27,20 +28,42 @@ class IopWaitlist:
         self.clients: dict[int, object] = {}  # who is waiting, by id
         self.tracks: dict[str, TrackState] = clinic.tracks
         self.therapists: list[Person] = clinic.iop_therapists
-        self.waiting_ages: Counter = Counter()  # age groups of those waiting
+        self.waiting_ages: Counter = Counter()  # lanes of those waiting
+        # a lane is who may take a track's seats: its age group, and with sites its site (a
+        # network-wide track serves every site; every track serves the pooled lane)
+        scenario = clinic.scenario
+        sites = sorted(s.name for s in scenario.sites)
+        self.sites = bool(sites)
+        self.pooled = scenario.network.routing == "pooled"
+        self.serves = {
+            name: {state.track.age_group}
+            if not sites
+            else {
+                f"{site}|{state.track.age_group}"
+                for site in ([state.track.site] if state.track.site else sites)
+            }
+            | {f"{POOLED}|{state.track.age_group}"}
+            for name, state in self.tracks.items()
+        }
+
+    def lane(self, c) -> str:
+        """The queue a client waits in: their age group (with sites: and their site)."""
+        if not self.sites:
+            return c.age_group
+        return f"{POOLED if self.pooled else c.site}|{c.age_group}"
 
     def join(self, c) -> None:
         self.clinic.recorder.move(c, "iop_waitlist", self.clinic.env.now)
         heapq.heappush(
-            self.queues.setdefault(c.age_group, []), (c.priority, c.iop_waitlisted, c.id)
+            self.queues.setdefault(self.lane(c), []), (c.priority, c.iop_waitlisted, c.id)
         )
         self.clients[c.id] = c
-        self.waiting_ages[c.age_group] += 1
+        self.waiting_ages[self.lane(c)] += 1
         self.place_clients()
 
     def give_up(self, c) -> None:
         del self.clients[c.id]  # its heap entry is skipped when it comes to the top
-        self.waiting_ages[c.age_group] -= 1
+        self.waiting_ages[self.lane(c)] -= 1
         self._note_what_limits()
 
     def _head(self, age_group: str) -> tuple[int, float, int] | None:
@@ -58,9 +81,11 @@ class IopWaitlist:
         waiting = [age for age, n in self.waiting_ages.items() if n > 0]
         if waiting:
             caseload = bool(self.therapists) and Staff.least_loaded(self.therapists, "iop") is None
-            for age in waiting:
+            for lane in waiting:
                 free = [
-                    s for s in self.tracks.values() if s.track.age_group == age and s.free_seats > 0
+                    s
+                    for s in self.tracks.values()
+                    if lane in self.serves[s.track.name] and s.free_seats > 0
                 ]
                 if not free:
                     seats = True
@@ -106,20 +131,26 @@ class IopWaitlist:
             return
         open_tracks = self._open_tracks(cohort)
         now = self.clinic.env.now
+        stuck: set[str] = set()  # (with sites) lanes whose free seats have no therapist free
         while open_tracks:
             heads = [
-                (head, age)
-                for age in {s.track.age_group for s in open_tracks}
-                if (head := self._head(age)) is not None
+                (head, lane)
+                for lane in set().union(*(self.serves[s.track.name] for s in open_tracks))
+                if lane not in stuck and (head := self._head(lane)) is not None
             ]
             if not heads:
                 return
             if self.therapists and Staff.least_loaded(self.therapists, "iop") is None:
                 return  # every primary therapist is at their caseload cap
-            head, age = min(heads)
-            heapq.heappop(self.queues[age])
+            head, lane = min(heads)
+            fitting = [s for s in open_tracks if lane in self.serves[s.track.name]]
+            if self.sites and self.therapists:  # a therapist of the seat's site
+                fitting = [s for s in fitting if self._primary_for(s) is not None]
+                if not fitting:
+                    stuck.add(lane)
+                    continue
+            heapq.heappop(self.queues[lane])
             c = self.clients[head[2]]
-            fitting = [s for s in open_tracks if s.track.age_group == age]
             starts = [
                 now if s.track.admission != "rolling" else s.next_session(now) for s in fitting
             ]
@@ -128,7 +159,7 @@ class IopWaitlist:
                 key=lambda k: (starts[k], -fitting[k].free_seats, fitting[k].track.name),
             )
             self._place(c, fitting[best], starts[best], self._primary_for(fitting[best]))
-            self.waiting_ages[c.age_group] -= 1
+            self.waiting_ages[lane] -= 1
             open_tracks = [s for s in open_tracks if s.free_seats > 0]
 
     def _primary_for(self, state: TrackState) -> Person | None:
@@ -136,9 +167,13 @@ class IopWaitlist:
         pools (they work when the client comes in); anyone with room otherwise."""
         if not self.therapists:
             return None
+        therapists = self.therapists
+        if self.sites and state.track.site is not None:  # (at the seat's site, or anywhere)
+            where = self.clinic.site_of_pool
+            therapists = [p for p in therapists if where[p.pool] in (None, state.track.site)]
         pools = state.track.facilitator_pools
-        preferred = [p for p in self.therapists if p.pool in pools]
-        return Staff.least_loaded(preferred, "iop") or Staff.least_loaded(self.therapists, "iop")
+        preferred = [p for p in therapists if p.pool in pools]
+        return Staff.least_loaded(preferred, "iop") or Staff.least_loaded(therapists, "iop")
 
     def seat_on_the_books(self, c, state: TrackState | None, therapist: str | None) -> None:
         """A client already in the IOP when the run starts: their seat (even past the seats:
@@ -168,6 +203,10 @@ class IopWaitlist:
         self.clinic.recorder.seats(now, +1)
         c.track = state.track.name
         c.placed = now
+        if self.sites:
+            if self.pooled:  # (seen at the site of the seat they took)
+                c.site = state.track.site or c.site
+            self.clinic.router.started_or_left(c)
         if therapist is not None:
             therapist.iop_clients += 1
             c.therapist = therapist.name

@@ -233,6 +233,8 @@ def reported_groups(scenario: Scenario) -> dict[str, list[str]]:
         ),
         "source": [s.name for s in scenario.referrals.sources],
         "payer": [p.name for p in scenario.payers],
+        "site": sorted(s.name for s in scenario.sites),
+        "region": sorted(r.name for r in scenario.network.regions),
     }
     named = {split_group(k)[1].partition("=")[0] for k in scenario.targets if split_group(k)[1]}
     return {kind: names for kind, names in groups.items() if len(names) > 1 or kind in named}
@@ -454,4 +456,27 @@ def replication_kpis(
     if by_group:
         k.update(group_kpis(scenario, clients, client_weeks, start, end))
     k.update(level_kpis(scenario, recorder, clients, start, end))
+    k.update(network_kpis(scenario, clients, start, end))
     return k
+
+
+def network_kpis(
+    scenario: Scenario, clients: pd.DataFrame, start: float, end: float
+) -> dict[str, float]:
+    """A network's travel burden: the mean travel minutes from a client's region to the site
+    they were seen at, over the period's IOP starts (empty without sites)."""
+    if not scenario.sites:
+        return {}
+    minutes = {
+        (region.name, site): value
+        for region in scenario.network.regions
+        for site, value in region.travel_minutes.items()
+    }
+    iop_start = clients["iop_start"].to_numpy(dtype=float)
+    started = clients[(iop_start >= start) & (iop_start < end)]
+    travel = [
+        minutes.get((r, s), math.nan)
+        for r, s in zip(started["region"], started["site"], strict=True)
+    ]
+    known = [t for t in travel if not math.isnan(t)]
+    return {"travel_minutes_mean": float(np.mean(known)) if known else math.nan}

@@ -1,0 +1,82 @@
+"""A provider's network during a run (``config/network.py``): each referral's region is drawn
+when they arrive, then their site by the network's routing.
+
+Draws come from the streams ``network:region`` and ``network:choice`` in the order referrals
+arrive: a scenario without sites draws neither. Sites and regions are taken in name order,
+so listing them in another order changes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+POOLED = "*"
+"""The lane of a client waiting in a pooled network queue (any site's seat)."""
+
+WAITING = ("intake_waitlist", "in_assessment", "authorisation", "evaluation", "iop_waitlist")
+"""Statuses of a client routed to a site who has not started there yet."""
+
+
+class Router:
+    """Finds each referral's site; keeps who is waiting at each site for shortest_wait."""
+
+    def __init__(self, scenario, streams) -> None:
+        network = scenario.network
+        self.routing = network.routing
+        self.decay = network.distance_decay_per_minute
+        self.sites = sorted(s.name for s in scenario.sites)
+        self.regions = sorted(network.regions, key=lambda r: r.name)
+        shares = np.array([r.share for r in self.regions], dtype=float)
+        self.edges = np.cumsum(shares / shares.sum())
+        self.region_rng = streams.get("network:region")
+        self.choice_rng = streams.get("network:choice")
+        seats: dict[str, int] = {site: 0 for site in self.sites}
+        for track in scenario.tracks:
+            for site in [track.site] if track.site is not None else self.sites:
+                seats[site] += track.seats
+        self.seats = seats
+        self.pending: dict[str, set[int]] = {site: set() for site in self.sites}
+
+    def route(self, c) -> None:
+        """Draw the client's region and choose their site (pooled: their site is the one whose
+        seat they take, known when placed)."""
+        u = self.region_rng.random()
+        region = self.regions[
+            min(int(np.searchsorted(self.edges, u, side="right")), len(self.regions) - 1)
+        ]
+        c.region = region.name
+        if self.routing == "pooled":
+            c.site = ""
+            return
+        c.site = self._choose(region)
+        self.pending[c.site].add(c.id)
+
+    def _choose(self, region) -> str:
+        minutes = {site: region.travel_minutes.get(site, math.inf) for site in self.sites}
+        if self.routing == "split":
+            names = sorted(region.split)
+            edges = np.cumsum([region.split[n] for n in names])
+            u = self.choice_rng.random() * edges[-1]
+            return names[min(int(np.searchsorted(edges, u, side="right")), len(names) - 1)]
+        if self.routing == "nearest":
+            return min(self.sites, key=lambda s: (minutes[s], s))
+        if self.routing == "choice":
+            weights = np.array([math.exp(-self.decay * minutes[s]) for s in self.sites])
+            edges = np.cumsum(weights / weights.sum())
+            u = self.choice_rng.random()
+            return self.sites[
+                min(int(np.searchsorted(edges, u, side="right")), len(self.sites) - 1)
+            ]
+        # shortest_wait: the fewest clients not yet started per IOP seat (ties: nearer, name)
+        return min(
+            self.sites,
+            key=lambda s: (len(self.pending[s]) / max(self.seats[s], 1), minutes[s], s),
+        )
+
+    def started_or_left(self, c) -> None:
+        """The client took their seat or left before: no longer waiting at their site."""
+        waiting = self.pending.get(c.site)
+        if waiting is not None:
+            waiting.discard(c.id)
