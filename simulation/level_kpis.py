@@ -149,7 +149,7 @@ CONTINUUM_CATALOGUE = [
     Kpi(
         "travel_minutes_mean",
         "minutes",
-        "Mean travel minutes from a client's region to the site they were seen at (IOP starts; networks of sites)",
+        "Mean travel minutes from a client's region to the site they were seen at (IOP starts, none for those who join by video; networks of sites)",
         short="Travel",
     ),
 ]

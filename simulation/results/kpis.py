@@ -464,7 +464,8 @@ def network_kpis(
     scenario: Scenario, clients: pd.DataFrame, start: float, end: float
 ) -> dict[str, float]:
     """A network's travel burden: the mean travel minutes from a client's region to the site
-    they were seen at, over the period's IOP starts (empty without sites)."""
+    they were seen at, over the period's IOP starts (none for those who join by video; empty
+    without sites)."""
     if not scenario.sites:
         return {}
     minutes = {
@@ -472,11 +473,14 @@ def network_kpis(
         for region in scenario.network.regions
         for site, value in region.travel_minutes.items()
     }
+    virtual = {t.name for t in scenario.tracks if t.modality == "virtual"}
     iop_start = clients["iop_start"].to_numpy(dtype=float)
     started = clients[(iop_start >= start) & (iop_start < end)]
     travel = [
-        minutes.get((r, s), math.nan)
-        for r, s in zip(started["region"], started["site"], strict=True)
+        0.0 if track in virtual or video else minutes.get((r, s), math.nan)
+        for r, s, track, video in zip(
+            started["region"], started["site"], started["track"], started["by_video"], strict=True
+        )
     ]
     known = [t for t in travel if not math.isnan(t)]
     return {"travel_minutes_mean": float(np.mean(known)) if known else math.nan}

@@ -250,3 +250,14 @@ def test_levels_of_care_have_their_figure_and_rows(visit, tmp_path):
     flows = v.page.locator("section[data-figure='level_flow']")
     flows.locator(".sankey-node").first.wait_for(timeout=20_000)
     assert flows.locator(".sankey-node").count() >= 4  # origins, the PHP, destinations
+
+
+def test_a_network_has_its_regions_and_sites_figure_and_rows(visit, tmp_path):
+    v, folder = _short_run_page(visit, tmp_path, "network")
+    section = v.page.locator("section[data-figure='site_flow']")
+    section.locator(".heatmaplayer .hm").first.wait_for(timeout=20_000)
+    assert v.errors == []
+    summary = (folder / "summary.csv").read_text()
+    for site in ("urban", "suburban", "rural"):
+        assert f"admissions_per_week[site={site}]" in summary
+    assert "travel_minutes_mean" in summary

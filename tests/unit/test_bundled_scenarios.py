@@ -207,3 +207,41 @@ def test_no_php_is_the_continuum_without_its_php():
             source["level"] = "iop"
     expected = scenarios.validate(data)
     assert _without_labels(scenarios.load(scenarios.bundled("no_php"))) == _without_labels(expected)
+
+
+def _network_data() -> dict:
+    return scenarios.to_data(scenarios.load(scenarios.bundled("network")))
+
+
+def test_pooled_intake_is_the_network_with_one_intake_queue():
+    expected = scenarios.apply_overrides(
+        scenarios.load(scenarios.bundled("network")), ['network.intake="pooled"']
+    )
+    got = scenarios.load(scenarios.bundled("pooled_intake"))
+    assert _without_labels(got) == _without_labels(expected)
+
+
+def test_virtual_for_all_is_the_network_with_its_urban_evening_group_by_video_for_all():
+    data = _network_data()
+    evening = next(t for t in data["tracks"] if t["name"] == "urban evening")
+    evening["modality"], evening["site"] = "virtual", None
+    expected = scenarios.validate(data)
+    got = scenarios.load(scenarios.bundled("virtual_for_all"))
+    assert _without_labels(got) == _without_labels(expected)
+
+
+def test_close_rural_site_is_the_network_without_its_rural_site():
+    data = _network_data()
+    data["sites"] = [s for s in data["sites"] if s["name"] != "rural"]
+    data["tracks"] = [t for t in data["tracks"] if t.get("site") != "rural"]
+    data["rooms"] = [r for r in data["rooms"] if r.get("site") != "rural"]
+    for pool in ("rural therapists", "rural intake"):
+        del data["staff"][pool]
+    data["intake"]["pools"].remove("rural intake")
+    data["iop"]["therapist_pools"].remove("rural therapists")
+    data["step_down"]["pools"].remove("rural therapists")
+    for region in data["network"]["regions"]:
+        del region["travel_minutes"]["rural"]
+    expected = scenarios.validate(data)
+    got = scenarios.load(scenarios.bundled("close_rural_site"))
+    assert _without_labels(got) == _without_labels(expected)

@@ -28,7 +28,7 @@ from simulation.dashboard.figures.compare import (
     sweep_heatmap,
     target_margin,
 )
-from simulation.dashboard.figures.flow import flow, level_flow
+from simulation.dashboard.figures.flow import flow, level_flow, site_flow
 from simulation.dashboard.figures.run import (
     caseloads,
     census,
@@ -75,6 +75,7 @@ __all__ = [
     "group_sizes",
     "hours_attended",
     "level_flow",
+    "site_flow",
     "levels",
     "label",
     "money",

@@ -61,6 +61,44 @@ def level_flow(
     return fig
 
 
+def site_flow(
+    clients: pd.DataFrame, sites: list[str], warmup_hours: float, years: float, replications: int
+) -> go.Figure:
+    """Where each region's clients were seen: IOP starts a year by region (rows) and site
+    (columns), the network's flows as a matrix; clients of a network-wide virtual group by
+    video are a column of their own."""
+    c = clients[(clients["iop_start"] >= warmup_hours) & clients["iop_start"].notna()]
+    scale = 1.0 / max(years * replications, 1e-9)
+    video = "by video (any site)"
+    where = c["site"].where(c["site"] != "", "no site")
+    if "track_modality" in c:  # (not in the tables: virtual groups are told by the caller)
+        where = where.where(c["track_modality"] != "virtual", video)
+    regions = sorted(set(c["region"]))
+    columns = [s for s in sites if s in set(where)] + sorted(set(where) - set(sites))
+    counts = (
+        pd.crosstab(c["region"], where).reindex(index=regions, columns=columns, fill_value=0)
+        * scale
+    )
+    fig = go.Figure(
+        go.Heatmap(
+            z=counts.to_numpy(),
+            x=[label(x) for x in columns],
+            y=[label(y) for y in regions],
+            colorscale="Blues",
+            text=np.round(counts.to_numpy(), 1),
+            texttemplate="%{text}",
+            hovertemplate="%{y} to %{x}: %{z:.1f} IOP starts a year<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title="Where each region's clients were seen (IOP starts a year, mean over replications)",
+        xaxis_title="site",
+        yaxis_title="region",
+        **LAYOUT,
+    )
+    return fig
+
+
 def flow(clients: pd.DataFrame, warmup_hours: float, years: float, replications: int) -> go.Figure:
     """6. Flow per year: referral -> intake -> IOP -> step-down -> discharge reasons (Sankey)."""
     c = clients[clients["referred"] >= warmup_hours]

@@ -264,6 +264,7 @@ def scenario_target_kpis(scenario: Scenario) -> list[str]:
 
 FIGURE_TEXT = {
     "level_flow": "Stays at each level of care a year: on the left where they came from (referred to the level, sent by intake as needing higher care, stepped up from the IOP, or from another level), on the right where they went (the IOP, another level, out of care, or still there when the run ended). A level that sends many clients to a full next level shows as blocked days in the figure above.",
+    "site_flow": "A provider's network: IOP starts a year from each region (rows) at each site (columns), by the network's routing rule; clients of a network-wide virtual group who join by video are a column of their own. A region whose clients travel to a far site for want of seats near them shows off the diagonal.",
     "levels": "Each level of care beside the IOP. Solid: places held (blocked clients included); dotted: clients waiting for a place; dashed: clients ready to go on but waiting for a place at the next level or the IOP (blocked days). A blocked line that rises with the next level's waitlist means the next level is the bottleneck.",
     "compare_waitlists": "Each colour is a scenario (same seed, so the same referrals arrive in each). Solid: IOP waitlist; dotted: intake waitlist.",
     "compare_utilisation": "Utilisation KPIs of each scenario with 95% CIs; the green band is the sustainable 75-85%.",

@@ -67,6 +67,21 @@ def build_figures(
                 figures.flow(clients, warmup_hours, scenario.horizon_weeks / 52.0, replications),
             )
         )
+    if clients is not None and scenario.sites and "region" in clients:
+        virtual = {t.name for t in scenario.tracks if t.modality == "virtual"}
+        seen = clients.assign(
+            track_modality=clients["track"].map(lambda t: "virtual" if t in virtual else "")
+        )
+        sites = sorted(site.name for site in scenario.sites)
+        out.append(
+            (
+                "site_flow",
+                "Regions and sites",
+                figures.site_flow(
+                    seen, sites, warmup_hours, scenario.horizon_weeks / 52.0, replications
+                ),
+            )
+        )
     if "level_visits" in tables:
         flows = figures.level_flow(
             tables["level_visits"], warmup_hours, scenario.horizon_weeks / 52.0, replications
