@@ -11,6 +11,7 @@ Sections:
   memory       peak resident memory of 200 baseline replication-years, event log off
   scaling      cost against horizon (13, 52, 208 weeks) and clinic size (1, 4, 16 x baseline)
   features     a replication-year with every staff and calendar feature on against none
+  network      a 20-site network (each site a baseline clinic) against the baseline, per site
 """
 
 from __future__ import annotations
@@ -338,6 +339,66 @@ def bench_baselines(repeats=15):
     return {"before_s": old, "now_s": new}
 
 
+def network_of(sites: int) -> scenarios.Scenario:
+    """``sites`` copies of the baseline as sites of one network: each site's tracks, room and
+    staff at that site (the prescriber shared by all), and a region for each site sending its
+    referrals there (split routing): the cost of the network's bookkeeping per site."""
+    data = scenarios.to_data(BASELINE)
+    names = [f"site {k:02d}" for k in range(sites)]
+    data["tracks"] = [
+        {
+            **t,
+            "name": f"{t['name']} {k}",
+            "site": k,
+            "facilitator_pools": [f"{p} {k}" for p in t["facilitator_pools"]],
+        }
+        for k in names
+        for t in data["tracks"]
+    ]
+    data["rooms"] = [
+        {**r, "name": f"{r['name']} {k}", "site": k} for k in names for r in data["rooms"]
+    ]
+    pools = {}
+    for name, pool in data["staff"].items():
+        if pool["role"] == "prescriber":
+            pools[name] = pool
+            continue
+        for k in names:
+            pools[f"{name} {k}"] = {**pool, "site": k}
+    data["staff"] = pools
+    for key in ("intake",):
+        data[key]["pools"] = [f"{p} {k}" for k in names for p in data[key]["pools"]]
+    data["iop"]["therapist_pools"] = [
+        f"{p} {k}" for k in names for p in data["iop"]["therapist_pools"]
+    ]
+    data["step_down"]["pools"] = [f"{p} {k}" for k in names for p in data["step_down"]["pools"]]
+    data["referrals"]["per_week"] *= sites
+    data["sites"] = [{"name": k} for k in names]
+    data["network"] = {
+        "routing": "split",
+        "regions": [{"name": f"region {k}", "share": 1 / sites, "split": {k: 1.0}} for k in names],
+    }
+    data["targets"] = {}
+    return scenarios.validate(data)
+
+
+def bench_network(repeats=3, sites=20):
+    """A replication-year of a 20-site network (each site a baseline clinic) against the
+    baseline's, per site: the issue's bound is 10x."""
+    network = scenarios.apply_overrides(network_of(sites), YEAR)
+    medians = _interleaved(
+        {"baseline": scenarios.apply_overrides(BASELINE, YEAR), "network": network}, repeats
+    )
+    per_site = medians["network"] / sites
+    ratio = per_site / medians["baseline"]
+    print(
+        f"network: {sites} sites, replication-year {medians['network']:.1f} s "
+        f"({per_site * 1000:.0f} ms a site) against the baseline's "
+        f"{medians['baseline'] * 1000:.0f} ms: {ratio:.2f}x a site (target <= 10x)"
+    )
+    return {"network_s": medians["network"], "baseline_s": medians["baseline"], "ratio": ratio}
+
+
 SECTIONS = {
     "baselines": bench_baselines,
     "events": bench_events,
@@ -347,6 +408,7 @@ SECTIONS = {
     "workers": bench_workers,
     "memory": bench_memory,
     "scaling": bench_scaling,
+    "network": bench_network,
 }
 
 
