@@ -23,6 +23,7 @@ from simulation import clock
 from simulation.clock import HOURS_PER_WEEK
 from simulation.closures import closed_days, school_holiday_weeks
 from simulation.config import Referrals, Scenario, roster_intervals
+from simulation.config.calendar import site_hours, travel_hours
 from simulation.config.timetable import Slot, plan_timetable
 
 Intervals = tuple[tuple[float, float], ...]
@@ -73,6 +74,9 @@ class Plan:
     source_rates: MappingProxyType
     arrival_window: tuple[float, float]  # hours of the day referrals arrive in
     levels: MappingProxyType  # level name -> LevelPlan
+    # (with sites) pools whose shifts say a site: pool -> {site or None: weekly hours there}
+    site_hours: MappingProxyType
+    travel: MappingProxyType  # pool -> weekly hours spent travelling between sites
 
 
 def daily_rates(scenario: Scenario, source=None) -> np.ndarray:
@@ -169,6 +173,20 @@ def _compile(scenario: Scenario) -> Plan:
             }
         ),
         arrival_window=tuple(scenario.referrals.arrival_window()),
+        site_hours=MappingProxyType(
+            {
+                name: MappingProxyType({k: tuple(v) for k, v in hours.items()})
+                for name, pool in scenario.staff.items()
+                if set(hours := site_hours(pool.roster)) - {None}
+            }
+        ),
+        travel=MappingProxyType(
+            {
+                name: tuple(travel)
+                for name, pool in scenario.staff.items()
+                if (travel := travel_hours(pool.roster))
+            }
+        ),
         levels=MappingProxyType(
             {level.name: _level_plan(level, people) for level in scenario.levels}
         ),

@@ -12,7 +12,7 @@ from pydantic import (
 )
 
 from simulation import clock
-from simulation.config.base import Weekday, _Model
+from simulation.config.base import Name, NonNegative, Weekday, _Model
 
 
 class Shift(_Model):
@@ -36,6 +36,58 @@ class Shift(_Model):
 
 
 Roster = Literal["always"] | list[Shift]
+
+
+class StaffShift(Shift):
+    """A member of staff's working hours, with the site they work at then (with [[sites]]:
+    none is the pool's site, or any) and the minutes at its start spent getting there from
+    the site before (paid, and never booked)."""
+
+    site: Name | None = None
+    travel_minutes: NonNegative = 0.0
+
+    @model_validator(mode="after")
+    def _travel_within(self):
+        hours = clock.parse_clock(self.end) - clock.parse_clock(self.start)
+        if self.travel_minutes >= hours * 60:
+            raise ValueError(
+                f"travel_minutes: {self.travel_minutes:g} leaves no time of the shift "
+                f"({self.start}-{self.end}) to work"
+            )
+        return self
+
+
+StaffRoster = Literal["always"] | list[StaffShift]
+
+
+def site_hours(roster: StaffRoster) -> dict[str | None, list[tuple[float, float]]]:
+    """A staff roster's weekly working hours by the site they are at (None: no site given),
+    travel at each shift's start left out."""
+    out: dict[str | None, list[tuple[float, float]]] = {}
+    if roster == "always":
+        return {None: [(0.0, clock.HOURS_PER_WEEK)]}
+    for shift in roster:
+        start, end = clock.parse_clock(shift.start), clock.parse_clock(shift.end)
+        for day in shift.days:
+            offset = clock.WEEKDAYS.index(day) * clock.HOURS_PER_DAY
+            begin = offset + start + getattr(shift, "travel_minutes", 0.0) / 60.0
+            out.setdefault(getattr(shift, "site", None), []).append((begin, offset + end))
+    return {site: sorted(hours) for site, hours in out.items()}
+
+
+def travel_hours(roster: StaffRoster) -> list[tuple[float, float]]:
+    """The weekly hours a roster spends travelling between sites (at shifts' starts)."""
+    if roster == "always":
+        return []
+    out = []
+    for shift in roster:
+        minutes = getattr(shift, "travel_minutes", 0.0)
+        if minutes > 0:
+            start = clock.parse_clock(shift.start)
+            for day in shift.days:
+                offset = clock.WEEKDAYS.index(day) * clock.HOURS_PER_DAY + start
+                out.append((offset, offset + minutes / 60.0))
+    return sorted(out)
 
 
 def roster_intervals(roster: Roster) -> list[tuple[float, float]]:

@@ -65,6 +65,22 @@ def network_problems(scenario) -> list[str]:
     sites = [s.name for s in scenario.sites]
     network = scenario.network
     problems = []
+    for name, pool in scenario.staff.items():
+        shifts = [] if pool.roster == "always" else pool.roster
+        for shift in shifts:
+            where = getattr(shift, "site", None)
+            if where is None:
+                continue
+            if where not in sites:
+                problems.append(
+                    f"staff.{name}.roster: a shift at '{where}', which is not a site "
+                    f"(sites: {', '.join(sites) or 'none'})"
+                )
+            elif pool.site is not None and where != pool.site:
+                problems.append(
+                    f"staff.{name}.roster: a shift at '{where}', but the pool works at "
+                    f"'{pool.site}'; leave the pool's site out for staff of several sites"
+                )
     if not sites:
         if network.regions:
             problems.append("network.regions: regions route referrals to sites; add [[sites]]")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from simulation import clock
-from simulation.config.calendar import roster_intervals
+from simulation.config.calendar import roster_intervals, site_hours
 from simulation.config.care import Track
 
 
@@ -46,11 +46,15 @@ def plan_timetable(scenario, holiday: bool = False) -> dict[str, list[Slot]]:
     person_use: dict[str, list[tuple[float, float]]] = {}
     person_roster: dict[str, list[tuple[float, float]]] = {}
     pool_people: dict[str, list[str]] = {}
+    at_sites: dict[str, dict] = {}  # (with sites) a person's hours by the site they are at
     for pool_name, pool in scenario.staff.items():
         pool_people[pool_name] = sorted(pool.names(pool_name))
+        hours = site_hours(pool.roster)
         for name in pool_people[pool_name]:
             person_use[name] = []
             person_roster[name] = roster_intervals(pool.roster)
+            if set(hours) - {None}:
+                at_sites[name] = hours
     timetable: dict[str, list[Slot]] = {}
     problems: list[str] = []  # every session that cannot run, reported at once
     during = " in school holidays" if holiday else ""
@@ -78,7 +82,7 @@ def plan_timetable(scenario, holiday: bool = False) -> dict[str, list[Slot]]:
                 name
                 for pool in track.facilitator_pools
                 for name in pool_people.get(pool, [])
-                if _within(interval, person_roster[name])
+                if _within(interval, _hours_for(name, track, person_roster, at_sites))
                 and not any(_overlaps(interval, used) for used in person_use[name])
             ]
             if len(candidates) < track.facilitators:
@@ -106,6 +110,17 @@ def plan_timetable(scenario, holiday: bool = False) -> dict[str, list[Slot]]:
     if problems:
         raise TimetableError("\n".join(problems))
     return timetable
+
+
+def _hours_for(name: str, track: Track, person_roster, at_sites) -> list[tuple[float, float]]:
+    """A facilitator's hours for a track's session: with shifts at sites, those at the
+    track's site (or at no site in particular); travel at a shift's start left out."""
+    hours = at_sites.get(name)
+    if hours is None:
+        return person_roster[name]
+    if track.site is None:
+        return sorted(h for shifts in hours.values() for h in shifts)
+    return sorted(hours.get(track.site, []) + hours.get(None, []))
 
 
 def _choose_room(scenario, track: Track, interval, room_use, room_open) -> str | None:

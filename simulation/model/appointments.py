@@ -50,9 +50,13 @@ def find_time(
     hours: float,
     latest: float,
     offices: list[Person] | None = None,
+    site: str = "",
 ) -> tuple[float, Person | None] | None:
     """The first slot free in the clinician's diary, the client's week and, for a session
-    that needs one, some office: (start, office), or None if there is none by ``latest``."""
+    that needs one, some office: (start, office), or None if there is none by ``latest``
+    (``site``: the client's; a clinician working at another site then cannot see them)."""
+    if site and person.at_sites:
+        client_busy = client_busy + person.away_from(site, earliest, latest)
     while True:
         start = person.find_slot(earliest, hours, latest)
         if start is None:
@@ -79,11 +83,12 @@ def earliest_for_client(
     hours: float,
     latest: float,
     offices: list[Person] | None = None,
+    site: str = "",
 ):
     """The clinician (first in order on a tie), start and office of the earliest slot."""
     best = None
     for person in people:
-        found = find_time(person, client_busy, earliest, hours, latest, offices)
+        found = find_time(person, client_busy, earliest, hours, latest, offices, site)
         if found is not None and (best is None or found[0] < best[1]):
             best = (person, *found)
     return best
@@ -156,7 +161,9 @@ def _call_the_list(clinic, person: Person, now: float) -> None:
         if latest <= now or c.status not in ("iop", "blocked"):
             continue  # the week is over, or they have left
         busy = _client_week(clinic, c, now, latest)
-        found = find_time(person, busy, now, hours, latest, offices_for(clinic, "individual"))
+        found = find_time(
+            person, busy, now, hours, latest, offices_for(clinic, "individual"), c.site
+        )
         if found is None:
             still.append((c, hours, latest, record))
             continue
@@ -177,7 +184,7 @@ def book_iop_week(clinic, c, earliest: float, week_end: float) -> None:
         hours = iop.individual_session_hours
         for _ in range(iop.individual_sessions_per_week):
             found = find_time(
-                therapist, busy, earliest, hours, latest, offices_for(clinic, "individual")
+                therapist, busy, earliest, hours, latest, offices_for(clinic, "individual"), c.site
             )
             record = recorder.appointment("individual", earliest, found is not None)
             if found is not None:
@@ -195,6 +202,7 @@ def book_iop_week(clinic, c, earliest: float, week_end: float) -> None:
                 hours,
                 latest,
                 offices_for(clinic, "family"),
+                c.site,
             )
             recorder.appointment("family", earliest, found is not None)
             if found is not None:
@@ -210,6 +218,7 @@ def book_iop_week(clinic, c, earliest: float, week_end: float) -> None:
             hours,
             latest,
             offices_for(clinic, "medication"),
+            c.site,
         )
         recorder.appointment("medication", earliest, booking is not None)
         if booking is not None:
@@ -233,7 +242,13 @@ def book_op_week(clinic, c, earliest: float, week_end: float) -> None:
     hours = step_down.session_hours
     for _ in range(step_down.sessions_per_week):
         found = find_time(
-            clinician, busy, earliest, hours, latest, clinic.offices.needed_for("outpatient")
+            clinician,
+            busy,
+            earliest,
+            hours,
+            latest,
+            clinic.offices.needed_for("outpatient"),
+            c.site,
         )
         clinic.recorder.appointment("outpatient", earliest, found is not None)
         if found is not None:

@@ -203,9 +203,9 @@ def _book_intake(clinic, c: Client, earliest: float):
     one): (clinician, start, office or None), or None if none is left in the run."""
     office_needed = clinic.offices.needed_for("intake")
     people = clinic.intake_people_for(c)
-    if office_needed:
+    if office_needed or (c.site and any(p.at_sites for p in people)):
         booking = appointments.earliest_for_client(
-            people, [], earliest, c.assessment_hours, clinic.end, office_needed
+            people, [], earliest, c.assessment_hours, clinic.end, office_needed or None, c.site
         )
     else:
         found = Staff.earliest_slot(people, earliest, c.assessment_hours, clinic.end)
@@ -345,7 +345,7 @@ def psychiatric_evaluation(env, clinic, c: Client):
     hours = iop.medication_first_hours
     offices = appointments.offices_for(clinic, "medication")
     booking = appointments.earliest_for_client(
-        clinic.prescribers, [], env.now, hours, clinic.end, offices
+        clinic.prescribers, [], env.now, hours, clinic.end, offices, c.site
     )
     if booking is None:
         return False  # still waiting at the horizon

@@ -73,6 +73,8 @@ class Person:
     agency: bool = False  # a locum covering a vacancy
     holiday_fixed: list[tuple[float, float]] | None = None  # groups in school-holiday weeks
     holiday_weeks: frozenset[int] = frozenset()
+    # (with sites) weekly hours at each site, for staff whose shifts say where they work
+    at_sites: dict = field(default_factory=dict)
     _starts: list[float] = field(default_factory=list, repr=False)
     _ends: list[float] = field(default_factory=list, repr=False)
     _weeks_built: int = 0
@@ -126,6 +128,24 @@ class Person:
         away = [d for d in self.leave_days if d < weeks * 7]
         hours[away] = 0.0
         out[:] = hours.reshape(weeks, 7).sum(axis=1)
+        return out
+
+    def away_from(self, site: str, earliest: float, latest: float) -> list[tuple[float, float]]:
+        """The hours in [earliest, latest) this person works at other sites than ``site`` (a
+        client of ``site`` cannot see them then); none without shifts at sites."""
+        if not self.at_sites or not site:
+            return []
+        weekly = [
+            h for where, hours in self.at_sites.items() if where not in (None, site) for h in hours
+        ]
+        out = []
+        week = int(earliest // HOURS_PER_WEEK)
+        while week * HOURS_PER_WEEK < latest:
+            base = week * HOURS_PER_WEEK
+            out += [
+                (base + s, base + e) for s, e in weekly if base + e > earliest and base + s < latest
+            ]
+            week += 1
         return out
 
     def in_post(self, week: int) -> bool:
@@ -275,6 +295,8 @@ class Staff:
                 days,
             )
             person.iop_cap, person.op_cap = plan.caseload_caps[pool_name]
+            person.at_sites = dict(plan.site_hours.get(pool_name, {}))
+            person.fixed += plan.travel.get(pool_name, ())  # travelling: never booked
             person.leave_days |= closed  # nobody works on a day the clinic is closed
             # before joining and after leaving, every day is away (no booking, no group)
             person.first_week, person.gone_week = first, gone

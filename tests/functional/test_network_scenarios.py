@@ -52,3 +52,67 @@ def test_every_client_is_seen_at_a_site_of_their_region_s_network(runs):
         assert result.kpis[f"admissions_per_week[site={site}]"].mean() > 0
     for region in ("city", "suburbs", "county"):
         assert f"referral_to_iop_days_mean[region={region}]" in result.kpis
+
+
+def test_staff_of_several_sites_see_each_sites_clients_on_its_days_and_never_while_travelling():
+    """The network's prescriber works at the urban site on Mondays and Thursday mornings, the
+    suburban on Tuesdays and the rural on Thursday afternoons after a 70-minute drive: every
+    medication visit of a client seated at a site falls in her hours there (clients by video
+    in the network-wide group see her wherever she is), and nothing is booked in the drive."""
+    from simulation.config.calendar import site_hours, travel_hours
+    from tests import invariants
+
+    sc = scenarios.apply_overrides(scenarios.load(scenarios.bundled("network")), SHORT)
+    model = invariants.simulate(sc)
+    roster = sc.staff["prescribers"].roster
+    hours, drive = site_hours(roster), travel_hours(roster)
+    clients = {c.id: c for c in model.clients}
+    virtual = {t.name for t in sc.tracks if t.modality == "virtual"}
+    seen = 0
+    for cid, t, kind, length in (r for r in model.recorder.attendance if r is not None):
+        if kind not in ("medication", "evaluation"):
+            continue
+        c = clients[cid]
+        at = t % (7 * 24)
+        assert not any(s <= at < e - 1e-6 for s, e in drive)  # (a visit may start as it ends)
+        if c.track in virtual or not c.site:
+            continue
+        assert any(s - 1e-9 <= at and at + length <= e + 1e-9 for s, e in hours[c.site]), (
+            c.site,
+            at,
+        )
+        seen += 1
+    assert seen >= 20  # (visits were checked: not a check of nothing)
+
+
+@pytest.mark.parametrize(
+    "roster, message",
+    [
+        (
+            '[{days = ["mon"], start = "09:00", end = "17:00", site = "moon"}]',
+            "staff.prescribers.roster: a shift at 'moon', which is not a site",
+        ),
+        (
+            '[{days = ["mon"], start = "09:00", end = "10:00", site = "rural", '
+            "travel_minutes = 60}]",
+            "travel_minutes: 60 leaves no time of the shift",
+        ),
+    ],
+)
+def test_a_shift_at_a_site_that_cannot_be_is_refused_with_its_key(roster, message):
+    with pytest.raises(scenarios.ScenarioError) as caught:
+        scenarios.apply_overrides(
+            scenarios.load(scenarios.bundled("network")), [f"staff.prescribers.roster={roster}"]
+        )
+    assert message in str(caught.value)
+
+
+def test_a_pool_of_one_site_cannot_work_shifts_at_another():
+    with pytest.raises(scenarios.ScenarioError, match="but the pool works at 'rural'"):
+        scenarios.apply_overrides(
+            scenarios.load(scenarios.bundled("network")),
+            [
+                'staff."rural therapists".roster=[{days = ["mon"], start = "08:00", '
+                'end = "17:00", site = "urban"}]'
+            ],
+        )

@@ -242,6 +242,9 @@ def test_close_rural_site_is_the_network_without_its_rural_site():
     data["step_down"]["pools"].remove("rural therapists")
     for region in data["network"]["regions"]:
         del region["travel_minutes"]["rural"]
+    roster = data["staff"]["prescribers"]["roster"]  # her Thursday all day at the urban site
+    roster[:] = [shift for shift in roster if shift.get("site") != "rural"]
+    next(s for s in roster if s["days"] == ["thu"])["end"] = "17:00"
     expected = scenarios.validate(data)
     got = scenarios.load(scenarios.bundled("close_rural_site"))
     assert _without_labels(got) == _without_labels(expected)
