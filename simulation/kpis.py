@@ -325,6 +325,12 @@ CASELOAD_PREFIX = "caseload_occupancy_"
 GROUP_KINDS = ("track", "age_group", "source", "payer", "site", "region")
 """Who a group KPI is about: clients of one track, one age group, one referral source, one
 payer, one site or one region (with sites)."""
+SITE_KPIS = (
+    "admission_blocked_share",
+    "admission_blocked_by_seats_share",
+    "admission_blocked_by_caseload_share",
+)
+"""What holds admissions up, also reported per site of a network as ``<kpi>[site=<name>]``."""
 PAYER_KPIS = ("revenue_per_week", "denied_revenue_per_week")
 """Money KPIs also reported per payer as ``<kpi>[payer=<name>]``."""
 GROUP_KPIS = (
@@ -372,6 +378,7 @@ def describe(name: str) -> Kpi:
                 (base in GROUP_KPIS and kind in GROUP_KINDS)
                 or (base in PAYER_KPIS and kind == "payer")
                 or (base in LEVEL_KPIS and kind == "level")
+                or (base in SITE_KPIS and kind == "site")
             )
         ):
             k = KPIS[base]

@@ -15,6 +15,10 @@ import numpy as np
 POOLED = "*"
 """The lane of a client waiting in a pooled network queue (any site's seat)."""
 
+SITE_LIMITS = ("site_blocked_any", "site_blocked_by_seats", "site_blocked_by_caseload")
+"""0/1 monitors per site (``<name>:<site>``): someone waits for a place at the site that cannot
+be given now, for want of a seat, for want of a therapist with caseload room."""
+
 WAITING = ("intake_waitlist", "in_assessment", "authorisation", "evaluation", "iop_waitlist")
 """Statuses of a client routed to a site who has not started there yet."""
 

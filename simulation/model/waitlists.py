@@ -13,7 +13,7 @@ import heapq
 from collections import Counter
 
 from simulation.model.groups import TrackState
-from simulation.model.network import POOLED
+from simulation.model.network import POOLED, SITE_LIMITS
 from simulation.model.staff import Person, Staff
 
 
@@ -45,6 +45,14 @@ class IopWaitlist:
             | {f"{POOLED}|{state.track.age_group}"}
             for name, state in self.tracks.items()
         }
+
+        self.serves_any = {
+            lane for lanes in self.serves.values() for lane in lanes if not lane.startswith(POOLED)
+        }
+        if self.sites and not self.pooled:  # what holds admissions up at each site
+            for site in sites:
+                for why in SITE_LIMITS:
+                    clinic.recorder.add_monitor(f"{why}:{site}")
 
     def lane(self, c) -> str:
         """The queue a client waits in: their age group (with sites: and their site)."""
@@ -93,10 +101,34 @@ class IopWaitlist:
                     cohort = True
         now = self.clinic.env.now
         m = self.clinic.recorder.monitors
+        if self.sites and not self.pooled:
+            self._note_site_limits(waiting, now, m)
         m["blocked_any"].set(now, int(bool(waiting)))
         m["blocked_by_seats"].set(now, int(seats))
         m["blocked_by_caseload"].set(now, int(caseload))
         m["blocked_by_cohort"].set(now, int(cohort))
+
+    def _note_site_limits(self, waiting: list[str], now: float, m) -> None:
+        """For each site: whether someone waits for a place there that cannot be given now,
+        and why (no free seat for them at the site or in a network-wide track; no therapist
+        of the site, or of every site, with caseload room)."""
+        where = self.clinic.site_of_pool
+        for site in {lane.split("|", 1)[0] for lane in self.serves_any}:
+            lanes = [lane for lane in waiting if lane.split("|", 1)[0] == site]
+            seats = any(
+                not any(
+                    lane in self.serves[s.track.name] and s.free_seats > 0
+                    for s in self.tracks.values()
+                )
+                for lane in lanes
+            )
+            caseload = bool(lanes) and bool(self.therapists)
+            caseload = caseload and not any(
+                p.iop_clients < p.iop_cap and where[p.pool] in (None, site) for p in self.therapists
+            )
+            m[f"{SITE_LIMITS[0]}:{site}"].set(now, int(bool(lanes)))
+            m[f"{SITE_LIMITS[1]}:{site}"].set(now, int(seats))
+            m[f"{SITE_LIMITS[2]}:{site}"].set(now, int(caseload))
 
     def open_cohort(self, state: TrackState) -> None:
         """A cohort track's first session is about to start: fill its free seats now."""

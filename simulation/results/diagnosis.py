@@ -111,6 +111,35 @@ def limiting_factors(summary: pd.DataFrame) -> list[str]:
             f"assessment is {value('wait_to_intake_days_mean'):.1f} days."
         )
     lines += _level_lines(value, [str(k) for k in by.index])
+    lines += _site_lines(value, [str(k) for k in by.index])
+    return lines
+
+
+def _site_lines(value, kpis: list[str]) -> list[str]:
+    """Each site of a network: how much of the time admissions there were held up, and by
+    what (the binding constraint per site)."""
+    lines = []
+    prefix = "admission_blocked_share[site="
+    for site in sorted(k[len(prefix) : -1] for k in kpis if k.startswith(prefix)):
+        of = f"[site={site}]"
+        held = value("admission_blocked_share" + of)
+        if not math.isfinite(held) or held < 0.005:
+            continue
+        seats = value("admission_blocked_by_seats_share" + of)
+        caseload = value("admission_blocked_by_caseload_share" + of)
+        reasons = [
+            f"{text} {100 * share:.0f}% of the time"
+            for text, share in (
+                ("no free seat", seats),
+                ("no therapist of the site with caseload room", caseload),
+            )
+            if math.isfinite(share) and share >= 0.005
+        ]
+        lines.append(
+            f"Site {site}: admissions held up {100 * held:.0f}% of the time"
+            + (f" ({'; '.join(reasons)})" if reasons else "")
+            + "."
+        )
     return lines
 
 

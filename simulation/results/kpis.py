@@ -12,10 +12,12 @@ from simulation.config import Scenario
 from simulation.kpis import (
     CASELOAD_PREFIX,
     GROUP_KPIS,
+    SITE_KPIS,
     UTILISATION_PREFIX,
     group_kpi,
     split_group,
 )
+from simulation.model.network import SITE_LIMITS
 from simulation.model.recorder import Recorder
 from simulation.results.levels import level_kpis
 from simulation.results.money import billable_days, claims, in_post, payer_lookup, video_lookup
@@ -456,12 +458,12 @@ def replication_kpis(
     if by_group:
         k.update(group_kpis(scenario, clients, client_weeks, start, end))
     k.update(level_kpis(scenario, recorder, clients, start, end))
-    k.update(network_kpis(scenario, clients, start, end))
+    k.update(network_kpis(scenario, recorder, clients, start, end))
     return k
 
 
 def network_kpis(
-    scenario: Scenario, clients: pd.DataFrame, start: float, end: float
+    scenario: Scenario, recorder: Recorder, clients: pd.DataFrame, start: float, end: float
 ) -> dict[str, float]:
     """A network's travel burden: the mean travel minutes from a client's region to the site
     they were seen at, over the period's IOP starts (none for those who join by video; empty
@@ -483,4 +485,11 @@ def network_kpis(
         )
     ]
     known = [t for t in travel if not math.isnan(t)]
-    return {"travel_minutes_mean": float(np.mean(known)) if known else math.nan}
+    k = {"travel_minutes_mean": float(np.mean(known)) if known else math.nan}
+    edges = np.array([start, end])
+    for site in sorted(s.name for s in scenario.sites):  # what holds admissions up there
+        for monitor, kpi in zip(SITE_LIMITS, SITE_KPIS, strict=True):
+            series = recorder.monitors.get(f"{monitor}:{site}")
+            if series is not None:
+                k[group_kpi(kpi, "site", site)] = float(series.bin_means(edges)[0])
+    return k

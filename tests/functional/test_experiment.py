@@ -106,3 +106,25 @@ def test_an_intake_just_short_of_demand_is_overloaded_and_named_as_the_limit():
     assert limits[0].startswith("Intake assessments limit admissions")
     waiting = result.kpis["referrals_never_assessed_share"].mean()
     assert waiting > 0.2
+
+
+def test_a_network_sweep_on_dask_gives_the_numbers_of_a_local_run(dask_scheduler, tmp_path):
+    """Which site gets the next therapist: a sweep over two sites' therapist counts runs on
+    the cluster started by this module with exactly the numbers of a local run."""
+    from simulation import config as scenarios
+    from simulation import planning
+
+    base = scenarios.apply_overrides(
+        scenarios.load(scenarios.bundled("network")), ["warmup_weeks=4", "horizon_weeks=8"]
+    )
+    factors = [
+        planning.parse_factor('staff."suburban therapists".count=1..2'),
+        planning.parse_factor('staff."rural therapists".count=1..2'),
+    ]
+    local, _ = planning.run_sweep(base, factors, tmp_path / "local", replications=2, seed=3)
+    remote, _ = planning.run_sweep(
+        base, factors, tmp_path / "dask", replications=2, seed=3, scheduler=dask_scheduler
+    )
+    pd.testing.assert_frame_equal(local, remote)
+    assert "admissions_per_week[site=rural]" in set(local["kpi"])
+    assert len(set(local["cell"])) == 4

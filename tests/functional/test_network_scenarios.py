@@ -116,3 +116,26 @@ def test_a_pool_of_one_site_cannot_work_shifts_at_another():
                 'end = "17:00", site = "urban"}]'
             ],
         )
+
+
+def test_what_holds_admissions_up_is_reported_for_each_site():
+    """A rural site given seats and therapist places to spare is never the binding constraint;
+    the suburban site, full, is; the brief's limiting factors say so site by site."""
+    from simulation import results
+
+    sc = scenarios.apply_overrides(
+        scenarios.load(scenarios.bundled("network")),
+        [
+            *SHORT,
+            'tracks."rural days".seats=40',
+            'rooms."rural group room".seats=40',
+            'staff."rural therapists".iop_caseload_cap=40',
+        ],
+    )
+    result = run_experiment(sc, replications=2, workers=2)
+    k = result.kpis
+    assert (k["admission_blocked_share[site=rural]"] < 0.05).all()
+    assert (k["admission_blocked_by_seats_share[site=suburban]"] > 0.2).all()
+    lines = " ".join(results.limiting_factors(result.summary))
+    assert "Site suburban: admissions held up" in lines
+    assert "Site rural" not in lines
