@@ -49,6 +49,11 @@ class IopWaitlist:
         self.serves_any = {
             lane for lanes in self.serves.values() for lane in lanes if not lane.startswith(POOLED)
         }
+        self.tracks_for: dict[str, list[TrackState]] = {}  # lane -> the tracks serving it
+        for name, lanes in self.serves.items():
+            for lane in lanes:
+                self.tracks_for.setdefault(lane, []).append(self.tracks[name])
+        self.site_of_lane = {lane: lane.split("|", 1)[0] for lane in self.serves_any}
         if self.sites and not self.pooled:  # what holds admissions up at each site
             for site in sites:
                 for why in SITE_LIMITS:
@@ -113,15 +118,11 @@ class IopWaitlist:
         and why (no free seat for them at the site or in a network-wide track; no therapist
         of the site, or of every site, with caseload room)."""
         where = self.clinic.site_of_pool
-        for site in {lane.split("|", 1)[0] for lane in self.serves_any}:
-            lanes = [lane for lane in waiting if lane.split("|", 1)[0] == site]
-            seats = any(
-                not any(
-                    lane in self.serves[s.track.name] and s.free_seats > 0
-                    for s in self.tracks.values()
-                )
-                for lane in lanes
-            )
+        by_site: dict[str, list[str]] = {site: [] for site in self.site_of_lane.values()}
+        for lane in waiting:
+            by_site[self.site_of_lane[lane]].append(lane)
+        for site, lanes in by_site.items():
+            seats = any(not any(s.free_seats > 0 for s in self.tracks_for[lane]) for lane in lanes)
             caseload = bool(lanes) and bool(self.therapists)
             caseload = caseload and not any(
                 p.iop_clients < p.iop_cap and where[p.pool] in (None, site) for p in self.therapists
