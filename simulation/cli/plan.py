@@ -73,6 +73,14 @@ ROBUST_REPLICATIONS = 3  # replications in each future, unless --replications sa
     help="With --robust: an uncertain input (repeatable), added to the scenario's "
     "[uncertainty] (or, without one, to the values its file marks [E]).",
 )
+@click.option(
+    "--budget",
+    type=click.FloatRange(0.0, min_open=True),
+    default=None,
+    metavar="MONEY",
+    help="A budget a week (of --cost per week) across the network: dearer combinations are not "
+    "run, and if none within it meets every target the plan says which comes closest.",
+)
 @out_option("Plan folder (default: outputs/plan-<scenario>-<time>).")
 @force_option()
 def plan(
@@ -85,6 +93,7 @@ def plan(
     robust,
     futures,
     uncertain,
+    budget,
     out,
     force,
 ):
@@ -146,6 +155,7 @@ def plan(
             exp.scheduler,
             tell,
             drawn,
+            budget,
         )
     except scenarios.ScenarioError as exc:
         fail(str(exc))
@@ -160,6 +170,7 @@ def plan(
         "vary": [{"key": f.key, "values": list(f.values)} for f in factors],
         "targets": [list(t) for t in chosen.values()],
         "cost": cost_kpi,
+        "budget": budget,
         "seed": sc.seed,
         "replications": replications,
         "evaluated": result.evaluated,

@@ -149,6 +149,7 @@ def plan(
     scheduler: str | None = None,
     progress: Callable[[str], None] | None = None,
     futures=None,
+    budget: float | None = None,
 ) -> PlanResult:
     """The cheapest combination of the factors that meets every target with confidence; with
     ``futures`` (``simulation.robust.Futures``), that meets them all in at least the required
@@ -178,6 +179,19 @@ def plan(
     # below it fails too and is never simulated. Infeasible combinations are never tried.
     candidates = [c for c in everything if c.scenario is not None]
     candidates.sort(key=lambda c: (c.cost, tuple(-v for v in c.values)))
+    over = []
+    if budget is not None:  # a budget across the network: dearer combinations are never run
+        over = [c for c in candidates if c.cost > budget + 1e-9]
+        for c in over:
+            c.status = "over budget"
+        candidates = [c for c in candidates if c.cost <= budget + 1e-9]
+        if not candidates:
+            raise ScenarioError(
+                [
+                    f"--budget {budget:,.0f}: every combination costs more (the cheapest "
+                    f"{min(c.cost for c in over):,.0f} a week)"
+                ]
+            )
     monotone = capacity_monotone(targets, factors, base)
     notes = []
     if not monotone:
@@ -248,22 +262,54 @@ def plan(
                 evaluate(c)
             if c.status == "met":
                 extra.append(c)
+    elif budget is not None:
+        notes.append(
+            f"No combination within the budget of {budget:,.0f} a week meets every target"
+            + _closest(candidates, targets)
+        )
     else:
         notes.append(
             "No combination in the ranges meets every target: widen the ranges or relax the targets."
+        )
+    if over:
+        notes.append(
+            f"{len(over)} combination(s) cost more than the budget of {budget:,.0f} a week and "
+            "were not run."
         )
     infeasible = [c for c in everything if c.scenario is None]
     return PlanResult(
         factors,
         targets,
         cost_kpi,
-        candidates + infeasible,
+        candidates + over + infeasible,
         recommendation,
         extra,
         evaluated,
         monotone,
         notes,
         futures,
+    )
+
+
+def _closest(candidates: list[Candidate], targets: list[Target]) -> str:
+    """'; the closest: ...' - of the combinations run, the one whose targets fall short by the
+    least (relative shortfalls summed); '' if none was run."""
+    run = [c for c in candidates if c.summary is not None]
+    if not run:
+        return "."
+
+    def shortfall(c: Candidate) -> float:
+        means = c.summary.set_index("kpi")["mean"]
+        total = 0.0
+        for kpi, op, bound in targets:
+            value = float(means.get(kpi, math.nan))
+            gap = value - bound if op == "<=" else bound - value
+            total += max(gap, 0.0) / max(abs(bound), 1e-9) if math.isfinite(gap) else math.inf
+        return total
+
+    best = min(run, key=lambda c: (shortfall(c), c.cost, c.values))
+    return (
+        f"; the closest of those run: {', '.join(best.overrides)} (cost {best.cost:,.0f} a week)."
     )
 
 

@@ -190,3 +190,31 @@ def test_a_different_sweep_in_the_same_folder_is_refused(tmp_path):
     other = [planning.parse_factor("staff.intake.count=1..3")]
     with pytest.raises(planning.SweepError, match="another sweep"):
         planning.run_sweep(base, other, tmp_path / "s", replications=1, seed=1)
+
+
+def test_a_budget_runs_only_the_combinations_it_affords_and_says_which_comes_closest():
+    """Which site gets the next therapist, within a budget: combinations dearer than the
+    budget are never simulated; within a budget that holds the cheapest combination meeting
+    the targets, the plan is the one without a budget; below it, the plan says none meets the
+    targets and names the closest it ran; a budget below everything is refused."""
+    from simulation import results
+
+    base = short()
+    factor = planning.parse_factor("staff.therapists.count=1..3", "--vary")
+    target = [("wait_to_iop_days_mean", "<=", 8.0)]  # (two therapists meet it, one not)
+    free = planning.plan(base, [factor], target, replications=4, seed=1)
+    assert free.recommendation is not None
+    chosen = free.recommendation.cost
+    within = planning.plan(base, [factor], target, replications=4, seed=1, budget=chosen)
+    assert within.recommendation.values == free.recommendation.values
+    over = [c for c in within.candidates if c.status == "over budget"]
+    assert over and all(c.summary is None and c.cost > chosen for c in over)
+    cheapest = min(c.cost for c in free.candidates if c.scenario is not None)
+    assert chosen > cheapest  # (the premise: one therapist does not meet it)
+    tight = planning.plan(base, [factor], target, replications=4, seed=1, budget=chosen - 1)
+    assert tight.recommendation is None
+    assert any("the closest of those run: staff.therapists.count=1" in n for n in tight.notes)
+    with pytest.raises(scenarios.ScenarioError, match="--budget .* every combination costs more"):
+        planning.plan(base, [factor], target, replications=4, seed=1, budget=cheapest / 2)
+    one = scenarios.apply_overrides(base, ["staff.therapists.count=1"])
+    assert cheapest == pytest.approx(results.plan_cost(one))  # (the cost the plan ranks by)
