@@ -81,6 +81,15 @@ def network_problems(scenario) -> list[str]:
                     f"staff.{name}.roster: a shift at '{where}', but the pool works at "
                     f"'{pool.site}'; leave the pool's site out for staff of several sites"
                 )
+    regions = [r.name for r in network.regions]
+    for k, item in enumerate(scenario.state.clients if scenario.state else []):
+        for key, known in (("site", sites), ("region", regions)):
+            value = getattr(item, key)
+            if value is not None and value not in known:
+                problems.append(
+                    f"state.clients[{k}].{key}: '{value}' is not a {key} "
+                    f"({key}s: {', '.join(known) or 'none'})"
+                )
     if not sites:
         if network.regions:
             problems.append("network.regions: regions route referrals to sites; add [[sites]]")

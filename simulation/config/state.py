@@ -20,6 +20,8 @@ class StateClient(_Model):
     source: Name | None = None  # default: the first referral source
     track: Name | None = None  # in the IOP: their track (default: one for their age group)
     therapist: Name | None = None  # in the IOP: their primary therapist, if known
+    site: Name | None = None  # (a network) the site they are seen at
+    region: Name | None = None  # (a network) the region they came from
     # waiting for intake: the chance they are lost before assessment (iopsim fit writes the
     # share lost among past referrals not assessed as long after referral; default: the
     # scenario's intake.lost_share)

@@ -26,6 +26,9 @@ def state_on(episodes: Episodes) -> dict:
             item = {"stage": stage, "since": getattr(row, since).date(), "source": row.source}
             if stage == "iop" and row.track:
                 item["track"] = row.track
+            for key in ("site", "region"):  # (a network's records)
+                if getattr(row, key, ""):
+                    item[key] = getattr(row, key)
             clients.append(item)
 
     before = lambda column: everyone[column].notna() & (everyone[column] <= day)  # noqa: E731

@@ -147,7 +147,14 @@ def records_of(c: pd.DataFrame, start_date) -> pd.DataFrame:
             "step_down_start_date": date(c["op_start"]),
             "step_down_end_date": date(c["op_end"]),
         }
-    )
+    ).assign(**_where_seen(c))
+
+
+def _where_seen(c: pd.DataFrame) -> dict:
+    """(a network's clients) the site they were seen at and the region they came from."""
+    if "site" not in c or not (c["site"] != "").any():
+        return {}
+    return {"site": c["site"].to_numpy(), "region": c["region"].to_numpy()}
 
 
 def level_records(

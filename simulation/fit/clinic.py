@@ -14,6 +14,7 @@ from simulation.data.extract import Episodes, at_iop
 from simulation.fit.capacity import fit_capacity
 from simulation.fit.evidence import Evidence
 from simulation.fit.levels import fit_levels
+from simulation.fit.network import fit_network
 from simulation.fit.survival import Z95, best_fit, fit_competing, kaplan_meier, wilson
 
 MIN_STAY_EVENTS = 5  # fewer stays ended for a reason: its stay distribution is not fitted
@@ -335,6 +336,7 @@ def fit_clinic(
     fit_capacity(episodes, template, data, ev, notes)
     if len(at_levels):
         fit_levels(at_levels, as_of, data, ev, notes)
+    fit_network(t, data, ev, notes)
 
     unknown_tracks = sorted(set(t["track"]) - {""} - {tr["name"] for tr in data["tracks"]})
     if unknown_tracks:

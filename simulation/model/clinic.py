@@ -21,6 +21,7 @@ from simulation.model import referrals
 from simulation.model.appointments import weekly_booking
 from simulation.model.groups import Gathering, TrackState, run_track
 from simulation.model.levels import Level, level_stay, run_programme
+from simulation.model.network import WAITING as WAITING_STAGES
 from simulation.model.network import Router
 from simulation.model.offices import Offices
 from simulation.model.pathway import Client, client_journey, iop_journey, leave, resume_journey
@@ -162,6 +163,11 @@ class ClinicModel:
             # already spent say: outcome known, stays and patience given the time spent
             c = self._fresh_client(rng, source, since)
             c._intake_patience_days = math.inf  # (their patience so far is not known)
+            if self.router is not None:  # (a network: where they are seen, where from)
+                c.site = item.site or ""
+                c.region = item.region or ""  # (neither known: routed as they resume)
+                if c.site in self.router.pending and item.stage in WAITING_STAGES:
+                    self.router.pending[c.site].add(c.id)
             if item.lost_chance is not None:  # what the records say of those waiting so long
                 c.lost_before_assessment = bool(rng.random() < item.lost_chance)
             if item.stage != "intake_waitlist":

@@ -94,7 +94,7 @@ class Client:
 
 def client_journey(env, clinic, c: Client):
     """The process of one client, read top to bottom as the story of their care."""
-    if clinic.router is not None and not c.region:  # (a re-referral keeps region and site)
+    if clinic.router is not None and not c.region and not c.site:  # (not yet routed)
         clinic.router.route(c)
     entry = clinic.entry_level.get(c.source, "iop")
     if entry != "iop":  # a source that places its referrals at a level of care directly

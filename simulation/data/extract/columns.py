@@ -23,6 +23,9 @@ COLUMNS: dict[str, tuple[bool, str]] = {
     # the start and end columns its admission and discharge; blank or "iop": the IOP
     "level": (False, "text"),
     "discharged_to": (False, "text"),  # a level's stay: the next care (iop, a level; blank: out)
+    # a provider's network: the site the client was seen at, the region they came from
+    "site": (False, "text"),
+    "region": (False, "text"),
 }
 
 
@@ -50,7 +53,7 @@ STAFF_COLUMNS = {
 }
 
 
-CATEGORY_COLUMNS = ("source", "track", "level", "discharged_to")
+CATEGORY_COLUMNS = ("source", "track", "level", "discharged_to", "site", "region")
 """Text columns whose values are categories (mapped with [values.<column>])."""
 
 

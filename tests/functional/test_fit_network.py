@@ -1,0 +1,69 @@
+"""A network's records fit its routing: an extract with site and region columns gives each
+region's shares of sites (what the clients' choice by travel time produced, within the fit's
+intervals) and the regions' shares; the state on a date keeps each client's site and region,
+and a run from it reports every site."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from simulation import config as scenarios
+from simulation.data.extract import read_episodes
+from simulation.data.synth import synthesize
+from simulation.experiment import run_experiment
+from simulation.fit import clinic as fitting
+from tests.functional.test_fit_levels import covers
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    truth = scenarios.load(scenarios.bundled("network"))
+    table, _ = synthesize(truth, 2.0, 4)
+    path = tmp_path_factory.mktemp("network") / "extract.csv"
+    table.to_csv(path, index=False)
+    return truth, *fitting.fitted_scenario(read_episodes(path), truth, with_state=True)
+
+
+def _choice(truth, region) -> dict[str, float]:
+    """The share of a region's referrals each site draws under choice routing."""
+    decay = truth.network.distance_decay_per_minute
+    weights = {s: math.exp(-decay * m) for s, m in region.travel_minutes.items()}
+    return {s: w / sum(weights.values()) for s, w in weights.items()}
+
+
+def test_the_routing_the_records_show_is_the_clients_choice(fitted):
+    truth, scenario, result, _ = fitted
+    evidence = {e.key: e for e in result.evidence}
+    assert scenario.network.routing == "split"
+    assert any("the records show where referrals went" in n for n in result.notes)
+    for region in truth.network.regions:
+        for site, share in _choice(truth, region).items():
+            assert covers(evidence[f"network.regions.{region.name}.split.{site}"], share)
+        assert covers(evidence[f"network.regions.{region.name}.share"], region.share)
+    for region in scenario.network.regions:
+        assert sum(region.split.values()) == pytest.approx(1.0, abs=1e-9)
+
+
+def test_the_state_keeps_each_clients_site_and_a_run_from_it_reports_every_site(fitted):
+    _, scenario, _, _ = fitted
+    clients = scenario.state.clients
+    assert clients and all(c.site in {"urban", "suburban", "rural"} for c in clients)
+    assert all(c.region in {"city", "suburbs", "county"} for c in clients)
+    run = scenarios.apply_overrides(scenario, ["horizon_weeks=8"])
+    kpis = run_experiment(run, replications=1, workers=1).kpis
+    for site in ("urban", "suburban", "rural"):
+        assert f"iop_census_mean[site={site}]" in kpis
+        assert kpis[f"iop_census_mean[site={site}]"].iloc[0] > 0  # (those in care at the start)
+
+
+def test_a_site_the_template_lacks_is_noted_and_left_out(tmp_path):
+    truth = scenarios.load(scenarios.bundled("network"))
+    table, _ = synthesize(scenarios.apply_overrides(truth, ["horizon_weeks=30"]), 1.0, 5)
+    table.loc[table.index[:25], "site"] = "harbour"
+    path = tmp_path / "extract.csv"
+    table.to_csv(path, index=False)
+    scenario, result, _ = fitting.fitted_scenario(read_episodes(path), truth, with_state=False)
+    assert any("Sites in the extract but not in the template: harbour" in n for n in result.notes)
+    assert all("harbour" not in r.split for r in scenario.network.regions)
