@@ -11,7 +11,7 @@ Sections:
   memory       peak resident memory of 200 baseline replication-years, event log off
   scaling      cost against horizon (13, 52, 208 weeks) and clinic size (1, 4, 16 x baseline)
   features     a replication-year with every staff and calendar feature on against none
-  network      a 20-site network (each site a baseline clinic) against the baseline, per site
+  network      a 20-site network (each site a baseline clinic and 2 levels) against the baseline
 """
 
 from __future__ import annotations
@@ -379,12 +379,37 @@ def network_of(sites: int) -> scenarios.Scenario:
         "regions": [{"name": f"region {k}", "share": 1 / sites, "split": {k: 1.0}} for k in names],
     }
     data["targets"] = {}
+    # two levels of care at every site: a PHP above the IOP (inpatient step-downs placed there,
+    # intake's higher care, IOP step-ups; a quarter step down to the IOP) and outpatient care
+    # below it (intake's outpatient outcome)
+    data["levels"] = [
+        {
+            "name": "php",
+            "places_by_site": {k: 12 for k in names},
+            "stay_days": {"dist": "lognormal", "mean": 10.0, "sd": 6.0, "min": 1, "max": 60},
+            "routes": [{"to": "iop", "share": 0.25}],
+        },
+        {
+            "name": "op",
+            "places_by_site": {k: 30 for k in names},
+            "stay_days": {"dist": "exponential", "mean": 56.0},
+        },
+    ]
+    for source in data["referrals"]["sources"]:  # (60% of referrals as before, 40% to the PHP)
+        source["share"] *= 0.6
+    data["referrals"]["sources"].append(
+        {"name": "inpatient step-down", "share": 0.4, "priority": 1, "level": "php"}
+    )
+    data["referrals"]["per_week"] *= 1.5
+    data["intake"]["higher_care_to"] = "php"
+    data["intake"]["outpatient_to"] = "op"
+    data["iop"]["escalate_to"] = "php"
     return scenarios.validate(data)
 
 
 def bench_network(repeats=3, sites=20):
-    """A replication-year of a 20-site network (each site a baseline clinic) against the
-    baseline's, per site: the issue's bound is 10x."""
+    """A replication-year of a 20-site network (each site a baseline clinic with a PHP above
+    it and outpatient care below it) against the baseline's, per site: the bound is 10x."""
     network = scenarios.apply_overrides(network_of(sites), YEAR)
     medians = _interleaved(
         {"baseline": scenarios.apply_overrides(BASELINE, YEAR), "network": network}, repeats

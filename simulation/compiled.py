@@ -50,6 +50,7 @@ class LevelPlan:
     places: int | None
     programme_hours: Intervals
     programme_staff: tuple[str, ...]
+    places_by_site: MappingProxyType  # (a network) site -> places there; empty: one ward
 
 
 @dataclass(frozen=True)
@@ -196,7 +197,9 @@ def _compile(scenario: Scenario) -> Plan:
 def _level_plan(level, people) -> LevelPlan:
     programme = level.programme
     if programme is None:
-        return LevelPlan(level.name, level.places, (), ())
+        return LevelPlan(
+            level.name, level.total_places, (), (), MappingProxyType(dict(level.places_by_site))
+        )
     staff = tuple(sorted(name for name, pool, _, _ in people if pool in programme.staff_pools))
     places = level.places
     if programme.clients_per_staff is not None:
@@ -206,7 +209,13 @@ def _level_plan(level, people) -> LevelPlan:
         )
         staffed = int(present * programme.clients_per_staff + 1e-9)
         places = staffed if places is None else min(places, staffed)
-    return LevelPlan(level.name, places, tuple(roster_intervals([programme])), staff)
+    return LevelPlan(
+        level.name,
+        places if not level.places_by_site else level.total_places,
+        tuple(roster_intervals([programme])),
+        staff,
+        MappingProxyType(dict(level.places_by_site)),
+    )
 
 
 def _slots(timetable: dict[str, list[Slot]]) -> MappingProxyType:

@@ -85,6 +85,9 @@ class CareLevel(_Model):
 
     name: Name
     places: int | None = Field(default=None, ge=1, le=100_000)  # None: unlimited
+    # with [[sites]]: the level at several sites, its places at each (a client takes one at
+    # their own site, or where most are free if theirs has none); instead of places
+    places_by_site: dict[Name, Annotated[int, Field(ge=1, le=100_000)]] = {}
     stay_days: Distribution
     # routes by share when a stay ends; what the shares leave is discharge
     routes: list[Route] = []
@@ -109,6 +112,11 @@ class CareLevel(_Model):
     blocked_days_billed: bool = True
     cost_per_place_per_week: NonNegative = 0.0
 
+    @property
+    def total_places(self) -> int | None:
+        """Its places (at every site together); None: unlimited."""
+        return sum(self.places_by_site.values()) if self.places_by_site else self.places
+
     @model_validator(mode="after")
     def _routes(self):
         total = sum(r.share for r in self.routes)
@@ -121,6 +129,12 @@ class CareLevel(_Model):
             raise ValueError("routes: one route per destination and reason")
         if self.name in {r.to for r in self.routes}:
             raise ValueError(f"routes: level '{self.name}' cannot route to itself")
+        if self.places_by_site and self.places is not None:
+            raise ValueError("give places or places_by_site, not both")
+        if self.places_by_site and self.programme and self.programme.clients_per_staff:
+            raise ValueError(
+                "programme.clients_per_staff: a staffing ratio limits places, not places by site"
+            )
         if self.step_up is not None and self.step_up.to == self.name:
             raise ValueError(f"step_up.to: level '{self.name}' cannot step up to itself")
         return self

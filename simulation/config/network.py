@@ -104,6 +104,11 @@ def network_problems(scenario) -> list[str]:
             for name, pool in scenario.staff.items()
             if pool.site is not None
         ]
+        problems += [
+            f"levels.{level.name}.places_by_site: places by site need [[sites]] (sites: none)"
+            for level in scenario.levels
+            if level.places_by_site
+        ]
         return problems
     for name in sorted({n for n in sites if sites.count(n) > 1}):
         problems.append(f"sites: '{name}' is listed twice")
@@ -119,6 +124,9 @@ def network_problems(scenario) -> list[str]:
         check(f"rooms.{room.name}.site", room.site)
     for name, pool in scenario.staff.items():
         check(f"staff.{name}.site", pool.site)
+    for level in scenario.levels:
+        for site in level.places_by_site:
+            check(f"levels.{level.name}.places_by_site", site)
     for track in scenario.tracks:
         for pool in track.facilitator_pools:
             where = scenario.staff[pool].site if pool in scenario.staff else None

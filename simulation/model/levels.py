@@ -32,16 +32,26 @@ BLOCKED = "level_blocked:"  # + name: clients holding a place while they wait to
 
 
 class Level:
-    """One level during a run: its free places, who waits for one, and its draws."""
+    """One level during a run: its free places, who waits for one, and its draws. With places
+    at each site of a network (``places_by_site``), each site has its own places and queue (a
+    "ward" of the level); otherwise one ward, ``""``."""
 
     def __init__(self, spec, plan, streams, recorder) -> None:
         self.spec = spec
         self.plan = plan  # (compiled.LevelPlan: places in use, programme hours and staff)
         self.name = spec.name
-        self.free = math.inf if plan.places is None else plan.places
-        self.holders: set[int] = set()  # clients holding a place (blocked ones included)
+        by_site = dict(plan.places_by_site)
+        self.wards = sorted(by_site) if by_site else [""]
+        self.free = (
+            {site: float(n) for site, n in by_site.items()}
+            if by_site
+            else {"": math.inf if plan.places is None else plan.places}
+        )
+        self.queues: dict[str, list] = {
+            ward: [] for ward in self.wards
+        }  # (rank, joined, order, event)
+        self.holders: dict[int, str] = {}  # clients holding a place (blocked ones included): ward
         self.attendance_rng = streams.get(f"level_attendance:{spec.name}")
-        self.queue: list = []  # (rank, joined, order, event): transfers (rank 0) first
         self._order = 0
         self.recorder = recorder
         self.stay = sampler(spec.stay_days)
@@ -57,37 +67,57 @@ class Level:
         ]
         for prefix in (CENSUS, WAITING, BLOCKED):
             recorder.add_monitor(prefix + spec.name)
+            if by_site:
+                for site in self.wards:
+                    recorder.add_monitor(f"{prefix}{spec.name}@{site}")
 
-    def request(self, env, transfer: bool):
-        """An event that fires (with the time) when the client has a place here."""
+    def ward_for(self, site: str) -> str:
+        """The ward a client of ``site`` takes a place in: their site's, or (no site of theirs
+        here) the one with the most places free for those waiting, then by name."""
+        if site in self.free:
+            return site
+        return max(
+            self.wards, key=lambda w: (self.free[w] - len(self.queues[w]), -self.wards.index(w))
+        )
+
+    def count(self, prefix: str, ward: str, now: float, delta: int) -> None:
+        """Move a monitor of the level (and of the ward, with places by site)."""
+        self.recorder.monitors[prefix + self.name].add(now, delta)
+        if ward:
+            self.recorder.monitors[f"{prefix}{self.name}@{ward}"].add(now, delta)
+
+    def request(self, env, transfer: bool, ward: str = ""):
+        """An event that fires (with the time) when the client has a place here (in
+        ``ward``)."""
         event = env.event()
-        if self.free > 0 and not self.queue:
-            self.free -= 1
-            self.recorder.monitors[CENSUS + self.name].add(env.now, +1)
+        if self.free[ward] > 0 and not self.queues[ward]:
+            self.free[ward] -= 1
+            self.count(CENSUS, ward, env.now, +1)
             event.succeed(env.now)
             return event
         rank = 0 if transfer and self.spec.transfers_first else 1
         self._order += 1
-        heapq.heappush(self.queue, (rank, env.now, self._order, event))
-        self.recorder.monitors[WAITING + self.name].add(env.now, +1)
+        heapq.heappush(self.queues[ward], (rank, env.now, self._order, event))
+        self.count(WAITING, ward, env.now, +1)
         return event
 
-    def withdraw(self, env, event) -> None:
+    def withdraw(self, env, event, ward: str = "") -> None:
         """A client waiting for a place here leaves the queue (relapsed on the way)."""
-        self.queue = [entry for entry in self.queue if entry[3] is not event]
-        heapq.heapify(self.queue)
-        self.recorder.monitors[WAITING + self.name].add(env.now, -1)
+        self.queues[ward] = [entry for entry in self.queues[ward] if entry[3] is not event]
+        heapq.heapify(self.queues[ward])
+        self.count(WAITING, ward, env.now, -1)
 
     def release(self, env, client_id: int) -> None:
         """A place is given up: it passes to the first in the queue, or stays free."""
-        self.holders.discard(client_id)
-        if self.queue:
-            event = heapq.heappop(self.queue)[3]
-            self.recorder.monitors[WAITING + self.name].add(env.now, -1)
+        ward = self.holders.pop(client_id, "")
+        queue = self.queues[ward]
+        if queue:
+            event = heapq.heappop(queue)[3]
+            self.count(WAITING, ward, env.now, -1)
             event.succeed(env.now)  # (the place passes on: the census does not change)
             return
-        self.free += 1
-        self.recorder.monitors[CENSUS + self.name].add(env.now, -1)
+        self.free[ward] += 1
+        self.count(CENSUS, ward, env.now, -1)
 
     def draw_route(self) -> int | None:
         """The route this client will leave by (its index), or None: discharge."""
@@ -126,18 +156,20 @@ def level_stay(
     clinic.recorder.level_visits.append(visit)
     if holding is None:
         clinic.recorder.move(c, "level", env.now)
-    request = level.request(env, transfer=came_from != "community")
+    ward = level.ward_for(c.site)
+    visit["site"] = ward
+    request = level.request(env, came_from != "community", ward)
     if relapse is not None and not request.triggered:
         yield request | env.timeout(max(relapse[0] - env.now, 0.0))
         if not request.triggered:  # deteriorated while waiting outside care
-            level.withdraw(env, request)
+            level.withdraw(env, request, ward)
             visit["left"] = env.now
             yield from relapsed(env, clinic, c, relapse[1])
             return
     else:
         yield request
     visit["admitted"] = env.now
-    level.holders.add(c.id)
+    level.holders[c.id] = ward
     if holding is not None:
         holding()
         clinic.recorder.move(c, "level", env.now)
@@ -190,6 +222,7 @@ def _visit(c, name: str, came_from: str, now: float) -> dict:
         "to": "",
         "reason": "",
         "relapsed": math.nan,
+        "site": "",
     }
 
 
@@ -208,10 +241,11 @@ def relapsed(env, clinic, c, visit: dict):
 def _blocked(env, clinic, level: Level, visit: dict, client_id: int):
     """A client ready to go on keeps their place here (a blocked day for each day) until their
     next place is theirs: what to call then, to free this one."""
-    clinic.recorder.monitors[BLOCKED + level.name].add(env.now, +1)
+    ward = level.holders.get(client_id, "")
+    level.count(BLOCKED, ward, env.now, +1)
 
     def let_go() -> None:
-        clinic.recorder.monitors[BLOCKED + level.name].add(env.now, -1)
+        level.count(BLOCKED, ward, env.now, -1)
         level.release(env, client_id)
         visit["left"] = env.now
 

@@ -30,6 +30,7 @@ VISIT_COLUMNS = [
     "to",
     "reason",
     "relapsed",
+    "site",
 ]
 
 
@@ -101,7 +102,37 @@ def level_kpis(
         else:
             put("level_onward_within_7_days_share", np.nan)
             put("level_onward_within_30_days_share", np.nan)
+    k.update(_ward_kpis(scenario, recorder, visits, start, end))
     k["referral_to_care_days_mean"] = _referral_to_care(visits, clients, start)
+    return k
+
+
+def _ward_kpis(
+    scenario: Scenario, recorder: Recorder, visits: pd.DataFrame, start: float, end: float
+) -> dict[str, float]:
+    """A level at several sites of a network: its places, census, queue, admissions and wait
+    at each, as ``<kpi>[level=<name>@<site>]``."""
+    k: dict[str, float] = {}
+    weeks = (end - start) / (7 * HOURS_PER_DAY)
+    edges = np.array([start, end])
+    m = recorder.monitors
+    for level in sorted(scenario.levels, key=lambda level: level.name):
+        for site, places in sorted(level.places_by_site.items()):
+            of = f"[level={level.name}@{site}]"
+            k["level_places" + of] = float(places)
+            k["level_census_mean" + of] = float(
+                m[f"{CENSUS}{level.name}@{site}"].bin_means(edges)[0]
+            )
+            k["level_waitlist_mean" + of] = float(
+                m[f"{WAITING}{level.name}@{site}"].bin_means(edges)[0]
+            )
+            mine = visits[(visits["level"] == level.name) & (visits["site"] == site)]
+            admitted = mine[(mine["admitted"] >= start) & (mine["admitted"] < end)]
+            k["level_admissions_per_week" + of] = len(admitted) / weeks
+            placed = mine[(mine["queued"] >= start) & mine["admitted"].notna()]
+            k["level_wait_days_mean" + of] = _mean(
+                (placed["admitted"] - placed["queued"]) / HOURS_PER_DAY
+            )
     return k
 
 

@@ -202,9 +202,9 @@ def plan_cost(scenario: Scenario, overhead: bool = True) -> float:
     and each level's places at their weekly cost (a level with unlimited places costs by the
     places held, known only once simulated: not in it)."""
     places = sum(
-        level.cost_per_place_per_week * level.places
+        level.cost_per_place_per_week * level.total_places
         for level in scenario.levels
-        if level.places is not None
+        if level.total_places is not None
     )
     return weekly_cost(scenario, overhead) + places
 
@@ -223,7 +223,9 @@ def level_money(
     billed), and the cost of its places (unlimited places: of those held). When a payer has
     its own rate or blocked-day rule for the level, each client's days are paid by their
     payer's rules (from the stays in ``visits``)."""
-    places = census if level.places is None else np.full(len(census), float(level.places))
+    places = (
+        census if level.total_places is None else np.full(len(census), float(level.total_places))
+    )
     spent = level.cost_per_place_per_week * places
     own = [p for p in scenario.payers if _pays_level_its_way(p, level.name)]
     if not own or payers is None or visits.empty:

@@ -123,9 +123,38 @@ def test_nearest_routing_sends_each_region_to_its_nearest_site():
         ),
         (['network.routing="fastest"'], "network.routing"),
         (['targets={"admissions_per_week[site=north]" = ">= 1"}'], "no site 'north'"),
+        (
+            ['levels=[{name = "a", stay_days = 2, places_by_site = {north = 3}}]'],
+            "levels.a.places_by_site: 'north' is not a site",
+        ),
+        (
+            ['levels=[{name = "a", stay_days = 2, places = 4, places_by_site = {east = 3}}]'],
+            "give places or places_by_site, not both",
+        ),
     ],
 )
 def test_a_network_that_cannot_be_is_refused_with_its_key(overrides, message):
     with pytest.raises(scenarios.ScenarioError) as caught:
         scenarios.apply_overrides(TWO_SITES, overrides)
     assert message in str(caught.value)
+
+
+def test_a_level_at_two_sites_is_an_mmc_station_at_each():
+    """Level a with 5 places at each site, its referrals placed there directly (split half
+    and half, exponential 2-day stays): each site's ward is M/M/5 with lambda 2 a day."""
+    sc = scenarios.apply_overrides(
+        TWO_SITES,
+        [
+            'levels=[{name = "a", places_by_site = {east = 5, west = 5}, '
+            'stay_days = {dist = "exponential", mean = 2.0}}]',
+            'referrals.sources=[{name = "community", share = 1.0, level = "a"}]',
+        ],
+    )
+    result = run_experiment(sc, replications=REPLICATIONS, workers=2)
+    theory = mmc(2.0, 0.5, 5)
+    for site in ("east", "west"):
+        of = f"[level=a@{site}]"
+        assert_agrees(f"wait at {site}", result.kpis["level_wait_days_mean" + of], theory["wq"])
+        assert_agrees(f"in care at {site}", result.kpis["level_census_mean" + of], 2.0 * 2.0)
+        assert (result.kpis["level_places" + of] == 5).all()
+    assert_agrees("in care at the level", result.kpis["level_census_mean[level=a]"], 2 * 2.0 * 2.0)
