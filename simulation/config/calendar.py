@@ -59,6 +59,10 @@ class StaffShift(Shift):
 
 StaffRoster = Literal["always"] | list[StaffShift]
 
+STAFF_WEEKDAYS_9_TO_5 = [
+    StaffShift(days=["mon", "tue", "wed", "thu", "fri"], start="09:00", end="17:00")
+]
+
 
 def site_hours(roster: StaffRoster) -> dict[str | None, list[tuple[float, float]]]:
     """A staff roster's weekly working hours by the site they are at (None: no site given),

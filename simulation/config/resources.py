@@ -12,7 +12,7 @@ from pydantic import (
 
 from simulation.config.base import Name, NonNegative, _Model
 from simulation.config.calendar import (
-    WEEKDAYS_9_TO_5,
+    STAFF_WEEKDAYS_9_TO_5,
     Roster,
     Shift,
     StaffRoster,
@@ -64,7 +64,7 @@ class StaffPool(_Model):
     site: Name | None = None  # the site they work at (sites); None: every site
     count: int | None = Field(default=None, ge=0, le=1000)
     members: list[Name] | None = None
-    roster: StaffRoster = WEEKDAYS_9_TO_5  # shifts may say their site and travel (sites)
+    roster: StaffRoster = STAFF_WEEKDAYS_9_TO_5  # shifts may say their site and travel (sites)
     absence_share: Annotated[float, Field(ge=0, le=0.9, allow_inf_nan=False)] = 0.0
     iop_caseload_cap: int = Field(default=0, ge=0, le=1000)
     op_caseload_cap: int = Field(default=0, ge=0, le=1000)
