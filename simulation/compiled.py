@@ -24,6 +24,7 @@ from simulation.clock import HOURS_PER_WEEK
 from simulation.closures import closed_days, school_holiday_weeks
 from simulation.config import Referrals, Scenario, roster_intervals
 from simulation.config.calendar import site_hours, travel_hours
+from simulation.config.network import regional_growth
 from simulation.config.timetable import Slot, plan_timetable
 
 Intervals = tuple[tuple[float, float], ...]
@@ -104,7 +105,7 @@ def daily_rates(scenario: Scenario, source=None) -> np.ndarray:
     multiplier = np.ones(len(days))
     for change in sorted(ref.step_changes, key=lambda c: c.from_week):
         multiplier[days // 7 >= change.from_week] = change.multiplier
-    return ref.per_week * weekday_share * season * multiplier
+    return ref.per_week * regional_growth(scenario) * weekday_share * season * multiplier
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:

@@ -20,9 +20,9 @@ changes.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from simulation.config.base import SHARE_TOLERANCE, Name, NonNegative, Share, _Model
 
@@ -39,6 +39,9 @@ class Region(_Model):
 
     name: Name
     share: Share
+    # the region's referrals x this (growth, or decline, of one region against the plan's
+    # referrals.per_week; an uncertain input for robust plans): 1.2 is 20% more from here
+    growth: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] = 1.0
     travel_minutes: dict[Name, NonNegative] = {}
     split: dict[Name, Share] = {}
 
@@ -158,3 +161,13 @@ def network_problems(scenario) -> list[str]:
                 "shares of sites"
             )
     return problems
+
+
+def regional_growth(scenario) -> float:
+    """How much the regions' growth scales the network's referrals: the share-weighted mean
+    of the regions' ``growth`` (1 without regions, or when none grows)."""
+    regions = scenario.network.regions
+    if not scenario.sites or not regions:
+        return 1.0
+    total = sum(r.share for r in regions)
+    return sum(r.share * r.growth for r in regions) / total if total > 0 else 1.0

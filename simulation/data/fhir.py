@@ -301,6 +301,9 @@ def _episodes(items: list, patients: dict[str, str], assessed: dict[str, str]) -
                 # and discharge are the active period's, its next care a discharged-to one
                 "level": _extension(episode, "level"),
                 "discharged_to": _extension(episode, "discharged-to"),
+                # a provider's network: the site seen at, the region come from (extensions)
+                "site": _extension(episode, "site"),
+                "region": _extension(episode, "region"),
                 "_patient": patient,
             }
         )

@@ -113,6 +113,8 @@ def _episode(row: dict, patient: str) -> dict:
             ("referral-source", "source"),
             ("level", "level"),
             ("discharged-to", "discharged_to"),
+            ("site", "site"),
+            ("region", "region"),
         )
         if row.get(column)
     ]

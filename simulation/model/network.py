@@ -32,7 +32,7 @@ class Router:
         self.decay = network.distance_decay_per_minute
         self.sites = sorted(s.name for s in scenario.sites)
         self.regions = sorted(network.regions, key=lambda r: r.name)
-        shares = np.array([r.share for r in self.regions], dtype=float)
+        shares = np.array([r.share * r.growth for r in self.regions], dtype=float)
         self.edges = np.cumsum(shares / shares.sum())
         self.region_rng = streams.get("network:region")
         self.choice_rng = streams.get("network:choice")

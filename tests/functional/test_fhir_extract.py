@@ -217,18 +217,23 @@ def test_synth_refuses_a_table_suffix_for_a_fhir_bundle(tmp_path):
     assert not (tmp_path / "x.csv").exists()
 
 
+def _bundled_both_ways(tmp_path, name: str, seed: int) -> Path:
+    """Half a year of a bundled scenario's records as a table (e.csv) and as a FHIR bundle
+    (the returned path)."""
+    from simulation import config as scenarios
+
+    sc = scenarios.apply_overrides(scenarios.load(scenarios.bundled(name)), ["warmup_weeks=8"])
+    table, _, sessions = synthesize_records(sc, 0.5, seed, fhir=True)
+    table.to_csv(tmp_path / "e.csv", index=False)
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps(bundle(table, sessions, sc, extract_start(sc))))
+    return path
+
+
 def test_a_continuums_bundle_carries_its_levels_stays(tmp_path):
     """Stays at a level of care (an EpisodeOfCare with a level extension) read as the table's
     level rows: the same admissions, discharges and next care."""
-    from simulation import config as scenarios
-
-    sc = scenarios.apply_overrides(
-        scenarios.load(scenarios.bundled("continuum")), ["warmup_weeks=8"]
-    )
-    table, _, sessions = synthesize_records(sc, 0.5, 2, fhir=True)
-    table.to_csv(tmp_path / "e.csv", index=False)
-    path = tmp_path / "b.json"
-    path.write_text(json.dumps(bundle(table, sessions, sc, extract_start(sc))))
+    path = _bundled_both_ways(tmp_path, "continuum", 2)
     columns = ["referral_date", "iop_start_date", "iop_end_date", "level", "discharged_to"]
 
     def stays(episodes):
@@ -238,3 +243,11 @@ def test_a_continuums_bundle_carries_its_levels_stays(tmp_path):
     from_fhir, from_table = stays(read_episodes(path)), stays(read_episodes(tmp_path / "e.csv"))
     assert len(from_table) > 20 and set(from_table["level"]) == {"php"}
     pd.testing.assert_frame_equal(from_fhir, from_table)
+
+
+def test_a_networks_bundle_carries_each_episodes_site_and_region(tmp_path):
+    path = _bundled_both_ways(tmp_path, "network", 5)
+    from_table = read_episodes(tmp_path / "e.csv").table
+    from_fhir = read_episodes(path).table
+    pd.testing.assert_frame_equal(from_fhir[["site", "region"]], from_table[["site", "region"]])
+    assert set(from_fhir["site"]) == {"urban", "suburban", "rural"}

@@ -139,3 +139,22 @@ def test_what_holds_admissions_up_is_reported_for_each_site():
     lines = " ".join(results.limiting_factors(result.summary))
     assert "Site suburban: admissions held up" in lines
     assert "Site rural" not in lines
+
+
+def test_a_regions_growth_scales_its_referrals_and_is_an_uncertain_input():
+    """County growing x2 (a fifth of referrals): the network's expected referrals grow by the
+    share-weighted mean of the regions' growth (1.2) and a third of referrals are the county's
+    (0.4 / 1.2); the growth can be varied as an uncertain input for a robust plan."""
+    from simulation.compiled import daily_rates
+    from simulation.uncertainty import uncertain_inputs, with_values
+
+    base = scenarios.apply_overrides(scenarios.load(scenarios.bundled("network")), SHORT)
+    grown = scenarios.apply_overrides(base, ["network.regions.county.growth=2"])
+    assert daily_rates(grown).sum() / daily_rates(base).sum() == pytest.approx(1.2, rel=1e-12)
+    clients = run_experiment(grown, replications=3, workers=2).tables["clients"]
+    # ~2,000 referrals: the county's share has a standard error of about 0.011
+    assert (clients["region"] == "county").mean() == pytest.approx(1 / 3, abs=0.04)
+    inputs = uncertain_inputs(base, None, vary=["network.regions.county.growth=1..1.5"])
+    county = next(i for i in inputs if i.key == "network.regions.county.growth")
+    varied = with_values(base, inputs, [i.high if i is county else i.base for i in inputs])
+    assert next(r for r in varied.network.regions if r.name == "county").growth == 1.5
