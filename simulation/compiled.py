@@ -39,6 +39,7 @@ class OfficePlan:
     units: tuple[str, ...]
     open_hours: Intervals
     used_for: tuple[str, ...]
+    site: str | None = None  # (a network) the site it is at; None: for every site
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,7 @@ def _compile(scenario: Scenario) -> Plan:
                 tuple(office.units()),
                 tuple(roster_intervals(office.available)),
                 tuple(office.used_for),
+                office.site,
             )
             for office in sorted(scenario.offices, key=lambda o: o.name)
         ),

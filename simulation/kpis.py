@@ -329,8 +329,12 @@ SITE_KPIS = (
     "admission_blocked_share",
     "admission_blocked_by_seats_share",
     "admission_blocked_by_caseload_share",
+    "therapist_utilisation",
+    "prescriber_utilisation",
+    "intake_utilisation",
 )
-"""What holds admissions up, also reported per site of a network as ``<kpi>[site=<name>]``."""
+"""What holds admissions up and staff utilisation, also reported per site of a network as
+``<kpi>[site=<name>]``."""
 PAYER_KPIS = ("revenue_per_week", "denied_revenue_per_week")
 """Money KPIs also reported per payer as ``<kpi>[payer=<name>]``."""
 GROUP_KPIS = (

@@ -96,7 +96,11 @@ def network_problems(scenario) -> list[str]:
     if not sites:
         if network.regions:
             problems.append("network.regions: regions route referrals to sites; add [[sites]]")
-        for kind, items in (("tracks", scenario.tracks), ("rooms", scenario.rooms)):
+        for kind, items in (
+            ("tracks", scenario.tracks),
+            ("rooms", scenario.rooms),
+            ("offices", scenario.offices),
+        ):
             problems += [
                 f"{kind}.{item.name}.site: '{item.site}' is not a site (sites: none)"
                 for item in items
@@ -125,6 +129,8 @@ def network_problems(scenario) -> list[str]:
         check(f"tracks.{track.name}.site", track.site)
     for room in scenario.rooms:
         check(f"rooms.{room.name}.site", room.site)
+    for office in scenario.offices:
+        check(f"offices.{office.name}.site", office.site)
     for name, pool in scenario.staff.items():
         check(f"staff.{name}.site", pool.site)
     for level in scenario.levels:

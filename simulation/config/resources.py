@@ -45,6 +45,7 @@ class Office(_Model):
 
     name: Name
     count: int = Field(default=1, ge=1, le=200)
+    site: Name | None = None  # (sites) the site its rooms are at; None: every site's clients
     available: Roster = [
         Shift(days=["mon", "tue", "wed", "thu", "fri"], start="08:00", end="21:00")
     ]

@@ -94,10 +94,10 @@ def earliest_for_client(
     return best
 
 
-def offices_for(clinic, kind: str) -> list[Person] | None:
+def offices_for(clinic, kind: str, site: str = "") -> list[Person] | None:
     """The offices this session may use, or None if it needs none (no office is used for
     its kind, or an individual or medication session held by video)."""
-    offices = clinic.offices.needed_for(kind)
+    offices = clinic.offices.needed_for(kind, site)
     share = clinic.scenario.iop.virtual_appointment_share
     video = offices and share > 0 and kind in ("individual", "medication")
     if video and clinic.appointment_rng.random() < share:
@@ -162,7 +162,7 @@ def _call_the_list(clinic, person: Person, now: float) -> None:
             continue  # the week is over, or they have left
         busy = _client_week(clinic, c, now, latest)
         found = find_time(
-            person, busy, now, hours, latest, offices_for(clinic, "individual"), c.site
+            person, busy, now, hours, latest, offices_for(clinic, "individual", c.site), c.site
         )
         if found is None:
             still.append((c, hours, latest, record))
@@ -184,7 +184,13 @@ def book_iop_week(clinic, c, earliest: float, week_end: float) -> None:
         hours = iop.individual_session_hours
         for _ in range(iop.individual_sessions_per_week):
             found = find_time(
-                therapist, busy, earliest, hours, latest, offices_for(clinic, "individual"), c.site
+                therapist,
+                busy,
+                earliest,
+                hours,
+                latest,
+                offices_for(clinic, "individual", c.site),
+                c.site,
             )
             record = recorder.appointment("individual", earliest, found is not None)
             if found is not None:
@@ -201,7 +207,7 @@ def book_iop_week(clinic, c, earliest: float, week_end: float) -> None:
                 max(earliest, c._next_family),
                 hours,
                 latest,
-                offices_for(clinic, "family"),
+                offices_for(clinic, "family", c.site),
                 c.site,
             )
             recorder.appointment("family", earliest, found is not None)
@@ -217,7 +223,7 @@ def book_iop_week(clinic, c, earliest: float, week_end: float) -> None:
             max(earliest, c._next_medication),
             hours,
             latest,
-            offices_for(clinic, "medication"),
+            offices_for(clinic, "medication", c.site),
             c.site,
         )
         recorder.appointment("medication", earliest, booking is not None)
@@ -247,7 +253,7 @@ def book_op_week(clinic, c, earliest: float, week_end: float) -> None:
             earliest,
             hours,
             latest,
-            clinic.offices.needed_for("outpatient"),
+            clinic.offices.needed_for("outpatient", c.site),
             c.site,
         )
         clinic.recorder.appointment("outpatient", earliest, found is not None)

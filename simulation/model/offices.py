@@ -16,6 +16,7 @@ class Offices:
     def __init__(self, plan: Plan, closed: set[int]) -> None:
         self.units: list[Person] = []
         self.for_kind: dict[str, list[Person]] = {kind: [] for kind in APPOINTMENT_KINDS}
+        self.site_of: dict[str, str | None] = {}  # (a network) each unit's site
         for office in plan.offices:  # (in name order)
             for name in office.units:
                 diary = Person(
@@ -26,9 +27,15 @@ class Offices:
                     leave_days=set(closed),
                 )
                 self.units.append(diary)
+                self.site_of[name] = office.site
                 for kind in office.used_for:
                     self.for_kind[kind].append(diary)
 
-    def needed_for(self, kind: str) -> list[Person] | None:
-        """The offices a session of ``kind`` must have one of; None if it needs none."""
-        return self.for_kind[kind] or None
+    def needed_for(self, kind: str, site: str = "") -> list[Person] | None:
+        """The offices a session of ``kind`` must have one of; None if it needs none. For a
+        client of a network's ``site``: the offices at that site or for every site (a site with
+        none of its own holds its sessions without one, as a clinic without offices does)."""
+        offices = self.for_kind[kind]
+        if site and offices:
+            offices = [o for o in offices if self.site_of[o.name] in (None, site)]
+        return offices or None

@@ -201,7 +201,7 @@ def resume_journey(env, clinic, c: Client, stage: str, track=None, therapist: st
 def _book_intake(clinic, c: Client, earliest: float):
     """Book the earliest intake slot from ``earliest`` (with an office where intakes need
     one): (clinician, start, office or None), or None if none is left in the run."""
-    office_needed = clinic.offices.needed_for("intake")
+    office_needed = clinic.offices.needed_for("intake", c.site)
     people = clinic.intake_people_for(c)
     if office_needed or (c.site and any(p.at_sites for p in people)):
         booking = appointments.earliest_for_client(
@@ -343,7 +343,7 @@ def psychiatric_evaluation(env, clinic, c: Client):
     clinic.recorder.move(c, "evaluation", env.now)
     c.evaluation_requested = env.now
     hours = iop.medication_first_hours
-    offices = appointments.offices_for(clinic, "medication")
+    offices = appointments.offices_for(clinic, "medication", c.site)
     booking = appointments.earliest_for_client(
         clinic.prescribers, [], env.now, hours, clinic.end, offices, c.site
     )

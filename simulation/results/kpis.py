@@ -459,6 +459,26 @@ def replication_kpis(
         k.update(group_kpis(scenario, clients, client_weeks, start, end))
     k.update(level_kpis(scenario, recorder, clients, start, end))
     k.update(network_kpis(scenario, recorder, clients, start, end))
+    k.update(site_utilisation(scenario, resources))
+    return k
+
+
+def site_utilisation(scenario: Scenario, resources: pd.DataFrame) -> dict[str, float]:
+    """Each site's therapists', prescribers' and intake clinicians' utilisation, from the pools
+    that work there (pools of every site are not any one site's), as ``<kpi>[site=<name>]``."""
+    if not scenario.sites:
+        return {}
+    where = {name: pool.site for name, pool in scenario.staff.items()}
+    site = resources["resource"].map(where)
+    k: dict[str, float] = {}
+    for name in sorted(s.name for s in scenario.sites):
+        mine = resources[(site == name).to_numpy()]
+        if mine.empty:
+            continue
+        roles = pooled_utilisation(mine.assign(resource=mine["role"]), scenario.warmup_weeks)
+        for role, kpi in ROLE_KPIS.items():
+            if role in roles:
+                k[group_kpi(kpi, "site", name)] = float(roles[role])
     return k
 
 
@@ -488,7 +508,7 @@ def network_kpis(
     k = {"travel_minutes_mean": float(np.mean(known)) if known else math.nan}
     edges = np.array([start, end])
     for site in sorted(s.name for s in scenario.sites):  # what holds admissions up there
-        for monitor, kpi in zip(SITE_LIMITS, SITE_KPIS, strict=True):
+        for monitor, kpi in zip(SITE_LIMITS, SITE_KPIS[: len(SITE_LIMITS)], strict=True):
             series = recorder.monitors.get(f"{monitor}:{site}")
             if series is not None:
                 k[group_kpi(kpi, "site", site)] = float(series.bin_means(edges)[0])

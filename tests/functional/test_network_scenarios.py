@@ -52,6 +52,9 @@ def test_every_client_is_seen_at_a_site_of_their_region_s_network(runs):
         assert result.kpis[f"admissions_per_week[site={site}]"].mean() > 0
     for region in ("city", "suburbs", "county"):
         assert f"referral_to_iop_days_mean[region={region}]" in result.kpis
+    for site in ("urban", "suburban", "rural"):  # (each site's own pools)
+        assert (result.kpis[f"therapist_utilisation[site={site}]"].between(0.05, 1.0)).all()
+    assert "prescriber_utilisation[site=rural]" not in result.kpis  # (she works for all)
 
 
 def test_staff_of_several_sites_see_each_sites_clients_on_its_days_and_never_while_travelling():
@@ -158,3 +161,29 @@ def test_a_regions_growth_scales_its_referrals_and_is_an_uncertain_input():
     county = next(i for i in inputs if i.key == "network.regions.county.growth")
     varied = with_values(base, inputs, [i.high if i is county else i.base for i in inputs])
     assert next(r for r in varied.network.regions if r.name == "county").growth == 1.5
+
+
+def test_a_sites_clients_book_the_offices_at_their_site_or_for_every_site():
+    from simulation.compiled import compile_scenario
+    from simulation.model.offices import Offices
+
+    sc = scenarios.apply_overrides(
+        scenarios.load(scenarios.bundled("network")),
+        [
+            'offices=[{name = "urban office", count = 2, site = "urban"}, '
+            '{name = "rural office", site = "rural"}, {name = "video room"}]'
+        ],
+    )
+    offices = Offices(compile_scenario(sc), set())
+    names = lambda units: sorted(u.name for u in units or [])  # noqa: E731
+    assert names(offices.needed_for("individual", "rural")) == ["rural office", "video room"]
+    assert names(offices.needed_for("intake", "urban")) == [
+        "urban office 1",
+        "urban office 2",
+        "video room",
+    ]
+    assert len(offices.needed_for("family")) == 4  # (no site: any)
+    with pytest.raises(scenarios.ScenarioError, match="offices.x.site: 'moon' is not a site"):
+        scenarios.apply_overrides(sc, ['offices=[{name = "x", site = "moon"}]'])
+    run = scenarios.apply_overrides(sc, SHORT)
+    assert run_experiment(run, replications=1, workers=1).kpis["office_utilisation"].iloc[0] > 0
