@@ -69,6 +69,24 @@ def closed_days(scenario) -> set[int]:
     return {(d - monday).days for d in dates if monday <= d < last}
 
 
+def site_closed_days(scenario) -> dict[str, set[int]]:
+    """(a network) Day numbers each site is closed on, beyond the provider's calendar."""
+    monday = clock.week_zero_monday(scenario.start_date)
+    last = monday + dt.timedelta(days=7 * scenario.total_weeks)
+    out = {}
+    for site in scenario.sites:
+        dates: set[dt.date] = set(site.closed_dates)
+        for period in site.closure_weeks:
+            day = period.from_date
+            while day <= period.to_date:
+                dates.add(day)
+                day += dt.timedelta(days=1)
+        days = {(d - monday).days for d in dates if monday <= d < last}
+        if days:
+            out[site.name] = days
+    return out
+
+
 def school_holiday_weeks(scenario) -> set[int]:
     """Weeks of the run (0 = week zero) that are school-holiday weeks: their Wednesday falls in
     one of ``calendar.school_holidays`` (a week is term or holiday as a whole)."""

@@ -21,7 +21,7 @@ import numpy as np
 
 from simulation import clock
 from simulation.clock import HOURS_PER_WEEK
-from simulation.closures import closed_days, school_holiday_weeks
+from simulation.closures import closed_days, school_holiday_weeks, site_closed_days
 from simulation.config import Referrals, Scenario, roster_intervals
 from simulation.config.calendar import site_hours, travel_hours
 from simulation.config.network import regional_growth
@@ -80,6 +80,7 @@ class Plan:
     # (with sites) pools whose shifts say a site: pool -> {site or None: weekly hours there}
     site_hours: MappingProxyType
     travel: MappingProxyType  # pool -> weekly hours spent travelling between sites
+    site_closed_days: MappingProxyType  # (a network) site -> its own closed day numbers
 
 
 def daily_rates(scenario: Scenario, source=None) -> np.ndarray:
@@ -190,6 +191,9 @@ def _compile(scenario: Scenario) -> Plan:
                 for name, pool in scenario.staff.items()
                 if (travel := travel_hours(pool.roster))
             }
+        ),
+        site_closed_days=MappingProxyType(
+            {site: frozenset(days) for site, days in site_closed_days(scenario).items()}
         ),
         levels=MappingProxyType(
             {level.name: _level_plan(level, people) for level in scenario.levels}

@@ -25,12 +25,17 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from simulation.config.base import SHARE_TOLERANCE, Name, NonNegative, Share, _Model
+from simulation.config.calendar import ClosurePeriod, DateField
 
 
 class Site(_Model):
-    """One site of the provider."""
+    """One site of the provider, with its own closures besides the provider's calendar (a
+    site shut for a refit, a snow day at the rural site): on those days its staff, rooms and
+    offices do not work and its groups do not meet."""
 
     name: Name
+    closed_dates: list[DateField] = []
+    closure_weeks: list[ClosurePeriod] = []
 
 
 class Region(_Model):

@@ -98,7 +98,9 @@ def hold_session(clinic, state: TrackState, slot: Slot, week: int) -> None:
     if track.optional_days and track.is_optional(slot.start):  # only those who take part
         started = [cid for cid in started if clinic.clients[cid].takes_optional]
     recorder = clinic.recorder
-    if not started or int(now // 24) in clinic.closed_days:  # nobody enrolled, or closed
+    day = int(now // 24)
+    closed = day in clinic.closed_days or day in clinic.plan.site_closed_days.get(track.site, ())
+    if not started or closed:  # nobody enrolled, or closed (the clinic, or the track's site)
         outcome = "closed" if started else "empty"
         recorder.session(track.name, now, week, False, False, 0, 0, slot.room, "", outcome)
         return

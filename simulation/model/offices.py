@@ -24,7 +24,7 @@ class Offices:
                     pool=office.name,
                     role="office",
                     roster=list(office.open_hours),
-                    leave_days=set(closed),
+                    leave_days=set(closed) | plan.site_closed_days.get(office.site, set()),
                 )
                 self.units.append(diary)
                 self.site_of[name] = office.site

@@ -298,6 +298,7 @@ class Staff:
             person.at_sites = dict(plan.site_hours.get(pool_name, {}))
             person.fixed += plan.travel.get(pool_name, ())  # travelling: never booked
             person.leave_days |= closed  # nobody works on a day the clinic is closed
+            person.leave_days |= plan.site_closed_days.get(pool.site, frozenset())  # (theirs)
             # before joining and after leaving, every day is away (no booking, no group)
             person.first_week, person.gone_week = first, gone
             person.leave_days |= set(range(min(7 * first, days)))

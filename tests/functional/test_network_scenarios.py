@@ -187,3 +187,32 @@ def test_a_sites_clients_book_the_offices_at_their_site_or_for_every_site():
         scenarios.apply_overrides(sc, ['offices=[{name = "x", site = "moon"}]'])
     run = scenarios.apply_overrides(sc, SHORT)
     assert run_experiment(run, replications=1, workers=1).kpis["office_utilisation"].iloc[0] > 0
+
+
+def test_a_site_closed_for_a_fortnight_holds_no_group_while_the_others_do():
+    """The rural site shut for two weeks (its own closure): its group's sessions then are
+    'closed' and its therapist books nothing; the urban site's groups run as usual."""
+    from simulation.clock import HOURS_PER_DAY
+    from tests import invariants
+
+    sc = scenarios.apply_overrides(
+        scenarios.load(scenarios.bundled("network")),
+        [
+            "warmup_weeks=10",
+            "horizon_weeks=20",
+            'sites=[{name = "urban"}, {name = "suburban"}, {name = "rural", closure_weeks = '
+            "[{from_date = 2027-04-05, to_date = 2027-04-18}]}]",
+        ],
+    )
+    model = invariants.simulate(sc)
+    first = 13 * 7 * HOURS_PER_DAY  # 2027-04-05: the Monday 13 weeks after 2027-01-04
+    last = first + 14 * HOURS_PER_DAY
+    sessions = model.recorder.session_table()
+    during = sessions[(sessions["time"] >= first) & (sessions["time"] < last)]
+    rural = during[during["track"] == "rural days"]
+    assert len(rural) == 6 and set(rural["outcome"]) <= {"closed", "empty"}
+    urban = during[during["track"] == "urban morning"]
+    assert (urban["outcome"] == "held").sum() >= 6
+    busy = [b for b in model.recorder.busy_log if b is not None]
+    rural_people = {p.name for p in model.staff.pools["rural therapists"]}
+    assert not any(r in rural_people and first <= s < last for r, s, _, _ in busy)
