@@ -24,7 +24,6 @@ from simulation.clock import HOURS_PER_WEEK
 from simulation.closures import closed_days, school_holiday_weeks, site_closed_days
 from simulation.config import Referrals, Scenario, roster_intervals
 from simulation.config.calendar import site_hours, travel_hours
-from simulation.config.network import regional_growth
 from simulation.config.timetable import Slot, plan_timetable
 
 Intervals = tuple[tuple[float, float], ...]
@@ -81,6 +80,8 @@ class Plan:
     site_hours: MappingProxyType
     travel: MappingProxyType  # pool -> weekly hours spent travelling between sites
     site_closed_days: MappingProxyType  # (a network) site -> its own closed day numbers
+    # (a network) each day's chances of each region (days x regions in name order); else empty
+    region_chances: np.ndarray
 
 
 def daily_rates(scenario: Scenario, source=None) -> np.ndarray:
@@ -99,6 +100,7 @@ def daily_rates(scenario: Scenario, source=None) -> np.ndarray:
     else:
         months = np.array([clock.month_of(d * 24.0, scenario.start_date) for d in days[::7]])
         season = np.asarray(ref.seasonality)[np.repeat(months, 7)[: len(days)] - 1]
+    regional = region_weights(scenario, season).sum(axis=1) if scenario.sites else 1.0
     if source is not None:
         total = sum(s.share for s in ref.sources)
         season = season * source.share / total
@@ -107,7 +109,41 @@ def daily_rates(scenario: Scenario, source=None) -> np.ndarray:
     multiplier = np.ones(len(days))
     for change in sorted(ref.step_changes, key=lambda c: c.from_week):
         multiplier[days // 7 >= change.from_week] = change.multiplier
-    return ref.per_week * regional_growth(scenario) * weekday_share * season * multiplier
+    return ref.per_week * regional * weekday_share * season * multiplier
+
+
+def region_weights(scenario: Scenario, season: np.ndarray | None = None) -> np.ndarray:
+    """(a network) Each day's weight of each region (days x regions, in name order), as a
+    multiple of the referrals' own season that day: share x growth, times the region's own
+    monthly pattern over the referrals' where it has one. Summed over regions: how the regions
+    scale the day's referrals; across a day's row: the chance a referral comes from each."""
+    regions = sorted(scenario.network.regions, key=lambda r: r.name)
+    days = np.arange(scenario.total_weeks * 7)
+    total = sum(r.share for r in regions) or 1.0
+    weights = np.empty((len(days), len(regions)))
+    months = None
+    for k, region in enumerate(regions):
+        weights[:, k] = region.share * region.growth / total
+        if region.seasonality is not None:
+            if months is None:
+                months = np.array(
+                    [clock.month_of(d * 24.0, scenario.start_date) for d in days[::7]]
+                )
+                months = np.repeat(months, 7)[: len(days)] - 1
+                base = season if season is not None else _season(scenario, months)
+            weights[:, k] *= np.asarray(region.seasonality)[months] / base
+    return weights
+
+
+def _season(scenario: Scenario, months: np.ndarray) -> np.ndarray:
+    return np.asarray(scenario.referrals.seasonality)[months]
+
+
+def _chances(scenario: Scenario) -> np.ndarray:
+    if not scenario.sites or not scenario.network.regions:
+        return np.empty((0, 0))
+    weights = region_weights(scenario)
+    return weights / weights.sum(axis=1, keepdims=True)
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
@@ -192,6 +228,7 @@ def _compile(scenario: Scenario) -> Plan:
                 if (travel := travel_hours(pool.roster))
             }
         ),
+        region_chances=_frozen(_chances(scenario)),
         site_closed_days=MappingProxyType(
             {site: frozenset(days) for site, days in site_closed_days(scenario).items()}
         ),

@@ -47,6 +47,8 @@ class Region(_Model):
     # the region's referrals x this (growth, or decline, of one region against the plan's
     # referrals.per_week; an uncertain input for robust plans): 1.2 is 20% more from here
     growth: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] = 1.0
+    # the region's own monthly pattern (Jan..Dec multipliers) instead of referrals.seasonality
+    seasonality: Annotated[list[NonNegative], Field(min_length=12, max_length=12)] | None = None
     travel_minutes: dict[Name, NonNegative] = {}
     split: dict[Name, Share] = {}
 
@@ -172,13 +174,3 @@ def network_problems(scenario) -> list[str]:
                 "shares of sites"
             )
     return problems
-
-
-def regional_growth(scenario) -> float:
-    """How much the regions' growth scales the network's referrals: the share-weighted mean
-    of the regions' ``growth`` (1 without regions, or when none grows)."""
-    regions = scenario.network.regions
-    if not scenario.sites or not regions:
-        return 1.0
-    total = sum(r.share for r in regions)
-    return sum(r.share * r.growth for r in regions) / total if total > 0 else 1.0

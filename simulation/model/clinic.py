@@ -115,7 +115,7 @@ class ClinicModel:
         }
         self.entry_level = {src.name: src.level for src in scenario.referrals.sources}
         # a provider's sites: who routes referrals, and where each pool works (None: anywhere)
-        self.router = Router(scenario, streams) if scenario.sites else None
+        self.router = Router(plan, streams) if scenario.sites else None
         self.site_of_pool = {name: pool.site for name, pool in scenario.staff.items()}
         self.resume_stays: dict[int, float] = {}  # a state's client at a level: stay left (h)
         self.iop_waitlist = IopWaitlist(self)

@@ -26,14 +26,14 @@ WAITING = ("intake_waitlist", "in_assessment", "authorisation", "evaluation", "i
 class Router:
     """Finds each referral's site; keeps who is waiting at each site for shortest_wait."""
 
-    def __init__(self, scenario, streams) -> None:
+    def __init__(self, plan, streams) -> None:
+        scenario = plan.scenario
         network = scenario.network
+        self.chances = np.cumsum(plan.region_chances, axis=1)  # (each day's, by region)
         self.routing = network.routing
         self.decay = network.distance_decay_per_minute
         self.sites = sorted(s.name for s in scenario.sites)
         self.regions = sorted(network.regions, key=lambda r: r.name)
-        shares = np.array([r.share * r.growth for r in self.regions], dtype=float)
-        self.edges = np.cumsum(shares / shares.sum())
         self.region_rng = streams.get("network:region")
         self.choice_rng = streams.get("network:choice")
         seats: dict[str, int] = {site: 0 for site in self.sites}
@@ -47,9 +47,9 @@ class Router:
         """Draw the client's region and choose their site (pooled: their site is the one whose
         seat they take, known when placed)."""
         u = self.region_rng.random()
-        region = self.regions[
-            min(int(np.searchsorted(self.edges, u, side="right")), len(self.regions) - 1)
-        ]
+        edges = self.chances[min(max(int(c.referred // 24), 0), len(self.chances) - 1)]
+        at = int(np.searchsorted(edges, u, side="right"))
+        region = self.regions[min(at, len(self.regions) - 1)]
         c.region = region.name
         if self.routing == "pooled":
             c.site = ""

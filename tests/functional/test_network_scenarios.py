@@ -216,3 +216,22 @@ def test_a_site_closed_for_a_fortnight_holds_no_group_while_the_others_do():
     busy = [b for b in model.recorder.busy_log if b is not None]
     rural_people = {p.name for p in model.staff.pools["rural therapists"]}
     assert not any(r in rural_people and first <= s < last for r, s, _, _ in busy)
+
+
+def test_a_region_with_its_own_seasons_changes_the_days_referrals_and_who_they_are():
+    """The county's referrals double from January to June and halve after (its own pattern,
+    instead of the network's months): a January day's expected referrals and the county's
+    chance among them follow, and so does the share of the county's clients."""
+    from simulation.compiled import compile_scenario, daily_rates
+
+    base = scenarios.apply_overrides(scenarios.load(scenarios.bundled("network")), SHORT)
+    county = next(r for r in base.network.regions if r.name == "county")
+    seasons = "[2, 2, 2, 2, 2, 2, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]"
+    own = scenarios.apply_overrides(base, [f"network.regions.county.seasonality={seasons}"])
+    january = base.referrals.seasonality[0]  # (the run starts on 2027-01-04, a Monday)
+    county_weight = county.share * 2 / january
+    scale = (1 - county.share) + county_weight
+    assert daily_rates(own)[0] / daily_rates(base)[0] == pytest.approx(scale, rel=1e-12)
+    chances = compile_scenario(own).region_chances  # (regions in name order: city, county, ...)
+    assert chances[0, 1] == pytest.approx(county_weight / scale, rel=1e-12)
+    assert chances[182, 1] < county.share  # (2027-07-05: the county's low season)
