@@ -332,8 +332,11 @@ SITE_KPIS = (
     "therapist_utilisation",
     "prescriber_utilisation",
     "intake_utilisation",
+    "site_revenue_per_week",
+    "site_direct_cost_per_week",
+    "site_contribution_per_week",
 )
-"""What holds admissions up and staff utilisation, also reported per site of a network as
+"""What holds admissions up, staff utilisation and money, also reported per site of a network as
 ``<kpi>[site=<name>]``."""
 PAYER_KPIS = ("revenue_per_week", "denied_revenue_per_week")
 """Money KPIs also reported per payer as ``<kpi>[payer=<name>]``."""

@@ -147,6 +147,27 @@ CONTINUUM_CATALOGUE = [
         short="Referral to care",
     ),
     Kpi(
+        "site_revenue_per_week",
+        "money_per_week",
+        "Revenue a week from the clients seen at a site (IOP days and outpatient sessions, denials taken off; networks of sites)",
+        "higher",
+        short="Site revenue",
+    ),
+    Kpi(
+        "site_direct_cost_per_week",
+        "money_per_week",
+        "A site's own costs a week: the pay of the staff pools that work there and its group rooms (shared staff and overheads are the network's)",
+        short="Site cost",
+    ),
+    Kpi(
+        "site_contribution_per_week",
+        "money_per_week",
+        "A site's revenue less its own costs a week: what it contributes to the network's shared costs and margin",
+        "higher",
+        signed=True,
+        short="Site contribution",
+    ),
+    Kpi(
         "travel_minutes_mean",
         "minutes",
         "Mean travel minutes from a client's region to the site they were seen at (IOP starts, none for those who join by video; networks of sites)",

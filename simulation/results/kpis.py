@@ -460,6 +460,34 @@ def replication_kpis(
     k.update(level_kpis(scenario, recorder, clients, start, end))
     k.update(network_kpis(scenario, recorder, clients, start, end))
     k.update(site_utilisation(scenario, resources))
+    k.update(site_money(scenario, recorder, clients, start, end))
+    return k
+
+
+def site_money(
+    scenario: Scenario, recorder: Recorder, clients: pd.DataFrame, start: float, end: float
+) -> dict[str, float]:
+    """Each site's revenue (its clients' claims less denials), its own costs (the pay of its
+    pools, its rooms) and the difference, a week over the period (with sites and payers)."""
+    if not scenario.sites or recorder.claims is None:
+        return {}
+    c = recorder.claims
+    day = c["day"].to_numpy()
+    keep = (day >= start / HOURS_PER_DAY) & (day < end / HOURS_PER_DAY)
+    site_of = clients.set_index("id")["site"]
+    where = site_of.reindex(c["client_id"].to_numpy()[keep]).to_numpy()
+    net = (c["billed"] - c["denied"]).to_numpy()[keep]
+    weeks = (end - start) / HOURS_PER_WEEK
+    full_time = scenario.finance.full_time_hours
+    k: dict[str, float] = {}
+    for name in sorted(s.name for s in scenario.sites):
+        revenue = float(net[where == name].sum() / weeks)
+        pools = [p for p in scenario.staff.values() if p.site == name]
+        cost = sum(p.annual_cost * p.paid_fte(full_time) * p.size for p in pools) / 52.0
+        cost += scenario.finance.room_cost_per_week * sum(r.site == name for r in scenario.rooms)
+        k[group_kpi("site_revenue_per_week", "site", name)] = revenue
+        k[group_kpi("site_direct_cost_per_week", "site", name)] = float(cost)
+        k[group_kpi("site_contribution_per_week", "site", name)] = revenue - float(cost)
     return k
 
 

@@ -148,6 +148,12 @@ def claims(
                 ]
             ),
             "payer": every,
+            "client_id": np.concatenate(
+                [
+                    billed["client_id"].to_numpy(dtype=np.int64),
+                    op["client_id"].to_numpy(dtype=np.int64),
+                ]
+            ),
             "billed": amount,
             "denied": amount * denial[pick],
             "days_to_payment": wait[pick],

@@ -235,3 +235,29 @@ def test_a_region_with_its_own_seasons_changes_the_days_referrals_and_who_they_a
     chances = compile_scenario(own).region_chances  # (regions in name order: city, county, ...)
     assert chances[0, 1] == pytest.approx(county_weight / scale, rel=1e-12)
     assert chances[182, 1] < county.share  # (2027-07-05: the county's low season)
+
+
+def test_each_sites_revenue_adds_up_to_the_networks_and_its_costs_are_its_own(runs):
+    """The sites' revenues (their clients' claims less denials) add up to the network's (no
+    level of care earns here); a site's own cost is its pools' pay and its room."""
+    result = runs["network"]
+    k = result.kpis
+    sites = ("urban", "suburban", "rural")
+    total = sum(k[f"site_revenue_per_week[site={s}]"] for s in sites)
+    assert total.to_numpy() == pytest.approx(k["revenue_per_week"].to_numpy(), rel=1e-9)
+    sc = result.scenario
+    full_time = sc.finance.full_time_hours
+    rural = (
+        sum(
+            p.annual_cost * p.paid_fte(full_time) * p.size
+            for p in sc.staff.values()
+            if p.site == "rural"
+        )
+        / 52.0
+        + sc.finance.room_cost_per_week
+    )
+    assert k["site_direct_cost_per_week[site=rural]"].tolist() == pytest.approx([rural] * len(k))
+    contribution = (
+        k["site_revenue_per_week[site=rural]"] - k["site_direct_cost_per_week[site=rural]"]
+    )
+    assert (k["site_contribution_per_week[site=rural]"] == contribution).all()
