@@ -314,13 +314,34 @@ def write_run(
     if not result.targets.empty:
         files["targets.csv"] = result.targets
     from simulation.brief import as_markdown, run_brief
+    from simulation.workbook import run_workbook
 
     brief = run_brief(result.summary, result.scenario.target_list(), result.notes)
     files["brief.md"] = as_markdown(f"Brief: {result.scenario.name}", brief)
+    files["results.xlsx"] = run_workbook(
+        result.summary,
+        brief,
+        f"iopsim: {result.scenario.name}",
+        result.targets,
+        _weekly_means(result.tables.get("weekly")),
+    )
     for name, table in result.tables.items():
         files[f"{name}.parquet"] = table
     files.update(extra_files or {})
     return write_folder(folder, files, force)
+
+
+def _weekly_means(weekly: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The weekly table's mean over replications, week by week (after the warm-up)."""
+    if weekly is None or weekly.empty or "week" not in weekly:
+        return None
+    kept = weekly[~weekly["warmup"]] if "warmup" in weekly else weekly
+    numbers = kept.select_dtypes("number").drop(columns=["replication"], errors="ignore")
+    means = numbers.groupby(kept["week"]).mean(numeric_only=True)
+    means = means.drop(columns=["week"], errors="ignore").reset_index()
+    if "date" in kept:
+        means.insert(1, "date", kept.groupby("week")["date"].first().to_numpy())
+    return means
 
 
 def replace_dir(tmp: Path, folder: Path, force: bool) -> None:

@@ -128,7 +128,11 @@ def compare(
     page = pages.comparison_page(
         table, labels, dict(zip(labels, weekly, strict=True)), first_targets
     )
-    brief = as_markdown("Brief: comparison", compare_brief(table, labels, first_targets))
+    sections = compare_brief(table, labels, first_targets)
+    brief = as_markdown("Brief: comparison", sections)
+    from simulation.workbook import tables_workbook
+
+    workbook = tables_workbook("iopsim: comparison", sections, {"Comparison": table})
     manifest = {
         "kind": "compare",
         "labels": labels,
@@ -145,6 +149,7 @@ def compare(
             "kpis.csv": stacked_kpis,
             "weekly.parquet": stacked_weekly,
             "dashboard.html": page,
+            "results.xlsx": workbook,
         },
         force,
     )

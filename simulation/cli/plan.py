@@ -189,10 +189,20 @@ def plan(
         },
         "command": ["iopsim", *sys.argv[1:]],
     }
-    brief = as_markdown(f"Brief: plan for {sc.name}", plan_brief(lines))
+    sections = plan_brief(lines)
+    brief = as_markdown(f"Brief: plan for {sc.name}", sections)
+    from simulation.workbook import tables_workbook
+
+    workbook = tables_workbook(f"iopsim: plan for {sc.name}", sections, {"Plan": table})
     write_folder(
         folder,
-        {"manifest.json": manifest, "plan.csv": table, "brief.md": brief, "dashboard.html": page},
+        {
+            "manifest.json": manifest,
+            "plan.csv": table,
+            "brief.md": brief,
+            "dashboard.html": page,
+            "results.xlsx": workbook,
+        },
         force,
     )
     if not quiet:
