@@ -1,0 +1,151 @@
+"""iopsim from Python: ``import iopsim`` (this package, installed under that name; the code
+lives in ``simulation/``). A small surface for notebooks and scripts, returning the tables the
+command line writes:
+
+>>> import iopsim
+>>> clinic = iopsim.load("baseline")                       # a bundled scenario, or a .toml path
+>>> clinic = iopsim.change(clinic, ["staff.therapists.count=2", "horizon_weeks=8"])
+>>> result = iopsim.run(clinic, replications=2)
+>>> row = result.summary.set_index("kpi").loc["wait_to_iop_days_mean"]
+>>> bool(row["ci_low"] <= row["mean"] <= row["ci_high"])
+True
+>>> table = iopsim.compare([clinic, iopsim.change(clinic, ["staff.intake.count=2"])],
+...                        labels=["now", "second intake"], replications=2)
+>>> sorted(set(table["scenario"]))
+['now', 'second intake']
+
+Bad input raises ``iopsim.ScenarioError`` naming the field, the value and what is allowed:
+
+>>> iopsim.change(clinic, ["staff.therapists.count=-1"])
+Traceback (most recent call last):
+...
+simulation.config.base.ScenarioError: ...staff.therapists.count...
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from simulation.config import Scenario, ScenarioError, apply_overrides, bundled, validate
+from simulation.config import load as _load
+
+__all__ = [
+    "Scenario",
+    "ScenarioError",
+    "load",
+    "validate",
+    "change",
+    "run",
+    "compare",
+    "sweep",
+    "plan",
+    "fit",
+]
+
+
+def load(scenario: str | Path) -> Scenario:
+    """A scenario by bundled name (``"baseline"``, ``"network"``) or from a TOML file,
+    checked as the command line checks it."""
+    path = Path(scenario)
+    if path.suffix == ".toml" or path.exists():
+        return _load(path)
+    return _load(bundled(str(scenario)))
+
+
+def change(scenario: Scenario, overrides: list[str]) -> Scenario:
+    """The scenario with ``KEY=VALUE`` changes (as ``--set``), checked again."""
+    return apply_overrides(scenario, list(overrides))
+
+
+def run(
+    scenario: Scenario | str,
+    replications: int | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+):
+    """Run a scenario: an ExperimentResult with ``summary`` (summary.csv), ``kpis``
+    (kpis.csv), ``targets`` and ``tables`` (the run folder's tables by name)."""
+    from simulation.experiment import run_experiment
+
+    sc = load(scenario) if isinstance(scenario, str | Path) else scenario
+    return run_experiment(sc, replications=replications, seed=seed, workers=workers)
+
+
+def compare(
+    scenarios: list[Scenario],
+    labels: list[str] | None = None,
+    replications: int | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+) -> pd.DataFrame:
+    """Several scenarios on the same seed (common random numbers): comparison.csv, each KPI
+    of each with its CI and the paired difference to the first."""
+    from simulation.planning import comparison_table
+
+    labels = labels or [sc.name for sc in scenarios]
+    seed = scenarios[0].seed if seed is None else seed
+    results = [run(sc, replications, seed, workers) for sc in scenarios]
+    return comparison_table(labels, [r.kpis for r in results], [seed] * len(results))
+
+
+def sweep(
+    scenario: Scenario,
+    grid: list[str],
+    folder: str | Path,
+    replications: int | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+) -> pd.DataFrame:
+    """Every combination of ``KEY=LOW..HIGH`` or ``KEY=a,b,c`` values (as ``--grid``), each
+    cell written to ``folder`` as it finishes (a rerun resumes): the sweep's long table."""
+    from simulation import planning
+
+    factors = [planning.parse_factor(text, "--grid") for text in grid]
+    table, _ = planning.run_sweep(
+        scenario,
+        factors,
+        Path(folder),
+        replications or scenario.replications,
+        scenario.seed if seed is None else seed,
+        workers,
+    )
+    return table
+
+
+def plan(
+    scenario: Scenario,
+    vary: list[str],
+    targets: list[str] | None = None,
+    replications: int | None = None,
+    budget: float | None = None,
+    workers: int = 1,
+):
+    """The cheapest combination of ``vary`` capacities (``KEY=LOW..HIGH``) that meets every
+    target (the scenario's, and ``targets`` such as ``"wait_to_iop_days_p90<=28"``): a
+    PlanResult (``recommendation``, ``table()``, ``notes``)."""
+    from simulation import planning
+
+    factors = [planning.parse_factor(text, "--vary") for text in vary]
+    chosen = {k: (k, op, bound) for k, op, bound in scenario.target_list()}
+    chosen.update({t[0]: t for t in planning.parse_targets(list(targets or []))})
+    return planning.plan(
+        scenario,
+        factors,
+        list(chosen.values()),
+        replications or scenario.replications,
+        scenario.seed,
+        workers=workers,
+        budget=budget,
+    )
+
+
+def fit(extract: str | Path, template: Scenario | str = "baseline", with_state: bool = True):
+    """A clinic's scenario from its records (an episode extract: .csv, .xlsx, .parquet or a
+    FHIR bundle): (the fitted Scenario, the fit with its evidence, its TOML text)."""
+    from simulation.data.extract import read_episodes
+    from simulation.fit.clinic import fitted_scenario
+
+    sc = load(template) if isinstance(template, str | Path) else template
+    return fitted_scenario(read_episodes(Path(extract)), sc, with_state=with_state)
