@@ -325,10 +325,14 @@ CASELOAD_PREFIX = "caseload_occupancy_"
 GROUP_KINDS = ("track", "age_group", "source", "payer", "site", "region")
 """Who a group KPI is about: clients of one track, one age group, one referral source, one
 payer, one site or one region (with sites)."""
-SITE_KPIS = (
+SITE_LIMIT_KPIS = (
     "admission_blocked_share",
     "admission_blocked_by_seats_share",
     "admission_blocked_by_caseload_share",
+)
+"""What holds admissions up at a site: the KPIs of ``model.network.SITE_LIMITS``, in order."""
+SITE_KPIS = (
+    *SITE_LIMIT_KPIS,
     "therapist_utilisation",
     "prescriber_utilisation",
     "intake_utilisation",

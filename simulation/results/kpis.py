@@ -12,7 +12,7 @@ from simulation.config import Scenario
 from simulation.kpis import (
     CASELOAD_PREFIX,
     GROUP_KPIS,
-    SITE_KPIS,
+    SITE_LIMIT_KPIS,
     UTILISATION_PREFIX,
     group_kpi,
     split_group,
@@ -20,7 +20,14 @@ from simulation.kpis import (
 from simulation.model.network import SITE_LIMITS
 from simulation.model.recorder import Recorder
 from simulation.results.levels import level_kpis
-from simulation.results.money import billable_days, claims, in_post, payer_lookup, video_lookup
+from simulation.results.money import (
+    billable_days,
+    claims,
+    in_post,
+    payer_lookup,
+    video_lookup,
+    weekly_pay,
+)
 from simulation.results.queues import growth_kpis
 
 ROLE_KPIS = {
@@ -478,12 +485,10 @@ def site_money(
     where = site_of.reindex(c["client_id"].to_numpy()[keep]).to_numpy()
     net = (c["billed"] - c["denied"]).to_numpy()[keep]
     weeks = (end - start) / HOURS_PER_WEEK
-    full_time = scenario.finance.full_time_hours
     k: dict[str, float] = {}
     for name in sorted(s.name for s in scenario.sites):
         revenue = float(net[where == name].sum() / weeks)
-        pools = [p for p in scenario.staff.values() if p.site == name]
-        cost = sum(p.annual_cost * p.paid_fte(full_time) * p.size for p in pools) / 52.0
+        cost = weekly_pay(scenario, [p for p in scenario.staff.values() if p.site == name])
         cost += scenario.finance.room_cost_per_week * sum(r.site == name for r in scenario.rooms)
         k[group_kpi("site_revenue_per_week", "site", name)] = revenue
         k[group_kpi("site_direct_cost_per_week", "site", name)] = float(cost)
@@ -536,7 +541,7 @@ def network_kpis(
     k = {"travel_minutes_mean": float(np.mean(known)) if known else math.nan}
     edges = np.array([start, end])
     for site in sorted(s.name for s in scenario.sites):  # what holds admissions up there
-        for monitor, kpi in zip(SITE_LIMITS, SITE_KPIS[: len(SITE_LIMITS)], strict=True):
+        for monitor, kpi in zip(SITE_LIMITS, SITE_LIMIT_KPIS, strict=True):
             series = recorder.monitors.get(f"{monitor}:{site}")
             if series is not None:
                 k[group_kpi(kpi, "site", site)] = float(series.bin_means(edges)[0])

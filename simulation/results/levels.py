@@ -17,7 +17,7 @@ from simulation.compiled import compile_scenario
 from simulation.config import IOP, LEVEL_EXIT_REASONS, OUT, Scenario
 from simulation.model.levels import BLOCKED, CENSUS, WAITING
 from simulation.model.recorder import Recorder
-from simulation.results.money import level_money, payer_lookup
+from simulation.results.money import level_money, payer_lookup, weekly_pay
 
 VISIT_COLUMNS = [
     "client_id",
@@ -188,9 +188,7 @@ def _programme_pay(scenario: Scenario, spec) -> float:
     """The weekly pay of the staff pools who run a level's programme (0 without one)."""
     if spec.programme is None:
         return 0.0
-    full_time = scenario.finance.full_time_hours
-    pools = [scenario.staff[name] for name in spec.programme.staff_pools]
-    return sum(p.annual_cost * p.paid_fte(full_time) * p.size for p in pools) / 52.0
+    return weekly_pay(scenario, [scenario.staff[name] for name in spec.programme.staff_pools])
 
 
 def _programme_weeks(

@@ -196,11 +196,15 @@ def weekly_cost(scenario: Scenario, overhead: bool = True) -> float:
     """Staff, room and overhead cost per week (annual cost x paid FTE / 52 for each person;
     the FTE follows the roster unless the pool gives one; ``overhead``: with the fixed
     monthly costs)."""
-    full_time = scenario.finance.full_time_hours
-    staff = sum(p.annual_cost * p.paid_fte(full_time) * p.size for p in scenario.staff.values())
-    staff /= 52.0
+    staff = weekly_pay(scenario, scenario.staff.values())
     fixed = scenario.finance.overhead_per_week if overhead else 0.0
     return staff + scenario.finance.room_cost_per_week * len(scenario.rooms) + fixed
+
+
+def weekly_pay(scenario: Scenario, pools) -> float:
+    """The pay of ``pools`` a week: annual cost x paid FTE x members / 52."""
+    full_time = scenario.finance.full_time_hours
+    return sum(p.annual_cost * p.paid_fte(full_time) * p.size for p in pools) / 52.0
 
 
 def plan_cost(scenario: Scenario, overhead: bool = True) -> float:
