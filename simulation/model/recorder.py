@@ -207,6 +207,15 @@ class Recorder:
     def appointment_table(self) -> pd.DataFrame:
         return pd.DataFrame(self.appointments, columns=["kind", "time", "booked"])
 
+    def appointment_arrays(self) -> dict[str, np.ndarray]:
+        """The appointments due as numpy columns: kind, time, booked."""
+        rows = self.appointments
+        return {
+            "kind": np.array([a[0] for a in rows], dtype=object),
+            "time": np.array([a[1] for a in rows], dtype=float),
+            "booked": np.array([a[2] for a in rows], dtype=bool),
+        }
+
 
 def _group_index(busy: pd.DataFrame, group_of: dict[str, str], groups: list[str]) -> np.ndarray:
     position = {g: i for i, g in enumerate(groups)}

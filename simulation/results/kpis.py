@@ -134,19 +134,46 @@ def _share(numerator: int, denominator: int) -> float:
     return numerator / denominator if denominator else math.nan
 
 
+_FLOAT_COLUMNS = ("referred", "intake_start", "assessed", "iop_start", "iop_end", "iop_waitlisted")
+
+
+def client_columns(clients: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The client columns the KPIs read, as numpy arrays (converted once per replication)."""
+    cols = {name: clients[name].to_numpy(dtype=float) for name in _FLOAT_COLUMNS if name in clients}
+    cols["status"] = clients["status"].to_numpy(dtype=object)
+    cols["outcome"] = clients["outcome"].to_numpy(dtype=object)
+    return cols
+
+
 def client_kpis(
     clients: pd.DataFrame, client_weeks: pd.DataFrame, start: float, end: float, weeks: int
 ) -> dict[str, float]:
-    """KPIs computed from clients' milestones (for everyone, or for one group of clients).
-    Plain numpy on the few columns needed: this runs once per group per replication."""
+    """KPIs computed from clients' milestones (for everyone, or for one group of clients)."""
+    at = pd.Index(clients["id"].to_numpy()).get_indexer(client_weeks["client_id"].to_numpy())
+    week = client_weeks["week"].to_numpy()
+    return _client_kpis(
+        client_columns(clients),
+        (week >= int(start // HOURS_PER_WEEK)) & (at >= 0),
+        client_weeks["meets_rule"].to_numpy(),
+        start,
+        end,
+        weeks,
+    )
 
-    def col(name: str) -> np.ndarray:
-        return clients[name].to_numpy(dtype=float)
 
-    referred, intake_start, assessed = col("referred"), col("intake_start"), col("assessed")
-    iop_start, waitlisted = col("iop_start"), col("iop_waitlisted")
-    status = clients["status"].to_numpy(dtype=object)
-    outcome = clients["outcome"].to_numpy(dtype=object)
+def _client_kpis(
+    cols: dict[str, np.ndarray],
+    client_weeks: np.ndarray,
+    meets_rule: np.ndarray,
+    start: float,
+    end: float,
+    weeks: int,
+) -> dict[str, float]:
+    """``client_kpis`` on columns already converted: ``client_weeks`` marks the full
+    client-weeks of these clients in the period, ``meets_rule`` every client-week's verdict."""
+    referred, intake_start, assessed = cols["referred"], cols["intake_start"], cols["assessed"]
+    iop_start, waitlisted = cols["iop_start"], cols["iop_waitlisted"]
+    status, outcome = cols["status"], cols["outcome"]
     k: dict[str, float] = {}
     is_referred = referred >= start
     seen = is_referred & ~np.isnan(intake_start)
@@ -189,36 +216,19 @@ def client_kpis(
     k["referrals_never_assessed_share"] = _share(
         int((waiting & np.isnan(assessed)).sum()), int(is_referred.sum())
     )
-    from_week = int(start // HOURS_PER_WEEK)
-    week = client_weeks["week"].to_numpy()
-    mine = week >= from_week
-    mine &= np.isin(client_weeks["client_id"].to_numpy(), clients["id"].to_numpy())
-    met = client_weeks["meets_rule"].to_numpy()[mine]
-    k["client_weeks_meeting_hours_share"] = _share(int(met.sum()), int(mine.sum()))
+    k["client_weeks_meeting_hours_share"] = _share(
+        int(meets_rule[client_weeks].sum()), int(client_weeks.sum())
+    )
     return k
 
 
-def _time_in_iop(clients: pd.DataFrame, start: float, end: float) -> float:
-    """Mean number of these clients in the IOP (first day to leaving it) over [start, end)."""
-    began = clients["iop_start"].to_numpy(dtype=float)
-    ended = clients["iop_end"].to_numpy(dtype=float)
+def _time_in_iop(began: np.ndarray, ended: np.ndarray, start: float, end: float) -> float:
+    """Mean number of these clients in the IOP (first day ``began`` to leaving it, ``ended``)
+    over [start, end)."""
     ok = np.isfinite(began)
     ended = np.where(np.isfinite(ended), ended, end)
     overlap = np.clip(np.minimum(ended, end) - np.maximum(began, start), 0, None)
     return float(overlap[ok].sum() / (end - start))
-
-
-_CLIENT_COLUMNS = [
-    "id",
-    "referred",
-    "intake_start",
-    "assessed",
-    "iop_start",
-    "iop_end",
-    "iop_waitlisted",
-    "status",
-    "outcome",
-]
 
 
 GROUP_TRACK_KPIS = (
@@ -253,17 +263,22 @@ def group_kpis(
     scenario: Scenario, clients: pd.DataFrame, client_weeks: pd.DataFrame, start: float, end: float
 ) -> dict[str, float]:
     """Waits, losses, census, admissions and the hours rule for each track, age group and
-    referral source, as ``<kpi>[<kind>=<name>]``."""
+    referral source, as ``<kpi>[<kind>=<name>]``. The columns are converted once; each group
+    is a boolean row mask over them (and over the client-weeks, through each week's client)."""
     k: dict[str, float] = {}
     weeks = scenario.horizon_weeks
+    cols = client_columns(clients)
+    at = pd.Index(clients["id"].to_numpy()).get_indexer(client_weeks["client_id"].to_numpy())
+    in_period = (client_weeks["week"].to_numpy() >= int(start // HOURS_PER_WEEK)) & (at >= 0)
+    meets_rule = client_weeks["meets_rule"].to_numpy()
     for kind, names in reported_groups(scenario).items():
         wanted = GROUP_TRACK_KPIS if kind == "track" else GROUP_KPIS
         column = clients[kind].to_numpy()
-        needed = clients[_CLIENT_COLUMNS]
         for name in names:
-            mine = needed[column == name]
-            values = client_kpis(mine, client_weeks, start, end, weeks)
-            values["iop_census_mean"] = _time_in_iop(mine, start, end)
+            rows = column == name
+            mine = {n: v[rows] for n, v in cols.items()}
+            values = _client_kpis(mine, in_period & rows[at], meets_rule, start, end, weeks)
+            values["iop_census_mean"] = _time_in_iop(mine["iop_start"], mine["iop_end"], start, end)
             for base in wanted:
                 k[group_kpi(base, kind, name)] = values[base]
     return k
@@ -335,7 +350,7 @@ def prescriber_kpis(
     scenario: Scenario,
     recorder: Recorder,
     clients: pd.DataFrame,
-    appointments: pd.DataFrame,
+    appointments: dict[str, np.ndarray],
     start: float,
     end: float,
 ) -> dict[str, float]:
@@ -344,9 +359,11 @@ def prescriber_kpis(
     within ``iop.evaluation_within_days`` of starting (among those who started early enough
     for the window to be seen), and the wait for an evaluation required before starting."""
     iop = scenario.iop
-    due = appointments[(appointments["kind"] == "medication") & (appointments["time"] >= start)]
+    due = (appointments["kind"] == "medication") & (appointments["time"] >= start)
     k = {
-        "medication_visits_unbooked_share": _share(int((~due["booked"]).sum()), len(due)),
+        "medication_visits_unbooked_share": _share(
+            int((~appointments["booked"][due]).sum()), int(due.sum())
+        ),
     }
     delays = np.array(recorder.medication_delays, dtype=float).reshape(-1, 2)
     k["medication_visit_days_late_mean"] = _mean(delays[delays[:, 0] >= start, 1] / HOURS_PER_DAY)
@@ -380,8 +397,8 @@ def replication_kpis(
     end = scenario.total_weeks * HOURS_PER_WEEK
     weeks = scenario.horizon_weeks
     report = weekly[~weekly["warmup"]]
-    referred = clients[clients["referred"] >= start]
-    k: dict[str, float] = {"referrals_per_week": len(referred) / weeks}
+    cols = client_columns(clients)
+    k: dict[str, float] = {"referrals_per_week": int((cols["referred"] >= start).sum()) / weeks}
     k.update(client_kpis(clients, client_weeks, start, end, weeks))
     m = recorder.monitors
 
@@ -395,16 +412,18 @@ def replication_kpis(
     k["evaluation_waitlist_mean"] = mean_of("evaluation")
     k["iop_census_mean"] = mean_of("iop") + mean_of("blocked")
     k["op_census_mean"] = mean_of("op")
-    left_iop = clients[clients["iop_end"] >= start]
-    n_left = len(left_iop)
-    k["completion_share"] = _share(int((left_iop["exit_reason"] == "completed").sum()), n_left)
-    k["dropout_share"] = _share(int((left_iop["exit_reason"] == "dropped_out").sum()), n_left)
-    k["escalation_share"] = _share(int((left_iop["exit_reason"] == "escalated").sum()), n_left)
-    k["authorisation_ended_share"] = _share(
-        int((left_iop["exit_reason"] == "authorisation_ended").sum()), n_left
-    )
+    left_iop = cols["iop_end"] >= start
+    n_left = int(left_iop.sum())
+    exit_reason = clients["exit_reason"].to_numpy(dtype=object)[left_iop]
+    for kpi, reason in (
+        ("completion_share", "completed"),
+        ("dropout_share", "dropped_out"),
+        ("escalation_share", "escalated"),
+        ("authorisation_ended_share", "authorisation_ended"),
+    ):
+        k[kpi] = _share(int((exit_reason == reason).sum()), n_left)
     k["iop_length_of_stay_days_mean"] = _mean(
-        (left_iop["iop_end"] - left_iop["iop_start"]) / HOURS_PER_DAY
+        (cols["iop_end"][left_iop] - cols["iop_start"][left_iop]) / HOURS_PER_DAY
     )
 
     for name, value in pooled_utilisation(resources, scenario.warmup_weeks).items():
@@ -420,26 +439,28 @@ def replication_kpis(
     k.update(staff_time_kpis(scenario, resources, k["iop_census_mean"], recorder))
     held = report["sessions_held"].sum()
     cancelled = report["sessions_cancelled"].sum()
-    held_sessions = sessions[(sessions["time"] >= start) & sessions["held"]]
-    k["mean_group_size"] = _mean(held_sessions["attendees"])
+    in_period = sessions["time"].to_numpy(dtype=float) >= start
+    attendees = sessions["attendees"].to_numpy()
+    k["mean_group_size"] = _mean(attendees[in_period & sessions["held"].to_numpy(dtype=bool)])
     k["sessions_cancelled_share"] = _share(int(cancelled), int(held + cancelled))
-    outcome = sessions.loc[sessions["time"] >= start, "outcome"]
-    low = int(outcome.isin(["merged", "cancelled_low_attendance"]).sum())
+    outcome = sessions["outcome"].to_numpy(dtype=object)[in_period]
+    low = int(np.isin(outcome, ["merged", "cancelled_low_attendance"]).sum())
     k["sessions_low_attendance_share"] = _share(low, int(held + cancelled) + low)
     refused = sum(n for t, n in recorder.turned_away if t >= start)
-    came = int(sessions.loc[sessions["time"] >= start, "attendees"].sum())
+    came = int(attendees[in_period].sum())
     k["group_turned_away_share"] = _share(refused, came + refused)
-    appointments = recorder.appointment_table()
-    individual = appointments[
-        (appointments["kind"] == "individual") & (appointments["time"] >= start)
-    ]
+    appointments = recorder.appointment_arrays()
+    individual = (appointments["kind"] == "individual") & (appointments["time"] >= start)
     k["individual_sessions_unbooked_share"] = _share(
-        int((~individual["booked"]).sum()), len(individual)
+        int((~appointments["booked"][individual]).sum()), int(individual.sum())
     )
     k.update(prescriber_kpis(scenario, recorder, clients, appointments, start, end))
-    stepped = clients[(clients["op_start"] >= start)]
-    blocked_days = (stepped["op_start"] - stepped["blocked_from"]).fillna(0.0) / HOURS_PER_DAY
-    k["blocked_step_down_days_mean"] = _mean(blocked_days)
+    op_start = clients["op_start"].to_numpy(dtype=float)
+    stepped = op_start >= start
+    blocked_days = op_start[stepped] - clients["blocked_from"].to_numpy(dtype=float)[stepped]
+    k["blocked_step_down_days_mean"] = _mean(
+        np.where(np.isnan(blocked_days), 0.0, blocked_days) / HOURS_PER_DAY
+    )
     k.update(growth_kpis(report))
     # what limits admissions: shares of time someone waited for a place that could not be given
     k["admission_blocked_share"] = mean_of("blocked_any")
