@@ -34,12 +34,12 @@ def _client_week(clinic, c, earliest: float, week_end: float) -> list[tuple[floa
     c._appointments = [(s, e) for s, e in c._appointments if e > earliest]  # forget past ones
     c._booked = [b for b in c._booked if b[0] + b[1] > earliest]
     busy = list(c._appointments)
-    base = (earliest // HOURS_PER_WEEK) * HOURS_PER_WEEK
-    if c.track and c.status in ("iop", "blocked"):
-        week = int(earliest // HOURS_PER_WEEK)
-        busy += [(base + s, base + e) for s, e in clinic.tracks[c.track].times_in(week)]
-    if c.track in clinic.tracks:  # hours the client cannot come (school, work)
-        busy += [(base + s, base + e) for s, e in clinic.tracks[c.track].away]
+    track = clinic.tracks.get(c.track)
+    if track is not None:
+        sessions, away = track.client_busy(int(earliest // HOURS_PER_WEEK))
+        if c.status in ("iop", "blocked"):
+            busy += sessions
+        busy += away  # hours the client cannot come (school, work)
     return busy
 
 

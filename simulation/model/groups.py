@@ -32,6 +32,7 @@ class TrackState:
     holiday_slots: list[Slot] | None = None  # in school-holiday weeks, if it has its own
     holiday_weeks: frozenset[int] = frozenset()
     away: list[tuple[float, float]] = field(init=False)  # clients' hours away
+    _weeks: dict = field(default_factory=dict, repr=False)  # week -> its clients' busy hours
 
     def __post_init__(self) -> None:
         """The hours of the week its clients cannot come to appointments (school, work): the
@@ -54,6 +55,19 @@ class TrackState:
     def times_in(self, week: int) -> list[tuple[float, float]]:
         """(start, end) of each session of a week, hours after that week's Monday 00:00."""
         return [(slot.start, slot.end) for slot in self.slots_in(week)]
+
+    def client_busy(self, week: int) -> tuple[list, list]:
+        """A week's sessions and hours away as hours from week zero (computed once a week):
+        what its members cannot book an appointment over."""
+        found = self._weeks.get(week)
+        if found is None:
+            base = week * HOURS_PER_WEEK
+            found = (
+                [(base + s, base + e) for s, e in self.times_in(week)],
+                [(base + s, base + e) for s, e in self.away],
+            )
+            self._weeks[week] = found
+        return found
 
     @property
     def free_seats(self) -> int:

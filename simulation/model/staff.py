@@ -185,37 +185,47 @@ class Person:
         ending by ``latest``; None if there is none."""
         if latest - earliest < hours - EPS:
             return None
-        self._extend_to(latest)
-        i = bisect.bisect_right(self._ends, earliest + EPS)
-        while i < len(self._starts):
-            start = max(self._starts[i], earliest)
+        if latest >= self._weeks_built * HOURS_PER_WEEK:
+            self._extend_to(latest)
+        starts, ends = self._starts, self._ends
+        i = bisect.bisect_right(ends, earliest + EPS)
+        n = len(starts)
+        while i < n:
+            start = max(starts[i], earliest)
             if start + hours > latest + EPS:
                 return None
-            if start + hours <= self._ends[i] + EPS:
+            if start + hours <= ends[i] + EPS:
                 return start
             i += 1
         return None
 
     def is_free(self, start: float, end: float) -> bool:
         """True if the whole of [start, end) is free in the diary."""
-        self._extend_to(end)
+        if end >= self._weeks_built * HOURS_PER_WEEK:
+            self._extend_to(end)
         i = bisect.bisect_right(self._starts, start + EPS) - 1
         return i >= 0 and self._ends[i] >= end - EPS
 
     def book(self, start: float, hours: float) -> None:
         """Take [start, start + hours) out of the free time (it must be free)."""
         end = start + hours
-        self._extend_to(end)
-        i = bisect.bisect_right(self._starts, start + EPS) - 1
-        s, e = self._starts[i], self._ends[i]
+        if end >= self._weeks_built * HOURS_PER_WEEK:
+            self._extend_to(end)
+        starts, ends = self._starts, self._ends
+        i = bisect.bisect_right(starts, start + EPS) - 1
+        s, e = starts[i], ends[i]
         assert s <= start + EPS and end <= e + EPS, f"{self.name}: booking outside free time"
-        del self._starts[i], self._ends[i]
         if end < e - EPS:
-            self._starts.insert(i, end)
-            self._ends.insert(i, e)
-        if start > s + EPS:
-            self._starts.insert(i, s)
-            self._ends.insert(i, start)
+            if start > s + EPS:  # a piece left on both sides
+                ends[i] = start
+                starts.insert(i + 1, end)
+                ends.insert(i + 1, e)
+            else:
+                starts[i] = end
+        elif start > s + EPS:
+            ends[i] = start
+        else:
+            del starts[i], ends[i]
 
     def release(self, start: float, hours: float) -> None:
         """Give a booked slot back (a cancelled appointment)."""
