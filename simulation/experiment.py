@@ -72,7 +72,7 @@ def _run_one(args: tuple) -> ReplicationResult:
     return run_replication(*args)
 
 
-Job = tuple  # scenario, replication, seed, event log[, light]
+Job = tuple  # scenario, replication, seed, event log[, detail]
 
 
 def _serial(jobs: list[Job]) -> Iterator[tuple[int, ReplicationResult]]:
@@ -168,10 +168,11 @@ def run_replications(
     scheduler: str | None = None,
     event_log: bool = False,
     progress: Progress | None = None,
-    light: bool = False,
+    detail: str | bool = "tables",
 ) -> list[ReplicationResult]:
-    """Run the given replication numbers and return their results in replication order."""
-    jobs = [(scenario, r, seed, event_log, light) for r in replications]
+    """Run the given replication numbers and return their results in replication order
+    (``detail``: what each computes, see ``replication.DETAILS``)."""
+    jobs = [(scenario, r, seed, event_log, detail) for r in replications]
     done = []
     for _, result in run_jobs(jobs, workers, scheduler):
         done.append(result)
@@ -235,14 +236,17 @@ def run_experiment(
     event_log: bool = False,
     progress: Progress | None = None,
     light: bool = False,
+    detail: str | None = None,
 ) -> ExperimentResult:
-    """Run ``replications`` replications (default: the scenario's) with ``seed`` (``light``:
-    the weekly table and KPIs only, as forecasts need)."""
+    """Run ``replications`` replications (default: the scenario's) with ``seed``. ``detail``
+    (see ``replication.DETAILS``): "kpis" for the KPIs and weekly table only (plans, sweeps);
+    ``light`` is detail "forecast" (the weekly table and KPIs only, as forecasts need)."""
+    detail = detail or ("forecast" if light else "tables")
     replications = scenario.replications if replications is None else replications
     seed = scenario.seed if seed is None else seed
     started = now_iso()
     results = run_replications(
-        scenario, range(replications), seed, workers, scheduler, event_log, progress, light
+        scenario, range(replications), seed, workers, scheduler, event_log, progress, detail
     )
     return assemble(scenario, results, seed, started, describe_executor(workers, scheduler))
 

@@ -43,20 +43,31 @@ class ReplicationResult:
     level_visits: pd.DataFrame | None = None  # one row per stay at a level of care (levels)
 
 
+DETAILS = ("tables", "kpis", "forecast")
+"""How much a replication computes. ``tables``: every table (runs, comparisons). ``kpis``: every
+KPI (by group too) and the weekly table, no other table (sweeps, plans, robust plans: only
+their summaries are read, so the tables are never built or sent back). ``forecast``: the
+weekly table and the KPIs without their breakdown by group, the hours rule and caseloads."""
+
+
 def run_replication(
     scenario: Scenario,
     replication: int,
     seed: int,
     with_event_log: bool = False,
-    light: bool = False,
+    detail: str | bool = "tables",
     attendance_records: bool = False,
 ) -> ReplicationResult:
     """Run replication ``replication`` of ``scenario`` with streams from (seed, replication).
 
-    ``light`` (forecasts): only the weekly table and the KPIs without their breakdown by
-    group, the hours rule and caseloads; the other tables are left empty (the same draws and
-    numbers, less work). ``attendance_records`` (synthetic extracts): keep every group session
-    each client was expected at in ``extra["group_attendance"]``."""
+    ``detail``: one of DETAILS (True means "forecast", as ``light`` did); the numbers are the
+    same whatever the detail (the same draws), only what is computed from them differs.
+    ``attendance_records`` (synthetic extracts): keep every group session each client was
+    expected at in ``extra["group_attendance"]``."""
+    detail = "forecast" if detail is True else "tables" if detail is False else detail
+    if detail not in DETAILS:
+        raise ValueError(f"detail {detail!r}: one of {', '.join(DETAILS)}")
+    light = detail == "forecast"
     model = ClinicModel(compile_scenario(scenario), Streams(seed, replication))
     recorder = model.run()
     clients = recorder.client_table()
@@ -75,7 +86,7 @@ def run_replication(
     kpis = results.replication_kpis(
         scenario, recorder, weekly, clients, client_weeks, resources, sessions, caseloads, not light
     )
-    if light:
+    if detail != "tables":
         empty = pd.DataFrame()
         return ReplicationResult(
             replication, kpis, weekly, empty, empty, empty, empty, empty, empty, empty

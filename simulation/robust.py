@@ -73,7 +73,9 @@ class Futures:
             except ScenarioError:
                 invalid += 1
         jobs = [
-            (sc, k * replications + r, seed, False) for k, sc in valid for r in range(replications)
+            (sc, k * replications + r, seed, False, "kpis")
+            for k, sc in valid
+            for r in range(replications)
         ]
         per_future: dict[int, list[dict]] = {k: [] for k, _ in valid}
         rows = []

@@ -77,7 +77,7 @@ def _run(
     total: int,
 ) -> list[list]:
     """Every scenario's replications in one pool (light runs: KPIs only), results in order."""
-    jobs = [(sc, r, seed, False, True) for sc in scenarios for r in range(replications)]
+    jobs = [(sc, r, seed, False, "forecast") for sc in scenarios for r in range(replications)]
     out: list[list] = [[] for _ in scenarios]
     for count, (index, result) in enumerate(run_jobs(jobs, workers, scheduler), start=1):
         out[index // replications].append(result)

@@ -75,6 +75,6 @@ def run_with_uncertainty(scenario: Scenario, evidence, replications: int, worker
 
     started = now_iso()
     draws = scenario_draws(scenario, evidence, replications, scenario.seed)
-    jobs = [(sc, r, scenario.seed, False, True) for r, sc in enumerate(draws)]
+    jobs = [(sc, r, scenario.seed, False, "forecast") for r, sc in enumerate(draws)]
     results = sorted((res for _, res in run_jobs(jobs, workers)), key=lambda res: res.replication)
     return assemble(scenario, results, scenario.seed, started, describe_executor(workers, None))

@@ -264,29 +264,68 @@ class ClinicModel:
         step = get("step_down").random(n) < s.step_down.share
         op_weeks = sampler(s.step_down.duration_weeks)(get("op_duration"), n)
         src = s.referrals.sources
+        # Python values once (tolist), not a numpy scalar converted per client: the same values
+        lost_before = (loss[0] < s.intake.lost_share).tolist()
+        columns = zip(
+            source_index.tolist(),
+            np.asarray(times, dtype=float).tolist(),
+            lost_before,
+            np.asarray(assessment, dtype=float).tolist(),
+            outcomes.tolist(),
+            reason_index.tolist(),
+            np.asarray(los, dtype=float).tolist(),
+            np.asarray(patience, dtype=float).tolist(),
+            np.asarray(medication, dtype=bool).tolist(),
+            np.asarray(step, dtype=bool).tolist(),
+            np.asarray(op_weeks, dtype=float).tolist(),
+            np.asarray(loss[1], dtype=float).tolist(),
+            np.asarray(intake_patience, dtype=float).tolist(),
+            np.asarray(own_attendance, dtype=float).tolist(),
+            payer_of,
+            np.asarray(authorisation, dtype=float).tolist(),
+            strict=True,
+        )
         clients = []
-        for i in range(n):
-            source = src[source_index[i]]
+        for i, row in enumerate(columns):
+            (
+                k,
+                referred,
+                lost,
+                hours,
+                outcome,
+                reason,
+                stay,
+                wait,
+                meds,
+                steps,
+                op,
+                u,
+                ip,
+                own,
+                payer,
+                days,
+            ) = row
+            source = src[k]
             c = Client(
                 id=i,
                 source=source.name,
                 priority=source.priority,
                 age_group=source.age_group,
-                referred=float(times[i]),
-                lost_before_assessment=bool(loss[0, i] < s.intake.lost_share),
-                assessment_hours=float(assessment[i]),
-                outcome=str(outcomes[i]),
-                exit_reason=EXIT_REASONS[reason_index[i]],
-                los_days=float(los[i]),
-                patience_days=float(patience[i]),
-                needs_medication=bool(medication[i]),
-                steps_down=bool(step[i]),
-                op_weeks=float(op_weeks[i]),
+                referred=referred,
+                lost_before_assessment=lost,
+                assessment_hours=hours,
+                outcome=outcome,
+                exit_reason=EXIT_REASONS[reason],
+                los_days=stay,
+                patience_days=wait,
+                needs_medication=meds,
+                steps_down=steps,
+                op_weeks=op,
             )
-            c._loss_fraction = float(loss[1, i])
-            c._intake_patience_days = float(intake_patience[i])
-            c.attendance = float(own_attendance[i])
-            c.payer, c.authorisation_days = payer_of[i], float(authorisation[i])
+            c._loss_fraction = u
+            c._intake_patience_days = ip
+            c.attendance = own
+            c.payer, c.authorisation_days = payer, days
             clients.append(c)
         return clients
 

@@ -215,6 +215,7 @@ def plan(
                 seed=seed,
                 workers=workers,
                 scheduler=scheduler,
+                detail="kpis",  # only the summary is read
             )
             c.summary = result.summary
             c.target_table = results.evaluate_targets(result.summary, targets)

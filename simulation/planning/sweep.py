@@ -126,9 +126,12 @@ def run_many(
     on_done: Callable[[int, ExperimentResult], None] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[int, ExperimentResult]:
-    """Run every scenario's replications in one pool; ``on_done(i, result)`` as soon as
-    scenario i has all its replications (so a sweep can save it at once)."""
-    jobs = [(sc, r, seed, False) for sc in scenarios for r in range(replications)]
+    """Run every scenario's replications in one pool, each computing its KPIs and weekly table
+    only (what sweeps and comparisons read). With ``on_done(i, result)``, called as soon as
+    scenario i has all its replications (a sweep saves it at once), nothing is kept: the
+    parent holds only the replications of scenarios still running. Without it, every
+    scenario's result is returned."""
+    jobs = [(sc, r, seed, False, "kpis") for sc in scenarios for r in range(replications)]
     owner = [i for i in range(len(scenarios)) for _ in range(replications)]
     pending: dict[int, list] = defaultdict(list)
     finished: dict[int, ExperimentResult] = {}
@@ -140,9 +143,11 @@ def run_many(
             progress(count, len(jobs))
         if len(pending[i]) == replications:
             ordered = sorted(pending.pop(i), key=lambda r: r.replication)
-            finished[i] = assemble(scenarios[i], ordered, seed, started, "pool")
+            done = assemble(scenarios[i], ordered, seed, started, "pool")
             if on_done is not None:
-                on_done(i, finished[i])
+                on_done(i, done)
+            else:
+                finished[i] = done
     return finished
 
 
