@@ -27,6 +27,7 @@ def main() -> None:
     except SystemExit as done:
         if done.code in (0, None):
             _hold_signals()
+            _finish()
         raise
     except KeyboardInterrupt:
         _stopped()
@@ -46,6 +47,19 @@ def _hold_signals() -> None:
     # blocked: a mask holds only this thread, and library threads would take the signal
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _finish() -> None:
+    """End a finished command at once: run the exit handlers (the worker pool's shutdown),
+    flush the output, and skip tearing down every module and object the run built (a third of
+    a second after a 20-replication run; everything is written and closed by now)."""
+    import atexit
+    import os
+
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _stopped() -> None:

@@ -8,6 +8,7 @@ the executor or the number of workers.
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import os
 import signal
@@ -117,17 +118,65 @@ def die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def _processes(jobs: list[Job], workers: int) -> Iterator[tuple[int, ReplicationResult]]:
-    with ProcessPoolExecutor(
+_POOL: tuple[int, ProcessPoolExecutor] | None = None
+
+
+def shared_pool(workers: int) -> ProcessPoolExecutor:
+    """The command's worker pool: started once (its workers fork from a parent that has
+    imported the model, so they import nothing) and reused by every experiment the command
+    runs (a plan's candidates, a robust plan's futures, the batches of a precision run). It is
+    shut down when the process ends, letting running replications finish."""
+    global _POOL
+    if _POOL is not None and _POOL[0] == workers and not getattr(_POOL[1], "_broken", False):
+        return _POOL[1]
+    close_pool()
+    pool = ProcessPoolExecutor(
         max_workers=workers, initializer=_worker_start, initargs=(os.getpid(),)
-    ) as pool:
-        futures = {pool.submit(_run_one, job): i for i, job in enumerate(jobs)}
-        try:
-            for future in as_completed(futures):
-                yield futures[future], future.result()
-        finally:
-            for future in futures:
-                future.cancel()  # an interrupted run does not wait for queued work
+    )
+    _POOL = (workers, pool)
+    return pool
+
+
+def close_pool() -> None:
+    """Shut the shared pool down (queued work cancelled, running work finished)."""
+    global _POOL
+    if _POOL is not None:
+        _POOL[1].shutdown(wait=True, cancel_futures=True)
+        _POOL = None
+
+
+atexit.register(close_pool)
+
+
+def _run_chunk(jobs: list[Job]) -> list[ReplicationResult]:
+    return [_run_one(job) for job in jobs]
+
+
+def chunks(count: int, workers: int) -> list[range]:
+    """Job indices in chunks sent to workers together. A replication costs 50-500 ms and its
+    round trip 1-3 ms (a pickled scenario out, its results back), so chunks stay small: one
+    job each up to 64 jobs a worker, then about 32 chunks a worker (a sweep's hundreds of
+    cells), so the last chunks still balance the load between workers."""
+    size = max(1, count // (32 * workers))
+    return [range(i, min(i + size, count)) for i in range(0, count, size)]
+
+
+def _processes(
+    jobs: list[Job], workers: int, while_waiting: Callable[[], None] | None = None
+) -> Iterator[tuple[int, ReplicationResult]]:
+    pool = shared_pool(workers)
+    futures = {
+        pool.submit(_run_chunk, [jobs[i] for i in part]): part
+        for part in chunks(len(jobs), workers)
+    }
+    try:
+        if while_waiting is not None:  # the parent's own preparation, while workers compute
+            while_waiting()
+        for future in as_completed(futures):
+            yield from zip(futures[future], future.result(), strict=True)
+    finally:
+        for future in futures:
+            future.cancel()  # an interrupted run does not wait for queued work
 
 
 def _dask(jobs: list[Job], scheduler: str) -> Iterator[tuple[int, ReplicationResult]]:
@@ -146,17 +195,24 @@ def _dask(jobs: list[Job], scheduler: str) -> Iterator[tuple[int, ReplicationRes
 
 
 def run_jobs(
-    jobs: list[Job], workers: int = 1, scheduler: str | None = None
+    jobs: list[Job],
+    workers: int = 1,
+    scheduler: str | None = None,
+    while_waiting: Callable[[], None] | None = None,
 ) -> Iterator[tuple[int, ReplicationResult]]:
     """Run replication jobs, yielding (job index, result) as each finishes (any order).
 
     The numbers never depend on the order: each job's random streams come from its own
-    (seed, replication), and callers put results back in order.
+    (seed, replication), and callers put results back in order. ``while_waiting``: work the
+    parent does once the jobs are sent to worker processes (imports its outputs will need),
+    or before the first job when it runs them itself.
     """
     if scheduler:
         return _dask(jobs, scheduler)
     if workers > 1 and len(jobs) > 1:
-        return _processes(jobs, min(workers, len(jobs)))
+        return _processes(jobs, workers, while_waiting)
+    if while_waiting is not None:
+        while_waiting()
     return _serial(jobs)
 
 
@@ -169,16 +225,24 @@ def run_replications(
     event_log: bool = False,
     progress: Progress | None = None,
     detail: str | bool = "tables",
+    while_waiting: Callable[[], None] | None = None,
 ) -> list[ReplicationResult]:
     """Run the given replication numbers and return their results in replication order
-    (``detail``: what each computes, see ``replication.DETAILS``)."""
+    (``detail``: what each computes, see ``replication.DETAILS``; ``while_waiting``: see
+    ``run_jobs``)."""
     jobs = [(scenario, r, seed, event_log, detail) for r in replications]
     done = []
-    for _, result in run_jobs(jobs, workers, scheduler):
+    for _, result in run_jobs(jobs, workers, scheduler, while_waiting or warm_summary):
         done.append(result)
         if progress is not None:
             progress(len(done), len(jobs))
     return sorted(done, key=lambda r: r.replication)
+
+
+def warm_summary() -> None:
+    """Import what summarising needs (scipy's t quantile: a quarter of a second) while the
+    workers run the replications, not after."""
+    import scipy.special  # noqa: F401
 
 
 def assemble(
@@ -237,6 +301,7 @@ def run_experiment(
     progress: Progress | None = None,
     light: bool = False,
     detail: str | None = None,
+    while_waiting: Callable[[], None] | None = None,
 ) -> ExperimentResult:
     """Run ``replications`` replications (default: the scenario's) with ``seed``. ``detail``
     (see ``replication.DETAILS``): "kpis" for the KPIs and weekly table only (plans, sweeps);
@@ -246,7 +311,15 @@ def run_experiment(
     seed = scenario.seed if seed is None else seed
     started = now_iso()
     results = run_replications(
-        scenario, range(replications), seed, workers, scheduler, event_log, progress, detail
+        scenario,
+        range(replications),
+        seed,
+        workers,
+        scheduler,
+        event_log,
+        progress,
+        detail,
+        while_waiting,
     )
     return assemble(scenario, results, seed, started, describe_executor(workers, scheduler))
 

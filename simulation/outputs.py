@@ -261,8 +261,10 @@ def csv_text(table: pd.DataFrame) -> str:
 
 def write_folder(folder: str | Path, files: dict[str, object], force: bool = False) -> Path:
     """Write a folder of files atomically: DataFrames as .csv or .parquet by their name,
-    dicts as JSON, text and bytes as they are. Built in a hidden temporary sibling, then
-    renamed into place; an existing folder is replaced only with ``force``."""
+    dicts as JSON, text and bytes as they are; a callable gives its content when its turn
+    comes (a page built elsewhere while the tables before it are written). Built in a hidden
+    temporary sibling, then renamed into place; an existing folder is replaced only with
+    ``force``."""
     folder = Path(folder)
     check_writable(folder, force)
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -277,6 +279,8 @@ def write_folder(folder: str | Path, files: dict[str, object], force: bool = Fal
     try:
         for name, content in files.items():
             path = tmp / name
+            if callable(content):
+                content = content()
             if isinstance(content, pd.DataFrame):
                 if name.endswith(".parquet"):
                     content.to_parquet(path, index=False)
@@ -302,10 +306,14 @@ def write_run(
     folder: str | Path,
     force: bool = False,
     command: list[str] | None = None,
-    extra_files: dict[str, str | bytes] | None = None,
+    extra_files: dict[str, object] | None = None,
     extra_manifest: dict | None = None,
+    pool=None,
 ) -> Path:
-    """Write a run folder atomically and return its path."""
+    """Write a run folder atomically and return its path. With ``pool`` (an executor whose
+    workers are idle now that the replications are done) the workbook is built there while
+    this process writes the tables; ``extra_files`` come last (a dashboard built in a worker
+    is collected after the tables are written)."""
     files: dict[str, object] = {
         "manifest.json": manifest(result, command, extra_manifest),
         "summary.csv": result.summary,
@@ -318,7 +326,7 @@ def write_run(
 
     brief = run_brief(result.summary, result.scenario.target_list(), result.notes)
     files["brief.md"] = as_markdown(f"Brief: {result.scenario.name}", brief)
-    files["results.xlsx"] = run_workbook(
+    workbook = (
         result.summary,
         brief,
         f"iopsim: {result.scenario.name}",
@@ -327,8 +335,17 @@ def write_run(
     )
     for name, table in result.tables.items():
         files[f"{name}.parquet"] = table
+    files["results.xlsx"] = built_by(pool, run_workbook, *workbook)
     files.update(extra_files or {})
     return write_folder(folder, files, force)
+
+
+def built_by(pool, build, *args):
+    """A file's content: built now, or (with an executor) sent to a worker at once and
+    collected when the folder writer reaches it."""
+    if pool is None:
+        return build(*args)
+    return pool.submit(build, *args).result
 
 
 def _weekly_means(weekly: pd.DataFrame | None) -> pd.DataFrame | None:

@@ -87,8 +87,11 @@ def run(
     n = max_replications if replications == "auto" else sc.replications
     exp.guard([(sc, n)], folder, "this run", event_log=event_log)
     from simulation import experiment, results
+    from simulation.experiment import warm_summary
 
     progress = progress_for(quiet or as_json)
+    if not no_dashboard and workers > 1 and not scheduler:
+        import simulation.dashboard.page  # noqa: F401  (before the workers fork: one builds it)
     try:
         if replications == "auto":
             result = experiment.run_to_precision(
@@ -103,7 +106,12 @@ def run(
             )
         else:
             result = experiment.run_experiment(
-                sc, workers=workers, scheduler=scheduler, event_log=event_log, progress=progress
+                sc,
+                workers=workers,
+                scheduler=scheduler,
+                event_log=event_log,
+                progress=progress,
+                while_waiting=warm_summary,
             )
     finally:
         progress.close()
@@ -119,12 +127,13 @@ def run(
                 "warmup_weeks or --warmup-weeks)."
             )
     extra = {}
+    # the replications are done: idle workers build the pages while this writes the tables
+    pool = experiment.shared_pool(workers) if workers > 1 and not scheduler else None
     if not no_dashboard:
         from simulation.dashboard.page import run_dashboard
 
-        extra["dashboard.html"] = run_dashboard(
-            sc, result.summary, result.tables, result.targets, result.notes, run_info(result)
-        )
+        page = (sc, result.summary, result.tables, result.targets, result.notes, run_info(result))
+        extra["dashboard.html"] = outputs.built_by(pool, run_dashboard, *page)
     try:
         outputs.write_run(
             result,
@@ -133,6 +142,7 @@ def run(
             command=["iopsim", *sys.argv[1:]],
             extra_files=extra,
             extra_manifest={"warmup_suggestion_weeks": warmup},
+            pool=pool,
         )
     except outputs.OutputError as exc:
         fail(str(exc))

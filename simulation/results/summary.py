@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -28,8 +29,10 @@ def t_interval(values, confidence: float = 0.95) -> tuple[float, float, float, f
     return (mean, std, mean - half, mean + half, n)
 
 
+@functools.lru_cache(maxsize=256)
 def t_quantile(p: float, dof: float) -> float:
-    """Student t quantile (scipy.special, which loads in a fraction of scipy.stats' time)."""
+    """Student t quantile (scipy.special, which loads in a fraction of scipy.stats' time;
+    remembered: a summary asks for the same few quantiles once per KPI)."""
     from scipy.special import stdtrit
 
     return float(stdtrit(dof, p))
