@@ -54,6 +54,13 @@ class IopWaitlist:
             for lane in lanes:
                 self.tracks_for.setdefault(lane, []).append(self.tracks[name])
         self.site_of_lane = {lane: lane.split("|", 1)[0] for lane in self.serves_any}
+        # kept current as seats are taken and freed, so that placing and noting what limits
+        # admissions cost the same however many tracks there are: the rolling (or immediate)
+        # tracks with a free seat, and each lane's count of such tracks [rolling, cohort]
+        self.open_rolling: dict[str, TrackState] = {}
+        self.free_in_lane: dict[str, list[int]] = {lane: [0, 0] for lane in self.tracks_for}
+        for state in self.tracks.values():
+            self._update_open(state, False)
         if self.sites and not self.pooled:  # what holds admissions up at each site
             for site in sites:
                 for why in SITE_LIMITS:
@@ -86,6 +93,22 @@ class IopWaitlist:
             heapq.heappop(queue)
         return queue[0] if queue else None
 
+    def _update_open(self, state: TrackState, was_open: bool) -> None:
+        """After a seat of ``state`` was taken or freed (``was_open``: it had a free seat
+        before): keep the open tracks and each lane's count of them current."""
+        now_open = state.free_seats > 0
+        if now_open == was_open:
+            return
+        cohort = state.track.admission == "cohort"
+        for lane in self.serves[state.track.name]:
+            self.free_in_lane[lane][cohort] += 1 if now_open else -1
+        if cohort:
+            return
+        if now_open:
+            self.open_rolling[state.track.name] = state
+        else:
+            del self.open_rolling[state.track.name]
+
     def _note_what_limits(self) -> None:
         """Record whether someone waits for a place that cannot be given now, and why: no
         free seat in a track for their age group, every primary therapist at their caseload
@@ -95,14 +118,10 @@ class IopWaitlist:
         if waiting:
             caseload = bool(self.therapists) and Staff.least_loaded(self.therapists, "iop") is None
             for lane in waiting:
-                free = [
-                    s
-                    for s in self.tracks.values()
-                    if lane in self.serves[s.track.name] and s.free_seats > 0
-                ]
-                if not free:
+                rolling, cohorts = self.free_in_lane.get(lane, (0, 0))
+                if rolling + cohorts == 0:
                     seats = True
-                elif all(s.track.admission == "cohort" for s in free):
+                elif rolling == 0:
                     cohort = True
         now = self.clinic.env.now
         m = self.clinic.recorder.monitors
@@ -122,7 +141,7 @@ class IopWaitlist:
         for lane in waiting:
             by_site[self.site_of_lane[lane]].append(lane)
         for site, lanes in by_site.items():
-            seats = any(not any(s.free_seats > 0 for s in self.tracks_for[lane]) for lane in lanes)
+            seats = any(sum(self.free_in_lane[lane]) == 0 for lane in lanes)
             caseload = bool(lanes) and bool(self.therapists)
             caseload = caseload and not any(
                 p.iop_clients < p.iop_cap and where[p.pool] in (None, site) for p in self.therapists
@@ -138,7 +157,9 @@ class IopWaitlist:
     def release(self, c) -> None:
         """Client ``c`` leaves the IOP: free the seat and caseload place, place the next."""
         state = self.tracks[c.track]
+        was_open = state.free_seats > 0
         del state.members[c.id]
+        self._update_open(state, was_open)
         self.clinic.recorder.seats(self.clinic.env.now, -1)
         if c.therapist:
             self.clinic.staff.people[c.therapist].iop_clients -= 1
@@ -146,11 +167,12 @@ class IopWaitlist:
         self.place_clients()
 
     def _open_tracks(self, cohort: TrackState | None) -> list[TrackState]:
-        return [
-            s
-            for s in self.tracks.values()
-            if s.free_seats > 0 and (s.track.admission != "cohort" or s is cohort)
-        ]
+        """Tracks with a free seat that admit now: rolling ones, and a cohort track at its
+        cohort's start (in any order: a placement never depends on it)."""
+        open_tracks = list(self.open_rolling.values())
+        if cohort is not None and cohort.free_seats > 0 and cohort.track.admission == "cohort":
+            open_tracks.append(cohort)
+        return open_tracks
 
     def place_clients(self, cohort: TrackState | None = None) -> None:
         """Place as many waiting clients as seats and caseloads allow, in waitlist order."""
@@ -217,7 +239,9 @@ class IopWaitlist:
             state = max(
                 fitting or list(self.tracks.values()), key=lambda s: (s.free_seats, s.track.name)
             )
+        was_open = state.free_seats > 0
         state.members[c.id] = now
+        self._update_open(state, was_open)
         self.clinic.recorder.seats(now, +1)
         c.track = state.track.name
         c.placed = c.iop_start
@@ -232,7 +256,9 @@ class IopWaitlist:
     def _place(self, c, state: TrackState, start: float, therapist: Person | None) -> None:
         now = self.clinic.env.now
         del self.clients[c.id]
+        was_open = state.free_seats > 0
         state.members[c.id] = start
+        self._update_open(state, was_open)
         self.clinic.recorder.seats(now, +1)
         c.track = state.track.name
         c.placed = now
