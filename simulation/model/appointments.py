@@ -85,10 +85,12 @@ def earliest_for_client(
     offices: list[Person] | None = None,
     site: str = "",
 ):
-    """The clinician (first in order on a tie), start and office of the earliest slot."""
+    """The clinician (first in order on a tie), start and office of the earliest slot. Once
+    someone has a slot, the others are only searched up to it (a later slot cannot win)."""
     best = None
     for person in people:
-        found = find_time(person, client_busy, earliest, hours, latest, offices, site)
+        bound = latest if best is None else min(latest, best[1] + hours)
+        found = find_time(person, client_busy, earliest, hours, bound, offices, site)
         if found is not None and (best is None or found[0] < best[1]):
             best = (person, *found)
     return best
