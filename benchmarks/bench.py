@@ -5,6 +5,8 @@
 
 Sections:
   events       model events per second against a plain SimPy M/M/c queue, same run
+  reference    a baseline replication-year (every table; and the KPI-only path of sweeps and
+               plans) against a plain SimPy M/M/4 run of 10,000 customers, interleaved
   replication  median wall time of one baseline replication-year (tables and KPIs included)
   continuum    the same for the continuum scenario (levels of care), against the baseline
   workers      throughput of 2 worker processes against 1 on 40 replications
@@ -138,6 +140,43 @@ def bench_events():
     }
 
 
+def plain_mm4() -> None:
+    """The reference: the textbook SimPy M/M/4 (load 0.9) serving 10,000 customers."""
+    env = simpy.Environment()
+    plain_mmc(env, np.random.default_rng(1), 3.6, 1.0, 4, 10_000)
+    env.run()
+
+
+def bench_reference(repeats=15):
+    """Interleaved medians: a baseline replication-year with every table, the same on the
+    KPI-only path (sweeps, plans, robust plans, comparisons), and plain SimPy M/M/4."""
+    sc = scenarios.apply_overrides(BASELINE, YEAR)
+    runs = {
+        "tables": lambda r: run_replication(sc, r, sc.seed),
+        "kpis": lambda r: run_replication(sc, r, sc.seed, detail="kpis"),
+        "mm4": lambda r: plain_mm4(),
+    }
+    times = {label: [] for label in runs}
+    for run in runs.values():
+        run(0)  # warm imports and caches
+    for r in range(repeats):
+        for label, run in runs.items():
+            start = time.perf_counter()
+            run(r)
+            times[label].append(time.perf_counter() - start)
+    m = {label: statistics.median(t) for label, t in times.items()}
+    print(f"reference: plain SimPy M/M/4, 10,000 customers: {m['mm4'] * 1000:.0f} ms")
+    print(
+        f"reference: baseline replication-year, every table: {m['tables'] * 1000:.0f} ms, "
+        f"ratio {m['tables'] / m['mm4']:.2f} (goal <= 0.40)"
+    )
+    print(
+        f"reference: baseline replication-year, KPI-only path: {m['kpis'] * 1000:.0f} ms, "
+        f"ratio {m['kpis'] / m['mm4']:.2f} (goal <= 0.25)"
+    )
+    return {k: v for k, v in m.items()}
+
+
 def _replication_year(sc, repeats: int) -> list[float]:
     sc = scenarios.apply_overrides(sc, YEAR)
     run_replication(sc, 0, sc.seed)  # warm imports and caches
@@ -195,7 +234,7 @@ def bench_workers(replications=40, repeats=3):
 
 MEMORY_CHILD = """
 import resource, sys
-from simulation import scenario as s
+from simulation import config as s
 from simulation.experiment import run_experiment
 sc = s.apply_overrides(s.load(s.bundled("baseline")), ["warmup_weeks=0", "horizon_weeks=52"])
 result = run_experiment(sc, replications=int(sys.argv[1]), workers=1)
@@ -240,13 +279,24 @@ def scaled(factor: int) -> scenarios.Scenario:
     return scenarios.validate(data)
 
 
-def _median_time(sc, repeats=3):
+def _median_time(sc, repeats=3, **kwargs):
     times = []
     for r in range(repeats):
         start = time.perf_counter()
-        run_replication(sc, r, sc.seed)
+        run_replication(sc, r, sc.seed, **kwargs)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def _simulation_time(sc, repeats=3) -> tuple[float, int]:
+    """(median seconds of the simulation alone, referrals simulated)."""
+    times, referrals = [], 0
+    for r in range(repeats):
+        start = time.perf_counter()
+        recorder = ClinicModel(compile_scenario(sc), Streams(sc.seed, r)).run()
+        times.append(time.perf_counter() - start)
+        referrals = len(recorder.clients)
+    return statistics.median(times), referrals
 
 
 def bench_scaling():
@@ -260,13 +310,27 @@ def bench_scaling():
         print(
             f"scaling: horizon {weeks:>3} weeks: {t * 1000:7.0f} ms  ({t / weeks * 1000:.2f} ms a week)"
         )
+    per_referral = {}
     for factor in (1, 4, 16):
         sc = scenarios.apply_overrides(scaled(factor), YEAR)
         t = _median_time(sc)
-        rows["size"][factor] = t
+        kpis = _median_time(sc, detail="kpis")
+        sim, referrals = _simulation_time(sc)
+        per_referral[factor] = (t / referrals, kpis / referrals, sim / referrals)
+        rows["size"][factor] = {"tables_s": t, "kpis_s": kpis, "simulation_s": sim}
         print(
-            f"scaling: clinic x{factor:<2} ({len(sc.tracks)} tracks): {t * 1000:7.0f} ms  ({t / factor * 1000:.0f} ms per baseline-size unit)"
+            f"scaling: clinic x{factor:<2} ({len(sc.tracks)} tracks, {referrals} referrals): "
+            f"{t * 1000:7.0f} ms with tables, {kpis * 1000:.0f} ms KPI-only, "
+            f"{sim * 1000:.0f} ms simulating; per referral {t / referrals * 1e6:.0f} / "
+            f"{kpis / referrals * 1e6:.0f} / {sim / referrals * 1e6:.0f} us"
         )
+    ratios = [a / b for a, b in zip(per_referral[16], per_referral[1], strict=True)]
+    print(
+        "scaling: cost per referral, x16 over x1: "
+        f"{ratios[0]:.2f} with tables, {ratios[1]:.2f} KPI-only, {ratios[2]:.2f} simulating "
+        "(goal <= 1.1)"
+    )
+    rows["per_referral_ratio"] = ratios
     return rows
 
 
@@ -428,6 +492,7 @@ SECTIONS = {
     "baselines": bench_baselines,
     "events": bench_events,
     "features": bench_features,
+    "reference": bench_reference,
     "replication": bench_replication,
     "continuum": bench_continuum,
     "workers": bench_workers,

@@ -56,6 +56,8 @@ def _finish() -> None:
     import atexit
     import os
 
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        return  # a profiler or coverage tool writes its results as the interpreter ends
     atexit._run_exitfuncs()
     sys.stdout.flush()
     sys.stderr.flush()
