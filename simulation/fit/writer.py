@@ -35,6 +35,9 @@ def _value(value) -> str:
     raise TypeError(f"cannot write {type(value).__name__} to TOML")
 
 
+toml_value = _value  # one value as TOML text (the studio writes its changes with it)
+
+
 def _inline(value) -> bool:
     """A value written on one line: scalars, lists of scalars or small tables, flat tables."""
     if isinstance(value, dict):

@@ -1,0 +1,115 @@
+"""The studio's form: a scenario as fields, and the fields back as the command line's changes
+(checked and worded as --set is)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from simulation import config
+from simulation.studio import form
+from simulation.studio.jobs import Jobs
+
+
+def _values(fields):
+    return {f.key: f.value for f in fields}
+
+
+def test_the_form_has_the_run_referrals_tracks_pools_and_levels():
+    sc = config.load(config.bundled("continuum"))
+    keys = {f.key for f in form.fields(sc)}
+    assert {"replications", "referrals.per_week", "tracks.evening.seats"} <= keys
+    assert "staff.therapists.count" in keys and "staff.therapists.roster" in keys
+    assert any(k.startswith("levels.") and k.endswith(".places") for k in keys)
+    named = [p for p, pool in sc.staff.items() if pool.members]
+    assert named and all(f"staff.{p}.count" not in keys for p in named)  # named people
+
+
+def test_an_untouched_form_changes_nothing():
+    sc = config.load(config.bundled("baseline"))
+    fields = form.fields(sc)
+    assert form.changes(fields, _values(fields)) == []
+    assert form.changed(sc, fields, _values(fields)) == sc
+
+
+def test_changed_fields_become_set_changes_with_toml_values():
+    sc = config.load(config.bundled("baseline"))
+    fields = form.fields(sc)
+    values = _values(fields)
+    values["tracks.evening.seats"] = "10"
+    values["tracks.morning.days"] = "Mon, wed,Fri"
+    values["tracks.evening.start"] = "18:00"
+    wanted = form.changes(fields, values, "staff.intake.count=2\n\n")
+    assert wanted == [
+        'tracks.morning.days=["mon", "wed", "fri"]',
+        "tracks.evening.seats=10",
+        'tracks.evening.start="18:00"',
+        "staff.intake.count=2",
+    ]
+    new = form.changed(sc, fields, values, "staff.intake.count=2")
+    tracks = {t.name: t for t in new.tracks}
+    assert tracks["evening"].seats == 10 and tracks["morning"].days == ["mon", "wed", "fri"]
+    assert new.staff["intake"].count == 2
+
+
+def test_a_changed_roster_is_read_as_toml():
+    sc = config.load(config.bundled("baseline"))
+    fields = form.fields(sc)
+    values = _values(fields)
+    values["staff.intake.roster"] = '[{ days = ["mon"], start = "09:00", end = "17:00" }]'
+    new = form.changed(sc, fields, values)
+    assert new.staff["intake"].rostered_hours == pytest.approx(8.0)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "named"),
+    [
+        ("tracks.evening.seats", "-3", "tracks.evening.seats = -3"),
+        ("referrals.per_week", "many", "referrals.per_week"),
+        ("tracks.evening.start", "25:99", "tracks.evening.start"),
+    ],
+)
+def test_a_wrong_value_is_refused_naming_the_field_and_the_value(key, value, named):
+    sc = config.load(config.bundled("baseline"))
+    fields = form.fields(sc)
+    with pytest.raises(config.ScenarioError) as caught:
+        form.changed(sc, fields, {**_values(fields), key: value})
+    assert named in str(caught.value)
+
+
+def test_an_extra_line_without_equals_is_refused():
+    sc = config.load(config.bundled("baseline"))
+    fields = form.fields(sc)
+    with pytest.raises(config.ScenarioError, match="KEY=VALUE"):
+        form.changed(sc, fields, _values(fields), "staff.intake.count")
+
+
+def test_jobs_run_in_the_background_and_a_problem_is_kept_not_raised():
+    jobs = Jobs(keep=2)
+    gate = threading.Event()
+
+    def slow(job):
+        job.progress(1, 2)
+        gate.wait(5)
+        return "done"
+
+    def broken(job):
+        raise config.ScenarioError(["staff.x.count = -1: too few"])
+
+    first = jobs.start("run", slow)
+    assert jobs.get(first).finished is False  # start returns at once
+    gate.set()
+    second = jobs.start("run", broken)
+    jobs._pool.submit(lambda: None).result(5)  # jobs run one at a time: both are done now
+    assert jobs.get(first).result == "done"
+    assert jobs.get(second).problem == "staff.x.count = -1: too few"
+    assert jobs.get("not a job") is None
+
+
+def test_old_finished_jobs_are_forgotten():
+    jobs = Jobs(keep=2)
+    ids = [jobs.start("run", lambda job: None) for _ in range(5)]
+    jobs._pool.submit(lambda: None).result(5)
+    jobs.start("run", lambda job: None)
+    assert jobs.get(ids[0]) is None and jobs.get(ids[-1]) is not None
