@@ -42,6 +42,7 @@ __all__ = [
     "sweep",
     "plan",
     "fit",
+    "forecast",
 ]
 
 
@@ -149,3 +150,20 @@ def fit(extract: str | Path, template: Scenario | str = "baseline", with_state: 
 
     sc = load(template) if isinstance(template, str | Path) else template
     return fitted_scenario(read_episodes(Path(extract)), sc, with_state=with_state)
+
+
+def forecast(scenario: Scenario, weeks: int | None = None, replications: int | None = None):
+    """The coming weeks from the scenario's ``[state]`` (a fitted clinic on a date): the
+    forecast table of ``iopsim forecast`` (forecast.csv: each series' median and 50% and 90%
+    bands, week by week). Raises ScenarioError for a scenario without a state."""
+    from simulation import results
+    from simulation.experiment import run_experiment
+
+    if scenario.state is None:
+        raise ScenarioError(
+            ["the scenario has no [state]: fit one with iopsim.fit(extract) (docs/data.md)"]
+        )
+    if weeks is not None:
+        scenario = change(scenario, [f"horizon_weeks={int(weeks)}"])
+    result = run_experiment(scenario, replications=replications, light=True)
+    return results.forecast_bands(result.tables["weekly"])

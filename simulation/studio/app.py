@@ -127,6 +127,7 @@ def make_app(workers: int = 1, folder: Path | None = None) -> dash.Dash:
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
     runs = Path(folder)
     jobs = Jobs()
+    jobs.start("warm", lambda job: _warm(workers))  # before the planner's first run
     app = dash.Dash(
         __name__,
         title="iopsim studio",
@@ -214,6 +215,9 @@ def make_app(workers: int = 1, folder: Path | None = None) -> dash.Dash:
                     ),
                 ]
             ),
+            # an empty figure: the browser loads the plotting library with the page, not
+            # when the first results arrive
+            dcc.Graph(id="preload", style={"display": "none"}),
             dcc.Store(id="tab", data={}),  # this tab's scenario and job ids: tabs never mix
             dcc.Interval(id="tick", interval=400, disabled=True),
             dcc.Download(id="download"),
@@ -348,6 +352,18 @@ def make_app(workers: int = 1, folder: Path | None = None) -> dash.Dash:
     return app
 
 
+def _warm(workers: int) -> None:
+    """Import what a run needs and start the worker pool, so that the first run from the page
+    costs what the command line's does."""
+    from simulation import experiment
+    from simulation.dashboard.page import run_dashboard  # noqa: F401
+    from simulation.replication import run_replication  # noqa: F401
+
+    experiment.warm_summary()
+    if workers > 1:
+        experiment.shared_pool(workers).submit(int).result()
+
+
 def _run(sc, where: Path, workers: int, job):
     """Run the changed scenario and write its run folder (dashboard and workbook included)."""
     from simulation import experiment, outputs
@@ -362,10 +378,14 @@ def _run(sc, where: Path, workers: int, job):
         "started": result.started,
         "executor": result.executor,
     }
-    page = run_dashboard(sc, result.summary, result.tables, result.targets, result.notes, info)
-    outputs.write_run(result, folder, extra_files={"dashboard.html": page})
+    figures = build_figures(sc, result.tables, result.replications)
+    page = (sc, result.summary, result.tables, result.targets, result.notes, info)
+    # as the command line does: idle workers build the page and workbook while this writes
+    pool = experiment.shared_pool(workers) if workers > 1 else None
+    dashboard = outputs.built_by(pool, run_dashboard, *page)
+    outputs.write_run(result, folder, extra_files={"dashboard.html": dashboard}, pool=pool)
     job.extra["folder"] = folder
-    return {"result": result, "figures": build_figures(sc, result.tables, result.replications)}
+    return {"result": result, "figures": figures}
 
 
 def _compare(base, changed, workers: int, job):

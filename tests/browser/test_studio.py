@@ -4,9 +4,6 @@ chromium as a planner would, from loading the baseline to downloading the workbo
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 import tomllib
 from pathlib import Path
@@ -23,19 +20,10 @@ SHORT = {"replications": "3", "horizon_weeks": "8", "warmup_weeks": "4"}
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory):
     """The studio's address, the command running in its own process."""
-    home = tmp_path_factory.mktemp("studio")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "simulation.cli", "studio", "--port", "0", "--no-browser"]
-        + ["--workers", "1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        cwd=home,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    line = process.stdout.readline()
-    assert "iopsim studio on http://127.0.0.1:" in line, line
-    url = line.split(" on ", 1)[1].split()[0]
+    from simulation.studio import launch
+
+    process, url = launch(workers=1, cwd=tmp_path_factory.mktemp("studio"))
+    assert url.startswith("http://127.0.0.1:")
     yield url
     process.terminate()
     process.wait(timeout=10)

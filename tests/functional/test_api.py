@@ -47,6 +47,13 @@ def test_a_fit_from_python(tmp_path):
     scenario, result, text = iopsim.fit(tmp_path / "extract.csv")
     assert scenario.state is not None and "referrals.per_week" in {e.key for e in result.evidence}
     assert text.startswith("#")
+    bands = iopsim.forecast(scenario, weeks=4, replications=3)
+    assert {"iop_census", "iop_waitlist", "admissions"} <= set(bands["series"])
+    assert bands["week"].nunique() == 4
+    ordered = bands[["p5", "p25", "p50", "p75", "p95"]].to_numpy()
+    assert (ordered[:, :-1] <= ordered[:, 1:] + 1e-9).all()  # the bands nest
+    with pytest.raises(iopsim.ScenarioError, match="no \\[state\\]"):
+        iopsim.forecast(iopsim.load("baseline"))
 
 
 def test_bad_input_raises_a_scenario_error_naming_the_field(clinic):

@@ -112,9 +112,11 @@ def run_dashboard(
     info: dict,
     hinges: list[str] | None = None,
     fix: list[str] | None = None,
+    figures_built: list | None = None,
 ) -> str:
     """The dashboard of one run as an HTML string (``hinges``: a sensitivity run's findings,
-    ``fix``: a plan's recommendation, for the brief)."""
+    ``fix``: a plan's recommendation, for the brief; ``figures_built``: ``build_figures``'s
+    answer when the caller has it already)."""
     from simulation.brief import run_brief
 
     header = [
@@ -132,7 +134,7 @@ def run_dashboard(
         "A target is met only when the whole interval is on the right side of it.</p></section>"
     )
     sections += [limits_section(summary), group_table(summary, targets)]
-    figs = build_figures(scenario, tables, int(info.get("replications", 1)))
+    figs = list(figures_built or build_figures(scenario, tables, int(info.get("replications", 1))))
     if scenario.payers:
         figs.append(("payer_money", "Money by payer", figures.payer_money(summary)))
     return render(f"iopsim: {scenario.name}", header, sections, figs)
