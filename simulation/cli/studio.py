@@ -51,6 +51,12 @@ def studio(port, no_browser, workers):
 
     host = "127.0.0.1"
     port = port or free_port(host)
+    try:  # a port another program listens on: say so before starting
+        with socket.socket() as probe:
+            probe.bind((host, port))
+    except OSError as exc:
+        say(f"error: --port {port}: {exc.strerror or exc} (choose another port, or 0)", err=True)
+        sys.exit(EXIT_BAD_INPUT)
     app = make_app(workers=workers or max(os.cpu_count() or 1, 1))
     url = f"http://{host}:{port}/"
     say(f"iopsim studio on {url} (Ctrl-C to stop)")
@@ -59,8 +65,5 @@ def studio(port, no_browser, workers):
         webbrowser.open(url)
     try:
         app.run(host=host, port=port, debug=False)
-    except OSError as exc:
-        say(f"error: --port {port}: {exc.strerror or exc} (choose another port, or 0)", err=True)
-        sys.exit(EXIT_BAD_INPUT)
     except KeyboardInterrupt:
         say("studio stopped")
