@@ -65,7 +65,7 @@ def check_writable(folder: Path, force: bool = False) -> None:
         raise OutputError(f"cannot write into {probe}: permission denied")
 
 
-_HELD_LOCKS: dict[Path, int] = {}
+_HELD_LOCKS: dict[Path, object] = {}  # lock file -> its descriptor (flock) or filelock
 
 
 def lock_folder(folder: str | Path) -> None:
@@ -77,7 +77,6 @@ def lock_folder(folder: str | Path) -> None:
     the first runs is refused at once (OutputError naming the holder's pid), instead of both
     reporting success while only one result is kept."""
     import atexit
-    import fcntl
 
     folder = Path(folder)
     lock = folder.parent / f".{folder.name}.lock"
@@ -87,6 +86,11 @@ def lock_folder(folder: str | Path) -> None:
         folder.parent.mkdir(parents=True, exist_ok=True)
     except OSError:
         return  # check_writable reports an unwritable place
+    try:
+        import fcntl
+    except ImportError:  # no flock here (Windows): the portable lock
+        _lock_portably(folder, lock)
+        return
     while True:
         try:
             fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
@@ -183,6 +187,27 @@ def signals_held():
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
+def _lock_portably(folder: Path, lock: Path) -> None:
+    """``lock_folder`` where the system has no flock: filelock's lock (the system's own
+    file locking, released when the process ends). Its lock file stays beside the folder
+    (removing a lock file while others may have opened it is the race filelock avoids)."""
+    import atexit
+
+    from filelock import FileLock, Timeout
+
+    handle = FileLock(str(lock), timeout=0)
+    try:
+        handle.acquire()
+    except Timeout:
+        raise OutputError(
+            f"{folder} is being written by another iopsim command; "
+            "wait for it to finish or choose another --out"
+        ) from None
+    _HELD_LOCKS[lock] = handle
+    atexit.register(_release_lock, lock)
+    remove_leftovers(folder)
+
+
 def release_locks() -> None:
     """Release every folder this process holds (a command has finished)."""
     for lock in list(_HELD_LOCKS):
@@ -191,7 +216,9 @@ def release_locks() -> None:
 
 def _release_lock(lock: Path) -> None:
     fd = _HELD_LOCKS.pop(lock, None)
-    if fd is not None:
+    if fd is not None and not isinstance(fd, int):  # filelock's
+        fd.release()
+    elif fd is not None:
         with contextlib.suppress(OSError):
             lock.unlink()
         os.close(fd)
