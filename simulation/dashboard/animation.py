@@ -187,25 +187,17 @@ Plotly.newPlot('animation',data,layout,{displaylogo:false,responsive:true}).then
 
 def animation_page(scenario, data: dict, info: str) -> str:
     """A page of its own: the animation and how to read it."""
-    from simulation.dashboard.page.frame import _esc, render
+    from markupsafe import Markup
 
+    from simulation.dashboard.page.frame import PARTS, render
+
+    # (the data's '<', '>' and '&' are \\u escapes: it is safe inside its script tag)
     payload = (
         json.dumps(data, separators=(",", ":"))
         .replace("<", "\\u003c")
         .replace(">", "\\u003e")
         .replace("&", "\\u0026")
     )
-    section = (
-        "<section id='animation-section'><h2>The clinic, hour by hour</h2>"
-        "<p><button id='animation-play' type='button'>Play</button> "
-        "<button id='animation-pause' type='button'>Pause</button></p>"
-        "<div id='animation' style='width:100%;height:620px'></div>"
-        "<p class='howto'>How to read this: each dot is a client (followed from place to place); the "
-        "boxes are the intake waitlist, the assessment, the IOP waitlist, each track's clients and "
-        "step-down. Under each track its group room's seats: dark while a session is running, one "
-        "for each client who came. Play, pause or drag the slider; the counters give the numbers.</p>"
-        f"</section><script type='application/json' id='animation-data'>{payload}</script>"
-        f"<script>{ANIMATION_JS}</script>"
-    )
-    header = [f"<h1>The clinic animated: {_esc(scenario.name)}</h1>", f"<p>{_esc(info)}</p>"]
+    section = PARTS.animation(Markup(payload), Markup(ANIMATION_JS))
+    header = [PARTS.h1(f"The clinic animated: {scenario.name}"), PARTS.p(info)]
     return render(f"iopsim animation: {scenario.name}", header, [section], [])

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import html
 import json
 import math
 
 import pandas as pd
 import plotly.io as pio
+from jinja2 import Environment, PackageLoader
+from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 from plotly.utils import PlotlyJSONEncoder
 
@@ -53,8 +54,15 @@ section.brief{border:none;margin:0;padding:0;page-break-inside:avoid}
 """
 
 
-def _esc(text) -> str:
-    return html.escape(str(text), quote=True)
+_PAGES = Environment(
+    loader=PackageLoader("simulation.dashboard", "templates"),
+    autoescape=True,  # every value is text unless a fragment made it markup
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+PARTS = _PAGES.get_template("parts.html").module
+"""The fragments of pages (``templates/parts.html``): headings, paragraphs, warnings, lists,
+sections, tables, the brief, a figure; each returns markup with every value escaped."""
 
 
 def _plain(value):
@@ -71,7 +79,7 @@ def _number(value):
     return value if math.isfinite(value) else None
 
 
-def kpi_table(summary: pd.DataFrame, targets: pd.DataFrame | None) -> str:
+def kpi_table(summary: pd.DataFrame, targets: pd.DataFrame | None) -> Markup:
     """The KPI table: headline KPIs first, then the rest; mean, 95% CI and target verdict."""
     target_by_kpi = (
         {}
@@ -81,7 +89,7 @@ def kpi_table(summary: pd.DataFrame, targets: pd.DataFrame | None) -> str:
     order = [k for k in HEADLINE if k in set(summary["kpi"])]
     order += [k for k in summary["kpi"] if k not in order and split_group(k)[1] is None]
     by_kpi = summary.set_index("kpi")
-    rows = []
+    rows, attrs = [], []
     for name in order:
         row = by_kpi.loc[name]
         unit = describe(name).unit
@@ -95,17 +103,26 @@ def kpi_table(summary: pd.DataFrame, targets: pd.DataFrame | None) -> str:
             cls, word = {True: ("met", "met"), False: ("notmet", "not met")}.get(
                 met, ("", "no data")
             )
-            verdict = f'<span class="{cls}">{_esc(t["target"])}: {word}</span>'
+            verdict = PARTS.verdict(cls, f"{t['target']}: {word}")
         rows.append(
-            f"<tr data-kpi='{_esc(name)}'><td>{_esc(describe(name).description)}</td>"
-            f"<td class='num' data-mean='{float(row['mean'])!r}'>{_esc(fmt(row['mean'], unit))}</td>"
-            f"<td class='num'>{_esc(ci)}</td><td class='num'>{int(row['n'])}</td><td>{verdict}</td></tr>"
+            [
+                describe(name).description,
+                {
+                    "text": fmt(row["mean"], unit),
+                    "cls": "num",
+                    "attrs": {"data-mean": repr(float(row["mean"]))},
+                },
+                {"text": ci, "cls": "num"},
+                {"text": int(row["n"]), "cls": "num"},
+                {"text": verdict},
+            ]
         )
-    head = "<tr><th>Indicator (after warm-up)</th><th>Mean</th><th>95% CI</th><th>n</th><th>Target</th></tr>"
-    return f"<table class='kpis' id='kpi-table'>{head}{''.join(rows)}</table>"
+        attrs.append({"data-kpi": name})
+    headers = ["Indicator (after warm-up)", "Mean", "95% CI", "n", "Target"]
+    return PARTS.table(headers, rows, id="kpi-table", row_attrs=attrs)
 
 
-def group_table(summary: pd.DataFrame, targets: pd.DataFrame | None) -> str:
+def group_table(summary: pd.DataFrame, targets: pd.DataFrame | None) -> Markup:
     """KPIs by track, age group and referral source: one row per group, one column per KPI,
     targets on a group marked met or not met."""
     verdicts = (
@@ -114,7 +131,7 @@ def group_table(summary: pd.DataFrame, targets: pd.DataFrame | None) -> str:
         else {r["kpi"]: r.get("met") for r in targets.to_dict("records")}
     )
     by_kpi = summary.set_index("kpi")
-    groups: dict[str, dict[str, str]] = {}
+    groups: dict[str, dict[str, dict]] = {}
     bases: list[str] = []
     for name in summary["kpi"]:
         base, group = split_group(name)
@@ -127,57 +144,45 @@ def group_table(summary: pd.DataFrame, targets: pd.DataFrame | None) -> str:
         mark = ""
         if name in verdicts:
             met = verdicts[name]
-            mark = " <span class='met'>met</span>" if met is True else ""
-            mark = " <span class='notmet'>not met</span>" if met is False else mark
-        groups.setdefault(group, {})[base] = (
-            f"<td class='num' data-kpi='{_esc(name)}' data-mean='{float(row['mean'])!r}'>"
-            f"{_esc(fmt(row['mean'], unit))}{mark}</td>"
-        )
+            mark = Markup(" ") + PARTS.verdict("met", "met") if met is True else ""
+            mark = Markup(" ") + PARTS.verdict("notmet", "not met") if met is False else mark
+        groups.setdefault(group, {})[base] = {
+            "text": fmt(row["mean"], unit),
+            "after": mark,
+            "cls": "num",
+            "attrs": {"data-kpi": name, "data-mean": repr(float(row["mean"]))},
+        }
     if not groups:
-        return ""
-    head = (
-        "<tr><th>Group</th>"
-        + "".join(f"<th title='{_esc(b)}'>{_esc(kpi_label(b))}</th>" for b in bases)
-        + "</tr>"
-    )
+        return Markup("")
+    headers = ["Group"] + [{"text": kpi_label(b), "title": b} for b in bases]
     rows = [
-        f"<tr><td>{_esc(group.replace('_', ' ').replace('=', ': '))}</td>"
-        + "".join(cells.get(b, "<td></td>") for b in bases)
-        + "</tr>"
+        [group.replace("_", " ").replace("=", ": ")] + [cells.get(b) for b in bases]
         for group, cells in groups.items()
     ]
-    return (
-        "<section><h2>Who waits: by track, age group, referral source and payer</h2>"
-        f"<div class='scroll'><table class='kpis' id='group-table'>{head}{''.join(rows)}</table></div>"
-        "<p class='howto'>Means over replications. By track, only what happens once a client "
-        "has a track (waits before placement belong to no track). Targets may name a group, "
-        "e.g. <code>&quot;wait_to_iop_days_p90[age_group=adolescent]&quot; = &quot;&lt;= 14&quot;</code>."
-        "</p></section>"
+    table = PARTS.table(headers, rows, id="group-table")
+    return PARTS.section(
+        "Who waits: by track, age group, referral source and payer",
+        PARTS.scroll(table),
+        howto=PARTS.group_howto(),
     )
 
 
-def limits_section(summary: pd.DataFrame) -> str:
+def limits_section(summary: pd.DataFrame) -> Markup:
     """What held admissions up, in sentences (see limiting_factors)."""
     from simulation.results import limiting_factors
 
     lines = limiting_factors(summary)
     if not lines:
-        return ""
-    items = "".join(f"<li>{_esc(line)}</li>" for line in lines)
-    return f"<section id='limits'><h2>What limits admissions</h2><ul>{items}</ul></section>"
+        return Markup("")
+    return PARTS.section("What limits admissions", PARTS.items(lines), id="limits")
 
 
-def _figure_div(fig, div_id: str) -> str:
+def _figure_div(fig, div_id: str) -> Markup:
     # The figure JSON goes into a script tag; '<', '>' and '&' are written as \\u escapes so
-    # no text inside it (a name such as '</script>') can close the tag.
+    # no text inside it (a name such as '</script>') can close the tag: it is then markup.
     spec = pio.to_json(fig, validate=False)
     spec = spec.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return (
-        f"<div id='{div_id}' class='plot' style='width:100%;height:{fig.layout.height or 420}px'></div>"
-        f"<script>(function(){{var f={spec};f.layout.template=IOPSIM_TEMPLATE;"
-        f"Plotly.newPlot('{div_id}',f.data,f.layout,"
-        "{responsive:true,displaylogo:false});})();</script>"
-    )
+    return PARTS.figure(div_id, fig.layout.height or 420, Markup(spec))
 
 
 def _template_json() -> str:
@@ -188,73 +193,61 @@ def _template_json() -> str:
 
 def render(
     title: str,
-    header_lines: list[str],
-    sections: list[str],
+    header_lines: list,
+    sections: list,
     figures_list: list[tuple[str, str, object]],
 ) -> str:
-    """A whole page: header lines and sections are HTML already escaped by the caller."""
-    body = []
-    for key, heading, fig in figures_list:
-        body.append(
-            f"<section class='figure' data-figure='{_esc(key)}'><h2>{_esc(heading)}</h2>"
-            f"{_figure_div(fig, 'fig-' + key)}<p class='howto'>How to read this: "
-            f"{_esc(figure_text(key))}</p></section>"
-        )
-    return (
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        "<meta name='viewport' content='width=device-width,initial-scale=1'>"
-        f"<title>{_esc(title)}</title><style>{CSS}</style>"
-        f"<script>{get_plotlyjs()}</script><script>var IOPSIM_TEMPLATE={_template_json()};</script>"
-        "</head><body>"
-        f"<header>{''.join(header_lines)}</header><main>{''.join(sections)}"
-        f"<div class='grid'>{''.join(body)}</div></main></body></html>"
+    """A whole page (``templates/page.html``): header lines and sections are fragments (text
+    given instead is shown as text)."""
+    figs = [
+        {
+            "key": key,
+            "heading": heading,
+            "div": _figure_div(fig, "fig-" + key),
+            "text": figure_text(key),
+        }
+        for key, heading, fig in figures_list
+    ]
+    return _PAGES.get_template("page.html").render(
+        title=title,
+        css=Markup(CSS),
+        plotlyjs=Markup(get_plotlyjs()),
+        template_json=Markup(_template_json()),
+        header=header_lines,
+        sections=sections,
+        figures=figs,
     )
 
 
-def brief_section(brief, title: str = "Decision brief") -> str:
+def brief_section(brief, title: str = "Decision brief") -> Markup:
     """The brief at the top of a page (and all that a printed page shows)."""
-    parts = [f"<section class='brief' id='brief'><h2>{_esc(title)}</h2>"]
-    for heading, lines in brief:
-        items = "".join(
-            f"<li class='{'sub' if line.startswith('  ') else ''}'>{_esc(line.strip())}</li>"
-            for line in lines
-        )
-        parts.append(f"<h3>{_esc(heading)}</h3><ul>{items}</ul>")
-    parts.append(
-        "<p class='howto print-hide'>Printing this page prints this brief alone, on one page.</p>"
-        "</section>"
-    )
-    return "".join(parts)
+    return PARTS.brief(title, brief)
 
 
-def comparison_section(table: pd.DataFrame, labels: list[str]) -> str:
+def comparison_section(table: pd.DataFrame, labels: list[str]) -> Markup:
     """Headline KPIs per scenario with the paired difference to the first."""
-    head = (
-        "<tr><th>Indicator</th>" + "".join(f"<th>{_esc(label)}</th>" for label in labels) + "</tr>"
-    )
-    rows = []
+    rows, attrs = [], []
     for kpi in HEADLINE:
         unit = describe(kpi).unit
-        cells = []
+        cells: list = [describe(kpi).description]
         for label in labels:
             r = table[(table["kpi"] == kpi) & (table["scenario"] == label)]
             if r.empty:
-                cells.append("<td></td>")
+                cells.append(None)
                 continue
             r = r.iloc[0]
             diff = ""
             if label != labels[0]:
-                diff = (
-                    f"<br><small>{_esc(fmt_signed(r['difference'], unit))} ({_esc(fmt_signed(r['difference_ci_low'], unit))}"
-                    f" to {_esc(fmt_signed(r['difference_ci_high'], unit))})</small>"
+                diff = PARTS.small(
+                    f"{fmt_signed(r['difference'], unit)} ({fmt_signed(r['difference_ci_low'], unit)}"
+                    f" to {fmt_signed(r['difference_ci_high'], unit)})"
                 )
-            cells.append(f"<td class='num'>{_esc(fmt(r['mean'], unit))}{diff}</td>")
-        rows.append(
-            f"<tr data-kpi='{_esc(kpi)}'><td>{_esc(describe(kpi).description)}</td>{''.join(cells)}</tr>"
-        )
-    return (
-        "<section><h2>Key indicators (difference to the first, paired 95% CI)</h2>"
-        f"<table class='kpis'>{head}{''.join(rows)}</table></section>"
+            cells.append({"text": fmt(r["mean"], unit), "cls": "num", "after": diff})
+        rows.append(cells)
+        attrs.append({"data-kpi": kpi})
+    return PARTS.section(
+        "Key indicators (difference to the first, paired 95% CI)",
+        PARTS.table(["Indicator", *labels], rows, row_attrs=attrs),
     )
 
 

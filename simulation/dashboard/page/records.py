@@ -6,7 +6,7 @@ import pandas as pd
 
 from simulation.config import Scenario
 from simulation.dashboard import figures
-from simulation.dashboard.page.frame import _esc, kpi_table, render
+from simulation.dashboard.page.frame import PARTS, kpi_table, render
 
 
 def fit_report(scenario: Scenario, result, episodes) -> str:
@@ -14,16 +14,20 @@ def fit_report(scenario: Scenario, result, episodes) -> str:
     import numpy as np
     import plotly.graph_objects as go
 
-    rows = "".join(
-        f"<tr><td>{_esc(e.key)}</td><td>{_esc(e.comment())}</td></tr>" for e in result.evidence
+    table = PARTS.table(
+        ["Scenario key", "Estimate, 95% CI, n, method"],
+        [[e.key, e.comment()] for e in result.evidence],
+        id="fit-table",
     )
     sections = [
-        "<section><h2>Fitted values</h2><table class='kpis' id='fit-table'>"
-        f"<tr><th>Scenario key</th><th>Estimate, 95% CI, n, method</th></tr>{rows}</table>"
-        "<p class='howto'>Values not listed keep the template's estimate and are marked [E] in "
-        "the scenario file.</p></section>"
+        PARTS.section(
+            "Fitted values",
+            table,
+            howto="Values not listed keep the template's estimate and are marked [E] in the "
+            "scenario file.",
+        )
     ]
-    sections += [f"<div class='warning'>{_esc(n)}</div>" for n in result.notes]
+    sections += [PARTS.warning(n) for n in result.notes]
     figs = []
     weekly = result.curves.get("weekly_referrals")
     if weekly is not None and len(weekly):
@@ -77,9 +81,11 @@ def fit_report(scenario: Scenario, result, episodes) -> str:
         )
         figs.append(("stays", "Stays and exit reasons", fig))
     header = [
-        f"<h1>Fit report: {_esc(scenario.name)}</h1>",
-        f"<p>{len(episodes.table)} referrals up to {_esc(episodes.as_of.date())}; "
-        f"{episodes.dropped_rows} bad rows left out. No identifier from the extract is shown.</p>",
+        PARTS.h1(f"Fit report: {scenario.name}"),
+        PARTS.p(
+            f"{len(episodes.table)} referrals up to {episodes.as_of.date()}; "
+            f"{episodes.dropped_rows} bad rows left out. No identifier from the extract is shown."
+        ),
     ]
     return render(f"iopsim fit: {scenario.name}", header, sections, figs)
 
@@ -91,12 +97,15 @@ def forecast_page(scenario: Scenario, bands: pd.DataFrame, summary, targets, inf
     figs = [(f"fan-{s}", figures.FAN_NAMES[s], figures.fan(bands, s)) for s in FORECAST_SERIES]
     state = scenario.state
     header = [
-        f"<h1>Forecast: {_esc(scenario.name)}</h1>",
-        f"<p>From the clinic's state on {_esc(state.as_of if state else scenario.start_date)} "
-        f"({len(state.clients) if state else 0} clients on the books), {scenario.horizon_weeks} weeks, "
-        f"{int(info.get('replications', 0))} replications, seed {_esc(info.get('seed', ''))}.</p>",
+        PARTS.h1(f"Forecast: {scenario.name}"),
+        PARTS.p(
+            f"From the clinic's state on {state.as_of if state else scenario.start_date} "
+            f"({len(state.clients) if state else 0} clients on the books), "
+            f"{scenario.horizon_weeks} weeks, {int(info.get('replications', 0))} replications, "
+            f"seed {info.get('seed', '')}."
+        ),
     ]
-    sections = [f"<section><h2>Over the forecast weeks</h2>{kpi_table(summary, targets)}</section>"]
+    sections = [PARTS.section("Over the forecast weeks", kpi_table(summary, targets))]
     return render(f"iopsim forecast: {scenario.name}", header, sections, figs)
 
 
@@ -107,24 +116,36 @@ def backtest_page(scenario: Scenario, bands, observed, table, lines: list[str]) 
     figs = [
         (f"fan-{s}", figures.FAN_NAMES[s], figures.fan(bands, s, observed)) for s in BACKTEST_SERIES
     ]
-    rows = "".join(
-        f"<tr data-series='{_esc(r.series)}'><td>{_esc(r.series)}</td><td class='num'>{100 * r.coverage_50:.0f}%</td>"
-        f"<td class='num'>{100 * r.coverage_90:.0f}%</td><td class='num'>{r.mae_model:.2f}</td>"
-        f"<td class='num'>{r.mae_naive:.2f}</td><td>{'model' if r.model_better else 'NAIVE'}</td></tr>"
+    rows = [
+        [
+            r.series,
+            {"text": f"{100 * r.coverage_50:.0f}%", "cls": "num"},
+            {"text": f"{100 * r.coverage_90:.0f}%", "cls": "num"},
+            {"text": f"{r.mae_model:.2f}", "cls": "num"},
+            {"text": f"{r.mae_naive:.2f}", "cls": "num"},
+            "model" if r.model_better else "NAIVE",
+        ]
         for r in table.itertuples()
-    )
+    ]
+    headers = [
+        "Series",
+        "Weeks in the 50% band",
+        "Weeks in the 90% band",
+        "Mean abs. error (model median)",
+        "Mean abs. error (last value carried forward)",
+        "Better",
+    ]
+    attrs = [{"data-series": r.series} for r in table.itertuples()]
     sections = [
-        "<section><h2>How well the model would have predicted</h2><table class='kpis' id='backtest-table'>"
-        "<tr><th>Series</th><th>Weeks in the 50% band</th><th>Weeks in the 90% band</th>"
-        "<th>Mean abs. error (model median)</th><th>Mean abs. error (last value carried forward)</th>"
-        f"<th>Better</th></tr>{rows}</table><p class='howto'>A well-calibrated model has about half "
-        "the weeks in its 50% band and nine in ten in its 90% band.</p></section>"
+        PARTS.section(
+            "How well the model would have predicted",
+            PARTS.table(headers, rows, id="backtest-table", row_attrs=attrs),
+            howto="A well-calibrated model has about half the weeks in its 50% band and nine "
+            "in ten in its 90% band.",
+        )
     ]
     # the table lines of the terminal's output are the table above: the header keeps the
     # sentences
     sentences = [x for x in lines if not x.startswith("  ")]
-    header = [
-        f"<h1>Back-test: {_esc(scenario.name)}</h1>",
-        "".join(f"<p>{_esc(x)}</p>" for x in sentences),
-    ]
+    header = [PARTS.h1(f"Back-test: {scenario.name}"), *(PARTS.p(x) for x in sentences)]
     return render(f"iopsim backtest: {scenario.name}", header, sections, figs)

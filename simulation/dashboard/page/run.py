@@ -10,7 +10,7 @@ import plotly.io as pio
 from simulation.config import Scenario
 from simulation.dashboard import figures
 from simulation.dashboard.page.frame import (
-    _esc,
+    PARTS,
     brief_section,
     group_table,
     kpi_table,
@@ -120,18 +120,23 @@ def run_dashboard(
     from simulation.brief import run_brief
 
     header = [
-        f"<h1>{_esc(scenario.name)}</h1>",
-        f"<p class='description'>{_esc(scenario.description)}</p>",
-        f"<p>Run {_esc(info.get('started', ''))} &middot; {int(info.get('replications', 0))} replications &middot; "
-        f"seed {_esc(info.get('seed', ''))} &middot; {scenario.horizon_weeks} weeks measured after "
-        f"{scenario.warmup_weeks} weeks warm-up &middot; starting {_esc(scenario.start_date.isoformat())}</p>",
+        PARTS.h1(scenario.name),
+        PARTS.p(scenario.description, "description"),
+        PARTS.p(
+            f"Run {info.get('started', '')} · {int(info.get('replications', 0))} replications · "
+            f"seed {info.get('seed', '')} · {scenario.horizon_weeks} weeks measured after "
+            f"{scenario.warmup_weeks} weeks warm-up · starting {scenario.start_date.isoformat()}"
+        ),
     ]
     sections = [brief_section(run_brief(summary, scenario.target_list(), notes, hinges, fix))]
-    sections += [f"<div class='warning'>{_esc(note)}</div>" for note in notes]
+    sections += [PARTS.warning(note) for note in notes]
     sections.append(
-        f"<section><h2>Key indicators</h2>{kpi_table(summary, targets)}"
-        "<p class='howto'>Means over replications with 95% confidence intervals (Student t). "
-        "A target is met only when the whole interval is on the right side of it.</p></section>"
+        PARTS.section(
+            "Key indicators",
+            kpi_table(summary, targets),
+            howto="Means over replications with 95% confidence intervals (Student t). "
+            "A target is met only when the whole interval is on the right side of it.",
+        )
     )
     sections += [limits_section(summary), group_table(summary, targets)]
     figs = list(figures_built or build_figures(scenario, tables, int(info.get("replications", 1))))
@@ -195,8 +200,11 @@ def warmup_page(
     """The Welch plot page of ``iopsim warmup``."""
     fig = figures.warmup(means, suggestion, scenario.warmup_weeks, window)
     header = [
-        f"<h1>Warm-up: {_esc(scenario.name)}</h1>",
-        f"<p>{replications} pilot replications of {int(means['week'].max()) + 1} weeks from an empty "
-        f"clinic; suggested warm-up {suggestion} weeks (MSER-5), scenario {scenario.warmup_weeks} weeks.</p>",
+        PARTS.h1(f"Warm-up: {scenario.name}"),
+        PARTS.p(
+            f"{replications} pilot replications of {int(means['week'].max()) + 1} weeks from an "
+            f"empty clinic; suggested warm-up {suggestion} weeks (MSER-5), scenario "
+            f"{scenario.warmup_weeks} weeks."
+        ),
     ]
     return render(f"iopsim warm-up: {scenario.name}", header, [], [("warmup", "Welch plot", fig)])

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+from markupsafe import Markup
 
 from simulation.config import Scenario
 from simulation.dashboard import figures
 from simulation.dashboard.page.frame import (
-    _esc,
+    PARTS,
     _number,
     _plain,
     brief_section,
@@ -41,10 +42,7 @@ def comparison_page(
         ("compare_waitlists", "Waitlists", figures.compare_waitlists(weekly)),
         ("compare_utilisation", "Utilisation", figures.compare_utilisation(table, labels)),
     ]
-    header = [
-        f"<h1>Comparison of {len(labels)} scenarios</h1>",
-        "<p>" + " &middot; ".join(_esc(label) for label in labels) + "</p>",
-    ]
+    header = [PARTS.h1(f"Comparison of {len(labels)} scenarios"), PARTS.p(" · ".join(labels))]
     brief = brief_section(compare_brief(table, labels, targets or []))
     return render("iopsim comparison", header, [brief, comparison_section(table, labels)], figs)
 
@@ -59,19 +57,14 @@ def sweep_page(
     cells = table.drop_duplicates("cell")
     infeasible = cells[cells["status"].str.startswith("infeasible")]
     header = [
-        f"<h1>Sweep: {_esc(scenario.name)}</h1>",
-        f"<p>{_esc(' x '.join(f'{f.key} ({len(f.values)})' for f in factors))}: "
-        f"{len(cells)} cells, {replications} replications each, seed {scenario.seed}</p>",
+        PARTS.h1(f"Sweep: {scenario.name}"),
+        PARTS.p(
+            f"{' x '.join(f'{f.key} ({len(f.values)})' for f in factors)}: "
+            f"{len(cells)} cells, {replications} replications each, seed {scenario.seed}"
+        ),
     ]
     if len(infeasible):
-        header.append(
-            f"<p class='warning'>{len(infeasible)} combination(s) are not a valid clinic and were "
-            "not simulated:</p><ul>"
-            + "".join(
-                f"<li>{_esc(r.overrides)}: {_esc(r.status)}</li>" for r in infeasible.itertuples()
-            )
-            + "</ul>"
-        )
+        header.append(PARTS.infeasible([(r.overrides, r.status) for r in infeasible.itertuples()]))
     return render(f"iopsim sweep: {scenario.name}", header, [], [("sweep", kpi, fig)])
 
 
@@ -92,33 +85,35 @@ def plan_page(
         figs.insert(
             0, ("robust", "Cost against plausible futures", figures.robust_frontier(table, robust))
         )
-    header = [
-        f"<h1>Plan: {_esc(scenario.name)}</h1>",
-    ]
+    header = [PARTS.h1(f"Plan: {scenario.name}")]
     return render(f"iopsim plan: {scenario.name}", header, [brief_section(plan_brief(lines))], figs)
 
 
 def sensitivity_page(scenario: Scenario, result, lines: list[str]) -> str:
     """Which assumptions move the answer: the findings in sentences, the inputs and their
     ranges, a tornado and the all-at-once coefficients per KPI."""
-    inputs = "".join(
-        f"<tr><td>{_esc(i.key)}</td><td class='num'>{i.base:.4g}</td><td class='num'>{i.low:.4g}</td>"
-        f"<td class='num'>{i.high:.4g}</td><td>{_esc(i.source)}</td></tr>"
+    inputs = [
+        [
+            i.key,
+            {"text": f"{i.base:.4g}", "cls": "num"},
+            {"text": f"{i.low:.4g}", "cls": "num"},
+            {"text": f"{i.high:.4g}", "cls": "num"},
+            i.source,
+        ]
         for i in result.inputs
-    )
+    ]
+    headers = ["Input", "Scenario's value", "Low", "High", "Range from"]
     sections = [
-        "<section class='brief' id='sensitivity-brief'><h2>What the answer hinges on</h2><ul>"
-        + "".join(f"<li>{_esc(line)}</li>" for line in lines)
-        + "</ul></section>",
-        "<section><h2>Uncertain inputs and their ranges</h2><table class='kpis' id='inputs-table'>"
-        "<tr><th>Input</th><th>Scenario's value</th><th>Low</th><th>High</th><th>Range from</th></tr>"
-        f"{inputs}</table></section>",
+        PARTS.section(
+            "What the answer hinges on", PARTS.items(lines), id="sensitivity-brief", cls="brief"
+        ),
+        PARTS.section(
+            "Uncertain inputs and their ranges", PARTS.table(headers, inputs, id="inputs-table")
+        ),
     ]
     if result.skipped:
         sections.append(
-            "<section><h2>Not simulated (not a valid clinic)</h2><ul>"
-            + "".join(f"<li>{_esc(s)}</li>" for s in result.skipped)
-            + "</ul></section>"
+            PARTS.section("Not simulated (not a valid clinic)", PARTS.items(result.skipped))
         )
     figs = []
     for kpi in result.kpis:
@@ -138,10 +133,12 @@ def sensitivity_page(scenario: Scenario, result, lines: list[str]) -> str:
                 )
             )
     header = [
-        f"<h1>Sensitivity: {_esc(scenario.name)}</h1>",
-        f"<p>{len(result.inputs)} uncertain inputs; one at a time with {len(result.base)} "
-        f"replications each (common random numbers); {len(result.global_points)} points varying "
-        "all inputs at once (Latin hypercube).</p>",
+        PARTS.h1(f"Sensitivity: {scenario.name}"),
+        PARTS.p(
+            f"{len(result.inputs)} uncertain inputs; one at a time with {len(result.base)} "
+            f"replications each (common random numbers); {len(result.global_points)} points "
+            "varying all inputs at once (Latin hypercube)."
+        ),
     ]
     return render(f"iopsim sensitivity: {scenario.name}", header, sections, figs)
 
@@ -248,26 +245,13 @@ def explorer_page(
     payload = (
         json.dumps(data).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     )
-    controls = "".join(
-        f"<div class='factor'><label for='factor-{i}'>{_esc(f.key)}: <b id='factor-value-{i}'></b></label><br>"
-        f"<input type='range' id='factor-{i}' min='0' max='{len(f.values) - 1}' step='1' value='0' "
-        f"style='width:320px'> <span class='howto'>{_esc(', '.join(str(v) for v in f.values))}</span></div>"
-        for i, f in enumerate(factors)
-    )
-    section = (
-        "<section id='explorer'><h2>Choose a combination</h2>"
-        f"{controls}<p id='explorer-status'></p><p class='howto'>Cell <span id='explorer-cell'></span>; "
-        f"{replications} replications; 95% confidence intervals. A target is met only when the "
-        "whole interval is on the right side of it.</p>"
-        "<table class='kpis'><thead><tr><th>Indicator</th><th>Mean</th><th>95% CI</th><th>Target</th>"
-        "<th></th></tr></thead><tbody id='explorer-kpis'></tbody></table>"
-        "<div id='explorer-waitlist' class='plot' style='width:100%;height:380px'></div></section>"
-        f"<script type='application/json' id='explorer-data'>{payload}</script>"
-        f"<script>{EXPLORER_JS}</script>"
-    )
+    # (the data's '<', '>' and '&' are \\u escapes: it is safe inside its script tag)
+    section = PARTS.explorer(factors, replications, Markup(payload), Markup(EXPLORER_JS))
     header = [
-        f"<h1>Explore the sweep: {_esc(scenario.name)}</h1>",
-        f"<p>{_esc(' x '.join(f'{f.key} ({len(f.values)})' for f in factors))}: {len(cells)} cells. "
-        "Move a slider: everything below is that cell's, from data in this page (no server).</p>",
+        PARTS.h1(f"Explore the sweep: {scenario.name}"),
+        PARTS.p(
+            f"{' x '.join(f'{f.key} ({len(f.values)})' for f in factors)}: {len(cells)} cells. "
+            "Move a slider: everything below is that cell's, from data in this page (no server)."
+        ),
     ]
     return render(f"iopsim explorer: {scenario.name}", header, [section], [])
