@@ -8,13 +8,10 @@ the executor or the number of workers.
 
 from __future__ import annotations
 
-import atexit
 import datetime as dt
 import os
-import signal
-import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,6 +29,7 @@ from simulation.results import (
     summarise,
     target_status,
 )
+from simulation.workers import chunks, pool_for
 
 TABLES = (
     "weekly",
@@ -81,102 +79,26 @@ def _serial(jobs: list[Job]) -> Iterator[tuple[int, ReplicationResult]]:
         yield i, _run_one(job)
 
 
-def _worker_start(parent: int) -> None:
-    """Set up a worker process: it leaves Ctrl-C and SIGTERM to its parent, and dies with its
-    parent however the parent ends (kill -9 included), never lingering as an orphan."""
-    # Ctrl-C reaches the whole process group, and so does SIGTERM from `timeout`, a batch
-    # scheduler or a service manager: workers leave both to the parent, which cancels the
-    # queued work and lets the running replications finish. (A worker ended by the signal
-    # would break the pool under cancelled work, and the pool's own thread would die with a
-    # traceback: InvalidStateError CANCELLED.)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    die_with_parent(parent)
-
-
-def die_with_parent(parent: int) -> None:
-    """End this process when ``parent`` ends: Linux's parent-death signal, and a watcher
-    thread as well (other systems, or a parent that died before the signal was set)."""
-    import threading
-
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:
-        os._exit(1)
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
-_POOL: tuple[int, ProcessPoolExecutor] | None = None
-
-
-def shared_pool(workers: int) -> ProcessPoolExecutor:
-    """The command's worker pool: started once (its workers fork from a parent that has
-    imported the model, so they import nothing) and reused by every experiment the command
-    runs (a plan's candidates, a robust plan's futures, the batches of a precision run). It is
-    shut down when the process ends, letting running replications finish."""
-    global _POOL
-    if _POOL is not None and _POOL[0] == workers and not getattr(_POOL[1], "_broken", False):
-        return _POOL[1]
-    close_pool()
-    pool = ProcessPoolExecutor(
-        max_workers=workers, initializer=_worker_start, initargs=(os.getpid(),)
-    )
-    _POOL = (workers, pool)
-    return pool
-
-
-def close_pool() -> None:
-    """Shut the shared pool down (queued work cancelled, running work finished)."""
-    global _POOL
-    if _POOL is not None:
-        _POOL[1].shutdown(wait=True, cancel_futures=True)
-        _POOL = None
-
-
-atexit.register(close_pool)
+def _processes(
+    jobs: list[Job], workers: int, while_waiting: Callable[[], None] | None = None
+) -> Iterator[tuple[int, ReplicationResult]]:
+    with pool_for(workers) as pool:
+        futures = {
+            pool.submit(_run_chunk, [jobs[i] for i in part]): part
+            for part in chunks(len(jobs), workers)
+        }
+        try:
+            if while_waiting is not None:  # the parent's own preparation, while workers compute
+                while_waiting()
+            for future in as_completed(futures):
+                yield from zip(futures[future], future.result(), strict=True)
+        finally:
+            for future in futures:
+                future.cancel()  # an interrupted run does not wait for queued work
 
 
 def _run_chunk(jobs: list[Job]) -> list[ReplicationResult]:
     return [_run_one(job) for job in jobs]
-
-
-def chunks(count: int, workers: int) -> list[range]:
-    """Job indices in chunks sent to workers together. A replication costs 50-500 ms and its
-    round trip 1-3 ms (a pickled scenario out, its results back), so chunks stay small: one
-    job each up to 64 jobs a worker, then about 32 chunks a worker (a sweep's hundreds of
-    cells), so the last chunks still balance the load between workers."""
-    size = max(1, count // (32 * workers))
-    return [range(i, min(i + size, count)) for i in range(0, count, size)]
-
-
-def _processes(
-    jobs: list[Job], workers: int, while_waiting: Callable[[], None] | None = None
-) -> Iterator[tuple[int, ReplicationResult]]:
-    pool = shared_pool(workers)
-    futures = {
-        pool.submit(_run_chunk, [jobs[i] for i in part]): part
-        for part in chunks(len(jobs), workers)
-    }
-    try:
-        if while_waiting is not None:  # the parent's own preparation, while workers compute
-            while_waiting()
-        for future in as_completed(futures):
-            yield from zip(futures[future], future.result(), strict=True)
-    finally:
-        for future in futures:
-            future.cancel()  # an interrupted run does not wait for queued work
 
 
 def _dask(jobs: list[Job], scheduler: str) -> Iterator[tuple[int, ReplicationResult]]:

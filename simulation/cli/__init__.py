@@ -76,8 +76,11 @@ class Commands(click.Group):
         signal.signal(signal.SIGTERM, _terminate)
         if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
             signal.signal(signal.SIGINT, _interrupt)
+        from simulation.workers import one_pool
+
         try:
-            return super().invoke(ctx)
+            with one_pool():  # every experiment of the command shares one worker pool
+                return super().invoke(ctx)
         except KeyboardInterrupt:
             _stopped()
         except BrokenPipeError:  # the reader went away (| head): nothing more to say

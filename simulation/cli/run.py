@@ -128,7 +128,9 @@ def run(
             )
     extra = {}
     # the replications are done: idle workers build the pages while this writes the tables
-    pool = experiment.shared_pool(workers) if workers > 1 and not scheduler else None
+    from simulation.workers import shared_pool
+
+    pool = shared_pool(workers) if workers > 1 and not scheduler else None
     if not no_dashboard:
         from simulation.dashboard.page import run_dashboard
 

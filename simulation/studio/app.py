@@ -361,7 +361,9 @@ def _warm(workers: int) -> None:
 
     experiment.warm_summary()
     if workers > 1:
-        experiment.shared_pool(workers).submit(int).result()
+        from simulation.workers import shared_pool
+
+        shared_pool(workers).submit(int).result()
 
 
 def _run(sc, where: Path, workers: int, job):
@@ -381,7 +383,9 @@ def _run(sc, where: Path, workers: int, job):
     figures = build_figures(sc, result.tables, result.replications)
     page = (sc, result.summary, result.tables, result.targets, result.notes, info)
     # as the command line does: idle workers build the page and workbook while this writes
-    pool = experiment.shared_pool(workers) if workers > 1 else None
+    from simulation.workers import shared_pool
+
+    pool = shared_pool(workers) if workers > 1 else None
     dashboard = outputs.built_by(pool, run_dashboard, *page)
     outputs.write_run(result, folder, extra_files={"dashboard.html": dashboard}, pool=pool)
     job.extra["folder"] = folder

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from simulation import config as scenarios
-from simulation import experiment, outputs, planning
+from simulation import experiment, outputs, planning, workers
 from simulation.replication import run_replication
 
 SHORT = ["warmup_weeks=4", "horizon_weeks=12"]
@@ -43,6 +43,12 @@ def test_an_unknown_detail_is_refused():
         run_replication(sc, 0, sc.seed, detail="everything")
 
 
+def test_outside_a_command_no_worker_outlives_its_experiment():
+    sc = _short("baseline")
+    experiment.run_experiment(sc, replications=2, workers=2)
+    assert workers._POOL is None  # (a worker holds its parent's pipes while it lives)
+
+
 def test_a_sweeps_cells_equal_runs_of_the_same_scenarios():
     base = _short("baseline")
     cells = [scenarios.apply_overrides(base, [f"staff.therapists.count={n}"]) for n in (2, 3)]
@@ -64,23 +70,27 @@ def test_a_sweep_keeps_no_cell_once_it_is_handed_over():
     assert sorted(handed) == [(0, 2), (1, 2), (2, 2)]
 
 
-def test_the_shared_pool_serves_several_experiments_with_serial_numbers():
+def test_one_pool_serves_a_commands_experiments_with_serial_numbers():
     sc = _short("baseline")
-    first = experiment.run_experiment(sc, replications=3, workers=2)
-    pool = experiment.shared_pool(2)
-    second = experiment.run_experiment(sc, replications=3, workers=2, detail="kpis")
-    assert experiment.shared_pool(2) is pool  # started once, reused
+    with workers.one_pool():
+        first = experiment.run_experiment(sc, replications=3, workers=2)
+        pool = workers.shared_pool(2)
+        second = experiment.run_experiment(sc, replications=3, workers=2, detail="kpis")
+        assert workers.shared_pool(2) is pool  # started once, reused
+        processes = list(pool._processes.values())
+    assert workers._POOL is None  # shut down with its scope
+    assert all(not p.is_alive() for p in processes)
     serial = experiment.run_experiment(sc, replications=3, workers=1)
     pd.testing.assert_frame_equal(first.kpis, serial.kpis, check_exact=True)
     pd.testing.assert_frame_equal(second.kpis, serial.kpis, check_exact=True)
 
 
 @given(st.integers(0, 5000), st.integers(1, 64))
-def test_chunks_cover_every_job_once_in_order(count, workers):
-    parts = experiment.chunks(count, workers)
+def test_chunks_cover_every_job_once_in_order(count, n_workers):
+    parts = workers.chunks(count, n_workers)
     assert [i for part in parts for i in part] == list(range(count))
     assert all(len(part) >= 1 for part in parts)
-    if count <= 64 * workers:  # few jobs: one each, so the last ones balance the load
+    if count <= 64 * n_workers:  # few jobs: one each, so the last ones balance the load
         assert all(len(part) == 1 for part in parts)
 
 
