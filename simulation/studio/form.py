@@ -3,7 +3,8 @@ command line's ``KEY=VALUE`` changes.
 
 A field is one scenario value a planner commonly changes: the run's length and replications,
 referrals a week, each track's seats, days, start and session length, each staff pool's
-count and roster, each level's places. Only the values the planner changed become changes,
+count and roster, each level's places (or places at each site), each region's share of
+referrals and growth. Only the values the planner changed become changes,
 and every change goes through ``apply_overrides``, so the studio checks and words its messages
 exactly as ``--set`` does. Anything else can be changed as ``KEY=VALUE`` lines.
 """
@@ -77,16 +78,45 @@ def fields(scenario: Scenario) -> list[Field]:
             )
         )
     for level in data.get("levels") or []:
+        group = f"Level of care: {level['name']}"
         if level.get("places") is not None:
             out.append(
                 Field(
                     f"levels.{level['name']}.places",
                     "Places",
-                    f"Level of care: {level['name']}",
+                    group,
                     "number",
                     str(level["places"]),
                 )
             )
+        elif level.get("places_by_site"):
+            out.append(
+                Field(
+                    f"levels.{level['name']}.places_by_site",
+                    "Places at each site (TOML)",
+                    group,
+                    "toml",
+                    toml_value(level["places_by_site"]),
+                )
+            )
+    for region in (data.get("network") or {}).get("regions") or []:
+        group = f"Region: {region['name']}"
+        out += [
+            Field(
+                f"network.regions.{region['name']}.share",
+                "Share of referrals",
+                group,
+                "number",
+                _number(region["share"]),
+            ),
+            Field(
+                f"network.regions.{region['name']}.growth",
+                "Growth (x referrals)",
+                group,
+                "number",
+                _number(region["growth"]),
+            ),
+        ]
     return out
 
 

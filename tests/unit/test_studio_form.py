@@ -26,6 +26,22 @@ def test_the_form_has_the_run_referrals_tracks_pools_and_levels():
     assert named and all(f"staff.{p}.count" not in keys for p in named)  # named people
 
 
+def test_a_networks_form_has_its_regions_and_a_changed_share_is_checked():
+    sc = config.load(config.bundled("network"))
+    fields = form.fields(sc)
+    keys = {f.key for f in fields}
+    regions = [r.name for r in sc.network.regions]
+    assert {f"network.regions.{r}.share" for r in regions} <= keys
+    assert {f"network.regions.{r}.growth" for r in regions} <= keys
+    values = _values(fields)
+    values[f"network.regions.{regions[0]}.growth"] = "1.5"
+    grown = form.changed(sc, fields, values)
+    assert {r.name: r.growth for r in grown.network.regions}[regions[0]] == 1.5
+    values[f"network.regions.{regions[0]}.share"] = "0.99"  # the shares no longer add up
+    with pytest.raises(config.ScenarioError, match="shares add up"):
+        form.changed(sc, fields, values)
+
+
 def test_an_untouched_form_changes_nothing():
     sc = config.load(config.bundled("baseline"))
     fields = form.fields(sc)
