@@ -44,7 +44,7 @@ def one(sc, seed: int, folder: str, true_model: bool) -> pd.DataFrame:
         data.update(state=state_on(seen), start_date=cut.date(), warmup_weeks=0)
         data["horizon_weeks"] = WEEKS + 1
         start = scenarios.validate(data, "the true clinic from the state")
-        result = run_experiment(start, replications=REPLICATIONS, workers=2, light=True)
+        result = run_experiment(start, replications=REPLICATIONS, workers=2, detail="forecast")
     else:
         fitted, fit, _ = fitted_scenario(seen, sc, True, WEEKS + 1)
         result = run_with_uncertainty(fitted, fit.evidence, REPLICATIONS, 2)

@@ -174,7 +174,7 @@ def bench_reference(repeats=15):
         f"reference: baseline replication-year, KPI-only path: {m['kpis'] * 1000:.0f} ms, "
         f"ratio {m['kpis'] / m['mm4']:.2f} (goal <= 0.25)"
     )
-    return {k: v for k, v in m.items()}
+    return m
 
 
 def _replication_year(sc, repeats: int) -> list[float]:

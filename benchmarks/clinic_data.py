@@ -30,10 +30,9 @@ from simulation.data.synth import synthesize
 
 EPISODES = 50_000
 ATTENDANCE = 2_400_000  # drawn; about two million once moved to group days and deduplicated
-ROWS = 0  # attendance rows written
 
 
-def large_extract(folder: Path) -> tuple[Path, Path, str]:
+def large_extract(folder: Path) -> tuple[Path, Path, str, int]:
     base = scenarios.load(scenarios.bundled("baseline"))
     one, _ = synthesize(base, 10.0, seed=1)
     copies = []
@@ -67,10 +66,9 @@ def large_extract(folder: Path) -> tuple[Path, Path, str]:
     ).drop_duplicates(["episode_id", "date"])  # a session appears once
     sessions = folder / "attendance.parquet"
     attendance.to_parquet(sessions, index=False)
-    global ROWS
-    ROWS = len(attendance)
+
     cut = str((pd.to_datetime(table["referral_date"]).max() - pd.Timedelta(days=180)).date())
-    return episodes, sessions, cut
+    return episodes, sessions, cut, len(attendance)
 
 
 def timed(args: list[str], code: Path | None = None) -> float:
@@ -88,7 +86,7 @@ def timed(args: list[str], code: Path | None = None) -> float:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        episodes, sessions, cut = large_extract(folder)
+        episodes, sessions, cut, rows = large_extract(folder)
         scenario = folder / "clinic.toml"
         seconds = timed(
             [
@@ -104,7 +102,7 @@ def main() -> None:
         )
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB -> MiB
         print(
-            f"fit: {EPISODES:,} episodes + {ROWS:,} attendance rows in {seconds:.1f} s "
+            f"fit: {EPISODES:,} episodes + {rows:,} attendance rows in {seconds:.1f} s "
             f"(target < 20 s: ratio {seconds / 20:.2f}); peak memory {peak:,.0f} MiB "
             f"(target < 2,048 MiB: ratio {peak / 2048:.2f})"
         )

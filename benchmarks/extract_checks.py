@@ -30,7 +30,7 @@ def main() -> None:
     now = HERE.parent
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        episodes, sessions, cut = clinic_data.large_extract(folder)
+        episodes, sessions, cut, _ = clinic_data.large_extract(folder)
         times: dict[str, list[float]] = {"before": [], "now": []}
         for r in range(3):
             for label, code in (("before", before), ("now", now)):

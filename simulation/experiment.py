@@ -62,6 +62,15 @@ class ExperimentResult:
     executor: str
     notes: list[str] = field(default_factory=list)
 
+    def info(self) -> dict:
+        """What a page says of the run: replications, seed, when it started, the executor."""
+        return {
+            "replications": self.replications,
+            "seed": self.seed,
+            "started": self.started,
+            "executor": self.executor,
+        }
+
 
 def default_workers() -> int:
     return max(os.cpu_count() or 1, 1)
@@ -146,7 +155,7 @@ def run_replications(
     scheduler: str | None = None,
     event_log: bool = False,
     progress: Progress | None = None,
-    detail: str | bool = "tables",
+    detail: str = "tables",
     while_waiting: Callable[[], None] | None = None,
 ) -> list[ReplicationResult]:
     """Run the given replication numbers and return their results in replication order
@@ -221,14 +230,12 @@ def run_experiment(
     scheduler: str | None = None,
     event_log: bool = False,
     progress: Progress | None = None,
-    light: bool = False,
-    detail: str | None = None,
+    detail: str = "tables",
     while_waiting: Callable[[], None] | None = None,
 ) -> ExperimentResult:
     """Run ``replications`` replications (default: the scenario's) with ``seed``. ``detail``
-    (see ``replication.DETAILS``): "kpis" for the KPIs and weekly table only (plans, sweeps);
-    ``light`` is detail "forecast" (the weekly table and KPIs only, as forecasts need)."""
-    detail = detail or ("forecast" if light else "tables")
+    (see ``replication.DETAILS``): "kpis" for the KPIs and weekly table only (plans, sweeps),
+    "forecast" for the weekly table and KPIs without groups (forecasts)."""
     replications = scenario.replications if replications is None else replications
     seed = scenario.seed if seed is None else seed
     started = now_iso()

@@ -55,16 +55,15 @@ def run_replication(
     replication: int,
     seed: int,
     with_event_log: bool = False,
-    detail: str | bool = "tables",
+    detail: str = "tables",
     attendance_records: bool = False,
 ) -> ReplicationResult:
     """Run replication ``replication`` of ``scenario`` with streams from (seed, replication).
 
-    ``detail``: one of DETAILS (True means "forecast", as ``light`` did); the numbers are the
-    same whatever the detail (the same draws), only what is computed from them differs.
+    ``detail``: one of DETAILS; the numbers are the same whatever the detail (the same
+    draws), only what is computed from them differs.
     ``attendance_records`` (synthetic extracts): keep every group session each client was
     expected at in ``extra["group_attendance"]``."""
-    detail = "forecast" if detail is True else "tables" if detail is False else detail
     if detail not in DETAILS:
         raise ValueError(f"detail {detail!r}: one of {', '.join(DETAILS)}")
     light = detail == "forecast"

@@ -58,7 +58,7 @@ def _simulate(sc, exp, n, quiet):
             workers=exp.worker_count,
             scheduler=exp.scheduler,
             progress=progress,
-            light=True,
+            detail="forecast",
         )
     finally:
         progress.close()
@@ -102,9 +102,7 @@ def forecast(scenario, exp, variants, out, force, as_json):
     check_folder(folder, force)
     exp.guard([(sc, n)], folder, "this forecast")
     result, bands = _simulate(sc, exp, n, exp.quiet or as_json)
-    from simulation.cli.run import run_info
-
-    page = forecast_page(sc, bands, result.summary, result.targets, run_info(result))
+    page = forecast_page(sc, bands, result.summary, result.targets, result.info())
     from simulation.outputs import manifest
 
     write_folder(
@@ -309,7 +307,7 @@ def backtest(
         result = run_with_uncertainty(sc, fit.evidence, replications, workers_or_default(workers))
     else:
         result = experiment.run_experiment(
-            sc, replications=replications, workers=workers_or_default(workers), light=True
+            sc, replications=replications, workers=workers_or_default(workers), detail="forecast"
         )
     bands = results.forecast_bands(result.tables["weekly"], as_recorded=True)
     observed, table, judged = against_records(bands, everything, cut, weeks)

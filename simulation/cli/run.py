@@ -87,7 +87,6 @@ def run(
     n = max_replications if replications == "auto" else sc.replications
     exp.guard([(sc, n)], folder, "this run", event_log=event_log)
     from simulation import experiment, results
-    from simulation.experiment import warm_summary
 
     progress = progress_for(quiet or as_json)
     if not no_dashboard and workers > 1 and not scheduler:
@@ -111,7 +110,6 @@ def run(
                 scheduler=scheduler,
                 event_log=event_log,
                 progress=progress,
-                while_waiting=warm_summary,
             )
     finally:
         progress.close()
@@ -134,7 +132,7 @@ def run(
     if not no_dashboard:
         from simulation.dashboard.page import run_dashboard
 
-        page = (sc, result.summary, result.tables, result.targets, result.notes, run_info(result))
+        page = (sc, result.summary, result.tables, result.targets, result.notes, result.info())
         extra["dashboard.html"] = outputs.built_by(pool, run_dashboard, *page)
     try:
         outputs.write_run(
@@ -164,15 +162,6 @@ def run(
         for line in lines:
             say(line)
         say(f"Run folder: {folder}")
-
-
-def run_info(result) -> dict:
-    return {
-        "replications": result.replications,
-        "seed": result.seed,
-        "started": result.started,
-        "executor": result.executor,
-    }
 
 
 def _summary_json(result, folder) -> dict:

@@ -93,6 +93,16 @@ class IopWaitlist:
             heapq.heappop(queue)
         return queue[0] if queue else None
 
+    def _seat(self, state: TrackState, cid: int, start: float | None) -> None:
+        """Client ``cid`` takes a seat of ``state`` from ``start`` (None: leaves it), keeping
+        the open tracks and each lane's count of them current."""
+        was_open = state.free_seats > 0
+        if start is None:
+            del state.members[cid]
+        else:
+            state.members[cid] = start
+        self._update_open(state, was_open)
+
     def _update_open(self, state: TrackState, was_open: bool) -> None:
         """After a seat of ``state`` was taken or freed (``was_open``: it had a free seat
         before): keep the open tracks and each lane's count of them current."""
@@ -157,9 +167,7 @@ class IopWaitlist:
     def release(self, c) -> None:
         """Client ``c`` leaves the IOP: free the seat and caseload place, place the next."""
         state = self.tracks[c.track]
-        was_open = state.free_seats > 0
-        del state.members[c.id]
-        self._update_open(state, was_open)
+        self._seat(state, c.id, None)
         self.clinic.recorder.seats(self.clinic.env.now, -1)
         if c.therapist:
             self.clinic.staff.people[c.therapist].iop_clients -= 1
@@ -239,9 +247,7 @@ class IopWaitlist:
             state = max(
                 fitting or list(self.tracks.values()), key=lambda s: (s.free_seats, s.track.name)
             )
-        was_open = state.free_seats > 0
-        state.members[c.id] = now
-        self._update_open(state, was_open)
+        self._seat(state, c.id, now)
         self.clinic.recorder.seats(now, +1)
         c.track = state.track.name
         c.placed = c.iop_start
@@ -256,9 +262,7 @@ class IopWaitlist:
     def _place(self, c, state: TrackState, start: float, therapist: Person | None) -> None:
         now = self.clinic.env.now
         del self.clients[c.id]
-        was_open = state.free_seats > 0
-        state.members[c.id] = start
-        self._update_open(state, was_open)
+        self._seat(state, c.id, start)
         self.clinic.recorder.seats(now, +1)
         c.track = state.track.name
         c.placed = now

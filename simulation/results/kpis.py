@@ -145,20 +145,22 @@ def client_columns(clients: pd.DataFrame) -> dict[str, np.ndarray]:
     return cols
 
 
+def client_weeks_of(
+    clients: pd.DataFrame, client_weeks: pd.DataFrame, start: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(each client-week's row in ``clients``, -1 if none; whether it is a full client-week of
+    the period with a client; whether it met the hours rule), once per replication."""
+    at = pd.Index(clients["id"].to_numpy()).get_indexer(client_weeks["client_id"].to_numpy())
+    in_period = (client_weeks["week"].to_numpy() >= int(start // HOURS_PER_WEEK)) & (at >= 0)
+    return at, in_period, client_weeks["meets_rule"].to_numpy()
+
+
 def client_kpis(
     clients: pd.DataFrame, client_weeks: pd.DataFrame, start: float, end: float, weeks: int
 ) -> dict[str, float]:
     """KPIs computed from clients' milestones (for everyone, or for one group of clients)."""
-    at = pd.Index(clients["id"].to_numpy()).get_indexer(client_weeks["client_id"].to_numpy())
-    week = client_weeks["week"].to_numpy()
-    return _client_kpis(
-        client_columns(clients),
-        (week >= int(start // HOURS_PER_WEEK)) & (at >= 0),
-        client_weeks["meets_rule"].to_numpy(),
-        start,
-        end,
-        weeks,
-    )
+    _, in_period, meets_rule = client_weeks_of(clients, client_weeks, start)
+    return _client_kpis(client_columns(clients), in_period, meets_rule, start, end, weeks)
 
 
 def _client_kpis(
@@ -260,17 +262,23 @@ def reported_groups(scenario: Scenario) -> dict[str, list[str]]:
 
 
 def group_kpis(
-    scenario: Scenario, clients: pd.DataFrame, client_weeks: pd.DataFrame, start: float, end: float
+    scenario: Scenario,
+    clients: pd.DataFrame,
+    client_weeks: pd.DataFrame,
+    start: float,
+    end: float,
+    converted: tuple | None = None,
 ) -> dict[str, float]:
     """Waits, losses, census, admissions and the hours rule for each track, age group and
-    referral source, as ``<kpi>[<kind>=<name>]``. The columns are converted once; each group
-    is a boolean row mask over them (and over the client-weeks, through each week's client)."""
+    referral source, as ``<kpi>[<kind>=<name>]``. The columns are converted once (or given:
+    ``converted`` = (``client_columns``, ``client_weeks_of``)); each group is a boolean row
+    mask over them (and over the client-weeks, through each week's client)."""
     k: dict[str, float] = {}
     weeks = scenario.horizon_weeks
-    cols = client_columns(clients)
-    at = pd.Index(clients["id"].to_numpy()).get_indexer(client_weeks["client_id"].to_numpy())
-    in_period = (client_weeks["week"].to_numpy() >= int(start // HOURS_PER_WEEK)) & (at >= 0)
-    meets_rule = client_weeks["meets_rule"].to_numpy()
+    cols, (at, in_period, meets_rule) = converted or (
+        client_columns(clients),
+        client_weeks_of(clients, client_weeks, start),
+    )
     for kind, names in reported_groups(scenario).items():
         wanted = GROUP_TRACK_KPIS if kind == "track" else GROUP_KPIS
         column = clients[kind].to_numpy()
@@ -397,9 +405,10 @@ def replication_kpis(
     end = scenario.total_weeks * HOURS_PER_WEEK
     weeks = scenario.horizon_weeks
     report = weekly[~weekly["warmup"]]
-    cols = client_columns(clients)
+    cols = client_columns(clients)  # converted once for every client KPI below
+    by_week = client_weeks_of(clients, client_weeks, start)
     k: dict[str, float] = {"referrals_per_week": int((cols["referred"] >= start).sum()) / weeks}
-    k.update(client_kpis(clients, client_weeks, start, end, weeks))
+    k.update(_client_kpis(cols, by_week[1], by_week[2], start, end, weeks))
     m = recorder.monitors
 
     def mean_of(name: str) -> float:
@@ -484,7 +493,7 @@ def replication_kpis(
     if scenario.readmission.share.any():
         k.update(readmission_kpis(clients, start, end))
     if by_group:
-        k.update(group_kpis(scenario, clients, client_weeks, start, end))
+        k.update(group_kpis(scenario, clients, client_weeks, start, end, (cols, by_week)))
     k.update(level_kpis(scenario, recorder, clients, start, end))
     k.update(network_kpis(scenario, recorder, clients, start, end))
     k.update(site_utilisation(scenario, resources))

@@ -374,12 +374,7 @@ def _run(sc, where: Path, workers: int, job):
 
     result = experiment.run_experiment(sc, workers=workers, progress=job.progress)
     folder = Path(tempfile.mkdtemp(prefix="run-", dir=where)) / "run"
-    info = {
-        "replications": result.replications,
-        "seed": result.seed,
-        "started": result.started,
-        "executor": result.executor,
-    }
+    info = result.info()
     figures = build_figures(sc, result.tables, result.replications)
     page = (sc, result.summary, result.tables, result.targets, result.notes, info)
     # as the command line does: idle workers build the page and workbook while this writes

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from simulation.config import Scenario, ScenarioError, apply_overrides, to_data
+from simulation.config import Scenario, apply_overrides, to_data
 from simulation.fit.writer import toml_value
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -162,8 +162,4 @@ def _as_toml(field: Field, text: str) -> str:
 def changed(scenario: Scenario, form: list[Field], values: dict, extra: str = "") -> Scenario:
     """The scenario with the planner's changes, checked as ``--set`` checks them (raises
     ScenarioError naming the field, the value and what is allowed)."""
-    wanted = changes(form, values, extra)
-    for item in wanted:
-        if "=" not in item:
-            raise ScenarioError([f"{item!r}: write KEY=VALUE, e.g. staff.therapists.count=5"])
-    return apply_overrides(scenario, wanted)
+    return apply_overrides(scenario, changes(form, values, extra))

@@ -70,7 +70,7 @@ def test_a_forecast_from_the_fitted_state_holds_the_clinics_census(bigger):
     seen = as_seen_on(episodes, as_of)
     fitted, _, _ = fitting.fitted_scenario(seen, baseline(), with_state=True, horizon_weeks=8)
     in_care = sum(1 for c in fitted.state.clients if c.stage == "iop")
-    weekly = run_experiment(fitted, replications=4, light=True).tables["weekly"]
+    weekly = run_experiment(fitted, replications=4, detail="forecast").tables["weekly"]
     first_weeks = weekly[weekly["week"] < 4]["iop_census"].mean()
     # (the template's 20 seats would take it down by a third: the fitted seats hold it)
     assert in_care > 20 and first_weeks >= 0.85 * in_care
