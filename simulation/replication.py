@@ -11,7 +11,7 @@ from simulation import results
 from simulation.compiled import compile_scenario
 from simulation.config import Scenario
 from simulation.model.clinic import ClinicModel
-from simulation.model.recorder import busy_by_hour_of_week, event_log
+from simulation.model.recorder import as_text, busy_by_hour_of_week, event_log
 from simulation.streams import Streams
 
 
@@ -103,7 +103,7 @@ def run_replication(
             "available_hours": capacity.ravel(),
         }
     )
-    clients = results.with_hours(clients, attendance, client_weeks)
+    clients = as_text(results.with_hours(clients, attendance, client_weeks))
     activity = results.activity_hours(busy, group_of, scenario.warmup_weeks * 168.0)
     events = event_log(clients, busy, replication) if with_event_log else None
     return ReplicationResult(
@@ -114,7 +114,7 @@ def run_replication(
         sessions=sessions,
         resources=resources,
         usage=usage,
-        client_weeks=client_weeks,
+        client_weeks=as_text(client_weeks),
         activity=activity,
         caseloads=caseloads,
         events=events,

@@ -159,18 +159,34 @@ class Recorder:
 
     # -- after the run -----------------------------------------------------------------------
     def client_table(self) -> pd.DataFrame:
-        if not self.clients:
-            from simulation.model.pathway import Client
+        """One row per referral. Text columns are plain Python strings (object dtype): the
+        results compare and group them many times, which is several times quicker on plain
+        objects than on pandas' Arrow strings; ``as_text`` turns a finished table's text
+        columns into pandas' own string type."""
+        from simulation.model.pathway import Client
 
-            names = [f.name for f in fields(Client) if not f.name.startswith("_")]
-            return pd.DataFrame(columns=names)
-        names = [f.name for f in fields(self.clients[0]) if not f.name.startswith("_")]
-        rows = [[getattr(c, n) for n in names] for c in self.clients]
-        return pd.DataFrame(rows, columns=names)
+        kinds = [(f.name, f.type) for f in fields(Client) if not f.name.startswith("_")]
+        if not self.clients:
+            return pd.DataFrame(columns=[name for name, _ in kinds])
+        people = self.clients
+        return pd.DataFrame(
+            {name: _column([getattr(c, name) for c in people], kind) for name, kind in kinds}
+        )
 
     def attendance_table(self) -> pd.DataFrame:
+        """Every attended session or appointment: client, time, kind (plain strings, as in
+        ``client_table``), hours."""
         rows = [r for r in self.attendance if r is not None]
-        return pd.DataFrame(rows, columns=["client_id", "time", "kind", "hours"])
+        if not rows:
+            return pd.DataFrame(columns=["client_id", "time", "kind", "hours"])
+        return pd.DataFrame(
+            {
+                "client_id": np.array([r[0] for r in rows], dtype=np.int64),
+                "time": np.array([r[1] for r in rows], dtype=float),
+                "kind": _column([r[2] for r in rows], "str"),
+                "hours": np.array([r[3] for r in rows], dtype=float),
+            }
+        )
 
     def group_attendance_table(self, attendance: pd.DataFrame) -> pd.DataFrame:
         """Every group session a client was expected at, as a clinic's attendance records
@@ -217,22 +233,43 @@ class Recorder:
         }
 
 
-def _group_index(busy: pd.DataFrame, group_of: dict[str, str], groups: list[str]) -> np.ndarray:
+_DTYPES = {"float": float, "int": np.int64, "bool": bool}
+
+
+def _column(values: list, kind: str):
+    """A table column from a list of values of one type (a dataclass field's type name):
+    numbers as numpy arrays, text as plain Python strings."""
+    if kind in _DTYPES:
+        return np.array(values, dtype=_DTYPES[kind])
+    return pd.Series(values, dtype=object)
+
+
+def as_text(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with its plain-string (object) columns in pandas' own string type, as a result
+    table is written and shown (a recorder's tables keep plain strings while they are used)."""
+    text = [n for n, dtype in table.dtypes.items() if pd.api.types.is_object_dtype(dtype)]
+    return table.astype(dict.fromkeys(text, "str")) if text else table
+
+
+def _group_index(resources, group_of: dict[str, str], groups: list[str]) -> np.ndarray:
+    """The position in ``groups`` of each resource's group (-1: none reported)."""
     position = {g: i for i, g in enumerate(groups)}
-    return np.array([position.get(group_of.get(r, r), -1) for r in busy["resource"]], dtype=int)
+    names, at = np.unique(np.asarray(resources, dtype=object), return_inverse=True)
+    index = np.array([position.get(group_of.get(r, r), -1) for r in names], dtype=int)
+    return index[at] if len(at) else np.zeros(0, dtype=int)
 
 
-def busy_by_week(
-    busy: pd.DataFrame, group_of: dict[str, str], groups: list[str], weeks: int
-) -> np.ndarray:
-    """Busy hours per group (pool or room) per week, an array (groups x weeks); intervals
-    that cross Sunday midnight are split between the two weeks."""
+def busy_by_week(log: list, group_of: dict[str, str], groups: list[str], weeks: int) -> np.ndarray:
+    """Busy hours per group (pool or room) per week, an array (groups x weeks), from a log of
+    (resource, start, end, activity) rows (None: taken back); intervals that cross Sunday
+    midnight are split between the two weeks."""
     out = np.zeros((len(groups), weeks))
-    if busy.empty:
+    rows = [r for r in log if r is not None]
+    if not rows:
         return out
-    g = _group_index(busy, group_of, groups)
-    start = busy["start"].to_numpy()
-    end = busy["end"].to_numpy()
+    g = _group_index([r[0] for r in rows], group_of, groups)
+    start = np.array([r[1] for r in rows], dtype=float)
+    end = np.array([r[2] for r in rows], dtype=float)
     w0 = (start // HOURS_PER_WEEK).astype(int)
     w1 = ((end - 1e-9) // HOURS_PER_WEEK).astype(int)
     for w in range(int((w1 - w0).max()) + 1):  # 0 or 1 extra week for any real session
@@ -257,7 +294,7 @@ def busy_by_hour_of_week(
     if busy.empty:
         return out
     weeks = max((to_time - from_time) / HOURS_PER_WEEK, 1e-9)
-    g = _group_index(busy, group_of, groups)
+    g = _group_index(busy["resource"].to_numpy(dtype=object), group_of, groups)
     start = np.maximum(busy["start"].to_numpy(), from_time)
     end = np.minimum(busy["end"].to_numpy(), to_time)
     first = np.floor(start)

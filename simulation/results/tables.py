@@ -46,8 +46,8 @@ def resource_weeks(scenario: Scenario, recorder: Recorder, staff) -> pd.DataFram
     weeks = scenario.total_weeks
     groups, group_of = resource_groups(scenario, recorder.employment or None)
     names = [g[0] for g in groups]
-    busy = busy_by_week(recorder.busy_table(), group_of, names, weeks)
-    indirect = busy_by_week(recorder.indirect_table(), group_of, names, weeks)
+    busy = busy_by_week(recorder.busy_log, group_of, names, weeks)
+    indirect = busy_by_week(recorder.indirect_log, group_of, names, weeks)
     available = np.zeros((len(groups), weeks))
     position = {name: i for i, name in enumerate(names)}
     for person in staff.people.values():
@@ -204,31 +204,42 @@ def hours_by_client_week(
     """IOP hours attended in each full week a client spent in the IOP, with the week's rule."""
     rule = {t.name: t.hours_rule for t in scenario.tracks}
     end_of_run = scenario.total_weeks * HOURS_PER_WEEK
-    started = clients[clients["iop_start"].notna()]
-    first = np.ceil(started["iop_start"].to_numpy() / HOURS_PER_WEEK).astype(int).clip(min=0)
-    last_end = started["iop_end"].fillna(end_of_run).to_numpy()
+    iop_start = clients["iop_start"].to_numpy(dtype=float)
+    started = ~np.isnan(iop_start)
+    first = np.ceil(iop_start[started] / HOURS_PER_WEEK).astype(int).clip(min=0)
+    last_end = clients["iop_end"].to_numpy(dtype=float)[started]
+    last_end = np.where(np.isnan(last_end), end_of_run, last_end)
     last = np.floor(last_end / HOURS_PER_WEEK).astype(int)  # weeks [first, last) are full
     counts = np.maximum(last - first, 0)
-    ids = np.repeat(started["id"].to_numpy(), counts)
-    weeks = (
-        np.concatenate([np.arange(f, f + n) for f, n in zip(first, counts, strict=True)])
-        if len(counts)
-        else np.array([], dtype=int)
+    ids = np.repeat(clients["id"].to_numpy(dtype=np.int64)[started], counts)
+    # each client's weeks first, first + 1, ...: a running count restarted at each client
+    offset = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    weeks = np.repeat(first, counts) + offset
+    track = clients["track"].to_numpy(dtype=object)[started]
+    rule_hours = np.array([rule.get(t, np.nan) for t in track], dtype=float)
+    kind = attendance["kind"].to_numpy(dtype=object)
+    iop = np.isin(kind, list(IOP_SERVICES))
+    came = (attendance["time"].to_numpy(dtype=float)[iop] // HOURS_PER_WEEK).astype(np.int64)
+    span = max(int(weeks.max()) if len(weeks) else 0, int(came.max()) if len(came) else 0) + 1
+    key = attendance["client_id"].to_numpy(dtype=np.int64)[iop] * span + came
+    # (pandas' grouped sum: the same compensated sum, in the same order, as before)
+    sums = pd.Series(attendance["hours"].to_numpy(dtype=float)[iop]).groupby(key).sum()
+    hours = np.zeros(len(ids))
+    if len(sums):
+        keys, values = sums.index.to_numpy(), sums.to_numpy()
+        wanted = ids * span + weeks
+        at = np.searchsorted(keys, wanted).clip(max=len(keys) - 1)
+        hours = np.where(keys[at] == wanted, values[at], 0.0)
+    return pd.DataFrame(
+        {
+            "client_id": ids,
+            "week": weeks.astype(int),
+            "track": pd.Series(np.repeat(track, counts), dtype=object),
+            "rule_hours": np.repeat(rule_hours, counts),
+            "hours": hours,
+            "meets_rule": hours >= np.repeat(rule_hours, counts) - 1e-9,
+        }
     )
-    frame = pd.DataFrame({"client_id": ids, "week": weeks.astype(int)})
-    frame["track"] = np.repeat(started["track"].to_numpy(), counts)
-    frame["rule_hours"] = frame["track"].map(rule).astype(float)
-    iop = attendance[attendance["kind"].isin(IOP_SERVICES)]
-    hours = (
-        iop.assign(week=(iop["time"] // HOURS_PER_WEEK).astype(int))
-        .groupby(["client_id", "week"])["hours"]
-        .sum()
-    )
-    frame["hours"] = hours.reindex(
-        pd.MultiIndex.from_frame(frame[["client_id", "week"]]), fill_value=0.0
-    ).to_numpy()
-    frame["meets_rule"] = frame["hours"] >= frame["rule_hours"] - 1e-9
-    return frame
 
 
 def caseload_table(scenario: Scenario, clients: pd.DataFrame, staff) -> pd.DataFrame:
