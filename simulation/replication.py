@@ -112,11 +112,11 @@ def run_replication(
         weekly=weekly,
         clients=clients,
         sessions=sessions,
-        resources=resources,
+        resources=as_text(resources),
         usage=usage,
         client_weeks=as_text(client_weeks),
         activity=activity,
-        caseloads=caseloads,
+        caseloads=as_text(caseloads),
         events=events,
         level_visits=results.visit_table(recorder) if scenario.levels else None,
         extra={"group_attendance": recorder.group_attendance_table(attendance)}

@@ -70,11 +70,12 @@ def billable_days(
     """Each client-day with an attended IOP service, its services and hours, and whether it
     meets the billable-day rule (``finance.billable_day``, or the client's payer's). A
     service is an hour of group or one appointment (CMS counts services per day)."""
-    iop = attendance[attendance["kind"].isin(IOP_SERVICES)]
-    client = iop["client_id"].to_numpy(dtype=np.int64)
-    day = (iop["time"].to_numpy(dtype=float) // HOURS_PER_DAY).astype(np.int64)
-    hours = iop["hours"].to_numpy(dtype=float)
-    is_group = (iop["kind"] == "group").to_numpy()
+    kind = attendance["kind"].to_numpy(dtype=object)
+    iop = np.isin(kind, IOP_SERVICES)  # (numpy throughout: pandas' indexing cost more)
+    client = attendance["client_id"].to_numpy(dtype=np.int64)[iop]
+    day = (attendance["time"].to_numpy(dtype=float)[iop] // HOURS_PER_DAY).astype(np.int64)
+    hours = attendance["hours"].to_numpy(dtype=float)[iop]
+    is_group = kind[iop] == "group"
     # one row per (client, day), in that order (numpy: a pandas groupby costs 10x here)
     low = int(day.min()) if len(day) else 0
     span = (int(day.max()) - low + 1) if len(day) else 1
@@ -114,8 +115,9 @@ def claims(
     (``by_video``: a lookup by client id) where it has one; or an attended outpatient session
     at its rate; with the amount expected to be denied and the days to payment."""
     finance = scenario.finance
-    billed = days[days["billable"]]
-    payer = billed["payer"].to_numpy()
+    billable = days["billable"].to_numpy(dtype=bool)
+    payer = days["payer"].to_numpy()[billable]
+    billed_client = days["client_id"].to_numpy(dtype=np.int64)[billable]
     pick = np.where(payer < 0, len(scenario.payers), payer)
 
     def rates(name: str) -> np.ndarray:  # one per row, by payer; NaN where none is set
@@ -124,14 +126,15 @@ def claims(
 
     rate = rates("iop_per_diem")
     tier = rates("iop_per_diem_4plus")
-    four = (billed["services"].to_numpy() >= 4) & np.isfinite(tier)
+    four = (days["services"].to_numpy()[billable] >= 4) & np.isfinite(tier)
     rate = np.where(four, tier, rate)
-    if by_video is not None and len(billed):
-        video = by_video[billed["client_id"].to_numpy(dtype=np.int64)]
+    if by_video is not None and len(billed_client):
+        video = by_video[billed_client]
         tele = rates("telehealth_per_diem")
         rate = np.where(video & np.isfinite(tele), tele, rate)
-    op = attendance[attendance["kind"] == "outpatient"]
-    op_payer = payer_index(payers, op["client_id"].to_numpy())
+    op = attendance["kind"].to_numpy(dtype=object) == "outpatient"
+    op_client = attendance["client_id"].to_numpy(dtype=np.int64)[op]
+    op_payer = payer_index(payers, op_client)
     op_rates = np.array([p.op_session_rate for p in scenario.payers] + [finance.op_session_rate])
     op_rate = op_rates[np.where(op_payer < 0, len(op_rates) - 1, op_payer)]
     every = np.concatenate([payer, op_payer]).astype(int)
@@ -143,15 +146,15 @@ def claims(
         {
             "day": np.concatenate(
                 [
-                    billed["day"].to_numpy(),
-                    (op["time"].to_numpy(dtype=float) // HOURS_PER_DAY).astype(int),
+                    days["day"].to_numpy()[billable],
+                    (attendance["time"].to_numpy(dtype=float)[op] // HOURS_PER_DAY).astype(int),
                 ]
             ),
             "payer": every,
             "client_id": np.concatenate(
                 [
-                    billed["client_id"].to_numpy(dtype=np.int64),
-                    op["client_id"].to_numpy(dtype=np.int64),
+                    billed_client,
+                    op_client,
                 ]
             ),
             "billed": amount,

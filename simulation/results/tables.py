@@ -40,6 +40,11 @@ def resource_groups(
     return groups, group_of
 
 
+def _text(values) -> pd.Series:
+    """A text column of plain Python strings (see ``Recorder.client_table``)."""
+    return pd.Series(values, dtype=object)
+
+
 def resource_weeks(scenario: Scenario, recorder: Recorder, staff) -> pd.DataFrame:
     """Busy (client-facing), indirect (reserved supervision, meetings and case management, and
     documentation) and available hours per week for each staff pool and each room."""
@@ -61,9 +66,9 @@ def resource_weeks(scenario: Scenario, recorder: Recorder, staff) -> pd.DataFram
     return pd.DataFrame(
         {
             "week": np.tile(np.arange(weeks), len(groups)),
-            "resource": np.repeat(names, weeks),
-            "kind": np.repeat([g[1] for g in groups], weeks),
-            "role": np.repeat([g[2] for g in groups], weeks),
+            "resource": _text(np.repeat(np.array(names, dtype=object), weeks)),
+            "kind": _text(np.repeat(np.array([g[1] for g in groups], dtype=object), weeks)),
+            "role": _text(np.repeat(np.array([g[2] for g in groups], dtype=object), weeks)),
             "busy_hours": busy.ravel(),
             "indirect_hours": indirect.ravel(),
             "available_hours": available.ravel(),
@@ -127,8 +132,8 @@ def weekly_table(
         # (a client on the books when a run starts from a state has dates before it)
         return np.bincount(w[(w >= 0) & (w < weeks)], minlength=weeks)
 
-    status = clients["status"].to_numpy()
-    reason = clients["exit_reason"].to_numpy()
+    status = clients["status"].to_numpy(dtype=object)
+    reason = clients["exit_reason"].to_numpy(dtype=object)
     cols["referrals"] = count_by_week(clients["referred"])
     cols["admissions"] = count_by_week(clients["iop_start"])
     iop_end = clients["iop_end"].to_numpy(dtype=float)
@@ -155,14 +160,14 @@ def weekly_table(
     for i, name in enumerate(names):
         cols[f"{UTILISATION_PREFIX}{name}"] = ratio[i]
 
-    held = sessions[sessions["held"]]
-    held_weeks = held["week"].to_numpy(dtype=int)
+    held = sessions["held"].to_numpy(dtype=bool)
+    session_week = sessions["week"].to_numpy(dtype=int)
+    held_weeks = session_week[held]
     cols["sessions_held"] = np.bincount(held_weeks, minlength=weeks)[:weeks]
-    cancelled_weeks = sessions.loc[sessions["cancelled"], "week"].to_numpy(dtype=int)
+    cancelled_weeks = session_week[sessions["cancelled"].to_numpy(dtype=bool)]
     cols["sessions_cancelled"] = np.bincount(cancelled_weeks, minlength=weeks)[:weeks]
-    size_sum = np.bincount(held_weeks, weights=held["attendees"].to_numpy(float), minlength=weeks)[
-        :weeks
-    ]
+    attendees = sessions["attendees"].to_numpy(float)[held]
+    size_sum = np.bincount(held_weeks, weights=attendees, minlength=weeks)[:weeks]
     with np.errstate(invalid="ignore", divide="ignore"):
         cols["mean_group_size"] = np.where(
             cols["sessions_held"] > 0, size_sum / cols["sessions_held"], np.nan
@@ -170,7 +175,8 @@ def weekly_table(
 
     payers = payer_lookup(scenario, clients)
     days = billable_days(scenario, attendance, payers)
-    billed_weeks = (days.loc[days["billable"], "day"].to_numpy() // 7).clip(max=weeks - 1)
+    billed_days = days["day"].to_numpy()[days["billable"].to_numpy(dtype=bool)]
+    billed_weeks = (billed_days // 7).clip(max=weeks - 1)
     cols["billable_days"] = np.bincount(billed_weeks, minlength=weeks)[:weeks]
     every_claim = claims(scenario, days, attendance, payers, video_lookup(scenario, clients))
     daily = _daily_revenue(every_claim)
@@ -247,26 +253,28 @@ def caseload_table(scenario: Scenario, clients: pd.DataFrame, staff) -> pd.DataF
     (a place is held from placement on the waitlist to leaving the IOP)."""
     start = scenario.warmup_weeks * HOURS_PER_WEEK
     end = scenario.total_weeks * HOURS_PER_WEEK
-    people = staff.members(scenario.iop.therapist_pools)
-    held = clients[clients["therapist"] != ""]
-    began = held["placed"].to_numpy(dtype=float)
-    ended = held["iop_end"].to_numpy(dtype=float)
+    people = [p for p in staff.members(scenario.iop.therapist_pools) if p.iop_cap > 0]
+    therapist = clients["therapist"].to_numpy(dtype=object)
+    held = therapist != ""
+    began = clients["placed"].to_numpy(dtype=float)[held]
+    ended = clients["iop_end"].to_numpy(dtype=float)[held]
     ended = np.where(np.isfinite(ended), ended, end)
     overlap = np.clip(np.minimum(ended, end) - np.maximum(began, start), 0, None)
-    mean_held = pd.Series(overlap, index=held["therapist"].to_numpy()).groupby(level=0).sum()
-    rows = [
+    # (pandas' grouped sum: the same compensated sum, in the same order, as before)
+    mean_held = pd.Series(overlap, index=therapist[held]).groupby(level=0).sum()
+    cap = np.array([p.iop_cap for p in people], dtype=np.int64)
+    mean_caseload = np.array(
+        [float(mean_held.get(p.name, 0.0)) / (end - start) for p in people], dtype=float
+    )
+    return pd.DataFrame(
         {
-            "therapist": p.name,
-            "pool": p.pool,
-            "cap": p.iop_cap,
-            "mean_caseload": float(mean_held.get(p.name, 0.0)) / (end - start),
+            "therapist": _text([p.name for p in people]),
+            "pool": _text([p.pool for p in people]),
+            "cap": cap,
+            "mean_caseload": mean_caseload,
+            "occupancy": mean_caseload / np.where(cap > 0, cap, np.nan),
         }
-        for p in people
-        if p.iop_cap > 0
-    ]
-    table = pd.DataFrame(rows, columns=["therapist", "pool", "cap", "mean_caseload"])
-    table["occupancy"] = table["mean_caseload"] / table["cap"].where(table["cap"] > 0)
-    return table
+    )
 
 
 def hourly_capacity(scenario: Scenario) -> np.ndarray:

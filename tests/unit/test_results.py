@@ -3,9 +3,12 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from simulation import results
+from simulation.results.kpis import quantile
 from tests.conftest import short
 
 
@@ -161,3 +164,24 @@ def test_shares_of_referrals_count_only_those_whose_fate_is_known():
     assert k["lost_before_assessment_share"] == pytest.approx(0.5)
     assert k["referrals_waiting_at_end_share"] == pytest.approx(0.6)
     assert k["referrals_never_assessed_share"] == pytest.approx(0.6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(
+        st.floats(min_value=-1e6, max_value=1e6, allow_nan=False), min_size=0, max_size=300
+    ),
+    q=st.sampled_from([0.0, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 1.0]),
+)
+def test_quantile_is_numpys_number_for_number(values, q):
+    """The replication KPIs' quick quantile must give exactly what np.quantile gives (the
+    numbers of every run depend on it): order statistics by partition, numpy's interpolation."""
+    mine = quantile(values, q)
+    if not values:
+        assert math.isnan(mine)
+    else:
+        assert mine == float(np.quantile(np.asarray(values, dtype=float), q))
+
+
+def test_quantile_of_values_with_a_missing_one_is_missing():
+    assert math.isnan(quantile([1.0, np.nan, 3.0], 0.9))
