@@ -61,7 +61,8 @@ def find_time(
         start = person.find_slot(earliest, hours, latest)
         if start is None:
             return None
-        clash = [e for s, e in client_busy if s < start + hours and start < e]
+        end = start + hours
+        clash = [e for s, e in client_busy if s < end and start < e]
         if clash:
             earliest = max(clash)
             continue

@@ -134,7 +134,7 @@ def hold_session(clinic, state: TrackState, slot: Slot, week: int) -> None:
         by_video = np.array([clinic.clients[cid].by_video for cid in started])
         video = np.minimum(chance * track.virtual_attendance_multiplier, 1.0)
         chance = np.where(by_video, video, chance)
-    attended = state.attendance_rng.random(len(started)) < chance
+    attended = (state.attendance_rng.random(len(started)) < chance).tolist()
     attendees = [cid for cid, came in zip(started, attended, strict=True) if came]
     absent = [cid for cid, came in zip(started, attended, strict=True) if not came]
     most = track.max_size_on(int(now // 24) % 7)
@@ -161,8 +161,7 @@ def hold_session(clinic, state: TrackState, slot: Slot, week: int) -> None:
             )
             return
         facilitators = facilitators + extra
-    for cid in attendees:
-        recorder.attended(cid, now, "group", hours)
+    recorder.all_attended(attendees, now, "group", hours)
     recorder.absences.extend((cid, now) for cid in absent)  # (a session that ran)
     iop = clinic.scenario.iop
     if iop.dropout_after_missed_sessions is not None or iop.dropout_per_missed_session:

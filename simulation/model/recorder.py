@@ -123,6 +123,10 @@ class Recorder:
         self.attendance.append((client_id, t, kind, hours))
         return len(self.attendance) - 1
 
+    def all_attended(self, client_ids: list[int], t: float, kind: str, hours: float) -> None:
+        """Several clients attended one session (a group)."""
+        self.attendance.extend([(cid, t, kind, hours) for cid in client_ids])
+
     def busy(self, resource: str, start: float, end: float, activity: str) -> int:
         self.busy_log.append((resource, start, end, activity))
         return len(self.busy_log) - 1

@@ -78,6 +78,7 @@ class Person:
     _starts: list[float] = field(default_factory=list, repr=False)
     _ends: list[float] = field(default_factory=list, repr=False)
     _weeks_built: int = 0
+    _usual_weeks: dict = field(default_factory=dict, repr=False)  # free time of a week, by groups
 
     @property
     def weekly_rostered_hours(self) -> float:
@@ -165,14 +166,22 @@ class Person:
             fixed = self.fixed
             if self.holiday_fixed is not None and week in self.holiday_weeks:
                 fixed = self.holiday_fixed  # the groups of a school-holiday week
-            blocked = [(base + s, base + e) for s, e in fixed]
-            blocked += [
+            away = [
                 (d * HOURS_PER_DAY, (d + 1) * HOURS_PER_DAY)
                 for d in range(week * 7, week * 7 + 7)
                 if d in self.leave_days
             ]
-            shifted = [(base + s, base + e) for s, e in self.roster]
-            for s, e in subtract(shifted, blocked):
+            if away:
+                blocked = [(base + s, base + e) for s, e in fixed] + away
+                shifted = [(base + s, base + e) for s, e in self.roster]
+                free = subtract(shifted, blocked)
+            else:  # a week like any other: its free time once, moved to this week
+                key = tuple(fixed)
+                usual = self._usual_weeks.get(key)
+                if usual is None:
+                    usual = self._usual_weeks[key] = subtract(self.roster, fixed)
+                free = [(base + s, base + e) for s, e in usual]
+            for s, e in free:
                 if self._ends and abs(self._ends[-1] - s) < EPS:
                     self._ends[-1] = e  # free time running on across midnight Sunday
                 else:
@@ -190,9 +199,12 @@ class Person:
         starts, ends = self._starts, self._ends
         i = bisect.bisect_right(ends, earliest + EPS)
         n = len(starts)
+        latest += EPS
         while i < n:
-            start = max(starts[i], earliest)
-            if start + hours > latest + EPS:
+            start = starts[i]
+            if start < earliest:  # (max(start, earliest), without the call)
+                start = earliest
+            if start + hours > latest:
                 return None
             if start + hours <= ends[i] + EPS:
                 return start
