@@ -140,7 +140,7 @@ def _run(
         kpis=kpis,
         weekly=weekly,
         clients=clients,
-        sessions=sessions,
+        sessions=as_text(sessions),
         resources=as_text(resources),
         usage=usage,
         client_weeks=as_text(client_weeks),

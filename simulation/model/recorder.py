@@ -39,6 +39,21 @@ BLOCKING = ("blocked_any", "blocked_by_seats", "blocked_by_caseload", "blocked_b
 reasons can hold at once: one age group may lack seats while another lacks a therapist)."""
 
 
+SESSION_COLUMNS = {
+    "track": "str",
+    "time": "float",
+    "week": "int",
+    "held": "bool",
+    "cancelled": "bool",
+    "attendees": "int",
+    "enrolled": "int",
+    "room": "str",
+    "facilitators": "str",
+    "outcome": "str",
+}
+"""The columns of the session table and their types."""
+
+
 class Monitor:
     """A piecewise-constant quantity over time (a queue length, a census)."""
 
@@ -208,20 +223,16 @@ class Recorder:
         return pd.DataFrame(self.indirect_log, columns=["resource", "start", "end", "activity"])
 
     def session_table(self) -> pd.DataFrame:
+        """Every timetabled session (text as plain strings, as in ``client_table``)."""
+        kinds = SESSION_COLUMNS
+        if not self.sessions:
+            return pd.DataFrame(columns=list(kinds))
+        rows = self.sessions
         return pd.DataFrame(
-            self.sessions,
-            columns=[
-                "track",
-                "time",
-                "week",
-                "held",
-                "cancelled",
-                "attendees",
-                "enrolled",
-                "room",
-                "facilitators",
-                "outcome",
-            ],
+            {
+                name: _column([r[i] for r in rows], kind)
+                for i, (name, kind) in enumerate(kinds.items())
+            }
         )
 
     def appointment_table(self) -> pd.DataFrame:
@@ -258,7 +269,7 @@ def as_text(table: pd.DataFrame) -> pd.DataFrame:
 def _group_index(resources, group_of: dict[str, str], groups: list[str]) -> np.ndarray:
     """The position in ``groups`` of each resource's group (-1: none reported)."""
     position = {g: i for i, g in enumerate(groups)}
-    names, at = np.unique(np.asarray(resources, dtype=object), return_inverse=True)
+    at, names = pd.factorize(np.asarray(resources, dtype=object))  # (hashed: no sort)
     index = np.array([position.get(group_of.get(r, r), -1) for r in names], dtype=int)
     return index[at] if len(at) else np.zeros(0, dtype=int)
 
