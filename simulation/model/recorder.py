@@ -185,8 +185,6 @@ class Recorder:
         from simulation.model.pathway import Client
 
         kinds = [(f.name, f.type) for f in fields(Client) if not f.name.startswith("_")]
-        if not self.clients:
-            return pd.DataFrame(columns=[name for name, _ in kinds])
         people = self.clients
         return pd.DataFrame(
             {name: _column([getattr(c, name) for c in people], kind) for name, kind in kinds}
@@ -196,8 +194,6 @@ class Recorder:
         """Every attended session or appointment: client, time, kind (plain strings, as in
         ``client_table``), hours."""
         rows = [r for r in self.attendance if r is not None]
-        if not rows:
-            return pd.DataFrame(columns=["client_id", "time", "kind", "hours"])
         return pd.DataFrame(
             {
                 "client_id": np.array([r[0] for r in rows], dtype=np.int64),
@@ -225,8 +221,6 @@ class Recorder:
     def session_table(self) -> pd.DataFrame:
         """Every timetabled session (text as plain strings, as in ``client_table``)."""
         kinds = SESSION_COLUMNS
-        if not self.sessions:
-            return pd.DataFrame(columns=list(kinds))
         rows = self.sessions
         return pd.DataFrame(
             {
