@@ -257,7 +257,12 @@ def as_text(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` with its plain-string (object) columns in pandas' own string type, as a result
     table is written and shown (a recorder's tables keep plain strings while they are used)."""
     text = [n for n, dtype in table.dtypes.items() if pd.api.types.is_object_dtype(dtype)]
-    return table.astype(dict.fromkeys(text, "str")) if text else table
+    if not text:
+        return table
+    out = table.copy()
+    for name in text:  # (column by column: quicker than astype with a dict of them)
+        out[name] = pd.array(table[name].to_numpy(dtype=object), dtype="str")
+    return out
 
 
 def _group_index(resources, group_of: dict[str, str], groups: list[str]) -> np.ndarray:

@@ -295,24 +295,40 @@ def with_hours(
     clients: pd.DataFrame, attendance: pd.DataFrame, client_weeks: pd.DataFrame
 ) -> pd.DataFrame:
     """The clients table with IOP hours attended, full weeks in IOP and weeks meeting the rule."""
-    iop = attendance[attendance["kind"].isin(IOP_SERVICES)]
-    hours = iop.groupby("client_id")["hours"].sum()
-    weeks = client_weeks.groupby("client_id")["meets_rule"].agg(["size", "sum"])
+    iop = np.isin(attendance["kind"].to_numpy(dtype=object), IOP_SERVICES)
+    who = attendance["client_id"].to_numpy(dtype=np.int64)[iop]
+    # (pandas' grouped sum: the same compensated sum, in the same order, as before)
+    hours = pd.Series(attendance["hours"].to_numpy(dtype=float)[iop]).groupby(who).sum()
+    ids = clients["id"].to_numpy(dtype=np.int64)
+    week_of = client_weeks["client_id"].to_numpy(dtype=np.int64)
+    size = max(int(ids.max()) + 1 if len(ids) else 0, int(week_of.max()) + 1 if len(week_of) else 0)
+    full = np.bincount(week_of, minlength=size)
+    met = np.bincount(week_of[client_weeks["meets_rule"].to_numpy(dtype=bool)], minlength=size)
     out = clients.copy()
-    out["iop_hours_attended"] = out["id"].map(hours).fillna(0.0)
-    out["full_weeks_in_iop"] = out["id"].map(weeks["size"]).fillna(0).astype(int)
-    out["weeks_meeting_hours_rule"] = out["id"].map(weeks["sum"]).fillna(0).astype(int)
+    out["iop_hours_attended"] = hours.reindex(ids, fill_value=0.0).to_numpy(dtype=float)
+    out["full_weeks_in_iop"] = full[ids].astype(np.int64)
+    out["weeks_meeting_hours_rule"] = met[ids].astype(np.int64)
     return out
 
 
 def activity_hours(busy: pd.DataFrame, group_of: dict[str, str], from_time: float) -> pd.DataFrame:
     """Busy hours of each person and room by activity over the reporting period."""
-    rows = busy[busy["end"] > from_time]
-    hours = (rows["end"] - rows["start"].clip(lower=from_time)).rename("busy_hours")
-    table = (
-        rows.assign(busy_hours=hours)
-        .groupby(["resource", "activity"], as_index=False)["busy_hours"]
-        .sum()
+    end = busy["end"].to_numpy(dtype=float)
+    keep = end > from_time
+    start = np.maximum(busy["start"].to_numpy(dtype=float)[keep], from_time)
+    resource = busy["resource"].to_numpy(dtype=object)[keep]
+    activity = busy["activity"].to_numpy(dtype=object)[keep]
+    # one row per (resource, activity), in that order, as a grouped sum gives them
+    # (pandas' grouped sum: the same compensated sum, in the same order, as before)
+    hours = pd.Series(end[keep] - start).groupby([resource, activity]).sum()
+    names = hours.index.get_level_values(0).to_numpy(dtype=object)
+    return pd.DataFrame(
+        {
+            "resource": pd.array(names, dtype="str"),
+            "pool": pd.array([group_of.get(r, r) for r in names], dtype="str"),
+            "activity": pd.array(
+                hours.index.get_level_values(1).to_numpy(dtype=object), dtype="str"
+            ),
+            "busy_hours": hours.to_numpy(dtype=float),
+        }
     )
-    table.insert(1, "pool", table["resource"].map(lambda r: group_of.get(r, r)))
-    return table
