@@ -33,7 +33,7 @@ from simulation import config as scenarios
 from simulation.compiled import compile_scenario
 from simulation.experiment import run_replications
 from simulation.model.clinic import ClinicModel
-from simulation.replication import run_replication
+from simulation.replication import collector_paused, run_replication
 from simulation.streams import Streams
 
 BASELINE = scenarios.load(scenarios.bundled("baseline"))
@@ -293,7 +293,8 @@ def _simulation_time(sc, repeats=3) -> tuple[float, int]:
     times, referrals = [], 0
     for r in range(repeats):
         start = time.perf_counter()
-        recorder = ClinicModel(compile_scenario(sc), Streams(sc.seed, r)).run()
+        with collector_paused():  # as a replication runs it
+            recorder = ClinicModel(compile_scenario(sc), Streams(sc.seed, r)).run()
         times.append(time.perf_counter() - start)
         referrals = len(recorder.clients)
     return statistics.median(times), referrals

@@ -67,22 +67,27 @@ def _kpi_frame(results: list, kpis: list[str]) -> pd.DataFrame:
 
 
 def _run(
-    scenarios: list[Scenario],
-    replications: int,
+    batches: list[tuple[list[Scenario], int]],
     seed: int,
     workers: int,
     scheduler: str | None,
     progress: Callable[[int, int], None] | None,
-    done_before: int,
-    total: int,
-) -> list[list]:
-    """Every scenario's replications in one pool (light runs: KPIs only), results in order."""
-    jobs = [(sc, r, seed, False, "forecast") for sc in scenarios for r in range(replications)]
-    out: list[list] = [[] for _ in scenarios]
+) -> list[list[list]]:
+    """Every batch's scenarios (each with its number of replications) in one pool, so no
+    worker waits for another between the one-at-a-time runs and the global points (light
+    runs: KPIs only); each scenario's results in order."""
+    jobs, where = [], []
+    for b, (scenarios, replications) in enumerate(batches):
+        for s, sc in enumerate(scenarios):
+            for r in range(replications):
+                jobs.append((sc, r, seed, False, "forecast"))
+                where.append((b, s))
+    out: list[list[list]] = [[[] for _ in scenarios] for scenarios, _ in batches]
     for count, (index, result) in enumerate(run_jobs(jobs, workers, scheduler), start=1):
-        out[index // replications].append(result)
+        b, s = where[index]
+        out[b][s].append(result)
         if progress is not None:
-            progress(done_before + count, total)
+            progress(count, len(jobs))
     return out
 
 
@@ -124,16 +129,15 @@ def sensitivity(
             cloud.append((p, with_values(scenario, inputs, values)))
         except ScenarioError as exc:
             skipped.append(f"global point {p}: {exc.problems[0]}")
-    total = (1 + len(variants)) * replications + len(cloud) * point_replications
-    first = _run(
-        [scenario] + [v[3] for v in variants],
-        replications,
+    first, second = _run(
+        [
+            ([scenario] + [v[3] for v in variants], replications),
+            ([sc for _, sc in cloud], point_replications),
+        ],
         seed,
         workers,
         scheduler,
         progress,
-        0,
-        total,
     )
     base = _kpi_frame(first[0], kpis)
     rows = []
@@ -170,10 +174,6 @@ def sensitivity(
             "ci_low",
             "ci_high",
         ],
-    )
-    done = (1 + len(variants)) * replications
-    second = _run(
-        [sc for _, sc in cloud], point_replications, seed, workers, scheduler, progress, done, total
     )
     point_rows = []
     for (p, _), results in zip(cloud, second, strict=True):
