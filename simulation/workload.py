@@ -19,9 +19,9 @@ from pathlib import Path
 from simulation.compiled import daily_rates
 from simulation.config import Scenario
 
-SECONDS_PER_REFERRAL = 55e-6  # measured 2026-11-27 on overload cases too (benchmarks/README.md)
-SECONDS_PER_INTAKE = 30e-6  # booking an assessment in an intake diary
-SECONDS_PER_UNIT = 6e-6
+SECONDS_PER_REFERRAL = 40e-6  # measured 2026-12-06 on overload cases too (benchmarks/README.md)
+SECONDS_PER_INTAKE = 22e-6  # booking an assessment in an intake diary
+SECONDS_PER_UNIT = 4.4e-6
 FIXED_SECONDS = 0.05
 MARGIN = 1.5
 BYTES_PER_REFERRAL = 1_200  # clients and client-weeks rows kept for the run folder
@@ -52,6 +52,15 @@ def estimate(scenario: Scenario, replications: int, event_log: bool = False) -> 
     weeks = scenario.total_weeks
     referrals = float(daily_rates(scenario).sum())
     sessions = sum(len(t.days) * (1 + t.seats) for t in scenario.tracks) * weeks
+    # a level's day programme: each place held is a client's day there (unlimited: as a track)
+    sessions += (
+        sum(
+            len(level.programme.days) * (1 + (level.total_places or 12))
+            for level in scenario.levels
+            if level.programme is not None
+        )
+        * weeks
+    )
     bookings = sum(t.seats for t in scenario.tracks) * 3 * weeks
     per_referral = SECONDS_PER_REFERRAL + (SECONDS_PER_INTAKE if scenario.intake.enabled else 0)
     # every step a client takes is O(log n) in the queues, so overload costs per referral too
