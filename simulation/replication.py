@@ -147,7 +147,7 @@ def _run(
         activity=activity,
         caseloads=as_text(caseloads),
         events=events,
-        level_visits=results.visit_table(recorder) if scenario.levels else None,
+        level_visits=as_text(results.visit_table(recorder)) if scenario.levels else None,
         extra={"group_attendance": recorder.group_attendance_table(attendance)}
         if attendance_records
         else {},

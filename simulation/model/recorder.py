@@ -187,7 +187,7 @@ class Recorder:
         kinds = [(f.name, f.type) for f in fields(Client) if not f.name.startswith("_")]
         people = self.clients
         return pd.DataFrame(
-            {name: _column([getattr(c, name) for c in people], kind) for name, kind in kinds}
+            {name: column([getattr(c, name) for c in people], kind) for name, kind in kinds}
         )
 
     def attendance_table(self) -> pd.DataFrame:
@@ -198,7 +198,7 @@ class Recorder:
             {
                 "client_id": np.array([r[0] for r in rows], dtype=np.int64),
                 "time": np.array([r[1] for r in rows], dtype=float),
-                "kind": _column([r[2] for r in rows], "str"),
+                "kind": column([r[2] for r in rows], "str"),
                 "hours": np.array([r[3] for r in rows], dtype=float),
             }
         )
@@ -224,7 +224,7 @@ class Recorder:
         rows = self.sessions
         return pd.DataFrame(
             {
-                name: _column([r[i] for r in rows], kind)
+                name: column([r[i] for r in rows], kind)
                 for i, (name, kind) in enumerate(kinds.items())
             }
         )
@@ -245,7 +245,7 @@ class Recorder:
 _DTYPES = {"float": float, "int": np.int64, "bool": bool}
 
 
-def _column(values: list, kind: str):
+def column(values: list, kind: str):
     """A table column from a list of values of one type (a dataclass field's type name):
     numbers as numpy arrays, text as plain Python strings."""
     if kind in _DTYPES:

@@ -16,29 +16,34 @@ from simulation.clock import HOURS_PER_DAY, HOURS_PER_WEEK
 from simulation.compiled import compile_scenario
 from simulation.config import IOP, LEVEL_EXIT_REASONS, OUT, Scenario
 from simulation.model.levels import BLOCKED, CENSUS, WAITING
-from simulation.model.recorder import Recorder
+from simulation.model.recorder import Recorder, column
 from simulation.results.money import level_money, payer_lookup, weekly_pay
 
-VISIT_COLUMNS = [
-    "client_id",
-    "level",
-    "came_from",
-    "queued",
-    "admitted",
-    "ready",
-    "left",
-    "to",
-    "reason",
-    "relapsed",
-    "site",
-]
+VISIT_COLUMNS = {
+    "client_id": "int",
+    "level": "str",
+    "came_from": "str",
+    "queued": "float",
+    "admitted": "float",
+    "ready": "float",
+    "left": "float",
+    "to": "str",
+    "reason": "str",
+    "relapsed": "float",
+    "site": "str",
+}
+"""The columns of the visit table and their types."""
 
 
 def visit_table(recorder: Recorder) -> pd.DataFrame:
     """One row per stay at a level: when the client joined its queue, was admitted, was ready
     to go on and left the place, where they came from, where they went and why, and when
-    they relapsed out of care on the way on (NaN: they did not)."""
-    return pd.DataFrame(recorder.level_visits, columns=VISIT_COLUMNS)
+    they relapsed out of care on the way on (NaN: they did not). Text as plain strings while
+    the KPIs read it (see ``Recorder.client_table``; ``as_text`` for the result table)."""
+    visits = recorder.level_visits
+    return pd.DataFrame(
+        {name: column([v[name] for v in visits], kind) for name, kind in VISIT_COLUMNS.items()}
+    )
 
 
 def level_kpis(
@@ -92,8 +97,13 @@ def level_kpis(
         put("level_relapses_per_week", len(relapses) / weeks)
         going = mine[(mine["ready"] >= start) & (mine["to"] != OUT) & (mine["to"] != "")]
         if len(going):
-            began = onward.reindex(list(zip(going["client_id"], going["ready"], strict=True)))
-            gap = (began.to_numpy() - going["ready"].to_numpy()) / HOURS_PER_DAY
+            ready = going["ready"].to_numpy(dtype=float)
+            who = going["client_id"].to_numpy(np.int64).tolist()
+            began = np.array(
+                [onward.get(key, np.nan) for key in zip(who, ready.tolist(), strict=True)],
+                dtype=float,
+            )
+            gap = (began - ready) / HOURS_PER_DAY
             known = going["ready"].to_numpy() <= end - 30 * HOURS_PER_DAY  # a month to see it
             for days in (7, 30):
                 within = np.nan_to_num(gap, nan=np.inf) <= days
@@ -140,48 +150,56 @@ def _referral_to_care(visits: pd.DataFrame, clients: pd.DataFrame, start: float)
     """Mean days from referral to the first day of care at any level (a level's admission or
     the first IOP day), for the period's referrals that reached care: the continuum's access
     measure (a PHP place found sooner than an IOP seat counts as care)."""
-    referred = clients[clients["referred"] >= start].set_index("id")
-    if referred.empty:
+    referred = clients["referred"].to_numpy(dtype=float)
+    mine = referred >= start
+    if not mine.any():
         return float("nan")
-    first_level = visits.groupby("client_id")["admitted"].min()
-    first = pd.concat([referred["iop_start"], first_level.reindex(referred.index)], axis=1).min(
-        axis=1
-    )
-    days = (first - referred["referred"]) / HOURS_PER_DAY
-    return _mean(days.dropna())
+    ids = clients["id"].to_numpy(dtype=np.int64)
+    who = visits["client_id"].to_numpy(dtype=np.int64)
+    size = max(int(ids.max()), int(who.max()) if len(who) else 0) + 1
+    first_level = np.full(size, np.nan)  # each client's first admission at a level (NaN: none)
+    np.fmin.at(first_level, who, visits["admitted"].to_numpy(dtype=float))
+    first = np.fmin(clients["iop_start"].to_numpy(dtype=float)[mine], first_level[ids[mine]])
+    days = (first - referred[mine]) / HOURS_PER_DAY
+    return _mean(days[~np.isnan(days)])
 
 
-def _mean(values: pd.Series) -> float:
-    return float(values.mean()) if len(values) else float("nan")
+def _mean(values) -> float:
+    return float(np.mean(values)) if len(values) else float("nan")
 
 
-def _onward_starts(visits: pd.DataFrame, clients: pd.DataFrame) -> pd.Series:
+def _onward_starts(visits: pd.DataFrame, clients: pd.DataFrame) -> dict:
     """For each (client, time ready at a level): when their next care began (admitted at the
     next level, or their first IOP day: their own or that of the episode they came back as)."""
-    index, starts = [], []
-    by_client = visits.sort_values(["client_id", "queued"]).groupby("client_id")
-    episodes = clients.set_index("id") if "id" in clients else pd.DataFrame()
-    again = (
-        clients[clients["readmission_of"] >= 0].groupby("readmission_of")["iop_start"].min()
-        if "readmission_of" in clients
-        else pd.Series(dtype=float)
-    )
-    for client, rows in by_client:
-        rows = rows.reset_index(drop=True)
-        for i, row in rows.iterrows():
-            if row["to"] in ("", OUT) or np.isnan(row["ready"]):
-                continue
-            began = np.nan
-            if row["to"] == IOP and np.isnan(row["relapsed"]):
-                own = episodes["iop_start"].get(client, np.nan) if len(episodes) else np.nan
-                began = (
-                    own if np.isfinite(own) and own >= row["ready"] else again.get(client, np.nan)
-                )
-            elif i + 1 < len(rows):  # the next level (or the one they relapsed to)
-                began = rows.loc[i + 1, "admitted"]
-            index.append((client, row["ready"]))
-            starts.append(began)
-    return pd.Series(starts, index=pd.MultiIndex.from_tuples(index) if index else None, dtype=float)
+    ordered = visits.sort_values(["client_id", "queued"])
+    who = ordered["client_id"].to_numpy(dtype=np.int64).tolist()
+    to = ordered["to"].to_numpy(dtype=object).tolist()
+    ready = ordered["ready"].to_numpy(dtype=float).tolist()
+    relapsed = ordered["relapsed"].to_numpy(dtype=float).tolist()
+    admitted = ordered["admitted"].to_numpy(dtype=float).tolist()
+    own_start: dict[int, float] = {}
+    again: dict[int, float] = {}  # the first IOP day of the episode a client came back as
+    if "id" in clients and len(clients):
+        ids = clients["id"].to_numpy(dtype=np.int64).tolist()
+        starts = clients["iop_start"].to_numpy(dtype=float).tolist()
+        own_start = dict(zip(ids, starts, strict=True))
+        if "readmission_of" in clients:
+            of = clients["readmission_of"].to_numpy(dtype=np.int64).tolist()
+            for first, start in zip(of, starts, strict=True):
+                if first >= 0 and not np.isnan(start):  # (the earliest; NaN: none)
+                    again[first] = min(again.get(first, start), start)
+    onward: dict[tuple[int, float], float] = {}
+    for i, client in enumerate(who):  # (rows by client, then by when they queued)
+        if to[i] in ("", OUT) or np.isnan(ready[i]):
+            continue
+        began = np.nan
+        if to[i] == IOP and np.isnan(relapsed[i]):
+            own = own_start.get(client, np.nan)
+            began = own if np.isfinite(own) and own >= ready[i] else again.get(client, np.nan)
+        elif i + 1 < len(who) and who[i + 1] == client:  # the next level (or a relapse's)
+            began = admitted[i + 1]
+        onward[(client, ready[i])] = began
+    return onward
 
 
 def _programme_pay(scenario: Scenario, spec) -> float:

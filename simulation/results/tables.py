@@ -13,6 +13,7 @@ from simulation.kpis import (
 )
 from simulation.model.levels import BLOCKED, CENSUS, WAITING
 from simulation.model.recorder import BLOCKING, Recorder, busy_by_week
+from simulation.results.levels import visit_table
 from simulation.results.money import (
     IOP_SERVICES,
     _daily_revenue,
@@ -186,7 +187,7 @@ def weekly_table(
     np.add.at(revenue, (daily.index.to_numpy() // 7).clip(max=weeks - 1), daily.to_numpy())
     cols["revenue"] = revenue
     cols["cost"] = staffed_cost(scenario, recorder.employment, weeks)
-    visits = pd.DataFrame(recorder.level_visits)
+    visits = visit_table(recorder)
     for level in sorted(scenario.levels, key=lambda level: level.name):  # money of each level
         earned, spent = level_money(
             scenario,
