@@ -8,6 +8,7 @@ so listing them in another order changes nothing.
 
 from __future__ import annotations
 
+import bisect
 import math
 
 import numpy as np
@@ -42,13 +43,34 @@ class Router:
                 seats[site] += track.seats
         self.seats = seats
         self.pending: dict[str, set[int]] = {site: set() for site in self.sites}
+        # (plain lists searched by bisect: the same index as numpy's searchsorted on the same
+        # numbers, without its overhead on a handful of them)
+        self.day_edges = self.chances.tolist()
+        self.by_region = {region.name: self._region_plan(region) for region in self.regions}
+
+    def _region_plan(self, region) -> dict:
+        """What choosing a site for a client of ``region`` needs that never changes: travel
+        minutes, and the cumulative chances of split and choice routing (computed as numpy
+        computes them, once)."""
+        minutes = {site: region.travel_minutes.get(site, math.inf) for site in self.sites}
+        plan: dict = {"minutes": minutes}
+        if self.routing == "split" and region.split:
+            names = sorted(region.split)
+            edges = np.cumsum([region.split[n] for n in names])
+            plan.update(names=names, edges=edges.tolist(), total=edges[-1])
+        if self.routing == "choice":
+            weights = np.array([math.exp(-self.decay * minutes[s]) for s in self.sites])
+            plan["edges"] = np.cumsum(weights / weights.sum()).tolist()
+        if self.routing == "nearest":
+            plan["nearest"] = min(self.sites, key=lambda s: (minutes[s], s))
+        return plan
 
     def route(self, c) -> None:
         """Draw the client's region and choose their site (pooled: their site is the one whose
         seat they take, known when placed)."""
         u = self.region_rng.random()
-        edges = self.chances[min(max(int(c.referred // 24), 0), len(self.chances) - 1)]
-        at = int(np.searchsorted(edges, u, side="right"))
+        edges = self.day_edges[min(max(int(c.referred // 24), 0), len(self.day_edges) - 1)]
+        at = bisect.bisect_right(edges, u)
         region = self.regions[min(at, len(self.regions) - 1)]
         c.region = region.name
         if self.routing == "pooled":
@@ -58,21 +80,17 @@ class Router:
         self.pending[c.site].add(c.id)
 
     def _choose(self, region) -> str:
-        minutes = {site: region.travel_minutes.get(site, math.inf) for site in self.sites}
+        plan = self.by_region[region.name]
+        minutes = plan["minutes"]
         if self.routing == "split":
-            names = sorted(region.split)
-            edges = np.cumsum([region.split[n] for n in names])
-            u = self.choice_rng.random() * edges[-1]
-            return names[min(int(np.searchsorted(edges, u, side="right")), len(names) - 1)]
+            names, edges = plan["names"], plan["edges"]
+            u = self.choice_rng.random() * plan["total"]
+            return names[min(bisect.bisect_right(edges, u), len(names) - 1)]
         if self.routing == "nearest":
-            return min(self.sites, key=lambda s: (minutes[s], s))
+            return plan["nearest"]
         if self.routing == "choice":
-            weights = np.array([math.exp(-self.decay * minutes[s]) for s in self.sites])
-            edges = np.cumsum(weights / weights.sum())
             u = self.choice_rng.random()
-            return self.sites[
-                min(int(np.searchsorted(edges, u, side="right")), len(self.sites) - 1)
-            ]
+            return self.sites[min(bisect.bisect_right(plan["edges"], u), len(self.sites) - 1)]
         # shortest_wait: the fewest clients not yet started per IOP seat (ties: nearer, name)
         return min(
             self.sites,

@@ -35,6 +35,7 @@ class IopWaitlist:
         sites = sorted(s.name for s in scenario.sites)
         self.sites = bool(sites)
         self.pooled = scenario.network.routing == "pooled"
+        self._site_monitors: dict[str, list] = {}  # site -> its SITE_LIMITS monitors
         self.serves = {
             name: {state.track.age_group}
             if not sites
@@ -156,9 +157,12 @@ class IopWaitlist:
             caseload = caseload and not any(
                 p.iop_clients < p.iop_cap and where[p.pool] in (None, site) for p in self.therapists
             )
-            m[f"{SITE_LIMITS[0]}:{site}"].set(now, int(bool(lanes)))
-            m[f"{SITE_LIMITS[1]}:{site}"].set(now, int(seats))
-            m[f"{SITE_LIMITS[2]}:{site}"].set(now, int(caseload))
+            monitors = self._site_monitors.get(site)
+            if monitors is None:  # (looked up once a site)
+                monitors = self._site_monitors[site] = [m[f"{n}:{site}"] for n in SITE_LIMITS]
+            monitors[0].set(now, int(bool(lanes)))
+            monitors[1].set(now, int(seats))
+            monitors[2].set(now, int(caseload))
 
     def open_cohort(self, state: TrackState) -> None:
         """A cohort track's first session is about to start: fill its free seats now."""
