@@ -345,7 +345,7 @@ class Scenario(_Model):
         sources = [s.name for s in self.referrals.sources]
         people = [n for p, pool in self.staff.items() for n in pool.names(p)]
         unknown: dict[tuple[str, str], list[int]] = {}  # (field, value) -> clients
-        stages = ["intake_waitlist", "iop_waitlist", "iop", "op"]
+        stages = ["intake_waitlist", "authorisation", "iop_waitlist", "iop", "op"]
         levels = [level.name for level in self.levels]
         for i, c in enumerate(self.state.clients):
             where = f"state.clients.{i}"

@@ -50,6 +50,20 @@ def state_on(episodes: Episodes) -> dict:
         p = chance(int(d))
         if p is not None:
             item["lost_chance"] = round(p, 4)
+    # assessed for the IOP and not yet on its waitlist: waiting for the payer's authorisation
+    # or an evaluation first (the records say nothing of one who gives up then: one assessed
+    # longer ago than nearly every past client took to join is taken as gone)
+    window = joining_window(t, day)
+    assessed = (
+        iop
+        & before("assessment_date")
+        & (everyone["assessment_outcome"] == "iop")
+        & not_yet("waitlist_date")
+        & not_yet("iop_start_date")
+        & not_yet("waitlist_exit_date")
+        & ((day - everyone["assessment_date"]).dt.days <= window)
+    )
+    add(everyone[assessed], "authorisation", "assessment_date")
     waiting_iop = (
         iop & before("waitlist_date") & not_yet("iop_start_date") & not_yet("waitlist_exit_date")
     )
@@ -65,6 +79,29 @@ def state_on(episodes: Episodes) -> dict:
             {"stage": row.level, "since": row.iop_start_date.date(), "source": row.source}
         )
     return {"as_of": day.date(), "clients": clients}
+
+
+JOINING_QUANTILE = 0.99
+"""(state_on) The share of past clients who had joined the IOP waitlist (or begun) within the
+window after their assessment: one assessed for the IOP longer ago and still not on it is
+taken as gone."""
+
+
+def joining_window(t: pd.DataFrame, day: pd.Timestamp) -> float:
+    """Days from an assessment for the IOP to joining its waitlist (or the first IOP day, for
+    one placed at once) within which nearly every past client (``JOINING_QUANTILE``) joined;
+    0 where no past client informs it (then only those assessed that day count as waiting)."""
+    joined = t["waitlist_date"].where(t["waitlist_date"].notna(), t["iop_start_date"])
+    past = (
+        (t["assessment_outcome"] == "iop")
+        & t["assessment_date"].notna()
+        & joined.notna()
+        & (joined <= day)
+    )
+    delay = (joined[past] - t.loc[past, "assessment_date"]).dt.days.to_numpy(dtype=float)
+    if not len(delay):
+        return 0.0
+    return float(np.ceil(np.quantile(np.clip(delay, 0, None), JOINING_QUANTILE)))
 
 
 def lost_chance(t: pd.DataFrame, day: pd.Timestamp):

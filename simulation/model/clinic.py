@@ -172,6 +172,14 @@ class ClinicModel:
                 c.lost_before_assessment = bool(rng.random() < item.lost_chance)
             if item.stage != "intake_waitlist":
                 c.outcome = "iop"  # assessed as needing the IOP
+            if item.stage == "authorisation":  # assessed; the payer's answer (or an
+                c.assessed = since  # evaluation first) still to come: the rest of the delay
+                payer = self.payers.get(c.payer)
+                c.authorisation_days = (
+                    _beyond(payer.authorisation_days, rng, spent) - spent
+                    if payer is not None and payer.authorisation_days is not None
+                    else 0.0
+                )
             if item.stage == "iop_waitlist":
                 c.assessed = c.iop_waitlisted = since
                 if s.waitlist.iop_patience_days is not None:
@@ -477,7 +485,7 @@ class ClinicModel:
             yield env.timeout(self.start)
             # those in care take their seats and caseloads before anyone waiting is placed
             # (clients at a level of care take their places first, as those in the IOP do)
-            order = {"iop": 0, "op": 1, "iop_waitlist": 2, "intake_waitlist": 3}
+            order = {"iop": 0, "op": 1, "iop_waitlist": 2, "authorisation": 3, "intake_waitlist": 4}
             for c, stage, track, therapist in sorted(
                 self.on_the_books,
                 key=lambda item: (order.get(item[1], 0), item[0].referred, item[0].id),

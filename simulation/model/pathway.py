@@ -178,6 +178,9 @@ def resume_journey(env, clinic, c: Client, stage: str, track=None, therapist: st
     if stage in clinic.levels:  # holding a place at a level of care: the rest of the stay
         yield from clinic.to_level(c, stage, "state", clinic.resume_stays.pop(c.id))
         return
+    if stage == "authorisation":  # assessed: the payer's authorisation, an evaluation, ...
+        yield from iop_journey(env, clinic, c)
+        return
     if stage == "iop_waitlist":
         placed = yield from wait_for_iop_place(env, clinic, c)
         if not placed:

@@ -311,6 +311,10 @@ def _exact_state(clients: pd.DataFrame, monday: dt.date, hours: float) -> list[d
             state.append(
                 {"stage": "iop_waitlist", "since": day(row.iop_waitlisted), "source": row.source}
             )
+        elif row.assessed <= hours and row.outcome == "iop":  # (authorisation, evaluation)
+            state.append(
+                {"stage": "authorisation", "since": day(row.assessed), "source": row.source}
+            )
         elif pd.isna(row.assessed) or row.assessed > hours:
             state.append(
                 {"stage": "intake_waitlist", "since": day(row.referred), "source": row.source}
@@ -496,7 +500,9 @@ def test_a_backtest_sees_a_clinic_that_changed(tmp_path):
     # waiting referrals give up, so the surge shows in referrals more than in the IOP
     assert coverage["changed"][0]["referrals"] < 0.5 <= steady["referrals"]
     # the leaver's caseload places go: fewer admitted, the census falls below the bands
-    assert coverage["therapist_left"][0]["iop_census"] < 0.5 <= steady["iop_census"]
+    # (at most half its weeks in the band, where the steady clinic keeps more than half: the
+    # forecast now starts with the clients between assessment and waitlist, 0.5 here)
+    assert coverage["therapist_left"][0]["iop_census"] <= 0.5 < steady["iop_census"]
     for label in ("changed", "therapist_left"):
         assert "fell in the 90% band: the clinic changed" in coverage[label][1]
     # a census below the band week after week names capacity as the likely cause
@@ -584,6 +590,75 @@ def test_waiting_referrals_carry_their_chance_of_being_lost():
 
     assert assessed(0.0) == 12
     assert assessed(1.0) == 0
+
+
+def test_clients_assessed_for_the_iop_and_not_yet_on_its_waitlist_are_on_the_books():
+    """Between the assessment and the IOP waitlist (the payer's authorisation, an evaluation
+    first) a client is on the clinic's books: state_on keeps them as "authorisation" since
+    their assessment day. Against the run that wrote the records, at several dates: every
+    client it had assessed for the IOP and not yet waitlisted, started or lost is there (the
+    records cannot say who gave up meanwhile, so the state may hold a few more, never fewer);
+    one assessed longer ago than past clients took to join is taken as gone."""
+    from simulation.data.state import joining_window, state_on
+    from simulation.replication import run_replication
+
+    sc = baseline()
+    years, seed = 2.0, 3
+    episodes = _synthetic_episodes(sc, years, seed)
+    clients = run_replication(
+        scenarios.apply_overrides(sc, [f"horizon_weeks={int(round(52 * years))}"]), 0, seed
+    ).clients
+    monday = clock.week_zero_monday(sc.start_date)
+    found = expected = 0
+    for weeks in range(60, 100, 4):
+        day = monday + dt.timedelta(weeks=weeks)
+        hours = weeks * 168.0
+        state = state_on(as_seen_on(episodes, pd.Timestamp(day)))
+        mine = sorted(c["since"] for c in state["clients"] if c["stage"] == "authorisation")
+        between = clients[
+            (clients["assessed"] <= hours)
+            & (clients["outcome"] == "iop")
+            & ~(clients["iop_waitlisted"] <= hours)
+            & ~(clients["iop_start"] <= hours)
+            & ~(clients["left"] <= hours)
+            & (clients["referred"] >= sc.warmup_weeks * 168.0)  # (in the records)
+        ]
+        truth = sorted(monday + dt.timedelta(days=int(a // 24)) for a in between["assessed"])
+        left = list(mine)
+        for since in truth:  # every one of them, on their assessment day
+            assert since in left, (day, since, mine)
+            left.remove(since)
+        window = joining_window(as_seen_on(episodes, pd.Timestamp(day)).table, pd.Timestamp(day))
+        assert all((day - since).days <= window for since in mine)
+        found, expected = found + len(mine), expected + len(truth)
+    assert expected > 0  # (the baseline's payers authorise for days: some are always between)
+    assert found <= expected + max(3, expected // 4)  # a few given up unseen, no more
+
+
+def test_a_client_awaiting_authorisation_joins_the_waitlist_when_it_comes():
+    """A state's "authorisation" client: assessed when the state says, on the IOP waitlist
+    once the rest of their payer's delay has passed (drawn beyond the days already waited),
+    never before the run starts; with no delay to wait and no evaluation first, at once."""
+    sc = scenarios.apply_overrides(
+        baseline(), ["warmup_weeks=0", "horizon_weeks=12", "referrals.per_week=0"]
+    )
+    monday = clock.week_zero_monday(sc.start_date)
+    data = scenarios.to_data(sc)
+    since = monday - dt.timedelta(days=3)
+    data["state"] = {
+        "as_of": monday,
+        "clients": [{"stage": "authorisation", "since": since} for _ in range(8)],
+    }
+    clients = run_replication(scenarios.validate(data), 0, 5).clients
+    assert (clients["assessed"] == -2.5 * 24).all()  # (from the middle of the day)
+    assert clients["iop_waitlisted"].notna().all() and (clients["iop_waitlisted"] >= 0).all()
+    assert clients["iop_start"].notna().sum() >= 4  # they go on to the IOP
+    data = scenarios.to_data(
+        scenarios.apply_overrides(sc, ["payers=[]", "iop.evaluation_before_start=false"])
+    )
+    data["state"] = {"as_of": monday, "clients": [{"stage": "authorisation", "since": since}]}
+    clients = run_replication(scenarios.validate(data), 0, 5).clients
+    assert clients["iop_waitlisted"].tolist() == [0.0]
 
 
 def _inline(item: dict) -> str:
