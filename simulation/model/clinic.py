@@ -118,6 +118,7 @@ class ClinicModel:
         self.router = Router(plan, streams) if scenario.sites else None
         self.site_of_pool = {name: pool.site for name, pool in scenario.staff.items()}
         self.resume_stays: dict[int, float] = {}  # a state's client at a level: stay left (h)
+        self.lost_on_the_books: set[int] = set()  # a state's referrals lost before it starts
         self.iop_waitlist = IopWaitlist(self)
         self.op_waitlist = OpWaitlist(self)
         self.start = self._state_offset()
@@ -170,6 +171,10 @@ class ClinicModel:
                     self.router.pending[c.site].add(c.id)
             if item.lost_chance is not None:  # what the records say of those waiting so long
                 c.lost_before_assessment = bool(rng.random() < item.lost_chance)
+                if c.lost_before_assessment:  # (a loss the records have not caught up
+                    # with, mostly already past: gone from the start, taking no appointment
+                    # from one who waits)
+                    self.lost_on_the_books.add(c.id)
             if item.stage != "intake_waitlist":
                 c.outcome = "iop"  # assessed as needing the IOP
             if item.stage == "authorisation":  # assessed; the payer's answer (or an

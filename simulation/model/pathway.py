@@ -173,6 +173,9 @@ def resume_journey(env, clinic, c: Client, stage: str, track=None, therapist: st
     """The rest of the journey of a client already on the clinic's books when a run starts
     from a state (their remaining stay or patience was drawn given the time already spent)."""
     if stage == "intake_waitlist":
+        if c.id in clinic.lost_on_the_books:  # lost by the state's date, not yet recorded
+            leave(clinic, c, "lost")
+            return
         yield from client_journey(env, clinic, c)
         return
     if stage in clinic.levels:  # holding a place at a level of care: the rest of the stay

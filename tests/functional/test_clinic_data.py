@@ -661,6 +661,29 @@ def test_a_client_awaiting_authorisation_joins_the_waitlist_when_it_comes():
     assert clients["iop_waitlisted"].tolist() == [0.0]
 
 
+def test_a_referral_the_state_counts_as_lost_takes_no_appointment_from_one_who_waits():
+    """A referral waiting for intake whose loss the records have not caught up with (drawn
+    from its lost_chance) is gone from the start: it books no intake slot, so those really
+    waiting take the first week's slots (ten phantom bookings used to push them back)."""
+    sc = scenarios.apply_overrides(
+        baseline(), ["warmup_weeks=0", "horizon_weeks=4", "referrals.per_week=0"]
+    )
+    day = clock.week_zero_monday(sc.start_date)
+    since = str(day - dt.timedelta(days=3))
+    waiting = [{"stage": "intake_waitlist", "since": since, "lost_chance": 1.0}] * 10
+    waiting += [{"stage": "intake_waitlist", "since": since, "lost_chance": 0.0}] * 3
+    state = scenarios.apply_overrides(
+        sc, [f"state={{as_of = {day}, clients = [{', '.join(_inline(w) for w in waiting)}]}}"]
+    )
+    from simulation.replication import run_replication
+
+    clients = run_replication(state, 0, 1).clients
+    lost, kept = clients.iloc[:10], clients.iloc[10:13]
+    assert (lost["status"] == "lost").all() and (lost["left"] == 0.0).all()
+    assert lost["intake_booked_for"].isna().all()
+    assert (kept["intake_start"] < 168.0).all()  # (the first week's intake hours hold ~11)
+
+
 def _inline(item: dict) -> str:
     parts = []
     for key, value in item.items():
