@@ -101,8 +101,11 @@ def _run(
     clients = recorder.client_table()
     attendance = recorder.attendance_table()
     sessions = recorder.session_table()
+    visits = results.visit_table(recorder)
     resources = results.resource_weeks(scenario, recorder, model.staff)
-    weekly = results.weekly_table(scenario, recorder, resources, clients, attendance, sessions)
+    weekly = results.weekly_table(
+        scenario, recorder, resources, clients, attendance, sessions, visits
+    )
     if light:  # forecasts show waits, census and utilisation; not the hours rule or caseloads
         client_weeks = pd.DataFrame({"client_id": [], "week": [], "meets_rule": []}).astype(
             {"client_id": int, "week": int, "meets_rule": bool}
@@ -112,7 +115,16 @@ def _run(
         client_weeks = results.hours_by_client_week(scenario, clients, attendance)
         caseloads = results.caseload_table(scenario, clients, model.staff)
     kpis = results.replication_kpis(
-        scenario, recorder, weekly, clients, client_weeks, resources, sessions, caseloads, not light
+        scenario,
+        recorder,
+        weekly,
+        clients,
+        client_weeks,
+        resources,
+        sessions,
+        visits,
+        caseloads,
+        not light,
     )
     if detail != "tables":
         empty = pd.DataFrame()
@@ -147,7 +159,7 @@ def _run(
         activity=activity,
         caseloads=as_text(caseloads),
         events=events,
-        level_visits=as_text(results.visit_table(recorder)) if scenario.levels else None,
+        level_visits=as_text(visits) if scenario.levels else None,
         extra={"group_attendance": recorder.group_attendance_table(attendance)}
         if attendance_records
         else {},

@@ -245,9 +245,9 @@ class Recorder:
 _DTYPES = {"float": float, "int": np.int64, "bool": bool}
 
 
-def column(values: list, kind: str):
-    """A table column from a list of values of one type (a dataclass field's type name):
-    numbers as numpy arrays, text as plain Python strings."""
+def column(values, kind: str):
+    """A table column from values of one type (a list or an array; ``kind``: the type's name,
+    as a dataclass field gives it): numbers as numpy arrays, text as plain Python strings."""
     if kind in _DTYPES:
         return np.array(values, dtype=_DTYPES[kind])
     return pd.Series(values, dtype=object)

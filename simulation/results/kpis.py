@@ -420,11 +420,13 @@ def replication_kpis(
     client_weeks: pd.DataFrame,
     resources: pd.DataFrame,
     sessions: pd.DataFrame,
+    visits: pd.DataFrame,
     caseloads: pd.DataFrame | None = None,
     by_group: bool = True,
 ) -> dict[str, float]:
     """The KPIs of one replication, over the reporting period (warm-up excluded); with
-    ``by_group``, also for each track, age group and referral source."""
+    ``by_group``, also for each track, age group and referral source; ``visits``: the stays
+    at levels of care (``visit_table``)."""
     start = scenario.warmup_weeks * HOURS_PER_WEEK
     end = scenario.total_weeks * HOURS_PER_WEEK
     weeks = scenario.horizon_weeks
@@ -521,7 +523,7 @@ def replication_kpis(
         k.update(readmission_kpis(clients, start, end))
     if by_group:
         k.update(group_kpis(scenario, clients, client_weeks, start, end, (cols, by_week)))
-    k.update(level_kpis(scenario, recorder, clients, start, end))
+    k.update(level_kpis(scenario, recorder, clients, visits, start, end))
     k.update(network_kpis(scenario, recorder, clients, start, end))
     k.update(site_utilisation(scenario, resources))
     k.update(site_money(scenario, recorder, clients, start, end))

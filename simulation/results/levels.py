@@ -47,13 +47,17 @@ def visit_table(recorder: Recorder) -> pd.DataFrame:
 
 
 def level_kpis(
-    scenario: Scenario, recorder: Recorder, clients: pd.DataFrame, start: float, end: float
+    scenario: Scenario,
+    recorder: Recorder,
+    clients: pd.DataFrame,
+    visits: pd.DataFrame,
+    start: float,
+    end: float,
 ) -> dict[str, float]:
-    """Every level's KPIs (empty without levels)."""
+    """Every level's KPIs (empty without levels; ``visits``: ``visit_table``)."""
     if not scenario.levels:
         return {}
     weeks = (end - start) / (7 * HOURS_PER_DAY)
-    visits = visit_table(recorder)
     onward = _onward_starts(visits, clients)
     payers = payer_lookup(scenario, clients)
     k: dict[str, float] = {}

@@ -12,8 +12,7 @@ from simulation.kpis import (
     UTILISATION_PREFIX,
 )
 from simulation.model.levels import BLOCKED, CENSUS, WAITING
-from simulation.model.recorder import BLOCKING, Recorder, busy_by_week
-from simulation.results.levels import visit_table
+from simulation.model.recorder import BLOCKING, Recorder, busy_by_week, column
 from simulation.results.money import (
     IOP_SERVICES,
     _daily_revenue,
@@ -41,11 +40,6 @@ def resource_groups(
     return groups, group_of
 
 
-def _text(values) -> pd.Series:
-    """A text column of plain Python strings (see ``Recorder.client_table``)."""
-    return pd.Series(values, dtype=object)
-
-
 def resource_weeks(scenario: Scenario, recorder: Recorder, staff) -> pd.DataFrame:
     """Busy (client-facing), indirect (reserved supervision, meetings and case management, and
     documentation) and available hours per week for each staff pool and each room."""
@@ -67,9 +61,9 @@ def resource_weeks(scenario: Scenario, recorder: Recorder, staff) -> pd.DataFram
     return pd.DataFrame(
         {
             "week": np.tile(np.arange(weeks), len(groups)),
-            "resource": _text(np.repeat(np.array(names, dtype=object), weeks)),
-            "kind": _text(np.repeat(np.array([g[1] for g in groups], dtype=object), weeks)),
-            "role": _text(np.repeat(np.array([g[2] for g in groups], dtype=object), weeks)),
+            "resource": column(np.repeat(np.array(names, dtype=object), weeks), "str"),
+            "kind": column(np.repeat(np.array([g[1] for g in groups], dtype=object), weeks), "str"),
+            "role": column(np.repeat(np.array([g[2] for g in groups], dtype=object), weeks), "str"),
             "busy_hours": busy.ravel(),
             "indirect_hours": indirect.ravel(),
             "available_hours": available.ravel(),
@@ -103,8 +97,10 @@ def weekly_table(
     clients: pd.DataFrame,
     attendance: pd.DataFrame,
     sessions: pd.DataFrame,
+    visits: pd.DataFrame,
 ) -> pd.DataFrame:
-    """One row per simulated week (warm-up included, flagged)."""
+    """One row per simulated week (warm-up included, flagged); ``visits``: the stays at levels
+    of care (``visit_table``)."""
     weeks = scenario.total_weeks
     edges = np.arange(weeks + 1) * HOURS_PER_WEEK
     monday = pd.Timestamp(clock.week_zero_monday(scenario.start_date))
@@ -187,7 +183,6 @@ def weekly_table(
     np.add.at(revenue, (daily.index.to_numpy() // 7).clip(max=weeks - 1), daily.to_numpy())
     cols["revenue"] = revenue
     cols["cost"] = staffed_cost(scenario, recorder.employment, weeks)
-    visits = visit_table(recorder)
     for level in sorted(scenario.levels, key=lambda level: level.name):  # money of each level
         earned, spent = level_money(
             scenario,
@@ -241,7 +236,7 @@ def hours_by_client_week(
         {
             "client_id": ids,
             "week": weeks.astype(int),
-            "track": pd.Series(np.repeat(track, counts), dtype=object),
+            "track": column(np.repeat(track, counts), "str"),
             "rule_hours": np.repeat(rule_hours, counts),
             "hours": hours,
             "meets_rule": hours >= np.repeat(rule_hours, counts) - 1e-9,
@@ -269,11 +264,11 @@ def caseload_table(scenario: Scenario, clients: pd.DataFrame, staff) -> pd.DataF
     )
     return pd.DataFrame(
         {
-            "therapist": _text([p.name for p in people]),
-            "pool": _text([p.pool for p in people]),
+            "therapist": column([p.name for p in people], "str"),
+            "pool": column([p.pool for p in people], "str"),
             "cap": cap,
             "mean_caseload": mean_caseload,
-            "occupancy": mean_caseload / np.where(cap > 0, cap, np.nan),
+            "occupancy": mean_caseload / cap,
         }
     )
 
