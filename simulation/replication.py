@@ -77,7 +77,8 @@ def collector_paused():
     """Python's cycle collector off while a replication runs, as it was after. A replication
     makes hundreds of thousands of small records that live until it ends; the collector
     walked them again and again (3-5% of the time) and found no cycles to free among them.
-    What cycles a replication leaves are freed at the next collection after it."""
+    The run is let go of at its end (``ClinicModel.close``): what little it leaves in cycles
+    is freed at the next collection after it."""
     was = gc.isenabled()
     gc.disable()
     try:
@@ -95,8 +96,23 @@ def _run(
     detail: str,
     attendance_records: bool,
 ) -> ReplicationResult:
-    light = detail == "forecast"
     model = ClinicModel(compile_scenario(scenario), Streams(seed, replication))
+    try:
+        return _results(scenario, replication, model, with_event_log, detail, attendance_records)
+    finally:
+        model.close()  # (frees the run at once, not by the cycle collector)
+
+
+def _results(
+    scenario: Scenario,
+    replication: int,
+    model: ClinicModel,
+    with_event_log: bool,
+    detail: str,
+    attendance_records: bool,
+) -> ReplicationResult:
+    """Run ``model`` and compute what ``detail`` asks of it."""
+    light = detail == "forecast"
     recorder = model.run()
     clients = recorder.client_table()
     attendance = recorder.attendance_table()

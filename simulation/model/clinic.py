@@ -563,6 +563,17 @@ class ClinicModel:
         self.env.run(until=self.end)
         return self.recorder
 
+    def close(self) -> None:
+        """Let go of a finished run (the model cannot be used after). Its processes, the
+        clinic and the clients refer to one another (a process waits on the clinic's lists, a
+        client knows its process), so without this a replication's records were freed only by
+        Python's cycle collector, which walked every one of them first (7% of a replication).
+        The recorder stays usable by whoever holds it."""
+        for c in self.recorder.clients:
+            c._process = None
+        self.env._queue.clear()  # the events still due hold the processes waiting on them
+        self.__dict__.clear()
+
 
 def _beyond(spec, rng, spent: float, rounds: int = 20) -> float:
     """A draw from ``spec`` given that it exceeds ``spent`` (rejection; far in the tail, a

@@ -8,6 +8,8 @@ by idle workers. Each of these must give the numbers of the plain serial path ex
 
 from __future__ import annotations
 
+import gc
+
 import pandas as pd
 import pytest
 from hypothesis import given
@@ -35,6 +37,26 @@ def test_the_kpi_only_path_gives_the_full_paths_kpis_and_weekly_table_bit_for_bi
     pd.testing.assert_frame_equal(light.weekly, full.weekly, check_exact=True)
     assert light.clients.empty and light.usage.empty  # and nothing else was built
     assert not full.clients.empty
+
+
+@pytest.mark.parametrize("name", ["baseline", "continuum", "network"])
+def test_a_finished_replication_leaves_nothing_for_the_cycle_collector(name):
+    sc = _short(name)
+    run_replication(sc, 0, sc.seed, detail="kpis")  # (imports and caches made once)
+    gc.collect()
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        run_replication(sc, 1, sc.seed, detail="kpis")
+        left = gc.collect()
+    finally:
+        if was:
+            gc.enable()
+    # Kept in cycles, a replication's records (about 5,000 objects even in these 16 weeks, more
+    # with every week) were freed only by the collector, after it had walked them all; let go
+    # of at the end, they are freed as they are dropped. What is left is what waited at the
+    # end (300-450 here): a SimPy process and the event it waits on hold each other.
+    assert left < 1000
 
 
 def test_an_unknown_detail_is_refused():
