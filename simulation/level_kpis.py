@@ -20,6 +20,13 @@ LEVEL_CATALOGUE = [
         short="Waiting",
     ),
     Kpi(
+        "level_waitlist_growth_per_week",
+        "per_week",
+        "Trend of the level's waitlist over the measured period, clients a week (a yearly cycle taken out): above zero beyond doubt means it does not settle",
+        signed=True,
+        short="Waitlist trend",
+    ),
+    Kpi(
         "level_blocked_mean",
         "clients",
         "Mean number at the level ready to go on but waiting for the next place (blocked)",

@@ -9,7 +9,13 @@ import pandas as pd
 
 from simulation.config import Scenario
 from simulation.kpis import fmt
-from simulation.results.queues import LOSSES_ABSORB, QUEUES, _seasonal, queue_growth, seasonal_fit
+from simulation.results.queues import (
+    LOSSES_ABSORB,
+    _seasonal,
+    queue_growth,
+    queues_in,
+    seasonal_fit,
+)
 from simulation.results.summary import t_interval
 
 ADMISSION_LIMITS = {
@@ -210,8 +216,8 @@ def _level_lines(value, kpis: list[str]) -> list[str]:
 def overload_notes(scenario: Scenario, weekly: pd.DataFrame, kpis: pd.DataFrame) -> list[str]:
     """Plain-language warnings when demand exceeds capacity.
 
-    A queue (intake, IOP or step-down waitlist) is called overloaded when, across
-    replications, its trend over the reporting period (``queue_growth``: a yearly cycle taken
+    A queue (intake, IOP or step-down waitlist, or a level of care's) is called overloaded
+    when, across replications, its trend over the reporting period (``queue_growth``: a yearly cycle taken
     out when the period spans a year) is positive beyond doubt (t > 3 on the per-replication
     slopes) and it grows by at least 5 clients over the period. The level it reached during
     the warm-up does not excuse it. Over less than a year of a scenario whose referrals vary
@@ -220,7 +226,8 @@ def overload_notes(scenario: Scenario, weekly: pd.DataFrame, kpis: pd.DataFrame)
     """
     notes = []
     report = weekly[~weekly["warmup"]]
-    queues = [q for q in QUEUES if q in report]
+    named = queues_in(report)
+    queues = list(named)
     slopes = np.array(
         [
             queue_growth(rows["week"].to_numpy(), rows[queues].to_numpy())
@@ -241,7 +248,7 @@ def overload_notes(scenario: Scenario, weekly: pd.DataFrame, kpis: pd.DataFrame)
             continue
         first, last = means[column].iloc[:4].mean(), means[column].iloc[-4:].mean()
         trend = (
-            f"the {QUEUES[column]} grows by about {mean:.2f} clients a week "
+            f"the {named[column]} grows by about {mean:.2f} clients a week "
             f"(95% CI {low:.2f} to {high:.2f}; about {first:.0f} waiting at the start of the "
             f"measured period, {last:.0f} at its end)"
         )

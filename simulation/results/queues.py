@@ -14,8 +14,29 @@ QUEUES = {
     "iop_waitlist": "IOP waitlist",
     "op_waitlist": "outpatient step-down waitlist",
 }
-"""Every queue a referral can stand in, by its weekly column; each gets a growth KPI
-``<queue>_growth_per_week`` and is checked for overload."""
+"""The queues of the IOP's pathway, by their weekly column; each gets a growth KPI
+``<queue>_growth_per_week`` and is checked for overload (``queues_in``)."""
+
+LEVEL_QUEUE = "level_waitlist["
+"""The weekly column of a level of care's waitlist: ``level_waitlist[<level>]``."""
+
+
+def queues_in(report: pd.DataFrame) -> dict[str, str]:
+    """Every queue a referral can stand in that ``report`` (a weekly table) has, by column,
+    with its name in words: the IOP's pathway's, then each level of care's waitlist."""
+    out = {q: name for q, name in QUEUES.items() if q in report}
+    for column in report.columns:
+        if column.startswith(LEVEL_QUEUE) and column.endswith("]"):
+            out[column] = f"waitlist for level {column[len(LEVEL_QUEUE) : -1]}"
+    return out
+
+
+def growth_kpi(queue: str) -> str:
+    """The name of a queue's growth KPI: ``iop_waitlist_growth_per_week``, or
+    ``level_waitlist_growth_per_week[level=php]`` for a level's waitlist."""
+    if queue.startswith(LEVEL_QUEUE):
+        return f"level_waitlist_growth_per_week[level={queue[len(LEVEL_QUEUE) : -1]}]"
+    return f"{queue}_growth_per_week"
 
 
 WEEKS_PER_YEAR = 365.25 / 7
@@ -48,10 +69,10 @@ def seasonal_fit(weeks: int) -> bool:
 
 
 def growth_kpis(report: pd.DataFrame) -> dict[str, float]:
-    """``<queue>_growth_per_week`` of one replication over the reporting period."""
-    queues = [q for q in QUEUES if q in report]
+    """Each queue's growth KPI (``growth_kpi``) of one replication over the reporting period."""
+    queues = list(queues_in(report))
     slopes = queue_growth(report["week"].to_numpy(), report[queues].to_numpy())
-    return {f"{q}_growth_per_week": float(g) for q, g in zip(queues, slopes, strict=True)}
+    return {growth_kpi(q): float(g) for q, g in zip(queues, slopes, strict=True)}
 
 
 def _seasonal(scenario: Scenario) -> bool:

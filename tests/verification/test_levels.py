@@ -75,6 +75,28 @@ def test_a_level_with_few_places_is_an_mmc_station_of_the_network():
     assert_agrees("in care at b", k["level_census_mean[level=b]"], theory["in_service"])
     # Jackson: the levels downstream still see Poisson arrivals at the same rate
     assert_agrees("in care at c", k["level_census_mean[level=c]"], lam["c"] * _mean_stay(sc, "c"))
+    # busy (load 0.85) but stable: its queue settles and is not called overloaded
+    assert not any(note.startswith("OVERLOADED") for note in result.notes)
+
+
+def test_a_level_with_too_few_places_grows_as_the_fluid_limit_says_and_is_said_overloaded():
+    """Load 1.25 at b (6 places): every place stays taken, so b discharges c * mu a day and its
+    queue grows by what arrives beyond that. b's discharges are then capped, so the feedback
+    through c brings fewer back to a than the traffic equations of a stable network say."""
+    places = 6
+    sc = scenarios.apply_overrides(JACKSON, [f"levels.b.places={places}", "horizon_weeks=60"])
+    result = run_experiment(sc, replications=REPLICATIONS, workers=2)
+    mu_b = 1 / _mean_stay(sc, "b")
+    into_a = sc.referrals.per_week / 7 + 0.5 * 0.25 * places * mu_b  # (b -> c -> a)
+    growth = 7 * (0.7 * into_a - places * mu_b)  # clients a week
+    assert growth > 2
+    assert_agrees(
+        "growth of the queue at b a week",
+        result.kpis["level_waitlist_growth_per_week[level=b]"],
+        growth,
+    )
+    overloaded = [note for note in result.notes if note.startswith("OVERLOADED")]
+    assert len(overloaded) == 1 and "waitlist for level b grows" in overloaded[0]
 
 
 def _blocked_days(places: int) -> float:
