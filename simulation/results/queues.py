@@ -70,9 +70,14 @@ def seasonal_fit(weeks: int) -> bool:
 
 def growth_kpis(report: pd.DataFrame) -> dict[str, float]:
     """Each queue's growth KPI (``growth_kpi``) of one replication over the reporting period."""
-    queues = list(queues_in(report))
-    slopes = queue_growth(report["week"].to_numpy(), report[queues].to_numpy())
-    return {growth_kpi(q): float(g) for q, g in zip(queues, slopes, strict=True)}
+    weeks, out = report["week"].to_numpy(), {}
+    pathway = [q for q in queues_in(report) if q in QUEUES]
+    levels = [q for q in queues_in(report) if q not in QUEUES]
+    for queues in (pathway, levels):  # (apart: one more column moves the others' last digit)
+        if queues:
+            slopes = queue_growth(weeks, report[queues].to_numpy())
+            out.update({growth_kpi(q): float(g) for q, g in zip(queues, slopes, strict=True)})
+    return out
 
 
 def _seasonal(scenario: Scenario) -> bool:
