@@ -5,8 +5,9 @@ hypercube over their ranges, the same futures for every combination a plan tries
 numbers across combinations, so one beats another for its capacities, not for luckier
 futures). The inner level runs each future's replications (replication numbers k x R + r: each
 future its own random streams). A target holds in a future when the mean of its inner
-replications meets it; a combination meets the plan when every target holds together in at
-least a share P of the futures. The share is an estimate from K futures: its 95% Wilson
+replications meets it; a combination meets the plan when every target holds together, with
+every queue settled (a future where some queue climbs without end counts as failed, as a run
+would say OVERLOADED), in at least a share P of the futures. The share is an estimate from K futures: its 95% Wilson
 interval is stated beside it.
 """
 
@@ -36,6 +37,7 @@ class Verdict:
     futures: int  # futures simulated (valid clinics)
     invalid: int  # futures whose inputs made this combination no valid clinic (count as failed)
     summary: pd.DataFrame  # KPIs over every future's replications
+    overloaded: int = 0  # futures whose targets held but where some queue climbs without end
 
 
 @dataclass
@@ -84,8 +86,8 @@ class Futures:
             per_future[k].append(result.kpis)
             rows.append({"replication": result.replication, **result.kpis})
         held = {kpi: [] for kpi, _, _ in targets}
-        every = []
-        for k, _ in valid:
+        every, overloaded = [], 0
+        for k, future in valid:
             frame = pd.DataFrame(per_future[k])
             ok_all = True
             for kpi, op, bound in targets:
@@ -94,6 +96,9 @@ class Futures:
                 ok = ok and np.isfinite(mean)
                 held[kpi].append(ok)
                 ok_all = ok_all and ok
+            if ok_all and results.overloaded_queues(future, frame):
+                ok_all = False  # targets met by waits that depend on the run's length
+                overloaded += 1
             every.append(ok_all)
         total = len(self.draws)
         hits = int(sum(every))
@@ -104,4 +109,4 @@ class Futures:
             if rows  # every future made this combination no valid clinic: nothing to summarise
             else pd.DataFrame(columns=["kpi", "unit", "mean", "std", "ci_low", "ci_high", "n"])
         )
-        return Verdict(hits / total, low, high, by_target, len(valid), invalid, summary)
+        return Verdict(hits / total, low, high, by_target, len(valid), invalid, summary, overloaded)

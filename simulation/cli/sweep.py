@@ -105,4 +105,12 @@ def sweep(
         met = by_cell["all_targets_met"]
         if met.notna().any():
             say(f"{int(met.fillna(False).astype(bool).sum())} cells meet every target")
+        climbing = [
+            q for q in by_cell.get("queues_without_end", []) if isinstance(q, str) and q
+        ]  # (cells of a sweep made before this column have none)
+        if climbing:
+            say(
+                f"WARNING: in {len(climbing)} cells a queue climbs without end (queues_without_end "
+                "in sweep.csv): their waits depend on how long the run is and mean little"
+            )
         say(f"Sweep folder: {folder} (sweep.parquet, sweep.csv, dashboard.html, explorer.html)")

@@ -81,10 +81,13 @@ class Candidate:
     overrides: tuple[str, ...]
     scenario: Scenario | None
     cost: float
-    status: str = "unknown"  # unknown, met, not met, pruned (known not to meet), infeasible: ...
+    # unknown, met, not met, pruned (known not to meet), overloaded (the targets met, but some
+    # queue climbs without end: never recommended), infeasible: ..., over budget
+    status: str = "unknown"
     summary: pd.DataFrame | None = None
     target_table: pd.DataFrame | None = None
     verdict: object | None = None  # with --robust: how it fares across the futures
+    overloaded: list[str] = field(default_factory=list)  # queues that climb without end
 
     def dominated_by(self, other: Candidate) -> bool:
         """True if every capacity here is at most the other's."""
@@ -114,6 +117,7 @@ class PlanResult:
                     "cost_per_week": c.cost,
                     "status": c.status,
                     "recommended": c is self.recommendation,
+                    "queues_without_end": "; ".join(c.overloaded),
                 }
             )
             if c.verdict is not None:
@@ -220,6 +224,9 @@ def plan(
             c.summary = result.summary
             c.target_table = results.evaluate_targets(result.summary, targets)
             c.status = "met" if all(m is True for m in c.target_table["met"]) else "not met"
+            c.overloaded = list(results.overloaded_queues(c.scenario, result.kpis).values())
+            if c.status == "met" and c.overloaded:  # its waits depend on the run's length
+                c.status = "overloaded"
             how = ""
         evaluated += 1
         if progress is not None:
@@ -271,6 +278,21 @@ def plan(
     else:
         notes.append(
             "No combination in the ranges meets every target: widen the ranges or relax the targets."
+        )
+    overloaded = [c for c in candidates if c.status == "overloaded"]
+    if overloaded:
+        first = overloaded[0]
+        notes.append(
+            f"{len(overloaded)} combination(s) met the targets while a queue climbed without "
+            f"end (e.g. {', '.join(first.overrides)}: the {' and the '.join(first.overloaded)}): "
+            "their waits depend on how long the run is, so they are not recommended."
+        )
+    if futures is not None and any(
+        c.verdict is not None and c.verdict.overloaded for c in candidates
+    ):
+        notes.append(
+            "In some futures the targets held while a queue climbed without end: those "
+            "futures count as failed."
         )
     if over:
         notes.append(

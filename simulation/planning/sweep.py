@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from simulation import results
 from simulation.config import Scenario, ScenarioError, apply_overrides, to_data
 from simulation.experiment import ExperimentResult, assemble, now_iso, run_jobs
 from simulation.outputs import csv_text, remove_leftovers_in, write_file_atomic
@@ -168,7 +169,7 @@ def infeasible_rows(cell: Cell, factors: list[Factor], kpis: pd.DataFrame) -> pd
     other cells, without values, and the reason in ``status``."""
     rows = kpis.assign(mean=math.nan, std=math.nan, ci_low=math.nan, ci_high=math.nan, n=0)
     rows = _with_cell(rows, cell, factors)
-    return rows.assign(target=None, met=None, all_targets_met=None)
+    return rows.assign(target=None, met=None, all_targets_met=None, queues_without_end=None)
 
 
 def cell_rows(cell: Cell, factors: list[Factor], result: ExperimentResult) -> pd.DataFrame:
@@ -181,6 +182,9 @@ def cell_rows(cell: Cell, factors: list[Factor], result: ExperimentResult) -> pd
     )
     rows["met"] = rows["kpi"].map(lambda k: targets.loc[k, "met"] if k in targets.index else None)
     rows["all_targets_met"] = bool(targets["met"].all()) if len(targets) else None
+    # as a run would say OVERLOADED: this cell's waits depend on how long it was run
+    climbing = results.overloaded_queues(result.scenario, result.kpis)
+    rows["queues_without_end"] = "; ".join(climbing.values())
     return rows
 
 

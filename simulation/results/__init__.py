@@ -55,6 +55,7 @@ from simulation.results.queues import (
     QUEUES,
     WEEKS_PER_YEAR,
     growth_kpis,
+    overloaded_queues,
     queue_growth,
     seasonal_fit,
 )
@@ -119,6 +120,7 @@ __all__ = [
     "moving_average",
     "mser5",
     "overload_notes",
+    "overloaded_queues",
     "payer_index",
     "payer_kpis",
     "payer_lookup",

@@ -9,14 +9,7 @@ import pandas as pd
 
 from simulation.config import Scenario
 from simulation.kpis import fmt
-from simulation.results.queues import (
-    LOSSES_ABSORB,
-    _seasonal,
-    queue_growth,
-    queues_in,
-    seasonal_fit,
-)
-from simulation.results.summary import t_interval
+from simulation.results.queues import LOSSES_ABSORB, queue_growth, queue_verdict, queues_in
 
 ADMISSION_LIMITS = {
     "admission_blocked_by_caseload_share": "every primary therapist at their caseload cap",
@@ -216,13 +209,13 @@ def _level_lines(value, kpis: list[str]) -> list[str]:
 def overload_notes(scenario: Scenario, weekly: pd.DataFrame, kpis: pd.DataFrame) -> list[str]:
     """Plain-language warnings when demand exceeds capacity.
 
-    A queue (intake, IOP or step-down waitlist, or a level of care's) is called overloaded
-    when, across replications, its trend over the reporting period (``queue_growth``: a yearly cycle taken
-    out when the period spans a year) is positive beyond doubt (t > 3 on the per-replication
-    slopes) and it grows by at least 5 clients over the period. The level it reached during
-    the warm-up does not excuse it. Over less than a year of a scenario whose referrals vary
-    by season, growth short of the queue's mean level could be the season: it is said as
-    GROWING, with that caveat, rather than OVERLOADED.
+    Each queue (intake, IOP or step-down waitlist, or a level of care's) is judged by
+    ``queue_verdict`` on its replications' trends over the reporting period (``queue_growth``:
+    a yearly cycle taken out when the period spans a year): OVERLOADED when it climbs beyond
+    doubt, whatever level it reached during the warm-up; GROWING, with the caveat that it may
+    be the season, over less than a year of seasonal referrals when it grew by less than its
+    mean length. Plans and sweeps judge their combinations by the same rule
+    (``overloaded_queues``).
     """
     notes = []
     report = weekly[~weekly["warmup"]]
@@ -234,17 +227,12 @@ def overload_notes(scenario: Scenario, weekly: pd.DataFrame, kpis: pd.DataFrame)
             for _, rows in report.groupby("replication")
         ]
     ).reshape(-1, len(queues))
-    weeks = scenario.horizon_weeks
-    seasons = _seasonal(scenario) and not seasonal_fit(weeks)
     means = report.groupby("week")[queues].mean()
     for i, column in enumerate(queues):
-        mean, std, low, high, n = t_interval(slopes[:, i])
-        if n < 2:
-            continue
-        growth = mean * weeks
-        t_stat = mean / (std / math.sqrt(n)) if std > 0 else (math.inf if mean > 0 else 0)
-        level = report[column].mean()
-        if not (t_stat > 3 and growth >= 5.0):
+        verdict, (mean, _, low, high, _) = queue_verdict(
+            scenario, slopes[:, i], report[column].mean()
+        )
+        if verdict is None:
             continue
         first, last = means[column].iloc[:4].mean(), means[column].iloc[-4:].mean()
         trend = (
@@ -252,7 +240,7 @@ def overload_notes(scenario: Scenario, weekly: pd.DataFrame, kpis: pd.DataFrame)
             f"(95% CI {low:.2f} to {high:.2f}; about {first:.0f} waiting at the start of the "
             f"measured period, {last:.0f} at its end)"
         )
-        if seasons and growth < level:
+        if verdict == "growing":
             notes.append(
                 f"GROWING: {trend}. Referrals vary by season and under a year is measured, so "
                 "this may be the season rather than overload: measure a year or more to tell."

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.config import Scenario
+from simulation.results.summary import t_interval
 
 QUEUES = {
     "intake_waitlist": "intake waitlist",
@@ -77,6 +78,58 @@ def growth_kpis(report: pd.DataFrame) -> dict[str, float]:
         if queues:
             slopes = queue_growth(weeks, report[queues].to_numpy())
             out.update({growth_kpi(q): float(g) for q, g in zip(queues, slopes, strict=True)})
+    return out
+
+
+OVERLOAD_T = 3.0
+"""A queue's trend across replications must be above zero by more than 3 standard errors..."""
+OVERLOAD_CLIENTS = 5.0
+"""...and add at least 5 clients over the measured period to be said to grow."""
+
+
+def queue_verdict(
+    scenario: Scenario, slopes, mean_length: float
+) -> tuple[str | None, tuple[float, float, float, float, int]]:
+    """Whether a queue settles, from its replications' trends (``slopes``, clients a week) over
+    the measured period and its mean length: "overloaded" (it climbs beyond doubt, by at least
+    5 clients over the period), "growing" (the same, but under a year of a scenario whose
+    referrals vary by season is measured and it grew by less than its mean length: it may be
+    the season) or None; with the slopes' ``t_interval``."""
+    interval = t_interval(slopes)
+    mean, std, _, _, n = interval
+    if n < 2:
+        return None, interval
+    t_stat = mean / (std / math.sqrt(n)) if std > 0 else (math.inf if mean > 0 else 0)
+    growth = mean * scenario.horizon_weeks
+    if not (t_stat > OVERLOAD_T and growth >= OVERLOAD_CLIENTS):
+        return None, interval
+    if _seasonal(scenario) and not seasonal_fit(scenario.horizon_weeks) and growth < mean_length:
+        return "growing", interval
+    return "overloaded", interval
+
+
+def mean_kpi(queue: str) -> str:
+    """The KPI of a queue's mean length: ``iop_waitlist_mean``, ``level_waitlist_mean[level=php]``."""
+    if queue.startswith(LEVEL_QUEUE):
+        return f"level_waitlist_mean[level={queue[len(LEVEL_QUEUE) : -1]}]"
+    return f"{queue}_mean"
+
+
+def overloaded_queues(scenario: Scenario, kpis: pd.DataFrame) -> dict[str, str]:
+    """The queues that climb without end in a table of replications' KPIs (one row each), by
+    column, with their names in words: the rule of the OVERLOADED warning (``queue_verdict``)
+    on each queue's growth KPI, so a plan or a sweep judges a combination as a run would."""
+    queues = dict(QUEUES)
+    for level in scenario.levels:
+        queues[f"{LEVEL_QUEUE}{level.name}]"] = f"waitlist for level {level.name}"
+    out = {}
+    for queue, name in queues.items():
+        if growth_kpi(queue) not in kpis:
+            continue
+        length = kpis[mean_kpi(queue)].mean() if mean_kpi(queue) in kpis else math.inf
+        verdict, _ = queue_verdict(scenario, kpis[growth_kpi(queue)], float(length))
+        if verdict == "overloaded":
+            out[queue] = name
     return out
 
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -218,3 +219,54 @@ def test_a_budget_runs_only_the_combinations_it_affords_and_says_which_comes_clo
         planning.plan(base, [factor], target, replications=4, seed=1, budget=cheapest / 2)
     one = scenarios.apply_overrides(base, ["staff.therapists.count=1"])
     assert cheapest == pytest.approx(results.plan_cost(one))  # (the cost the plan ranks by)
+
+
+# Level b of the Jackson network with a target every combination meets (b admits clients,
+# whatever its places): only whether b's waitlist settles tells its places apart. Its offered
+# load is 7.7 places (1.53 a day x 5 days), so 6 places (load 1.25) let it climb by about 2
+# clients a week, 9 (0.85) and 12 (0.64) do not.
+ADMITS = ("level_admissions_per_week[level=b]", ">=", 0.1)
+
+
+def _jackson(*changes: str):
+    from tests.verification.test_levels import JACKSON
+
+    return scenarios.apply_overrides(JACKSON, ["horizon_weeks=40", *changes])
+
+
+def test_a_plan_never_recommends_capacity_at_which_a_queue_climbs_without_end():
+    factor = planning.Factor("levels.b.places", (6, 9, 12))
+    sc = _jackson()
+    result = planning.plan(sc, [factor], [ADMITS], 4, sc.seed, workers=2)
+    by_places = {c.values[0]: c for c in result.candidates}
+    assert by_places[6].status == "overloaded"
+    assert by_places[6].overloaded == ["waitlist for level b"]
+    assert result.recommendation is by_places[9]  # the least that met the target and settles
+    assert any("climbed without end" in note for note in result.notes)
+    table = result.table().set_index("levels.b.places")
+    assert table.loc[6, "queues_without_end"] == "waitlist for level b"
+    assert table.loc[9, "queues_without_end"] == ""
+
+
+def test_a_robust_plan_counts_a_future_whose_queue_climbs_without_end_as_failed():
+    """Four futures of b's mean stay at 9 places: 3 and 4 days (load 0.51, 0.68) settle, 7.5 and
+    8 days (load 1.25, 1.33 with b's discharges capped) climb; the target holds in all four."""
+    from simulation.robust import Futures
+    from simulation.uncertainty import UncertainInput
+
+    stay = UncertainInput("levels.b.stay_days.mean", 5.0, 3.0, 8.0, "test")
+    futures = Futures([stay], np.array([[3.0], [4.0], [7.5], [8.0]]), 0.5)
+    sc = _jackson("levels.b.places=9")
+    verdict = futures.judge(sc, [ADMITS], 4, sc.seed, workers=2)
+    assert verdict.by_target[ADMITS[0]] == 1.0
+    assert verdict.overloaded == 2
+    assert verdict.share == 0.5
+
+
+def test_a_sweep_names_the_queues_that_climb_without_end_in_each_cell(tmp_path):
+    sc = _jackson()
+    factor = planning.Factor("levels.b.places", (6, 12))
+    table, _ = planning.run_sweep(sc, [factor], tmp_path / "sweep", 4, sc.seed, workers=2)
+    cells = table.drop_duplicates("cell").set_index("levels.b.places")
+    assert cells.loc[6, "queues_without_end"] == "waitlist for level b"
+    assert cells.loc[12, "queues_without_end"] == ""

@@ -294,14 +294,18 @@ def _sweep_line(rows: pd.DataFrame, x_key: str, kpi: str, target, headline: str)
 def frontier(table: pd.DataFrame, kpi: str) -> go.Figure:
     """Plan: cost against a KPI for every evaluated combination; the recommendation marked."""
     fig = go.Figure()
-    evaluated = table[table["status"].isin(["met", "not met"])]
-    for status, colour in (("met", "#59a14f"), ("not met", "#e15759")):
-        rows = evaluated[evaluated["status"] == status]
+    for status, colour, name in (
+        ("met", "#59a14f", "targets met"),
+        ("not met", "#e15759", "targets not met"),
+        ("overloaded", "#f28e2b", "targets met, a queue climbs without end"),
+    ):
+        rows = table[table["status"] == status]
         if rows.empty or f"{kpi}_mean" not in rows:
             continue
         labels = rows.drop(
             columns=[c for c in rows.columns if c.endswith(("_mean", "_ci_low", "_ci_high"))]
-            + ["status", "recommended", "cost_per_week"]
+            + ["status", "recommended", "cost_per_week", "queues_without_end"],
+            errors="ignore",
         ).astype(str)
         text = labels.apply(lambda r: ", ".join(f"{label(k)}={v}" for k, v in r.items()), axis=1)
         fig.add_trace(
@@ -309,7 +313,7 @@ def frontier(table: pd.DataFrame, kpi: str) -> go.Figure:
                 x=rows["cost_per_week"],
                 y=rows[f"{kpi}_mean"],
                 mode="markers",
-                name=f"targets {status}",
+                name=name,
                 marker={"color": colour, "size": 10},
                 text=text,
                 error_y={

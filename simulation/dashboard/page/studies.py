@@ -158,7 +158,7 @@ function draw(){
  var body=document.getElementById('explorer-kpis');body.innerHTML='';
  var status=document.getElementById('explorer-status');
  if(!cell){status.textContent='This combination was not run.';return;}
- status.textContent=cell.status==='ok'?(cell.all_met===null?'':(cell.all_met?'Every target is met.':'Not every target is met.')):cell.status;
+ status.textContent=cell.status==='ok'?(cell.all_met===null?'':(cell.all_met?'Every target is met.':'Not every target is met.'))+(cell.without_end?' A queue climbs without end here ('+cell.without_end+'): its waits depend on how long the run is.':''):cell.status;
  document.getElementById('explorer-cell').textContent=cell.cell;
  D.kpis.forEach(function(k){var r=cell.kpis[k.name];if(!r)return;var tr=document.createElement('tr');tr.setAttribute('data-kpi',k.name);
   var t=D.targets[k.name];var met=cell.met[k.name];
@@ -210,6 +210,9 @@ def explorer_page(
             "all_met": None
             if pd.isna(first.get("all_targets_met"))
             else bool(first["all_targets_met"]),
+            "without_end": None
+            if pd.isna(first.get("queues_without_end")) or not first.get("queues_without_end")
+            else str(first["queues_without_end"]),
             "kpis": {
                 k: [
                     _number(by.loc[k, "mean"]),
