@@ -151,10 +151,14 @@ def as_markdown(title: str, brief: Brief) -> str:
 
 
 def compare_brief(
-    table: pd.DataFrame, labels: list[str], targets: list[tuple[str, str, float]]
+    table: pd.DataFrame,
+    labels: list[str],
+    targets: list[tuple[str, str, float]],
+    climbing: dict[str, list[str]] | None = None,
 ) -> Brief:
     """Each scenario against the first: targets met, and the differences that are clear of
-    chance (paired 95% CI excluding zero) in the measures a director weighs."""
+    chance (paired 95% CI excluding zero) in the measures a director weighs; ``climbing``:
+    each scenario's queues that climb without end (``results.overloaded_queues``), said first."""
     from simulation.kpis import fmt_signed
 
     lines = []
@@ -163,6 +167,12 @@ def compare_brief(
         summary = rows[["kpi", "mean", "ci_low", "ci_high"]]
         met = results.evaluate_targets(summary, targets)["met"] if targets else pd.Series([])
         told = f"{int((met == True).sum())} of {len(targets)} targets met" if targets else ""  # noqa: E712
+        queues = (climbing or {}).get(label)
+        if queues:
+            lines.append(
+                f"OVERLOADED in {label}: the {' and the '.join(queues)} climbs without end, so "
+                "its waits depend on how long the run is and mean little."
+            )
         if label == labels[0]:
             lines.append(f"{label} (the reference)" + (f": {told}." if told else "."))
             continue

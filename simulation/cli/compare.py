@@ -56,7 +56,7 @@ def compare(
         fail("give at least two scenarios or run folders, or one scenario and --variant")
     folder = folder_or_default(out, "compare")
     check_folder(folder, force)
-    labels, kpis, weekly, seeds, to_run, data = [], [], [], [], [], []
+    labels, kpis, weekly, seeds, to_run, data, studied = [], [], [], [], [], [], []
     for item in scenarios_or_runs:
         if Path(item).is_dir():
             try:
@@ -68,8 +68,10 @@ def compare(
             weekly.append(run_data.table("weekly"))
             seeds.append(run_data.manifest.get("seed"))
             data.append(scenarios.to_data(run_data.scenario))
+            studied.append(run_data.scenario)
         else:
             sc = exp.load(item, with_replications=True)
+            studied.append(sc)
             labels.append(sc.name)
             to_run.append((len(labels) - 1, sc))
             kpis.append(None)
@@ -85,6 +87,7 @@ def compare(
         except (scenarios.ScenarioError, ValueError) as exc:
             fail(f"--variant {text!r}: {exc}")
         labels.append(f"{first.name} + {text}")
+        studied.append(sc)
         to_run.append((len(labels) - 1, sc))
         kpis.append(None)
         weekly.append(None)
@@ -114,6 +117,12 @@ def compare(
             weekly[position] = result.tables["weekly"]
             seeds[position] = run_seed
     table = planning.comparison_table(labels, kpis, seeds)
+    from simulation.results import overloaded_queues
+
+    climbing = {  # as each one's run would say OVERLOADED
+        label: list(overloaded_queues(sc, k).values())
+        for label, sc, k in zip(labels, studied, kpis, strict=True)
+    }
     stacked_kpis = pd.concat(
         [k.copy().assign(scenario=label) for label, k in zip(labels, kpis, strict=True)],
         ignore_index=True,
@@ -126,9 +135,9 @@ def compare(
 
     first_targets = scenarios.validate(data[0], labels[0]).target_list()
     page = pages.comparison_page(
-        table, labels, dict(zip(labels, weekly, strict=True)), first_targets
+        table, labels, dict(zip(labels, weekly, strict=True)), first_targets, climbing
     )
-    sections = compare_brief(table, labels, first_targets)
+    sections = compare_brief(table, labels, first_targets, climbing)
     brief = as_markdown("Brief: comparison", sections)
     from simulation.workbook import tables_workbook
 
@@ -154,6 +163,12 @@ def compare(
         force,
     )
     if not quiet:
+        for label, queues in climbing.items():
+            if queues:
+                say(
+                    f"WARNING: OVERLOADED in {label}: the {' and the '.join(queues)} climbs "
+                    "without end, so its waits depend on how long the run is and mean little."
+                )
         for line in comparison_lines(table, labels):
             say(line)
         say(f"Comparison folder: {folder}")

@@ -237,6 +237,28 @@ def test_compare_scenarios_variants_and_run_folders(run_dir, tmp_path):
     assert again.exit_code == 0, again.output
 
 
+def test_compare_says_which_scenario_has_a_queue_that_climbs_without_end(tmp_path):
+    """Level b of the Jackson network at 6 places (load 1.25) against unlimited places: the
+    variant's waitlist at b climbs, so its waits mean little; the terminal, the brief and the
+    page say so of the variant only."""
+    out = tmp_path / "cmp"
+    result = invoke(
+        "compare",
+        "scenarios/verification/jackson.toml",
+        "--variant",
+        "levels.b.places=6",
+        *["--replications", "4", "--weeks", "40", "--warmup-weeks", "10", "--workers", "2"],
+        "--out",
+        str(out),
+    )
+    assert result.exit_code == 0, result.output
+    said = "OVERLOADED in jackson + levels.b.places=6: the waitlist for level b climbs"
+    assert said in result.output
+    assert "OVERLOADED in jackson:" not in result.output
+    assert said in (out / "brief.md").read_text(encoding="utf-8")
+    assert said in (out / "dashboard.html").read_text(encoding="utf-8")
+
+
 def test_compare_needs_two(tmp_path):
     result = CliRunner().invoke(main, ["compare", "baseline", "--out", str(tmp_path / "c")])
     assert result.exit_code == 2 and "at least two" in result.output

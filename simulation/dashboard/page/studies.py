@@ -29,8 +29,10 @@ def comparison_page(
     labels: list[str],
     weekly: dict[str, pd.DataFrame],
     targets: list | None = None,
+    climbing: dict[str, list[str]] | None = None,
 ) -> str:
-    """The page of ``iopsim compare`` (``targets``: the first scenario's, for the brief)."""
+    """The page of ``iopsim compare`` (``targets``: the first scenario's, for the brief;
+    ``climbing``: each scenario's queues that climb without end)."""
     from simulation.brief import compare_brief
 
     figs = [
@@ -43,7 +45,7 @@ def comparison_page(
         ("compare_utilisation", "Utilisation", figures.compare_utilisation(table, labels)),
     ]
     header = [PARTS.h1(f"Comparison of {len(labels)} scenarios"), PARTS.p(" · ".join(labels))]
-    brief = brief_section(compare_brief(table, labels, targets or []))
+    brief = brief_section(compare_brief(table, labels, targets or [], climbing))
     return render("iopsim comparison", header, [brief, comparison_section(table, labels)], figs)
 
 
