@@ -7,8 +7,8 @@ Each command runs through ``python -m simulation.cli`` once with this checkout a
 git worktree of the reference commit (made under the system's temporary folder if missing),
 alternating, so that the host's drift falls on both alike. Prints, for each command, the
 seconds and the peak resident memory (the largest process of the command: the parent, or a
-worker) of each side and their ratios. ``workers`` compares ``run -r 20`` with 2 workers
-against 1 worker on each side.
+worker) of each side and their ratios. ``workers`` compares ``run -r 20`` (or
+``--run-replications N``) with 2 workers against 1 worker on each side.
 
 The reference is the commit where the performance work of issue 25 started (4bbe108): the
 issue's goals are ratios against it.
@@ -99,6 +99,12 @@ def main() -> None:
     parser.add_argument("--reference", default=REFERENCE)
     parser.add_argument("--only", help="comma-separated: " + ",".join([*COMMANDS, "workers"]))
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument(
+        "--run-replications",
+        type=int,
+        default=20,
+        help="replications of the run that 'workers' times (the issue's measure: 20)",
+    )
     args = parser.parse_args()
     chosen = args.only.split(",") if args.only else [*COMMANDS, "workers"]
     ref = worktree(args.reference)
@@ -108,7 +114,7 @@ def main() -> None:
     )
     for name in chosen:
         if name == "workers":
-            workers_ratio(ref, args.repeats)
+            workers_ratio(ref, args.repeats, args.run_replications)
             continue
         now, before = [], []
         for _ in range(args.repeats):
@@ -122,16 +128,17 @@ def main() -> None:
         )
 
 
-def workers_ratio(ref: Path, repeats: int) -> None:
-    """``run -r 20``: 1 worker over 2 workers, on each side (best of the repeats)."""
+def workers_ratio(ref: Path, repeats: int, replications: int = 20) -> None:
+    """``run -r N``: 1 worker over 2 workers, on each side (best of the repeats)."""
+    command = ["run", "baseline", "-r", str(replications)]
     for label, code in (("now", HERE), ("reference", ref)):
         one, two = [], []
         for _ in range(max(repeats, 2)):
-            one.append(timed(code, COMMANDS["run"], 1)[0])
-            two.append(timed(code, COMMANDS["run"], 2)[0])
+            one.append(timed(code, command, 1)[0])
+            two.append(timed(code, command, 2)[0])
         print(
-            f"workers ({label}): run -r 20 with 1 worker {min(one):.2f} s, with 2 workers "
-            f"{min(two):.2f} s: {min(one) / min(two):.2f}x (goal >= 1.7x)"
+            f"workers ({label}): run -r {replications} with 1 worker {min(one):.2f} s, with 2 "
+            f"workers {min(two):.2f} s: {min(one) / min(two):.2f}x (goal >= 1.7x)"
         )
 
 
