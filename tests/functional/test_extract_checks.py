@@ -141,6 +141,116 @@ def test_a_repeated_or_overlapping_staff_row_is_refused(tmp_path):
     assert len(read_staff(path)) == 3
 
 
+DATES = [
+    "referral_date",
+    "assessment_date",
+    "waitlist_date",
+    "waitlist_exit_date",
+    "iop_start_date",
+    "iop_end_date",
+    "step_down_start_date",
+    "step_down_end_date",
+]
+
+
+def _written(table: pd.DataFrame, columns, form: str) -> pd.DataFrame:
+    """``table`` with its date ``columns`` (YYYY-MM-DD, a time allowed) written in ``form``."""
+    out = table.copy()
+    for column in columns:
+        dates = pd.to_datetime(out[column].replace("", None))
+        out[column] = dates.dt.strftime(form).fillna("")
+    return out
+
+
+def test_a_day_first_attendance_export_fits_as_the_same_sessions(tmp_path, records):
+    """Read month first, 23/05/2029 still comes out right (no month 23) but 05/06/2029 becomes
+    6 May: two sessions in five moved to another day, some out of their stay, and the fitted
+    attendance and dropout bent without a word. Its own dates show it is day first."""
+    table, sessions = records
+    path = _write(tmp_path, table)
+    clean = read_episodes(path, attendance=_write(tmp_path, sessions, "attendance.csv"))
+    day_first = _write(tmp_path, _written(sessions, ["date"], "%d/%m/%Y"), "dmy.csv")
+    read = read_episodes(path, attendance=day_first)
+    pd.testing.assert_frame_equal(read.attendance, clean.attendance)
+    said = [n for n in read.notes if "day first" in n]
+    assert len(said) == 1 and said[0].startswith("attendance: dates read day first: row ")
+
+
+def test_a_day_first_episode_extract_reads_as_the_same_records(tmp_path, records):
+    table = records[0]
+    clean = read_episodes(_write(tmp_path, table, "iso.csv"))
+    read = read_episodes(_write(tmp_path, _written(table, DATES, "%d.%m.%Y"), "dmy.csv"))
+    pd.testing.assert_frame_equal(read.table, clean.table)
+    assert any(n.startswith("dates read day first") for n in read.notes)
+    month_first = read_episodes(_write(tmp_path, _written(table, DATES, "%m/%d/%Y"), "mdy.csv"))
+    pd.testing.assert_frame_equal(month_first.table, clean.table)
+    assert not any("day first" in n for n in month_first.notes)  # (it shows month first)
+
+
+def test_dates_written_both_ways_are_refused_by_row_without_quoting_them(tmp_path, records):
+    table, sessions = records
+    dmy = _written(sessions, ["date"], "%d/%m/%Y")
+    late = dmy.index[pd.to_datetime(sessions["date"]).dt.day > 12][0]
+    dmy.loc[late, "date"] = pd.to_datetime(sessions.loc[late, "date"]).strftime("%m/%d/%Y")
+    runner = CliRunner()
+    result = runner.invoke(
+        main,
+        [
+            "fit",
+            str(_write(tmp_path, table)),
+            "--attendance",
+            str(_write(tmp_path, dmy, "both.csv")),
+            "--out",
+            str(tmp_path / "f.toml"),
+        ],
+    )
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "day first in some rows and month first in others" in result.output
+    assert f"row {late + 2} of date a second number over 12" in result.output
+    assert dmy.loc[late, "date"] not in result.output  # rows named, no date shown
+    assert not (tmp_path / "f.toml").exists()
+
+
+@pytest.mark.parametrize(
+    ("stated", "form", "said"),
+    [
+        ("false", "%d/%m/%Y", "set dayfirst = true"),
+        ("true", "%m/%d/%Y", "set dayfirst = false"),
+    ],
+)
+def test_a_map_files_dayfirst_that_the_dates_contradict_is_refused(
+    tmp_path, records, stated, form, said
+):
+    table = _written(records[0], DATES, form)
+    path = tmp_path / "map.toml"
+    path.write_text(f"dayfirst = {stated}\n")
+    with pytest.raises(ExtractError, match=said):
+        read_episodes(_write(tmp_path, table), Mapping.parse([], path))
+
+
+def test_numeric_dates_that_cannot_tell_their_order_are_read_month_first_and_said(tmp_path):
+    rows = [
+        "episode_id,referral_date",
+        *[f"E{i},0{1 + i % 9}/0{1 + (i * 5) % 9}/2029" for i in range(40)],
+    ]
+    path = tmp_path / "x.csv"
+    path.write_text("\n".join(rows) + "\n")
+    read = read_episodes(path)
+    assert read.table["referral_date"].min() == pd.Timestamp("2029-01-01")
+    assert any("none tells which: read month first" in n for n in read.notes)
+
+
+def test_a_day_first_staff_extract_reads_its_periods(tmp_path):
+    path = tmp_path / "staff.csv"
+    path.write_text(
+        "person,pool,from_date,to_date,fte\nA,therapists,01/02/2028,,1.0\n"
+        "B,therapists,01/02/2028,30/06/2028,0.5\n"
+    )
+    people = read_staff(path)
+    assert (people["from_date"] == pd.Timestamp("2028-02-01")).all()
+    assert people["to_date"].max() == pd.Timestamp("2028-06-30")
+
+
 @pytest.mark.parametrize(
     ("text", "said"),
     [

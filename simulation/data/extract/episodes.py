@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from simulation.data.extract.columns import (
     ORDER,
     YES,
 )
+from simulation.data.extract.dates import day_order, parse_dates
 from simulation.data.extract.files import ExtractError, _rows
 from simulation.data.extract.mapping import Mapping, _mapped, _read_mapped, _shown_codes, bundled
 
@@ -35,31 +35,6 @@ class Episodes:
     dropped_rows: int = 0  # distinct rows left out (a row may have several problems)
     attendance: pd.DataFrame | None = None  # episode, date, kind, attended
     notes: list[str] = field(default_factory=list)  # what the reader noticed and did
-
-
-_OFFSET = re.compile(
-    r"^(.*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})$", re.IGNORECASE
-)  # a time followed by a time-zone offset
-
-
-def _parse_dates(text: pd.Series, dayfirst: bool) -> pd.Series:
-    """Dates as the clinic wrote them: a time-zone offset is dropped (the date on the clinic's
-    clock is what counts), and a text with no digit ('now', 'today') is no date. Each distinct
-    text is parsed once (an attendance extract repeats a few thousand dates millions of
-    times)."""
-    codes, uniques = pd.factorize(text, use_na_sentinel=False)
-    values = pd.Series(uniques, dtype=object).astype(str).str.strip()
-    values = values.str.replace(_OFFSET, r"\1", regex=True)
-    blank = values.isin(["", "nan", "NaT", "None", "<NA>"])
-    words = ~values.str.contains(r"\d", regex=True, na=False) & ~blank
-    values = values.where(~words, "not a date")
-    parsed = pd.to_datetime(values.where(~blank), errors="coerce", format="ISO8601")
-    retry = parsed.isna() & ~blank
-    if retry.any():
-        parsed[retry] = pd.to_datetime(
-            values[retry], errors="coerce", dayfirst=dayfirst, format="mixed"
-        )
-    return pd.Series(parsed.to_numpy()[codes], index=text.index)
 
 
 def observed_span(table: pd.DataFrame) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
@@ -89,6 +64,8 @@ def read_episodes(
     raw, source = _read_mapped(path, mapping, COLUMNS, "")
     bad: dict[str, pd.Series] = {}
     notes: list[str] = []
+    dated = [c for c, (_, kind) in COLUMNS.items() if kind == "date" and c in raw]
+    order = _day_order({c: raw[c] for c in dated}, mapping, "", source, notes)
     table = pd.DataFrame(index=raw.index)
     for column, (_, kind) in COLUMNS.items():
         if column not in raw:
@@ -96,7 +73,7 @@ def read_episodes(
             continue
         text = raw[column]
         if kind == "date":
-            table[column] = _parse_dates(text, mapping.dayfirst)
+            table[column] = parse_dates(text, order)
             unreadable = table[column].isna() & (text != "")
             if unreadable.any():
                 bad[f"{column}: not a date"] = unreadable
@@ -217,6 +194,19 @@ def read_episodes(
     return episodes
 
 
+def _day_order(
+    columns: dict[str, pd.Series], mapping: Mapping, what: str, source: str, notes: list[str]
+) -> bool:
+    """Whether one file's numeric dates are day first (``dates.day_order``): its note kept
+    with the extract's notes, its problem raised."""
+    order = day_order(columns, mapping.dayfirst, what)
+    if order.problem:
+        raise ExtractError([order.problem], source)
+    if order.note:
+        notes.append(order.note)
+    return order.dayfirst
+
+
 def _repeated(*columns: pd.Series) -> pd.Series:
     """Rows whose values in ``columns`` repeat an earlier row's (on integer codes: fast on
     millions of rows)."""
@@ -242,7 +232,8 @@ def _read_attendance(
     raw, source = _read_mapped(path, mapping, ATTENDANCE_COLUMNS, "attendance: ")
     attended = raw["attended"].str.lower()
     unknown = ~attended.isin(YES | NO)
-    dates = _parse_dates(raw["date"], mapping.dayfirst)
+    order = _day_order({"date": raw["date"]}, mapping, "attendance: ", source, notes)
+    dates = parse_dates(raw["date"], order)
     problems = []
     if unknown.any():
         problems.append(

@@ -19,7 +19,7 @@ class Mapping:
 
     columns: dict[str, str] = field(default_factory=dict)  # canonical -> their heading
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # column -> their -> ours
-    dayfirst: bool = False
+    dayfirst: bool | None = None  # numeric dates day first (None: as the file's dates show)
     sheet: str | None = None  # an Excel extract's sheet (default: the first with the columns)
 
     @classmethod
@@ -48,7 +48,7 @@ class Mapping:
             mapping.columns.update(data.get("columns", {}))
             for column, table in data.get("values", {}).items():
                 mapping.values[column] = {str(k).strip().lower(): v for k, v in table.items()}
-            mapping.dayfirst = data.get("dayfirst", False)
+            mapping.dayfirst = data.get("dayfirst")
             mapping.sheet = data.get("sheet")
         for item in items:
             key, sep, heading = item.partition("=")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from simulation.data.extract.columns import STAFF_COLUMNS
-from simulation.data.extract.episodes import _parse_dates
+from simulation.data.extract.dates import day_order, parse_dates
 from simulation.data.extract.files import ExtractError, _rows
 from simulation.data.extract.mapping import Mapping, _read_mapped
 
@@ -22,9 +22,13 @@ def read_staff(
     ``drop_bad_rows``)."""
     mapping = mapping or Mapping()
     raw, source = _read_mapped(path, mapping, STAFF_COLUMNS, "staff: ")
-    start = _parse_dates(raw["from_date"], mapping.dayfirst)
+    dated = {c: raw[c] for c in ("from_date", "to_date") if c in raw}
+    order = day_order(dated, mapping.dayfirst, "staff: ")
+    if order.problem:
+        raise ExtractError([order.problem], source)
+    start = parse_dates(raw["from_date"], order.dayfirst)
     end = (
-        _parse_dates(raw["to_date"], mapping.dayfirst)
+        parse_dates(raw["to_date"], order.dayfirst)
         if "to_date" in raw
         else pd.Series(pd.NaT, index=raw.index)
     )
