@@ -463,3 +463,26 @@ def test_records_where_every_stay_lasts_the_same_day_count_still_fit(tmp_path, r
     fit = fit_clinic(read_episodes(_write(tmp_path, table)), baseline())
     stay = fit.data["iop"]["length_of_stay_days"]["completed"]
     assert stay["mean"] == pytest.approx(max(days, 0.5), abs=0.05)  # (a same-day stay: half a day)
+
+
+def test_an_attendance_export_in_the_clinics_own_words_reads_as_yes_and_no(tmp_path, records):
+    table, sessions = records
+    path = _write(tmp_path, table)
+    clean = read_episodes(path, attendance=_write(tmp_path, sessions, "attendance.csv"))
+    words = sessions.assign(attended=sessions["attended"].map({"yes": "Attended", "no": "DNA"}))
+    read = read_episodes(path, attendance=_write(tmp_path, words, "dna.csv"))
+    pd.testing.assert_frame_equal(read.attendance, clean.attendance)
+    own = sessions.assign(
+        attended=sessions["attended"].map({"yes": "Came late", "no": "Did not come"})
+    )
+    own_path = _write(tmp_path, own, "own.csv")
+    with pytest.raises(ExtractError) as caught:
+        read_episodes(path, attendance=own_path)
+    assert "'Came late'" in str(caught.value) and "[values.attended]" in str(caught.value)
+    mapping = tmp_path / "map.toml"
+    mapping.write_text('[values.attended]\n"came late" = "yes"\n"did not come" = "no"\n')
+    mapped = read_episodes(path, Mapping.parse([], mapping), attendance=own_path)
+    pd.testing.assert_frame_equal(mapped.attendance, clean.attendance)
+    mapping.write_text('[values.attended]\n"came late" = "late"\n')
+    with pytest.raises(ExtractError, match="values.attended.came late = 'late': not one of yes"):
+        Mapping.parse([], mapping)

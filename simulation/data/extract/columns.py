@@ -57,10 +57,25 @@ CATEGORY_COLUMNS = ("source", "track", "level", "discharged_to", "site", "region
 """Text columns whose values are categories (mapped with [values.<column>])."""
 
 
-YES = {"yes", "y", "true", "1", "attended", "present"}
+YES = {"yes", "y", "true", "1", "attended", "present", "arrived", "seen", "checked in"}
 
 
-NO = {"no", "n", "false", "0", "absent", "missed", "no-show", "no show"}
+NO = {
+    "no",
+    "n",
+    "false",
+    "0",
+    "absent",
+    "missed",
+    "no-show",
+    "no show",
+    "noshow",
+    "dna",  # did not attend (the NHS's word)
+    "did not attend",
+    "not attended",
+}
+"""How an attendance extract says a client came (YES) or not (NO); a clinic's other words are
+mapped with ``[values.attended]`` (to "yes" or "no")."""
 
 
 ORDER = [  # (earlier, later): a later date may not come before the earlier one

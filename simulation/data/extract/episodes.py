@@ -230,14 +230,16 @@ def _read_attendance(
     dropped with ``drop_bad_rows``. Rows whose episode is not in the episode extract are left
     out and counted in ``notes``; none matching is an error."""
     raw, source = _read_mapped(path, mapping, ATTENDANCE_COLUMNS, "attendance: ")
-    attended = raw["attended"].str.lower()
+    attended = _mapped(raw["attended"], mapping.values.get("attended")).str.strip().str.lower()
     unknown = ~attended.isin(YES | NO)
     order = _day_order({"date": raw["date"]}, mapping, "attendance: ", source, notes)
     dates = parse_dates(raw["date"], order)
     problems = []
     if unknown.any():
         problems.append(
-            f"{int(unknown.sum())} row(s): attended is not yes/no (rows {_rows(unknown)})"
+            f"{int(unknown.sum())} row(s): attended is not yes/no: "
+            f"{_shown_codes(raw['attended'][unknown])} (rows {_rows(unknown)}); map others "
+            'with [values.attended], e.g. "Late arrival" = "yes"'
         )
     if dates.isna().any():
         problems.append(

@@ -102,7 +102,7 @@ def _map_file_problems(data: dict) -> list[str]:
             for k, v in table.items()
             if not isinstance(v, str) or not v.strip()
         ]
-        allowed = CODES.get(column)
+        allowed = CODES.get(column) or (("yes", "no") if column == "attended" else None)
         if allowed:
             problems += [
                 f"map file: values.{column}.{k} = {v!r}: not one of {', '.join(allowed)}"
