@@ -486,3 +486,21 @@ def test_an_attendance_export_in_the_clinics_own_words_reads_as_yes_and_no(tmp_p
     mapping.write_text('[values.attended]\n"came late" = "late"\n')
     with pytest.raises(ExtractError, match="values.attended.came late = 'late': not one of yes"):
         Mapping.parse([], mapping)
+
+
+def test_a_staff_export_with_its_own_headings_and_team_names_is_mapped(tmp_path):
+    path = tmp_path / "staff.csv"
+    path.write_text(
+        "Staff member,Team,Start,End,FTE\nA,Counselling team,2028-01-01,,1.0\n"
+        "B,Counselling team,2028-01-01,2028-06-30,0.5\n"
+    )
+    mapping = tmp_path / "map.toml"
+    mapping.write_text(
+        '[columns]\nperson = "Staff member"\npool = "Team"\nfrom_date = "Start"\n'
+        'to_date = "End"\nfte = "FTE"\n[values.pool]\n"counselling team" = "therapists"\n'
+    )
+    people = read_staff(path, Mapping.parse([], mapping))
+    assert people["pool"].tolist() == ["therapists", "therapists"]
+    assert people["fte"].tolist() == [1.0, 0.5]
+    with pytest.raises(ExtractError, match="'persn' is not a column of the extracts"):
+        Mapping.parse(["persn=Staff member"])

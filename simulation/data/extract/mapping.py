@@ -58,12 +58,14 @@ class Mapping:
         bad = [
             k
             for k in [*mapping.columns, *mapping.values]
-            if k not in COLUMNS and k not in ATTENDANCE_COLUMNS
+            if k not in COLUMNS and k not in ATTENDANCE_COLUMNS and k not in STAFF_COLUMNS
         ]
         if bad:
             raise ExtractError(
                 [
-                    f"map: '{k}' is not a column of the extract (columns: {', '.join(COLUMNS)})"
+                    f"map: '{k}' is not a column of the extracts (episodes: "
+                    f"{', '.join(COLUMNS)}; attendance: {', '.join(ATTENDANCE_COLUMNS)}; "
+                    f"staff: {', '.join(STAFF_COLUMNS)})"
                     for k in bad
                 ]
             )

@@ -9,7 +9,7 @@ import pandas as pd
 from simulation.data.extract.columns import STAFF_COLUMNS
 from simulation.data.extract.dates import day_order, parse_dates
 from simulation.data.extract.files import ExtractError, _rows
-from simulation.data.extract.mapping import Mapping, _read_mapped
+from simulation.data.extract.mapping import Mapping, _mapped, _read_mapped
 
 
 def read_staff(
@@ -22,6 +22,7 @@ def read_staff(
     ``drop_bad_rows``)."""
     mapping = mapping or Mapping()
     raw, source = _read_mapped(path, mapping, STAFF_COLUMNS, "staff: ")
+    raw["pool"] = _mapped(raw["pool"], mapping.values.get("pool"))  # (their teams -> pools)
     dated = {c: raw[c] for c in ("from_date", "to_date") if c in raw}
     order = day_order(dated, mapping.dayfirst, "staff: ")
     if order.problem:
