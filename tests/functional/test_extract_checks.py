@@ -504,3 +504,20 @@ def test_a_staff_export_with_its_own_headings_and_team_names_is_mapped(tmp_path)
     assert people["fte"].tolist() == [1.0, 0.5]
     with pytest.raises(ExtractError, match="'persn' is not a column of the extracts"):
         Mapping.parse(["persn=Staff member"])
+
+
+def test_an_attendance_export_that_names_no_group_session_is_refused_until_mapped(
+    tmp_path, records
+):
+    """The fit reads group sessions: an export calling them 'IOP session' gave it none, and it
+    went on with the template's attendance saying only that few sessions were missed."""
+    table, sessions = records
+    path = _write(tmp_path, table)
+    clean = read_episodes(path, attendance=_write(tmp_path, sessions, "attendance.csv"))
+    own = _write(tmp_path, sessions.assign(kind="IOP session"), "own.csv")
+    with pytest.raises(ExtractError, match="no row is a group session .*'IOP session'"):
+        read_episodes(path, attendance=own)
+    mapping = tmp_path / "map.toml"
+    mapping.write_text('[values.kind]\n"iop session" = "group"\n')
+    mapped = read_episodes(path, Mapping.parse([], mapping), attendance=own)
+    pd.testing.assert_frame_equal(mapped.attendance, clean.attendance)

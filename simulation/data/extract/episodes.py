@@ -245,7 +245,19 @@ def _read_attendance(
         problems.append(
             f"{int(dates.isna().sum())} row(s): date is not a date (rows {_rows(dates.isna())})"
         )
-    kind = raw["kind"].str.lower() if "kind" in raw else pd.Series("group", index=raw.index)
+    kind = (
+        _mapped(raw["kind"], mapping.values.get("kind"))
+        .astype(raw["kind"].dtype)
+        .str.strip()
+        .str.lower()
+        if "kind" in raw
+        else pd.Series("group", index=raw.index)
+    )
+    if len(raw) and not (kind.str.contains("group") | (kind == "")).any():  # (blank: group)
+        problems.append(  # (the fit reads group sessions: it would use none and not say why)
+            f"no row is a group session (kinds: {_shown_codes(raw['kind'])}): map the "
+            'clinic\'s word for a group session with [values.kind], e.g. "IOP session" = "group"'
+        )
     repeated = _repeated(raw["episode_id"], dates, kind)
     if repeated.any() and not drop_bad_rows:
         problems.append(
