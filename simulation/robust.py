@@ -80,10 +80,12 @@ class Futures:
             for r in range(replications)
         ]
         per_future: dict[int, list[dict]] = {k: [] for k, _ in valid}
+        weeks: dict[int, list[pd.DataFrame]] = {k: [] for k, _ in valid}
         rows = []
         for index, result in run_jobs(jobs, workers, scheduler):
             k = valid[index // replications][0]
             per_future[k].append(result.kpis)
+            weeks[k].append(result.weekly.assign(replication=result.replication))
             rows.append({"replication": result.replication, **result.kpis})
         held = {kpi: [] for kpi, _, _ in targets}
         every, overloaded = [], 0
@@ -96,7 +98,7 @@ class Futures:
                 ok = ok and np.isfinite(mean)
                 held[kpi].append(ok)
                 ok_all = ok_all and ok
-            if ok_all and results.overloaded_queues(future, frame):
+            if ok_all and results.overloaded_queues(future, pd.concat(weeks[k])):
                 ok_all = False  # targets met by waits that depend on the run's length
                 overloaded += 1
             every.append(ok_all)

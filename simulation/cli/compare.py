@@ -120,8 +120,8 @@ def compare(
     from simulation.results import overloaded_queues
 
     climbing = {  # as each one's run would say OVERLOADED
-        label: list(overloaded_queues(sc, k).values())
-        for label, sc, k in zip(labels, studied, kpis, strict=True)
+        label: list(overloaded_queues(sc, w).values())
+        for label, sc, w in zip(labels, studied, weekly, strict=True)
     }
     stacked_kpis = pd.concat(
         [k.copy().assign(scenario=label) for label, k in zip(labels, kpis, strict=True)],

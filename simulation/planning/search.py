@@ -224,7 +224,8 @@ def plan(
             c.summary = result.summary
             c.target_table = results.evaluate_targets(result.summary, targets)
             c.status = "met" if all(m is True for m in c.target_table["met"]) else "not met"
-            c.overloaded = list(results.overloaded_queues(c.scenario, result.kpis).values())
+            weekly = result.tables["weekly"]
+            c.overloaded = list(results.overloaded_queues(c.scenario, weekly).values())
             if c.status == "met" and c.overloaded:  # its waits depend on the run's length
                 c.status = "overloaded"
             how = ""

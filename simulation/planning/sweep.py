@@ -183,7 +183,7 @@ def cell_rows(cell: Cell, factors: list[Factor], result: ExperimentResult) -> pd
     rows["met"] = rows["kpi"].map(lambda k: targets.loc[k, "met"] if k in targets.index else None)
     rows["all_targets_met"] = bool(targets["met"].all()) if len(targets) else None
     # as a run would say OVERLOADED: this cell's waits depend on how long it was run
-    climbing = results.overloaded_queues(result.scenario, result.kpis)
+    climbing = results.overloaded_queues(result.scenario, result.tables["weekly"])
     rows["queues_without_end"] = "; ".join(climbing.values())
     return rows
 

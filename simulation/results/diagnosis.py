@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pandas as pd
 
 from simulation.config import Scenario
 from simulation.kpis import fmt
-from simulation.results.queues import LOSSES_ABSORB, queue_growth, queue_verdict, queues_in
+from simulation.results.queues import LOSSES_ABSORB, queue_verdicts
 
 ADMISSION_LIMITS = {
     "admission_blocked_by_caseload_share": "every primary therapist at their caseload cap",
@@ -210,40 +209,33 @@ def overload_notes(scenario: Scenario, weekly: pd.DataFrame, kpis: pd.DataFrame)
     """Plain-language warnings when demand exceeds capacity.
 
     Each queue (intake, IOP or step-down waitlist, or a level of care's) is judged by
-    ``queue_verdict`` on its replications' trends over the reporting period (``queue_growth``:
+    ``queue_verdicts`` on its replications' trends over the reporting period (``queue_growth``:
     a yearly cycle taken out when the period spans a year): OVERLOADED when it climbs beyond
-    doubt, whatever level it reached during the warm-up; GROWING, with the caveat that it may
-    be the season, over less than a year of seasonal referrals when it grew by less than its
-    mean length. Plans and sweeps judge their combinations by the same rule
-    (``overloaded_queues``).
+    doubt and still climbs in the period's second half, whatever level it reached during the
+    warm-up; GROWING, with a caveat, when it may be the season (under a year of seasonal
+    referrals, grown by less than its mean length) or a queue still filling after a short
+    warm-up (it levels off in the second half). Plans, sweeps, comparisons and robust plans
+    judge what they run by the same rule (``overloaded_queues``).
     """
     notes = []
-    report = weekly[~weekly["warmup"]]
-    named = queues_in(report)
-    queues = list(named)
-    slopes = np.array(
-        [
-            queue_growth(rows["week"].to_numpy(), rows[queues].to_numpy())
-            for _, rows in report.groupby("replication")
-        ]
-    ).reshape(-1, len(queues))
-    means = report.groupby("week")[queues].mean()
-    for i, column in enumerate(queues):
-        verdict, (mean, _, low, high, _) = queue_verdict(
-            scenario, slopes[:, i], report[column].mean()
-        )
-        if verdict is None:
+    for verdict in queue_verdicts(scenario, weekly).values():
+        if verdict.verdict is None:
             continue
-        first, last = means[column].iloc[:4].mean(), means[column].iloc[-4:].mean()
         trend = (
-            f"the {named[column]} grows by about {mean:.2f} clients a week "
-            f"(95% CI {low:.2f} to {high:.2f}; about {first:.0f} waiting at the start of the "
-            f"measured period, {last:.0f} at its end)"
+            f"the {verdict.name} grows by about {verdict.mean:.2f} clients a week "
+            f"(95% CI {verdict.low:.2f} to {verdict.high:.2f}; about {verdict.first:.0f} "
+            f"waiting at the start of the measured period, {verdict.last:.0f} at its end)"
         )
-        if verdict == "growing":
+        if verdict.why == "season":
             notes.append(
                 f"GROWING: {trend}. Referrals vary by season and under a year is measured, so "
                 "this may be the season rather than overload: measure a year or more to tell."
+            )
+        elif verdict.why == "filling":
+            notes.append(
+                f"GROWING: {trend}, but it levels off in the second half of the period: it may "
+                "still be filling after too short a warm-up rather than overloaded. Lengthen "
+                "the warm-up (see iopsim warmup) or measure longer to tell."
             )
         else:
             notes.append(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -84,53 +85,104 @@ def growth_kpis(report: pd.DataFrame) -> dict[str, float]:
 OVERLOAD_T = 3.0
 """A queue's trend across replications must be above zero by more than 3 standard errors..."""
 OVERLOAD_CLIENTS = 5.0
-"""...and add at least 5 clients over the measured period to be said to grow."""
+"""...and add at least 5 clients over the measured period to be said to grow..."""
+STILL_CLIMBING_T = 2.0
+"""...and still climb in the second half of the period, its trend there above zero by more
+than 2 standard errors (a queue filling from an empty start after a short warm-up levels off:
+it grows, but is not overloaded)."""
+
+
+@dataclass
+class QueueVerdict:
+    """Whether one queue settles over the measured period: ``verdict`` "overloaded", "growing"
+    (it climbs, but it may be the season, or the queue still filling: ``why``) or None; its
+    trend (clients a week, mean and 95% CI across replications) and its mean length over the
+    first and the last four weeks."""
+
+    name: str
+    verdict: str | None
+    why: str
+    mean: float
+    low: float
+    high: float
+    first: float
+    last: float
+
+
+def queue_verdicts(scenario: Scenario, weekly: pd.DataFrame) -> dict[str, QueueVerdict]:
+    """Every queue of a stacked weekly table (``queues_in``: the IOP's pathway's and each
+    level of care's waitlist), judged over the measured period: the rule of a run's OVERLOADED
+    warning, which plans, sweeps, comparisons and robust plans apply to what they run."""
+    report = weekly[~weekly["warmup"]] if "warmup" in weekly else weekly
+    named = queues_in(report)
+    if not named or report.empty:
+        return {}
+    queues = list(named)
+    whole, later = [], []
+    for _, rows in report.groupby("replication" if "replication" in report else "warmup"):
+        t, y = rows["week"].to_numpy(), rows[queues].to_numpy()
+        half = len(t) // 2
+        whole.append(queue_growth(t, y))
+        later.append(queue_growth(t[half:], y[half:]))
+    whole = np.array(whole).reshape(-1, len(queues))
+    later = np.array(later).reshape(-1, len(queues))
+    means = report.groupby("week")[queues].mean()
+    out = {}
+    for i, queue in enumerate(queues):
+        verdict, why, interval = queue_verdict(
+            scenario, whole[:, i], later[:, i], float(report[queue].mean())
+        )
+        mean, _, low, high, _ = interval
+        out[queue] = QueueVerdict(
+            named[queue],
+            verdict,
+            why,
+            mean,
+            low,
+            high,
+            float(means[queue].iloc[:4].mean()),
+            float(means[queue].iloc[-4:].mean()),
+        )
+    return out
 
 
 def queue_verdict(
-    scenario: Scenario, slopes, mean_length: float
-) -> tuple[str | None, tuple[float, float, float, float, int]]:
-    """Whether a queue settles, from its replications' trends (``slopes``, clients a week) over
-    the measured period and its mean length: "overloaded" (it climbs beyond doubt, by at least
-    5 clients over the period), "growing" (the same, but under a year of a scenario whose
-    referrals vary by season is measured and it grew by less than its mean length: it may be
-    the season) or None; with the slopes' ``t_interval``."""
+    scenario: Scenario, slopes, later_slopes, mean_length: float
+) -> tuple[str | None, str, tuple[float, float, float, float, int]]:
+    """Whether a queue settles, from its replications' trends (clients a week) over the
+    measured period (``slopes``) and over its second half (``later_slopes``) and its mean
+    length: "overloaded" (it climbs beyond doubt, by at least 5 clients over the period, and
+    still climbs in the second half), "growing" with why ("season": under a year of a scenario
+    whose referrals vary by season is measured and it grew by less than its mean length;
+    "filling": it levels off in the second half, as a queue filling after a short warm-up
+    does) or None; with the slopes' ``t_interval``."""
     interval = t_interval(slopes)
     mean, std, _, _, n = interval
     if n < 2:
-        return None, interval
-    t_stat = mean / (std / math.sqrt(n)) if std > 0 else (math.inf if mean > 0 else 0)
+        return None, "", interval
     growth = mean * scenario.horizon_weeks
-    if not (t_stat > OVERLOAD_T and growth >= OVERLOAD_CLIENTS):
-        return None, interval
+    if not (_t(mean, std, n) > OVERLOAD_T and growth >= OVERLOAD_CLIENTS):
+        return None, "", interval
     if _seasonal(scenario) and not seasonal_fit(scenario.horizon_weeks) and growth < mean_length:
-        return "growing", interval
-    return "overloaded", interval
+        return "growing", "season", interval
+    later, later_std, _, _, m = t_interval(later_slopes)
+    if m >= 2 and not _t(later, later_std, m) > STILL_CLIMBING_T:
+        return "growing", "filling", interval
+    return "overloaded", "", interval
 
 
-def mean_kpi(queue: str) -> str:
-    """The KPI of a queue's mean length: ``iop_waitlist_mean``, ``level_waitlist_mean[level=php]``."""
-    if queue.startswith(LEVEL_QUEUE):
-        return f"level_waitlist_mean[level={queue[len(LEVEL_QUEUE) : -1]}]"
-    return f"{queue}_mean"
+def _t(mean: float, std: float, n: int) -> float:
+    """The t statistic of a mean above zero (infinite when every value is the same and above)."""
+    return mean / (std / math.sqrt(n)) if std > 0 else (math.inf if mean > 0 else 0.0)
 
 
-def overloaded_queues(scenario: Scenario, kpis: pd.DataFrame) -> dict[str, str]:
-    """The queues that climb without end in a table of replications' KPIs (one row each), by
-    column, with their names in words: the rule of the OVERLOADED warning (``queue_verdict``)
-    on each queue's growth KPI, so a plan or a sweep judges a combination as a run would."""
-    queues = dict(QUEUES)
-    for level in scenario.levels:
-        queues[f"{LEVEL_QUEUE}{level.name}]"] = f"waitlist for level {level.name}"
-    out = {}
-    for queue, name in queues.items():
-        if growth_kpi(queue) not in kpis:
-            continue
-        length = kpis[mean_kpi(queue)].mean() if mean_kpi(queue) in kpis else math.inf
-        verdict, _ = queue_verdict(scenario, kpis[growth_kpi(queue)], float(length))
-        if verdict == "overloaded":
-            out[queue] = name
-    return out
+def overloaded_queues(scenario: Scenario, weekly: pd.DataFrame) -> dict[str, str]:
+    """The queues that climb without end in a stacked weekly table, by column, with their
+    names in words (``queue_verdicts``), so a plan, a sweep or a comparison judges what it ran
+    as the run's own OVERLOADED warning would."""
+    return {
+        q: v.name for q, v in queue_verdicts(scenario, weekly).items() if v.verdict == "overloaded"
+    }
 
 
 def _seasonal(scenario: Scenario) -> bool:

@@ -103,6 +103,36 @@ def test_overload_is_detected_only_for_a_growing_waitlist():
     assert results.overload_notes(sc, _weekly(0.05, level=10), kpis) == []
 
 
+def test_a_queue_that_levels_off_after_a_short_warmup_is_growing_not_overloaded():
+    """A queue filling from an empty start rises by 8 over the first weeks measured and levels
+    off (a short warm-up): its trend over the period is positive beyond doubt, but in the
+    period's second half it barely moves. The run says GROWING with that caveat, and a plan
+    does not count it overloaded; the same rise kept up to the end is OVERLOADED."""
+    sc = short(
+        "horizon_weeks=25", "warmup_weeks=5", "referrals.seasonality=[1,1,1,1,1,1,1,1,1,1,1,1]"
+    )
+    rng = np.random.default_rng(3)
+    w = np.arange(30)
+    rows = [
+        pd.DataFrame(
+            {
+                "replication": r,
+                "week": w,
+                "warmup": w < 5,
+                "iop_waitlist": 8 * (1 - np.exp(-(w - 5).clip(0) / 4)) + rng.normal(0, 0.5, 30),
+            }
+        )
+        for r in range(5)
+    ]
+    filling = pd.concat(rows, ignore_index=True)
+    kpis = pd.DataFrame({"turned_away_share": [0.0] * 5})
+    notes = results.overload_notes(sc, filling, kpis)
+    assert len(notes) == 1 and notes[0].startswith("GROWING: the IOP waitlist")
+    assert "still be filling after too short a warm-up" in notes[0]
+    assert results.overloaded_queues(sc, filling) == {}
+    assert results.overloaded_queues(sc, _weekly(1.0)) == {"iop_waitlist": "IOP waitlist"}
+
+
 def test_targets_use_the_pessimistic_ci_bound():
     sc = short('targets.wait_to_iop_days_p90="<= 14"', 'targets.completion_share=">= 0.3"')
     summary = pd.DataFrame(
