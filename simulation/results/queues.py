@@ -19,17 +19,24 @@ QUEUES = {
 """The queues of the IOP's pathway, by their weekly column; each gets a growth KPI
 ``<queue>_growth_per_week`` and is checked for overload (``queues_in``)."""
 
+SITE_QUEUE = "iop_waitlist[site="
+"""The weekly column of one site's IOP waitlist in a network (judged, with no KPI of its own)."""
+
 LEVEL_QUEUE = "level_waitlist["
 """The weekly column of a level of care's waitlist: ``level_waitlist[<level>]``."""
 
 
 def queues_in(report: pd.DataFrame) -> dict[str, str]:
     """Every queue a referral can stand in that ``report`` (a weekly table) has, by column,
-    with its name in words: the IOP's pathway's, then each level of care's waitlist."""
+    with its name in words: the IOP's pathway's, each level of care's waitlist, then (a
+    network) each site's IOP waitlist."""
     out = {q: name for q, name in QUEUES.items() if q in report}
     for column in report.columns:
         if column.startswith(LEVEL_QUEUE) and column.endswith("]"):
             out[column] = f"waitlist for level {column[len(LEVEL_QUEUE) : -1]}"
+    for column in report.columns:  # (a network: where the IOP waitlist grows)
+        if column.startswith(SITE_QUEUE) and column.endswith("]"):
+            out[column] = f"IOP waitlist at site {column[len(SITE_QUEUE) : -1]}"
     return out
 
 
@@ -74,7 +81,7 @@ def growth_kpis(report: pd.DataFrame) -> dict[str, float]:
     """Each queue's growth KPI (``growth_kpi``) of one replication over the reporting period."""
     weeks, out = report["week"].to_numpy(), {}
     pathway = [q for q in queues_in(report) if q in QUEUES]
-    levels = [q for q in queues_in(report) if q not in QUEUES]
+    levels = [q for q in queues_in(report) if q.startswith(LEVEL_QUEUE)]
     for queues in (pathway, levels):  # (apart: one more column moves the others' last digit)
         if queues:
             slopes = queue_growth(weeks, report[queues].to_numpy())

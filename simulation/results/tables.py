@@ -23,6 +23,7 @@ from simulation.results.money import (
     staffed_cost,
     video_lookup,
 )
+from simulation.results.queues import SITE_QUEUE
 
 
 def resource_groups(
@@ -147,6 +148,12 @@ def weekly_table(
     cols["iop_waitlist_recorded"] = recorded_weekly(
         days("iop_waitlisted"), np.where(np.isnan(start), gave_up, start), weeks
     )
+    if scenario.sites:  # a network: each site's IOP waitlist, counted the same way
+        site = clients["site"].to_numpy(dtype=object)
+        joined, until = days("iop_waitlisted"), np.where(np.isnan(start), gave_up, start)
+        for name in sorted(s.name for s in scenario.sites):
+            at = site == name
+            cols[f"{SITE_QUEUE}{name}]"] = recorded_weekly(joined[at], until[at], weeks)
     cols["turned_away"] = count_by_week(left[status == "turned_away"])
 
     busy = resources["busy_hours"].to_numpy().reshape(-1, weeks)

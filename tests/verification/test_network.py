@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from simulation import config as scenarios
+from simulation import results
 from simulation.experiment import run_experiment
 from tests.verification.test_queueing_theory import REPLICATIONS, assert_agrees, per_replication
 from tests.verification.theory import mmc
@@ -158,3 +159,24 @@ def test_a_level_at_two_sites_is_an_mmc_station_at_each():
         assert_agrees(f"in care at {site}", result.kpis["level_census_mean" + of], 2.0 * 2.0)
         assert (result.kpis["level_places" + of] == 5).all()
     assert_agrees("in care at the level", result.kpis["level_census_mean[level=a]"], 2 * 2.0 * 2.0)
+
+
+def test_a_site_whose_queue_climbs_is_named_and_grows_as_the_fluid_limit_says():
+    """Three seats at east (load 1.5 with half of lambda = 4.5 a day), five at west (0.9): east's
+    waitlist grows by lambda/2 - 3 mu = 0.75 clients a day, and the run names east, not west."""
+    sc = scenarios.apply_overrides(
+        scenarios.load("scenarios/verification/two_sites.toml"),
+        ["tracks.east iop.seats=3", "horizon_weeks=40"],
+    )
+    result = run_experiment(sc, replications=4, workers=2)
+    weekly = result.tables["weekly"]
+    report = weekly[~weekly["warmup"]]
+    slopes = [
+        float(results.queue_growth(rows["week"].to_numpy(), rows[["iop_waitlist[site=east]"]])[0])
+        for _, rows in report.groupby("replication")
+    ]
+    assert_agrees("growth of east's waitlist a week", slopes, 7 * (2.25 - 3 * 0.5))
+    named = [n for n in result.notes if n.startswith("OVERLOADED: the IOP waitlist at site")]
+    assert len(named) == 1 and "at site east grows" in named[0]
+    assert results.overloaded_queues(sc, weekly).get("iop_waitlist[site=east]")
+    assert "iop_waitlist[site=west]" not in results.overloaded_queues(sc, weekly)
