@@ -126,7 +126,8 @@ def queue_verdicts(scenario: Scenario, weekly: pd.DataFrame) -> dict[str, QueueV
         return {}
     queues = list(named)
     whole, later = [], []
-    for _, rows in report.groupby("replication" if "replication" in report else "warmup"):
+    runs = report.groupby("replication") if "replication" in report else [(0, report)]
+    for _, rows in runs:
         t, y = rows["week"].to_numpy(), rows[queues].to_numpy()
         half = len(t) // 2
         whole.append(queue_growth(t, y))
