@@ -7,8 +7,8 @@ futures). The inner level runs each future's replications (replication numbers k
 future its own random streams). A target holds in a future when the mean of its inner
 replications meets it; a combination meets the plan when every target holds together, with
 every queue settled (a future where some queue climbs without end counts as failed, as a run
-would say OVERLOADED), in at least a share P of the futures. The share is an estimate from K futures: its 95% Wilson
-interval is stated beside it.
+would say OVERLOADED), in at least a share P of the futures. The share is an estimate from K
+futures: its 95% Wilson interval is stated beside it.
 """
 
 from __future__ import annotations

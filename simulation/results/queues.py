@@ -117,9 +117,10 @@ class QueueVerdict:
 
 
 def queue_verdicts(scenario: Scenario, weekly: pd.DataFrame) -> dict[str, QueueVerdict]:
-    """Every queue of a stacked weekly table (``queues_in``: the IOP's pathway's and each
-    level of care's waitlist), judged over the measured period: the rule of a run's OVERLOADED
-    warning, which plans, sweeps, comparisons and robust plans apply to what they run."""
+    """Every queue of a stacked weekly table (``queues_in``: the IOP's pathway's, each level of
+    care's waitlist and each site's IOP waitlist), judged over the measured period: the rule
+    of a run's OVERLOADED warning, which plans, sweeps, comparisons and robust plans apply to
+    what they run."""
     report = weekly[~weekly["warmup"]] if "warmup" in weekly else weekly
     named = queues_in(report)
     if not named or report.empty:
