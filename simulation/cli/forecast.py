@@ -44,6 +44,16 @@ def _forecast_lines(bands) -> list[str]:
             text = f"{row[('p50', series)]:.1f} ({row[('p25', series)]:.0f}-{row[('p75', series)]:.0f})"
             cells.append(f"{text:>{width}}")
         lines.append(f"  {str(date.date()):<11} " + " ".join(cells))
+    from simulation.results import FORECAST_SERIES, series_name
+
+    for series in [s for s in bands["series"].unique() if s not in FORECAST_SERIES]:
+        first, last = wide.index[0], wide.index[-1]  # (a continuum's levels, a network's sites)
+        ends = [
+            f"{wide.loc[at, ('p50', series)]:.1f} ({wide.loc[at, ('p25', series)]:.0f}-"
+            f"{wide.loc[at, ('p75', series)]:.0f}) in the week of {at[1].date()}"
+            for at in (first, last)
+        ]
+        lines.append(f"  {series_name(series)}: {ends[0]} -> {ends[1]}")
     return lines
 
 

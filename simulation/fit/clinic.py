@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from simulation.config import EXIT_REASONS, Scenario, to_data
+from simulation.config import EXIT_REASONS, IOP, Scenario, to_data
 from simulation.data.extract import Episodes, at_iop
 from simulation.fit.capacity import fit_capacity
 from simulation.fit.evidence import Evidence
@@ -52,6 +52,18 @@ def fit_clinic(
     curves: dict = {}
 
     # --- referrals: rate, weekday shares, seasonality, trend ---------------------------------
+    # A source the template sends straight to a level of care (a PHP's inpatient step-downs)
+    # refers there: its referrals are that level's rows, and its rows at the IOP are clients
+    # who came on from the level (not new referrals). Every other source refers to intake and
+    # the IOP: its rows at a level came there from intake or the IOP.
+    direct = {s.name: s.level for s in template.referrals.sources if s.level not in ("", IOP)}
+    referred = pd.concat(
+        [
+            t[~t["source"].isin(direct)],
+            at_levels[at_levels["source"].map(direct) == at_levels["level"]],
+        ]
+    )
+    whole_t, t = t, referred  # (the referral stream; the IOP's own rows again after it)
     first = t["referral_date"].min().normalize()
     monday = first + pd.Timedelta(days=(7 - first.weekday()) % 7)
     last_monday = as_of.normalize() - pd.Timedelta(days=as_of.weekday())
@@ -153,6 +165,7 @@ def fit_clinic(
                 "share": round(p, 4),
                 "priority": base.get("priority", 1),
                 "age_group": str(age),
+                **({"level": base["level"]} if base.get("level", IOP) != IOP else {}),
             }
         )
         ev.append(
@@ -168,6 +181,7 @@ def fit_clinic(
     total = sum(s["share"] for s in sources)
     sources[0]["share"] = round(sources[0]["share"] + 1.0 - total, 4)
     data["referrals"]["sources"] = sources
+    t = whole_t  # the IOP's own rows for everything after the referral stream
 
     # --- intake: loss before assessment, outcomes ------------------------------------------------
     decided = t[t["assessment_outcome"] != ""]

@@ -19,6 +19,8 @@ from simulation.results.forecast import (
     QUANTILES,
     backtest_table,
     forecast_bands,
+    forecast_series,
+    series_name,
 )
 from simulation.results.kpis import (
     ENDED_UNASSESSED,
@@ -110,6 +112,7 @@ __all__ = [
     "client_kpis",
     "evaluate_targets",
     "forecast_bands",
+    "forecast_series",
     "group_kpis",
     "growth_kpis",
     "hourly_capacity",
@@ -136,6 +139,7 @@ __all__ = [
     "resource_groups",
     "resource_weeks",
     "seasonal_fit",
+    "series_name",
     "staff_time_kpis",
     "staffed_cost",
     "suggest_warmup",

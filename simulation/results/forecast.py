@@ -19,17 +19,51 @@ FORECAST_SERIES = (
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
+EXTRA_SERIES = ("level_census[", "level_waitlist[", "iop_waitlist[site=")
+"""Forecast too when the weekly table has them: each level of care's places held and waiting
+list (a continuum), each site's IOP waitlist (a network)."""
+
+
+def forecast_series(weekly: pd.DataFrame) -> list[str]:
+    """The series a forecast gives bands for: ``FORECAST_SERIES``, then each level of care's
+    census and waitlist and each site's IOP waitlist that ``weekly`` has."""
+    extra = [c for c in weekly.columns if c.startswith(EXTRA_SERIES) and c.endswith("]")]
+    return [*FORECAST_SERIES, *sorted(extra)]
+
+
+def series_name(series: str) -> str:
+    """A forecast series in words (a fan chart's title)."""
+    for prefix, words in (
+        ("level_census[", "Clients holding a place at level {}"),
+        ("level_waitlist[", "Waiting for a place at level {}"),
+        ("iop_waitlist[site=", "Waiting for an IOP place at site {}"),
+    ):
+        if series.startswith(prefix) and series.endswith("]"):
+            return words.format(series[len(prefix) : -1])
+    return SERIES_NAMES.get(series, series)
+
+
+SERIES_NAMES = {
+    "iop_census": "Clients in the IOP",
+    "iop_waitlist": "Waiting for an IOP place",
+    "intake_waitlist": "Waiting for intake",
+    "admissions": "IOP admissions a week",
+    "discharges": "IOP discharges a week",
+    "referrals": "Referrals a week",
+}
+
 
 def forecast_bands(weekly: pd.DataFrame, as_recorded: bool = False) -> pd.DataFrame:
     """Week-by-week prediction bands across replications: the 50% (p25-p75) and 90% (p5-p95)
-    bands, the median and the mean of each forecast series (long table). ``as_recorded``
+    bands, the median and the mean of each forecast series (``forecast_series``: a continuum's
+    levels and a network's sites included; long table). ``as_recorded``
     (back-tests): the census and IOP waitlist as dated records count them, to compare like
     with like with an extract."""
     w = weekly.assign(discharges=weekly[[f"discharged_{r}" for r in DISCHARGE_REASONS]].sum(axis=1))
     if as_recorded:
         w = w.assign(iop_census=w["iop_census_recorded"], iop_waitlist=w["iop_waitlist_recorded"])
     rows = []
-    for series in FORECAST_SERIES:
+    for series in forecast_series(w):
         grouped = w.groupby(["week", "date"])[series]
         q = grouped.quantile(list(QUANTILES)).unstack()
         q.columns = ["p5", "p25", "p50", "p75", "p95"]

@@ -79,6 +79,21 @@ def test_a_levels_stay_routes_and_places_come_from_its_rows(records):
     assert fitted.iop.length_of_stay_days == alone.iop.length_of_stay_days
 
 
+def test_a_source_sent_straight_to_a_level_is_fitted_from_that_levels_rows(records):
+    """The continuum's inpatient step-downs (40% of 14.4 referrals a week) go straight to the
+    PHP: their referrals are the PHP's rows, and their IOP rows are clients who came on from
+    the PHP. Fitted from the IOP's rows alone, the rate lost them and a forecast's PHP emptied
+    (9 clients to none in 13 weeks): no new client was ever sent to it."""
+    truth, path = records
+    fitted, result, _ = fitting.fitted_scenario(read_episodes(path), truth, with_state=False)
+    evidence = {e.key: e for e in result.evidence}
+    assert covers(evidence["referrals.per_week"], truth.referrals.per_week)
+    for source in truth.referrals.sources:
+        assert covers(evidence[f"referrals.sources.{source.name}.share"], source.share)
+    sent = {s.name: s.level for s in fitted.referrals.sources}
+    assert sent == {s.name: s.level for s in truth.referrals.sources}  # (php for inpatient)
+
+
 def test_a_state_holds_the_clients_at_each_level(records):
     _, path = records
     episodes = read_episodes(path)

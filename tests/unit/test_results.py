@@ -215,3 +215,24 @@ def test_quantile_is_numpys_number_for_number(values, q):
 
 def test_quantile_of_values_with_a_missing_one_is_missing():
     assert math.isnan(quantile([1.0, np.nan, 3.0], 0.9))
+
+
+def test_a_forecast_gives_bands_for_each_level_of_care_and_each_site():
+    from simulation import config as scenarios
+    from simulation.experiment import run_experiment
+
+    for name, wanted in (
+        ("continuum", {"level_census[php]", "level_waitlist[php]"}),
+        ("network", {f"iop_waitlist[site={s}]" for s in ("rural", "suburban", "urban")}),
+    ):
+        sc = scenarios.apply_overrides(
+            scenarios.load(scenarios.bundled(name)), ["warmup_weeks=2", "horizon_weeks=4"]
+        )
+        weekly = run_experiment(sc, replications=2, detail="forecast").tables["weekly"]
+        bands = results.forecast_bands(weekly)
+        series = set(bands["series"])
+        assert wanted <= series and set(results.FORECAST_SERIES) <= series
+        for s in wanted:
+            rows = bands[bands["series"] == s]
+            assert len(rows) == sc.total_weeks and (rows["p5"] <= rows["p95"]).all()
+            assert results.series_name(s) != s  # named in words on the page

@@ -45,7 +45,6 @@ from simulation.dashboard.figures.run import (
     warmup,
 )
 from simulation.dashboard.figures.uncertainty import (
-    FAN_NAMES,
     fan,
     regression_bars,
     robust_frontier,
@@ -54,7 +53,6 @@ from simulation.dashboard.figures.uncertainty import (
 
 __all__ = [
     "COMPARED_UTILISATION",
-    "FAN_NAMES",
     "LAYOUT",
     "MAX_FACETS",
     "MET_SCALE",

@@ -8,15 +8,7 @@ import plotly.graph_objects as go
 
 from simulation.dashboard.figures.common import LAYOUT, STAGE_COLOURS, _interval_bars, _rgba, label
 from simulation.kpis import describe
-
-FAN_NAMES = {
-    "iop_census": "Clients in the IOP",
-    "iop_waitlist": "Waiting for an IOP place",
-    "intake_waitlist": "Waiting for intake",
-    "admissions": "IOP admissions a week",
-    "discharges": "IOP discharges a week",
-    "referrals": "Referrals a week",
-}
+from simulation.results.forecast import series_name
 
 
 def fan(bands: pd.DataFrame, series: str, observed: pd.DataFrame | None = None) -> go.Figure:
@@ -68,9 +60,9 @@ def fan(bands: pd.DataFrame, series: str, observed: pd.DataFrame | None = None) 
             )
         )
     fig.update_layout(
-        title=f"{FAN_NAMES.get(series, series)}: forecast week by week",
+        title=f"{series_name(series)}: forecast week by week",
         xaxis_title="Week starting",
-        yaxis_title=FAN_NAMES.get(series, series),
+        yaxis_title=series_name(series),
         **LAYOUT,
     )
     return fig

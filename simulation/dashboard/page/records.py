@@ -92,9 +92,11 @@ def fit_report(scenario: Scenario, result, episodes) -> str:
 
 def forecast_page(scenario: Scenario, bands: pd.DataFrame, summary, targets, info: dict) -> str:
     """The forecast: a fan chart per series, the KPIs over the forecast weeks."""
-    from simulation.results import FORECAST_SERIES
+    from simulation.results import series_name
 
-    figs = [(f"fan-{s}", figures.FAN_NAMES[s], figures.fan(bands, s)) for s in FORECAST_SERIES]
+    figs = [  # (a continuum's levels and a network's sites after the IOP's series)
+        (f"fan-{s}", series_name(s), figures.fan(bands, s)) for s in bands["series"].unique()
+    ]
     state = scenario.state
     header = [
         PARTS.h1(f"Forecast: {scenario.name}"),
@@ -111,11 +113,9 @@ def forecast_page(scenario: Scenario, bands: pd.DataFrame, summary, targets, inf
 
 def backtest_page(scenario: Scenario, bands, observed, table, lines: list[str]) -> str:
     """The back-test: what happened drawn over the forecast's fan, and the coverage table."""
-    from simulation.results import BACKTEST_SERIES
+    from simulation.results import BACKTEST_SERIES, series_name
 
-    figs = [
-        (f"fan-{s}", figures.FAN_NAMES[s], figures.fan(bands, s, observed)) for s in BACKTEST_SERIES
-    ]
+    figs = [(f"fan-{s}", series_name(s), figures.fan(bands, s, observed)) for s in BACKTEST_SERIES]
     rows = [
         [
             r.series,
