@@ -57,11 +57,15 @@ def fit_clinic(
     # who came on from the level (not new referrals). Every other source refers to intake and
     # the IOP: its rows at a level came there from intake or the IOP.
     direct = {s.name: s.level for s in template.referrals.sources if s.level not in ("", IOP)}
-    referred = pd.concat(
-        [
-            t[~t["source"].isin(direct)],
-            at_levels[at_levels["source"].map(direct) == at_levels["level"]],
-        ]
+    referred = (
+        pd.concat(
+            [
+                t[~t["source"].isin(direct)],
+                at_levels[at_levels["source"].map(direct) == at_levels["level"]],
+            ]
+        )
+        if direct
+        else t
     )
     whole_t, t = t, referred  # (the referral stream; the IOP's own rows again after it)
     first = t["referral_date"].min().normalize()
