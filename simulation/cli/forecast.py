@@ -147,20 +147,22 @@ def forecast(scenario, exp, variants, out, force, as_json):
         say(f"Forecast folder: {folder}")
 
 
-def against_records(bands, everything, cut, weeks: int):
+def against_records(bands, everything, cut, weeks: int, direct=None):
     """A forecast's bands from ``cut`` against what the records show happened: the observed
     weekly series, the coverage table per series, and the lines that say it (the table, where
     the model did worse than carrying the last value forward, series that left the 90% band,
-    and when the census or admissions ran off it one way, capacity as the likely cause)."""
+    and when the census or admissions ran off it one way, capacity as the likely cause);
+    ``direct``: the scenario's sources sent straight to a level (``state.direct_sources``),
+    whose referrals the records hold as that level's rows."""
     import pandas as pd
 
     from simulation import results
     from simulation.data.state import weekly_observed
 
     monday = cut.normalize() - pd.Timedelta(days=cut.weekday())
-    observed = weekly_observed(everything, monday, weeks + 1)
+    observed = weekly_observed(everything, monday, weeks + 1, direct)
     observed = observed[observed["date"] + pd.Timedelta(days=7) <= everything.as_of]
-    before = weekly_observed(everything, monday - pd.Timedelta(weeks=1), 1).iloc[0]
+    before = weekly_observed(everything, monday - pd.Timedelta(weeks=1), 1, direct).iloc[0]
     last = {s: float(before[s]) for s in results.BACKTEST_SERIES}
     compared = observed[observed["week"] >= 1]  # week 0 is the week the forecast starts in
     table = results.backtest_table(bands, compared, last)
@@ -279,6 +281,7 @@ def backtest(
     from simulation.config import to_data
     from simulation.dashboard.page import backtest_page
     from simulation.data.extract import ExtractError, as_of_date, as_seen_on
+    from simulation.data.state import direct_sources
     from simulation.fit.clinic import fitted_scenario
 
     folder = folder_or_default(out, "backtest")
@@ -320,7 +323,7 @@ def backtest(
             sc, replications=replications, workers=workers_or_default(workers), detail="forecast"
         )
     bands = results.forecast_bands(result.tables["weekly"], as_recorded=True)
-    observed, table, judged = against_records(bands, everything, cut, weeks)
+    observed, table, judged = against_records(bands, everything, cut, weeks, direct_sources(sc))
     lines = [
         f"Back-test: fitted on {len(seen.table)} referrals before {cut.date()}, forecast {weeks} weeks, "
         f"{replications} replications, compared over {int(table['weeks'].max())} weeks.",
@@ -368,6 +371,7 @@ def judge(forecast_folder, extract, records, template, out, force, as_json):
     from simulation import results
     from simulation.config import ScenarioError, validate
     from simulation.dashboard.page import backtest_page
+    from simulation.data.state import direct_sources
 
     manifest_path = forecast_folder / "manifest.json"
     try:
@@ -395,7 +399,7 @@ def judge(forecast_folder, extract, records, template, out, force, as_json):
             f"the forecast's date ({cut.date()}): nothing to judge it on yet"
         )
     bands = results.forecast_bands(weekly, as_recorded=True)
-    observed, table, judged = against_records(bands, everything, cut, weeks)
+    observed, table, judged = against_records(bands, everything, cut, weeks, direct_sources(sc))
     lines = [
         f"Forecast of {cut.date()} ({weeks} weeks) judged against {int(table['weeks'].max())} "
         f"weeks of records up to {everything.as_of.date()}.",

@@ -125,13 +125,40 @@ def lost_chance(t: pd.DataFrame, day: pd.Timestamp):
     return chance
 
 
-def weekly_observed(episodes: Episodes, monday: pd.Timestamp, weeks: int) -> pd.DataFrame:
-    """Observed weekly series from ``monday`` on: referrals, mean daily IOP census and IOP
-    waitlist (counted as the model's ``*_recorded`` series are), and admissions (first IOP
-    days) in each week."""
+def direct_sources(scenario) -> dict[str, str]:
+    """A scenario's sources that refer straight to a level of care: source -> level."""
+    return {s.name: s.level for s in scenario.referrals.sources if s.level not in ("", "iop")}
+
+
+def referral_rows(table: pd.DataFrame, direct: dict[str, str] | None = None) -> pd.DataFrame:
+    """The rows of an extract that are new referrals. ``direct``: the sources that refer
+    straight to a level of care (source -> level, the scenario's sources with a ``level``):
+    their referrals are that level's rows, and their IOP rows are clients who came on from the
+    level. Every other source's referrals are its IOP rows (its rows at a level came there from
+    intake or the IOP)."""
+    iop = at_iop(table)
+    if not direct:
+        return table[iop]
+    at_levels = table[~iop]
+    return pd.concat(
+        [
+            table[iop & ~table["source"].isin(direct)],
+            at_levels[at_levels["source"].map(direct) == at_levels["level"]],
+        ]
+    )
+
+
+def weekly_observed(
+    episodes: Episodes, monday: pd.Timestamp, weeks: int, direct: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """Observed weekly series from ``monday`` on: referrals (``referral_rows``: with
+    ``direct``, a level's direct referrals counted and the clients it sends on to the IOP
+    not), mean daily IOP census and IOP waitlist (counted as the model's ``*_recorded`` series
+    are), and admissions (first IOP days) in each week."""
     from simulation.results import recorded_weekly
 
     t = episodes.table[at_iop(episodes.table)]
+    new = referral_rows(episodes.table, direct)
 
     def days(column: str) -> np.ndarray:
         return ((t[column] - monday).dt.days).to_numpy(dtype=float)
@@ -140,7 +167,7 @@ def weekly_observed(episodes: Episodes, monday: pd.Timestamp, weeks: int) -> pd.
     left_waitlist = np.where(np.isnan(start), days("waitlist_exit_date"), start)
     week_of = start[np.isfinite(start)] // 7
     week_of = week_of[(week_of >= 0) & (week_of < weeks)].astype(int)
-    referred = days("referral_date") // 7
+    referred = ((new["referral_date"] - monday).dt.days).to_numpy(dtype=float) // 7
     referred = referred[(referred >= 0) & (referred < weeks)].astype(int)
     return pd.DataFrame(
         {

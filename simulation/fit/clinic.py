@@ -11,6 +11,7 @@ import pandas as pd
 
 from simulation.config import EXIT_REASONS, IOP, Scenario, to_data
 from simulation.data.extract import Episodes, at_iop
+from simulation.data.state import direct_sources, referral_rows
 from simulation.fit.capacity import fit_capacity
 from simulation.fit.evidence import Evidence
 from simulation.fit.levels import fit_levels
@@ -56,17 +57,8 @@ def fit_clinic(
     # refers there: its referrals are that level's rows, and its rows at the IOP are clients
     # who came on from the level (not new referrals). Every other source refers to intake and
     # the IOP: its rows at a level came there from intake or the IOP.
-    direct = {s.name: s.level for s in template.referrals.sources if s.level not in ("", IOP)}
-    referred = (
-        pd.concat(
-            [
-                t[~t["source"].isin(direct)],
-                at_levels[at_levels["source"].map(direct) == at_levels["level"]],
-            ]
-        )
-        if direct
-        else t
-    )
+    direct = direct_sources(template)
+    referred = referral_rows(pd.concat([t, at_levels]), direct) if direct else t
     whole_t, t = t, referred  # (the referral stream; the IOP's own rows again after it)
     first = t["referral_date"].min().normalize()
     monday = first + pd.Timedelta(days=(7 - first.weekday()) % 7)

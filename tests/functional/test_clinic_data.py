@@ -542,6 +542,36 @@ def test_the_models_recorded_series_count_as_the_extract_does():
     assert not np.allclose(mine["iop_waitlist"], observed["iop_waitlist"])
 
 
+def test_a_continuums_referrals_count_in_its_records_as_the_model_counts_them(tmp_path):
+    """The continuum's inpatient step-downs refer straight to the PHP: the records hold them
+    as the PHP's rows, and those who step down from the PHP to the IOP as IOP rows. Counted
+    with the scenario's direct sources, the weekly referrals read from a run's extract are the
+    run's own, week by week (counted from the IOP's rows alone they were not: back-tests of a
+    continuum compared a forecast's referrals with another count)."""
+    from simulation.data.state import direct_sources, weekly_observed
+    from simulation.replication import run_replication
+
+    sc = scenarios.load(scenarios.bundled("continuum"))
+    table, _ = synthesize(sc, 1.0, 4)
+    table.to_csv(tmp_path / "extract.csv", index=False)
+    episodes = read_episodes(tmp_path / "extract.csv", as_of=extract_end(sc, 1.0))
+    weekly = run_replication(scenarios.apply_overrides(sc, ["horizon_weeks=52"]), 0, 4).weekly
+    first = sc.warmup_weeks + 4  # (the extract's referrals start at the warm-up's end)
+    monday = clock.week_zero_monday(sc.start_date) + dt.timedelta(weeks=first)
+    mine = weekly.set_index("week")["referrals"].loc[np.arange(40) + first].to_numpy()
+    direct = direct_sources(sc)
+    assert direct == {"inpatient step-down": "php"}
+    observed = weekly_observed(episodes, pd.Timestamp(monday), 40, direct)["referrals"]
+    # every referral is in the records as the week it came; the records add only the PHP's
+    # readmissions of its own referrals (a relapse on their way on, or a step-up from the IOP
+    # after stepping down: a stay of their own, with no link to the first), about 10 in these
+    # 40 weeks: never fewer, at most 2 more a week, 4% over all
+    extra = observed.to_numpy() - mine
+    assert extra.min() >= 0 and extra.max() <= 2 and extra.sum() <= 0.04 * mine.sum()
+    iop_rows_only = weekly_observed(episodes, pd.Timestamp(monday), 40)["referrals"]
+    assert iop_rows_only.sum() < 0.75 * mine.sum()  # (the PHP's 40% missing)
+
+
 def test_waiting_referrals_carry_their_chance_of_being_lost():
     """state_on gives each referral waiting for intake the share lost among past referrals
     not assessed as long after referral (rising with the days waited, 0 past the days a loss
