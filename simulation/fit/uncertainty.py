@@ -21,12 +21,58 @@ def _draw(e: Evidence, rng: np.random.Generator) -> float:
     return centre + sd * rng.standard_normal()
 
 
+def _parent(data: dict, parts: list[str]) -> tuple[dict, str]:
+    """The table holding the value a dotted evidence key names, and the value's key. A list on
+    the way (levels, their routes, regions, sources, tracks) is entered at the item whose name
+    (or a route's destination or reason) is the longest run of the key's next parts, so names
+    with dots in them are found too."""
+    node, i = data, 0
+    while i < len(parts) - 1:
+        if isinstance(node, list):
+            for j in range(len(parts) - 1, i, -1):
+                label = ".".join(parts[i:j])
+                item = next(
+                    (x for x in node if label in (x.get("name"), x.get("reason"), x.get("to"))),
+                    None,
+                )
+                if item is not None:
+                    node, i = item, j
+                    break
+            else:
+                raise KeyError(".".join(parts))
+        else:
+            node, i = node[parts[i]], i + 1
+    return node, parts[-1]
+
+
+def _shares_valid(data: dict) -> None:
+    """Drawn shares back within their rules: intake outcomes, exit shares, sources, regions and
+    each region's split add up to 1; a level's routes add up to at most 1."""
+    groups = [data["intake"]["outcomes"], data["iop"]["exit_shares"]]
+    groups += [r["split"] for r in data.get("network", {}).get("regions", []) if r.get("split")]
+    for shares in groups:
+        total = sum(shares.values())
+        for key in shares:
+            shares[key] = shares[key] / total
+    lists = [data["referrals"]["sources"], data.get("network", {}).get("regions", [])]
+    for items in lists:
+        total = sum(x["share"] for x in items)
+        for x in items:
+            x["share"] = x["share"] / total if total > 0 else x["share"]
+    for level in data.get("levels", []):
+        total = sum(r["share"] for r in level.get("routes", []))
+        if total > 1:  # (what the routes leave is discharge: never below none)
+            for r in level["routes"]:
+                r["share"] = r["share"] / total
+
+
 def scenario_draws(
     scenario: Scenario, evidence: list[Evidence], n: int, seed: int
 ) -> list[Scenario]:
     """``n`` versions of the fitted scenario, one per replication, with the fitted values
-    drawn from their CIs (shares kept in [0, 1] and summing to 1; a stay or patience
-    distribution is scaled, keeping its shape)."""
+    drawn from their CIs (shares kept in [0, 1] and within their groups' rules; a stay or
+    patience distribution is scaled, keeping its shape). Levels of care, their routes and a
+    network's regions are drawn like the IOP's values."""
     rng = np.random.default_rng([seed, 7919])
     base = to_data(scenario)
     usable = [e for e in evidence if np.isfinite(e.low) and np.isfinite(e.high)]
@@ -35,36 +81,22 @@ def scenario_draws(
         data = copy.deepcopy(base)
         for e in usable:
             value = _draw(e, rng)
-            parts = e.key.split(".")
+            if e.key == "referrals.per_week":
+                data["referrals"]["per_week"] = float(max(value, 0.0))
+                continue
+            node, key = _parent(data, e.key.split("."))
             if isinstance(e.value, dict):  # a distribution: scale it
-                node = data
-                for part in parts[:-1]:
-                    node = node[part]
-                spec = dict(node[parts[-1]])
+                spec = dict(node[key])
                 scale = max(value, 1e-3) / float(spec["mean"])
                 spec["mean"] = float(spec["mean"]) * scale
                 if "sd" in spec:
                     spec["sd"] = float(spec["sd"]) * scale
-                node[parts[-1]] = spec
-            elif parts[0] == "referrals" and parts[1] == "sources":
-                name = ".".join(parts[2:-1])
-                for s in data["referrals"]["sources"]:
-                    if s["name"] == name:
-                        s["share"] = float(np.clip(value, 1e-4, 1.0))
-            elif e.key == "referrals.per_week":
-                data["referrals"]["per_week"] = float(max(value, 0.0))
+                node[key] = spec
+            elif key == "share" and e.key.startswith("referrals.sources."):
+                node[key] = float(np.clip(value, 1e-4, 1.0))
             else:
-                node = data
-                for part in parts[:-1]:
-                    node = node[part]
-                node[parts[-1]] = float(np.clip(value, 0.0, 1.0))
-        for shares in (data["intake"]["outcomes"], data["iop"]["exit_shares"]):
-            total = sum(shares.values())
-            for key in shares:
-                shares[key] = shares[key] / total
-        total = sum(s["share"] for s in data["referrals"]["sources"])
-        for s in data["referrals"]["sources"]:
-            s["share"] = s["share"] / total
+                node[key] = float(np.clip(value, 0.0, 1.0))
+        _shares_valid(data)
         out.append(validate(data, "a draw of the fitted values"))
     return out
 

@@ -94,6 +94,25 @@ def test_a_source_sent_straight_to_a_level_is_fitted_from_that_levels_rows(recor
     assert sent == {s.name: s.level for s in truth.referrals.sources}  # (php for inpatient)
 
 
+def test_drawing_the_fitted_values_draws_each_levels_stay_and_routes(records):
+    """A back-test draws each replication's fitted values from their intervals: a level's
+    stay and its routes' shares too (it stopped with a traceback: the levels are a list, not a
+    table). Each draw stays a valid clinic (routes add up to at most 1)."""
+    from simulation.fit.uncertainty import scenario_draws
+
+    truth, path = records
+    fitted, result, _ = fitting.fitted_scenario(read_episodes(path), truth, with_state=False)
+    draws = scenario_draws(fitted, result.evidence, 6, fitted.seed)
+    stays = {d.levels[0].stay_days.mean for d in draws}
+    onward = {next(r.share for r in d.levels[0].routes if r.to == "iop") for d in draws}
+    assert len(stays) == 6 and len(onward) == 6  # (each draw its own)
+    evidence = {e.key: e for e in result.evidence}
+    stay = evidence["levels.php.stay_days"]
+    width = stay.high - stay.low
+    assert all(stay.low - 2 * width < s < stay.high + 2 * width for s in stays)
+    assert all(sum(r.share for r in d.levels[0].routes) <= 1 for d in draws)
+
+
 def test_a_state_holds_the_clients_at_each_level(records):
     _, path = records
     episodes = read_episodes(path)

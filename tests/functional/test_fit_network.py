@@ -67,3 +67,22 @@ def test_a_site_the_template_lacks_is_noted_and_left_out(tmp_path):
     scenario, result, _ = fitting.fitted_scenario(read_episodes(path), truth, with_state=False)
     assert any("Sites in the extract but not in the template: harbour" in n for n in result.notes)
     assert all("harbour" not in r.split for r in scenario.network.regions)
+
+
+def test_drawing_the_fitted_values_draws_the_regions_within_their_rules(fitted):
+    """A back-test draws each replication's fitted values from their intervals: a network's
+    region shares and each region's split among sites (it stopped with a traceback: the
+    regions are a list, not a table). Each draw stays a valid clinic: shares add up to 1."""
+    from simulation.fit.uncertainty import scenario_draws
+
+    _, scenario, result, _ = fitted
+    draws = scenario_draws(scenario, result.evidence, 6, scenario.seed)
+    shares = {
+        r.name: {d.network.regions[i].share for d in draws}
+        for i, r in enumerate(scenario.network.regions)
+    }
+    assert all(len(s) == 6 for s in shares.values())  # (each draw its own)
+    for d in draws:
+        assert math.isclose(sum(r.share for r in d.network.regions), 1.0)
+        for r in d.network.regions:
+            assert math.isclose(sum(r.split.values()), 1.0)
