@@ -43,8 +43,9 @@ def fit_clinic(
     as_of = episodes.as_of
     data = to_data(template)
     # the rows of other levels of care (a level column) are fitted as levels; the rest is the IOP
-    iop = at_iop(episodes.table)
-    at_levels = episodes.table[~iop]
+    everyone = episodes.table
+    iop = at_iop(everyone)
+    at_levels = everyone[~iop]
     if len(at_levels):
         episodes = replace(episodes, table=episodes.table[iop].reset_index(drop=True))
     t = episodes.table
@@ -58,13 +59,14 @@ def fit_clinic(
     # who came on from the level (not new referrals). Every other source refers to intake and
     # the IOP: its rows at a level came there from intake or the IOP.
     direct = direct_sources(template)
-    referred = referral_rows(pd.concat([t, at_levels]), direct) if direct else t
-    whole_t, t = t, referred  # (the referral stream; the IOP's own rows again after it)
-    first = t["referral_date"].min().normalize()
+    referred = referral_rows(everyone, direct) if direct else t
+    first = referred["referral_date"].min().normalize()
     monday = first + pd.Timedelta(days=(7 - first.weekday()) % 7)
     last_monday = as_of.normalize() - pd.Timedelta(days=as_of.weekday())
     weeks = max(int((last_monday - monday).days // 7), 0)
-    window = t[(t["referral_date"] >= monday) & (t["referral_date"] < last_monday)]
+    window = referred[
+        (referred["referral_date"] >= monday) & (referred["referral_date"] < last_monday)
+    ]
     if weeks >= 4:
         n = len(window)
         rate = n / weeks
@@ -148,12 +150,12 @@ def fit_clinic(
         )
 
     # --- sources -------------------------------------------------------------------------------
-    names = t["source"].value_counts()
+    names = referred["source"].value_counts()
     template_sources = {s["name"]: s for s in data["referrals"]["sources"]}
     sources = []
     for name, count in names.items():
-        p, low, high = wilson(int(count), len(t))
-        age = t.loc[t["source"] == name, "age_group"].mode().iat[0]
+        p, low, high = wilson(int(count), len(referred))
+        age = referred.loc[referred["source"] == name, "age_group"].mode().iat[0]
         base = template_sources.get(name, {"priority": 1})
         sources.append(
             {
@@ -170,14 +172,13 @@ def fit_clinic(
                 round(p, 4),
                 low,
                 high,
-                len(t),
+                len(referred),
                 "share of referrals (Wilson CI)",
             )
         )
     total = sum(s["share"] for s in sources)
     sources[0]["share"] = round(sources[0]["share"] + 1.0 - total, 4)
     data["referrals"]["sources"] = sources
-    t = whole_t  # the IOP's own rows for everything after the referral stream
 
     # --- intake: loss before assessment, outcomes ------------------------------------------------
     decided = t[t["assessment_outcome"] != ""]

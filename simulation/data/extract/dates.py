@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from simulation.data.extract.files import ExtractError
+
 _OFFSET = re.compile(
     r"^(.*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})$", re.IGNORECASE
 )  # a time followed by a time-zone offset
@@ -115,3 +117,20 @@ def day_order(columns: dict[str, pd.Series], stated: bool | None, what: str = ""
             "day first)",
         )
     return DayOrder(False)
+
+
+def read_day_order(
+    columns: dict[str, pd.Series],
+    stated: bool | None,
+    what: str,
+    source: str,
+    notes: list[str] | None = None,
+) -> bool:
+    """Whether one file's numeric dates are day first (``day_order``): its problem raised as
+    the file's ExtractError, its note kept in ``notes`` (if the reader keeps any)."""
+    order = day_order(columns, stated, what)
+    if order.problem:
+        raise ExtractError([order.problem], source)
+    if order.note and notes is not None:
+        notes.append(order.note)
+    return order.dayfirst

@@ -19,7 +19,7 @@ from simulation.data.extract.columns import (
     ORDER,
     YES,
 )
-from simulation.data.extract.dates import day_order, parse_dates
+from simulation.data.extract.dates import parse_dates, read_day_order
 from simulation.data.extract.files import ExtractError, _rows
 from simulation.data.extract.mapping import Mapping, _mapped, _read_mapped, _shown_codes, bundled
 
@@ -65,7 +65,7 @@ def read_episodes(
     bad: dict[str, pd.Series] = {}
     notes: list[str] = []
     dated = [c for c, (_, kind) in COLUMNS.items() if kind == "date" and c in raw]
-    order = _day_order({c: raw[c] for c in dated}, mapping, "", source, notes)
+    order = read_day_order({c: raw[c] for c in dated}, mapping.dayfirst, "", source, notes)
     table = pd.DataFrame(index=raw.index)
     for column, (_, kind) in COLUMNS.items():
         if column not in raw:
@@ -194,19 +194,6 @@ def read_episodes(
     return episodes
 
 
-def _day_order(
-    columns: dict[str, pd.Series], mapping: Mapping, what: str, source: str, notes: list[str]
-) -> bool:
-    """Whether one file's numeric dates are day first (``dates.day_order``): its note kept
-    with the extract's notes, its problem raised."""
-    order = day_order(columns, mapping.dayfirst, what)
-    if order.problem:
-        raise ExtractError([order.problem], source)
-    if order.note:
-        notes.append(order.note)
-    return order.dayfirst
-
-
 def _repeated(*columns: pd.Series) -> pd.Series:
     """Rows whose values in ``columns`` repeat an earlier row's (on integer codes: fast on
     millions of rows)."""
@@ -232,7 +219,7 @@ def _read_attendance(
     raw, source = _read_mapped(path, mapping, ATTENDANCE_COLUMNS, "attendance: ")
     attended = _mapped(raw["attended"], mapping.values.get("attended")).str.strip().str.lower()
     unknown = ~attended.isin(YES | NO)
-    order = _day_order({"date": raw["date"]}, mapping, "attendance: ", source, notes)
+    order = read_day_order({"date": raw["date"]}, mapping.dayfirst, "attendance: ", source, notes)
     dates = parse_dates(raw["date"], order)
     problems = []
     if unknown.any():

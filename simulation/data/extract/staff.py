@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from simulation.data.extract.columns import STAFF_COLUMNS
-from simulation.data.extract.dates import day_order, parse_dates
+from simulation.data.extract.dates import parse_dates, read_day_order
 from simulation.data.extract.files import ExtractError, _rows
 from simulation.data.extract.mapping import Mapping, _mapped, _read_mapped
 
@@ -24,12 +24,10 @@ def read_staff(
     raw, source = _read_mapped(path, mapping, STAFF_COLUMNS, "staff: ")
     raw["pool"] = _mapped(raw["pool"], mapping.values.get("pool"))  # (their teams -> pools)
     dated = {c: raw[c] for c in ("from_date", "to_date") if c in raw}
-    order = day_order(dated, mapping.dayfirst, "staff: ")
-    if order.problem:
-        raise ExtractError([order.problem], source)
-    start = parse_dates(raw["from_date"], order.dayfirst)
+    dayfirst = read_day_order(dated, mapping.dayfirst, "staff: ", source)
+    start = parse_dates(raw["from_date"], dayfirst)
     end = (
-        parse_dates(raw["to_date"], order.dayfirst)
+        parse_dates(raw["to_date"], dayfirst)
         if "to_date" in raw
         else pd.Series(pd.NaT, index=raw.index)
     )
