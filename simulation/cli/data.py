@@ -81,9 +81,10 @@ class ExtractOptions:
     staff: Path | None
     sheet: str | None
 
-    def read(self, path):
-        """The episode extract (and the staff extract, or None), or exit 2 with the problems."""
-        return read_extract(
+    def read(self, path, named_as=None):
+        """The episode extract (and the staff extract, or None), or exit 2 with the problems;
+        with ``named_as`` (a scenario) its names read as that scenario's (data.names)."""
+        episodes, people = read_extract(
             path,
             self.maps,
             self.map_file,
@@ -92,6 +93,13 @@ class ExtractOptions:
             self.staff,
             self.sheet,
         )
+        if named_as is not None:
+            from simulation.data.names import as_named_in
+
+            episodes, note = as_named_in(episodes, named_as)
+            if note:
+                say(note, err=True)
+        return episodes, people
 
 
 def read_extract(path, maps, map_file, drop_bad_rows, attendance, staff=None, sheet=None):

@@ -287,7 +287,7 @@ def backtest(
     folder = folder_or_default(out, "backtest")
     check_folder(folder, force)
     base = load_scenario(template)
-    everything, people = records.read(extract)
+    everything, people = records.read(extract, named_as=base)
     try:
         cut = as_of_date(everything, train_until, "--train-until")
     except ExtractError as exc:
@@ -390,7 +390,7 @@ def judge(forecast_folder, extract, records, template, out, force, as_json):
         fail(f"{forecast_folder}: its manifest holds no valid scenario")
     folder = folder_or_default(out, "judged")
     check_folder(folder, force)
-    everything, _ = records.read(extract)
+    everything, _ = records.read(extract, named_as=sc)
     cut = pd.Timestamp(sc.state.as_of)
     weeks = sc.horizon_weeks
     if everything.as_of < cut + pd.Timedelta(days=14):

@@ -156,7 +156,10 @@ def fit_clinic(
     for name, count in names.items():
         p, low, high = wilson(int(count), len(referred))
         age = referred.loc[referred["source"] == name, "age_group"].mode().iat[0]
-        base = template_sources.get(name, {"priority": 1})
+        base = template_sources.get(name)
+        if base is None:
+            notes.append(_new_source_note(str(name), p, template_sources))
+            base = {"priority": 1}
         sources.append(
             {
                 "name": str(name),
@@ -164,6 +167,7 @@ def fit_clinic(
                 "priority": base.get("priority", 1),
                 "age_group": str(age),
                 **({"level": base["level"]} if base.get("level", IOP) != IOP else {}),
+                **({"seasonality": base["seasonality"]} if base.get("seasonality") else {}),
             }
         )
         ev.append(
@@ -359,6 +363,17 @@ def fit_clinic(
     return FitResult(data, ev, notes, curves)
 
 
+def _new_source_note(name: str, share: float, template_sources: dict) -> str:
+    """What the fit makes of a referral source the template does not name."""
+    return (
+        f"Referral source '{name}' ({100 * share:.0f}% of referrals) is not one of the "
+        f"template's ({', '.join(template_sources)}): it is fitted as a source of its own, "
+        "referred through intake with priority 1 (admitted first). If it is one of the "
+        "template's under another name, map it with [values.source]; otherwise set its "
+        "priority (and level) in the fitted scenario."
+    )
+
+
 def _patience_loss(spec, waits: np.ndarray) -> float:
     """The share a patience distribution loses at a clinic's waits to assessment: the mean of
     P(patience < wait), weighting each assessed client by 1 / P(patience >= wait) for the
@@ -540,10 +555,14 @@ def fitted_scenario(
     import tomllib
 
     from simulation.config import ScenarioError, validate
+    from simulation.data.names import as_named_in
     from simulation.data.state import state_on
     from simulation.fit.writer import toml_text
 
+    episodes, named = as_named_in(episodes, template)
     result = fit_clinic(episodes, template, staff)
+    if named:
+        result.notes.insert(0, named)
     data = result.data
     if with_state:
         data["state"] = state_on(episodes)

@@ -147,3 +147,67 @@ def test_an_unknown_next_care_is_counted_as_leaving_care_and_said(records, tmp_p
         with_state=False,
     )
     assert any("discharged_to names residential" in note for note in result.notes)
+
+
+def _renamed(path, tmp_path, spell) -> object:
+    """The records with every source, track, level and next care spelt by ``spell``."""
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for column in ("source", "track", "level", "discharged_to"):
+        table[column] = table[column].map(lambda v: spell(v) if v else v)
+    table.to_csv(tmp_path / "spelt.csv", index=False)
+    return read_episodes(tmp_path / "spelt.csv")
+
+
+@pytest.mark.parametrize(
+    "spell",
+    [str.upper, lambda v: " " + v.title().replace(" ", "_") + " "],
+    ids=["capitals", "title-case-underscores"],
+)
+def test_names_spelt_otherwise_are_the_templates_own(records, tmp_path, spell):
+    """An export that writes 'INPATIENT STEP-DOWN', 'PHP' and 'MORNING' means the template's
+    names: the fit is the same as from the names as the template spells them, and says what it
+    read so. Read as new names, the inpatient step-downs lost their level (the fitted rate
+    9.4 a week against 14.4: the PHP's own referrals gone) and community referrals their
+    place behind step-downs (priority 1 for every source), without a word."""
+    truth, path = records
+    as_spelt = fitting.fitted_scenario(read_episodes(path), truth, with_state=False)
+    otherwise = fitting.fitted_scenario(_renamed(path, tmp_path, spell), truth, with_state=False)
+    assert otherwise[0] == as_spelt[0]
+    note = otherwise[1].notes[0]
+    assert "read as the scenario's" in note and "as 'inpatient step-down'" in note
+    assert "as 'php'" in note and not any("read as the scenario" in n for n in as_spelt[1].notes)
+
+
+def test_a_source_the_template_does_not_name_is_said(records, tmp_path):
+    """A source the template has no name for is fitted as one of its own, first in the queue:
+    the fit says so, with how to map it."""
+    truth, path = records
+    episodes = _renamed(path, tmp_path, lambda v: "self" if v == "community" else v)
+    fitted, result, _ = fitting.fitted_scenario(episodes, truth, with_state=False)
+    assert {s.name: s.priority for s in fitted.referrals.sources}["self"] == 1
+    said = [n for n in result.notes if "'self'" in n]
+    assert len(said) == 1 and "[values.source]" in said[0]
+    assert not any("is not one of the template's" in n for n in result.notes if n not in said)
+
+
+def test_back_tests_and_judged_forecasts_read_the_records_names_as_the_scenarios(
+    records, tmp_path, capsys
+):
+    """What a back-test or `judge` observed is counted with the scenario's names too: the
+    PHP's direct referrals are told by their source's name (read as a new name, a third of
+    the observed referrals went missing)."""
+    from simulation.cli.data import ExtractOptions
+    from simulation.data.state import direct_sources, weekly_observed
+
+    truth, path = records
+    _renamed(path, tmp_path, str.upper)
+    options = ExtractOptions((), None, False, None, None, None)
+    spelt, _ = options.read(tmp_path / "spelt.csv", named_as=truth)
+    assert "read as the scenario's" in capsys.readouterr().err
+    clean = read_episodes(path)
+    day = clean.as_of - pd.Timedelta(weeks=30)
+    monday = day - pd.Timedelta(days=day.weekday())
+    direct = direct_sources(truth)
+    pd.testing.assert_frame_equal(
+        weekly_observed(spelt, monday, 26, direct), weekly_observed(clean, monday, 26, direct)
+    )

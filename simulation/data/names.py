@@ -1,0 +1,71 @@
+"""An extract's names read as a scenario's: a referral source, track, level of care, site or
+region written with other capitals, spaces, hyphens or underscores ('COMMUNITY ', 'Morning',
+'inpatient_step-down') is the scenario's own, so what the scenario says of it (a source's
+priority and the level it enters at, a track's timetable) holds for its records.
+
+Read as another name, such a source was a new one: a continuum's inpatient step-downs no
+longer went to the PHP (its referrals a third short) and community referrals lost their place
+behind step-downs, without a word.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pandas as pd
+
+from simulation.config import IOP, Scenario
+from simulation.data.extract import Episodes
+
+
+def name_key(name: str) -> str:
+    """What a name is once capitals, surrounding spaces and runs of spaces, hyphens and
+    underscores are set aside."""
+    return " ".join(re.split(r"[\s_\-]+", str(name).strip())).casefold()
+
+
+def scenario_names(scenario: Scenario) -> dict[str, list[str]]:
+    """The scenario's names for each category column of an episode extract."""
+    levels = [IOP, *(level.name for level in scenario.levels)]
+    return {
+        "source": [s.name for s in scenario.referrals.sources],
+        "track": [t.name for t in scenario.tracks],
+        "level": levels,
+        "discharged_to": levels,
+        "site": [s.name for s in scenario.sites],
+        "region": [r.name for r in scenario.network.regions],
+    }
+
+
+def as_named_in(episodes: Episodes, scenario: Scenario) -> tuple[Episodes, str | None]:
+    """``episodes`` with each category value that is one of the scenario's names but for
+    capitals, spaces, hyphens or underscores written as the scenario writes it, and a note
+    of what was read so (None if nothing was). A value that could be two of the scenario's
+    names, or none, is left as it is."""
+    table = episodes.table
+    changed: dict[str, pd.Series] = {}
+    read_as: list[str] = []
+    for column, names in scenario_names(scenario).items():
+        if column not in table or not names:
+            continue
+        by_key: dict[str, list[str]] = {}
+        for name in names:
+            by_key.setdefault(name_key(name), []).append(name)
+        renames = {}
+        for value in pd.unique(table[column]):
+            if value == "" or value in names:
+                continue
+            match = by_key.get(name_key(value), [])
+            if len(match) == 1:
+                renames[value] = match[0]
+        if renames:
+            changed[column] = table[column].map(lambda v, r=renames: r.get(v, v))
+            read_as += [f"{column} '{v}' as '{n}'" for v, n in renames.items()]
+    if not changed:
+        return episodes, None
+    note = (
+        "Names in the extract read as the scenario's (they differ only in capitals, spaces, "
+        "hyphens or underscores): " + "; ".join(read_as)
+    )
+    return replace(episodes, table=table.assign(**changed)), note
