@@ -38,34 +38,44 @@ def scenario_names(scenario: Scenario) -> dict[str, list[str]]:
     }
 
 
+def read_as(values: pd.Series, names: list[str]) -> tuple[pd.Series, dict[str, str]]:
+    """``values`` with each one that is one of ``names`` but for capitals, spaces, hyphens or
+    underscores written as ``names`` writes it, and what was read so (value -> name). A value
+    that could be two of the names, or none, is left as it is."""
+    by_key: dict[str, list[str]] = {}
+    for name in names:
+        by_key.setdefault(name_key(name), []).append(name)
+    renames = {}
+    for value in pd.unique(values):
+        if value == "" or value in names:
+            continue
+        match = by_key.get(name_key(value), [])
+        if len(match) == 1:
+            renames[value] = match[0]
+    if not renames:
+        return values, renames
+    return values.map(lambda v: renames.get(v, v)), renames
+
+
+def read_as_note(read: list[str]) -> str:
+    return (
+        "Names in the extract read as the scenario's (they differ only in capitals, spaces, "
+        "hyphens or underscores): " + "; ".join(read)
+    )
+
+
 def as_named_in(episodes: Episodes, scenario: Scenario) -> tuple[Episodes, str | None]:
     """``episodes`` with each category value that is one of the scenario's names but for
-    capitals, spaces, hyphens or underscores written as the scenario writes it, and a note
-    of what was read so (None if nothing was). A value that could be two of the scenario's
-    names, or none, is left as it is."""
+    capitals, spaces, hyphens or underscores written as the scenario writes it (``read_as``),
+    and a note of what was read so (None if nothing was)."""
     table = episodes.table
     changed: dict[str, pd.Series] = {}
-    read_as: list[str] = []
+    read: list[str] = []
     for column, names in scenario_names(scenario).items():
         if column not in table or not names:
             continue
-        by_key: dict[str, list[str]] = {}
-        for name in names:
-            by_key.setdefault(name_key(name), []).append(name)
-        renames = {}
-        for value in pd.unique(table[column]):
-            if value == "" or value in names:
-                continue
-            match = by_key.get(name_key(value), [])
-            if len(match) == 1:
-                renames[value] = match[0]
-        if renames:
-            changed[column] = table[column].map(lambda v, r=renames: r.get(v, v))
-            read_as += [f"{column} '{v}' as '{n}'" for v, n in renames.items()]
-    if not changed:
+        changed[column], renames = read_as(table[column], names)
+        read += [f"{column} '{v}' as '{n}'" for v, n in renames.items()]
+    if not read:
         return episodes, None
-    note = (
-        "Names in the extract read as the scenario's (they differ only in capitals, spaces, "
-        "hyphens or underscores): " + "; ".join(read_as)
-    )
-    return replace(episodes, table=table.assign(**changed)), note
+    return replace(episodes, table=table.assign(**changed)), read_as_note(read)

@@ -483,9 +483,15 @@ def _fit_attendance(
 def _fit_staff(staff: pd.DataFrame, as_of: pd.Timestamp, data: dict, ev: list, notes: list) -> None:
     """Who is in post on the extract's date, pool by pool: the count and mean FTE. Pools the
     template does not have are reported, not added (their rosters and roles are unknown)."""
+    from simulation.data.names import read_as, read_as_note
+
     active = staff[
         (staff["from_date"] <= as_of) & (staff["to_date"].isna() | (staff["to_date"] > as_of))
     ]
+    pools, renames = read_as(active["pool"], list(data["staff"]))
+    if renames:
+        active = active.assign(pool=pools)
+        notes.append(read_as_note([f"staff pool '{v}' as '{n}'" for v, n in renames.items()]))
     for pool, rows in active.groupby("pool"):
         if pool not in data["staff"]:
             notes.append(

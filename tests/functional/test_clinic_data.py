@@ -768,6 +768,15 @@ def test_excel_and_parquet_extracts_read_like_csv(tmp_path):
     pd.testing.assert_frame_equal(frames[0], frames[2])
 
 
+def fit_with_staff(path, staff, out):
+    """``iopsim fit`` with a staff extract on 2028-06-05: its output and fitted scenario."""
+    result = CliRunner().invoke(
+        main, ["fit", str(path), "--staff", str(staff), "--as-of", "2028-06-05", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    return result, scenarios.load(out)
+
+
 def test_a_staff_extract_sets_who_is_in_post_and_names_stay_out(tmp_path):
     path, _ = extract_file(tmp_path, baseline(), years=1.0, seed=8)
     staff = tmp_path / "staff.csv"
@@ -781,11 +790,7 @@ def test_a_staff_extract_sets_who_is_in_post_and_names_stay_out(tmp_path):
         }
     ).to_csv(staff, index=False)
     out = tmp_path / "c.toml"
-    result = CliRunner().invoke(
-        main, ["fit", str(path), "--staff", str(staff), "--as-of", "2028-06-05", "--out", str(out)]
-    )
-    assert result.exit_code == 0, result.output
-    sc = scenarios.load(out)
+    result, sc = fit_with_staff(path, staff, out)
     assert sc.staff["therapists"].size == 2  # the third left on 2028-01-01
     assert sc.staff["evening therapists"].size == 1
     assert "Decoyname" not in out.read_text() + (tmp_path / "c.fit-report.html").read_text()
@@ -799,6 +804,26 @@ def test_a_staff_extract_sets_who_is_in_post_and_names_stay_out(tmp_path):
         and "fte is not a number" in result.output
         and "Decoyname" not in result.output
     )
+
+
+def test_a_staff_extract_with_the_pools_spelt_otherwise_sets_those_pools(tmp_path):
+    """'Therapists' and 'EVENING_THERAPISTS' are the template's pools: they were reported as
+    pools the template lacks and the template's staffing kept for both."""
+    path, _ = extract_file(tmp_path, baseline(), years=1.0, seed=8)
+    staff = tmp_path / "staff.csv"
+    pd.DataFrame(
+        {
+            "person": ["A1", "A2", "A3"],
+            "pool": ["Therapists", "Therapists ", "EVENING_THERAPISTS"],
+            "from_date": ["2027-01-01"] * 3,
+            "fte": ["1.0", "1.0", "0.5"],
+        }
+    ).to_csv(staff, index=False)
+    out = tmp_path / "c.toml"
+    result, sc = fit_with_staff(path, staff, out)
+    assert sc.staff["therapists"].size == 2 and sc.staff["evening therapists"].size == 1
+    assert "staff pool 'EVENING_THERAPISTS' as 'evening therapists'" in result.output
+    assert "not in the template" not in result.output
 
 
 # --- issue 14: attendance records --------------------------------------------------------------
