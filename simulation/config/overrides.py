@@ -10,7 +10,7 @@ from pydantic import (
 )
 
 from simulation.config.base import ScenarioError, _did_you_mean
-from simulation.config.paths import _key_parts
+from simulation.config.paths import _key_parts, item_index, item_labels
 from simulation.config.scenario import Scenario
 
 _FREE_KEY_TABLES = {
@@ -27,17 +27,12 @@ def _set_path(data: dict, path: str, value: Any) -> None:
         last = i == len(parts) - 1
         where = ".".join(map(str, parts[:i])) or "the scenario"
         if isinstance(node, list):
-            names = [item.get("name") for item in node if isinstance(item, dict)]
-            if part in names:
-                index = names.index(part)
-            elif part.isdigit() and int(part) < len(node):
-                index = int(part)
-            else:
-                items = ", ".join(map(str, names))
-                hint = _did_you_mean(part, [str(n) for n in names])
-                raise ScenarioError(
-                    [f"--set {path}: {where} has no item '{part}'{hint}; items: {items}"]
-                )
+            index = item_index(node, part)
+            if index is None:
+                labels = item_labels(node)
+                items = f"items: {', '.join(labels)}" if labels else "it has none"
+                hint = _did_you_mean(part, labels)
+                raise ScenarioError([f"--set {path}: {where} has no item '{part}'{hint}; {items}"])
             if last:
                 node[index] = value
                 return

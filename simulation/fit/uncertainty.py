@@ -9,6 +9,7 @@ import copy
 import numpy as np
 
 from simulation.config import Scenario, to_data, validate
+from simulation.config.paths import item_index
 from simulation.fit.evidence import Evidence
 from simulation.fit.survival import Z95
 
@@ -31,12 +32,9 @@ def _parent(data: dict, parts: list[str]) -> tuple[dict, str]:
         if isinstance(node, list):
             for j in range(len(parts) - 1, i, -1):
                 label = ".".join(parts[i:j])
-                item = next(
-                    (x for x in node if label in (x.get("name"), x.get("reason"), x.get("to"))),
-                    None,
-                )
-                if item is not None:
-                    node, i = item, j
+                index = item_index(node, label)
+                if index is not None:
+                    node, i = node[index], j
                     break
             else:
                 raise KeyError(".".join(parts))

@@ -17,6 +17,7 @@ import pandas as pd
 
 from simulation import results
 from simulation.config import Scenario, ScenarioError, apply_overrides, to_data
+from simulation.config.paths import _parse_value, _split_outside
 from simulation.experiment import ExperimentResult, assemble, now_iso, run_jobs
 from simulation.outputs import csv_text, remove_leftovers_in, write_file_atomic
 
@@ -58,8 +59,8 @@ def parse_factor(text: str, option: str = "--grid") -> Factor:
     else:
         try:
             values = tuple(tomllib.loads(f"v = [{spec}]")["v"])
-        except tomllib.TOMLDecodeError:
-            values = tuple(v.strip() for v in spec.split(","))
+        except tomllib.TOMLDecodeError:  # a bare word among them: each value read on its own
+            values = tuple(_parse_value(v.strip()) for v in _split_outside(spec, ","))
     if len(set(map(str, values))) != len(values):
         raise ScenarioError([f"{option} {text!r}: a value is listed twice"])
     return Factor(key, values)

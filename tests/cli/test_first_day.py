@@ -111,6 +111,16 @@ def test_item2_a_grid_with_no_valid_combination_is_an_error():
         planning.cells(baseline(), [planning.parse_factor("tracks.evening.seats=20..21")])
 
 
+def test_a_grid_value_that_is_a_word_leaves_the_numbers_numbers():
+    """'1,x': the 1 is a number and its cell a valid clinic; only the word is not (both were
+    read as text, and the grid refused as having no valid combination)."""
+    factor = planning.parse_factor("staff.therapists.count=1,x")
+    assert factor.values == (1, "x")
+    one, word = planning.cells(baseline(), [factor])
+    assert one.scenario is not None and one.scenario.staff["therapists"].size == 1
+    assert word.scenario is None and "valid integer" in word.problem
+
+
 # 3. The sweep heatmap flatters failure --------------------------------------------------------
 
 

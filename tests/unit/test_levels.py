@@ -257,3 +257,22 @@ def test_intake_places_those_needing_outpatient_care_at_an_outpatient_level():
     assert (higher["status"] == "referred_on").all()  # (no higher_care_to: referred on)
     with pytest.raises(scenarios.ScenarioError, match="intake.outpatient_to: 'nowhere'"):
         scenarios.apply_overrides(sc, ['intake.outpatient_to="nowhere"'])
+
+
+def test_a_levels_routes_are_named_in_keys_by_destination_or_reason():
+    """--set, --vary, --grid and [uncertainty] keys name a route as the fit's evidence does: by
+    its destination, or by its reason where several go to one destination. The routes were
+    only reachable by position ('items: None, None, None')."""
+    php = scenarios.load(scenarios.bundled("continuum"))
+    changed = scenarios.apply_overrides(
+        php, ["levels.php.routes.iop.share=0.3", "levels.php.routes.dropped_out.share=0.2"]
+    )
+    shares = {(r.to, r.reason): r.share for r in changed.levels[0].routes}
+    assert shares[("iop", "completed")] == 0.3 and shares[("discharge", "dropped_out")] == 0.2
+    assert shares[("discharge", "stepped_up")] == 0.1  # (untouched)
+    assert scenarios.value_at(scenarios.to_data(changed), "levels.php.routes.iop.share") == 0.3
+    with pytest.raises(scenarios.ScenarioError) as caught:  # two routes go to discharge
+        scenarios.apply_overrides(php, ["levels.php.routes.discharge.share=0.3"])
+    assert "has no item 'discharge'; items: iop, dropped_out, stepped_up" in str(caught.value)
+    with pytest.raises(scenarios.ScenarioError, match="levels has no item 'php'; it has none"):
+        scenarios.apply_overrides(short(), ["levels.php.places=3"])
