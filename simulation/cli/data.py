@@ -113,12 +113,15 @@ def read_extract(path, maps, map_file, drop_bad_rows, attendance, staff=None, sh
         episodes = read_episodes(path, mapping, None, drop_bad_rows, attendance)
         if staff is None and bundled(path, "staff"):
             staff = path  # a FHIR bundle's practitioner roles
-        people = read_staff(staff, mapping, drop_bad_rows) if staff is not None else None
+        staff_notes: list[str] = []
+        people = None
+        if staff is not None:
+            people = read_staff(staff, mapping, drop_bad_rows, staff_notes)
     except ExtractError as exc:
         fail(str(exc))
     for what, count in episodes.dropped.items():
         say(f"dropped {count} row(s): {what}", err=True)
-    for note in episodes.notes:
+    for note in episodes.notes + staff_notes:
         say(note, err=True)
     if len(episodes.dropped) > 1:
         say(f"dropped {episodes.dropped_rows} distinct row(s) in all", err=True)

@@ -133,7 +133,11 @@ def test_a_repeated_or_overlapping_staff_row_is_refused(tmp_path):
     path.write_text("\n".join([*rows, "A,therapists,2028-01-01,,1.0"]) + "\n")
     with pytest.raises(ExtractError, match="FTE and cost would count twice"):
         read_staff(path)
-    assert len(read_staff(path, drop_bad_rows=True)) == 3
+    notes: list[str] = []
+    assert len(read_staff(path, drop_bad_rows=True, notes=notes)) == 3
+    assert notes == [
+        "staff: dropped 1 row(s) that repeat an earlier row's person, pool and dates (rows 5)"
+    ]
     path.write_text("\n".join([*rows, "B,therapists,2028-03-01,,0.5"]) + "\n")
     with pytest.raises(ExtractError, match="still open"):
         read_staff(path)
@@ -246,9 +250,11 @@ def test_a_day_first_staff_extract_reads_its_periods(tmp_path):
         "person,pool,from_date,to_date,fte\nA,therapists,01/02/2028,,1.0\n"
         "B,therapists,01/02/2028,30/06/2028,0.5\n"
     )
-    people = read_staff(path)
+    notes: list[str] = []
+    people = read_staff(path, notes=notes)
     assert (people["from_date"] == pd.Timestamp("2028-02-01")).all()
     assert people["to_date"].max() == pd.Timestamp("2028-06-30")
+    assert any("read day first" in n for n in notes)  # (said, as for episodes and attendance)
 
 
 @pytest.mark.parametrize(

@@ -13,18 +13,22 @@ from simulation.data.extract.mapping import Mapping, _mapped, _read_mapped
 
 
 def read_staff(
-    path: str | Path, mapping: Mapping | None = None, drop_bad_rows: bool = False
+    path: str | Path,
+    mapping: Mapping | None = None,
+    drop_bad_rows: bool = False,
+    notes: list[str] | None = None,
 ) -> pd.DataFrame:
     """A staff extract: one row per person (or post) and period in a pool, with FTE. Names
     stop here: people are re-numbered. Returns pool, from_date, to_date, fte. A row that
     repeats another (same person, pool and dates) or a person's periods in a pool that
     overlap would count their FTE and cost twice: refused (exact repeats dropped with
-    ``drop_bad_rows``)."""
+    ``drop_bad_rows``). ``notes`` (if given) gets what the reader noticed and did: the order
+    it read the dates in, the repeats it dropped."""
     mapping = mapping or Mapping()
     raw, source = _read_mapped(path, mapping, STAFF_COLUMNS, "staff: ")
     raw["pool"] = _mapped(raw["pool"], mapping.values.get("pool"))  # (their teams -> pools)
     dated = {c: raw[c] for c in ("from_date", "to_date") if c in raw}
-    dayfirst = read_day_order(dated, mapping.dayfirst, "staff: ", source)
+    dayfirst = read_day_order(dated, mapping.dayfirst, "staff: ", source, notes)
     start = parse_dates(raw["from_date"], dayfirst)
     end = (
         parse_dates(raw["to_date"], dayfirst)
@@ -74,6 +78,11 @@ def read_staff(
         )
     if problems:
         raise ExtractError(problems, source)
+    if repeated.any() and notes is not None:
+        notes.append(
+            f"staff: dropped {int(repeated.sum())} row(s) that repeat an earlier row's person, "
+            f"pool and dates (rows {_rows(repeated)})"
+        )
     raw, start, end, fte = (x[~repeated.to_numpy()] for x in (raw, start, end, fte))
     return pd.DataFrame(
         {
