@@ -101,7 +101,8 @@ class CareLevel(_Model):
     # relapse out of care: while between this level and the next (a gap, or waiting outside
     # for a place) the client may deteriorate and go to `to` instead (as a transfer)
     relapse: Hazard | None = None
-    # clients coming from another level (or the IOP) are placed before community referrals
+    # clients coming from another level (or the IOP) are placed before referrals (a source's
+    # or intake's), and referrals by their source's priority; False: in the order they came
     transfers_first: bool = True
     # money: earned for each client holding a place on each of the level's billed days a week
     # (a PHP: 5; blocked days too, unless blocked_days_billed is false: payers that stop paying

@@ -1,6 +1,7 @@
-"""Levels of care beside the IOP (``config/levels.py``): a client waits for a place (transfers
-from other levels and the IOP first, then referrals in the order they came), stays, and goes on
-by the level's routes: to another level, to the IOP or out of care.
+"""Levels of care beside the IOP (``config/levels.py``): a client waits for a place (with
+``transfers_first``: transfers from other levels and the IOP first, then referrals, a referral
+source's or intake's, by their source's priority; then in the order they came), stays, and
+goes on by the level's routes: to another level, to the IOP or out of care.
 
 Blocking: a client whose route leads on at once (no ``lead_days``) to a level or an IOP with no
 place keeps their place while they wait when the level's ``when_full`` is "stay" (their days
@@ -28,6 +29,10 @@ from simulation.distributions import sampler
 
 CENSUS = "level:"  # + name: places held (blocked clients included)
 WAITING = "level_waitlist:"  # + name: clients waiting for a place
+REFERRED = ("community", "intake")
+"""Where a level's referrals come from (``came_from``): a source that places them there, or
+intake (those assessed as needing this care). Everyone else is a transfer: from another
+level, the IOP, a relapse on the way on, or a state's stay resumed."""
 BLOCKED = "level_blocked:"  # + name: clients holding a place while they wait to go on
 
 
@@ -86,16 +91,18 @@ class Level:
         if ward:
             self.recorder.monitors[f"{prefix}{self.name}@{ward}"].add(now, delta)
 
-    def request(self, env, transfer: bool, ward: str = ""):
+    def request(self, env, transfer: bool, ward: str = "", priority: int = 0):
         """An event that fires (with the time) when the client has a place here (in
-        ``ward``)."""
+        ``ward``). With ``transfers_first``, transfers (``transfer``) are placed first, then
+        referrals by their source's ``priority`` (lower first); then in the order they came."""
         event = env.event()
         if self.free[ward] > 0 and not self.queues[ward]:
             self.free[ward] -= 1
             self.count(CENSUS, ward, env.now, +1)
             event.succeed(env.now)
             return event
-        rank = 0 if transfer and self.spec.transfers_first else 1
+        first = self.spec.transfers_first
+        rank = (0, 0) if transfer or not first else (1, priority)
         self._order += 1
         heapq.heappush(self.queues[ward], (rank, env.now, self._order, event))
         self.count(WAITING, ward, env.now, +1)
@@ -158,7 +165,7 @@ def level_stay(
         clinic.recorder.move(c, "level", env.now)
     ward = level.ward_for(c.site)
     visit["site"] = ward
-    request = level.request(env, came_from != "community", ward)
+    request = level.request(env, came_from not in REFERRED, ward, c.priority)
     if relapse is not None and not request.triggered:
         yield request | env.timeout(max(relapse[0] - env.now, 0.0))
         if not request.triggered:  # deteriorated while waiting outside care
