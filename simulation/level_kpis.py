@@ -52,6 +52,18 @@ LEVEL_CATALOGUE = [
         short="Wait",
     ),
     Kpi(
+        "level_referral_wait_days_mean",
+        "days",
+        "Mean wait for a place at the level of referrals placed (a source's placed there, or intake's): with transfers first, longer than the level's mean wait",
+        short="Referrals' wait",
+    ),
+    Kpi(
+        "level_transfer_wait_days_mean",
+        "days",
+        "Mean wait for a place at the level of transfers placed (from another level or the IOP, or a relapse on the way on)",
+        short="Transfers' wait",
+    ),
+    Kpi(
         "level_stay_days_mean",
         "days",
         "Mean stay at the level, admission to ready to go on (stays ended)",

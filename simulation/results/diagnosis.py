@@ -171,6 +171,15 @@ def level_sentences(summary: pd.DataFrame) -> list[str]:
     return lines
 
 
+def _referrals_and_transfers(value, of: str) -> str:
+    """The level's wait for referrals and for transfers, where both were placed."""
+    referrals = value("level_referral_wait_days_mean" + of)
+    transfers = value("level_transfer_wait_days_mean" + of)
+    if not (math.isfinite(referrals) and math.isfinite(transfers)):
+        return ""
+    return f": referrals {referrals:.1f}, transfers {transfers:.1f}"
+
+
 def _level_lines(value, kpis: list[str]) -> list[str]:
     """Each level of care's places, queue and blocked days, in a sentence: where the pressure
     between levels shows (Pierotti et al. 2024: capacity added to one service moves it)."""
@@ -185,7 +194,9 @@ def _level_lines(value, kpis: list[str]) -> list[str]:
             f"Level {name}: {value('level_census_mean' + of):.1f} places held on average"
             + (f" of {places:.0f}" if math.isfinite(places) else "")
             + f", {waiting:.1f} waiting for one (mean wait "
-            f"{value('level_wait_days_mean' + of):.1f} days)"
+            f"{value('level_wait_days_mean' + of):.1f} days"
+            + _referrals_and_transfers(value, of)
+            + ")"
         )
         if math.isfinite(blocked) and blocked >= 0.5:
             text += (

@@ -15,7 +15,7 @@ import pandas as pd
 from simulation.clock import HOURS_PER_DAY, HOURS_PER_WEEK
 from simulation.compiled import compile_scenario
 from simulation.config import IOP, LEVEL_EXIT_REASONS, OUT, Scenario
-from simulation.model.levels import BLOCKED, CENSUS, WAITING
+from simulation.model.levels import BLOCKED, CENSUS, REFERRED, WAITING
 from simulation.model.recorder import Recorder, column
 from simulation.results.money import level_money, payer_lookup, weekly_pay
 
@@ -90,7 +90,11 @@ def level_kpis(
         admitted = mine[(mine["admitted"] >= start) & (mine["admitted"] < end)]
         put("level_admissions_per_week", len(admitted) / weeks)
         placed = mine[(mine["queued"] >= start) & mine["admitted"].notna()]
-        put("level_wait_days_mean", _mean((placed["admitted"] - placed["queued"]) / HOURS_PER_DAY))
+        waited = (placed["admitted"] - placed["queued"]) / HOURS_PER_DAY
+        put("level_wait_days_mean", _mean(waited))
+        referred = placed["came_from"].isin(REFERRED).to_numpy()  # (transfers go first)
+        put("level_referral_wait_days_mean", _mean(waited[referred]))
+        put("level_transfer_wait_days_mean", _mean(waited[~referred]))
         ended = mine[(mine["admitted"] >= start) & mine["ready"].notna()]
         put("level_stay_days_mean", _mean((ended["ready"] - ended["admitted"]) / HOURS_PER_DAY))
         for reason in LEVEL_EXIT_REASONS:

@@ -285,10 +285,12 @@ def _waits_by_where_from(overrides: list[str]) -> dict[str, float]:
         scenarios.load(scenarios.bundled("continuum")),
         ["levels.php.places=10", "horizon_weeks=52", "warmup_weeks=8", *overrides],
     )
-    visits = run_experiment(sc, replications=2, workers=1).tables["level_visits"]
+    result = run_experiment(sc, replications=2, workers=1)
+    visits = result.tables["level_visits"]
     visits = visits[visits["queued"] >= sc.warmup_weeks * 168.0]
     waited = (visits["admitted"] - visits["queued"]) / 24
-    return waited.groupby(visits["came_from"].astype(str)).mean().to_dict()
+    waits = waited.groupby(visits["came_from"].astype(str)).mean().to_dict()
+    return waits, result.kpis
 
 
 def test_a_levels_places_go_to_transfers_then_referrals_by_their_sources_priority():
@@ -297,8 +299,14 @@ def test_a_levels_places_go_to_transfers_then_referrals_by_their_sources_priorit
     those intake sends (community referrals, priority 2). Intake's referrals were taken for
     transfers and jumped the queue (0.7 days against 3.7 for the step-downs), against the
     docs and the scenario's own rule."""
-    waits = _waits_by_where_from([])
+    waits, kpis = _waits_by_where_from([])
     transfers = max(waits["iop"], waits["relapse"])
     # fixed seed; means over 15 to 600 stays, a few tenths of a day apart by chance, against
     # gaps of days (about 0.3-0.7, 2.5 and 6.3 days here; before: 1.3, 3.7 and 0.7)
     assert transfers < waits["community"] < waits["intake"]
+    # the level's KPIs say it: referrals wait longer than the mean, transfers less
+    mean, referrals, transfers = (
+        kpis[f"level_{kind}_days_mean[level=php]"]
+        for kind in ("wait", "referral_wait", "transfer_wait")
+    )
+    assert ((transfers < mean) & (mean < referrals)).all()
