@@ -39,10 +39,21 @@ _UNION_TAGS = {"fixed", "exponential", "lognormal", "gamma", "triangular", "unif
 
 def _problems_from(error: ValidationError, data: Any) -> list[str]:
     problems = []
-    for item in error.errors(include_url=False):
-        loc = tuple(
-            p for p in item["loc"] if not (isinstance(p, str) and (p in _UNION_TAGS or "[" in p))
+    items = [
+        (
+            tuple(
+                p
+                for p in item["loc"]
+                if not (isinstance(p, str) and (p in _UNION_TAGS or "[" in p))
+            ),
+            item,
         )
+        for item in error.errors(include_url=False)
+    ]
+    deeper = {loc[:n] for loc, _ in items for n in range(len(loc))}
+    for loc, item in items:
+        if item["type"] == "literal_error" and loc in deeper:
+            continue  # a union's other form ('always'), when the value failed deeper as a list
         where = _readable_loc(loc, data) or "(top level)"
         value = item.get("input")
         kind = item["type"]

@@ -171,6 +171,19 @@ def test_bad_overrides_are_explained(override, message):
     assert message in str(info.value)
 
 
+def test_a_misspelt_roster_day_is_the_one_problem_said():
+    """A roster is a list of shifts or 'always': a misspelt day is named, without the
+    other form's complaint ('Input should be always') beside it."""
+    with pytest.raises(ScenarioError) as info:
+        apply_overrides(
+            baseline(), ['staff.prescribers.roster=[{days=["tues"], start="09:00", end="17:00"}]']
+        )
+    assert info.value.problems == [
+        "staff.prescribers.roster.0.days.0 = 'tues': Input should be 'mon', 'tue', 'wed', "
+        "'thu', 'fri', 'sat' or 'sun'"
+    ]
+
+
 def test_missing_file_and_folder(tmp_path):
     with pytest.raises(ScenarioError, match="no such scenario file"):
         load(tmp_path / "nope.toml")
