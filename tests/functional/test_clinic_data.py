@@ -565,9 +565,13 @@ def test_a_continuums_referrals_count_in_its_records_as_the_model_counts_them(tm
     # every referral is in the records as the week it came; the records add only the PHP's
     # readmissions of its own referrals (a relapse on their way on, or a step-up from the IOP
     # after stepping down: a stay of their own, with no link to the first), about 10 in these
-    # 40 weeks: never fewer, at most 2 more a week, 4% over all
+    # 40 weeks: at most 2 more a week, 4% over all. One who steps up from the IOP to the PHP
+    # and comes back counts once in each, but the records count the PHP's stay and the model
+    # the return to the IOP (a new episode, as a re-referral): a week or two apart, so the
+    # running total is never more than one behind
     extra = observed.to_numpy() - mine
-    assert extra.min() >= 0 and extra.max() <= 2 and extra.sum() <= 0.04 * mine.sum()
+    assert np.cumsum(extra).min() >= -1 and extra.max() <= 2
+    assert 0 <= extra.sum() <= 0.04 * mine.sum()
     iop_rows_only = weekly_observed(episodes, pd.Timestamp(monday), 40)["referrals"]
     assert iop_rows_only.sum() < 0.75 * mine.sum()  # (the PHP's 40% missing)
 
