@@ -347,12 +347,14 @@ class Scenario(_Model):
         unknown: dict[tuple[str, str], list[int]] = {}  # (field, value) -> clients
         stages = ["intake_waitlist", "authorisation", "iop_waitlist", "iop", "op"]
         levels = [level.name for level in self.levels]
+        waiting = [f"{name}_waitlist" for name in levels]
         for i, c in enumerate(self.state.clients):
             where = f"state.clients.{i}"
-            if c.stage not in stages + levels:
+            if c.stage not in stages + levels + waiting:
                 problems.append(
                     f"{where}.stage: '{c.stage}' is not a stage ({', '.join(stages)}, or a "
-                    f"level of care: {', '.join(levels) or 'none in this scenario'})"
+                    f"level of care: {', '.join(levels) or 'none in this scenario'}, or its "
+                    "waitlist: <level>_waitlist)"
                 )
             if c.since > self.state.as_of:
                 problems.append(f"{where}.since = {c.since}: after state.as_of {self.state.as_of}")

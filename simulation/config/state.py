@@ -14,8 +14,9 @@ class StateClient(_Model):
     """A client on the clinic's books on the state's date: where they are and since when."""
 
     # intake_waitlist, authorisation (assessed for the IOP, not yet on its waitlist: waiting
-    # for the payer's authorisation or an evaluation first), iop_waitlist, iop, op, or the
-    # name of a level of care (levels): holding a place there since the date
+    # for the payer's authorisation or an evaluation first), iop_waitlist, iop, op, the name
+    # of a level of care (levels): holding a place there since the date, or <level>_waitlist:
+    # waiting for a place there since the date
     stage: Name
     since: DateField
     source: Name | None = None  # default: the first referral source

@@ -21,9 +21,11 @@ def state_on(episodes: Episodes) -> dict:
     day = episodes.as_of
     clients = []
 
-    def add(rows: pd.DataFrame, stage: str, since: str) -> None:
+    def add(rows: pd.DataFrame, stage, since: str) -> None:
+        """``stage``: the stage, or (a level's rows) the stage given the row's level."""
         for row in rows.itertuples():
-            item = {"stage": stage, "since": getattr(row, since).date(), "source": row.source}
+            at = stage(row.level) if callable(stage) else stage
+            item = {"stage": at, "since": getattr(row, since).date(), "source": row.source}
             if stage == "iop" and row.track:
                 item["track"] = row.track
             for key in ("site", "region"):  # (a network's records)
@@ -74,10 +76,11 @@ def state_on(episodes: Episodes) -> dict:
     add(everyone[in_care & iop], "iop", "iop_start_date")
     in_op = iop & before("step_down_start_date") & not_yet("step_down_end_date")
     add(everyone[in_op], "op", "step_down_start_date")
-    for row in everyone[in_care & ~iop].itertuples():
-        clients.append(
-            {"stage": row.level, "since": row.iop_start_date.date(), "source": row.source}
-        )
+    add(everyone[in_care & ~iop], lambda level: level, "iop_start_date")  # holding a place
+    # waiting for a place at a level: its row begun (joined the queue), not yet admitted
+    waiting_level = ~iop & before("referral_date") & not_yet("iop_start_date")
+    waiting_level &= not_yet("iop_end_date")  # (one who relapsed waiting outside has left)
+    add(everyone[waiting_level], lambda level: f"{level}_waitlist", "referral_date")
     return {"as_of": day.date(), "clients": clients}
 
 

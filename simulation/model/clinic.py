@@ -202,6 +202,13 @@ class ClinicModel:
                 total = _beyond(getattr(s.iop.length_of_stay_days, c.exit_reason), rng, spent)
                 c.los_days = max(total - spent, 0.5)
                 c.assessed = c.iop_waitlisted = c.iop_start = since
+            waiting_for = item.stage.removesuffix("_waitlist")
+            if waiting_for != item.stage and waiting_for in self.levels:
+                # waiting for a place at a level since then: placed there by their source, or
+                # sent by intake (assessed as needing that care)
+                direct = self.entry_level.get(c.source) == waiting_for
+                c.outcome = "" if direct else "higher_care"
+                c.assessed = math.nan if direct else since
             if item.stage in self.levels:  # holding a place at a level of care since then
                 c.assessed = since
                 spec = self.levels[item.stage].spec
@@ -491,6 +498,8 @@ class ClinicModel:
             # those in care take their seats and caseloads before anyone waiting is placed
             # (clients at a level of care take their places first, as those in the IOP do)
             order = {"iop": 0, "op": 1, "iop_waitlist": 2, "authorisation": 3, "intake_waitlist": 4}
+            # (those waiting for a level's place join its queue after those holding one)
+            order |= {f"{name}_waitlist": 2 for name in self.levels}
             for c, stage, track, therapist in sorted(
                 self.on_the_books,
                 key=lambda item: (order.get(item[1], 0), item[0].referred, item[0].id),

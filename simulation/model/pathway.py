@@ -181,6 +181,10 @@ def resume_journey(env, clinic, c: Client, stage: str, track=None, therapist: st
     if stage in clinic.levels:  # holding a place at a level of care: the rest of the stay
         yield from clinic.to_level(c, stage, "state", clinic.resume_stays.pop(c.id))
         return
+    level = stage.removesuffix("_waitlist")
+    if level in clinic.levels:  # waiting for a place there: a referral of its source or intake's
+        yield from clinic.to_level(c, level, "intake" if c.outcome else "community")
+        return
     if stage == "authorisation":  # assessed: the payer's authorisation, an evaluation, ...
         yield from iop_journey(env, clinic, c)
         return

@@ -211,3 +211,37 @@ def test_back_tests_and_judged_forecasts_read_the_records_names_as_the_scenarios
     pd.testing.assert_frame_equal(
         weekly_observed(spelt, monday, 26, direct), weekly_observed(clean, monday, 26, direct)
     )
+
+
+def test_a_state_holds_those_waiting_for_a_levels_place_and_a_run_starts_with_them(tmp_path):
+    """With the PHP cut to 9 places, 11 to 26 clients wait for a place on a given day. The
+    state left them out, so a forecast's PHP started with nobody waiting (and its waitlist
+    band, and every admission it holds up, began wrong)."""
+    truth = scenarios.apply_overrides(
+        scenarios.load(scenarios.bundled("continuum")), ["levels.php.places=9"]
+    )
+    table, _ = synthesize(truth, 2.0, 3)
+    table.to_csv(tmp_path / "extract.csv", index=False)
+    from simulation.data.extract import as_seen_on
+    from simulation.data.state import state_on
+    from simulation.experiment import run_experiment
+
+    day = pd.Timestamp("2029-06-04")
+    seen = as_seen_on(read_episodes(tmp_path / "extract.csv"), day)
+    rows = seen.table
+    queued = (
+        (rows["level"] == "php")
+        & (rows["referral_date"] <= day)
+        & rows["iop_start_date"].isna()
+        & rows["iop_end_date"].isna()
+    )
+    state = state_on(seen)
+    waiting = [c for c in state["clients"] if c["stage"] == "php_waitlist"]
+    assert len(waiting) == int(queued.sum()) > 10
+    data = scenarios.to_data(truth)
+    data.update(state=state, start_date=day.date(), warmup_weeks=0, horizon_weeks=2)
+    start = scenarios.validate(data, "the clinic on that day")
+    weekly = run_experiment(start, replications=2, workers=1, detail="forecast").tables["weekly"]
+    first = weekly[weekly["week"] == 0]["level_waitlist[php]"].mean()
+    # (a place frees every day or so: the first week's mean is a little under the count)
+    assert 0.8 * len(waiting) <= first <= len(waiting)
