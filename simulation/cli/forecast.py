@@ -163,16 +163,18 @@ def against_records(bands, everything, cut, weeks: int, direct=None):
     observed = weekly_observed(everything, monday, weeks + 1, direct)
     observed = observed[observed["date"] + pd.Timedelta(days=7) <= everything.as_of]
     before = weekly_observed(everything, monday - pd.Timedelta(weeks=1), 1, direct).iloc[0]
-    last = {s: float(before[s]) for s in results.BACKTEST_SERIES}
+    last = {s: float(before[s]) for s in results.backtest_series(observed)}
     compared = observed[observed["week"] >= 1]  # week 0 is the week the forecast starts in
     table = results.backtest_table(bands, compared, last)
+    wide = max([14, *(len(s) for s in table["series"])]) if len(table) else 14
     lines = [
-        f"  {'series':<14} {'in 50% band':>12} {'in 90% band':>12} {'error (model)':>14} {'error (naive)':>14}",
+        f"  {'series':<{wide}} {'in 50% band':>12} {'in 90% band':>12} {'error (model)':>14} "
+        f"{'error (naive)':>14}",
     ]
     for row in table.itertuples():
         lines.append(
-            f"  {row.series:<14} {100 * row.coverage_50:>11.0f}% {100 * row.coverage_90:>11.0f}% "
-            f"{row.mae_model:>14.2f} {row.mae_naive:>14.2f}"
+            f"  {row.series:<{wide}} {100 * row.coverage_50:>11.0f}% "
+            f"{100 * row.coverage_90:>11.0f}% {row.mae_model:>14.2f} {row.mae_naive:>14.2f}"
         )
     worse = table[~table["model_better"]]
     for row in worse.itertuples():
@@ -214,7 +216,7 @@ def missed_weeks(bands, observed) -> list[str]:
 
     lines = []
     compared = observed[observed["week"] >= 1].set_index("week")
-    for series in results.BACKTEST_SERIES:
+    for series in results.backtest_series(observed):
         b = bands[bands["series"] == series].set_index("week")
         out = [
             f"{compared.loc[w, 'date'].date()} "

@@ -172,7 +172,7 @@ def weekly_observed(
     week_of = week_of[(week_of >= 0) & (week_of < weeks)].astype(int)
     referred = ((new["referral_date"] - monday).dt.days).to_numpy(dtype=float) // 7
     referred = referred[(referred >= 0) & (referred < weeks)].astype(int)
-    return pd.DataFrame(
+    observed = pd.DataFrame(
         {
             "week": np.arange(weeks),
             "date": pd.date_range(monday, periods=weeks, freq="7D"),
@@ -182,3 +182,20 @@ def weekly_observed(
             "referrals": np.bincount(referred, minlength=weeks)[:weeks],
         }
     )
+    # each level of care: places held (admission to discharge) and waiting for one (its row
+    # begun to admission, or to its end for one who left the queue), as the model's
+    # level_*_recorded series count them
+    stays = episodes.table[~at_iop(episodes.table)]
+    for level in sorted(set(stays["level"])):
+        mine = stays[stays["level"] == level]
+        at = {c: ((mine[c] - monday).dt.days).to_numpy(dtype=float) for c in STAY_DATES}
+        admitted, ended = at["iop_start_date"], at["iop_end_date"]
+        observed[f"level_census[{level}]"] = recorded_weekly(admitted, ended, weeks)
+        observed[f"level_waitlist[{level}]"] = recorded_weekly(
+            at["referral_date"], np.where(np.isnan(admitted), ended, admitted), weeks
+        )
+    return observed
+
+
+STAY_DATES = ("referral_date", "iop_start_date", "iop_end_date")
+"""A level's row in an extract: joined the level's queue, admitted, left."""

@@ -62,6 +62,8 @@ def forecast_bands(weekly: pd.DataFrame, as_recorded: bool = False) -> pd.DataFr
     w = weekly.assign(discharges=weekly[[f"discharged_{r}" for r in DISCHARGE_REASONS]].sum(axis=1))
     if as_recorded:
         w = w.assign(iop_census=w["iop_census_recorded"], iop_waitlist=w["iop_waitlist_recorded"])
+        recorded = [c for c in w.columns if c.startswith(LEVEL_RECORDED)]
+        w = w.assign(**{c.replace("_recorded[", "["): w[c] for c in recorded})
     rows = []
     for series in forecast_series(w):
         grouped = w.groupby(["week", "date"])[series]
@@ -74,6 +76,9 @@ def forecast_bands(weekly: pd.DataFrame, as_recorded: bool = False) -> pd.DataFr
     ]
 
 
+LEVEL_RECORDED = ("level_census_recorded[", "level_waitlist_recorded[")
+"""A level's series as dated records count them (``tables.level_recorded``)."""
+
 BACKTEST_SERIES = ("referrals", "iop_census", "iop_waitlist", "admissions")
 """Compared with the extract: referrals (demand: where losses before assessment grow with the
 wait, a surge shows here before it shows in the IOP), the IOP census, the IOP waitlist (joining
@@ -81,12 +86,20 @@ it to the first IOP day, or giving up: a client placed on a track waits for its 
 and admissions."""
 
 
+def backtest_series(observed: pd.DataFrame) -> list[str]:
+    """The series a back-test compares: ``BACKTEST_SERIES``, then each level of care's places
+    held and waiting list where the records have them (a continuum's)."""
+    levels = [c for c in observed.columns if c.startswith(("level_census[", "level_waitlist["))]
+    return [*BACKTEST_SERIES, *sorted(levels)]
+
+
 def backtest_table(bands: pd.DataFrame, observed: pd.DataFrame, last: dict) -> pd.DataFrame:
-    """Per series: the share of weeks whose observed value falls inside the 50% and 90% bands,
-    the mean absolute error of the median forecast and of the naive forecast (the last value
-    seen before the forecast carried forward), and which was better."""
+    """Per series (``backtest_series``): the share of weeks whose observed value falls inside
+    the 50% and 90% bands, the mean absolute error of the median forecast and of the naive
+    forecast (the last value seen before the forecast carried forward), and which was
+    better."""
     rows = []
-    for series in BACKTEST_SERIES:
+    for series in backtest_series(observed):
         b = bands[bands["series"] == series].set_index("week")
         o = observed.set_index("week")[series]
         weeks = [w for w in o.index if w in b.index]

@@ -85,6 +85,27 @@ def recorded_weekly(first_day: np.ndarray, last_day: np.ndarray, weeks: int) -> 
     return daily.reshape(weeks, 7).mean(axis=1)
 
 
+def level_recorded(visits: pd.DataFrame, names: list[str], weeks: int) -> dict[str, tuple]:
+    """Each level's places held and waiting list as a clinic's dated records count them
+    (``recorded_weekly``: a level's row runs from joining its queue to admission, then to
+    leaving): level -> (census, waitlist), weekly means of daily midday counts."""
+    if not names:
+        return {}
+    days = {
+        c: np.floor(visits[c].to_numpy(dtype=float) / HOURS_PER_DAY)
+        for c in ("queued", "admitted", "left")
+    }
+    level = visits["level"].to_numpy(dtype=object)
+    until = np.where(np.isnan(days["admitted"]), days["left"], days["admitted"])
+    return {
+        name: (
+            recorded_weekly(days["admitted"][level == name], days["left"][level == name], weeks),
+            recorded_weekly(days["queued"][level == name], until[level == name], weeks),
+        )
+        for name in names
+    }
+
+
 LEVEL_SERIES = {"level_census": CENSUS, "level_waitlist": WAITING, "level_blocked": BLOCKED}
 """Weekly columns of each level of care (``level_census[php]``, ...): places held (blocked
 clients included), clients waiting for a place, clients blocked (ready to go on, waiting for
@@ -148,6 +169,10 @@ def weekly_table(
     cols["iop_waitlist_recorded"] = recorded_weekly(
         days("iop_waitlisted"), np.where(np.isnan(start), gave_up, start), weeks
     )
+    names = sorted(level.name for level in scenario.levels)
+    for level, (census, waiting) in level_recorded(visits, names, weeks).items():
+        cols[f"level_census_recorded[{level}]"] = census  # (as the records count them)
+        cols[f"level_waitlist_recorded[{level}]"] = waiting
     if scenario.sites:  # a network: each site's IOP waitlist, counted the same way
         site = clients["site"].to_numpy(dtype=object)
         joined, until = days("iop_waitlisted"), np.where(np.isnan(start), gave_up, start)

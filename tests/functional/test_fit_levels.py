@@ -245,3 +245,34 @@ def test_a_state_holds_those_waiting_for_a_levels_place_and_a_run_starts_with_th
     first = weekly[weekly["week"] == 0]["level_waitlist[php]"].mean()
     # (a place frees every day or so: the first week's mean is a little under the count)
     assert 0.8 * len(waiting) <= first <= len(waiting)
+
+
+def test_a_levels_places_and_waitlist_read_back_from_its_records_are_the_runs(tmp_path):
+    """Back-tests and judged forecasts of a continuum compare each level's places held and
+    waiting list too: read from the records (a level's row from joining its queue to
+    admission, then to leaving; counted at midday) they are the run's own recorded series,
+    week by week. They compared the IOP's series only, so a forecast's PHP was never judged."""
+    import datetime as dt
+
+    import numpy as np
+
+    from simulation import clock
+    from simulation.data.state import weekly_observed
+    from simulation.data.synth import extract_end
+    from simulation.replication import run_replication
+
+    sc = scenarios.load(scenarios.bundled("continuum"))
+    table, _ = synthesize(sc, 1.0, 4)
+    table.to_csv(tmp_path / "extract.csv", index=False)
+    episodes = read_episodes(tmp_path / "extract.csv", as_of=extract_end(sc, 1.0))
+    weekly = run_replication(scenarios.apply_overrides(sc, ["horizon_weeks=52"]), 0, 4).weekly
+    # (the records hold the stays begun after the warm-up: from 12 weeks on, every stay in
+    # care or waiting began after it)
+    first = sc.warmup_weeks + 12
+    monday = clock.week_zero_monday(sc.start_date) + dt.timedelta(weeks=first)
+    observed = weekly_observed(episodes, pd.Timestamp(monday), 30)
+    run = weekly.set_index("week").loc[np.arange(30) + first]
+    for series in ("level_census", "level_waitlist"):
+        mine = run[f"{series}_recorded[php]"].to_numpy()
+        assert mine.max() > 0  # (something to compare)
+        np.testing.assert_allclose(observed[f"{series}[php]"].to_numpy(), mine, atol=1e-12)

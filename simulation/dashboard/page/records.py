@@ -113,9 +113,12 @@ def forecast_page(scenario: Scenario, bands: pd.DataFrame, summary, targets, inf
 
 def backtest_page(scenario: Scenario, bands, observed, table, lines: list[str]) -> str:
     """The back-test: what happened drawn over the forecast's fan, and the coverage table."""
-    from simulation.results import BACKTEST_SERIES, series_name
+    from simulation.results import backtest_series, series_name
 
-    figs = [(f"fan-{s}", series_name(s), figures.fan(bands, s, observed)) for s in BACKTEST_SERIES]
+    figs = [
+        (f"fan-{s}", series_name(s), figures.fan(bands, s, observed))
+        for s in backtest_series(observed)
+    ]
     rows = [
         [
             r.series,
