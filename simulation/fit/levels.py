@@ -48,7 +48,9 @@ def fit_levels(t: pd.DataFrame, as_of: pd.Timestamp, data: dict, ev: list, notes
         reasons = _reasons(stays)
         dropouts = stays[reasons == "dropped_out"]
         own = len(dropouts) >= MIN_STAYS  # enough dropouts for stays of their own
-        _stay(name, stays[reasons != "dropped_out"] if own else stays, as_of, entry, ev)
+        others = stays[reasons != "dropped_out"] if own else stays
+        unblocked, held = _unblocked(others, entry)
+        _stay(name, unblocked, as_of, entry, ev, held=held)
         _routes(name, stays, reasons, sorted(known | {name}), entry, ev, notes)
         if own:
             route = next((r for r in entry["routes"] if r.get("reason") == "dropped_out"), None)
@@ -70,8 +72,24 @@ def _reasons(stays: pd.DataFrame) -> pd.Series:
     return reason.where(stays["iop_end_date"].notna(), "")
 
 
-def _stay(name, stays, as_of, entry, ev, key: str = "") -> None:
-    """The stays' length (``key``: of one route's stays, e.g. "routes.dropped_out.")."""
+def _unblocked(stays: pd.DataFrame, entry: dict) -> tuple[pd.DataFrame, int]:
+    """The stays whose length is the stay itself, and how many were left out: a stay that
+    went on to the IOP or another level may have held its place after it was over, waiting
+    for the next (blocked, ``when_full = "stay"``), and the model blocks those days again.
+    Left out when at least ``MIN_STAYS`` ended out of care (the model draws the same stay
+    whatever the route; one with stays of its own, the dropouts', is fitted apart)."""
+    if entry.get("when_full", "stay") != "stay":
+        return stays, 0
+    going_on = stays["iop_end_date"].notna() & (stays["discharged_to"] != "")
+    out_of_care = stays["iop_end_date"].notna() & ~going_on
+    if out_of_care.sum() < MIN_STAYS:
+        return stays, 0
+    return stays[~going_on], int(going_on.sum())
+
+
+def _stay(name, stays, as_of, entry, ev, key: str = "", held: int = 0) -> None:
+    """The stays' length (``key``: of one route's stays, e.g. "routes.dropped_out.";
+    ``held``: stays going on to more care left out, see ``_unblocked``)."""
     end = stays["iop_end_date"]
     observed = end.notna().to_numpy()
     days = ((end.fillna(as_of) - stays["iop_start_date"]).dt.total_seconds() / 86400.0).to_numpy()
@@ -88,8 +106,14 @@ def _stay(name, stays, as_of, entry, ev, key: str = "") -> None:
             fit.mean_ci[1],
             fit.events + fit.censored,
             f"{fit.family} by censored maximum likelihood ({fit.events} stays ended, "
-            f"{fit.censored} still running; AIC {aics}); admission to discharge, so any days "
-            "spent waiting for the next level are in it"
+            f"{fit.censored} still running; AIC {aics}); admission to discharge"
+            + (
+                f", of stays that ended out of care or still run ({held} that went on to the IOP "
+                "or a level left out: their place may have been held, blocked, after the stay, "
+                "and the model blocks those days itself)"
+                if held
+                else ", so any days spent waiting for the next level are in it"
+            )
             + ("; dropouts' stays apart (those still running are the others')" if key else ""),
         )
     )
