@@ -51,7 +51,7 @@ def one(sc, seed: int, folder: str, true_model: bool) -> pd.DataFrame:
     bands = results.forecast_bands(result.tables["weekly"], as_recorded=True)
     observed = weekly_observed(everything, cut, WEEKS + 1, direct_sources(sc))
     return results.backtest_table(
-        bands, observed[observed["week"] >= 1], dict.fromkeys(results.BACKTEST_SERIES, 0.0)
+        bands, observed[observed["week"] >= 1], dict.fromkeys(results.backtest_series(observed), 0)
     )
 
 
@@ -72,7 +72,7 @@ def main() -> None:
     )
     for series, row in pooled.iterrows():
         print(
-            f"  {series:<14} in 50% band {100 * row.coverage_50:5.1f}%   in 90% band "
+            f"  {series:<20} in 50% band {100 * row.coverage_50:5.1f}%   in 90% band "
             f"{100 * row.coverage_90:5.1f}% (target 80-98%)"
         )
     per = pd.concat(tables).groupby("series")["coverage_90"].std() / np.sqrt(args.n)
