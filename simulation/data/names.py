@@ -58,6 +58,7 @@ def read_as(values: pd.Series, names: list[str]) -> tuple[pd.Series, dict[str, s
 
 
 def read_as_note(read: list[str]) -> str:
+    """The note that says what was read as the scenario's names (``read_as``)."""
     return (
         "Names in the extract read as the scenario's (they differ only in capitals, spaces, "
         "hyphens or underscores): " + "; ".join(read)

@@ -185,8 +185,8 @@ def weekly_observed(
     # each level of care: places held (admission to discharge) and waiting for one (its row
     # begun to admission, or to its end for one who left the queue), as the model's
     # level_*_recorded series count them
-    stays = episodes.table[~at_iop(episodes.table)]
-    for level in sorted(set(stays["level"])):
+    stays = episodes.table[~at_iop(episodes.table)]  # (none without a level column)
+    for level in sorted(set(stays["level"])) if len(stays) else []:
         mine = stays[stays["level"] == level]
         at = {c: ((mine[c] - monday).dt.days).to_numpy(dtype=float) for c in STAY_DATES}
         admitted, ended = at["iop_start_date"], at["iop_end_date"]
