@@ -21,13 +21,13 @@ from simulation.config import Scenario
 from simulation.replication import ReplicationResult, run_replication
 from simulation.results import (
     PRECISION_KPIS,
-    WARMUP_SERIES,
     overload_notes,
     relative_half_width,
     replications_needed,
     suggest_warmup,
     summarise,
     target_status,
+    warmup_series,
 )
 from simulation.workers import chunks, pool_for
 
@@ -345,6 +345,6 @@ def warmup_pilot(
     weekly = pd.concat(
         [r.weekly.assign(replication=r.replication) for r in results], ignore_index=True
     )
-    shown = [*WARMUP_SERIES, "op_census"]
+    shown = [*warmup_series(weekly), "op_census"]
     means = weekly.groupby(["week", "date"], as_index=False)[shown].mean()
     return suggest_warmup(weekly), means

@@ -116,13 +116,16 @@ def run(
     result.notes[:0] = scenario_notes(sc)
     warmup = None
     if not no_warmup_check:
-        # MSER-5 on this run's own replication-mean weekly census and waitlist (warm-up included)
-        warmup = max(results.suggest_warmup(result.tables["weekly"]).values())
+        # MSER-5 on this run's own replication-mean weekly census and waitlists (warm-up
+        # included; a continuum's levels too)
+        suggested = results.suggest_warmup(result.tables["weekly"])
+        warmup = max(suggested.values())
         if warmup > sc.warmup_weeks:
+            slowest = results.series_name(max(suggested, key=suggested.get))
             result.notes.append(
                 f"The warm-up of {sc.warmup_weeks} weeks may be too short: MSER-5 on this run's "
-                f"weekly IOP census and waitlist suggests {warmup} weeks (see iopsim warmup; set "
-                "warmup_weeks or --warmup-weeks)."
+                f"weekly series suggests {warmup} weeks ({slowest[0].lower()}{slowest[1:]} "
+                "settle slowest; see iopsim warmup; set warmup_weeks or --warmup-weeks)."
             )
     extra = {}
     # the replications are done: idle workers build the pages while this writes the tables

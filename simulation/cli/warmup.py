@@ -39,7 +39,8 @@ from simulation.cli.common import (
 @workers_option
 @out_option("Welch plot HTML (default: outputs/warmup-<scenario>-<time>.html).")
 def warmup(scenario, weeks, replications, overrides, window, workers, out):
-    """Suggest a warm-up length for SCENARIO by MSER-5 on the weekly IOP census and waitlist."""
+    """Suggest a warm-up length for SCENARIO by MSER-5 on the weekly IOP census and waitlist
+    (and each level of care's places held and waiting list)."""
     from simulation import experiment, outputs
     from simulation.dashboard import page as pages
 

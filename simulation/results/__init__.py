@@ -84,7 +84,13 @@ from simulation.results.tables import (
     weekly_table,
     with_hours,
 )
-from simulation.results.warmup import WARMUP_SERIES, moving_average, mser5, suggest_warmup
+from simulation.results.warmup import (
+    WARMUP_SERIES,
+    moving_average,
+    mser5,
+    suggest_warmup,
+    warmup_series,
+)
 
 __all__ = [
     "level_kpis",
@@ -145,6 +151,7 @@ __all__ = [
     "staff_time_kpis",
     "staffed_cost",
     "suggest_warmup",
+    "warmup_series",
     "summarise",
     "t_interval",
     "t_quantile",

@@ -31,13 +31,23 @@ def mser5(series, max_fraction: float = 0.5) -> int:
 
 
 WARMUP_SERIES = ("iop_census", "iop_waitlist")
-"""The weekly series whose MSER-5 truncation points make the warm-up suggestion."""
+"""The weekly series whose MSER-5 truncation points make the warm-up suggestion (and, in a
+continuum, each level's places held and waiting list: ``warmup_series``)."""
+
+
+def warmup_series(weekly: pd.DataFrame) -> list[str]:
+    """The series the warm-up is judged on: the IOP's census and waitlist, then each level of
+    care's places held and waiting list the weekly table has (a congested PHP may fill more
+    slowly than the IOP)."""
+    levels = [c for c in weekly.columns if c.startswith(("level_census[", "level_waitlist["))]
+    return [*WARMUP_SERIES, *sorted(levels)]
 
 
 def suggest_warmup(weekly: pd.DataFrame) -> dict[str, int]:
-    """MSER-5 truncation (weeks) of the replication-mean weekly IOP census and waitlist."""
-    means = weekly.groupby("week")[list(WARMUP_SERIES)].mean()
-    return {name: mser5(means[name].to_numpy()) for name in WARMUP_SERIES}
+    """MSER-5 truncation (weeks) of each replication-mean weekly series ``warmup_series``."""
+    series = warmup_series(weekly)
+    means = weekly.groupby("week")[series].mean()
+    return {name: mser5(means[name].to_numpy()) for name in series}
 
 
 def moving_average(series, window: int) -> np.ndarray:

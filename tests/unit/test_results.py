@@ -69,6 +69,37 @@ def test_mser5_cuts_off_a_known_transient(seed):
     assert results.mser5([1.0] * 10) == 0  # too short to judge
 
 
+def test_a_levels_series_that_settles_last_sets_the_warm_up():
+    """In a continuum the warm-up is judged on each level's places and waiting list too: a PHP
+    queue that fills over 40 weeks while the IOP's series are level from the start sets it
+    (judged on the IOP's alone, the suggestion was none)."""
+    rng = np.random.default_rng(3)
+    weeks = 200
+    weekly = pd.DataFrame(
+        {
+            "week": np.arange(weeks),
+            "iop_census": 24 + rng.normal(0, 0.3, weeks),
+            "iop_waitlist": 3 + rng.normal(0, 0.3, weeks),
+            "level_census[php]": 12 + rng.normal(0, 0.3, weeks),
+            "level_waitlist[php]": np.minimum(np.arange(weeks) / 40, 1.0) * 15
+            + rng.normal(0, 0.3, weeks),
+        }
+    )
+    suggested = results.suggest_warmup(weekly)
+    assert set(suggested) == {
+        "iop_census",
+        "iop_waitlist",
+        "level_census[php]",
+        "level_waitlist[php]",
+    }
+    assert max(suggested, key=suggested.get) == "level_waitlist[php]"
+    assert (
+        suggested["level_waitlist[php]"]
+        >= 35
+        > max(suggested["iop_census"], suggested["iop_waitlist"])
+    )
+
+
 def test_moving_average_is_centred():
     y = np.arange(10, dtype=float)
     assert np.allclose(results.moving_average(y, 2), y)  # linear series: centred mean is itself
