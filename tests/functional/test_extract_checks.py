@@ -527,3 +527,28 @@ def test_an_attendance_export_that_names_no_group_session_is_refused_until_mappe
     mapping.write_text('[values.kind]\n"iop session" = "group"\n')
     mapped = read_episodes(path, Mapping.parse([], mapping), attendance=own)
     pd.testing.assert_frame_equal(mapped.attendance, clean.attendance)
+
+
+@pytest.mark.parametrize("blank", ["NULL", "N/A", "-", "#N/A", "None"])
+def test_what_an_export_writes_for_an_empty_cell_is_blank(tmp_path, records, blank):
+    """SQL's NULL, Excel's #N/A or a dash in every empty cell: the extract reads as with
+    blanks, and says how many cells it read so (they were dates that are not dates and codes
+    that are not codes: the whole extract refused)."""
+    table = records[0].astype(str).replace({"nan": "", "NaT": "", "None": ""})
+    plain = read_episodes(_write(tmp_path, table))
+    marked = table.copy()
+    for column in marked.columns.drop("episode_id"):
+        marked[column] = marked[column].replace("", blank)
+    episodes = read_episodes(_write(tmp_path, marked, "marked.csv"))
+    pd.testing.assert_frame_equal(episodes.table, plain.table)
+    assert any("read as blank" in note for note in episodes.notes)
+
+
+def test_a_blank_marker_the_map_file_maps_is_its_value(tmp_path, records):
+    table = records[0].astype(str).replace({"nan": "", "NaT": "", "None": ""})
+    ended = table.index[table["discharge_reason"] == "other"][:3]
+    table.loc[ended, "discharge_reason"] = "N/A"
+    map_path = tmp_path / "map.toml"
+    map_path.write_text('[values.discharge_reason]\n"N/A" = "other"\n')
+    episodes = read_episodes(_write(tmp_path, table), Mapping.parse([], map_path))
+    assert (episodes.table["discharge_reason"] == "other").sum() >= 3

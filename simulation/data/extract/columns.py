@@ -57,6 +57,13 @@ CATEGORY_COLUMNS = ("source", "track", "level", "discharged_to", "site", "region
 """Text columns whose values are categories (mapped with [values.<column>])."""
 
 
+BLANKS = frozenset(
+    {"null", "n/a", "na", "#n/a", "nan", "nat", "none", "-", "--", "(blank)", "#null!"}
+)
+"""What exports write for an empty cell (SQL's NULL, Excel's #N/A, a dash): read as blank, in
+any column (lower case; matched whole, without case)."""
+
+
 YES = {"yes", "y", "true", "1", "attended", "present", "arrived", "seen", "checked in"}
 
 

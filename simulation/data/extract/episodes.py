@@ -61,9 +61,9 @@ def read_episodes(
 ) -> Episodes:
     """Read, map and check an episode extract (and optionally an attendance extract)."""
     mapping = mapping or Mapping()
-    raw, source = _read_mapped(path, mapping, COLUMNS, "")
-    bad: dict[str, pd.Series] = {}
     notes: list[str] = []
+    raw, source = _read_mapped(path, mapping, COLUMNS, "", notes)
+    bad: dict[str, pd.Series] = {}
     dated = [c for c, (_, kind) in COLUMNS.items() if kind == "date" and c in raw]
     order = read_day_order({c: raw[c] for c in dated}, mapping.dayfirst, "", source, notes)
     table = pd.DataFrame(index=raw.index)
@@ -216,7 +216,7 @@ def _read_attendance(
     count a session twice and halve the fitted dropout after a missed session: refused, or
     dropped with ``drop_bad_rows``. Rows whose episode is not in the episode extract are left
     out and counted in ``notes``; none matching is an error."""
-    raw, source = _read_mapped(path, mapping, ATTENDANCE_COLUMNS, "attendance: ")
+    raw, source = _read_mapped(path, mapping, ATTENDANCE_COLUMNS, "attendance: ", notes)
     attended = _mapped(raw["attended"], mapping.values.get("attended")).str.strip().str.lower()
     unknown = ~attended.isin(YES | NO)
     order = read_day_order({"date": raw["date"]}, mapping.dayfirst, "attendance: ", source, notes)

@@ -9,7 +9,13 @@ from pathlib import Path
 import pandas as pd
 
 from simulation.data import fhir
-from simulation.data.extract.columns import ATTENDANCE_COLUMNS, CODES, COLUMNS, STAFF_COLUMNS
+from simulation.data.extract.columns import (
+    ATTENDANCE_COLUMNS,
+    BLANKS,
+    CODES,
+    COLUMNS,
+    STAFF_COLUMNS,
+)
 from simulation.data.extract.files import ExtractError, _exists, read_file
 
 
@@ -145,9 +151,13 @@ def _mapped(text: pd.Series, values: dict[str, str] | None) -> pd.Series:
     )
 
 
-def _read_mapped(path, mapping: Mapping, columns: dict, label: str) -> tuple[pd.DataFrame, str]:
+def _read_mapped(
+    path, mapping: Mapping, columns: dict, label: str, notes: list[str] | None = None
+) -> tuple[pd.DataFrame, str]:
     """Only the mapped columns of an extract, as text; ExtractError naming a missing one. A
-    FHIR bundle gives its table for these columns (its rows are its entries)."""
+    FHIR bundle gives its table for these columns (its rows are its entries). What an export
+    writes for an empty cell (``BLANKS``: NULL, N/A, a dash) is blank, and ``notes`` (if
+    given) says how many cells were read so."""
     wanted = {c: mapping.columns.get(c, c) for c in columns}
     needed = tuple(c for c, (required, _) in columns.items() if required)
     source = Path(path).name
@@ -164,6 +174,16 @@ def _read_mapped(path, mapping: Mapping, columns: dict, label: str) -> tuple[pd.
                 for c in missing
             ],
             source,
+        )
+    blanked = 0
+    for column in raw.columns:  # (a marker the map file maps to a value is that value)
+        markers = raw[column].str.lower().isin(BLANKS - set(mapping.values.get(column, {})))
+        if markers.any():
+            raw[column] = raw[column].where(~markers, "")
+            blanked += int(markers.sum())
+    if blanked and notes is not None:
+        notes.append(
+            f"{label}{blanked} cell(s) written NULL, N/A, a dash or the like read as blank"
         )
     return raw, source
 

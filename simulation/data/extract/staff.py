@@ -25,7 +25,7 @@ def read_staff(
     ``drop_bad_rows``). ``notes`` (if given) gets what the reader noticed and did: the order
     it read the dates in, the repeats it dropped."""
     mapping = mapping or Mapping()
-    raw, source = _read_mapped(path, mapping, STAFF_COLUMNS, "staff: ")
+    raw, source = _read_mapped(path, mapping, STAFF_COLUMNS, "staff: ", notes)
     raw["pool"] = _mapped(raw["pool"], mapping.values.get("pool"))  # (their teams -> pools)
     dated = {c: raw[c] for c in ("from_date", "to_date") if c in raw}
     dayfirst = read_day_order(dated, mapping.dayfirst, "staff: ", source, notes)
