@@ -10,19 +10,13 @@ behind step-downs, without a word.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
 import pandas as pd
 
 from simulation.config import IOP, Scenario
 from simulation.data.extract import Episodes
-
-
-def name_key(name: str) -> str:
-    """What a name is once capitals, surrounding spaces and runs of spaces, hyphens and
-    underscores are set aside."""
-    return " ".join(re.split(r"[\s_\-]+", str(name).strip())).casefold()
+from simulation.data.extract.files import loose_key
 
 
 def scenario_names(scenario: Scenario) -> dict[str, list[str]]:
@@ -44,12 +38,12 @@ def read_as(values: pd.Series, names: list[str]) -> tuple[pd.Series, dict[str, s
     that could be two of the names, or none, is left as it is."""
     by_key: dict[str, list[str]] = {}
     for name in names:
-        by_key.setdefault(name_key(name), []).append(name)
+        by_key.setdefault(loose_key(name), []).append(name)
     renames = {}
     for value in pd.unique(values):
         if value == "" or value in names:
             continue
-        match = by_key.get(name_key(value), [])
+        match = by_key.get(loose_key(value), [])
         if len(match) == 1:
             renames[value] = match[0]
     if not renames:

@@ -552,3 +552,25 @@ def test_a_blank_marker_the_map_file_maps_is_its_value(tmp_path, records):
     map_path.write_text('[values.discharge_reason]\n"N/A" = "other"\n')
     episodes = read_episodes(_write(tmp_path, table), Mapping.parse([], map_path))
     assert (episodes.table["discharge_reason"] == "other").sum() >= 3
+
+
+def test_headings_spelt_otherwise_are_the_columns(tmp_path, records):
+    """'Referral Date', 'IOP-START-DATE': the columns, without a map. Only the two required
+    headings were missed (refused, asking for --map), and mapping those left every other
+    column silently absent: a fit whose state had all 937 referrals waiting for intake."""
+    table = records[0]
+    plain = read_episodes(_write(tmp_path, table))
+    spelt = table.rename(columns=lambda c: c.replace("_", " ").title()).rename(
+        columns={"Iop Start Date": "IOP-START-DATE"}
+    )
+    episodes = read_episodes(_write(tmp_path, spelt, "spelt.csv"))
+    pd.testing.assert_frame_equal(episodes.table, plain.table)
+    assert not any("not in the extract" in note for note in episodes.notes)
+
+
+def test_pathway_columns_an_extract_lacks_are_said(tmp_path, records):
+    table = records[0].drop(columns=["source", "waitlist_date", "track"])
+    episodes = read_episodes(_write(tmp_path, table))
+    said = [note for note in episodes.notes if "not in the extract" in note]
+    assert len(said) == 1 and "source, waitlist_date, track" in said[0]
+    assert "--map" in said[0]

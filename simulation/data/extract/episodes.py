@@ -23,6 +23,18 @@ from simulation.data.extract.dates import parse_dates, read_day_order
 from simulation.data.extract.files import ExtractError, _rows
 from simulation.data.extract.mapping import Mapping, _mapped, _read_mapped, _shown_codes, bundled
 
+PATHWAY = (
+    "source",
+    "assessment_date",
+    "assessment_outcome",
+    "waitlist_date",
+    "iop_start_date",
+    "iop_end_date",
+    "discharge_reason",
+    "track",
+)
+"""The pathway's columns a fit reads most from: each one absent from an extract is said."""
+
 
 @dataclass
 class Episodes:
@@ -63,6 +75,14 @@ def read_episodes(
     mapping = mapping or Mapping()
     notes: list[str] = []
     raw, source = _read_mapped(path, mapping, COLUMNS, "", notes)
+    absent = [c for c in PATHWAY if c not in raw]
+    if absent:
+        notes.append(
+            f"not in the extract, so read as blank: {', '.join(absent)} (every referral then "
+            "has no such date or code: one never assessed is still waiting, one never "
+            "started never started); if they are there under other headings, map them with "
+            "--map COLUMN=HEADING"
+        )
     bad: dict[str, pd.Series] = {}
     dated = [c for c, (_, kind) in COLUMNS.items() if kind == "date" and c in raw]
     order = read_day_order({c: raw[c] for c in dated}, mapping.dayfirst, "", source, notes)

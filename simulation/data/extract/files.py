@@ -41,13 +41,13 @@ def read_file(
     that has the ``needed`` headings (a cover page before the data is passed over)."""
     path = Path(path)
     _exists(path)
-    headings = list(dict.fromkeys(wanted.values()))
     suffix = path.suffix.lower()
     try:
         if suffix in (".csv", ".txt", ".tsv"):
             encoding, separator = _csv_dialect(path)
             present = pd.read_csv(path, nrows=0, encoding=encoding, sep=separator).columns
-            use = [h for h in headings if h in present]
+            wanted = as_headed(wanted, present)
+            use = [h for h in dict.fromkeys(wanted.values()) if h in present]
             raw = pd.read_csv(
                 path,
                 usecols=use,
@@ -59,7 +59,8 @@ def read_file(
         elif suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
             name = _excel_sheet(path, sheet, [wanted[c] for c in needed if c in wanted])
             present = pd.read_excel(path, sheet_name=name, nrows=0, engine="calamine").columns
-            use = [h for h in headings if h in present]
+            wanted = as_headed(wanted, present)
+            use = [h for h in dict.fromkeys(wanted.values()) if h in present]
             raw = pd.read_excel(
                 path, sheet_name=name, usecols=use, dtype=str, engine="calamine"
             ).fillna("")
@@ -67,7 +68,8 @@ def read_file(
             import pyarrow.parquet as pq
 
             present = pq.read_schema(path).names
-            use = [h for h in headings if h in present]
+            wanted = as_headed(wanted, present)
+            use = [h for h in dict.fromkeys(wanted.values()) if h in present]
             raw = pd.read_parquet(path, columns=use).astype("string").fillna("")
         else:
             raise ExtractError([f"{path.name}: read {READABLE}, not '{suffix}'"])
@@ -79,6 +81,25 @@ def read_file(
     for canonical, heading in wanted.items():
         if heading in raw.columns:
             out[canonical] = raw[heading].astype(str).str.strip()
+    return out
+
+
+def loose_key(text) -> str:
+    """A heading or name once capitals, surrounding spaces and runs of spaces, hyphens and
+    underscores are set aside ('Referral Date', 'referral_date' and 'REFERRAL-DATE' alike)."""
+    return " ".join(re.split(r"[\s_\-]+", str(text).strip())).casefold()
+
+
+def as_headed(wanted: dict[str, str], present) -> dict[str, str]:
+    """``wanted`` (canonical -> heading) with each heading the file lacks replaced by the one
+    heading it has that differs only in capitals, spaces, hyphens or underscores."""
+    by_key: dict[str, list[str]] = {}
+    for heading in present:
+        by_key.setdefault(loose_key(heading), []).append(heading)
+    out = {}
+    for canonical, heading in wanted.items():
+        match = by_key.get(loose_key(heading), [])
+        out[canonical] = match[0] if heading not in present and len(match) == 1 else heading
     return out
 
 
@@ -141,7 +162,8 @@ def _excel_sheet(path: Path, sheet: str | None, needed: list[str]) -> str | int:
         return sheet
     for name in names:
         header = pd.read_excel(path, sheet_name=name, nrows=0, engine="calamine").columns
-        if all(h in header for h in needed):
+        keys = {loose_key(h) for h in header}
+        if all(loose_key(h) in keys for h in needed):
             return name
     raise ExtractError(
         [
