@@ -574,3 +574,13 @@ def test_pathway_columns_an_extract_lacks_are_said(tmp_path, records):
     said = [note for note in episodes.notes if "not in the extract" in note]
     assert len(said) == 1 and "source, waitlist_date, track" in said[0]
     assert "--map" in said[0]
+
+
+def test_a_staff_extract_without_fte_or_end_dates_says_what_it_took(tmp_path):
+    path = tmp_path / "staff.csv"
+    path.write_text("person,pool,from_date\nA,therapists,2028-01-01\n")
+    notes: list[str] = []
+    read_staff(path, notes=notes)
+    assert notes == [
+        "staff: not in the extract: to_date (no one has left), fte (everyone full time)"
+    ]

@@ -237,6 +237,8 @@ def _read_attendance(
     dropped with ``drop_bad_rows``. Rows whose episode is not in the episode extract are left
     out and counted in ``notes``; none matching is an error."""
     raw, source = _read_mapped(path, mapping, ATTENDANCE_COLUMNS, "attendance: ", notes)
+    if "kind" not in raw:
+        notes.append("attendance: no kind column: every row is read as a group session")
     attended = _mapped(raw["attended"], mapping.values.get("attended")).str.strip().str.lower()
     unknown = ~attended.isin(YES | NO)
     order = read_day_order({"date": raw["date"]}, mapping.dayfirst, "attendance: ", source, notes)

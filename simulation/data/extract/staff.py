@@ -11,6 +11,9 @@ from simulation.data.extract.dates import parse_dates, read_day_order
 from simulation.data.extract.files import ExtractError, _rows
 from simulation.data.extract.mapping import Mapping, _mapped, _read_mapped
 
+ABSENT = {"to_date": "no one has left", "fte": "everyone full time"}
+"""A staff extract's optional columns, and what their absence means."""
+
 
 def read_staff(
     path: str | Path,
@@ -27,6 +30,9 @@ def read_staff(
     mapping = mapping or Mapping()
     raw, source = _read_mapped(path, mapping, STAFF_COLUMNS, "staff: ", notes)
     raw["pool"] = _mapped(raw["pool"], mapping.values.get("pool"))  # (their teams -> pools)
+    absent = [f"{c} ({what})" for c, what in ABSENT.items() if c not in raw]
+    if absent and notes is not None:
+        notes.append(f"staff: not in the extract: {', '.join(absent)}")
     dated = {c: raw[c] for c in ("from_date", "to_date") if c in raw}
     dayfirst = read_day_order(dated, mapping.dayfirst, "staff: ", source, notes)
     start = parse_dates(raw["from_date"], dayfirst)
