@@ -584,3 +584,30 @@ def test_a_staff_extract_without_fte_or_end_dates_says_what_it_took(tmp_path):
     assert notes == [
         "staff: not in the extract: to_date (no one has left), fte (everyone full time)"
     ]
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_a_title_block_above_the_header_is_passed_over(tmp_path, records, suffix):
+    """An export with its title and date above the header row reads as without them, and a
+    bad row is named by its own row in the file. It was refused: 'no sheet has the headings
+    in its first row', with a hint (--sheet, --map) that could not help."""
+    table = records[0].astype(str).replace({"nan": "", "NaT": "", "None": ""})
+    plain = read_episodes(_write(tmp_path, table))
+    path = tmp_path / f"titled.{suffix}"
+    title = pd.DataFrame([["Clinic episode export"], ["Run 2029-12-31"], [""]])
+    if suffix == "csv":
+        path.write_text("Clinic episode export\nRun 2029-12-31\n\n" + table.to_csv(index=False))
+    else:
+        with pd.ExcelWriter(path) as workbook:
+            title.to_excel(workbook, sheet_name="Episodes", index=False, header=False)
+            table.to_excel(workbook, sheet_name="Episodes", index=False, startrow=3)
+    pd.testing.assert_frame_equal(read_episodes(path).table, plain.table)
+    table.loc[4, "referral_date"] = "not a date"  # the header is row 4: this is row 9
+    if suffix == "csv":
+        path.write_text("Clinic episode export\nRun 2029-12-31\n\n" + table.to_csv(index=False))
+    else:
+        with pd.ExcelWriter(path) as workbook:
+            title.to_excel(workbook, sheet_name="Episodes", index=False, header=False)
+            table.to_excel(workbook, sheet_name="Episodes", index=False, startrow=3)
+    with pytest.raises(ExtractError, match=r"referral_date: not a date \(rows 9\)"):
+        read_episodes(path)

@@ -42,28 +42,23 @@ def read_file(
     path = Path(path)
     _exists(path)
     suffix = path.suffix.lower()
+    heads = [wanted[c] for c in needed if c in wanted]
+    top = 0  # rows above the header (a title block)
     try:
         if suffix in (".csv", ".txt", ".tsv"):
-            encoding, separator = _csv_dialect(path)
-            present = pd.read_csv(path, nrows=0, encoding=encoding, sep=separator).columns
+            encoding, separator, top = _csv_dialect(path, heads)
+            options = {"encoding": encoding, "sep": separator, "skiprows": top}
+            present = pd.read_csv(path, nrows=0, **options).columns
             wanted = as_headed(wanted, present)
             use = [h for h in dict.fromkeys(wanted.values()) if h in present]
-            raw = pd.read_csv(
-                path,
-                usecols=use,
-                dtype=str,
-                keep_default_na=False,
-                encoding=encoding,
-                sep=separator,
-            )
+            raw = pd.read_csv(path, usecols=use, dtype=str, keep_default_na=False, **options)
         elif suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
-            name = _excel_sheet(path, sheet, [wanted[c] for c in needed if c in wanted])
-            present = pd.read_excel(path, sheet_name=name, nrows=0, engine="calamine").columns
+            name, top = _excel_sheet(path, sheet, heads)
+            options = {"sheet_name": name, "header": top, "engine": "calamine"}
+            present = pd.read_excel(path, nrows=0, **options).columns
             wanted = as_headed(wanted, present)
             use = [h for h in dict.fromkeys(wanted.values()) if h in present]
-            raw = pd.read_excel(
-                path, sheet_name=name, usecols=use, dtype=str, engine="calamine"
-            ).fillna("")
+            raw = pd.read_excel(path, usecols=use, dtype=str, **options).fillna("")
         elif suffix == ".parquet":
             import pyarrow.parquet as pq
 
@@ -77,6 +72,7 @@ def read_file(
         raise
     except Exception as exc:  # a damaged or unreadable file
         raise ExtractError([f"{path.name} cannot be read ({type(exc).__name__})"]) from None
+    raw.index = raw.index + top  # (rows are named as the clinic's spreadsheet numbers them)
     out = pd.DataFrame(index=raw.index)
     for canonical, heading in wanted.items():
         if heading in raw.columns:
@@ -118,8 +114,23 @@ def _exists(path: Path) -> None:
 READABLE = ".csv, .xlsx, .parquet or a FHIR .json bundle"
 
 
-def _csv_dialect(path: Path) -> tuple[str, str]:
-    """The encoding and separator of a CSV file, from its first bytes and header line."""
+HEADER_WITHIN = 20
+"""An export's header row is looked for in its first rows (a title block may come first)."""
+
+
+def _header_row(rows: list[list[str]], heads: list[str]) -> int | None:
+    """The first of ``rows`` that holds every heading in ``heads`` (``loose_key``), or None."""
+    wanted = {loose_key(h) for h in heads}
+    for i, row in enumerate(rows[:HEADER_WITHIN]):
+        if wanted and wanted <= {loose_key(v) for v in row}:
+            return i
+    return None
+
+
+def _csv_dialect(path: Path, heads: list[str] = ()) -> tuple[str, str, int]:
+    """The encoding and separator of a CSV file, from its first bytes and header line, and
+    the rows above the header (the first line holding the ``heads``, if one of the first
+    does; else none)."""
     import csv
 
     head = path.open("rb").read(64 * 1024)
@@ -139,36 +150,47 @@ def _csv_dialect(path: Path) -> tuple[str, str]:
             path.read_text(encoding="cp1252")
         except UnicodeDecodeError:
             encoding = "latin-1"
-    first = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+    lines = text.lstrip("\ufeff").splitlines()
+    for separator in ",;\t|":  # a header further down (a title block above it)
+        top = _header_row(
+            [next(csv.reader([line], delimiter=separator), []) for line in lines[:HEADER_WITHIN]],
+            list(heads),
+        )
+        if top:
+            return encoding, separator, top
+    first = lines[0] if text.strip() else ""
     try:
         separator = csv.Sniffer().sniff(first, delimiters=",;\t|").delimiter
     except csv.Error:
         separator = ","
-    return encoding, separator
+    return encoding, separator, 0
 
 
-def _excel_sheet(path: Path, sheet: str | None, needed: list[str]) -> str | int:
-    """The sheet to read: the one named, else the first whose header has the needed headings."""
+def _excel_sheet(path: Path, sheet: str | None, needed: list[str]) -> tuple[str | int, int]:
+    """The sheet to read and the rows above its header: the sheet named, else the first whose
+    first rows hold the needed headings (a cover page, or a title block above the header, is
+    passed over)."""
     from python_calamine import CalamineWorkbook
 
     names = CalamineWorkbook.from_path(str(path)).sheet_names
+    if sheet is not None and sheet not in names:
+        raise ExtractError(
+            [f"{path.name}: no sheet '{sheet}' (its sheets: {', '.join(names)}); give --sheet NAME"]
+        )
+    for name in [sheet] if sheet is not None else names:
+        top = pd.read_excel(
+            path, sheet_name=name, header=None, nrows=HEADER_WITHIN, dtype=str, engine="calamine"
+        ).fillna("")
+        found = _header_row(top.values.tolist(), needed)
+        if found is not None:
+            return name, found
     if sheet is not None:
-        if sheet not in names:
-            raise ExtractError(
-                [
-                    f"{path.name}: no sheet '{sheet}' (its sheets: {', '.join(names)}); give --sheet NAME"
-                ]
-            )
-        return sheet
-    for name in names:
-        header = pd.read_excel(path, sheet_name=name, nrows=0, engine="calamine").columns
-        keys = {loose_key(h) for h in header}
-        if all(loose_key(h) in keys for h in needed):
-            return name
+        return sheet, 0  # (its missing headings are said column by column)
     raise ExtractError(
         [
-            f"{path.name}: no sheet has the headings {', '.join(needed)} in its first row (its "
-            f"sheets: {', '.join(names)}); give --sheet NAME, or map the headings with --map"
+            f"{path.name}: no sheet has the headings {', '.join(needed)} in its first "
+            f"{HEADER_WITHIN} rows (its sheets: {', '.join(names)}); give --sheet NAME, or map "
+            "the headings with --map"
         ]
     )
 
