@@ -611,3 +611,20 @@ def test_a_title_block_above_the_header_is_passed_over(tmp_path, records, suffix
             table.to_excel(workbook, sheet_name="Episodes", index=False, startrow=3)
     with pytest.raises(ExtractError, match=r"referral_date: not a date \(rows 9\)"):
         read_episodes(path)
+
+
+def test_a_workbook_split_by_sheet_says_which_sheets_it_did_not_read(tmp_path, records):
+    table = records[0].astype(str).replace({"nan": "", "NaT": "", "None": ""})
+    early = table["referral_date"] < table["referral_date"].sort_values().iloc[len(table) // 2]
+    path = tmp_path / "split.xlsx"
+    with pd.ExcelWriter(path) as workbook:
+        pd.DataFrame([["a cover page"]]).to_excel(workbook, sheet_name="About", index=False)
+        table[early].to_excel(workbook, sheet_name="First year", index=False)
+        table[~early].to_excel(workbook, sheet_name="Second year", index=False)
+    episodes = read_episodes(path)
+    assert len(episodes.table) == int(early.sum())
+    said = [note for note in episodes.notes if "were not read" in note]
+    assert len(said) == 1 and "'First year' only" in said[0] and "Second year" in said[0]
+    chosen = read_episodes(path, Mapping(sheet="Second year"))
+    assert len(chosen.table) == int((~early).sum())
+    assert not any("were not read" in note for note in chosen.notes)

@@ -32,7 +32,11 @@ _ENTRY = re.compile(r"(?<!-)\b(?:row\(s\)|rows\b|row\b)")
 
 
 def read_file(
-    path: str | Path, wanted: dict[str, str], sheet: str | None = None, needed: tuple = ()
+    path: str | Path,
+    wanted: dict[str, str],
+    sheet: str | None = None,
+    needed: tuple = (),
+    notes: list[str] | None = None,
 ) -> pd.DataFrame:
     """Only the ``wanted`` headings of a CSV, Excel or Parquet file, as text; any other column
     (names, notes, birth dates) is never read. ``wanted``: canonical -> heading. A CSV may be
@@ -53,7 +57,7 @@ def read_file(
             use = [h for h in dict.fromkeys(wanted.values()) if h in present]
             raw = pd.read_csv(path, usecols=use, dtype=str, keep_default_na=False, **options)
         elif suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
-            name, top = _excel_sheet(path, sheet, heads)
+            name, top = _excel_sheet(path, sheet, heads, notes)
             options = {"sheet_name": name, "header": top, "engine": "calamine"}
             present = pd.read_excel(path, nrows=0, **options).columns
             wanted = as_headed(wanted, present)
@@ -166,10 +170,13 @@ def _csv_dialect(path: Path, heads: list[str] = ()) -> tuple[str, str, int]:
     return encoding, separator, 0
 
 
-def _excel_sheet(path: Path, sheet: str | None, needed: list[str]) -> tuple[str | int, int]:
+def _excel_sheet(
+    path: Path, sheet: str | None, needed: list[str], notes: list[str] | None = None
+) -> tuple[str | int, int]:
     """The sheet to read and the rows above its header: the sheet named, else the first whose
     first rows hold the needed headings (a cover page, or a title block above the header, is
-    passed over)."""
+    passed over); other sheets that hold them too (an export split by year) are named in
+    ``notes``: only one sheet is read."""
     from python_calamine import CalamineWorkbook
 
     names = CalamineWorkbook.from_path(str(path)).sheet_names
@@ -177,13 +184,25 @@ def _excel_sheet(path: Path, sheet: str | None, needed: list[str]) -> tuple[str 
         raise ExtractError(
             [f"{path.name}: no sheet '{sheet}' (its sheets: {', '.join(names)}); give --sheet NAME"]
         )
-    for name in [sheet] if sheet is not None else names:
+
+    def header_of(name) -> int | None:
         top = pd.read_excel(
             path, sheet_name=name, header=None, nrows=HEADER_WITHIN, dtype=str, engine="calamine"
         ).fillna("")
-        found = _header_row(top.values.tolist(), needed)
-        if found is not None:
-            return name, found
+        return _header_row(top.values.tolist(), needed)
+
+    for i, name in enumerate([sheet] if sheet is not None else names):
+        found = header_of(name)
+        if found is None:
+            continue
+        also = [] if sheet is not None else [n for n in names[i + 1 :] if header_of(n) is not None]
+        if also and notes is not None:
+            notes.append(
+                f"{path.name}: read sheet '{name}' only; sheet(s) {', '.join(also)} have the "
+                "same headings and were not read (an export split by sheet: join them into "
+                "one, or give --sheet NAME to choose)"
+            )
+        return name, found
     if sheet is not None:
         return sheet, 0  # (its missing headings are said column by column)
     raise ExtractError(

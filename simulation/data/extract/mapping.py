@@ -164,7 +164,7 @@ def _read_mapped(
     if fhir.is_fhir(path):
         raw = _bundle_table(path, columns)
     else:
-        raw = read_file(path, wanted, mapping.sheet, needed)
+        raw = read_file(path, wanted, mapping.sheet, needed, notes)
     missing = [c for c, (required, _) in columns.items() if required and c not in raw]
     if missing:
         raise ExtractError(
