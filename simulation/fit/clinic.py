@@ -63,6 +63,10 @@ def fit_clinic(
     first = referred["referral_date"].min().normalize()
     monday = first + pd.Timedelta(days=(7 - first.weekday()) % 7)
     last_monday = as_of.normalize() - pd.Timedelta(days=as_of.weekday())
+    stopped = _referrals_stopped(referred["referral_date"], monday, as_of)
+    if stopped is not None:
+        last_monday, note = stopped
+        notes.append(note)
     weeks = max(int((last_monday - monday).days // 7), 0)
     window = referred[
         (referred["referral_date"] >= monday) & (referred["referral_date"] < last_monday)
@@ -361,6 +365,35 @@ def fit_clinic(
         )
     data["name"] = f"{template.name} fitted"
     return FitResult(data, ev, notes, curves)
+
+
+STOPPED_DUE = 7.0
+"""Referrals a gap at the end of an extract would hold at the rate before it, beyond which no
+referral in it is not chance (a chance of 1 in 1,000): the referrals stopped being recorded."""
+
+
+def _referrals_stopped(referred: pd.Series, monday: pd.Timestamp, as_of: pd.Timestamp):
+    """Where the records' referrals stop well before their other dates do (an extract of the
+    referrals up to a date, followed on; or referrals no longer recorded): the Monday after
+    the last referral's week, to measure the rate up to, and the note that says so; None
+    where the gap is chance or a closure (fewer than ``STOPPED_DUE`` due in it, or under four
+    weeks)."""
+    last = referred.max().normalize()
+    end = last - pd.Timedelta(days=last.weekday()) + pd.Timedelta(weeks=1)
+    weeks_before = (end - monday).days / 7
+    gap_weeks = (as_of - last).days / 7
+    if weeks_before < 4 or gap_weeks < 4:
+        return None
+    due = len(referred[(referred >= monday) & (referred < end)]) / weeks_before * gap_weeks
+    if due < STOPPED_DUE:
+        return None
+    return end, (
+        f"No referral after {last.date()} though the records run to {as_of.date()} "
+        f"({gap_weeks:.0f} weeks later, when about {due:.0f} were due): the extract looks like "
+        "the referrals up to then, followed on (or referrals stopped being recorded). The "
+        f"referral rate is measured up to {end.date()}; a state on a later date misses everyone "
+        "referred since: fit with --as-of on or before it, or from an extract of every referral."
+    )
 
 
 def _new_source_note(name: str, share: float, template_sources: dict) -> str:

@@ -628,3 +628,18 @@ def test_a_workbook_split_by_sheet_says_which_sheets_it_did_not_read(tmp_path, r
     chosen = read_episodes(path, Mapping(sheet="Second year"))
     assert len(chosen.table) == int((~early).sum())
     assert not any("were not read" in note for note in chosen.notes)
+
+
+def test_an_extract_of_referrals_up_to_a_date_measures_their_rate_up_to_it(tmp_path, records):
+    """The referrals of the first year, followed on to the end (a cohort export): their rate
+    was diluted over every week to the last date (6.1 a week against 9.4) without a word."""
+    table = records[0]
+    whole = fit_clinic(read_episodes(_write(tmp_path, table)), baseline())
+    cut = table["referral_date"].sort_values().iloc[len(table) // 2]
+    cohort = read_episodes(_write(tmp_path, table[table["referral_date"] < cut], "c.csv"))
+    fitted = fit_clinic(cohort, baseline())
+    rate = {e.key: e for e in fitted.evidence}["referrals.per_week"]
+    true = whole.data["referrals"]["per_week"]
+    assert rate.low <= true <= rate.high, (rate, true)
+    assert any(note.startswith("No referral after") for note in fitted.notes)
+    assert not any(note.startswith("No referral after") for note in whole.notes)
