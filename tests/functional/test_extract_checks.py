@@ -569,10 +569,10 @@ def test_headings_spelt_otherwise_are_the_columns(tmp_path, records):
 
 
 def test_pathway_columns_an_extract_lacks_are_said(tmp_path, records):
-    table = records[0].drop(columns=["source", "waitlist_date", "track"])
+    table = records[0].drop(columns=["source", "age_group", "waitlist_date", "track"])
     episodes = read_episodes(_write(tmp_path, table))
     said = [note for note in episodes.notes if "not in the extract" in note]
-    assert len(said) == 1 and "source, waitlist_date, track" in said[0]
+    assert len(said) == 1 and "source, age_group, waitlist_date, track" in said[0]
     assert "--map" in said[0]
 
 

@@ -25,6 +25,7 @@ from simulation.data.extract.mapping import Mapping, _mapped, _read_mapped, _sho
 
 PATHWAY = (
     "source",
+    "age_group",
     "assessment_date",
     "assessment_outcome",
     "waitlist_date",
@@ -80,8 +81,8 @@ def read_episodes(
         notes.append(
             f"not in the extract, so read as blank: {', '.join(absent)} (every referral then "
             "has no such date or code: one never assessed is still waiting, one never "
-            "started never started); if they are there under other headings, map them with "
-            "--map COLUMN=HEADING"
+            "started never started, every source community, every client an adult); if "
+            "they are there under other headings, map them with --map COLUMN=HEADING"
         )
     bad: dict[str, pd.Series] = {}
     dated = [c for c, (_, kind) in COLUMNS.items() if kind == "date" and c in raw]
