@@ -534,7 +534,7 @@ def test_what_an_export_writes_for_an_empty_cell_is_blank(tmp_path, records, bla
     """SQL's NULL, Excel's #N/A or a dash in every empty cell: the extract reads as with
     blanks, and says how many cells it read so (they were dates that are not dates and codes
     that are not codes: the whole extract refused)."""
-    table = records[0].astype(str).replace({"nan": "", "NaT": "", "None": ""})
+    table = _as_text(records[0])
     plain = read_episodes(_write(tmp_path, table))
     marked = table.copy()
     for column in marked.columns.drop("episode_id"):
@@ -545,7 +545,7 @@ def test_what_an_export_writes_for_an_empty_cell_is_blank(tmp_path, records, bla
 
 
 def test_a_blank_marker_the_map_file_maps_is_its_value(tmp_path, records):
-    table = records[0].astype(str).replace({"nan": "", "NaT": "", "None": ""})
+    table = _as_text(records[0])
     ended = table.index[table["discharge_reason"] == "other"][:3]
     table.loc[ended, "discharge_reason"] = "N/A"
     map_path = tmp_path / "map.toml"
@@ -586,35 +586,40 @@ def test_a_staff_extract_without_fte_or_end_dates_says_what_it_took(tmp_path):
     ]
 
 
+def _titled(path, table) -> None:
+    """Write ``table`` as an export does with a title block (three rows) above its header."""
+    if path.suffix == ".csv":
+        path.write_text("Clinic episode export\nRun 2029-12-31\n\n" + table.to_csv(index=False))
+        return
+    title = pd.DataFrame([["Clinic episode export"], ["Run 2029-12-31"], [""]])
+    with pd.ExcelWriter(path) as workbook:
+        title.to_excel(workbook, sheet_name="Episodes", index=False, header=False)
+        table.to_excel(workbook, sheet_name="Episodes", index=False, startrow=3)
+
+
+def _as_text(table: pd.DataFrame) -> pd.DataFrame:
+    """The records as an export writes them: text, empty cells blank."""
+    return table.astype(str).replace({"nan": "", "NaT": "", "None": ""})
+
+
 @pytest.mark.parametrize("suffix", ["csv", "xlsx"])
 def test_a_title_block_above_the_header_is_passed_over(tmp_path, records, suffix):
     """An export with its title and date above the header row reads as without them, and a
     bad row is named by its own row in the file. It was refused: 'no sheet has the headings
     in its first row', with a hint (--sheet, --map) that could not help."""
-    table = records[0].astype(str).replace({"nan": "", "NaT": "", "None": ""})
+    table = _as_text(records[0])
     plain = read_episodes(_write(tmp_path, table))
     path = tmp_path / f"titled.{suffix}"
-    title = pd.DataFrame([["Clinic episode export"], ["Run 2029-12-31"], [""]])
-    if suffix == "csv":
-        path.write_text("Clinic episode export\nRun 2029-12-31\n\n" + table.to_csv(index=False))
-    else:
-        with pd.ExcelWriter(path) as workbook:
-            title.to_excel(workbook, sheet_name="Episodes", index=False, header=False)
-            table.to_excel(workbook, sheet_name="Episodes", index=False, startrow=3)
+    _titled(path, table)
     pd.testing.assert_frame_equal(read_episodes(path).table, plain.table)
     table.loc[4, "referral_date"] = "not a date"  # the header is row 4: this is row 9
-    if suffix == "csv":
-        path.write_text("Clinic episode export\nRun 2029-12-31\n\n" + table.to_csv(index=False))
-    else:
-        with pd.ExcelWriter(path) as workbook:
-            title.to_excel(workbook, sheet_name="Episodes", index=False, header=False)
-            table.to_excel(workbook, sheet_name="Episodes", index=False, startrow=3)
+    _titled(path, table)
     with pytest.raises(ExtractError, match=r"referral_date: not a date \(rows 9\)"):
         read_episodes(path)
 
 
 def test_a_workbook_split_by_sheet_says_which_sheets_it_did_not_read(tmp_path, records):
-    table = records[0].astype(str).replace({"nan": "", "NaT": "", "None": ""})
+    table = _as_text(records[0])
     early = table["referral_date"] < table["referral_date"].sort_values().iloc[len(table) // 2]
     path = tmp_path / "split.xlsx"
     with pd.ExcelWriter(path) as workbook:
