@@ -16,7 +16,7 @@ import pandas as pd
 
 from simulation.config import IOP, Scenario
 from simulation.data.extract import Episodes
-from simulation.data.extract.files import loose_key
+from simulation.data.extract.files import loose_match
 
 
 def scenario_names(scenario: Scenario) -> dict[str, list[str]]:
@@ -34,18 +34,12 @@ def scenario_names(scenario: Scenario) -> dict[str, list[str]]:
 
 def read_as(values: pd.Series, names: list[str]) -> tuple[pd.Series, dict[str, str]]:
     """``values`` with each one that is one of ``names`` but for capitals, spaces, hyphens or
-    underscores written as ``names`` writes it, and what was read so (value -> name). A value
-    that could be two of the names, or none, is left as it is."""
-    by_key: dict[str, list[str]] = {}
-    for name in names:
-        by_key.setdefault(loose_key(name), []).append(name)
+    underscores written as ``names`` writes it (``loose_match``), and what was read so
+    (value -> name). A value that could be two of the names, or none, is left as it is."""
     renames = {}
     for value in pd.unique(values):
-        if value == "" or value in names:
-            continue
-        match = by_key.get(loose_key(value), [])
-        if len(match) == 1:
-            renames[value] = match[0]
+        if value != "" and value not in names and (name := loose_match(value, names)):
+            renames[value] = name
     if not renames:
         return values, renames
     return values.map(lambda v: renames.get(v, v)), renames

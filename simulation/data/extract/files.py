@@ -53,22 +53,19 @@ def read_file(
             encoding, separator, top = _csv_dialect(path, heads)
             options = {"encoding": encoding, "sep": separator, "skiprows": top}
             present = pd.read_csv(path, nrows=0, **options).columns
-            wanted = as_headed(wanted, present)
-            use = [h for h in dict.fromkeys(wanted.values()) if h in present]
+            wanted, use = _columns(wanted, present)
             raw = pd.read_csv(path, usecols=use, dtype=str, keep_default_na=False, **options)
         elif suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
             name, top = _excel_sheet(path, sheet, heads, notes)
             options = {"sheet_name": name, "header": top, "engine": "calamine"}
             present = pd.read_excel(path, nrows=0, **options).columns
-            wanted = as_headed(wanted, present)
-            use = [h for h in dict.fromkeys(wanted.values()) if h in present]
+            wanted, use = _columns(wanted, present)
             raw = pd.read_excel(path, usecols=use, dtype=str, **options).fillna("")
         elif suffix == ".parquet":
             import pyarrow.parquet as pq
 
             present = pq.read_schema(path).names
-            wanted = as_headed(wanted, present)
-            use = [h for h in dict.fromkeys(wanted.values()) if h in present]
+            wanted, use = _columns(wanted, present)
             raw = pd.read_parquet(path, columns=use).astype("string").fillna("")
         else:
             raise ExtractError([f"{path.name}: read {READABLE}, not '{suffix}'"])
@@ -90,17 +87,24 @@ def loose_key(text) -> str:
     return " ".join(re.split(r"[\s_\-]+", str(text).strip())).casefold()
 
 
-def as_headed(wanted: dict[str, str], present) -> dict[str, str]:
+def loose_match(text, names) -> str | None:
+    """The one of ``names`` that ``text`` is but for capitals, spaces, hyphens or
+    underscores (``loose_key``); None if none is, or more than one."""
+    key = loose_key(text)
+    found = [name for name in names if loose_key(name) == key]
+    return found[0] if len(found) == 1 else None
+
+
+def _columns(wanted: dict[str, str], present) -> tuple[dict[str, str], list[str]]:
     """``wanted`` (canonical -> heading) with each heading the file lacks replaced by the one
-    heading it has that differs only in capitals, spaces, hyphens or underscores."""
-    by_key: dict[str, list[str]] = {}
-    for heading in present:
-        by_key.setdefault(loose_key(heading), []).append(heading)
-    out = {}
-    for canonical, heading in wanted.items():
-        match = by_key.get(loose_key(heading), [])
-        out[canonical] = match[0] if heading not in present and len(match) == 1 else heading
-    return out
+    it has that differs only in capitals, spaces, hyphens or underscores (``loose_match``),
+    and the headings to read."""
+    present = list(present)
+    wanted = {
+        canonical: heading if heading in present else (loose_match(heading, present) or heading)
+        for canonical, heading in wanted.items()
+    }
+    return wanted, [h for h in dict.fromkeys(wanted.values()) if h in present]
 
 
 def _exists(path: Path) -> None:
