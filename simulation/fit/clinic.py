@@ -382,10 +382,13 @@ def _referrals_stopped(referred: pd.Series, monday: pd.Timestamp, as_of: pd.Time
     end = last - pd.Timedelta(days=last.weekday()) + pd.Timedelta(weeks=1)
     weeks_before = (end - monday).days / 7
     gap_weeks = (as_of - last).days / 7
-    if weeks_before < 4 or gap_weeks < 4:
+    if weeks_before < 1 or gap_weeks < 4:
         return None
-    due = len(referred[(referred >= monday) & (referred < end)]) / weeks_before * gap_weeks
-    if due < STOPPED_DUE:
+    before = len(referred[(referred >= monday) & (referred < end)])
+    due = before / weeks_before * gap_weeks
+    # (the chance that all ``before`` referrals of a steady rate fall before the gap: a few
+    # weeks of referrals estimate the rate too roughly for ``due`` alone to tell)
+    if due < STOPPED_DUE or before * math.log1p(gap_weeks / weeks_before) < STOPPED_DUE:
         return None
     return end, (
         f"No referral after {last.date()} though the records run to {as_of.date()} "

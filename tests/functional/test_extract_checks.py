@@ -648,3 +648,47 @@ def test_an_extract_of_referrals_up_to_a_date_measures_their_rate_up_to_it(tmp_p
     assert rate.low <= true <= rate.high, (rate, true)
     assert any(note.startswith("No referral after") for note in fitted.notes)
     assert not any(note.startswith("No referral after") for note in whole.notes)
+
+
+def test_the_first_weeks_of_referrals_followed_on_are_read_and_their_rate_not_diluted(
+    tmp_path, records
+):
+    """A short extract (the referrals of a new clinic's first weeks, followed on): the bulk of
+    its dates is a few weeks wide, so a stay ending months later was refused as a typo; and
+    its referral rate was measured over every week to the last date."""
+    table = records[0]
+    first = table["referral_date"].sort_values()
+    short = table[table["referral_date"] <= first.iloc[20]]
+    episodes = read_episodes(_write(tmp_path, short))
+    assert len(episodes.table) == len(short)
+    fitted = fit_clinic(episodes, baseline())
+    assert any(note.startswith("No referral after") for note in fitted.notes)
+    rate = fitted.data["referrals"]["per_week"]
+    assert rate >= 0.5 * _rate(read_episodes(_write(tmp_path, table, "all.csv")))
+
+
+def test_dates_saved_as_a_spreadsheets_day_numbers_are_read_as_those_days(tmp_path, records):
+    """A workbook saved as CSV with its date format lost writes 47119 for 2029-01-02: every
+    date was refused as 'not a date'."""
+    table = records[0].copy()
+    clean = read_episodes(_write(tmp_path, table, "clean.csv"))
+    dated = [c for c in table if c.endswith("_date")]
+    for column in dated:
+        days = (pd.to_datetime(table[column]) - pd.Timestamp("1899-12-30")).dt.days
+        table[column] = days.astype("Int64").astype(str).replace("<NA>", "")
+    assert table["referral_date"].str.fullmatch(r"\d{5}").all()
+    read = read_episodes(_write(tmp_path, table))
+    pd.testing.assert_frame_equal(read.table[dated], clean.table[dated])
+    said = [note for note in read.notes if "spreadsheet's day numbers" in note]
+    assert len(said) == 1 and "row 2 of referral_date" in said[0]
+    assert not any("day numbers" in note for note in clean.notes)
+
+
+@pytest.mark.parametrize("number", ["2029", "1426", "7", "123456"])
+def test_a_bare_number_in_a_date_column_is_not_a_date(tmp_path, records, number):
+    """A year alone, a footer's total or a count is no date (2029 was read as 2029-01-01,
+    1426 as the year 1426)."""
+    table = records[0].copy()
+    table.loc[5, "referral_date"] = number
+    with pytest.raises(ExtractError, match=r"referral_date: not a date \(rows 7\)"):
+        read_episodes(_write(tmp_path, table))

@@ -26,6 +26,20 @@ _OFFSET = re.compile(
 NUMERIC = r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](?:\d{4}|\d{2})(?!\d)"
 """A numeric date with the year last: its first two numbers are the day and month in some order."""
 
+SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$")
+"""A spreadsheet's day number (Excel's count of days from 1899-12-30; a fraction is the time of
+day): what a date cell becomes when a workbook is saved as CSV with the cell's format lost."""
+SERIAL_DAYS = (20_000, 80_000)  # 1954-10-03 to 2119-01-10: day numbers a clinic's dates can be
+SPREADSHEET_EPOCH = pd.Timestamp("1899-12-30")
+_BARE_NUMBER = re.compile(r"^[+-]?\d+(?:\.\d*)?$")  # digits alone (20290103 aside): no date
+
+
+def _serial_days(values: pd.Series) -> pd.Series:
+    """The spreadsheet day numbers among ``values`` (text), as numbers; NaN elsewhere."""
+    serial = values.str.fullmatch(SERIAL, na=False)
+    days = pd.to_numeric(values.where(serial), errors="coerce")
+    return days.where((days >= SERIAL_DAYS[0]) & (days < SERIAL_DAYS[1]))
+
 
 def parse_dates(text: pd.Series, dayfirst: bool) -> pd.Series:
     """Dates as the clinic wrote them: a time-zone offset is dropped (the date on the clinic's
@@ -37,13 +51,20 @@ def parse_dates(text: pd.Series, dayfirst: bool) -> pd.Series:
     values = values.str.replace(_OFFSET, r"\1", regex=True)
     blank = values.isin(["", "nan", "NaT", "None", "<NA>"])
     words = ~values.str.contains(r"\d", regex=True, na=False) & ~blank
-    values = values.where(~words, "not a date")
-    parsed = pd.to_datetime(values.where(~blank), errors="coerce", format="ISO8601")
-    retry = parsed.isna() & ~blank
+    serial = _serial_days(values)
+    # digits alone are no date (a year, a count, a footer's total), unless a spreadsheet's day
+    # number or eight digits year first (20290103)
+    bare = values.str.fullmatch(_BARE_NUMBER, na=False) & ~values.str.fullmatch(r"\d{8}")
+    values = values.where(~(words | bare), "not a date")
+    parsed = pd.to_datetime(values.where(~blank & ~bare), errors="coerce", format="ISO8601")
+    retry = parsed.isna() & ~blank & ~bare
     if retry.any():
         parsed[retry] = pd.to_datetime(
             values[retry], errors="coerce", dayfirst=dayfirst, format="mixed"
         )
+    if serial.notna().any():
+        days = np.floor(serial[serial.notna()].to_numpy())
+        parsed[serial.notna()] = SPREADSHEET_EPOCH + pd.to_timedelta(days, unit="D")
     # (one resolution whatever the form: ISO text parses to microseconds, other forms to seconds)
     parsed = parsed.astype("datetime64[us]")
     return pd.Series(parsed.to_numpy()[codes], index=text.index)
@@ -131,6 +152,25 @@ def read_day_order(
     order = day_order(columns, stated, what)
     if order.problem:
         raise ExtractError([order.problem], source)
-    if order.note and notes is not None:
-        notes.append(order.note)
+    if notes is not None:
+        notes += [order.note] if order.note else []
+        notes += serial_note(columns, what)
     return order.dayfirst
+
+
+def serial_note(columns: dict[str, pd.Series], what: str = "") -> list[str]:
+    """A note that some of a file's dates are spreadsheet day numbers, read as the days they
+    count (the first row showing one named; no date quoted); none if there are none."""
+    count, first = 0, None
+    for name, text in columns.items():
+        found = _serial_days(pd.Series(text, dtype=object).astype(str).str.strip()).notna()
+        count += int(found.sum())
+        if first is None and found.any():
+            first = f"row {text.index[np.flatnonzero(found.to_numpy())[0]] + 2} of {name}"
+    if not count:
+        return []
+    return [
+        f"{what}{count} date(s) written as a spreadsheet's day numbers (as in {first}: a "
+        "workbook saved as CSV with its date format lost) read as the days they count from "
+        "1899-12-30, as Excel and LibreOffice count them"
+    ]

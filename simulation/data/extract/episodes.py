@@ -50,18 +50,23 @@ class Episodes:
     notes: list[str] = field(default_factory=list)  # what the reader noticed and did
 
 
+SPAN_MARGIN_AT_LEAST = pd.Timedelta(days=365)
+
+
 def observed_span(table: pd.DataFrame) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
     """The span a date of this extract can plausibly fall in, from the bulk of all its dates
     (every date column pooled): the middle half widened by three times its width and a month
     each side. One mistyped year, a cluster of far-future rows or a 1900 placeholder falls
     outside and would otherwise stretch the observed window (and dilute every rate) by
-    decades. None without enough dates to judge (fewer than 20)."""
+    decades. The margin is a year at least: in a short extract (a new clinic's first months)
+    the bulk of the dates is a few weeks wide, and a stay, a step-down or a wait that ends months
+    after it is no typo. None without enough dates to judge (fewer than 20)."""
     columns = [c for c, (_, kind) in COLUMNS.items() if kind == "date" and c in table]
     pooled = pd.concat([table[c] for c in columns]).dropna()
     if len(pooled) < 20:
         return None, None
     q1, q3 = pooled.quantile(0.25), pooled.quantile(0.75)
-    width = 3 * (q3 - q1) + pd.Timedelta(days=31)
+    width = max(3 * (q3 - q1) + pd.Timedelta(days=31), SPAN_MARGIN_AT_LEAST)
     return (q1 - width).normalize(), (q3 + width).normalize()
 
 
