@@ -131,6 +131,24 @@ def warnings(scenario: Scenario) -> list[str]:
                     "fte out to cost the rostered hours"
                 )
     notes += timetable_hours_warnings(scenario)
+    notes += unserved_age_group_warnings(scenario)
+    return notes
+
+
+def unserved_age_group_warnings(scenario: Scenario) -> list[str]:
+    """Referral sources whose age group no track serves: their clients wait for an IOP place
+    none of the tracks can give (adolescents in an adults' programme), until they give up."""
+    served = {track.age_group for track in scenario.tracks}
+    notes = []
+    for source in scenario.referrals.sources:
+        if source.share > 0 and source.age_group not in served:
+            notes.append(
+                f"referrals.sources.{source.name}: its referrals are {source.age_group}s "
+                f"({100 * source.share:.0f}% of referrals), but no track serves "
+                f"{source.age_group}s: those assessed as needing the IOP wait for a place none "
+                "can give until they give up (add a track with "
+                f'age_group = "{source.age_group}", or change the source\'s age_group)'
+            )
     return notes
 
 

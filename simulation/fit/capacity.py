@@ -10,7 +10,9 @@ admissions stopping for no reason the clinic would recognise: this module is why
 
 from __future__ import annotations
 
+import copy
 import math
+from difflib import SequenceMatcher
 
 import numpy as np
 import pandas as pd
@@ -52,9 +54,14 @@ def fit_capacity(
     t = episodes.table
     as_of = episodes.as_of.normalize()
     since = max(as_of - pd.Timedelta(weeks=LOOK_BACK_WEEKS), t["referral_date"].min().normalize())
+    added = _add_tracks(t, data)
     _fit_seats(t, data, since, as_of, ev, notes)
-    if episodes.attendance is not None and len(episodes.attendance):
+    attended = episodes.attendance is not None and len(episodes.attendance)
+    if attended:
         _fit_days(t, episodes.attendance, data, since, ev, notes)
+    for name, model in added.items():
+        notes.append(_added_track_note(name, model, t, data))
+    if attended:
         _keep_starts_the_clinic_can_hold(template, data, ev, notes)
     else:
         notes.append(
@@ -62,6 +69,127 @@ def fit_capacity(
         )
     _fit_intake(t, template, data, since, as_of, ev, notes)
     _fit_caseloads(t, data, since, as_of, ev, notes)
+
+
+def _add_tracks(t: pd.DataFrame, data: dict) -> dict[str, str]:
+    """Add the tracks the records name that the template lacks, each a copy of the template
+    track most like it (the same age group, and site where there are sites; then the nearest
+    name), to have its seats, days and start fitted as the template's tracks are: the name
+    of each added track -> its model's. Kept out, a track's clients were fitted as referrals
+    with a third of the places they had (a wait of 15 days where the clinic's was 6)."""
+    known = {track["name"] for track in data["tracks"]}
+    added = {}
+    for name in sorted(set(t["track"]) - {""} - known):
+        rows = t[t["track"] == name]
+        model = _most_like(name, rows, data["tracks"])
+        track = {**copy.deepcopy(model), "name": name}
+        track.pop("room", None)  # (a room of its own, if it needs one: _added_track_note)
+        age = _most_common(rows["age_group"])
+        if age:
+            track["age_group"] = age
+        data["tracks"].append(track)
+        added[name] = model["name"]
+    return added
+
+
+def _most_common(values: pd.Series) -> str:
+    """The most common non-blank value ('' if none; the first in order on a tie)."""
+    counts = values[values != ""].value_counts()
+    return str(counts.sort_index().idxmax()) if len(counts) else ""
+
+
+def _most_like(name: str, rows: pd.DataFrame, tracks: list[dict]) -> dict:
+    """The template track a track of the records named ``name`` is most like."""
+    age = _most_common(rows["age_group"]) or "adult"
+    alike = [tr for tr in tracks if tr.get("age_group", "adult") == age] or tracks
+    site = _most_common(rows["site"]) if "site" in rows else ""
+    alike = [tr for tr in alike if tr.get("site") in (None, site)] or alike
+    lowered = name.lower()
+    return max(
+        alike,
+        key=lambda tr: (SequenceMatcher(None, lowered, tr["name"].lower()).ratio(), tr["name"]),
+    )
+
+
+def _added_track_note(name: str, model: str, t: pd.DataFrame, data: dict) -> str:
+    """Give an added track what it needs to run beside the others (a room of its own, and
+    facilitators where its pool has none free then: the records show neither), and say so."""
+    gave = _give_what_it_needs(name, data)
+    clients = int((t["track"] == name).sum())
+    return (
+        f"Track '{name}' ({clients} referrals in the records) is not in the template: added, "
+        f"modelled on track '{model}' (its days, start, hours and facilitators, where the "
+        "records do not show them), with the seats the records show"
+        + (f"; {'; '.join(gave)}" if gave else "")
+        + ". Check it against the clinic's timetable."
+    )
+
+
+def _give_what_it_needs(name: str, data: dict) -> list[str]:
+    """Rooms and facilitators for track ``name`` where the fitted clinic cannot hold the
+    sessions of every track with it (``validate``'s problems: a track timetabled before
+    another may take the other's room or facilitator), until it can; what was given."""
+    from simulation.config import ScenarioError, validate
+
+    track = next(tr for tr in data["tracks"] if tr["name"] == name)
+    gave: list[str] = []
+    for _ in range(MOST_GIVEN):
+        try:
+            validate(data)
+            return gave
+        except ScenarioError as exc:
+            sessions = [p for p in exc.problems if p.startswith("tracks.") and ": the session" in p]
+        short = [
+            p.split(" facilitator(s) from ")[1].split(", but")[0]
+            for p in sessions
+            if " facilitator(s) from " in p
+        ]
+        if any("cannot get" in p for p in sessions) and "room" not in track:
+            gave.append(_room_of_its_own(track, data))
+        elif short and track["facilitator_pools"]:
+            named = short[0].split(", ")
+            pool = next((p for p in track["facilitator_pools"] if p in named), None)
+            gave.append(_one_more_facilitator(pool or track["facilitator_pools"][0], data))
+        else:
+            return gave
+    return gave
+
+
+MOST_GIVEN = 10
+"""Facilitators given to an added track at most (a track needing more is left to its
+problems, said when the fitted scenario is checked)."""
+
+
+def _room_of_its_own(track: dict, data: dict) -> str:
+    rooms = data.setdefault("rooms", [])
+    like = max(rooms, key=lambda r: (r["seats"], r["name"])) if rooms else {}
+    taken = {r["name"] for r in rooms}
+    room_name = next(
+        n
+        for i in range(1, 1000)
+        if (n := f"{track['name']} room" + (f" {i}" if i > 1 else "")) not in taken
+    )
+    room = {**copy.deepcopy(like), "name": room_name, "seats": track["seats"]}
+    if track.get("site"):
+        room["site"] = track["site"]
+    rooms.append(room)
+    track["room"] = room_name
+    return f"a room of its own ('{room_name}', {track['seats']} seats)"
+
+
+def _one_more_facilitator(pool_name: str, data: dict) -> str:
+    pool = data["staff"][pool_name]
+    before = (
+        len(pool["members"]) if pool.get("members") is not None else int(pool.get("count") or 0)
+    )
+    if pool.get("members") is not None:
+        taken = set(pool["members"])
+        pool["members"].append(
+            next(n for i in range(before + 1, 2000) if (n := f"{pool_name} {i}") not in taken)
+        )
+    else:
+        pool["count"] = before + 1
+    return f"staff.{pool_name} from {before} to {before + 1} to facilitate it"
 
 
 def _fit_seats(t, data, since, as_of, ev, notes) -> None:

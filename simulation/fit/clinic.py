@@ -357,12 +357,6 @@ def fit_clinic(
         fit_levels(at_levels, as_of, data, ev, notes)
     fit_network(t, data, ev, notes)
 
-    unknown_tracks = sorted(set(t["track"]) - {""} - {tr["name"] for tr in data["tracks"]})
-    if unknown_tracks:
-        notes.append(
-            f"Tracks in the extract but not in the template: {', '.join(unknown_tracks)}; the "
-            "template's tracks are kept (add them to the template to model them)."
-        )
     data["name"] = f"{template.name} fitted"
     return FitResult(data, ev, notes, curves)
 

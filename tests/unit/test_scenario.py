@@ -198,6 +198,25 @@ def test_resolve_bundled_names():
         scenarios.resolve("baselin")
 
 
+def test_validate_warns_of_referrals_of_an_age_group_no_track_serves():
+    """Adolescents referred to a clinic of adult tracks wait for a place none can give."""
+    from tests.conftest import variant
+
+    teens = variant(
+        'referrals.sources=[{name = "schools", share = 0.3, age_group = "adolescent"},'
+        ' {name = "community", share = 0.7}]'
+    )
+    said = [w for w in scenarios.warnings(teens) if "no track serves" in w]
+    assert len(said) == 1 and "referrals.sources.schools" in said[0] and "30%" in said[0]
+    assert not any("no track serves" in w for w in scenarios.warnings(baseline()))
+    served = variant(
+        'referrals.sources=[{name = "schools", share = 0.3, age_group = "adolescent"},'
+        ' {name = "community", share = 0.7}]',
+        'tracks.evening.age_group="adolescent"',
+    )
+    assert not any("no track serves" in w for w in scenarios.warnings(served))
+
+
 def test_validate_warns_when_a_tracks_week_cannot_meet_or_has_no_room_for_the_hours_rule():
     from tests.conftest import variant
 
