@@ -810,6 +810,26 @@ def test_a_staff_extract_sets_who_is_in_post_and_names_stay_out(tmp_path):
     )
 
 
+@pytest.mark.parametrize("written", [["80%", "50 %"], ["0,8", "0,5"], ["0.8", "0.5"]])
+def test_a_staff_extracts_fte_as_a_percentage_or_with_a_decimal_comma_is_that_fte(
+    tmp_path, written
+):
+    """80% and 0,8 (a European export) were refused as 'not a number between 0 and 2'."""
+    path, _ = extract_file(tmp_path, baseline(), years=1.0, seed=8)
+    staff = tmp_path / "staff.csv"
+    pd.DataFrame(
+        {
+            "person": ["A1", "A2"],
+            "pool": ["therapists", "evening therapists"],
+            "from_date": ["2027-01-01"] * 2,
+            "fte": written,
+        }
+    ).to_csv(staff, index=False)
+    result, sc = fit_with_staff(path, staff, tmp_path / "c.toml")
+    assert sc.staff["therapists"].fte == 0.8 and sc.staff["evening therapists"].fte == 0.5
+    assert ("staff: fte read from" in result.output) == (written[0] != "0.8")
+
+
 def test_a_staff_extract_with_the_pools_spelt_otherwise_sets_those_pools(tmp_path):
     """'Therapists' and 'EVENING_THERAPISTS' are the template's pools: they were reported as
     pools the template lacks and the template's staffing kept for both."""

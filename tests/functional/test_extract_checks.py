@@ -692,3 +692,16 @@ def test_a_bare_number_in_a_date_column_is_not_a_date(tmp_path, records, number)
     table.loc[5, "referral_date"] = number
     with pytest.raises(ExtractError, match=r"referral_date: not a date \(rows 7\)"):
         read_episodes(_write(tmp_path, table))
+
+
+def test_blank_attended_cells_are_said_to_be_blank(tmp_path, records):
+    """A blank cell was counted among values 'not shown: longer than a code, or with digits',
+    as if it might hold a name."""
+    table, sessions = records
+    sessions = sessions.astype({"attended": str}).copy()
+    sessions.loc[sessions.index[:3], "attended"] = ""
+    with pytest.raises(ExtractError) as caught:
+        read_episodes(_write(tmp_path, table), attendance=_write(tmp_path, sessions, "a.csv"))
+    said = str(caught.value)
+    assert "3 row(s): attended is not yes/no: blank (rows 2, 3, 4)" in said
+    assert "not shown" not in said

@@ -128,8 +128,11 @@ def _shown_codes(values: pd.Series, most: int = 5) -> str:
     (a few letters: 'AMA', 'Completd'); values that look like free text or carry digits are
     counted, never shown (they may hold a name or a note)."""
     distinct = list(dict.fromkeys(str(v).strip() for v in values))
+    blank = "" in distinct  # (an empty cell: said as such, not as a value hidden)
+    distinct = [v for v in distinct if v]
     shown = [v for v in distinct if _CODE_LIKE.fullmatch(v)]
-    parts = [repr(v) for v in shown[:most]]
+    parts = ["blank"] if blank else []
+    parts += [repr(v) for v in shown[:most]]
     if len(shown) > most:
         parts.append(f"{len(shown) - most} more")
     hidden = len(distinct) - len(shown)

@@ -41,11 +41,7 @@ def read_staff(
         if "to_date" in raw
         else pd.Series(pd.NaT, index=raw.index)
     )
-    fte = (
-        pd.to_numeric(raw["fte"], errors="coerce")
-        if "fte" in raw
-        else pd.Series(1.0, index=raw.index)
-    )
+    fte = _fte(raw["fte"], notes) if "fte" in raw else pd.Series(1.0, index=raw.index)
     problems = []
     for what, mask in (
         ("from_date is not a date", start.isna()),
@@ -99,3 +95,19 @@ def read_staff(
             "fte": fte.fillna(1.0),
         }
     )
+
+
+def _fte(text: pd.Series, notes: list[str] | None) -> pd.Series:
+    """FTE as a number: as written (0.8), as a percentage (80%), or with a decimal comma (0,8;
+    an FTE is under 2, so a comma is never a thousands separator), the last two said."""
+    text = text.astype(str).str.strip()
+    percent = text.str.fullmatch(r"\d+(?:[.,]\d+)?\s*%")
+    comma = text.str.fullmatch(r"\d*,\d+") | (percent & text.str.contains(","))
+    number = text.str.replace(",", ".", regex=False).str.rstrip("%").str.strip()
+    fte = pd.to_numeric(number, errors="coerce")
+    fte = fte.where(~percent, fte / 100)
+    said = [f"{int(m.sum())} as a percentage (80%)" for m in (percent,) if m.any()]
+    said += [f"{int(m.sum())} with a decimal comma (0,8)" for m in (comma,) if m.any()]
+    if said and notes is not None:
+        notes.append(f"staff: fte read from {' and '.join(said)}")
+    return fte
