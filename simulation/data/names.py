@@ -11,6 +11,7 @@ behind step-downs, without a word.
 from __future__ import annotations
 
 from dataclasses import replace
+from difflib import SequenceMatcher
 
 import pandas as pd
 
@@ -65,6 +66,72 @@ def as_named_in(episodes: Episodes, scenario: Scenario) -> tuple[Episodes, str |
             continue
         changed[column], renames = read_as(table[column], names)
         read += [f"{column} '{v}' as '{n}'" for v, n in renames.items()]
-    if not read:
+    notes = [read_as_note(read)] if read else []
+    if "track" in table:
+        paired = paired_tracks(table.assign(**changed), scenario)
+        if paired:
+            changed["track"] = changed["track"].map(lambda v: paired.get(v, v))
+            notes.append(_paired_note(paired))
+    if not notes:
         return episodes, None
-    return replace(episodes, table=table.assign(**changed)), read_as_note(read)
+    return replace(episodes, table=table.assign(**changed)), " ".join(notes)
+
+
+AM, PM = "am", "pm"
+_HALF_OF_DAY = {
+    **dict.fromkeys(("morning", "am", "a.m.", "day", "daytime", "days"), AM),
+    **dict.fromkeys(("afternoon", "pm", "p.m.", "evening", "evenings", "eve", "night"), PM),
+    **dict.fromkeys(("nights", "twilight", "after-work"), PM),
+}
+"""Words of a track's name that say when it meets: before noon, or after."""
+
+
+def _half_of_day(name: str) -> str | None:
+    halves = {_HALF_OF_DAY[w] for w in name.lower().replace("_", " ").split() if w in _HALF_OF_DAY}
+    return halves.pop() if len(halves) == 1 else None
+
+
+def likeness(name: str, track: str, start: str) -> tuple[bool, float]:
+    """How like a track named ``track`` starting at ``start`` (HH:MM) a track the records name
+    ``name`` is, most like first when sorted in reverse: whether a word of ``name`` says the
+    half of the day ``start`` falls in ('PM Group', 17:30), then how near the names are."""
+    half = _half_of_day(name)
+    starts = AM if int(start.split(":")[0]) < 12 else PM
+    return half is not None and half == starts, SequenceMatcher(
+        None, name.lower(), track.lower()
+    ).ratio()
+
+
+def paired_tracks(table: pd.DataFrame, scenario: Scenario) -> dict[str, str]:
+    """The records' tracks that are none of the scenario's, each paired with a scenario track
+    of the same age group that no record names (the same track under the clinic's own name:
+    'AM Group' for 'morning'), the closest first: a word saying the half of the day it meets
+    in that agrees with the track's start, then the nearest name. Unpaired, a records' track
+    was added beside the scenario's silent one, and the fitted clinic had both's places."""
+    seen = set(table["track"]) - {""}
+    unknown = sorted(seen - {t.name for t in scenario.tracks})
+    silent = [t for t in scenario.tracks if t.name not in seen]
+    if not unknown or not silent:
+        return {}
+    ages = table["age_group"].where(table["age_group"] != "", "adult")
+    scored = []
+    for name in unknown:
+        counts = ages[table["track"] == name].value_counts()
+        age = str(counts.sort_index().idxmax()) if len(counts) else "adult"
+        for track in silent:
+            if track.age_group == age:
+                scored.append((likeness(name, track.name, track.start), name, track.name))
+    pairs: dict[str, str] = {}
+    for _, name, track in sorted(scored, key=lambda x: (-x[0][0], -x[0][1], x[1], x[2])):
+        if name not in pairs and track not in pairs.values():
+            pairs[name] = track
+    return pairs
+
+
+def _paired_note(paired: dict[str, str]) -> str:
+    return (
+        "Tracks the records name that the scenario does not, read as the scenario's tracks "
+        "that no record names (the same track under the clinic's own name, most likely): "
+        + "; ".join(f"'{v}' as '{n}'" for v, n in paired.items())
+        + ". If one is another track, map the records' names with [values.track]."
+    )

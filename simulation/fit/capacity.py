@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import copy
 import math
-from difflib import SequenceMatcher
 
 import numpy as np
 import pandas as pd
 
 from simulation.clock import WEEKDAYS
 from simulation.config import Scenario
+from simulation.data.names import likeness
 from simulation.distributions import mean_of
 from simulation.fit.evidence import Evidence
 
@@ -104,11 +104,7 @@ def _most_like(name: str, rows: pd.DataFrame, tracks: list[dict]) -> dict:
     alike = [tr for tr in tracks if tr.get("age_group", "adult") == age] or tracks
     site = _most_common(rows["site"]) if "site" in rows else ""
     alike = [tr for tr in alike if tr.get("site") in (None, site)] or alike
-    lowered = name.lower()
-    return max(
-        alike,
-        key=lambda tr: (SequenceMatcher(None, lowered, tr["name"].lower()).ratio(), tr["name"]),
-    )
+    return max(alike, key=lambda tr: (likeness(name, tr["name"], tr["start"]), tr["name"]))
 
 
 def _added_track_note(name: str, model: str, t: pd.DataFrame, data: dict) -> str:

@@ -291,26 +291,38 @@ def test_value_maps_apply_to_tracks_and_sources_and_too_many_categories_are_said
     assert not any("person 1" in n for n in noisy.notes)  # counted, never shown
 
 
-def test_a_clinics_track_names_unknown_to_the_template_are_one_line_each(tmp_path, records):
+def test_a_state_naming_a_track_the_scenario_lacks_is_one_line_however_many_clients():
+    import datetime
+
+    from simulation.config import ScenarioError, to_data, validate
+
+    data = to_data(baseline())
+    day = datetime.date(2029, 9, 3)
+    clients = [{"stage": "iop", "since": day, "track": "AM Group"} for _ in range(7)]
+    data["state"] = {"as_of": day, "clients": clients}
+    with pytest.raises(ScenarioError) as caught:
+        validate(data)
+    said = str(caught.value)
+    assert said.count("'AM Group' is not a track") == 1 and "7 client(s)" in said
+    assert "[values.track]" in said
+
+
+def test_a_clinics_own_track_name_is_read_as_the_template_track_no_record_names(tmp_path, records):
+    """'AM Group' for the morning track: the fit's state named a track the template lacks
+    and the fit stopped; now it is the template's silent 'morning', said in the fit's notes."""
     table = records[0].copy()
     table["track"] = table["track"].replace({"morning": "AM Group"})
     path = _write(tmp_path, table)
-    result = CliRunner().invoke(
-        main,
-        [
-            "fit",
-            str(path),
-            "--as-of",
-            "2029-09-03",
-            "--template",
-            "tests/clinic.toml",
-            "--out",
-            str(tmp_path / "c.toml"),
-        ],
-    )
-    assert result.exit_code == 2, result.output
-    assert result.output.count("'AM Group' is not a track") == 1
-    assert "[values.track]" in result.output
+    out = tmp_path / "c.toml"
+    command = ["fit", str(path), "--as-of", "2029-09-03", "--template", "tests/clinic.toml"]
+    result = CliRunner().invoke(main, [*command, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "'AM Group' as 'morning'" in result.output
+    from simulation.config import load
+
+    fitted = load(out)
+    assert {t.name for t in fitted.tracks} == {"morning", "evening"}
+    assert {c.track for c in fitted.state.clients} - {None} <= {"morning", "evening"}
 
 
 def test_a_fit_writes_its_scenario_and_report_as_one_unit(tmp_path, records):

@@ -210,5 +210,27 @@ def test_an_added_track_of_adolescents_serves_them(tmp_path):
     assert _mean(run_experiment(sc, replications=2), "iop_census_mean[age_group=adolescent]") > 1
 
 
+def test_tracks_the_clinic_names_its_own_way_are_the_templates_tracks(bigger, tmp_path):
+    """Records naming every track otherwise ('AM Group', 'PM Group'): each is read as the
+    template track no record names, the one whose start its name's half of the day agrees
+    with, and no track is added (added beside the silent template tracks, the fitted clinic
+    would have had both's places: twice its seats)."""
+    _, path, attendance = bigger
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    own = {"morning": "AM Group", "evening": "PM Group"}
+    table.assign(track=table["track"].replace(own)).to_csv(tmp_path / "own.csv", index=False)
+    episodes = read_episodes(tmp_path / "own.csv", attendance=attendance)
+    fitted, result, _ = fitting.fitted_scenario(episodes, baseline(), with_state=True)
+    plain, _, _ = fitting.fitted_scenario(
+        read_episodes(path, attendance=attendance), baseline(), with_state=True
+    )
+    assert [(t.name, t.seats) for t in fitted.tracks] == [(t.name, t.seats) for t in plain.tracks]
+    assert {c.track for c in fitted.state.clients} == {c.track for c in plain.state.clients}
+    said = [n for n in result.notes if "read as the scenario's tracks that no record" in n]
+    assert len(said) == 1 and "'AM Group' as 'morning'" in said[0]
+    assert "'PM Group' as 'evening'" in said[0]
+    assert not any(n.startswith("Track '") for n in result.notes)
+
+
 def _mean(result, kpi: str) -> float:
     return float(result.summary.set_index("kpi").loc[kpi, "mean"])
