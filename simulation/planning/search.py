@@ -30,7 +30,12 @@ def parse_targets(texts: list[str] | tuple[str, ...]) -> list[Target]:
                     describe(kpi)
                 except KeyError:
                     raise ScenarioError([f"--target {text!r}: '{kpi}' is not a KPI"]) from None
-                out.append((kpi, *parse_target(f"{op} {bound}")))
+                try:
+                    out.append((kpi, *parse_target(f"{op} {bound}")))
+                except ValueError:
+                    raise ScenarioError(
+                        [f"--target {text!r}: the bound {bound.strip()!r} is not a number"]
+                    ) from None
                 break
         else:
             raise ScenarioError([f"--target {text!r}: write KPI<=NUMBER or KPI>=NUMBER"])

@@ -290,6 +290,10 @@ def test_sweep_writes_a_long_table_and_resumes(tmp_path):
             "'speed' is not a KPI",
         ),
         (["plan", "--vary", "staff.intake.count=1..2", "--cost", "money"], "--cost 'money'"),
+        (  # (a traceback before: the bound was read as a number without a check)
+            ["plan", "--vary", "staff.intake.count=1..2", "--target", "wait_to_iop_days_p90<=two"],
+            "the bound 'two' is not a number",
+        ),
     ],
 )
 def test_bad_planning_input_exits_2(args, message, tmp_path):
