@@ -41,6 +41,9 @@ class Track(_Model):
     site: Name | None = None
     admission: Literal["rolling", "cohort", "immediate"] = "rolling"
     cohort_every_weeks: int = Field(default=4, ge=1, le=52)
+    # the first cohort's week (from the run's first week): a run from a state starts its next
+    # cohort when the clinic's would (iopsim fit reads it from the records' cohort starts)
+    cohort_first_week: int = Field(default=0, ge=0, le=51)
     grace_minutes: int = Field(
         default=15, ge=0, le=120
     )  # wait this long for a stand-in, then cancel
@@ -132,6 +135,15 @@ class Track(_Model):
         if days is not None and not days:
             raise ValueError("give at least one day")
         return days
+
+    @model_validator(mode="after")
+    def _cohort_phase(self):
+        if self.cohort_first_week >= self.cohort_every_weeks:
+            raise ValueError(
+                f"cohort_first_week = {self.cohort_first_week}: must be under cohort_every_weeks "
+                f"({self.cohort_every_weeks}), a week of the first cycle"
+            )
+        return self
 
     @model_validator(mode="after")
     def _group_type_days(self):

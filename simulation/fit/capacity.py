@@ -56,6 +56,7 @@ def fit_capacity(
     since = max(as_of - pd.Timedelta(weeks=LOOK_BACK_WEEKS), t["referral_date"].min().normalize())
     added = _add_tracks(t, data)
     _fit_seats(t, data, since, as_of, ev, notes)
+    _fit_admission(t, data, since, ev, notes)
     attended = episodes.attendance is not None and len(episodes.attendance)
     if attended:
         _fit_days(t, episodes.attendance, data, since, ev, notes)
@@ -237,6 +238,80 @@ def _fit_seats(t, data, since, as_of, ev, notes) -> None:
             f"Seats of track(s) {', '.join(silent)}: the template's (no client of theirs in the "
             "records)."
         )
+
+
+COHORT_STARTS_AT_LEAST = 12
+"""Starts in a track's last year of records below which its admission is not read."""
+COHORT_SHARE = 0.8
+"""Cohort admission: at least this share of a track's starts fall on days when two or more
+clients started (rolling tracks: about a quarter, each client starting at their own next
+session), those days whole weeks apart, two or more."""
+
+
+def _fit_admission(t, data, since, ev, notes) -> None:
+    """Cohort admission where the records show it (clients starting together, on days a fixed
+    number of weeks apart): a track read as rolling admits each client at the next session,
+    and its fitted waits were 11 days where the clinic's were 18. The weeks between cohorts
+    are the commonest gap, and the first cohort's week is the one the last cohort start in the
+    records falls in, counted in the run's weeks (``shift_cohorts`` keeps it when the run's
+    start moves)."""
+    began = t[t["iop_start_date"].notna() & (t["iop_start_date"] >= since)]
+    for track in data["tracks"]:
+        starts = began.loc[began["track"] == track["name"], "iop_start_date"].dt.normalize()
+        if len(starts) < COHORT_STARTS_AT_LEAST:
+            continue
+        per_day = starts.value_counts().sort_index()
+        together = per_day[per_day >= 2]
+        gaps = pd.Series(together.index).diff().dt.days.dropna().astype(int)
+        if (
+            together.sum() < COHORT_SHARE * len(starts)
+            or len(gaps) < 2
+            or (gaps % 7 != 0).any()
+            or gaps.min() < 14
+        ):
+            continue
+        weeks = int(gaps.mode().min() // 7)
+        was = (track.get("admission", "rolling"), track.get("cohort_every_weeks", 4))
+        track["admission"], track["cohort_every_weeks"] = "cohort", weeks
+        track["cohort_first_week"] = _week_of(together.index[-1], data["start_date"]) % weeks
+        ev.append(
+            Evidence(
+                f"tracks.{track['name']}.cohort_every_weeks",
+                weeks,
+                math.nan,
+                math.nan,
+                len(starts),
+                f"{int(together.sum())} of the track's {len(starts)} starts in the last year "
+                f"fell on {len(together)} days when clients started together, most often "
+                f"{weeks} weeks apart (template: {was[0]} admission"
+                + (f", every {was[1]} weeks" if was[0] == "cohort" else "")
+                + ")",
+            )
+        )
+        if was[0] != "cohort":
+            notes.append(
+                f"Track {track['name']}: admission read as cohort, every {weeks} weeks (the "
+                f"template's is {was[0]}): its clients start together on days {weeks} weeks "
+                "apart in the records."
+            )
+
+
+def _week_of(day, start) -> int:
+    """The week of ``day`` in a run starting on ``start`` (week 0: the Monday of its week)."""
+    day, start = pd.Timestamp(day), pd.Timestamp(start)
+    monday = start - pd.Timedelta(days=start.weekday())
+    return (day - pd.Timedelta(days=day.weekday()) - monday).days // 7
+
+
+def shift_cohorts(data: dict, start) -> None:
+    """Move ``data``'s run to start on ``start``, its cohort tracks starting their cohorts in
+    the same weeks of the calendar as before (a run from a state starts on the state's date)."""
+    moved = _week_of(start, data["start_date"])
+    for track in data["tracks"]:
+        if track.get("admission") == "cohort":
+            every = track.get("cohort_every_weeks", 4)
+            track["cohort_first_week"] = (track.get("cohort_first_week", 0) - moved) % every
+    data["start_date"] = start
 
 
 def _rooms_for(data, notes) -> None:

@@ -12,7 +12,7 @@ import pandas as pd
 from simulation.config import EXIT_REASONS, IOP, Scenario, to_data
 from simulation.data.extract import Episodes, at_iop
 from simulation.data.state import direct_sources, referral_rows
-from simulation.fit.capacity import fit_capacity
+from simulation.fit.capacity import fit_capacity, shift_cohorts
 from simulation.fit.evidence import Evidence
 from simulation.fit.levels import fit_levels
 from simulation.fit.network import fit_network
@@ -602,7 +602,7 @@ def fitted_scenario(
     data = result.data
     if with_state:
         data["state"] = state_on(episodes)
-        data["start_date"] = episodes.as_of.date()
+        shift_cohorts(data, episodes.as_of.date())
         data["warmup_weeks"] = 0
         in_care = sum(1 for c in data["state"]["clients"] if c["stage"] == "iop")
         seats = sum(track["seats"] for track in data["tracks"])

@@ -84,10 +84,13 @@ class TrackState:
         raise AssertionError("a track has at least one session a week")
 
     def is_cohort_start(self, t: float) -> bool:
-        """True if ``t`` is the first session of a cohort week (every N weeks from week 0)."""
+        """True if ``t`` is the first session of a cohort week (every N weeks from the track's
+        ``cohort_first_week``)."""
         week = int(t // HOURS_PER_WEEK)
         first = week * HOURS_PER_WEEK + self.slots_in(week)[0].start
-        return week % self.track.cohort_every_weeks == 0 and abs(t - first) < 1e-9
+        track = self.track
+        cohort = (week - track.cohort_first_week) % track.cohort_every_weeks == 0
+        return cohort and abs(t - first) < 1e-9
 
 
 def run_track(env, clinic, state: TrackState):

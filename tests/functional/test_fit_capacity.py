@@ -234,3 +234,58 @@ def test_tracks_the_clinic_names_its_own_way_are_the_templates_tracks(bigger, tm
 
 def _mean(result, kpi: str) -> float:
     return float(result.summary.set_index("kpi").loc[kpi, "mean"])
+
+
+@pytest.fixture(scope="module")
+def cohorts(tmp_path_factory):
+    """Records of the bundled clinic admitting closed cohorts every 4 weeks."""
+    folder = tmp_path_factory.mktemp("cohorts")
+    truth = scenarios.load(scenarios.bundled("cohort_admission"))
+    table, _, _ = synthesize_records(truth, 2.0, 6)
+    table.to_csv(folder / "x.csv", index=False)
+    return truth, folder / "x.csv"
+
+
+def test_cohort_admission_is_read_from_clients_starting_together(cohorts):
+    """Read as rolling, the fitted clinic admitted each client at the next session: its wait
+    to the IOP was 11 days where the clinic's was 18."""
+    truth, path = cohorts
+    template = scenarios.load(scenarios.bundled("baseline"))
+    fitted, result, _ = fitting.fitted_scenario(read_episodes(path), template, with_state=False)
+    for track in fitted.tracks:
+        assert (track.admission, track.cohort_every_weeks) == ("cohort", 4), track.name
+    assert sum("admission read as cohort, every 4 weeks" in n for n in result.notes) == 2
+    waits = {}
+    for label, sc in (("truth", truth), ("fitted", fitted)):
+        sc = scenarios.apply_overrides(sc, ["warmup_weeks=20", "horizon_weeks=30"])
+        waits[label] = _mean(run_experiment(sc, replications=3), "wait_to_iop_days_mean")
+    # (the fitted clinic's other inputs differ from the truth's by their sampling error)
+    assert waits["fitted"] >= 0.8 * waits["truth"], waits
+    # a rolling clinic's records are not read as cohorts
+    rolling, _, _ = synthesize_records(template, 2.0, 6)
+    rolling.to_csv(path.parent / "rolling.csv", index=False)
+    plain, plain_result, _ = fitting.fitted_scenario(
+        read_episodes(path.parent / "rolling.csv"), template, with_state=False
+    )
+    assert {t.admission for t in plain.tracks} == {"rolling"}
+    assert not any("read as cohort" in n for n in plain_result.notes)
+
+
+def test_a_forecast_from_a_state_starts_cohorts_when_the_clinic_does(cohorts):
+    """The next cohort of a run from the state on a date is the clinic's next cohort, not
+    one on the run's first week."""
+    from simulation.data.extract import as_seen_on
+
+    _, path = cohorts
+    episodes = read_episodes(path)
+    starts = episodes.table["iop_start_date"].dropna().dt.normalize().value_counts()
+    together = sorted(starts[starts >= 2].index)
+    as_of = together[len(together) // 2] - pd.Timedelta(weeks=2)  # two weeks before a cohort
+    template = scenarios.load(scenarios.bundled("baseline"))
+    fitted, _, _ = fitting.fitted_scenario(
+        as_seen_on(episodes, as_of), template, with_state=True, horizon_weeks=7
+    )
+    weekly = run_experiment(fitted, replications=2).tables["weekly"]
+    admitted = weekly.groupby("week")["admissions"].sum()
+    assert admitted[2] > 0 and admitted[6] > 0
+    assert admitted.drop([2, 6]).sum() == 0, admitted.to_dict()

@@ -227,3 +227,12 @@ def test_validate_warns_when_a_tracks_week_cannot_meet_or_has_no_room_for_the_ho
     assert not any("tracks.morning" in n for n in scenarios.timetable_hours_warnings(roomy))
     exact = variant()  # 3 x 3 h of groups and a 50-minute session: one absence fails the week
     assert any("one missed 3-hour session" in n for n in scenarios.timetable_hours_warnings(exact))
+
+
+def test_a_first_cohort_week_past_the_cycle_is_refused():
+    from tests.conftest import variant
+
+    with pytest.raises(ScenarioError, match="cohort_first_week = 4: must be under"):
+        variant('tracks.morning.admission="cohort"', "tracks.morning.cohort_first_week=4")
+    later = variant('tracks.morning.admission="cohort"', "tracks.morning.cohort_first_week=3")
+    assert later.tracks[0].cohort_first_week == 3
