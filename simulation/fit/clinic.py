@@ -14,7 +14,7 @@ from simulation.data.extract import Episodes, at_iop
 from simulation.data.state import direct_sources, referral_rows
 from simulation.fit.capacity import fit_capacity, shift_cohorts
 from simulation.fit.evidence import Evidence
-from simulation.fit.levels import fit_levels
+from simulation.fit.levels import fit_levels, unrouted_levels
 from simulation.fit.network import fit_network
 from simulation.fit.survival import Z95, best_fit, fit_competing, kaplan_meier, wilson
 
@@ -59,6 +59,7 @@ def fit_clinic(
     # who came on from the level (not new referrals). Every other source refers to intake and
     # the IOP: its rows at a level came there from intake or the IOP.
     direct = direct_sources(template)
+    direct.update(_direct_in_records(everyone, template, notes))
     referred = referral_rows(everyone, direct) if direct else t
     first = referred["referral_date"].min().normalize()
     monday = first + pd.Timedelta(days=(7 - first.weekday()) % 7)
@@ -162,8 +163,9 @@ def fit_clinic(
         age = referred.loc[referred["source"] == name, "age_group"].mode().iat[0]
         base = template_sources.get(name)
         if base is None:
-            notes.append(_new_source_note(str(name), p, template_sources))
-            base = {"priority": 1}
+            if name not in direct:
+                notes.append(_new_source_note(str(name), p, template_sources))
+            base = {"priority": 1, "level": direct.get(name, IOP)}
         sources.append(
             {
                 "name": str(name),
@@ -355,6 +357,7 @@ def fit_clinic(
     fit_capacity(episodes, template, data, ev, notes)
     if len(at_levels):
         fit_levels(at_levels, as_of, data, ev, notes)
+        notes += unrouted_levels(data)
     fit_network(t, data, ev, notes)
 
     data["name"] = f"{template.name} fitted"
@@ -391,6 +394,40 @@ def _referrals_stopped(referred: pd.Series, monday: pd.Timestamp, as_of: pd.Time
         f"referral rate is measured up to {end.date()}; a state on a later date misses everyone "
         "referred since: fit with --as-of on or before it, or from an extract of every referral."
     )
+
+
+DIRECT_SHARE = 0.5
+"""A source the template does not name refers straight to a level of care when at least this
+share of its rows are stays there (and MIN_STAYS or more): its other rows, at the IOP, are
+clients who came on from the level."""
+
+
+def _direct_in_records(
+    everyone: pd.DataFrame, template: Scenario, notes: list[str]
+) -> dict[str, str]:
+    """Sources the template does not name whose records are mostly stays at one level of care
+    (a PHP's inpatient step-downs): source -> level, each said. Read as referrals through
+    intake, a continuum fitted on an IOP's template lost them (a fitted PHP nobody was sent
+    to, and the IOP without the clients stepping down from it: its wait halved)."""
+    from simulation.fit.levels import MIN_STAYS
+
+    known = {s.name for s in template.referrals.sources}
+    at_level = ~at_iop(everyone) & everyone["iop_start_date"].notna()
+    found = {}
+    for name, rows in everyone[~everyone["source"].isin(known)].groupby("source"):
+        stays = rows.loc[at_level[rows.index], "level"].value_counts()
+        if not len(stays):
+            continue
+        level, count = str(stays.index[0]), int(stays.iloc[0])
+        if count >= MIN_STAYS and count >= DIRECT_SHARE * len(rows):
+            found[str(name)] = level
+            notes.append(
+                f"Referral source '{name}' is not one of the template's: {count} of its "
+                f"{len(rows)} rows are stays at {level}, so it is read as referring straight "
+                f"there (its rows at the IOP as clients coming on from {level}), with priority "
+                "1; set its level and priority in the fitted scenario if not."
+            )
+    return found
 
 
 def _new_source_note(name: str, share: float, template_sources: dict) -> str:

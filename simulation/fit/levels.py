@@ -41,10 +41,7 @@ def fit_levels(t: pd.DataFrame, as_of: pd.Timestamp, data: dict, ev: list, notes
         if entry is None:
             entry = {"name": name}
             data["levels"].append(entry)
-            notes.append(
-                f"Level {name}: not in the template, added from the records; nothing routes "
-                f"clients to it unless a source, intake or the IOP names it (see docs/data.md)"
-            )
+            notes.append(f"Level {name}: not in the template, added from the records.")
         reasons = _reasons(stays)
         dropouts = stays[reasons == "dropped_out"]
         own = len(dropouts) >= MIN_STAYS  # enough dropouts for stays of their own
@@ -198,3 +195,20 @@ def _places(name, stays, as_of, entry, ev) -> None:
             "full has more: set them yourself",
         )
     )
+
+
+def unrouted_levels(data: dict) -> list[str]:
+    """Notes for the fitted levels that nothing sends clients to: no source refers to them,
+    neither intake nor the IOP names them, and no other level's route leads there."""
+    to = {s.get("level", IOP) for s in data["referrals"]["sources"]}
+    to |= {data["intake"].get("higher_care_to"), data["iop"].get("escalate_to")}
+    for level in data.get("levels", []):
+        to |= {r.get("to") for r in level.get("routes", []) if level["name"] != r.get("to")}
+    return [
+        f"Level {level['name']}: nothing sends clients to it (no source refers there, and "
+        "neither intake's higher_care_to, the IOP's escalate_to nor another level's routes name "
+        "it), so the fitted clinic never uses it: name it where its clients come from (see "
+        "docs/data.md)"
+        for level in data.get("levels", [])
+        if level["name"] not in to
+    ]

@@ -95,6 +95,33 @@ def test_a_source_sent_straight_to_a_level_is_fitted_from_that_levels_rows(recor
     assert sent == {s.name: s.level for s in truth.referrals.sources}  # (php for inpatient)
 
 
+def test_a_source_the_template_lacks_whose_rows_are_a_levels_stays_refers_straight_there(
+    records, tmp_path
+):
+    """A continuum's records fitted with the baseline's template (no PHP, no inpatient
+    step-downs): the inpatient step-downs were read as referrals through intake, the fitted
+    PHP was sent nobody, and the IOP lost the clients stepping down from it. Now the source
+    refers to the PHP as its rows show, and the rate counts its referrals there."""
+    truth, path = records
+    template = scenarios.load(scenarios.bundled("baseline"))
+    fitted, result, _ = fitting.fitted_scenario(read_episodes(path), template, with_state=False)
+    sent = {s.name: s.level for s in fitted.referrals.sources}
+    assert sent["inpatient step-down"] == "php" and sent["community"] == "iop"
+    evidence = {e.key: e for e in result.evidence}
+    assert covers(evidence["referrals.per_week"], truth.referrals.per_week)
+    said = [n for n in result.notes if n.startswith("Referral source 'inpatient step-down'")]
+    assert len(said) == 1 and "read as referring straight there" in said[0]
+    assert not any("nothing sends clients to it" in n for n in result.notes)
+    # a level only intake or the IOP sends clients to, which the template does not name: said
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    table["source"] = table["source"].replace({"inpatient step-down": "community"})
+    table.to_csv(tmp_path / "no_direct.csv", index=False)
+    _, unsent, _ = fitting.fitted_scenario(
+        read_episodes(tmp_path / "no_direct.csv"), template, with_state=False
+    )
+    assert any(n.startswith("Level php: nothing sends clients to it") for n in unsent.notes)
+
+
 def test_drawing_the_fitted_values_draws_each_levels_stay_and_routes(records):
     """A back-test draws each replication's fitted values from their intervals: a level's
     stay and its routes' shares too (it stopped with a traceback: the levels are a list, not a
