@@ -69,6 +69,7 @@ def fit_capacity(
             "Tracks' days: the template's (give --attendance to read them from the sessions)."
         )
     _fit_intake(t, template, data, since, as_of, ev, notes)
+    _fit_therapists(t, data, as_of, ev, notes)
     _fit_caseloads(t, data, since, as_of, ev, notes)
 
 
@@ -456,6 +457,86 @@ def _fit_intake(t, template: Scenario, data, since, as_of, ev, notes) -> None:
             f"{capacity:.1f} a week the template's intake hours hold",
         )
     )
+
+
+IN_POST_WEEKS = 2
+"""A primary therapist with a client in care in the records' last weeks is in post."""
+
+
+def _fit_therapists(t, data, as_of, ev, notes) -> None:
+    """Primary therapists in post, pool by pool, where the records name each client's
+    therapist and no staff extract said who is in post: those with a client in care in the
+    records' last ``IN_POST_WEEKS``, each in the therapist pool that facilitates the tracks of
+    most of their clients. Kept at the template's, a clinic with a third therapist was fitted
+    with two: its therapists 63% busy where they were 41%, and a salary short in its cost."""
+    pools = [p for p in data["iop"].get("therapist_pools", []) if p in data["staff"]]
+    stays = t[t["iop_start_date"].notna() & (t["iop_start_date"] <= as_of)]
+    recent = stays[
+        stays["iop_end_date"].isna()
+        | (stays["iop_end_date"] >= as_of - pd.Timedelta(weeks=IN_POST_WEEKS))
+    ]
+    if (
+        not pools
+        or "therapist" not in t
+        or not len(recent)
+        or (recent["therapist"] < 0).mean() > 0.5
+    ):
+        return
+    pool_of_track = {
+        track["name"]: next((p for p in track.get("facilitator_pools", []) if p in pools), None)
+        for track in data["tracks"]
+    }
+    if len(pools) == 1:
+        pool_of_track = dict.fromkeys(pool_of_track, pools[0])
+    named = recent[recent["therapist"] >= 0]
+    pool = named["track"].map(pool_of_track)
+    if pool.isna().mean() > 0.5:
+        return
+    home = named.assign(pool=pool).dropna(subset=["pool"]).groupby("therapist")["pool"]
+    seen = home.agg(lambda p: p.value_counts().sort_index().idxmax()).value_counts()
+    for name in pools:
+        entry = data["staff"][name]
+        if f"staff.{name}.count" in {e.key for e in ev} or entry.get("members") is not None:
+            continue  # (a staff extract's count stands; named members are the template's)
+        before, now = int(entry.get("count") or 0), int(seen.get(name, 0))
+        if now == before or now == 0:
+            continue
+        entry["count"] = now
+        if now < before and not _still_runs(data):
+            entry["count"] = before
+            notes.append(
+                f"staff.{name}: the records name {now} primary therapist(s) of it with clients "
+                f"in care in their last {IN_POST_WEEKS} weeks, but the template's timetable "
+                f"needs its {before} to facilitate the groups: {before} kept."
+            )
+            continue
+        ev.append(
+            Evidence(
+                f"staff.{name}.count",
+                now,
+                math.nan,
+                math.nan,
+                int(home.ngroups),
+                f"primary therapists named in the records with a client in care in their last "
+                f"{IN_POST_WEEKS} weeks, most of whose clients are in tracks this pool "
+                f"facilitates (template: {before}); give --staff for who is in post",
+            )
+        )
+        notes.append(
+            f"staff.{name}: {now} in post (the template's {before}), as the records' primary "
+            f"therapists with clients in care in their last {IN_POST_WEEKS} weeks show."
+        )
+
+
+def _still_runs(data: dict) -> bool:
+    """True if ``data`` makes a valid clinic."""
+    from simulation.config import ScenarioError, validate
+
+    try:
+        validate(data)
+    except ScenarioError:
+        return False
+    return True
 
 
 def _fit_caseloads(t, data, since, as_of, ev, notes) -> None:

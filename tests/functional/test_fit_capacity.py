@@ -289,3 +289,35 @@ def test_a_forecast_from_a_state_starts_cohorts_when_the_clinic_does(cohorts):
     admitted = weekly.groupby("week")["admissions"].sum()
     assert admitted[2] > 0 and admitted[6] > 0
     assert admitted.drop([2, 6]).sum() == 0, admitted.to_dict()
+
+
+def test_primary_therapists_in_post_come_from_the_therapists_the_records_name(tmp_path):
+    """The bundled clinic with a second day therapist, fitted with the baseline's template
+    (one): kept at one, its therapists were 63% busy where they were 41%, and a salary was
+    missing from its cost. And the other way: the baseline's records fitted with the two."""
+    baseline_template = scenarios.load(scenarios.bundled("baseline"))
+    hired = scenarios.load(scenarios.bundled("hire_therapist"))
+    for truth, template, in_post in ((hired, baseline_template, 2), (baseline_template, hired, 1)):
+        table, _, _ = synthesize_records(truth, 1.5, 4)
+        path = tmp_path / f"{truth.name}.csv"
+        table.to_csv(path, index=False)
+        fitted, result, _ = fitting.fitted_scenario(read_episodes(path), template, with_state=False)
+        assert fitted.staff["therapists"].size == in_post, truth.name
+        assert fitted.staff["evening therapists"].size == 1
+        evidence = {e.key: e for e in result.evidence}
+        assert evidence["staff.therapists.count"].value == in_post
+        assert any(n.startswith(f"staff.therapists: {in_post} in post") for n in result.notes)
+    # a staff extract's count stands (it says who is in post; the records only suggest it)
+    staff = tmp_path / "staff.csv"
+    pd.DataFrame(
+        {"person": ["A"], "pool": ["therapists"], "from_date": ["2027-01-01"], "fte": ["1"]}
+    ).to_csv(staff, index=False)
+    from simulation.data.extract import read_staff
+
+    fitted, _, _ = fitting.fitted_scenario(
+        read_episodes(tmp_path / "hire_therapist.csv"),
+        baseline_template,
+        with_state=False,
+        staff=read_staff(staff),
+    )
+    assert fitted.staff["therapists"].size == 1
