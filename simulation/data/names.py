@@ -68,6 +68,16 @@ def as_named_in(episodes: Episodes, scenario: Scenario) -> tuple[Episodes, str |
         read += [f"{column} '{v}' as '{n}'" for v, n in renames.items()]
     notes = [read_as_note(read)] if read else []
     if "track" in table:
+        few = _too_few(table.assign(**changed), scenario)
+        if few:
+            changed["track"] = changed["track"].map(lambda v: "" if v in few else v)
+            notes.append(
+                "Tracks the records name for too few clients to be tracks of their own (under "
+                f"{TRACK_AT_LEAST} who started in the IOP), read as no track (each client in "
+                "one of their age group): "
+                + "; ".join(f"'{name}' ({n})" for name, n in few.items())
+                + ". Map them with [values.track] if they are the scenario's tracks."
+            )
         paired = paired_tracks(table.assign(**changed), scenario)
         if paired:
             changed["track"] = changed["track"].map(lambda v: paired.get(v, v))
@@ -75,6 +85,25 @@ def as_named_in(episodes: Episodes, scenario: Scenario) -> tuple[Episodes, str |
     if not notes:
         return episodes, None
     return replace(episodes, table=table.assign(**changed)), " ".join(notes)
+
+
+TRACK_AT_LEAST = 10
+"""Clients who started in the IOP that a track the scenario lacks needs in the records to be a
+track of its own (fewer: a mistyped or retired name, not a group the clinic runs)."""
+
+
+def _too_few(table: pd.DataFrame, scenario: Scenario) -> dict[str, int]:
+    """The records' tracks the scenario lacks with fewer than TRACK_AT_LEAST clients who
+    started in the IOP: name -> how many."""
+    known = {t.name for t in scenario.tracks}
+    started = table.loc[table["iop_start_date"].notna(), "track"]
+    counts = started[(started != "") & ~started.isin(known)].value_counts()
+    named = set(table["track"]) - known - {""}
+    return {
+        str(name): int(counts.get(name, 0))
+        for name in sorted(named)
+        if counts.get(name, 0) < TRACK_AT_LEAST
+    }
 
 
 AM, PM = "am", "pm"

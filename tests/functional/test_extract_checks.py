@@ -717,3 +717,21 @@ def test_blank_attended_cells_are_said_to_be_blank(tmp_path, records):
     said = str(caught.value)
     assert "3 row(s): attended is not yes/no: blank (rows 2, 3, 4)" in said
     assert "not shown" not in said
+
+
+def test_a_track_named_for_a_few_clients_is_read_as_no_track(tmp_path, records):
+    """A mistyped track on three rows would have been added as a track of its own (a room
+    and a facilitator for three clients) and, in a state, stopped the fit."""
+    table = records[0].copy()
+    started = table.index[table["iop_start_date"].astype(str).str.len() > 0]
+    table.loc[started[:3], "track"] = "Mornign grp"
+    out = tmp_path / "c.toml"
+    command = ["fit", str(_write(tmp_path, table)), "--as-of", "2029-09-03"]
+    result = CliRunner().invoke(
+        main, [*command, "--template", "tests/clinic.toml", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "'Mornign grp' (3)" in result.output and "read as no track" in result.output
+    from simulation.config import load
+
+    assert {t.name for t in load(out).tracks} == {"morning", "evening"}

@@ -321,3 +321,25 @@ def test_primary_therapists_in_post_come_from_the_therapists_the_records_name(tm
         staff=read_staff(staff),
     )
     assert fitted.staff["therapists"].size == 1
+
+
+def test_a_template_track_no_record_names_is_not_run_by_the_fitted_clinic(tmp_path):
+    """The baseline's records fitted on the template with a second evening track: the track
+    (its room, and the evening therapist who led it) were kept with the template's seats, a
+    third more places than the clinic had (a wait of 5 days where its was 14)."""
+    baseline_template = scenarios.load(scenarios.bundled("baseline"))
+    bigger = scenarios.apply_overrides(
+        scenarios.load(scenarios.bundled("evening_track")),
+        ['targets={"wait_to_iop_days_p90[track=evening 2]" = "<= 21"}'],
+    )
+    table, _, _ = synthesize_records(baseline_template, 1.5, 4)
+    table.to_csv(tmp_path / "x.csv", index=False)
+    episodes = read_episodes(tmp_path / "x.csv")
+    fitted, result, _ = fitting.fitted_scenario(episodes, bigger, with_state=False)
+    plain, _, _ = fitting.fitted_scenario(episodes, baseline_template, with_state=False)
+    assert [t.name for t in fitted.tracks] == [t.name for t in plain.tracks]
+    assert [r.name for r in fitted.rooms] == [r.name for r in plain.rooms]
+    assert fitted.staff["evening therapists"].size == plain.staff["evening therapists"].size
+    assert not any("evening 2" in k for k in fitted.targets)
+    said = [n for n in result.notes if n.startswith("Track(s) evening 2 of the template")]
+    assert len(said) == 1 and "Group Room 2" in said[0]
