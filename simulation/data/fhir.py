@@ -18,7 +18,7 @@ What is read (docs/data.md, "FHIR R4 bundles"):
   period once the episode is ``finished`` (``iop_end_date``). ``team[0].display`` is the
   track; ``referralRequest[0].display`` the source. Codes come from extensions named (by the
   last part of their URL) ``assessment-outcome``, ``discharge-reason``, ``referral-source``,
-  ``track`` and ``age-group``, mapped with the map file's ``[values.<column>]`` like any code.
+  ``track``, ``age-group`` and ``payer``, mapped with the map file's ``[values.<column>]`` like any code.
   An episode whose ``type`` is ``outpatient`` (or ``step-down``) is the step-down of the same
   patient's IOP episode that ended last before it began. An episode with a ``level``
   extension (``php``, ...) is a stay at that level of care: admitted when first ``active``,
@@ -304,6 +304,7 @@ def _episodes(items: list, patients: dict[str, str], assessed: dict[str, str]) -
                 # a provider's network: the site seen at, the region come from (extensions)
                 "site": _extension(episode, "site"),
                 "region": _extension(episode, "region"),
+                "payer": _extension(episode, "payer"),  # who paid (an extension)
                 "_patient": patient,
             }
         )

@@ -30,6 +30,7 @@ def scenario_names(scenario: Scenario) -> dict[str, list[str]]:
         "discharged_to": levels,
         "site": [s.name for s in scenario.sites],
         "region": [r.name for r in scenario.network.regions],
+        "payer": [p.name for p in scenario.payers],
     }
 
 

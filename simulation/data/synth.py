@@ -26,6 +26,7 @@ MESSY_HEADINGS = {
     "discharge_reason": "Discharge Reason",
     "step_down_start_date": "OP Start",
     "step_down_end_date": "OP End",
+    "payer": "Primary Insurance",
 }
 MESSY_REASONS = {
     "completed": "Completed Tx",
@@ -147,7 +148,14 @@ def records_of(c: pd.DataFrame, start_date) -> pd.DataFrame:
             "step_down_start_date": date(c["op_start"]),
             "step_down_end_date": date(c["op_end"]),
         }
-    ).assign(**_where_seen(c))
+    ).assign(**_where_seen(c), **_paid_by(c))
+
+
+def _paid_by(c: pd.DataFrame) -> dict:
+    """(a clinic with payers) who paid for each client's care."""
+    if "payer" not in c or not (c["payer"] != "").any():
+        return {}
+    return {"payer": c["payer"].to_numpy()}
 
 
 def _where_seen(c: pd.DataFrame) -> dict:
@@ -220,7 +228,7 @@ def _messy(table: pd.DataFrame, rng, tabular: bool = True) -> tuple[pd.DataFrame
     if tabular:
         text = text.rename(columns=MESSY_HEADINGS)
         lines += ["dayfirst = true", "", "[columns]"]
-        lines += [f'{k} = "{v}"' for k, v in MESSY_HEADINGS.items()]
+        lines += [f'{k} = "{v}"' for k, v in MESSY_HEADINGS.items() if k in table]
     lines += ["", "[values.discharge_reason]"]
     lines += [f'"{v}" = "{k}"' for k, v in MESSY_REASONS.items()]
     lines += ["", "[values.assessment_outcome]"]

@@ -115,6 +115,7 @@ def _episode(row: dict, patient: str) -> dict:
             ("discharged-to", "discharged_to"),
             ("site", "site"),
             ("region", "region"),
+            ("payer", "payer"),
         )
         if row.get(column)
     ]

@@ -16,6 +16,7 @@ from simulation.fit.capacity import fit_capacity, shift_cohorts
 from simulation.fit.evidence import Evidence
 from simulation.fit.levels import fit_levels, unrouted_levels
 from simulation.fit.network import fit_network
+from simulation.fit.payers import fit_payers
 from simulation.fit.survival import Z95, best_fit, fit_competing, kaplan_meier, wilson
 
 MIN_STAY_EVENTS = 5  # fewer stays ended for a reason: its stay distribution is not fitted
@@ -189,6 +190,7 @@ def fit_clinic(
     total = sum(s["share"] for s in sources)
     sources[0]["share"] = round(sources[0]["share"] + 1.0 - total, 4)
     data["referrals"]["sources"] = sources
+    fit_payers(referred, data, ev, notes)
 
     # --- intake: loss before assessment, outcomes ------------------------------------------------
     decided = t[t["assessment_outcome"] != ""]

@@ -5,6 +5,7 @@ forecast's bands hold both the clinic's randomness and what the data cannot pin 
 from __future__ import annotations
 
 import copy
+import zlib
 
 import numpy as np
 
@@ -44,8 +45,9 @@ def _parent(data: dict, parts: list[str]) -> tuple[dict, str]:
 
 
 def _shares_valid(data: dict) -> None:
-    """Drawn shares back within their rules: intake outcomes, exit shares, sources, regions and
-    each region's split add up to 1; a level's routes add up to at most 1."""
+    """Drawn shares back within their rules: intake outcomes, exit shares, sources, regions,
+    each region's split and the payers' shares (overall, by age group, by source) add up to 1;
+    a level's routes add up to at most 1."""
     groups = [data["intake"]["outcomes"], data["iop"]["exit_shares"]]
     groups += [r["split"] for r in data.get("network", {}).get("regions", []) if r.get("split")]
     for shares in groups:
@@ -57,11 +59,25 @@ def _shares_valid(data: dict) -> None:
         total = sum(x["share"] for x in items)
         for x in items:
             x["share"] = x["share"] / total if total > 0 else x["share"]
+    payers = data.get("payers") or []
+    if payers:  # (their overall shares, and their shares for each age group and source)
+        _add_to_one([(p, "share") for p in payers])
+        for table in ("shares_by_age_group", "shares_by_source"):
+            for group in {g for p in payers for g in p.get(table, {})}:
+                _add_to_one([(p[table], group) for p in payers if group in p.get(table, {})])
     for level in data.get("levels", []):
         total = sum(r["share"] for r in level.get("routes", []))
         if total > 1:  # (what the routes leave is discharge: never below none)
             for r in level["routes"]:
                 r["share"] = r["share"] / total
+
+
+def _add_to_one(cells: list[tuple[dict, str]]) -> None:
+    """Shares (each ``node[key]``) scaled to add up to 1 (left as they are if all are 0)."""
+    total = sum(node[key] for node, key in cells)
+    if total > 0:
+        for node, key in cells:
+            node[key] = node[key] / total
 
 
 def scenario_draws(
@@ -71,14 +87,16 @@ def scenario_draws(
     drawn from their CIs (shares kept in [0, 1] and within their groups' rules; a stay or
     patience distribution is scaled, keeping its shape). Levels of care, their routes and a
     network's regions are drawn like the IOP's values."""
-    rng = np.random.default_rng([seed, 7919])
     base = to_data(scenario)
     usable = [e for e in evidence if np.isfinite(e.low) and np.isfinite(e.high)]
     out = []
-    for _ in range(n):
+    for draw in range(n):
         data = copy.deepcopy(base)
         for e in usable:
-            value = _draw(e, rng)
+            # each value's own stream, keyed by its name: a value fitted beside it (a new
+            # column in the records) leaves its draws as they were
+            stream = np.random.default_rng([seed, 7919, draw, zlib.crc32(e.key.encode())])
+            value = _draw(e, stream)
             if e.key == "referrals.per_week":
                 data["referrals"]["per_week"] = float(max(value, 0.0))
                 continue

@@ -166,3 +166,43 @@ def test_payer_shares_by_group_must_add_up_for_every_source():
         scenarios.apply_overrides(base, ["payers.0.shares_by_source={community = 0.9}"])
     with pytest.raises(scenarios.ScenarioError, match="'nowhere' is not a referral source"):
         scenarios.apply_overrides(base, ["payers.0.shares_by_source={nowhere = 0.5}"])
+
+
+def test_the_payers_mix_is_fitted_from_the_payer_each_record_names(tmp_path):
+    """A clinic whose clients are mostly Medicaid's, fitted with the baseline's template
+    (commercial first): the fit kept the template's mix, and the revenue with it. Now each
+    payer's share comes from the records, group by group as the template draws them (the
+    adolescents' shares by age group stay the template's: the records have no adolescent)."""
+    from simulation.data.extract import read_episodes
+    from simulation.data.synth import synthesize_records
+    from simulation.fit.clinic import fitted_scenario
+
+    template = scenarios.load(scenarios.bundled("baseline"))
+    truth = scenarios.apply_overrides(
+        template,
+        ["payers.commercial.share=0.2", "payers.medicaid.share=0.7", "payers.medicare.share=0.1"],
+    )
+    table, _, _ = synthesize_records(truth, 2.0, 3)
+    table["payer"] = table["payer"].replace({"medicaid": "MEDICAID"})  # (spelt otherwise)
+    path = tmp_path / "x.csv"
+    table.to_csv(path, index=False)
+    fitted, result, _ = fitted_scenario(read_episodes(path), template, with_state=False)
+    evidence = {e.key: e for e in result.evidence}
+    for payer in truth.payers:
+        share = evidence[f"payers.{payer.name}.share"]
+        assert share.low <= payer.share <= share.high, (payer.name, share)
+        fitted_payer = next(p for p in fitted.payers if p.name == payer.name)
+        assert fitted_payer.shares_by_age_group == payer.shares_by_age_group
+    assert abs(sum(p.share for p in fitted.payers) - 1.0) < 1e-9
+    # a payer the template lacks is said, with its share, and left out of the mix
+    table["payer"] = table["payer"].replace({"commercial": "Blue Plan"})
+    table.to_csv(path, index=False)
+    _, result, _ = fitted_scenario(read_episodes(path), template, with_state=False)
+    said = [n for n in result.notes if n.startswith("Payers not in the template")]
+    assert len(said) == 1 and "'Blue Plan'" in said[0]
+    # a payer written with a member number is counted, never shown (it may identify someone)
+    table["payer"] = table["payer"].replace({"Blue Plan": "BCBS 88231907"})
+    table.to_csv(path, index=False)
+    _, result, _ = fitted_scenario(read_episodes(path), template, with_state=False)
+    said = [n for n in result.notes if n.startswith("Payers not in the template")]
+    assert len(said) == 1 and "1 value(s) not shown" in said[0] and "88231907" not in said[0]

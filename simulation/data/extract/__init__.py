@@ -32,7 +32,7 @@ from simulation.data.extract.episodes import (
     read_episodes,
 )
 from simulation.data.extract.files import READABLE, ExtractError, read_file
-from simulation.data.extract.mapping import Mapping, bundled
+from simulation.data.extract.mapping import Mapping, bundled, looks_like_a_code
 from simulation.data.extract.staff import read_staff
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "FIRST_ROWS",
     "LOSS_KNOWN_AFTER_DAYS",
     "Mapping",
+    "looks_like_a_code",
     "NO",
     "ORDER",
     "READABLE",

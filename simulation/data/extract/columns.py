@@ -26,6 +26,8 @@ COLUMNS: dict[str, tuple[bool, str]] = {
     # a provider's network: the site the client was seen at, the region they came from
     "site": (False, "text"),
     "region": (False, "text"),
+    # who pays for the client's care (an insurer, a plan, self-pay): the payers' mix
+    "payer": (False, "text"),
 }
 
 
@@ -53,7 +55,7 @@ STAFF_COLUMNS = {
 }
 
 
-CATEGORY_COLUMNS = ("source", "track", "level", "discharged_to", "site", "region")
+CATEGORY_COLUMNS = ("source", "track", "level", "discharged_to", "site", "region", "payer")
 """Text columns whose values are categories (mapped with [values.<column>])."""
 
 

@@ -123,6 +123,12 @@ def _map_file_problems(data: dict) -> list[str]:
 _CODE_LIKE = re.compile(r"[A-Za-z][A-Za-z /_.&+-]{0,23}")
 
 
+def looks_like_a_code(value: str) -> bool:
+    """True for a value short and plain enough to show (a code or a name: 'AMA', 'Blue
+    Plan'); one with digits or longer may hold an identifier or a note, and is never shown."""
+    return bool(_CODE_LIKE.fullmatch(str(value).strip()))
+
+
 def _shown_codes(values: pd.Series, most: int = 5) -> str:
     """The distinct unknown values of a code column, quoted, when they look like codes
     (a few letters: 'AMA', 'Completd'); values that look like free text or carry digits are
@@ -130,7 +136,7 @@ def _shown_codes(values: pd.Series, most: int = 5) -> str:
     distinct = list(dict.fromkeys(str(v).strip() for v in values))
     blank = "" in distinct  # (an empty cell: said as such, not as a value hidden)
     distinct = [v for v in distinct if v]
-    shown = [v for v in distinct if _CODE_LIKE.fullmatch(v)]
+    shown = [v for v in distinct if looks_like_a_code(v)]
     parts = ["blank"] if blank else []
     parts += [repr(v) for v in shown[:most]]
     if len(shown) > most:
