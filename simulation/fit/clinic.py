@@ -12,12 +12,13 @@ import pandas as pd
 from simulation.config import EXIT_REASONS, IOP, Scenario, to_data
 from simulation.data.extract import Episodes, at_iop
 from simulation.data.state import direct_sources, referral_rows
-from simulation.fit.capacity import fit_capacity, shift_cohorts
+from simulation.fit.capacity import fit_capacity
 from simulation.fit.evidence import Evidence
 from simulation.fit.levels import fit_levels, unrouted_levels
 from simulation.fit.network import fit_network
 from simulation.fit.payers import fit_payers
 from simulation.fit.survival import Z95, best_fit, fit_competing, kaplan_meier, wilson
+from simulation.fit.tracks import shift_cohorts
 
 MIN_STAY_EVENTS = 5  # fewer stays ended for a reason: its stay distribution is not fitted
 
