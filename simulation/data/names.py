@@ -6,6 +6,11 @@ priority and the level it enters at, a track's timetable) holds for its records.
 Read as another name, such a source was a new one: a continuum's inpatient step-downs no
 longer went to the PHP (its referrals a third short) and community referrals lost their place
 behind step-downs, without a word.
+
+Tracks are read so too where the clinic names them its own way: a track the scenario lacks is
+paired with a scenario track of the same age group that no record names ('AM Group' for
+'morning'), and one named for fewer than ``TRACK_AT_LEAST`` clients (a typo, a retired name)
+is read as no track.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from difflib import SequenceMatcher
 import pandas as pd
 
 from simulation.config import IOP, Scenario
-from simulation.data.extract import Episodes
+from simulation.data.extract import Episodes, looks_like_a_code
 from simulation.data.extract.files import loose_match
 
 
@@ -76,7 +81,10 @@ def as_named_in(episodes: Episodes, scenario: Scenario) -> tuple[Episodes, str |
                 "Tracks the records name for too few clients to be tracks of their own (under "
                 f"{TRACK_AT_LEAST} who started in the IOP), read as no track (each client in "
                 "one of their age group): "
-                + "; ".join(f"'{name}' ({n})" for name, n in few.items())
+                + "; ".join(
+                    f"'{name}' ({n})" if looks_like_a_code(name) else f"a name not shown ({n})"
+                    for name, n in few.items()
+                )
                 + ". Map them with [values.track] if they are the scenario's tracks."
             )
         paired = paired_tracks(table.assign(**changed), scenario)

@@ -725,6 +725,7 @@ def test_a_track_named_for_a_few_clients_is_read_as_no_track(tmp_path, records):
     table = records[0].copy()
     started = table.index[table["iop_start_date"].astype(str).str.len() > 0]
     table.loc[started[:3], "track"] = "Mornign grp"
+    table.loc[started[3:5], "track"] = "grp of 4471 (see note)"  # (digits: never shown)
     out = tmp_path / "c.toml"
     command = ["fit", str(_write(tmp_path, table)), "--as-of", "2029-09-03"]
     result = CliRunner().invoke(
@@ -732,6 +733,7 @@ def test_a_track_named_for_a_few_clients_is_read_as_no_track(tmp_path, records):
     )
     assert result.exit_code == 0, result.output
     assert "'Mornign grp' (3)" in result.output and "read as no track" in result.output
+    assert "a name not shown (2)" in result.output and "4471" not in result.output
     from simulation.config import load
 
     assert {t.name for t in load(out).tracks} == {"morning", "evening"}
