@@ -7,7 +7,7 @@ state then, forecast 13 weeks with 40 replications (fitted values drawn from the
 count the weeks whose observed census, IOP waitlist and admissions fall inside the 50% and 90%
 bands (census and waitlist counted as the records count them).
 
-    python benchmarks/backtest_coverage.py [--n 48] [--true] [--scenario continuum]
+    python benchmarks/backtest_coverage.py [--n 48] [--true] [--scenario continuum] [--template baseline]
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from simulation.fit.uncertainty import run_with_uncertainty
 WEEKS, REPLICATIONS = 13, 40
 
 
-def one(sc, seed: int, folder: str, true_model: bool) -> pd.DataFrame:
+def one(sc, seed: int, folder: str, true_model: bool, template=None) -> pd.DataFrame:
     table, _ = synthesize(sc, 3.0, seed)
     path = os.path.join(folder, f"e{seed}.csv")
     table.to_csv(path, index=False)
@@ -46,7 +46,7 @@ def one(sc, seed: int, folder: str, true_model: bool) -> pd.DataFrame:
         start = scenarios.validate(data, "the true clinic from the state")
         result = run_experiment(start, replications=REPLICATIONS, workers=2, detail="forecast")
     else:
-        fitted, fit, _ = fitted_scenario(seen, sc, True, WEEKS + 1)
+        fitted, fit, _ = fitted_scenario(seen, template or sc, True, WEEKS + 1)
         result = run_with_uncertainty(fitted, fit.evidence, REPLICATIONS, 2)
     bands = results.forecast_bands(result.tables["weekly"], as_recorded=True)
     observed = weekly_observed(everything, cut, WEEKS + 1, direct_sources(sc))
@@ -60,14 +60,20 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=48, help="back-tests (seeds)")
     parser.add_argument("--true", action="store_true", help="the true scenario, not a fit")
     parser.add_argument("--scenario", default="baseline", help="the bundled scenario")
+    parser.add_argument(
+        "--template", help="fit with this bundled scenario as template (default: --scenario's)"
+    )
     args = parser.parse_args()
     sc = scenarios.load(scenarios.bundled(args.scenario))
+    template = scenarios.load(scenarios.bundled(args.template)) if args.template else None
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
-        tables = [one(sc, seed, folder, args.true) for seed in range(1, args.n + 1)]
+        tables = [one(sc, seed, folder, args.true, template) for seed in range(1, args.n + 1)]
     pooled = pd.concat(tables).groupby("series")[["coverage_50", "coverage_90"]].mean()
     print(
-        f"{args.n} back-tests of {args.scenario} ({'true scenario' if args.true else 'fitted'}), "
+        f"{args.n} back-tests of {args.scenario} ({'true scenario' if args.true else 'fitted'}"
+        + (f" on the {args.template} template" if args.template and not args.true else "")
+        + "), "
         f"{time.perf_counter() - started:.0f} s"
     )
     for series, row in pooled.iterrows():
