@@ -88,6 +88,15 @@ def _show(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def problems(data: dict) -> list[str]:
+    """What ``validate`` would refuse in ``data``, one line each (none: a valid scenario)."""
+    try:
+        validate(data)
+    except ScenarioError as exc:
+        return list(exc.problems)
+    return []
+
+
 def validate(data: dict, source: str = "") -> Scenario:
     """A Scenario from parsed TOML data, or ScenarioError listing every problem."""
     try:

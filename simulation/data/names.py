@@ -96,6 +96,12 @@ def as_named_in(episodes: Episodes, scenario: Scenario) -> tuple[Episodes, str |
     return replace(episodes, table=table.assign(**changed)), " ".join(notes)
 
 
+def most_common(values: pd.Series) -> str:
+    """The most common non-blank value ('' if none; the first in order on a tie)."""
+    counts = values[values != ""].value_counts()
+    return str(counts.sort_index().idxmax()) if len(counts) else ""
+
+
 TRACK_AT_LEAST = 10
 """Clients who started in the IOP that a track the scenario lacks needs in the records to be a
 track of its own (fewer: a mistyped or retired name, not a group the clinic runs)."""
@@ -154,8 +160,7 @@ def paired_tracks(table: pd.DataFrame, scenario: Scenario) -> dict[str, str]:
     ages = table["age_group"].where(table["age_group"] != "", "adult")
     scored = []
     for name in unknown:
-        counts = ages[table["track"] == name].value_counts()
-        age = str(counts.sort_index().idxmax()) if len(counts) else "adult"
+        age = most_common(ages[table["track"] == name]) or "adult"
         for track in silent:
             if track.age_group == age:
                 scored.append((likeness(name, track.name, track.start), name, track.name))

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from simulation.clock import WEEKDAYS
-from simulation.config import Scenario
+from simulation.config import Scenario, problems
+from simulation.data.names import most_common
 from simulation.distributions import mean_of
 from simulation.fit.evidence import Evidence
 from simulation.fit.tracks import add_tracks, added_track_note, drop_silent_tracks, fit_admission
@@ -167,27 +168,23 @@ def _keep_starts_the_clinic_can_hold(template: Scenario, data, ev, notes) -> Non
     """A session start read from the records that the template's rosters or rooms cannot
     hold (no facilitator rostered, the room closed) goes back to the template's, with a note:
     the fitted clinic must be one that runs."""
-    from simulation.config import ScenarioError, validate
-
     moved = [e for e in ev if e.key.startswith("tracks.") and e.key.endswith(".start")]
     if not moved:
         return
-    try:
-        validate(data)
-    except ScenarioError as exc:
-        before = {track.name: track.start for track in template.tracks}
-        for e in moved:
-            name = e.key.split(".")[1]
-            if any(p.startswith(f"tracks.{name}:") for p in exc.problems):
-                track = next(t for t in data["tracks"] if t["name"] == name)
-                track["start"] = before.get(name, track["start"])
-                ev.remove(e)
-                notes.append(
-                    f"Track {name}: its sessions start at {e.value} in the records, but the "
-                    f"template's rosters or rooms cannot hold them then; the template's "
-                    f"{track['start']} is kept (change the rosters, then set "
-                    f'tracks.{name}.start="{e.value}")'
-                )
+    found = problems(data)
+    before = {track.name: track.start for track in template.tracks}
+    for e in moved:
+        name = e.key.split(".")[1]
+        if any(p.startswith(f"tracks.{name}:") for p in found):
+            track = next(t for t in data["tracks"] if t["name"] == name)
+            track["start"] = before.get(name, track["start"])
+            ev.remove(e)
+            notes.append(
+                f"Track {name}: its sessions start at {e.value} in the records, but the "
+                f"template's rosters or rooms cannot hold them then; the template's "
+                f"{track['start']} is kept (change the rosters, then set "
+                f'tracks.{name}.start="{e.value}")'
+            )
 
 
 TIMED_SHARE = 0.5
@@ -296,7 +293,7 @@ def _fit_therapists(t, data, as_of, ev, notes) -> None:
     if pool.isna().mean() > 0.5:
         return
     home = named.assign(pool=pool).dropna(subset=["pool"]).groupby("therapist")["pool"]
-    seen = home.agg(lambda p: p.value_counts().sort_index().idxmax()).value_counts()
+    seen = home.agg(most_common).value_counts()
     for name in pools:
         entry = data["staff"][name]
         if f"staff.{name}.count" in {e.key for e in ev} or entry.get("members") is not None:
@@ -305,7 +302,7 @@ def _fit_therapists(t, data, as_of, ev, notes) -> None:
         if now == before or now == 0:
             continue
         entry["count"] = now
-        if now < before and not _still_runs(data):
+        if now < before and problems(data):
             entry["count"] = before
             notes.append(
                 f"staff.{name}: the records name {now} primary therapist(s) of it with clients "
@@ -329,17 +326,6 @@ def _fit_therapists(t, data, as_of, ev, notes) -> None:
             f"staff.{name}: {now} in post (the template's {before}), as the records' primary "
             f"therapists with clients in care in their last {IN_POST_WEEKS} weeks show."
         )
-
-
-def _still_runs(data: dict) -> bool:
-    """True if ``data`` makes a valid clinic."""
-    from simulation.config import ScenarioError, validate
-
-    try:
-        validate(data)
-    except ScenarioError:
-        return False
-    return True
 
 
 def _fit_caseloads(t, data, since, as_of, ev, notes) -> None:

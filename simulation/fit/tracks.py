@@ -12,7 +12,8 @@ import math
 
 import pandas as pd
 
-from simulation.data.names import TRACK_AT_LEAST, likeness
+from simulation.config import problems
+from simulation.data.names import TRACK_AT_LEAST, likeness, most_common
 from simulation.fit.evidence import Evidence
 
 
@@ -32,7 +33,7 @@ def add_tracks(t: pd.DataFrame, data: dict) -> dict[str, str]:
         model = _most_like(name, rows, data["tracks"])
         track = {**copy.deepcopy(model), "name": name}
         track.pop("room", None)  # (a room of its own, if it needs one: added_track_note)
-        age = _most_common(rows["age_group"])
+        age = most_common(rows["age_group"])
         if age:
             track["age_group"] = age
         data["tracks"].append(track)
@@ -40,17 +41,11 @@ def add_tracks(t: pd.DataFrame, data: dict) -> dict[str, str]:
     return added
 
 
-def _most_common(values: pd.Series) -> str:
-    """The most common non-blank value ('' if none; the first in order on a tie)."""
-    counts = values[values != ""].value_counts()
-    return str(counts.sort_index().idxmax()) if len(counts) else ""
-
-
 def _most_like(name: str, rows: pd.DataFrame, tracks: list[dict]) -> dict:
     """The template track a track of the records named ``name`` is most like."""
-    age = _most_common(rows["age_group"]) or "adult"
+    age = most_common(rows["age_group"]) or "adult"
     alike = [tr for tr in tracks if tr.get("age_group", "adult") == age] or tracks
-    site = _most_common(rows["site"]) if "site" in rows else ""
+    site = most_common(rows["site"]) if "site" in rows else ""
     alike = [tr for tr in alike if tr.get("site") in (None, site)] or alike
     return max(alike, key=lambda tr: (likeness(name, tr["name"], tr["start"]), tr["name"]))
 
@@ -73,16 +68,13 @@ def _give_what_it_needs(name: str, data: dict) -> list[str]:
     """Rooms and facilitators for track ``name`` where the fitted clinic cannot hold the
     sessions of every track with it (``validate``'s problems: a track timetabled before
     another may take the other's room or facilitator), until it can; what was given."""
-    from simulation.config import ScenarioError, validate
-
     track = next(tr for tr in data["tracks"] if tr["name"] == name)
     gave: list[str] = []
     for _ in range(MOST_GIVEN):
-        try:
-            validate(data)
+        found = problems(data)
+        if not found:
             return gave
-        except ScenarioError as exc:
-            sessions = [p for p in exc.problems if p.startswith("tracks.") and ": the session" in p]
+        sessions = [p for p in found if p.startswith("tracks.") and ": the session" in p]
         short = [
             p.split(" facilitator(s) from ")[1].split(", but")[0]
             for p in sessions

@@ -51,14 +51,9 @@ def _shares_valid(data: dict) -> None:
     groups = [data["intake"]["outcomes"], data["iop"]["exit_shares"]]
     groups += [r["split"] for r in data.get("network", {}).get("regions", []) if r.get("split")]
     for shares in groups:
-        total = sum(shares.values())
-        for key in shares:
-            shares[key] = shares[key] / total
-    lists = [data["referrals"]["sources"], data.get("network", {}).get("regions", [])]
-    for items in lists:
-        total = sum(x["share"] for x in items)
-        for x in items:
-            x["share"] = x["share"] / total if total > 0 else x["share"]
+        _add_to_one([(shares, key) for key in shares])
+    for items in (data["referrals"]["sources"], data.get("network", {}).get("regions", [])):
+        _add_to_one([(x, "share") for x in items])
     payers = data.get("payers") or []
     if payers:  # (their overall shares, and their shares for each age group and source)
         _add_to_one([(p, "share") for p in payers])
