@@ -335,7 +335,7 @@ def bench_scaling():
     return rows
 
 
-FEATURES = [  # issue 13: every staff, calendar, group, office and video feature on
+FEATURES = [  # every staff, calendar, group, office and video feature on
     'calendar.holidays="us"',
     "calendar.closure_weeks=[{from_date = 2027-12-27, to_date = 2027-12-31}]",
     "staff.therapists.indirect_hours_per_week=5",

@@ -30,7 +30,7 @@ def bundled_baseline() -> scenarios.Scenario:
 @functools.cache
 def plain_baseline() -> scenarios.Scenario:
     """The baseline without the behaviours that make clients' fates depend on what happens to
-    them (issue 14): a fixed 40% lost before assessment, one attendance chance for all, exits
+    them: a fixed 40% lost before assessment, one attendance chance for all, exits
     drawn at the start with the published mix, appointments at any hour. Tests of a single
     mechanism switch it on against this."""
     data = scenarios.to_data(baseline())

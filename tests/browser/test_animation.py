@@ -1,4 +1,4 @@
-"""Issue 15 item 5: the clinic animated from the event log: frames, play, and as many clients
+"""The clinic animated from the event log: frames, play, and as many clients
 in each track at a frame as the event log says; light enough (under 5 MB)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 15 item 3: the decision brief at the top of run, compare and plan pages: its numbers
+"""The decision brief at the top of run, compare and plan pages: its numbers
 are summary.csv's, and printing the page prints the brief alone on one page."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The fit report, forecast and back-test pages load offline, without console errors, draw
-their figures, and show the numbers of their tables (issue 12)."""
+their figures, and show the numbers of their tables."""
 
 from __future__ import annotations
 

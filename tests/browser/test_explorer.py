@@ -1,4 +1,4 @@
-"""Issue 15 item 4: the sweep explorer, offline in one file: moving a slider shows the chosen
+"""The sweep explorer, offline in one file: moving a slider shows the chosen
 cell's values (those of sweep.csv) and redraws its waitlists."""
 
 from __future__ import annotations

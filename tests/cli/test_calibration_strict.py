@@ -1,4 +1,4 @@
-"""Issue 14 item 6: calibration that can fail. Inputs are shown as inputs; only measures the
+"""Calibration that can fail. Inputs are shown as inputs; only measures the
 model produces are judged; --strict exits 1 when one is off; an extract adds the clinic's own
 history."""
 

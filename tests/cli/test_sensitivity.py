@@ -1,4 +1,4 @@
-"""Issue 15 item 1: ``iopsim sensitivity`` on the command line: inputs from [uncertainty],
+"""``iopsim sensitivity`` on the command line: inputs from [uncertainty],
 --vary and [E] marks; clean errors; the folder it writes."""
 
 from __future__ import annotations

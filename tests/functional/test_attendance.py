@@ -1,4 +1,4 @@
-"""Issue 14 item 1: each client's own attendance, and dropout that follows missed days."""
+"""Each client's own attendance, and dropout that follows missed days."""
 
 from __future__ import annotations
 

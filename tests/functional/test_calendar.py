@@ -1,4 +1,4 @@
-"""Issue 13 item 3: the clinic calendar. Closed days: nobody works, no group runs."""
+"""The clinic calendar. Closed days: nobody works, no group runs."""
 
 from __future__ import annotations
 

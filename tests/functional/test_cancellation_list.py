@@ -1,4 +1,4 @@
-"""Issue 14 item 7: a cancellation list for intake appointments."""
+"""A cancellation list for intake appointments."""
 
 from __future__ import annotations
 

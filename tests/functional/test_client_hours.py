@@ -1,4 +1,4 @@
-"""Issue 14 item 2: appointments fit the clients' own hours."""
+"""Appointments fit the clients' own hours."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 12: the clinic's own records -> a fitted model, its state, forecasts and back-tests."""
+"""The clinic's own records -> a fitted model, its state, forecasts and back-tests."""
 
 from __future__ import annotations
 
@@ -855,7 +855,7 @@ def test_a_staff_extract_with_the_pools_spelt_otherwise_sets_those_pools(tmp_pat
     assert "not in the template" not in result.output
 
 
-# --- issue 14: attendance records --------------------------------------------------------------
+# --- attendance records -----------------------------------------------------------------------
 
 
 def test_attendance_records_give_the_spread_and_the_dropout_after_a_missed_session(tmp_path):

@@ -1,4 +1,4 @@
-"""Issue 13 item 5 (part): minimum attendance (merge or cancel) and facilitator ratios."""
+"""Minimum attendance (merge or cancel) and facilitator ratios."""
 
 from __future__ import annotations
 

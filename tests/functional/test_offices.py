@@ -1,4 +1,4 @@
-"""Issue 13 item 4: offices for appointments (individual, family, medication, intake and
+"""Offices for appointments (individual, family, medication, intake and
 outpatient sessions), and appointments held by video."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 14 item 5: fixed overhead, so the margin is a real margin."""
+"""Fixed overhead, so the margin is a real margin."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 14 item 4: payers with their own rates and rules, authorisation and utilisation
+"""Payers with their own rates and rules, authorisation and utilisation
 review, denials and days to payment."""
 
 from __future__ import annotations

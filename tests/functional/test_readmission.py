@@ -1,4 +1,4 @@
-"""Issue 14 item 3: discharged clients referred again."""
+"""Discharged clients referred again."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 13 item 6: school terms. A track may meet by another timetable in school holidays,
+"""School terms. A track may meet by another timetable in school holidays,
 and referrals may follow the terms instead of the months."""
 
 from __future__ import annotations

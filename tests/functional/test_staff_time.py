@@ -1,4 +1,4 @@
-"""Issue 13 item 1: therapist time beyond face-to-face work."""
+"""Therapist time beyond face-to-face work."""
 
 from __future__ import annotations
 

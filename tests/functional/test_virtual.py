@@ -1,4 +1,4 @@
-"""Issue 13 item 4 (part): virtual tracks."""
+"""Virtual tracks."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 14 item 1: when losses before assessment grow with the wait, intake capacity pays."""
+"""When losses before assessment grow with the wait, intake capacity pays."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 13 item 2 (dated part): staff who join and leave."""
+"""Staff who join and leave."""
 
 from __future__ import annotations
 

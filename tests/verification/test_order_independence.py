@@ -1,4 +1,4 @@
-"""Issue 11 item 4: common random numbers keyed by name, never by position.
+"""Common random numbers keyed by name, never by position.
 
 The same clinic with its staff pools, members, tracks, rooms and referral sources listed in
 another order must give identical numbers with the same seed: paired comparisons rely on an
@@ -32,7 +32,7 @@ def kpis(sc: scenarios.Scenario) -> pd.DataFrame:
     return table[sorted(table.columns)]
 
 
-def test_item4_listing_order_changes_no_number():
+def test_listing_order_changes_no_number():
     sc = short('staff.prescribers.members=["Dr Okafor", "NP Reyes"]')
     flipped = reordered(sc)
     assert [t.name for t in flipped.tracks] != [t.name for t in sc.tracks]  # really reordered
@@ -40,7 +40,7 @@ def test_item4_listing_order_changes_no_number():
     pd.testing.assert_frame_equal(kpis(sc), kpis(flipped))
 
 
-def test_item4_another_person_leaves_everyone_elses_leave_alone():
+def test_another_person_leaves_everyone_elses_leave_alone():
     from simulation.compiled import compile_scenario
     from simulation.model.staff import Staff
     from simulation.streams import Streams

@@ -1,4 +1,4 @@
-"""Issue 15 item 2: a robust plan where theory knows the answer.
+"""A robust plan where theory knows the answer.
 
 The IOP waitlist of ``mmc.toml`` (mean stay 2 days) with an uncertain arrival rate, uniform on
 3 to 4 a day, and the target of a mean wait of at most half a day. Erlang C says in which share

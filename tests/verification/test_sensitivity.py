@@ -1,4 +1,4 @@
-"""Issue 15 item 1: sensitivity on a queue whose answer theory knows (M/M/c, Erlang C).
+"""Sensitivity on a queue whose answer theory knows (M/M/c, Erlang C).
 
 The IOP waitlist of ``mmc.toml`` at load 0.7: the mean wait depends on the arrival rate and the
 mean stay, never on the per diem. One at a time with common random numbers, each change must

@@ -1,4 +1,6 @@
-"""Issue 10: a new user's first day. One test (or a few) per item, named after the item."""
+"""What a new user meets on the first day: misspelt pools, infeasible grid cells, heatmaps that
+say what missed, the binding constraint named, KPIs by group, money rules, terminal output that
+fits, and commands that load only what they need."""
 
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ def baseline_text() -> str:
 
 
 @pytest.mark.parametrize("key", ["staff.therapist.count=3", "staff.Therapists.count=3"])
-def test_item1_an_override_never_creates_a_pool(key):
+def test_an_override_never_creates_a_pool(key):
     with pytest.raises(scenarios.ScenarioError) as info:
         scenarios.apply_overrides(baseline(), [key])
     assert "did you mean 'therapists'" in str(info.value)
@@ -51,14 +53,14 @@ def test_item1_an_override_never_creates_a_pool(key):
         ["plan", "--vary", "staff.therapist.count=1..2", "--target", "wait_to_iop_days_p90<=14"],
     ],
 )
-def test_item1_misspelt_pool_on_the_command_line_exits_2(args, tmp_path):
+def test_misspelt_pool_on_the_command_line_exits_2(args, tmp_path):
     result = invoke(*args, *TINY, "--out", str(tmp_path / "out"))
     assert result.exit_code == 2
     assert "did you mean 'therapists'" in result.output
     assert not (tmp_path / "out").exists()
 
 
-def test_item1_a_pool_nothing_refers_to_is_an_error_in_a_file(tmp_path):
+def test_a_pool_nothing_refers_to_is_an_error_in_a_file(tmp_path):
     text = baseline_text().replace(
         "[staff.intake]", "[staff.therapist]\ncount = 3\n\n[staff.intake]"
     )
@@ -74,7 +76,7 @@ def test_item1_a_pool_nothing_refers_to_is_an_error_in_a_file(tmp_path):
 # 2. plan crashes on an infeasible cell --------------------------------------------------------
 
 
-def test_item2_plan_marks_infeasible_combinations_and_goes_on(tmp_path):
+def test_plan_marks_infeasible_combinations_and_goes_on(tmp_path):
     out = tmp_path / "plan"
     result = invoke(
         "plan",
@@ -94,7 +96,7 @@ def test_item2_plan_marks_infeasible_combinations_and_goes_on(tmp_path):
     assert "1 infeasible" in result.output
 
 
-def test_item2_sweep_marks_infeasible_cells_and_runs_the_rest(tmp_path):
+def test_sweep_marks_infeasible_cells_and_runs_the_rest(tmp_path):
     out = tmp_path / "sweep"
     result = invoke("sweep", "--grid", "tracks.evening.seats=12..13", *TINY, "--out", str(out))
     assert result.exit_code == 0, result.output
@@ -106,7 +108,7 @@ def test_item2_sweep_marks_infeasible_cells_and_runs_the_rest(tmp_path):
     assert "combination(s) are not a valid clinic" in (out / "dashboard.html").read_text()
 
 
-def test_item2_a_grid_with_no_valid_combination_is_an_error():
+def test_a_grid_with_no_valid_combination_is_an_error():
     with pytest.raises(scenarios.ScenarioError, match="no combination is a valid clinic"):
         planning.cells(baseline(), [planning.parse_factor("tracks.evening.seats=20..21")])
 
@@ -134,7 +136,7 @@ def _sweep_table(means: dict[tuple, float], keys: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def test_item3_cells_that_all_miss_the_target_are_red_and_the_title_says_so():
+def test_cells_that_all_miss_the_target_are_red_and_the_title_says_so():
     keys = ["a", "b"]
     table = _sweep_table({(x, y): 17.5 + 4 * x + y for x in range(3) for y in range(3)}, keys)
     fig = figures.sweep_heatmap(table, keys, "wait_to_iop_days_p90", ("<=", 14.0))
@@ -144,13 +146,13 @@ def test_item3_cells_that_all_miss_the_target_are_red_and_the_title_says_so():
     assert "black line" not in fig.layout.title.text
 
 
-def test_item3_met_means_the_pessimistic_end_of_the_ci():
+def test_met_means_the_pessimistic_end_of_the_ci():
     table = _sweep_table({(0, 0): 13.5, (0, 1): 12.0}, ["a", "b"])  # 13.5 + 1 > 14: not met
     fig = figures.sweep_heatmap(table, ["a", "b"], "wait_to_iop_days_p90", ("<=", 14.0))
     assert fig.data[0].z[0][0] < 0 < fig.data[0].z[1][0]
 
 
-def test_item3_a_third_factor_gets_panels_never_an_average():
+def test_a_third_factor_gets_panels_never_an_average():
     keys = ["a", "b", "c"]
     table = _sweep_table(
         {(x, y, c): x + y + 10 * c for x in range(2) for y in range(2) for c in range(3)}, keys
@@ -163,7 +165,7 @@ def test_item3_a_third_factor_gets_panels_never_an_average():
 # 4. Nothing says what limits admissions -------------------------------------------------------
 
 
-def test_item4_caseload_caps_are_reported_as_the_binding_constraint():
+def test_caseload_caps_are_reported_as_the_binding_constraint():
     k = run(
         plain_short(
             "staff.therapists.iop_caseload_cap=2", "staff.evening therapists.iop_caseload_cap=2"
@@ -175,7 +177,7 @@ def test_item4_caseload_caps_are_reported_as_the_binding_constraint():
     assert k["caseload_occupancy"] > 0.9
 
 
-def test_item4_seats_are_reported_when_they_bind():
+def test_seats_are_reported_when_they_bind():
     k = run(
         plain_short(
             "staff.therapists.iop_caseload_cap=10",
@@ -188,7 +190,7 @@ def test_item4_seats_are_reported_when_they_bind():
     assert k["admission_blocked_by_caseload_share"] < 0.05
 
 
-def test_item4_losses_that_absorb_demand_are_warned_about():
+def test_losses_that_absorb_demand_are_warned_about():
     result = run_experiment(plain_short("referrals.per_week=14"), replications=2)
     assert any(n.startswith("DEMAND ABSORBED BY LOSSES") for n in result.notes)
     calm = run_experiment(plain_short(), replications=2)
@@ -210,7 +212,7 @@ TEENS = [
 ]
 
 
-def test_item5_kpis_by_age_group_track_and_source_show_who_waits():
+def test_kpis_by_age_group_track_and_source_show_who_waits():
     sc = short(*TEENS)
     k = run_experiment(sc, replications=2).summary.set_index("kpi")["mean"]
     teens = "wait_to_iop_days_p90[age_group=adolescent]"
@@ -227,7 +229,7 @@ def test_item5_kpis_by_age_group_track_and_source_show_who_waits():
     assert by_track == pytest.approx(k["iop_census_mean"], rel=1e-9)
 
 
-def test_item5_targets_may_name_a_group_and_a_wrong_group_is_refused():
+def test_targets_may_name_a_group_and_a_wrong_group_is_refused():
     sc = short(*TEENS, 'targets."wait_to_iop_days_p90[age_group=adolescent]"="<= 14"')
     result = run_experiment(sc, replications=2)
     row = result.targets.set_index("kpi").loc["wait_to_iop_days_p90[age_group=adolescent]"]
@@ -236,7 +238,7 @@ def test_item5_targets_may_name_a_group_and_a_wrong_group_is_refused():
         short(*TEENS, 'targets."wait_to_iop_days_p90[age_group=teens]"="<= 14"')
 
 
-def test_item5_the_headline_puts_losses_next_to_the_wait(tmp_path):
+def test_the_headline_puts_losses_next_to_the_wait(tmp_path):
     result = invoke("run", *TINY, "--out", str(tmp_path / "r"))
     lines = result.output.splitlines()
     wait = next(i for i, line in enumerate(lines) if "90th percentile of days" in line)
@@ -247,7 +249,7 @@ def test_item5_the_headline_puts_losses_next_to_the_wait(tmp_path):
 # 6. Money that cannot be defended --------------------------------------------------------------
 
 
-def test_item6_the_per_diem_is_paid_only_on_billable_days():
+def test_the_per_diem_is_paid_only_on_billable_days():
     one = "payers=[]"  # the finance table's rule (each payer has its own: test_payers.py)
     any_day = run(short(one, 'finance.billable_day.requires="any_service"')).kpis
     group_day = run(short(one)).kpis
@@ -259,7 +261,7 @@ def test_item6_the_per_diem_is_paid_only_on_billable_days():
     assert group_day["billable_days_per_week"] < any_day["billable_days_per_week"]
 
 
-def test_item6_cost_follows_the_roster_unless_fte_is_given():
+def test_cost_follows_the_roster_unless_fte_is_given():
     rostered = variant("staff.intake.fte=0.3")
     without = scenarios.validate(
         {
@@ -280,7 +282,7 @@ def test_item6_cost_follows_the_roster_unless_fte_is_given():
 # 7. Smaller things -----------------------------------------------------------------------------
 
 
-def test_item7_targets_print_bound_and_value_in_one_unit():
+def test_targets_print_bound_and_value_in_one_unit():
     targets = pd.DataFrame(
         [
             {
@@ -296,7 +298,7 @@ def test_item7_targets_print_bound_and_value_in_one_unit():
     assert "<= 14.0 d: NOT MET (mean 30.5 d" in line and "wk" not in line
 
 
-def test_item7_compare_prints_a_table_that_fits_a_terminal(tmp_path):
+def test_compare_prints_a_table_that_fits_a_terminal(tmp_path):
     result = invoke(
         "compare",
         "baseline",
@@ -311,7 +313,7 @@ def test_item7_compare_prints_a_table_that_fits_a_terminal(tmp_path):
     assert " pp" in result.output  # share differences in percentage points
 
 
-def test_item7_comparison_lines_show_share_differences_in_points():
+def test_comparison_lines_show_share_differences_in_points():
     table = pd.DataFrame(
         [
             {
@@ -329,24 +331,24 @@ def test_item7_comparison_lines_show_share_differences_in_points():
     assert "-10.0 pp*" in text
 
 
-def test_item7_a_string_is_not_a_number():
+def test_a_string_is_not_a_number():
     with pytest.raises(scenarios.ScenarioError, match="tracks.evening.seats"):
         scenarios.apply_overrides(baseline(), ['tracks.evening.seats="8"'])
 
 
-def test_item7_every_problem_of_a_timetable_is_reported_at_once():
+def test_every_problem_of_a_timetable_is_reported_at_once():
     with pytest.raises(scenarios.ScenarioError) as info:
         variant("tracks.evening.start=18:30")  # past the rooms' 21:00 and the roster's end
     text = str(info.value)
     assert "cannot get any room" in text and "facilitator(s)" in text
 
 
-def test_item7_an_out_path_with_backslashes_is_refused(tmp_path):
+def test_an_out_path_with_backslashes_is_refused(tmp_path):
     result = CliRunner().invoke(main, ["run", *TINY, "--out", "runs\\win_out"])
     assert result.exit_code == 2 and "backslash" in result.output
 
 
-def test_item7_a_second_command_on_a_folder_in_use_is_refused(tmp_path):
+def test_a_second_command_on_a_folder_in_use_is_refused(tmp_path):
     folder = tmp_path / "busy"
     holder = subprocess.Popen(
         [
@@ -379,7 +381,7 @@ def test_item7_a_second_command_on_a_folder_in_use_is_refused(tmp_path):
     assert not (tmp_path / ".busy.lock").exists()
 
 
-def test_item7_hours_bars_side_by_side_and_sankey_labels_apart():
+def test_hours_bars_side_by_side_and_sankey_labels_apart():
     weeks = pd.DataFrame(
         {"week": [5] * 4, "rule_hours": [9.0, 9.0, 6.0, 6.0], "hours": [9.0, 7.0, 6.0, 3.0]}
     )
@@ -392,13 +394,13 @@ def test_item7_hours_bars_side_by_side_and_sankey_labels_apart():
     assert min(np.diff(final)) >= 0.05  # a label's height apart
 
 
-def test_item7_share_cis_stay_within_0_and_1():
+def test_share_cis_stay_within_0_and_1():
     kpis = pd.DataFrame({"replication": [0, 1], "seat_occupancy": [0.01, 0.3]})
     row = results.summarise(kpis).iloc[0]
     assert 0.0 <= row["ci_low"] < 0.01 and row["ci_high"] <= 1.0  # (the logit scale: never below 0)
 
 
-def test_item7_every_scenario_key_is_documented():
+def test_every_scenario_key_is_documented():
     from pydantic import BaseModel
 
     with open("docs/parameters.md", encoding="utf-8") as handle:
@@ -421,7 +423,7 @@ def test_item7_every_scenario_key_is_documented():
 
 
 @pytest.mark.parametrize("args", [["--help"], ["validate", "baseline"]])
-def test_item8_help_and_validate_import_no_pandas_scipy_or_plotly(args):
+def test_help_and_validate_import_no_pandas_scipy_or_plotly(args):
     code = textwrap.dedent(
         f"""
         import sys
@@ -437,7 +439,7 @@ def test_item8_help_and_validate_import_no_pandas_scipy_or_plotly(args):
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
-def test_item8_run_does_not_import_scipy_stats(tmp_path):
+def test_run_does_not_import_scipy_stats(tmp_path):
     code = textwrap.dedent(
         f"""
         import sys

@@ -1,4 +1,6 @@
-"""Issue 11: reliability, round two. One test (or a few) per item, named after the item; the
+"""Stopping and damage: workers end with their parent, leftovers of dead processes are cleaned
+up, signals at any moment are a clean stop, names shared across kinds, damaged run folders,
+control characters, impossible dates and concurrent commands on one folder. The
 kill tests use real signals on real processes and look for survivors in /proc."""
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ def wait_for(condition, seconds: float = 30.0, step: float = 0.02) -> bool:
 
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
 @pytest.mark.parametrize("command", ["run", "sweep"])
-def test_item1_workers_end_with_their_parent(command, how, tmp_path):
+def test_workers_end_with_their_parent(command, how, tmp_path):
     args = ["--replications", "6", "--weeks", "104", "--warmup-weeks", "52", "--workers", "2"]
     args += ["--out", str(tmp_path / "out")]
     if command == "sweep":
@@ -124,7 +126,7 @@ def test_sigterm_to_the_whole_process_group_is_a_clean_stop(command, tmp_path):
 # 2. A hard kill leaves a hidden partial folder ----------------------------------------------------
 
 
-def test_item2_leftovers_of_a_dead_process_are_removed_by_the_next_command(tmp_path):
+def test_leftovers_of_a_dead_process_are_removed_by_the_next_command(tmp_path):
     dead = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
     )
@@ -141,7 +143,7 @@ def test_item2_leftovers_of_a_dead_process_are_removed_by_the_next_command(tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
-def test_item2_a_live_process_folder_is_never_touched(tmp_path):
+def test_a_live_process_folder_is_never_touched(tmp_path):
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         theirs = tmp_path / f".out.{sleeper.pid}.xyz.partial"
@@ -154,7 +156,7 @@ def test_item2_a_live_process_folder_is_never_touched(tmp_path):
     assert outputs.remove_leftovers(tmp_path / "out") == [theirs]
 
 
-def test_item2_a_real_kill_while_writing_is_cleaned_up_by_the_rerun(tmp_path):
+def test_a_real_kill_while_writing_is_cleaned_up_by_the_rerun(tmp_path):
     out = tmp_path / "out"
     args = ["run", "--replications", "3", "--weeks", "52", "--warmup-weeks", "4", "--workers", "1"]
     caught = False
@@ -176,7 +178,7 @@ def test_item2_a_real_kill_while_writing_is_cleaned_up_by_the_rerun(tmp_path):
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM])
 # from 0.15 s: before that the interpreter itself may still be starting (its code, not ours)
 @pytest.mark.parametrize("after", [0.15, 0.25, 0.35])
-def test_item3_a_signal_while_starting_is_a_clean_stop(how, after, tmp_path):
+def test_a_signal_while_starting_is_a_clean_stop(how, after, tmp_path):
     proc = iopsim("run", *TINY, "--out", str(tmp_path / "out"))
     time.sleep(after)
     proc.send_signal(how)
@@ -189,7 +191,7 @@ def test_item3_a_signal_while_starting_is_a_clean_stop(how, after, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_item3_an_interruption_a_library_wraps_is_still_a_clean_stop(tmp_path, monkeypatch):
+def test_an_interruption_a_library_wraps_is_still_a_clean_stop(tmp_path, monkeypatch):
     """pydantic turns a KeyboardInterrupt raised while it builds a schema into its own
     SchemaError (seen in CI: SIGTERM 0.35 s after start): once a signal has arrived, any
     exception is a clean stop; without one, the same exception is not hidden."""
@@ -215,7 +217,7 @@ def test_item3_an_interruption_a_library_wraps_is_still_a_clean_stop(tmp_path, m
     assert isinstance(result.exception, RuntimeError)  # not passed off as an interruption
 
 
-def test_item3_a_signal_after_the_folder_is_complete_says_so(tmp_path, monkeypatch):
+def test_a_signal_after_the_folder_is_complete_says_so(tmp_path, monkeypatch):
     real = outputs.write_run
 
     def then_interrupted(*args, **kwargs):
@@ -250,7 +252,7 @@ def test_a_signal_once_the_folder_is_complete_never_kills_a_finished_command(tmp
 # 5. Names that collide across kinds ---------------------------------------------------------------
 
 
-def test_item5_a_name_used_by_a_room_and_a_person_is_refused():
+def test_a_name_used_by_a_room_and_a_person_is_refused():
     base = baseline()
     with pytest.raises(scenarios.ScenarioError, match="used by a room and a staff member"):
         scenarios.apply_overrides(base, ['staff.prescribers.members=["Group Room B"]'])
@@ -308,7 +310,7 @@ DAMAGE = {
 
 @pytest.mark.parametrize("damage", sorted(DAMAGE))
 @pytest.mark.parametrize("command", ["dashboard", "compare"])
-def test_item6_a_damaged_run_folder_is_one_clear_line(folders, damage, command):
+def test_a_damaged_run_folder_is_one_clear_line(folders, damage, command):
     folder = _damaged(folders, damage.replace(" ", "_"), DAMAGE[damage])
     args = (
         ["dashboard", str(folder)]
@@ -330,7 +332,7 @@ def test_item6_a_damaged_run_folder_is_one_clear_line(folders, damage, command):
 
 
 @pytest.mark.parametrize("command", ["dashboard", "compare"])
-def test_item6_a_comparison_folder_is_not_a_run_folder(folders, command):
+def test_a_comparison_folder_is_not_a_run_folder(folders, command):
     args = (
         ["dashboard", str(folders / "cmp")]
         if command == "dashboard"
@@ -371,7 +373,7 @@ def _clean(text: str) -> bool:
     return not any(ch in text for ch in CONTROL)
 
 
-def test_item8_no_raw_control_character_reaches_the_terminal(tmp_path):
+def test_no_raw_control_character_reaches_the_terminal(tmp_path):
     sc = hostile_scenario(tmp_path)
     run = iopsim("run", str(sc), *TINY, "--no-dashboard", "--out", str(tmp_path / "r"))
     run_out, run_err = run.communicate(timeout=120)
@@ -421,7 +423,7 @@ def test_item8_no_raw_control_character_reaches_the_terminal(tmp_path):
 
 
 @pytest.mark.parametrize("date", ["9999-12-20", "0001-01-01"])
-def test_item9_a_start_date_whose_horizon_cannot_fit_is_refused(date, tmp_path):
+def test_a_start_date_whose_horizon_cannot_fit_is_refused(date, tmp_path):
     result = CliRunner().invoke(
         main, ["run", *TINY, "--set", f"start_date={date}", "--out", str(tmp_path / "r")]
     )
@@ -432,7 +434,7 @@ def test_item9_a_start_date_whose_horizon_cannot_fit_is_refused(date, tmp_path):
 # 10. Three identical sweeps on one folder at once ------------------------------------------------
 
 
-def test_item10_concurrent_sweeps_on_one_folder_are_refused_not_broken(tmp_path):
+def test_concurrent_sweeps_on_one_folder_are_refused_not_broken(tmp_path):
     args = ["sweep", "--grid", "staff.intake.count=1..3", *TINY, "--out", str(tmp_path / "s")]
     procs = [iopsim(*args) for _ in range(3)]
     results = [(p.wait(timeout=300), *p.communicate()) for p in procs]
