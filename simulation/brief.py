@@ -15,6 +15,7 @@ import math
 import pandas as pd
 
 from simulation import results
+from simulation.config import MONEY_KEYS
 from simulation.kpis import DECISION, describe, fmt, fmt_with_ci, split_group
 
 Brief = list[tuple[str, list[str]]]
@@ -67,6 +68,12 @@ def target_sentences(summary: pd.DataFrame, targets: list[tuple[str, str, float]
     return lines
 
 
+def about_money(note: str) -> bool:
+    """A scenario's warning about a cost it leaves out (its key comes first)."""
+    key = note.split(":", 1)[0]
+    return any(name in key for name in MONEY_KEYS)
+
+
 def run_brief(
     summary: pd.DataFrame,
     targets: list[tuple[str, str, float]],
@@ -101,13 +108,14 @@ def run_brief(
             f"{fmt(waiting, 'share')} of the period's referrals were still waiting when the run "
             "ended (shares of losses count only those whose fate is known)."
         )
-    flow += list(notes)
+    flow += [note for note in notes if not about_money(note)]
     money = []
     if "revenue_per_week" in by.index:
         money.append(
             f"Revenue {_with_ci(by, 'revenue_per_week')}, cost {_with_ci(by, 'cost_per_week')}, "
             f"margin {_with_ci(by, 'margin_per_week')}."
         )
+        money += [note for note in notes if about_money(note)]
     staff = []
     for kpi in ("therapist_utilisation", "intake_utilisation", "room_utilisation"):
         if kpi in by.index and math.isfinite(_value(by, kpi)):

@@ -53,10 +53,12 @@ from simulation.config.levels import (
     Route,
 )
 from simulation.config.load import (
+    MONEY_KEYS,
     apply_overrides,
     bundled,
     bundled_dir,
     load,
+    money_warnings,
     problems,
     resolve,
     timetable_hours_warnings,
@@ -148,6 +150,8 @@ __all__ = [
     "resolve",
     "roster_intervals",
     "timetable_hours_warnings",
+    "money_warnings",
+    "MONEY_KEYS",
     "to_data",
     "problems",
     "validate",

@@ -141,6 +141,45 @@ def warnings(scenario: Scenario) -> list[str]:
                 )
     notes += timetable_hours_warnings(scenario)
     notes += unserved_age_group_warnings(scenario)
+    notes += money_warnings(scenario)
+    return notes
+
+
+MONEY_KEYS = ("annual_cost", "overhead_per_month", "per_diem", "cost_per_place_per_week")
+
+
+def money_warnings(scenario: Scenario) -> list[str]:
+    """Costs left at 0 beside revenue that is not: rates default to published per diems but
+    costs to nothing, so a file that leaves a cost out reports a margin it does not earn.
+    Each line starts with the key to set (one of MONEY_KEYS)."""
+    notes = []
+    unpaid = [
+        name for name, pool in scenario.staff.items() if pool.size > 0 and pool.annual_cost == 0
+    ]
+    if unpaid:
+        keys = ", ".join(f"staff.{name}.annual_cost" for name in unpaid)
+        people = sum(scenario.staff[name].size for name in unpaid)
+        notes.append(
+            f"{keys}: not set (0), so the cost leaves out the pay of {people} "
+            f"{'person' if people == 1 else 'people'} and the margin is overstated by it (set "
+            "each pool's salary plus benefits a year)"
+        )
+    if not scenario.finance.overhead_per_month:
+        notes.append(
+            "finance.overhead_per_month: none set, so the cost is staff and rooms only and the "
+            "margin is before the programme's fixed costs (management, nursing, front desk, "
+            "billing, rent and IT)"
+        )
+    for level in scenario.levels:
+        rates = [level.per_diem] + [
+            p.level_per_diems.get(level.name, level.per_diem) for p in scenario.payers
+        ]
+        if max(rates) > 0 and level.cost_per_place_per_week == 0:
+            notes.append(
+                f"levels.{level.name}.cost_per_place_per_week: not set (0), so the level earns "
+                "its per diem but costs nothing beyond the staff pools it names, and the margin "
+                "is overstated by its nursing, psychiatry and rooms"
+            )
     return notes
 
 

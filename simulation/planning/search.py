@@ -78,6 +78,23 @@ def _level_of(key: str, scenario: Scenario | None) -> str | None:
     return None
 
 
+def unpaid_factors(factors: list[Factor], scenario: Scenario) -> list[str]:
+    """Varied staff pools whose people cost nothing (no annual_cost): the plan cannot weigh
+    them against anything else, so the cheapest combination takes as many as help."""
+    notes = []
+    for f in factors:
+        parts = _key_parts(f.key)
+        pool = scenario.staff.get(parts[1]) if parts[0] == "staff" and len(parts) > 2 else None
+        if pool is not None and pool.annual_cost == 0:
+            notes.append(
+                f"staff.{parts[1]}.annual_cost is not set (0): more {parts[1]} cost nothing "
+                f"in this plan, so {f.key} is chosen only by the targets and the cost "
+                "understates what the plan asks for (set the pool's salary plus benefits a "
+                "year)"
+            )
+    return notes
+
+
 @dataclass
 class Candidate:
     """A combination of capacities in the plan's search."""
@@ -202,7 +219,7 @@ def plan(
                 ]
             )
     monotone = capacity_monotone(targets, factors, base)
-    notes = []
+    notes = unpaid_factors(factors, base) if cost_kpi == "cost_per_week" else []
     if not monotone:
         notes.append(
             "Some target can get harder to meet with more capacity, so nothing was pruned."

@@ -270,3 +270,15 @@ def test_a_sweep_names_the_queues_that_climb_without_end_in_each_cell(tmp_path):
     cells = table.drop_duplicates("cell").set_index("levels.b.places")
     assert cells.loc[6, "queues_without_end"] == "waitlist for level b"
     assert cells.loc[12, "queues_without_end"] == ""
+
+
+def test_a_plan_says_when_a_pool_it_varies_costs_nothing():
+    """A pool without annual_cost makes its people free: the plan says so rather than call
+    a combination with more of them as cheap as one with fewer."""
+    unpaid = short("staff.intake.annual_cost=0")
+    factors = [planning.parse_factor("staff.intake.count=1..2", "--vary")]
+    said = planning.search.unpaid_factors(factors, unpaid)
+    assert len(said) == 1 and said[0].startswith("staff.intake.annual_cost is not set (0)")
+    assert planning.search.unpaid_factors(factors, short()) == []
+    seats = [planning.parse_factor("tracks.morning.seats=8..12", "--vary")]
+    assert planning.search.unpaid_factors(seats, unpaid) == []

@@ -236,3 +236,26 @@ def test_a_first_cohort_week_past_the_cycle_is_refused():
         variant('tracks.morning.admission="cohort"', "tracks.morning.cohort_first_week=4")
     later = variant('tracks.morning.admission="cohort"', "tracks.morning.cohort_first_week=3")
     assert later.tracks[0].cohort_first_week == 3
+
+
+def test_validate_warns_of_costs_left_at_zero_beside_revenue():
+    """Rates default to published per diems and costs to nothing: a scenario that leaves a
+    pool's pay, the overhead or a level's cost out is told which key would set it."""
+    from tests.conftest import variant
+
+    assert scenarios.money_warnings(baseline()) == []
+    unpaid = variant("staff.intake.annual_cost=0", "finance.overhead_per_month={}")
+    said = scenarios.money_warnings(unpaid)
+    assert len(said) == 2
+    assert said[0].startswith("staff.intake.annual_cost: not set (0)")
+    assert f"pay of {unpaid.staff['intake'].size} person" in said[0]
+    assert said[1].startswith("finance.overhead_per_month: none set")
+    assert all(w in scenarios.warnings(unpaid) for w in said)
+    continuum = scenarios.load(scenarios.bundled("continuum"))
+    assert scenarios.money_warnings(continuum) == []
+    free_php = scenarios.apply_overrides(continuum, ["levels.php.cost_per_place_per_week=0"])
+    assert [w.split(":")[0] for w in scenarios.money_warnings(free_php)] == [
+        "levels.php.cost_per_place_per_week"
+    ]
+    unbilled = scenarios.apply_overrides(free_php, ["levels.php.per_diem=0"])
+    assert scenarios.money_warnings(unbilled) == []  # earns nothing, costs nothing: no margin
