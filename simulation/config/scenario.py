@@ -458,6 +458,26 @@ class Scenario(_Model):
         )
         if self.iop.medication_share > 0 and self.iop.prescriber_pools and not has_prescriber:
             problems.append("iop.prescriber_pools: medication is needed but the pools are empty")
+        if self.iop.medication_share > 0 and not self.iop.prescriber_pools:
+            problems.append(
+                f"iop.prescriber_pools: none named, but iop.medication_share is "
+                f"{self.iop.medication_share:g}: those clients would never see a prescriber "
+                "(name the prescribers' pools, or set iop.medication_share = 0)"
+            )
+        owed = [
+            f"iop.{key} = {value}"
+            for key, value in (
+                ("individual_sessions_per_week", self.iop.individual_sessions_per_week),
+                ("family_session_interval_weeks", self.iop.family_session_interval_weeks),
+            )
+            if value > 0
+        ]
+        if owed and not self.iop.therapist_pools:
+            problems.append(
+                f"iop.therapist_pools: none named, but {' and '.join(owed)}: no client would "
+                "have a primary therapist to hold them (name the primary therapists' pools, "
+                "or set " + " and ".join(o.split(" =")[0] + " = 0" for o in owed) + ")"
+            )
         gated = [
             f"payers.{p.name}.requires_certification"
             for p in self.payers

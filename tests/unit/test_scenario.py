@@ -259,3 +259,26 @@ def test_validate_warns_of_costs_left_at_zero_beside_revenue():
     ]
     unbilled = scenarios.apply_overrides(free_php, ["levels.php.per_diem=0"])
     assert scenarios.money_warnings(unbilled) == []  # earns nothing, costs nothing: no margin
+
+
+def test_sessions_owed_without_anyone_to_hold_them_are_refused():
+    """Individual and family sessions need primary therapists, medication a prescriber: a
+    scenario that owes them without naming the pools would silently hold none."""
+    from tests.conftest import variant
+
+    with pytest.raises(ScenarioError) as info:
+        variant("iop.therapist_pools=[]", "step_down.share=0", "iop.prescriber_pools=[]")
+    said = " ".join(info.value.problems)
+    assert "iop.therapist_pools: none named, but iop.individual_sessions_per_week = 1" in said
+    assert "iop.family_session_interval_weeks = 4" in said
+    assert "iop.prescriber_pools: none named, but iop.medication_share is" in said
+    data = scenarios.to_data(baseline())
+    data["iop"].update(
+        therapist_pools=[],
+        prescriber_pools=[],
+        individual_sessions_per_week=0,
+        family_session_interval_weeks=0,
+        medication_share=0,
+    )
+    said = " ".join(scenarios.problems(data))
+    assert "none named" not in said  # nothing owed: no pool needed
