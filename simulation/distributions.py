@@ -152,6 +152,20 @@ def mean_of(spec) -> float:
     raise TypeError(f"not a distribution: {spec!r}")
 
 
+def largest_of(spec) -> float:
+    """The largest value a spec can draw (inf when unbounded above)."""
+    match spec:
+        case Fixed():
+            top = spec.value
+        case Triangular() | Uniform():
+            top = spec.high
+        case Empirical():
+            top = max(spec.values)
+        case _:
+            top = math.inf
+    return top if spec.max is None else min(top, spec.max)
+
+
 def _raw_sampler(spec) -> Sampler:
     match spec:
         case Fixed():

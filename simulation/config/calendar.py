@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -111,6 +112,21 @@ def roster_intervals(roster: Roster) -> list[tuple[float, float]]:
         else:
             merged.append((start, end))
     return merged
+
+
+def longest_shift(roster: Roster) -> float:
+    """The longest stretch of a roster without a break, in hours (a shift ending at midnight
+    Sunday runs on into Monday's; inf for a roster that never stops)."""
+    intervals = roster_intervals(roster)
+    if not intervals:
+        return 0.0
+    lengths = [end - start for start, end in intervals]
+    (first, _), (_, last) = intervals[0], intervals[-1]
+    if first <= 0.0 and last >= clock.HOURS_PER_WEEK:
+        if len(intervals) == 1:
+            return math.inf
+        lengths.append(lengths[0] + lengths[-1])
+    return max(lengths)
 
 
 WEEKDAYS_9_TO_5 = [Shift(days=["mon", "tue", "wed", "thu", "fri"], start="09:00", end="17:00")]

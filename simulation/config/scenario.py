@@ -15,7 +15,7 @@ from pydantic import (
 
 from simulation import clock
 from simulation.config.base import Name, _a, _did_you_mean, _Model
-from simulation.config.calendar import Calendar, roster_intervals
+from simulation.config.calendar import Calendar, longest_shift, roster_intervals
 from simulation.config.care import Iop, Readmission, StepDown, Track, Waitlist
 from simulation.config.demand import Intake, Referrals
 from simulation.config.levels import CareLevel, level_problems, programme_pools
@@ -25,7 +25,7 @@ from simulation.config.ranges import range_problem
 from simulation.config.resources import Office, Room, StaffChange, StaffPool
 from simulation.config.state import State
 from simulation.config.timetable import TimetableError, plan_timetable
-from simulation.distributions import Distribution
+from simulation.distributions import Distribution, largest_of
 from simulation.kpis import (
     CASELOAD_PREFIX,
     GROUP_KINDS,
@@ -478,6 +478,7 @@ class Scenario(_Model):
                 "have a primary therapist to hold them (name the primary therapists' pools, "
                 "or set " + " and ".join(o.split(" =")[0] + " = 0" for o in owed) + ")"
             )
+        problems += self._sessions_longer_than_shifts()
         gated = [
             f"payers.{p.name}.requires_certification"
             for p in self.payers
@@ -490,6 +491,69 @@ class Scenario(_Model):
                 f"{', '.join(gated)}: an evaluation by a prescriber is required before the first "
                 "IOP day, but iop.prescriber_pools has no one (name a prescriber pool with staff)"
             )
+        return problems
+
+    def _sessions_longer_than_shifts(self) -> list[str]:
+        """Sessions that could never be booked: longer than every shift of the pools that hold
+        them (a client's assessment, then, never comes, and they wait to the end of the run)."""
+        iop, step_down = self.iop, self.step_down
+        sessions = [
+            (
+                "intake.assessment_hours",
+                self.intake.assessment_hours,
+                self.intake.pools,
+                self.intake.enabled,
+            ),
+            (
+                "iop.individual_session_hours",
+                iop.individual_session_hours,
+                iop.therapist_pools,
+                iop.individual_sessions_per_week > 0,
+            ),
+            (
+                "iop.family_session_hours",
+                iop.family_session_hours,
+                iop.therapist_pools,
+                iop.family_session_interval_weeks > 0,
+            ),
+            (
+                "iop.medication_first_hours",
+                iop.medication_first_hours,
+                iop.prescriber_pools,
+                iop.medication_share > 0,
+            ),
+            (
+                "iop.medication_review_hours",
+                iop.medication_review_hours,
+                iop.prescriber_pools,
+                iop.medication_share > 0,
+            ),
+            (
+                "step_down.session_hours",
+                step_down.session_hours,
+                step_down.pools,
+                step_down.share > 0 and step_down.sessions_per_week > 0,
+            ),
+        ]
+        problems = []
+        for key, hours, pools, needed in sessions:
+            staffed = [p for p in pools if p in self.staff and self.staff[p].size > 0]
+            if not needed or not staffed:
+                continue  # (no pool at all is a problem of its own)
+            longest = max(longest_shift(self.staff[p].roster) for p in staffed)
+            top = hours if isinstance(hours, int | float) else largest_of(hours)
+            if top > longest + 1e-9:
+                if math.isinf(top):
+                    length = "has no upper bound"
+                elif isinstance(hours, int | float) or getattr(hours, "dist", "") == "fixed":
+                    length = f"lasts {top:g} h"
+                else:
+                    length = f"may last up to {top:g} h"
+                problems.append(
+                    f"{key}: {length}, but the longest shift in {', '.join(staffed)} is "
+                    f"{longest:g} h: a session that long could never be booked (lengthen a "
+                    "shift, or give the session a max no longer than the shift)"
+                )
         return problems
 
     def people(self) -> list[tuple[str, str, int, int | None]]:

@@ -282,3 +282,39 @@ def test_sessions_owed_without_anyone_to_hold_them_are_refused():
     )
     said = " ".join(scenarios.problems(data))
     assert "none named" not in said  # nothing owed: no pool needed
+
+
+def test_a_session_longer_than_every_shift_that_could_hold_it_is_refused():
+    """An intake clinician rostered an hour at a time can never give a 1.5-hour assessment:
+    the clients would wait for it to the end of the run, seen only as a growing queue."""
+    from tests.conftest import variant
+
+    one_hour = 'staff.intake.roster=[{days = ["mon", "wed"], start = "09:00", end = "10:00"}]'
+    with pytest.raises(ScenarioError) as info:
+        variant(one_hour, "intake.assessment_hours=1.5")
+    (said,) = [p for p in info.value.problems if p.startswith("intake.assessment_hours")]
+    assert "lasts 1.5 h" in said and "longest shift in intake is 1 h" in said
+    variant(one_hour, "intake.assessment_hours=1.0")  # fits the hour exactly
+    unbounded = 'intake.assessment_hours={dist = "exponential", mean = 0.5}'
+    with pytest.raises(ScenarioError, match="intake.assessment_hours: has no upper bound"):
+        variant(unbounded)
+    variant(unbounded, 'staff.intake.roster="always"')  # never stops: any length fits
+    variant('intake.assessment_hours={dist = "exponential", mean = 0.5, max = 3}')
+    with pytest.raises(ScenarioError, match="iop.medication_first_hours: lasts 3 h"):
+        variant(
+            "iop.medication_first_hours=3",
+            'staff.prescribers.roster=[{days = ["tue"], start = "09:00", end = "11:00"}]',
+        )
+
+
+def test_the_longest_shift_runs_on_across_midnight_and_the_week():
+    from simulation.config.calendar import StaffShift, longest_shift
+
+    def shift(days, start, end):
+        return StaffShift(days=days, start=start, end=end)
+
+    assert longest_shift([shift(["mon", "tue"], "09:00", "17:00")]) == 8
+    assert longest_shift([shift(["mon"], "20:00", "24:00"), shift(["tue"], "00:00", "06:00")]) == 10
+    across_sunday = [shift(["sun"], "18:00", "24:00"), shift(["mon"], "00:00", "03:00")]
+    assert longest_shift(across_sunday) == 9
+    assert longest_shift("always") == float("inf")
