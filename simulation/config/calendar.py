@@ -114,10 +114,19 @@ def roster_intervals(roster: Roster) -> list[tuple[float, float]]:
     return merged
 
 
-def longest_shift(roster: Roster) -> float:
-    """The longest stretch of a roster without a break, in hours (a shift ending at midnight
-    Sunday runs on into Monday's; inf for a roster that never stops)."""
+def longest_shift(roster: Roster, within: Roster | None = None) -> float:
+    """The longest stretch of a roster without a break, in hours, inside the hours ``within``
+    when given (an office's opening hours); a stretch ending at midnight Sunday runs on into
+    Monday's, and a roster that never stops gives inf."""
     intervals = roster_intervals(roster)
+    if within is not None:
+        other = roster_intervals(within)
+        intervals = [
+            (max(s, s2), min(e, e2))
+            for s, e in intervals
+            for s2, e2 in other
+            if max(s, s2) < min(e, e2)
+        ]
     if not intervals:
         return 0.0
     lengths = [end - start for start, end in intervals]

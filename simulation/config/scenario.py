@@ -498,49 +498,30 @@ class Scenario(_Model):
         them (a client's assessment, then, never comes, and they wait to the end of the run)."""
         iop, step_down = self.iop, self.step_down
         sessions = [
-            (
-                "intake.assessment_hours",
-                self.intake.assessment_hours,
-                self.intake.pools,
-                self.intake.enabled,
-            ),
-            (
-                "iop.individual_session_hours",
-                iop.individual_session_hours,
-                iop.therapist_pools,
-                iop.individual_sessions_per_week > 0,
-            ),
-            (
-                "iop.family_session_hours",
-                iop.family_session_hours,
-                iop.therapist_pools,
-                iop.family_session_interval_weeks > 0,
-            ),
-            (
-                "iop.medication_first_hours",
-                iop.medication_first_hours,
-                iop.prescriber_pools,
-                iop.medication_share > 0,
-            ),
-            (
-                "iop.medication_review_hours",
-                iop.medication_review_hours,
-                iop.prescriber_pools,
-                iop.medication_share > 0,
-            ),
-            (
-                "step_down.session_hours",
-                step_down.session_hours,
-                step_down.pools,
-                step_down.share > 0 and step_down.sessions_per_week > 0,
-            ),
-        ]
+            ("intake.assessment_hours", "intake", self.intake.assessment_hours,
+             self.intake.pools, self.intake.enabled),
+            ("iop.individual_session_hours", "individual", iop.individual_session_hours,
+             iop.therapist_pools, iop.individual_sessions_per_week > 0),
+            ("iop.family_session_hours", "family", iop.family_session_hours,
+             iop.therapist_pools, iop.family_session_interval_weeks > 0),
+            ("iop.medication_first_hours", "medication", iop.medication_first_hours,
+             iop.prescriber_pools, iop.medication_share > 0),
+            ("iop.medication_review_hours", "medication", iop.medication_review_hours,
+             iop.prescriber_pools, iop.medication_share > 0),
+            ("step_down.session_hours", "outpatient", step_down.session_hours, step_down.pools,
+             step_down.share > 0 and step_down.sessions_per_week > 0),
+        ]  # fmt: skip
         problems = []
-        for key, hours, pools, needed in sessions:
+        for key, kind, hours, pools, needed in sessions:
             staffed = [p for p in pools if p in self.staff and self.staff[p].size > 0]
             if not needed or not staffed:
                 continue  # (no pool at all is a problem of its own)
-            longest = max(longest_shift(self.staff[p].roster) for p in staffed)
+            offices = [o.available for o in self.offices if kind in o.used_for]
+            longest = max(
+                longest_shift(self.staff[p].roster, within)
+                for p in staffed
+                for within in (offices or [None])
+            )
             top = hours if isinstance(hours, int | float) else largest_of(hours)
             if top > longest + 1e-9:
                 if math.isinf(top):
@@ -549,10 +530,13 @@ class Scenario(_Model):
                     length = f"lasts {top:g} h"
                 else:
                     length = f"may last up to {top:g} h"
+                where = f"the longest shift in {', '.join(staffed)}"
+                if offices:
+                    where += f" while an office for {kind} sessions is open"
                 problems.append(
-                    f"{key}: {length}, but the longest shift in {', '.join(staffed)} is "
-                    f"{longest:g} h: a session that long could never be booked (lengthen a "
-                    "shift, or give the session a max no longer than the shift)"
+                    f"{key}: {length}, but {where} is {longest:g} h: a session that long could "
+                    "never be booked (lengthen a shift, or give the session a max no longer "
+                    "than the shift)"
                 )
         return problems
 

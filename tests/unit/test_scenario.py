@@ -307,6 +307,19 @@ def test_a_session_longer_than_every_shift_that_could_hold_it_is_refused():
         )
 
 
+def test_a_session_needing_an_office_must_fit_while_one_is_open():
+    """Where intakes need an office, the assessment must fit in a shift while one is open."""
+    from tests.conftest import variant
+
+    mornings = '{days = ["mon", "thu"], start = "08:00", end = "10:00"}'
+    office = f'offices=[{{name = "Office", available = [{mornings}], used_for = ["intake"]}}]'
+    with pytest.raises(ScenarioError) as info:
+        variant(office)  # the intake clinician works 09:00-15:00: one hour with the office
+    (said,) = [p for p in info.value.problems if p.startswith("intake.assessment_hours")]
+    assert "while an office for intake sessions is open is 1 h" in said
+    variant(office.replace('"10:00"', '"11:00"'))  # two hours together: a 2-hour assessment fits
+
+
 def test_the_longest_shift_runs_on_across_midnight_and_the_week():
     from simulation.config.calendar import StaffShift, longest_shift
 
