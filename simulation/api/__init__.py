@@ -142,14 +142,21 @@ def plan(
     )
 
 
-def fit(extract: str | Path, template: Scenario | str = "baseline", with_state: bool = True):
+def fit(
+    extract: str | Path,
+    template: Scenario | str = "baseline",
+    with_state: bool = True,
+    timezone: str | None = None,
+):
     """A clinic's scenario from its records (an episode extract: .csv, .xlsx, .parquet or a
-    FHIR bundle): (the fitted Scenario, the fit with its evidence, its TOML text)."""
-    from simulation.data.extract import read_episodes
+    FHIR bundle): (the fitted Scenario, the fit with its evidence, its TOML text).
+    ``timezone``: the clinic's (e.g. "America/New_York"), for an export whose times are in UTC."""
+    from simulation.data.extract import Mapping, read_episodes
     from simulation.fit.clinic import fitted_scenario
 
     sc = load(template) if isinstance(template, str | Path) else template
-    return fitted_scenario(read_episodes(Path(extract)), sc, with_state=with_state)
+    records = read_episodes(Path(extract), Mapping(timezone=timezone))
+    return fitted_scenario(records, sc, with_state=with_state)
 
 
 def forecast(scenario: Scenario, weeks: int | None = None, replications: int | None = None):

@@ -50,6 +50,7 @@ def _fmt(value, unit):  # one unit per row: days stay days here
 @click.option("--map", "maps", multiple=True, metavar="COLUMN=HEADING", help="As for fit.")
 @click.option("--map-file", type=click.Path(path_type=Path), help="As for fit.")
 @click.option("--drop-bad-rows", is_flag=True, help="As for fit.")
+@click.option("--timezone", help="As for fit.")
 def check_calibration(
     scenario,
     replications,
@@ -62,6 +63,7 @@ def check_calibration(
     maps,
     map_file,
     drop_bad_rows,
+    timezone,
 ):
     """Compare SCENARIO (default: baseline) with published IOP figures (TEDS-D, Loveland &
     Driscoll) and, with --extract, with the clinic's own records. Measures the scenario sets
@@ -76,7 +78,7 @@ def check_calibration(
     if extract is not None:
         from simulation.cli.data import read_extract
 
-        records, _ = read_extract(extract, maps, map_file, drop_bad_rows, None)
+        records, _ = read_extract(extract, maps, map_file, drop_bad_rows, None, timezone=timezone)
     result = experiment.run_experiment(
         sc, replications=replications, workers=workers_or_default(workers)
     )

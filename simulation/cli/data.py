@@ -50,6 +50,12 @@ def extract_options(function):
             "the extract's columns).",
         ),
         click.option(
+            "--timezone",
+            help="The clinic's time zone (e.g. America/New_York): times the export writes "
+            "with an offset (Z, +00:00) are read on the clinic's clock. Needed when every "
+            "time is in UTC.",
+        ),
+        click.option(
             "--template",
             default="baseline",
             show_default=True,
@@ -67,7 +73,15 @@ def extract_options(function):
     return command
 
 
-EXTRACT_FIELDS = ("maps", "map_file", "drop_bad_rows", "attendance", "staff", "sheet")
+EXTRACT_FIELDS = (
+    "maps",
+    "map_file",
+    "drop_bad_rows",
+    "attendance",
+    "staff",
+    "sheet",
+    "timezone",
+)
 
 
 @dataclass
@@ -80,6 +94,7 @@ class ExtractOptions:
     attendance: Path | None
     staff: Path | None
     sheet: str | None
+    timezone: str | None = None
 
     def read(self, path, named_as=None):
         """The episode extract (and the staff extract, or None), or exit 2 with the problems;
@@ -92,6 +107,7 @@ class ExtractOptions:
             self.attendance,
             self.staff,
             self.sheet,
+            self.timezone,
         )
         if named_as is not None:
             from simulation.data.names import as_named_in
@@ -102,7 +118,9 @@ class ExtractOptions:
         return episodes, people
 
 
-def read_extract(path, maps, map_file, drop_bad_rows, attendance, staff=None, sheet=None):
+def read_extract(
+    path, maps, map_file, drop_bad_rows, attendance, staff=None, sheet=None, timezone=None
+):
     """The episode extract (and the staff extract, or None), or exit 2 with the problems."""
     from simulation.data.extract import ExtractError, Mapping, bundled, read_episodes, read_staff
 
@@ -110,8 +128,11 @@ def read_extract(path, maps, map_file, drop_bad_rows, attendance, staff=None, sh
         mapping = Mapping.parse(maps, map_file)
         if sheet is not None:
             mapping.sheet = sheet
+        if timezone is not None:
+            mapping.timezone = timezone
+            _ = mapping.zone  # (refused now, named, if it is not a time zone)
         episodes = read_episodes(path, mapping, None, drop_bad_rows, attendance)
-        if staff is None and bundled(path, "staff"):
+        if staff is None and bundled(path, "staff", mapping.zone):
             staff = path  # a FHIR bundle's practitioner roles
         staff_notes: list[str] = []
         people = None

@@ -36,12 +36,15 @@ What is read (docs/data.md, "FHIR R4 bundles"):
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from simulation.data import zones
 from simulation.problems import ProblemsError
 
 SUFFIXES = (".json", ".ndjson")
@@ -68,17 +71,19 @@ def is_fhir(path: str | Path) -> bool:
     return Path(path).suffix.lower() in SUFFIXES
 
 
-def read_bundle(path: str | Path) -> dict[str, pd.DataFrame]:
+def read_bundle(path: str | Path, zone: ZoneInfo | None = None) -> dict[str, pd.DataFrame]:
     """The bundle's ``episodes``, ``attendance`` and ``staff`` tables (canonical columns, as
     text; index: entry number - 2, so that a problem's "row" is its entry). Read once per
-    file while it is unchanged (the episode, attendance and staff extracts may all be it)."""
+    file while it is unchanged (the episode, attendance and staff extracts may all be it).
+    With ``zone`` (the clinic's time zone) every time with an offset is read on its clock;
+    without, dates are as written and appointments' times keep their offsets (``zones``)."""
     path = Path(path)
     stat = path.stat()
-    return _read(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    return _read(str(path.resolve()), stat.st_mtime_ns, stat.st_size, zone)
 
 
 @functools.lru_cache(maxsize=2)
-def _read(path: str, _mtime: int, _size: int) -> dict[str, pd.DataFrame]:
+def _read(path: str, _mtime: int, _size: int, zone: ZoneInfo | None) -> dict[str, pd.DataFrame]:
     resources = _validated(_entries(Path(path)), Path(path).name)
     patients = {
         f"Patient/{r['id']}": r.get("birthDate", "")
@@ -86,13 +91,13 @@ def _read(path: str, _mtime: int, _size: int) -> dict[str, pd.DataFrame]:
         if "id" in r
     }
     assessed = _assessment_dates(resources.get("Encounter", []))
-    episodes = _episodes(resources.get("EpisodeOfCare", []), patients, assessed)
+    episodes = _episodes(resources.get("EpisodeOfCare", []), patients, assessed, zone)
     return {
         "episodes": episodes.drop(columns=["_patient"]),
         "attendance": _attendance(
-            resources.get("Appointment", []), resources.get("Encounter", []), episodes
+            resources.get("Appointment", []), resources.get("Encounter", []), episodes, zone
         ),
-        "staff": _staff(resources.get("PractitionerRole", [])),
+        "staff": _staff(resources.get("PractitionerRole", []), zone),
     }
 
 
@@ -213,16 +218,29 @@ def _codes(concepts: list | None) -> set[str]:
     return out - {""}
 
 
-def _day(value: str | None) -> str:
-    """The date of a FHIR date or dateTime as the clinic's clock showed it (its first ten
-    characters: a dateTime is written in local time with its offset)."""
-    return "" if not value else str(value)[:10]
+def _day(value: str | None, zone: ZoneInfo | None = None) -> str:
+    """The date of a FHIR date or dateTime as the clinic's clock showed it: with ``zone``, a
+    dateTime moved onto its clock; else its first ten characters (a dateTime written in local
+    time with its offset)."""
+    return _moment(value, zone)[:10] if zone is not None else ("" if not value else str(value)[:10])
 
 
-def _moment(value: str | None) -> str:
-    """A dateTime's local date and time to the minute (its offset dropped), or its date."""
+def _moment(value: str | None, zone: ZoneInfo | None = None) -> str:
+    """A dateTime's date and time to the minute on the clinic's clock (with ``zone``: moved onto
+    it; without: as written, its offset kept for the reader to judge), or its date."""
     value = "" if not value else str(value)
-    return value[:16] if len(value) >= 16 and value[10] == "T" else value[:10]
+    if len(value) < 16 or value[10] != "T":
+        return value[:10]
+    body, offset = zones.split(value)
+    if offset is None:
+        return value[:16]
+    if zone is None:
+        return value[:16] + value[len(body) :].strip()
+    try:
+        moment = dt.datetime.fromisoformat(body[:19])
+    except ValueError:
+        return value[:16]
+    return zones.on_clock(moment, offset, zone).strftime("%Y-%m-%dT%H:%M")
 
 
 def _assessment_dates(encounters: list) -> dict[str, str]:
@@ -241,7 +259,9 @@ def _assessment_dates(encounters: list) -> dict[str, str]:
     return out
 
 
-def _episodes(items: list, patients: dict[str, str], assessed: dict[str, str]) -> pd.DataFrame:
+def _episodes(
+    items: list, patients: dict[str, str], assessed: dict[str, str], zone: ZoneInfo | None
+) -> pd.DataFrame:
     """One row per IOP episode (step-down episodes joined to theirs)."""
     rows, numbers, step_downs = [], [], []
     for number, episode in items:
@@ -249,7 +269,9 @@ def _episodes(items: list, patients: dict[str, str], assessed: dict[str, str]) -
         patient = (episode.get("patient") or {}).get("reference", "")
         period = episode.get("period") or {}
         if _codes(episode.get("type")) & STEP_DOWN_TYPES:
-            step_downs.append((patient, _day(period.get("start")), _day(period.get("end"))))
+            step_downs.append(
+                (patient, _day(period.get("start"), zone), _day(period.get("end"), zone))
+            )
             continue
         history = [
             (
@@ -281,18 +303,18 @@ def _episodes(items: list, patients: dict[str, str], assessed: dict[str, str]) -
         rows.append(
             {
                 "episode_id": reference,
-                "referral_date": _day(referral),
+                "referral_date": _day(referral, zone),
                 "source": _extension(episode, "referral-source")
                 or str(((episode.get("referralRequest") or [{}])[0]).get("display", "")),
                 "age_group": age,
-                "assessment_date": _day(assessed.get(reference)),
+                "assessment_date": _day(assessed.get(reference), zone),
                 "assessment_outcome": outcome,
-                "waitlist_date": _day(waitlist[1]) if waitlist else "",
-                "waitlist_exit_date": _day(waitlist[2]) if left_waitlist else "",
-                "iop_start_date": _day(first_active[1]) if first_active else "",
+                "waitlist_date": _day(waitlist[1], zone) if waitlist else "",
+                "waitlist_exit_date": _day(waitlist[2], zone) if left_waitlist else "",
+                "iop_start_date": _day(first_active[1], zone) if first_active else "",
                 "track": _extension(episode, "track")
                 or str(((episode.get("team") or [{}])[0]).get("display", "")),
-                "iop_end_date": _day(active[-1][2] or period.get("end")) if ended else "",
+                "iop_end_date": _day(active[-1][2] or period.get("end"), zone) if ended else "",
                 "discharge_reason": _extension(episode, "discharge-reason"),
                 "therapist": str((episode.get("careManager") or {}).get("reference", "")),
                 "step_down_start_date": "",
@@ -341,7 +363,9 @@ def _join_step_downs(table: pd.DataFrame, step_downs: list[tuple[str, str, str]]
             table.loc[row, ["step_down_start_date", "step_down_end_date"]] = [start, end]
 
 
-def _attendance(appointments: list, encounters: list, episodes: pd.DataFrame) -> pd.DataFrame:
+def _attendance(
+    appointments: list, encounters: list, episodes: pd.DataFrame, zone: ZoneInfo | None
+) -> pd.DataFrame:
     """One row per appointment a client was expected at."""
     columns = ["episode_id", "date", "kind", "attended"]
     via_encounter = {}
@@ -366,7 +390,7 @@ def _attendance(appointments: list, encounters: list, episodes: pd.DataFrame) ->
         rows.append(
             {
                 "episode_id": via_encounter.get(f"Appointment/{appointment.get('id')}", ""),
-                "date": _moment(appointment.get("start")),
+                "date": _moment(appointment.get("start"), zone),
                 "kind": (_concept(kinds[0]) or "group").lower(),
                 "attended": "yes" if status in ATTENDED else "no",
                 "_patient": patient,
@@ -406,7 +430,7 @@ def _episode_in_care(rows: pd.DataFrame, episodes: pd.DataFrame) -> pd.Series:
     return joined["episode_id"].reindex(rows.index).fillna("")
 
 
-def _staff(roles: list) -> pd.DataFrame:
+def _staff(roles: list, zone: ZoneInfo | None) -> pd.DataFrame:
     """One row per practitioner role: person, pool, dates, FTE."""
     rows, numbers = [], []
     for number, role in roles:
@@ -416,8 +440,8 @@ def _staff(roles: list) -> pd.DataFrame:
                 "person": str((role.get("practitioner") or {}).get("reference", ""))
                 or f"role {number}",
                 "pool": _concept((role.get("code") or [{}])[0]),
-                "from_date": _day(period.get("start")),
-                "to_date": _day(period.get("end")),
+                "from_date": _day(period.get("start"), zone),
+                "to_date": _day(period.get("end"), zone),
                 "fte": _extension(role, "fte"),
             }
         )

@@ -985,3 +985,40 @@ def test_each_fitted_values_draws_are_its_own_whatever_is_fitted_beside_it(tmp_p
         assert a.iop.length_of_stay_days == b.iop.length_of_stay_days
         assert a.intake.outcomes == b.intake.outcomes
     assert len({d.referrals.per_week for d in one}) == 4  # (drawn, not the fitted value)
+
+
+def test_an_export_whose_times_are_in_utc_needs_the_clinics_time_zone(tmp_path):
+    """Session times written in UTC would start the morning track in the afternoon: refused
+    without the clinic's time zone, read on its clock with it (map file or option); episode
+    dates in UTC are read as written, and said."""
+    sc = baseline()
+    path, sessions = extract_with_attendance(tmp_path, sc, 1.0, 3)
+    rows = pd.read_csv(sessions, dtype=str)
+    local = pd.to_datetime(rows["date"]) + pd.Timedelta(hours=9)  # the morning's 09:00
+    rows.assign(date=local.dt.strftime("%Y-%m-%d %H:%M")).to_csv(
+        tmp_path / "local.csv", index=False
+    )
+    in_utc = (local + pd.Timedelta(hours=5)).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    rows.assign(date=in_utc).to_csv(tmp_path / "utc.csv", index=False)
+    with pytest.raises(ExtractError, match="attendance: times are written in UTC"):
+        read_episodes(path, attendance=tmp_path / "utc.csv")
+    (tmp_path / "map.toml").write_text('timezone = "America/Panama"\n')
+    zoned = Mapping.parse([], tmp_path / "map.toml")
+    read = read_episodes(path, zoned, attendance=tmp_path / "utc.csv")
+    expected = read_episodes(path, attendance=tmp_path / "local.csv")
+    pd.testing.assert_frame_equal(read.attendance, expected.attendance)
+    assert set(read.attendance["start"]) == {"09:00"}
+    (tmp_path / "bad.toml").write_text("timezone = 5\n")
+    with pytest.raises(ExtractError, match="map file: timezone"):
+        Mapping.parse([], tmp_path / "bad.toml")
+    episodes = pd.read_csv(path, dtype=str, keep_default_na=False)
+    referred = pd.to_datetime(episodes["referral_date"]) + pd.Timedelta(hours=15)
+    episodes["referral_date"] = referred.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    episodes.to_csv(tmp_path / "utc-episodes.csv", index=False)
+    noted = read_episodes(tmp_path / "utc-episodes.csv")
+    assert any("times are written in UTC" in n and "--timezone" in n for n in noted.notes)
+    assert (
+        noted.table["referral_date"]
+        .dt.normalize()
+        .equals(read_episodes(path).table["referral_date"])
+    )

@@ -251,3 +251,49 @@ def test_a_networks_bundle_carries_each_episodes_site_and_region(tmp_path):
     from_fhir = read_episodes(path).table
     pd.testing.assert_frame_equal(from_fhir[["site", "region"]], from_table[["site", "region"]])
     assert set(from_fhir["site"]) == {"urban", "suburban", "rural"}
+
+
+def _in_utc(path: Path, out: Path) -> Path:
+    """The bundle with every appointment's start written in UTC (as many FHIR servers do)."""
+    import datetime as dt
+
+    data = json.loads(path.read_text())
+    for entry in data["entry"]:
+        r = entry["resource"]
+        if r["resourceType"] == "Appointment":
+            moment = dt.datetime.fromisoformat(r["start"]).astimezone(dt.UTC)
+            r["start"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    out.write_text(json.dumps(data))
+    return out
+
+
+def test_appointment_times_in_utc_are_read_on_the_clinics_clock_or_refused(tmp_path, records):
+    """Times written in UTC show no clinic's clock: without its time zone the sessions' start
+    (the evening track at 22:30) cannot be read, and the fit stops saying what to give; with
+    it, the same attendance as the bundle written in local time. The synthetic clinic's offset
+    is -05:00 all year: Panama's clock."""
+    from simulation.data.extract import Mapping
+
+    local = _bundle_file(tmp_path, records)
+    utc = _in_utc(local, tmp_path / "utc.json")
+    with pytest.raises(ExtractError, match="times are written in UTC") as info:
+        read_episodes(utc)
+    assert "--timezone" in str(info.value)
+    read = read_episodes(utc, Mapping(timezone="America/Panama"))
+    pd.testing.assert_frame_equal(read.attendance, read_episodes(local).attendance)
+    pd.testing.assert_frame_equal(read.table, read_episodes(local).table)
+    new_york = read_episodes(utc, Mapping(timezone="America/New_York")).attendance
+    summer = new_york["date"].dt.month.isin([7, 8])
+    assert set(new_york.loc[summer, "start"]) <= {"10:00", "18:30"}  # (an hour later in EDT)
+    result = CliRunner().invoke(main, ["fit", str(utc), "--out", str(tmp_path / "f.toml")])
+    assert result.exit_code == 2 and "--timezone" in result.output
+    assert not (tmp_path / "f.toml").exists()
+    result = CliRunner().invoke(
+        main, ["fit", str(utc), "--timezone", "Mars/Base", "--out", str(tmp_path / "f.toml")]
+    )
+    assert result.exit_code == 2 and "'Mars/Base': not a time zone" in result.output
+    ok = CliRunner().invoke(
+        main,
+        ["fit", str(utc), "--timezone", "America/Panama", "--out", str(tmp_path / "f.toml")],
+    )
+    assert ok.exit_code == 0, ok.output

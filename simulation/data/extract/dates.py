@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
+from simulation.data import zones
 from simulation.data.extract.files import ExtractError
-
-_OFFSET = re.compile(
-    r"^(.*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})$", re.IGNORECASE
-)  # a time followed by a time-zone offset
 
 NUMERIC = r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](?:\d{4}|\d{2})(?!\d)"
 """A numeric date with the year last: its first two numbers are the day and month in some order."""
@@ -41,14 +39,18 @@ def _serial_days(values: pd.Series) -> pd.Series:
     return days.where((days >= SERIAL_DAYS[0]) & (days < SERIAL_DAYS[1]))
 
 
-def parse_dates(text: pd.Series, dayfirst: bool) -> pd.Series:
-    """Dates as the clinic wrote them: a time-zone offset is dropped (the date on the clinic's
-    clock is what counts), and a text with no digit ('now', 'today') is no date. Each distinct
-    text is parsed once (an attendance extract repeats a few thousand dates millions of
-    times)."""
+def parse_dates(text: pd.Series, dayfirst: bool, zone: ZoneInfo | None = None) -> pd.Series:
+    """Dates as the clinic wrote them: a time with a time-zone offset is moved onto the clinic's
+    clock in ``zone`` (its time zone, when given), else its offset is dropped (a local time
+    written with its offset: the date and time on the clinic's clock are what count); a text
+    with no digit ('now', 'today') is no date. Each distinct text is parsed once (an attendance
+    extract repeats a few thousand dates millions of times)."""
     codes, uniques = pd.factorize(text, use_na_sentinel=False)
     values = pd.Series(uniques, dtype=object).astype(str).str.strip()
-    values = values.str.replace(_OFFSET, r"\1", regex=True)
+    offsets = None
+    if zone is not None:
+        offsets = pd.Series([zones.split(v)[1] for v in values], dtype=float)
+    values = values.str.replace(zones.TIMED_OFFSET, r"\1", regex=True)
     blank = values.isin(["", "nan", "NaT", "None", "<NA>"])
     words = ~values.str.contains(r"\d", regex=True, na=False) & ~blank
     serial = _serial_days(values)
@@ -67,6 +69,11 @@ def parse_dates(text: pd.Series, dayfirst: bool) -> pd.Series:
         parsed[serial.notna()] = SPREADSHEET_EPOCH + pd.to_timedelta(days, unit="D")
     # (one resolution whatever the form: ISO text parses to microseconds, other forms to seconds)
     parsed = parsed.astype("datetime64[us]")
+    if offsets is not None and offsets.notna().any():
+        moved = offsets.notna() & parsed.notna()
+        utc = parsed[moved] - pd.to_timedelta(offsets[moved], unit="min")
+        local = utc.dt.tz_localize("UTC").dt.tz_convert(zone).dt.tz_localize(None)
+        parsed[moved] = local.astype("datetime64[us]")
     return pd.Series(parsed.to_numpy()[codes], index=text.index)
 
 
@@ -174,3 +181,26 @@ def serial_note(columns: dict[str, pd.Series], what: str = "") -> list[str]:
         "workbook saved as CSV with its date format lost) read as the days they count from "
         "1899-12-30, as Excel and LibreOffice count them"
     ]
+
+
+def in_utc(columns: dict[str, pd.Series], what: str = "") -> str | None:
+    """When every time written with an offset in one file's date ``columns`` is in UTC (``Z``,
+    ``+00:00``), a sentence saying so (the first row showing one named; no date quoted): the
+    export then says nothing of the clinic's clock. None otherwise (no offsets, or local
+    times with their offsets)."""
+    found = []
+    for name, text in columns.items():
+        uniques = pd.unique(text)
+        offsets = [zones.split(str(v).strip())[1] for v in uniques]
+        if any(o not in (None, 0) for o in offsets):
+            return None
+        utc = [v for v, o in zip(uniques, offsets, strict=True) if o == 0]
+        if utc:
+            first = int(np.flatnonzero(text.isin(utc).to_numpy())[0])
+            found.append(f"row {text.index[first] + 2} of {name}")
+    if not found:
+        return None
+    return (
+        f"{what}times are written in UTC (Z or +00:00, as in {found[0]}), so they do not "
+        "show the clinic's own clock"
+    )

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from simulation.data import zones
 from simulation.data.extract.columns import (
     ATTENDANCE_COLUMNS,
     CATEGORIES_AT_MOST,
@@ -19,7 +20,7 @@ from simulation.data.extract.columns import (
     ORDER,
     YES,
 )
-from simulation.data.extract.dates import parse_dates, read_day_order
+from simulation.data.extract.dates import in_utc, parse_dates, read_day_order
 from simulation.data.extract.files import ExtractError, _rows
 from simulation.data.extract.mapping import Mapping, _mapped, _read_mapped, _shown_codes, bundled
 
@@ -92,6 +93,13 @@ def read_episodes(
     bad: dict[str, pd.Series] = {}
     dated = [c for c, (_, kind) in COLUMNS.items() if kind == "date" and c in raw]
     order = read_day_order({c: raw[c] for c in dated}, mapping.dayfirst, "", source, notes)
+    zone = mapping.zone
+    utc = None if zone is not None else in_utc({c: raw[c] for c in dated})
+    if utc:
+        notes.append(
+            f"{utc}: each is read as the date in UTC, and an event late in the clinic's "
+            f"evening may fall on the next day; {zones.UTC_ADVICE}"
+        )
     table = pd.DataFrame(index=raw.index)
     for column, (_, kind) in COLUMNS.items():
         if column not in raw:
@@ -99,7 +107,7 @@ def read_episodes(
             continue
         text = raw[column]
         if kind == "date":
-            table[column] = parse_dates(text, order)
+            table[column] = parse_dates(text, order, zone)
             unreadable = table[column].isna() & (text != "")
             if unreadable.any():
                 bad[f"{column}: not a date"] = unreadable
@@ -207,7 +215,7 @@ def read_episodes(
         dropped_rows=int((~keep).sum()),
         notes=notes,
     )
-    if attendance is None and bundled(path, "attendance"):
+    if attendance is None and bundled(path, "attendance", mapping.zone):
         attendance = path  # a FHIR bundle's appointments
     if attendance is not None:
         episodes.attendance = _read_attendance(
@@ -248,7 +256,17 @@ def _read_attendance(
     attended = _mapped(raw["attended"], mapping.values.get("attended")).str.strip().str.lower()
     unknown = ~attended.isin(YES | NO)
     order = read_day_order({"date": raw["date"]}, mapping.dayfirst, "attendance: ", source, notes)
-    dates = parse_dates(raw["date"], order)
+    zone = mapping.zone
+    utc = None if zone is not None else in_utc({"date": raw["date"]}, "attendance: ")
+    if utc:  # (the sessions' start and weekday are read from these times)
+        raise ExtractError(
+            [
+                f"{utc}: the sessions' start times and weekdays cannot be read from them; "
+                + zones.UTC_ADVICE
+            ],
+            source,
+        )
+    dates = parse_dates(raw["date"], order, zone)
     problems = []
     if unknown.any():
         problems.append(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from simulation.data import fhir
+from simulation.data import fhir, zones
 from simulation.data.extract.columns import (
     ATTENDANCE_COLUMNS,
     BLANKS,
@@ -27,6 +27,15 @@ class Mapping:
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # column -> their -> ours
     dayfirst: bool | None = None  # numeric dates day first (None: as the file's dates show)
     sheet: str | None = None  # an Excel extract's sheet (default: the first with the columns)
+    timezone: str | None = None  # the clinic's time zone: times with an offset read on its clock
+
+    @property
+    def zone(self):
+        """The clinic's time zone (``zones.clock``), or None; ExtractError if not one."""
+        try:
+            return zones.clock(self.timezone)
+        except zones.ZoneError as exc:
+            raise ExtractError([str(exc)]) from None
 
     @classmethod
     def parse(cls, items: list[str] | tuple[str, ...], path: str | Path | None = None) -> Mapping:
@@ -40,12 +49,12 @@ class Mapping:
                 data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
             except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
                 raise ExtractError([f"cannot read the map file {path}: {exc}"]) from None
-            unknown = set(data) - {"columns", "values", "dayfirst", "sheet"}
+            unknown = set(data) - {"columns", "values", "dayfirst", "sheet", "timezone"}
             if unknown:
                 raise ExtractError(
                     [
                         f"map file: unknown table(s) {', '.join(sorted(unknown))}; "
-                        "allowed: columns, values, dayfirst, sheet"
+                        "allowed: columns, values, dayfirst, sheet, timezone"
                     ]
                 )
             problems = _map_file_problems(data)
@@ -56,6 +65,7 @@ class Mapping:
                 mapping.values[column] = {str(k).strip().lower(): v for k, v in table.items()}
             mapping.dayfirst = data.get("dayfirst")
             mapping.sheet = data.get("sheet")
+            mapping.timezone = data.get("timezone")
         for item in items:
             key, sep, heading = item.partition("=")
             if not sep or not key.strip() or not heading.strip():
@@ -84,6 +94,11 @@ def _map_file_problems(data: dict) -> list[str]:
     problems = []
     if "sheet" in data and not isinstance(data["sheet"], str):
         problems.append(f"map file: sheet = {data['sheet']!r}: must be a sheet's name in quotes")
+    if "timezone" in data:
+        try:
+            zones.clock(data["timezone"] if isinstance(data["timezone"], str) else "")
+        except zones.ZoneError as exc:
+            problems.append(f"map file: {exc}")
     if "dayfirst" in data and not isinstance(data["dayfirst"], bool):
         problems.append(
             f"map file: dayfirst = {data['dayfirst']!r}: must be true or false (without quotes)"
@@ -171,7 +186,7 @@ def _read_mapped(
     needed = tuple(c for c, (required, _) in columns.items() if required)
     source = Path(path).name
     if fhir.is_fhir(path):
-        raw = _bundle_table(path, columns)
+        raw = _bundle_table(path, columns, mapping.zone)
     else:
         raw = read_file(path, wanted, mapping.sheet, needed, notes)
     missing = [c for c, (required, _) in columns.items() if required and c not in raw]
@@ -197,26 +212,29 @@ def _read_mapped(
     return raw, source
 
 
-def _bundle_table(path, columns: dict) -> pd.DataFrame:
-    """The table of a FHIR bundle that has these columns."""
+def _bundle_table(path, columns: dict, zone=None) -> pd.DataFrame:
+    """The table of a FHIR bundle that has these columns (its times on the clock of ``zone``,
+    the clinic's time zone, when given)."""
     which = {id(COLUMNS): "episodes", id(ATTENDANCE_COLUMNS): "attendance"}.get(
         id(columns), "staff"
     )
     _exists(Path(path))
     try:
-        return fhir.read_bundle(path)[which]
+        return fhir.read_bundle(path, zone)[which]
     except fhir.BundleError as exc:
         raise ExtractError(exc.problems, Path(path).name) from None
 
 
-def bundled(path: str | Path, which: str) -> bool:
+def bundled(path: str | Path, which: str, zone=None) -> bool:
     """True when ``path`` is a FHIR bundle that holds ``which`` (attendance, staff) records:
     then the one file serves as that extract too."""
     return (
         fhir.is_fhir(path)
         and Path(path).is_file()
         and len(
-            _bundle_table(path, {"attendance": ATTENDANCE_COLUMNS, "staff": STAFF_COLUMNS}[which])
+            _bundle_table(
+                path, {"attendance": ATTENDANCE_COLUMNS, "staff": STAFF_COLUMNS}[which], zone
+            )
         )
         > 0
     )

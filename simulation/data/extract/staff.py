@@ -35,9 +35,10 @@ def read_staff(
         notes.append(f"staff: not in the extract: {', '.join(absent)}")
     dated = {c: raw[c] for c in ("from_date", "to_date") if c in raw}
     dayfirst = read_day_order(dated, mapping.dayfirst, "staff: ", source, notes)
-    start = parse_dates(raw["from_date"], dayfirst)
+    zone = mapping.zone
+    start = parse_dates(raw["from_date"], dayfirst, zone)
     end = (
-        parse_dates(raw["to_date"], dayfirst)
+        parse_dates(raw["to_date"], dayfirst, zone)
         if "to_date" in raw
         else pd.Series(pd.NaT, index=raw.index)
     )
