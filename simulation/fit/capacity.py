@@ -60,8 +60,10 @@ def fit_capacity(
     attended = episodes.attendance is not None and len(episodes.attendance)
     if attended:
         _fit_days(t, episodes.attendance, data, since, ev, notes)
+    waiting = set(added)
     for name, model in added.items():
-        notes.append(added_track_note(name, model, t, data))
+        waiting.discard(name)
+        notes.append(added_track_note(name, model, t, data, waiting))
     if attended:
         _keep_starts_the_clinic_can_hold(template, data, ev, notes)
     else:

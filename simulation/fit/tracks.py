@@ -50,10 +50,13 @@ def _most_like(name: str, rows: pd.DataFrame, tracks: list[dict]) -> dict:
     return max(alike, key=lambda tr: (likeness(name, tr["name"], tr["start"]), tr["name"]))
 
 
-def added_track_note(name: str, model: str, t: pd.DataFrame, data: dict) -> str:
+def added_track_note(
+    name: str, model: str, t: pd.DataFrame, data: dict, waiting: set[str] = frozenset()
+) -> str:
     """Give an added track what it needs to run beside the others (a room of its own, and
-    facilitators where its pool has none free then: the records show neither), and say so."""
-    gave = _give_what_it_needs(name, data)
+    facilitators where its pool has none free then: the records show neither), and say so
+    (``waiting``: added tracks still to be given theirs, whose problems are theirs)."""
+    gave = _give_what_it_needs(name, data, waiting)
     clients = int((t["track"] == name).sum())
     return (
         f"Track '{name}' ({clients} referrals in the records) is not in the template: added, "
@@ -64,28 +67,35 @@ def added_track_note(name: str, model: str, t: pd.DataFrame, data: dict) -> str:
     )
 
 
-def _give_what_it_needs(name: str, data: dict) -> list[str]:
+def _give_what_it_needs(name: str, data: dict, waiting: set[str]) -> list[str]:
     """Rooms and facilitators for track ``name`` where the fitted clinic cannot hold the
     sessions of every track with it (``validate``'s problems: a track timetabled before
-    another may take the other's room or facilitator), until it can; what was given."""
+    another may take the other's room or facilitator), until it can; what was given. Only
+    the problems this track can cause are its own: its sessions', and those of tracks not
+    ``waiting`` for their turn that draw on the same facilitators."""
     track = next(tr for tr in data["tracks"] if tr["name"] == name)
+    pools = list(track.get("facilitator_pools") or [])
     gave: list[str] = []
     for _ in range(MOST_GIVEN):
         found = problems(data)
-        if not found:
-            return gave
-        sessions = [p for p in found if p.startswith("tracks.") and ": the session" in p]
-        short = [
-            p.split(" facilitator(s) from ")[1].split(", but")[0]
+        sessions = [
+            p
+            for p in found
+            if p.startswith("tracks.")
+            and ": the session" in p
+            and p.split(":")[0][len("tracks.") :] not in waiting
+        ]
+        short = [  # the pools each facilitator shortage names, where this track draws on one
+            named
             for p in sessions
             if " facilitator(s) from " in p
+            and set(named := p.split(" facilitator(s) from ")[1].split(", but")[0].split(", "))
+            & set(pools)
         ]
         if any("cannot get" in p for p in sessions) and "room" not in track:
             gave.append(_room_of_its_own(track, data))
-        elif short and track["facilitator_pools"]:
-            named = short[0].split(", ")
-            pool = next((p for p in track["facilitator_pools"] if p in named), None)
-            gave.append(_one_more_facilitator(pool or track["facilitator_pools"][0], data))
+        elif short:
+            gave.append(_one_more_facilitator(next(p for p in pools if p in short[0]), data))
         else:
             return gave
     return gave

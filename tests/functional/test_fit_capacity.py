@@ -192,6 +192,27 @@ def test_a_track_the_records_show_and_the_template_lacks_is_added_and_can_run(tm
     assert census["fitted"] >= 0.85 * census["truth"], census
 
 
+def test_tracks_added_together_each_get_only_the_facilitators_they_lack(tmp_path):
+    """A network's records fitted on the single-site baseline: three tracks added at once,
+    two on the day therapists and one on the evening therapists. Each is given one
+    facilitator of its own pool; the problem of a track still waiting its turn is not taken
+    for this one's (the day pool grew to 19 while the evening track's shortage stayed)."""
+    template = scenarios.load(scenarios.bundled("baseline"))
+    truth = scenarios.load(scenarios.bundled("network"))
+    table, _, sessions = synthesize_records(truth, 1.0, 4)
+    table.to_csv(tmp_path / "x.csv", index=False)
+    sessions.to_csv(tmp_path / "a.csv", index=False)
+    episodes = read_episodes(tmp_path / "x.csv", attendance=tmp_path / "a.csv")
+    fitted, result, _ = fitting.fitted_scenario(episodes, template, with_state=False)
+    added = [n for n in result.notes if "is not in the template: added" in n]
+    assert len(added) == 3
+    for note in added:
+        assert note.count("to facilitate it") <= 1, note
+    day, evening = fitted.staff["therapists"].size, fitted.staff["evening therapists"].size
+    assert day <= 3 and evening == 2, (day, evening)
+    assert not scenarios.problems(scenarios.to_data(fitted))
+
+
 def test_an_added_track_of_adolescents_serves_them(tmp_path):
     """The bundled clinic with an adolescent track, fitted with the bundled baseline (adult
     tracks only): the track is added with its age group, so adolescents get places (they
