@@ -160,17 +160,24 @@ def test_a_session_start_the_template_cannot_staff_is_not_fitted_and_the_fit_say
     assert any("start at 20:30 in the records" in note for note in result.notes)
 
 
+def _fitted_on_the_baseline(truth, years: float, tmp_path):
+    """(fitted scenario, fit) of ``truth``'s records with attendance (seed 4), fitted with the
+    bundled baseline as template."""
+    table, _, sessions = synthesize_records(truth, years, 4)
+    table.to_csv(tmp_path / "x.csv", index=False)
+    sessions.to_csv(tmp_path / "a.csv", index=False)
+    episodes = read_episodes(tmp_path / "x.csv", attendance=tmp_path / "a.csv")
+    template = scenarios.load(scenarios.bundled("baseline"))
+    fitted, result, _ = fitting.fitted_scenario(episodes, template, with_state=False)
+    return fitted, result
+
+
 def test_a_track_the_records_show_and_the_template_lacks_is_added_and_can_run(tmp_path):
     """The bundled clinic with a second evening group in a room of its own, fitted with the
     bundled baseline as template. Kept out (with a note), the group's clients were fitted as
     referrals with a third fewer places: the census fell from 33 to 23, the wait doubled."""
-    template = scenarios.load(scenarios.bundled("baseline"))
     truth = scenarios.load(scenarios.bundled("evening_track"))
-    table, _, sessions = synthesize_records(truth, 1.5, 4)
-    table.to_csv(tmp_path / "x.csv", index=False)
-    sessions.to_csv(tmp_path / "a.csv", index=False)
-    episodes = read_episodes(tmp_path / "x.csv", attendance=tmp_path / "a.csv")
-    fitted, result, _ = fitting.fitted_scenario(episodes, template, with_state=False)
+    fitted, result = _fitted_on_the_baseline(truth, 1.5, tmp_path)
     tracks = {t.name: t for t in fitted.tracks}
     assert set(tracks) == {"morning", "evening", "evening 2"}
     added = tracks["evening 2"]
@@ -197,13 +204,9 @@ def test_tracks_added_together_each_get_only_the_facilitators_they_lack(tmp_path
     two on the day therapists and one on the evening therapists. Each is given one
     facilitator of its own pool; the problem of a track still waiting its turn is not taken
     for this one's (the day pool grew to 19 while the evening track's shortage stayed)."""
-    template = scenarios.load(scenarios.bundled("baseline"))
-    truth = scenarios.load(scenarios.bundled("network"))
-    table, _, sessions = synthesize_records(truth, 1.0, 4)
-    table.to_csv(tmp_path / "x.csv", index=False)
-    sessions.to_csv(tmp_path / "a.csv", index=False)
-    episodes = read_episodes(tmp_path / "x.csv", attendance=tmp_path / "a.csv")
-    fitted, result, _ = fitting.fitted_scenario(episodes, template, with_state=False)
+    fitted, result = _fitted_on_the_baseline(
+        scenarios.load(scenarios.bundled("network")), 1.0, tmp_path
+    )
     added = [n for n in result.notes if "is not in the template: added" in n]
     assert len(added) == 3
     for note in added:
