@@ -4,8 +4,9 @@ director to read in a minute and print on one page.
 A brief is a list of (heading, sentences). Every number in it is taken from the same summary
 the KPI table shows (mean and 95% CI), formatted the same way, so the brief and summary.csv
 never disagree. It says: whether each target is met, and for whom not (tracks, age groups,
-sources); what limits admissions; flow and losses; what it costs and earns; and, when a
-sensitivity run is given, which assumptions the answer hinges on.
+sources); what limits admissions; flow and losses; whether clients get their hours and
+appointments; what it costs and earns; and, when a sensitivity run is given, which
+assumptions the answer hinges on.
 """
 
 from __future__ import annotations
@@ -68,6 +69,44 @@ def target_sentences(summary: pd.DataFrame, targets: list[tuple[str, str, float]
     return lines
 
 
+CARE = (
+    "client_weeks_meeting_hours_share",
+    "individual_sessions_unbooked_share",
+    "medication_visits_unbooked_share",
+    "evaluated_in_time_share",
+    "sessions_cancelled_share",
+)
+"""What clients get once in care, in the brief's order: the hours rule, their appointments,
+their evaluation, their groups."""
+
+GROUP_GAP = 0.05  # a group whose hours share is this far under the whole is named
+
+
+def care_sentences(by: pd.DataFrame) -> list[str]:
+    """Do clients get their hours: the share of full client-weeks meeting the hours rule (and
+    the group furthest under it), the appointments that found no slot, evaluations in time
+    and cancelled groups, each as the summary has it."""
+    lines = []
+    for kpi in CARE:
+        value = _value(by, kpi)
+        if not math.isfinite(value) or (kpi == "sessions_cancelled_share" and value == 0):
+            continue
+        line = f"{describe(kpi).description}: {_with_ci(by, kpi)}."
+        if kpi == "client_weeks_meeting_hours_share":
+            groups = [
+                (_value(by, name), group)
+                for name in by.index
+                for base, group in [split_group(name)]
+                if base == kpi and group is not None and math.isfinite(_value(by, name))
+            ]
+            if groups and min(groups)[0] < value - GROUP_GAP:
+                share, group = min(groups)
+                who = group.replace("_", " ").replace("=", " ")
+                line += f" Lowest: {who} ({fmt(share, 'share')})."
+        lines.append(line)
+    return lines
+
+
 def about_money(note: str) -> bool:
     """A scenario's warning about a cost it leaves out (its key comes first)."""
     key = note.split(":", 1)[0]
@@ -125,6 +164,7 @@ def run_brief(
         ("What limits admissions", results.limiting_factors(summary)[:2]),
         ("Flow", flow),
         ("Levels of care", results.level_sentences(summary)),
+        ("Care clients get", care_sentences(by)),
         ("Staff and rooms", staff),
         ("Money", money),
     ]

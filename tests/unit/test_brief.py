@@ -17,3 +17,24 @@ def test_the_brief_puts_a_cost_left_out_beside_the_margin():
     sections = dict(run_brief(summary, [], notes=[cost, timetable]))
     assert sections["Money"][0].startswith("Revenue") and sections["Money"][1] == cost
     assert timetable in sections["Flow"] and cost not in sections["Flow"]
+
+
+def test_the_brief_says_whether_clients_get_their_hours_and_appointments():
+    """The hours rule met, appointments that found no slot and evaluations in time, in the
+    summary's own numbers; the group furthest under the hours share is named."""
+    from simulation.brief import run_brief
+    from simulation.kpis import describe, fmt
+
+    summary = run_experiment(short(), replications=2, workers=1).summary
+    by = summary.set_index("kpi")["mean"]
+    care = dict(run_brief(summary, []))["Care clients get"]
+    for kpi in ("client_weeks_meeting_hours_share", "individual_sessions_unbooked_share"):
+        (line,) = [x for x in care if x.startswith(describe(kpi).description)]
+        assert f": {fmt(by[kpi], 'share')} (95% CI" in line
+    worse = summary.copy()
+    row = worse["kpi"] == "client_weeks_meeting_hours_share[track=evening]"
+    worse.loc[row, "mean"] = by["client_weeks_meeting_hours_share"] - 0.2
+    (hours,) = [x for x in dict(run_brief(worse, []))["Care clients get"] if "9+ hours" in x]
+    assert hours.endswith(
+        f"Lowest: track evening ({fmt(worse.loc[row, 'mean'].iloc[0], 'share')})."
+    )
