@@ -7,7 +7,6 @@ Nothing here imports pandas, scipy or plotly: ``iopsim --help`` and ``validate``
 from __future__ import annotations
 
 import functools
-import shlex
 import sys
 import time
 from dataclasses import dataclass
@@ -71,10 +70,13 @@ def split_overrides(text: str) -> list[str]:
     """'staff.evening therapists.count=3 tracks.evening.seats=12' -> two overrides.
 
     Space-separated KEY=VALUE items, where a key may itself hold spaces (pool names do): words
-    before a word with '=' belong to that word's key. Quotes group as in a shell."""
+    before a word with '=' belong to that word's key. Spaces inside quotes or [brackets] do not
+    separate, and the quotes stay (a list of names, ``members=["Dr A", "Dr B"]``, is TOML)."""
+    from simulation.config.paths import _split_outside
+
     items: list[str] = []
     pending: list[str] = []
-    for word in shlex.split(text):
+    for word in (w for w in _split_outside(text.strip(), " ") if w):
         pending.append(word)
         if "=" in word:
             items.append(" ".join(pending))

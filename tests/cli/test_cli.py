@@ -237,6 +237,27 @@ def test_compare_scenarios_variants_and_run_folders(run_dir, tmp_path):
     assert again.exit_code == 0, again.output
 
 
+def test_a_variant_keeps_the_quotes_of_a_list_of_names_and_the_spaces_of_a_pool():
+    """A variant's items are split at spaces outside quotes and brackets, quotes kept: a list
+    of names is TOML (a shell's splitting stripped its quotes: 'Input should be a valid
+    list'), and a pool's name may hold spaces, quoted or not."""
+    from simulation import config as scenarios
+    from simulation.cli.common import split_overrides
+
+    text = 'staff.prescribers.members=["Dr Okafor", "NP Reyes"]  staff.evening therapists.count=2'
+    items = split_overrides(text)
+    assert items == [
+        'staff.prescribers.members=["Dr Okafor", "NP Reyes"]',
+        "staff.evening therapists.count=2",
+    ]
+    sc = scenarios.apply_overrides(scenarios.load(scenarios.bundled("baseline")), items)
+    assert sc.staff["prescribers"].members == ["Dr Okafor", "NP Reyes"]
+    assert split_overrides('staff."evening therapists".count=3 name="My clinic"') == [
+        'staff."evening therapists".count=3',
+        'name="My clinic"',
+    ]
+
+
 def test_compare_says_which_scenario_has_a_queue_that_climbs_without_end(tmp_path):
     """Level b of the Jackson network at 6 places (load 1.25) against unlimited places: the
     variant's waitlist at b climbs, so its waits mean little; the terminal, the brief and the
