@@ -195,13 +195,26 @@ time of day (an export of dates alone, or of a few timed rows, says nothing of i
 
 
 def _fit_start(name: str, rows: pd.DataFrame, track: dict, ev: list[Evidence]) -> None:
-    """The track's usual session start: the most common start time of its sessions."""
+    """The track's usual session start: the most common start time of its sessions; where no
+    time is most of them (check-in times scattered around the start), the most common quarter
+    hour, if that is; else the template's."""
     if "start" not in rows:
         return
     timed = rows.loc[rows["start"] != "", "start"]
     if len(timed) < TIMED_SHARE * len(rows) or not len(timed):
         return
     counts = timed.value_counts()
+    how = "the most common start of the track's sessions in the attendance extract"
+    if counts.iloc[0] < USUAL_SHARE * len(timed):
+        minutes = timed.str[:2].astype(int) * 60 + timed.str[3:5].astype(int)
+        quarters = (QUARTER * ((minutes + QUARTER / 2) // QUARTER)) % (24 * 60)
+        counts = quarters.map(lambda m: f"{int(m) // 60:02d}:{int(m) % 60:02d}").value_counts()
+        how = (
+            "the most common quarter hour of the track's session times in the attendance "
+            "extract (no one time was most of them, as with check-in times)"
+        )
+        if counts.iloc[0] < USUAL_SHARE * len(timed):
+            return  # (times too scattered to tell the timetable's)
     usual = str(counts.index[0])
     if usual != track["start"]:
         ev.append(
@@ -211,12 +224,17 @@ def _fit_start(name: str, rows: pd.DataFrame, track: dict, ev: list[Evidence]) -
                 math.nan,
                 math.nan,
                 len(timed),
-                f"the most common start of the track's sessions in the attendance extract "
-                f"({100 * counts.iloc[0] / len(timed):.0f}% of them; template: {track['start']}); "
-                "the facilitators' rosters stay the template's: check they cover it",
+                f"{how} ({100 * counts.iloc[0] / len(timed):.0f}% of them; template: "
+                f"{track['start']}); the facilitators' rosters stay the template's: check they "
+                "cover it",
             )
         )
         track["start"] = usual
+
+
+USUAL_SHARE = 0.5
+"""A time is a track's start when at least this share of its timed sessions have it."""
+QUARTER = 15  # minutes: timetables start groups on the quarter hour
 
 
 def _fit_intake(t, template: Scenario, data, since, as_of, ev, notes) -> None:

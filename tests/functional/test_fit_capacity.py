@@ -144,6 +144,27 @@ def test_a_tracks_session_start_comes_from_timed_attendance(tmp_path):
     assert {t.name: t.start for t in fitted.tracks}["evening"] == "17:30"
 
 
+def test_check_in_times_scattered_around_the_start_give_the_start(tmp_path):
+    """An attendance extract of check-in times (each client's own minute, from 10 minutes
+    before to 5 after the 17:00 start) has no one time that most sessions share: the start
+    is the quarter hour most of them round to, not the commonest odd minute."""
+    import numpy as np
+
+    sc = scenarios.apply_overrides(baseline(), ['tracks.evening.start="17:00"'])
+    table, _, sessions = synthesize_records(sc, 1.0, 2)
+    track = sessions["episode_id"].map(dict(zip(table["episode_id"], table["track"], strict=True)))
+    start = np.where(track == "evening", 17 * 60, 9 * 60)
+    minutes = start + np.random.default_rng(3).integers(-10, 6, len(sessions))
+    times = [f" {m // 60:02d}:{m % 60:02d}" for m in minutes]
+    sessions.assign(date=sessions["date"] + times).to_csv(tmp_path / "a.csv", index=False)
+    table.to_csv(tmp_path / "e.csv", index=False)
+    episodes = read_episodes(tmp_path / "e.csv", attendance=tmp_path / "a.csv")
+    fitted, result, _ = fitting.fitted_scenario(episodes, baseline(), with_state=False)
+    assert {t.name: t.start for t in fitted.tracks} == {"morning": "09:00", "evening": "17:00"}
+    (said,) = [e for e in result.evidence if e.key == "tracks.evening.start"]
+    assert "most common quarter hour" in said.method
+
+
 def test_a_session_start_the_template_cannot_staff_is_not_fitted_and_the_fit_says_so(tmp_path):
     import json
 
