@@ -15,6 +15,7 @@ is read as no track.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from difflib import SequenceMatcher
 
@@ -128,6 +129,20 @@ _HALF_OF_DAY = {
     **dict.fromkeys(("nights", "twilight", "after-work"), PM),
 }
 """Words of a track's name that say when it meets: before noon, or after."""
+
+
+_MODALITY = {
+    **dict.fromkeys(("virtual", "telehealth", "online", "video", "remote", "zoom"), "virtual"),
+    "hybrid": "hybrid",
+}
+"""Words of a track's name that say how its clients join: by video, or either way."""
+
+
+def modality_in_name(name: str) -> str | None:
+    """'virtual' or 'hybrid' when a word of a track's name says so ('Virtual evening',
+    'Telehealth IOP'), else None."""
+    said = {_MODALITY[w] for w in re.split(r"[\s_\-/()]+", name.lower()) if w in _MODALITY}
+    return said.pop() if len(said) == 1 else None
 
 
 def _half_of_day(name: str) -> str | None:

@@ -13,7 +13,7 @@ import math
 import pandas as pd
 
 from simulation.config import problems
-from simulation.data.names import TRACK_AT_LEAST, likeness, most_common
+from simulation.data.names import TRACK_AT_LEAST, likeness, modality_in_name, most_common
 from simulation.fit.evidence import Evidence
 
 
@@ -36,6 +36,9 @@ def add_tracks(t: pd.DataFrame, data: dict) -> dict[str, str]:
         age = most_common(rows["age_group"])
         if age:
             track["age_group"] = age
+        modality = modality_in_name(name)
+        if modality and modality != track.get("modality", "in_person"):
+            track["modality"] = modality  # ('Virtual evening': its clients join by video)
         data["tracks"].append(track)
         added[name] = model["name"]
     return added
@@ -47,7 +50,15 @@ def _most_like(name: str, rows: pd.DataFrame, tracks: list[dict]) -> dict:
     alike = [tr for tr in tracks if tr.get("age_group", "adult") == age] or tracks
     site = most_common(rows["site"]) if "site" in rows else ""
     alike = [tr for tr in alike if tr.get("site") in (None, site)] or alike
-    return max(alike, key=lambda tr: (likeness(name, tr["name"], tr["start"]), tr["name"]))
+    modality = modality_in_name(name) or "in_person"
+    return max(
+        alike,
+        key=lambda tr: (
+            tr.get("modality", "in_person") == modality,
+            likeness(name, tr["name"], tr["start"]),
+            tr["name"],
+        ),
+    )
 
 
 def added_track_note(
@@ -58,10 +69,15 @@ def added_track_note(
     (``waiting``: added tracks still to be given theirs, whose problems are theirs)."""
     gave = _give_what_it_needs(name, data, waiting)
     clients = int((t["track"] == name).sum())
+    track = next(tr for tr in data["tracks"] if tr["name"] == name)
+    how = {"virtual": "by video", "hybrid": "in person or by video"}.get(
+        track.get("modality", "in_person")
+    )
     return (
         f"Track '{name}' ({clients} referrals in the records) is not in the template: added, "
         f"modelled on track '{model}' (its days, start, hours and facilitators, where the "
         "records do not show them), with the seats the records show"
+        + (f"; its clients join {how}, as its name says" if how and modality_in_name(name) else "")
         + (f"; {'; '.join(gave)}" if gave else "")
         + ". Check it against the clinic's timetable."
     )

@@ -235,6 +235,11 @@ def test_tracks_added_together_each_get_only_the_facilitators_they_lack(tmp_path
     day, evening = fitted.staff["therapists"].size, fitted.staff["evening therapists"].size
     assert day <= 3 and evening == 2, (day, evening)
     assert not scenarios.problems(scenarios.to_data(fitted))
+    # 'virtual evening' joins by video, as its name says: no room of its own
+    virtual = {tr.name: tr for tr in fitted.tracks}["virtual evening"]
+    assert virtual.modality == "virtual" and virtual.room is None
+    (note,) = [n for n in added if n.startswith("Track 'virtual evening'")]
+    assert "join by video, as its name says" in note and "room" not in note
 
 
 def test_an_added_track_of_adolescents_serves_them(tmp_path):
