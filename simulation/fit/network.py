@@ -24,7 +24,18 @@ none)."""
 def fit_network(t: pd.DataFrame, data: dict, ev: list, notes: list) -> None:
     """Routing shares from the rows ``t`` (the IOP's episodes) when the template has sites."""
     sites = [s["name"] for s in data.get("sites", [])]
-    if not sites or "site" not in t or not (t["site"] != "").any():
+    if "site" not in t or not (t["site"] != "").any():
+        return
+    if not sites:
+        named = t.loc[t["site"] != "", "site"].nunique()
+        if named > 1:
+            notes.append(
+                f"The extract names {named} sites (its site column) but the template has none: "
+                "the fitted clinic is one site holding all their tracks and staff, so a client "
+                "takes a free seat in any track of their age group wherever it meets, from one "
+                "waitlist: waits may be shorter than at the sites apart (fit with a template "
+                "that has the sites, such as the bundled network, to keep them apart)."
+            )
         return
     seen = t[t["site"] != ""]
     unknown = sorted(set(seen["site"]) - set(sites))

@@ -240,6 +240,8 @@ def test_tracks_added_together_each_get_only_the_facilitators_they_lack(tmp_path
     assert virtual.modality == "virtual" and virtual.room is None
     (note,) = [n for n in added if n.startswith("Track 'virtual evening'")]
     assert "join by video, as its name says" in note and "room" not in note
+    # the sites merged into one clinic, said (one waitlist for all their tracks)
+    assert any(n.startswith("The extract names 3 sites") for n in result.notes)
 
 
 def test_an_added_track_of_adolescents_serves_them(tmp_path):
