@@ -14,11 +14,12 @@ import math
 
 import numpy as np
 import pandas as pd
+from pydantic import TypeAdapter
 
 from simulation.clock import WEEKDAYS
 from simulation.config import Scenario, problems
 from simulation.data.names import most_common
-from simulation.distributions import mean_of
+from simulation.distributions import Distribution, mean_of, sampler
 from simulation.fit.evidence import Evidence
 from simulation.fit.tracks import add_tracks, added_track_note, drop_silent_tracks, fit_admission
 
@@ -55,7 +56,15 @@ def fit_capacity(
     as_of = episodes.as_of.normalize()
     since = max(as_of - pd.Timedelta(weeks=LOOK_BACK_WEEKS), t["referral_date"].min().normalize())
     added = add_tracks(t, data)
-    _fit_seats(t, data, since, as_of, ev, notes)
+    full = census_complete_from(t, data)
+    held = since if full is None else max(since, full)  # (the whole census from then on)
+    if held > as_of - pd.Timedelta(weeks=MIN_CENSUS_WEEKS):
+        _seats_unseen(t, data, full, as_of, notes)
+        held = since  # (caseloads: the most the records show, then raised to fill the seats)
+    else:
+        if held > since:
+            notes.append(_ramp_note(t, held))
+        _fit_seats(t, data, held, as_of, ev, notes)
     fit_admission(t, data, since, ev, notes)
     attended = episodes.attendance is not None and len(episodes.attendance)
     if attended:
@@ -72,7 +81,83 @@ def fit_capacity(
         )
     _fit_intake(t, template, data, since, as_of, ev, notes)
     _fit_therapists(t, data, as_of, ev, notes)
-    _fit_caseloads(t, data, since, as_of, ev, notes)
+    _fit_caseloads(t, data, held, as_of, ev, notes)
+
+
+CENSUS_COMPLETE_SHARE = 0.9
+"""The records' census is the clinic's once this share of the stays under way when they begin
+would have ended: before, clients in care since before the records (in none of their rows)
+still hold places the records cannot show."""
+MIN_CENSUS_WEEKS = 4
+"""Weeks of a complete census the seats are read from, at least."""
+
+
+def census_complete_from(t: pd.DataFrame, data: dict) -> pd.Timestamp | None:
+    """The first day the records' IOP census can be the clinic's: their first referral plus
+    the time by which the clients in care when they begin (in none of their rows: an extract of
+    referrals from a date, or a clinic still filling) hold under 1 - CENSUS_COMPLETE_SHARE of
+    the places they held. Those clients are caught mid-stay, longer stays more often, so what
+    is left of their stays is longer than a stay: P(left > x) = E[(stay - x)+] / E[stay],
+    from the fitted stays (``data``: exit shares and stays by reason). None without stays."""
+    iop = data.get("iop", {})
+    shares, stays = iop.get("exit_shares", {}), iop.get("length_of_stay_days", {})
+    if not shares or not stays or not t["referral_date"].notna().any():
+        return None
+    rng = np.random.default_rng(0)  # (a fixed draw: the same records give the same day)
+    drawn = [
+        sampler(TypeAdapter(Distribution).validate_python(stays[r]))(rng, round(STAY_DRAWS * p))
+        for r, p in shares.items()
+        if r in stays and p > 0
+    ]
+    stay = np.concatenate(drawn) if drawn else np.array([])
+    if not len(stay) or stay.mean() <= 0:
+        return None
+    days = np.arange(0.0, stay.max() + 7.0, 7.0)
+    left = np.array([np.maximum(stay - x, 0.0).mean() for x in days]) / stay.mean()
+    after = days[np.argmax(left <= 1 - CENSUS_COMPLETE_SHARE)]
+    return t["referral_date"].min().normalize() + pd.Timedelta(days=float(after))
+
+
+STAY_DRAWS = 20_000
+
+
+def _ramp_note(t: pd.DataFrame, held: pd.Timestamp) -> str:
+    first = t["referral_date"].min().normalize()
+    return (
+        f"Seats and caseloads are read from {held.date()} on: the records begin on "
+        f"{first.date()}, and clients in care since before then (in none of their rows) held "
+        f"places until about {held.date()} (by then, by the stays fitted, they hold under a "
+        "tenth of the places they held), so the census before shows fewer than the clinic had."
+    )
+
+
+def _seats_unseen(t, data, full, as_of, notes) -> None:
+    """Records too young to show the seats: the template's stay (or the most the records
+    show, where more), said."""
+    began = t[t["iop_start_date"].notna()]
+    first = t["referral_date"].min().normalize()
+    raised = []
+    for track in data["tracks"]:
+        rows = began[began["track"] == track["name"]]
+        census = daily_census(rows["iop_start_date"], rows["iop_end_date"], first, as_of)
+        most = int(census.max()) if len(census) else 0
+        if most > track["seats"]:
+            raised.append(f"{track['name']} {track['seats']} -> {most}")
+            track["seats"] = most
+    until = f"until about {full.date()}" if full is not None else "for months"
+    more = f" (raised where the records show more: {', '.join(raised)})" if raised else ""
+    notes.append(
+        f"Seats: the template's{more}. "
+        f"The records begin on {first.date()}, and clients in care since before then (in none "
+        f"of their rows) held places {until}: fewer than {MIN_CENSUS_WEEKS} weeks of the "
+        "records show the clinic's whole census, so its seats cannot be read from them. "
+        "Forecasts from these records also start without those clients."
+    )
+    _rooms_for(data, notes)
+    named = set(began["track"]) - {""}
+    silent = sorted(tr["name"] for tr in data["tracks"] if tr["name"] not in named)
+    if named & {tr["name"] for tr in data["tracks"]}:
+        drop_silent_tracks(silent, began, data, notes)
 
 
 def _fit_seats(t, data, since, as_of, ev, notes) -> None:

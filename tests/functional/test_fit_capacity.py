@@ -395,3 +395,28 @@ def test_a_template_track_no_record_names_is_not_run_by_the_fitted_clinic(tmp_pa
     assert not any("evening 2" in k for k in fitted.targets)
     said = [n for n in result.notes if n.startswith("Track(s) evening 2 of the template")]
     assert len(said) == 1 and "Group Room 2" in said[0]
+
+
+def test_records_too_young_to_show_the_whole_census_keep_the_templates_seats(tmp_path):
+    """An extract of referrals from a date holds none of the clients then in care: for months
+    the census it shows is below the clinic's (20 weeks of the bundled baseline's records
+    showed 9 and 9 of its 12 and 12 seats). Seats are read only once those clients would hold
+    under a tenth of their places; before, the template's stay (or the most the records show,
+    where more), said; after, from then on, said."""
+    from simulation.data.extract import as_seen_on
+    from simulation.data.synth import extract_end, extract_start
+
+    sc = scenarios.load(scenarios.bundled("baseline"))
+    table, _, _ = synthesize_records(sc, 1.5, 2)
+    table.to_csv(tmp_path / "x.csv", index=False)
+    everything = read_episodes(tmp_path / "x.csv", as_of=extract_end(sc, 1.5))
+    young = as_seen_on(everything, extract_start(sc) + pd.Timedelta(weeks=20))
+    fitted, result, _ = fitting.fitted_scenario(young, sc, with_state=False)
+    assert [t.seats for t in fitted.tracks] == [t.seats for t in sc.tracks]
+    assert any("so its seats cannot be read from them" in n for n in result.notes)
+    assert not any(e.key.endswith(".seats") for e in result.evidence)
+    older = as_seen_on(everything, extract_start(sc) + pd.Timedelta(weeks=60))
+    fitted, result, _ = fitting.fitted_scenario(older, sc, with_state=False)
+    (said,) = [n for n in result.notes if n.startswith("Seats and caseloads are read from")]
+    (seats,) = {e.method for e in result.evidence if e.key == "tracks.morning.seats"}
+    assert said.split(" on:")[0].split()[-1] in seats  # the census read from that day on
