@@ -14,12 +14,12 @@ import math
 
 import numpy as np
 import pandas as pd
-from pydantic import TypeAdapter
 
 from simulation.clock import WEEKDAYS
-from simulation.config import Scenario, problems
+from simulation.config import Scenario, problems, to_data
 from simulation.data.names import most_common
-from simulation.distributions import Distribution, mean_of, sampler
+from simulation.distributions import mean_of
+from simulation.fit.before_records import census_complete_from
 from simulation.fit.evidence import Evidence
 from simulation.fit.tracks import add_tracks, added_track_note, drop_silent_tracks, fit_admission
 
@@ -56,7 +56,7 @@ def fit_capacity(
     as_of = episodes.as_of.normalize()
     since = max(as_of - pd.Timedelta(weeks=LOOK_BACK_WEEKS), t["referral_date"].min().normalize())
     added = add_tracks(t, data)
-    full = census_complete_from(t, data)
+    full = census_complete_from(t, data, to_data(template))
     held = since if full is None else max(since, full)  # (the whole census from then on)
     if held > as_of - pd.Timedelta(weeks=MIN_CENSUS_WEEKS):
         _seats_unseen(t, data, full, as_of, notes)
@@ -84,41 +84,8 @@ def fit_capacity(
     _fit_caseloads(t, data, held, as_of, ev, notes)
 
 
-CENSUS_COMPLETE_SHARE = 0.9
-"""The records' census is the clinic's once this share of the stays under way when they begin
-would have ended: before, clients in care since before the records (in none of their rows)
-still hold places the records cannot show."""
 MIN_CENSUS_WEEKS = 4
 """Weeks of a complete census the seats are read from, at least."""
-
-
-def census_complete_from(t: pd.DataFrame, data: dict) -> pd.Timestamp | None:
-    """The first day the records' IOP census can be the clinic's: their first referral plus
-    the time by which the clients in care when they begin (in none of their rows: an extract of
-    referrals from a date, or a clinic still filling) hold under 1 - CENSUS_COMPLETE_SHARE of
-    the places they held. Those clients are caught mid-stay, longer stays more often, so what
-    is left of their stays is longer than a stay: P(left > x) = E[(stay - x)+] / E[stay],
-    from the fitted stays (``data``: exit shares and stays by reason). None without stays."""
-    iop = data.get("iop", {})
-    shares, stays = iop.get("exit_shares", {}), iop.get("length_of_stay_days", {})
-    if not shares or not stays or not t["referral_date"].notna().any():
-        return None
-    rng = np.random.default_rng(0)  # (a fixed draw: the same records give the same day)
-    drawn = [
-        sampler(TypeAdapter(Distribution).validate_python(stays[r]))(rng, round(STAY_DRAWS * p))
-        for r, p in shares.items()
-        if r in stays and p > 0
-    ]
-    stay = np.concatenate(drawn) if drawn else np.array([])
-    if not len(stay) or stay.mean() <= 0:
-        return None
-    days = np.arange(0.0, stay.max() + 7.0, 7.0)
-    left = np.array([np.maximum(stay - x, 0.0).mean() for x in days]) / stay.mean()
-    after = days[np.argmax(left <= 1 - CENSUS_COMPLETE_SHARE)]
-    return t["referral_date"].min().normalize() + pd.Timedelta(days=float(after))
-
-
-STAY_DRAWS = 20_000
 
 
 def _ramp_note(t: pd.DataFrame, held: pd.Timestamp) -> str:
@@ -126,8 +93,9 @@ def _ramp_note(t: pd.DataFrame, held: pd.Timestamp) -> str:
     return (
         f"Seats and caseloads are read from {held.date()} on: the records begin on "
         f"{first.date()}, and clients in care since before then (in none of their rows) held "
-        f"places until about {held.date()} (by then, by the stays fitted, they hold under a "
-        "tenth of the places they held), so the census before shows fewer than the clinic had."
+        f"places until about {held.date()} (by then, by the stays fitted or the template's, "
+        "whichever leave later, they hold under a tenth of the places they held), so the "
+        "census before shows fewer than the clinic had."
     )
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 from simulation.config import EXIT_REASONS, IOP, Scenario, to_data
 from simulation.data.extract import Episodes, at_iop
 from simulation.data.state import direct_sources, referral_rows
+from simulation.fit.before_records import state_note
 from simulation.fit.capacity import fit_capacity
 from simulation.fit.evidence import Evidence
 from simulation.fit.levels import fit_levels, unrouted_levels
@@ -642,6 +643,7 @@ def fitted_scenario(
     data = result.data
     if with_state:
         data["state"] = state_on(episodes)
+        result.notes += state_note(episodes, data, to_data(template))
         shift_cohorts(data, episodes.as_of.date())
         data["warmup_weeks"] = 0
         in_care = sum(1 for c in data["state"]["clients"] if c["stage"] == "iop")

@@ -420,3 +420,6 @@ def test_records_too_young_to_show_the_whole_census_keep_the_templates_seats(tmp
     (said,) = [n for n in result.notes if n.startswith("Seats and caseloads are read from")]
     (seats,) = {e.method for e in result.evidence if e.key == "tracks.morning.seats"}
     assert said.split(" on:")[0].split()[-1] in seats  # the census read from that day on
+    # and a state on a young extract says it lacks the clients in care since before it
+    _, result, _ = fitting.fitted_scenario(young, sc, with_state=True)
+    assert any("in care since before the records begin" in n for n in result.notes)
