@@ -8,6 +8,7 @@ count the weeks whose observed census, IOP waitlist and admissions fall inside t
 bands (census and waitlist counted as the records count them).
 
     python benchmarks/backtest_coverage.py [--n 48] [--true] [--scenario continuum] [--template baseline]
+        [--history 20]
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from simulation import config as scenarios
 from simulation import results
 from simulation.data.extract import as_seen_on, read_episodes
 from simulation.data.state import direct_sources, state_on, weekly_observed
-from simulation.data.synth import extract_end, synthesize
+from simulation.data.synth import extract_end, extract_start, synthesize
 from simulation.experiment import run_experiment
 from simulation.fit.clinic import fitted_scenario
 from simulation.fit.uncertainty import run_with_uncertainty
@@ -32,12 +33,17 @@ from simulation.fit.uncertainty import run_with_uncertainty
 WEEKS, REPLICATIONS = 13, 40
 
 
-def one(sc, seed: int, folder: str, true_model: bool, template=None) -> pd.DataFrame:
+def one(
+    sc, seed: int, folder: str, true_model: bool, template=None, history: int | None = None
+) -> pd.DataFrame:
     table, _ = synthesize(sc, 3.0, seed)
     path = os.path.join(folder, f"e{seed}.csv")
     table.to_csv(path, index=False)
     everything = read_episodes(path, as_of=extract_end(sc, 3.0))
-    cut = pd.Timestamp("2029-03-05") + pd.Timedelta(weeks=(seed * 7) % 80)
+    if history is None:
+        cut = pd.Timestamp("2029-03-05") + pd.Timedelta(weeks=(seed * 7) % 80)
+    else:  # young records: HISTORY to HISTORY + 7 weeks of them
+        cut = extract_start(sc) + pd.Timedelta(weeks=history + seed % 8)
     seen = as_seen_on(everything, cut)
     if true_model:
         data = scenarios.to_data(sc)
@@ -63,16 +69,25 @@ def main() -> None:
     parser.add_argument(
         "--template", help="fit with this bundled scenario as template (default: --scenario's)"
     )
+    parser.add_argument(
+        "--history",
+        type=int,
+        help="weeks of records before the training date (default: 61-140): young records",
+    )
     args = parser.parse_args()
     sc = scenarios.load(scenarios.bundled(args.scenario))
     template = scenarios.load(scenarios.bundled(args.template)) if args.template else None
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
-        tables = [one(sc, seed, folder, args.true, template) for seed in range(1, args.n + 1)]
+        tables = [
+            one(sc, seed, folder, args.true, template, args.history)
+            for seed in range(1, args.n + 1)
+        ]
     pooled = pd.concat(tables).groupby("series")[["coverage_50", "coverage_90"]].mean()
     print(
         f"{args.n} back-tests of {args.scenario} ({'true scenario' if args.true else 'fitted'}"
         + (f" on the {args.template} template" if args.template and not args.true else "")
+        + (f", {args.history}-{args.history + 7} weeks of records" if args.history else "")
         + "), "
         f"{time.perf_counter() - started:.0f} s"
     )
