@@ -100,8 +100,8 @@ def _ramp_note(t: pd.DataFrame, held: pd.Timestamp) -> str:
 
 
 def _seats_unseen(t, data, full, as_of, notes) -> None:
-    """Records too young to show the seats: the template's stay (or the most the records
-    show, where more), said."""
+    """Records too young to show the seats: the template's seats are kept (or the most the
+    records show, where more), said."""
     began = t[t["iop_start_date"].notna()]
     first = t["referral_date"].min().normalize()
     raised = []
