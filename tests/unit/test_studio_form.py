@@ -129,3 +129,22 @@ def test_old_finished_jobs_are_forgotten():
     jobs._pool.submit(lambda: None).result(5)
     jobs.start("run", lambda job: None)
     assert jobs.get(ids[0]) is None and jobs.get(ids[-1]) is not None
+
+
+def test_a_studio_run_says_what_a_command_line_run_says_of_the_scenario(tmp_path):
+    """A planner who takes the salaries out in the studio is told, beside the margin, as
+    `iopsim run` tells them (the scenario's warnings lead the run's notes and its brief)."""
+    from types import SimpleNamespace
+
+    from simulation.brief import run_brief
+    from simulation.studio import app
+
+    sc = config.apply_overrides(
+        config.load(config.bundled("baseline")),
+        ["staff.intake.annual_cost=0", "warmup_weeks=2", "horizon_weeks=6", "replications=2"],
+    )
+    job = SimpleNamespace(progress=lambda *args: None, extra={})
+    result = app._run(sc, tmp_path, 1, job)["result"]
+    assert result.notes[: len(config.warnings(sc))] == config.warnings(sc)
+    money = dict(run_brief(result.summary, [], result.notes))["Money"]
+    assert any(line.startswith("staff.intake.annual_cost: not set (0)") for line in money)
