@@ -62,6 +62,14 @@ class ExperimentResult:
     executor: str
     notes: list[str] = field(default_factory=list)
 
+    def say_scenario_warnings(self) -> ExperimentResult:
+        """The scenario's warnings (``config.warnings``) put first in the notes, as every run a
+        person reads says them (the command line, the studio, ``iopsim.run``)."""
+        from simulation.config import warnings
+
+        self.notes[:0] = warnings(self.scenario)
+        return self
+
     def info(self) -> dict:
         """What a page says of the run: replications, seed, when it started, the executor."""
         return {

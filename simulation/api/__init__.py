@@ -67,11 +67,13 @@ def run(
     workers: int = 1,
 ):
     """Run a scenario: an ExperimentResult with ``summary`` (summary.csv), ``kpis``
-    (kpis.csv), ``targets`` and ``tables`` (the run folder's tables by name)."""
+    (kpis.csv), ``targets``, ``tables`` (the run folder's tables by name) and ``notes`` (the
+    scenario's warnings first, as ``iopsim run`` prints them)."""
     from simulation.experiment import run_experiment
 
     sc = load(scenario) if isinstance(scenario, str | Path) else scenario
-    return run_experiment(sc, replications=replications, seed=seed, workers=workers)
+    result = run_experiment(sc, replications=replications, seed=seed, workers=workers)
+    return result.say_scenario_warnings()
 
 
 def compare(

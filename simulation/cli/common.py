@@ -362,10 +362,3 @@ def write_folder(folder: Path, files: dict, force: bool) -> None:
         write(folder, files, force)
     except OutputError as exc:
         fail(str(exc))
-
-
-def scenario_notes(scenario) -> list[str]:
-    """Warnings about a valid scenario that is probably not what was meant."""
-    from simulation.config import warnings
-
-    return warnings(scenario)

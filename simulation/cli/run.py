@@ -17,7 +17,6 @@ from simulation.cli.common import (
     out_option,
     progress_for,
     say,
-    scenario_notes,
 )
 from simulation.cli.text import group_lines, summary_lines
 
@@ -113,7 +112,7 @@ def run(
             )
     finally:
         progress.close()
-    result.notes[:0] = scenario_notes(sc)
+    result.say_scenario_warnings()
     warmup = None
     if not no_warmup_check:
         # MSER-5 on this run's own replication-mean weekly census and waitlists (warm-up

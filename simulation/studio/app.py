@@ -373,7 +373,7 @@ def _run(sc, where: Path, workers: int, job):
     from simulation.dashboard.page.run import build_figures
 
     result = experiment.run_experiment(sc, workers=workers, progress=job.progress)
-    result.notes[:0] = config.warnings(sc)  # (as a run from the command line says them)
+    result.say_scenario_warnings()
     folder = Path(tempfile.mkdtemp(prefix="run-", dir=where)) / "run"
     info = result.info()
     figures = build_figures(sc, result.tables, result.replications)

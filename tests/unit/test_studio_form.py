@@ -131,9 +131,9 @@ def test_old_finished_jobs_are_forgotten():
     assert jobs.get(ids[0]) is None and jobs.get(ids[-1]) is not None
 
 
-def test_a_studio_run_says_what_a_command_line_run_says_of_the_scenario(tmp_path):
-    """A planner who takes the salaries out in the studio is told, beside the margin, as
-    `iopsim run` tells them (the scenario's warnings lead the run's notes and its brief)."""
+def test_a_studio_or_notebook_run_says_what_a_command_line_run_says_of_the_scenario(tmp_path):
+    """A planner who takes the salaries out in the studio (or an analyst in a notebook) is told,
+    beside the margin, as `iopsim run` tells them (the scenario's warnings lead the notes)."""
     from types import SimpleNamespace
 
     from simulation.brief import run_brief
@@ -148,3 +148,6 @@ def test_a_studio_run_says_what_a_command_line_run_says_of_the_scenario(tmp_path
     assert result.notes[: len(config.warnings(sc))] == config.warnings(sc)
     money = dict(run_brief(result.summary, [], result.notes))["Money"]
     assert any(line.startswith("staff.intake.annual_cost: not set (0)") for line in money)
+    from simulation import api
+
+    assert api.run(sc, replications=2).notes[: len(config.warnings(sc))] == config.warnings(sc)
