@@ -76,7 +76,8 @@ def split_overrides(text: str) -> list[str]:
 
     items: list[str] = []
     pending: list[str] = []
-    for word in (w for w in _split_outside(text.strip(), " ") if w):
+    spaced = " ".join(text.split("\n")).replace("\t", " ").strip()  # (any space separates)
+    for word in (w for w in _split_outside(spaced, " ") if w):
         pending.append(word)
         if "=" in word:
             items.append(" ".join(pending))
