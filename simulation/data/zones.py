@@ -1,6 +1,6 @@
 """The clinic's own clock: a time an export writes with an offset (``Z``, ``+00:00``,
-``-05:00``) read as the clinic's local time in the time zone it names, and whether an export's
-times say nothing of that clock.
+``-05:00``) read as the clinic's local time in the time zone it names (an export whose times
+say nothing of that clock, every one in UTC, is told by ``extract.dates.in_utc``).
 
 A time of day is read from the records where it matters: a track's sessions start at the time
 the clinic's timetable shows, on the weekday it shows. An export that keeps local times with
@@ -59,22 +59,6 @@ def on_clock(moment: dt.datetime, offset_minutes: int, zone: zoneinfo.ZoneInfo) 
     """A time read without its offset (naive) as the clinic's clock showed it (naive)."""
     utc = moment - dt.timedelta(minutes=offset_minutes)
     return utc.replace(tzinfo=dt.UTC).astimezone(zone).replace(tzinfo=None)
-
-
-def all_in_utc(texts) -> int | None:
-    """The position of the first time written in UTC when every time written with an offset
-    is in UTC (``Z``, ``+00:00``): such an export says nothing of the clinic's clock. None
-    when none has an offset, or some offset is not zero (local times with their offsets)."""
-    first = None
-    for position, text in enumerate(texts):
-        offset = split(str(text).strip())[1]
-        if offset is None:
-            continue
-        if offset != 0:
-            return None
-        if first is None:
-            first = position
-    return first
 
 
 UTC_ADVICE = (
