@@ -16,6 +16,12 @@ _CATALOGUE = [
     Kpi("wait_to_intake_days_mean", "days", "Mean days from referral to the intake assessment"),
     Kpi("wait_to_intake_days_p90", "days", "90th percentile of days from referral to assessment"),
     Kpi(
+        "intake_queue_days_mean",
+        "days",
+        "Mean days of the wait for an assessment beyond the first slot the intake clinicians' "
+        "rosters offered (the queue for intake: not the booking lead or the days between clinics)",
+    ),
+    Kpi(
         "wait_to_iop_days_mean", "days", "Mean days from the end of assessment to the first IOP day"
     ),
     Kpi("wait_to_iop_days_p90", "days", "90th percentile of days from assessment to IOP start"),

@@ -46,6 +46,7 @@ class Client:
     intake_clinician: str = ""
     intake_booked_for: float = NAN
     intake_first_booked_for: float = NAN  # the appointment first booked
+    intake_first_rostered: float = NAN  # the slot an empty diary would have given then
     intake_start: float = NAN
     assessed: float = NAN
     iop_waitlisted: float = NAN
@@ -228,6 +229,10 @@ def _book_intake(clinic, c: Client, earliest: float):
         office.book(start, c.assessment_hours)
     if math.isnan(c.intake_booked_for):
         c.intake_first_booked_for = start  # (a cancellation list may move it earlier)
+        # what the rosters alone offered: the rest of the wait is the queue for intake
+        c.intake_first_rostered = min(
+            p.first_rostered(earliest, c.assessment_hours, clinic.end, c.site) for p in people
+        )
     c.intake_booked_for = start
     return booking
 

@@ -9,6 +9,7 @@ free slot, so they never clash with each other or with the person's groups.
 from __future__ import annotations
 
 import bisect
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -210,6 +211,28 @@ class Person:
                 return start
             i += 1
         return None
+
+    def first_rostered(self, earliest: float, hours: float, latest: float, site: str = "") -> float:
+        """The start of the first ``hours`` from ``earliest`` that this person's usual week
+        offers (their roster less the groups and indirect time they hold every week, at
+        ``site`` when their shifts say where they work), in a week they are in post: the slot
+        an empty diary would give. Leave, closures and bookings are not looked at; inf if
+        there is none by ``latest``."""
+        usual = subtract(self.roster, self.fixed)
+        if site and self.at_sites:
+            here = self.at_sites.get(site, []) + self.at_sites.get(None, [])
+            usual = [
+                (max(s, a), min(e, b)) for s, e in usual for a, b in here if max(s, a) < min(e, b)
+            ]
+        week = max(int(earliest // HOURS_PER_WEEK), self.first_week)
+        while usual and week * HOURS_PER_WEEK < latest and self.in_post(week):
+            base = week * HOURS_PER_WEEK
+            for s, e in usual:
+                start = max(base + s, earliest)
+                if start + hours <= base + e + EPS:
+                    return start if start + hours <= latest + EPS else math.inf
+            week += 1
+        return math.inf
 
     def is_free(self, start: float, end: float) -> bool:
         """True if the whole of [start, end) is free in the diary."""

@@ -17,6 +17,73 @@ ADMISSION_LIMITS = {
 }
 
 
+INTAKE_QUEUE_DAYS = 7.0
+"""Days of the wait for an assessment beyond the first slot the intake rosters offer (the
+booking lead and the days between clinics are not a queue) from which intake binds: a week's
+queue, which with the baseline's patience (a mean of 15 days) loses over a third of those
+who would have waited for an empty diary's slot."""
+PLACES_BIND = 0.5
+"""A share of the time admissions are held up for want of a place from which more intake
+hours alone would lengthen the IOP waitlist rather than admit more."""
+
+
+def intake_binds(summary: pd.DataFrame) -> bool:
+    """Whether intake assessments are a bottleneck: the intake waitlist grows beyond doubt
+    (by a client every 20 weeks or more), or clients wait a week or more beyond the first
+    slot the intake clinicians' rosters offer. (A summary from before that KPI: 5% or more of
+    the period's referrals still waiting for an assessment at the end.) Referrals of the last
+    days of a period are always still waiting, whatever the capacity, so that share alone
+    does not say intake binds."""
+    mean = summary.set_index("kpi")["mean"]
+    if _intake_grows(summary):
+        return True
+    queue = float(mean.get("intake_queue_days_mean", math.nan))
+    if "intake_queue_days_mean" in mean:
+        return queue >= INTAKE_QUEUE_DAYS
+    return float(mean.get("referrals_never_assessed_share", math.nan)) >= 0.05
+
+
+def _intake_grows(summary: pd.DataFrame) -> bool:
+    """The intake waitlist grows beyond doubt, by at least a client every 20 weeks."""
+    by = summary.set_index("kpi")
+    key = "intake_waitlist_growth_per_week"
+    low = by["ci_low"].get(key, math.nan) if "ci_low" in by else math.nan
+    return bool(low > 0 and float(by["mean"].get(key, math.nan)) >= 0.05)
+
+
+def _intake_sentence(value, blocked: float, growing: bool) -> str:
+    """Intake as a bottleneck, with its figures; whether more intake hours would admit more
+    depends on whether places (seats, caseloads) hold admissions up too."""
+    growth = value("intake_waitlist_growth_per_week")
+    queue = value("intake_queue_days_mean")
+    lost = value("lost_before_assessment_share")
+    figures = [
+        f"the intake waitlist grows by about {growth:.2f} a week" if growing else "",
+        f"clients wait {value('wait_to_intake_days_mean'):.1f} days for an assessment on "
+        "average"
+        + (
+            f", {queue:.1f} of them beyond the first slot the intake rosters offer"
+            if math.isfinite(queue)
+            else ""
+        ),
+        f"{100 * lost:.0f}% of referrals are lost before one" if math.isfinite(lost) else "",
+        f"{100 * value('referrals_never_assessed_share'):.0f}% of the period's referrals were "
+        "still waiting for one at the end",
+        f"intake clinicians are {100 * value('intake_utilisation'):.0f}% busy",
+    ]
+    said = "; ".join(f for f in figures if f)
+    if math.isfinite(blocked) and blocked >= PLACES_BIND:
+        return (
+            f"Intake assessments are a bottleneck too: {said}. But admissions are held up "
+            f"{100 * blocked:.0f}% of the time for want of a place (below), so more intake "
+            "hours alone would lengthen the IOP waitlist rather than admit more."
+        )
+    return (
+        f"Intake assessments limit admissions: {said}. More intake hours admit more before "
+        "any seat or therapist does."
+    )
+
+
 def limiting_factors(summary: pd.DataFrame) -> list[str]:
     """What held admissions up, in plain sentences from a summary: the share of time someone
     waited for a place that could not be given and why, the caseload occupancy, and the other
@@ -28,31 +95,10 @@ def limiting_factors(summary: pd.DataFrame) -> list[str]:
 
     lines = []
     intake = value("intake_utilisation")
-    never = value("referrals_never_assessed_share")
-    low = (
-        summary.set_index("kpi")["ci_low"].get("intake_waitlist_growth_per_week", math.nan)
-        if "ci_low" in summary
-        else math.nan
-    )
-    # growing beyond doubt, by at least a client every 20 weeks
-    growing = bool(low > 0 and value("intake_waitlist_growth_per_week") >= 0.05)
-    intake_binds = growing or (math.isfinite(never) and never >= 0.05)
-    if intake_binds:
-        lines.append(
-            "Intake assessments limit admissions: "
-            + (
-                f"the intake waitlist grows by about {value('intake_waitlist_growth_per_week'):.2f} "
-                "a week; "
-                if growing
-                else ""
-            )
-            + f"{100 * never:.0f}% of the period's referrals were still waiting for an "
-            f"assessment at the end, the mean wait for one is "
-            f"{value('wait_to_intake_days_mean'):.1f} days, and intake clinicians are "
-            f"{100 * intake:.0f}% busy (their bookable time is full). More intake hours admit "
-            "more before any seat or therapist does."
-        )
     blocked = value("admission_blocked_share")
+    binds = intake_binds(summary)
+    if binds:
+        lines.append(_intake_sentence(value, blocked, _intake_grows(summary)))
     if math.isfinite(blocked):
         reasons = sorted(
             ((value(k), text) for k, text in ADMISSION_LIMITS.items() if value(k) > 0.005),
@@ -103,10 +149,17 @@ def limiting_factors(summary: pd.DataFrame) -> list[str]:
     cancelled = value("sessions_cancelled_share")
     if math.isfinite(cancelled) and cancelled > 0.005:
         lines.append(f"Group sessions cancelled for want of a facilitator: {100 * cancelled:.1f}%.")
-    if math.isfinite(intake) and not intake_binds:
+    if math.isfinite(intake) and not binds:
+        queue = value("intake_queue_days_mean")
         lines.append(
             f"Intake clinicians are {100 * intake:.0f}% busy; the mean wait for an "
-            f"assessment is {value('wait_to_intake_days_mean'):.1f} days."
+            f"assessment is {value('wait_to_intake_days_mean'):.1f} days"
+            + (
+                f", {queue:.1f} of them beyond the first slot the intake rosters offer"
+                if math.isfinite(queue)
+                else ""
+            )
+            + "."
         )
     lines += _level_lines(value, [str(k) for k in by.index])
     lines += _site_lines(value, [str(k) for k in by.index])

@@ -158,7 +158,15 @@ def _share(numerator: int, denominator: int) -> float:
     return numerator / denominator if denominator else math.nan
 
 
-_FLOAT_COLUMNS = ("referred", "intake_start", "assessed", "iop_start", "iop_end", "iop_waitlisted")
+_FLOAT_COLUMNS = (
+    "referred",
+    "intake_start",
+    "intake_first_rostered",
+    "assessed",
+    "iop_start",
+    "iop_end",
+    "iop_waitlisted",
+)
 
 
 def client_columns(clients: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -206,6 +214,12 @@ def _client_kpis(
     intake_wait = (intake_start[seen] - referred[seen]) / HOURS_PER_DAY
     k["wait_to_intake_days_mean"] = _mean(intake_wait)
     k["wait_to_intake_days_p90"] = _p90(intake_wait)
+    if "intake_first_rostered" in cols:  # (the wait less what the rosters alone impose)
+        rostered = cols["intake_first_rostered"][seen]
+        queued = np.isfinite(rostered)
+        k["intake_queue_days_mean"] = _mean(
+            (intake_start[seen][queued] - rostered[queued]) / HOURS_PER_DAY
+        )
     to_iop = (assessed >= start) & ~np.isnan(iop_start)
     iop_wait = (iop_start[to_iop] - assessed[to_iop]) / HOURS_PER_DAY
     k["wait_to_iop_days_mean"] = _mean(iop_wait)

@@ -88,10 +88,11 @@ def test_overload_is_said_plainly():
     assert run_experiment(short("horizon_weeks=30"), replications=3).notes == []
 
 
-def test_an_intake_just_short_of_demand_is_overloaded_and_named_as_the_limit():
+def test_an_intake_short_of_demand_with_places_full_too_is_not_said_to_admit_more():
     """Half again the referrals the plain baseline's one intake clinician can assess: the
     intake waitlist climbs over the measured period from the level it reached in the warm-up.
-    The run says so, and names intake among what limits admissions."""
+    The run says so and names intake a bottleneck; but its seats and caseloads are full nearly
+    all the time, so more intake hours would only lengthen the IOP waitlist."""
     result = run_experiment(
         plain_short(
             "referrals.per_week=16",
@@ -102,10 +103,39 @@ def test_an_intake_just_short_of_demand_is_overloaded_and_named_as_the_limit():
         replications=3,
     )
     assert any(n.startswith("OVERLOADED: the intake waitlist") for n in result.notes)
+    assert result.kpis["admission_blocked_share"].mean() > 0.9
+    limits = results.limiting_factors(result.summary)
+    assert limits[0].startswith("Intake assessments are a bottleneck too")
+    assert "more intake hours alone would lengthen the IOP waitlist" in limits[0]
+    assert not any("limit admissions" in line for line in limits)
+
+
+def test_an_intake_clinic_one_day_a_week_is_named_as_what_limits_admissions():
+    """The plain baseline's intake clinician for one 6-hour clinic a week (4 assessments for
+    about 5 referrals that wait): clients queue weeks beyond the first slot the roster offers
+    while seats stay free, so intake is what limits admissions."""
+    result = run_experiment(
+        plain_short('staff.intake.roster=[{days=["mon"], start="09:00", end="15:00"}]'),
+        replications=3,
+    )
+    assert result.kpis["intake_queue_days_mean"].min() > 7
+    assert result.kpis["admission_blocked_share"].mean() < 0.5
     limits = results.limiting_factors(result.summary)
     assert limits[0].startswith("Intake assessments limit admissions")
-    waiting = result.kpis["referrals_never_assessed_share"].mean()
-    assert waiting > 0.2
+    assert "More intake hours admit more" in limits[0]
+
+
+def test_a_quiet_clinics_last_referrals_still_waiting_do_not_make_intake_a_bottleneck():
+    """Two referrals a week measured for 8 weeks: those referred in the last days are still
+    waiting for their assessment when the run ends (over 5% of the period's referrals, which
+    once read as intake binding), but nobody queued for intake beyond what the roster's
+    clinic days impose, and intake is not named."""
+    result = run_experiment(plain_short("referrals.per_week=2", "horizon_weeks=8"), replications=3)
+    assert result.kpis["referrals_never_assessed_share"].mean() >= 0.05
+    assert result.kpis["intake_queue_days_mean"].mean() < 1
+    limits = results.limiting_factors(result.summary)
+    assert not any(line.startswith("Intake assessments") for line in limits)
+    assert any(line.startswith("Intake clinicians are") for line in limits)
 
 
 def test_a_network_sweep_on_dask_gives_the_numbers_of_a_local_run(dask_scheduler, tmp_path):

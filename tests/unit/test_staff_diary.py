@@ -88,3 +88,19 @@ def test_random_bookings_and_releases_keep_the_diary_consistent(seed):
     for s, h in booked:
         day_start = (s // 24) * 24
         assert day_start + 9 - 1e-9 <= s and s + h <= day_start + 17 + 1e-9  # inside a shift
+
+
+def test_the_first_rostered_slot_ignores_bookings_and_leave_but_not_groups_or_posts():
+    """What an empty diary would offer: the roster less the weekly groups, in a week in post;
+    neither bookings nor leave move it (they are what a queue is made of)."""
+    p = person(leave_days={0})
+    p.fixed.append((24 + 9.0, 24 + 12.0))  # a Tuesday morning group every week
+    p.book(24 + 12.0, 5.0)  # Tuesday afternoon booked
+    assert p.first_rostered(0.0, 1.5, 168.0) == 9.0  # Monday, though on leave
+    assert p.first_rostered(16.0, 1.5, 168.0) == 24 + 12.0  # not inside the group
+    assert p.first_rostered(4 * 24 + 16.0, 1.5, 2 * 168.0) == 168 + 9.0  # next Monday
+    assert p.first_rostered(4 * 24 + 16.0, 1.5, 168.0) == np.inf  # none by then
+    assert p.first_rostered(0.0, 9.0, 168.0) == np.inf  # longer than any shift
+    p.first_week, p.gone_week = 2, 3
+    assert p.first_rostered(0.0, 1.0, 10 * 168.0) == 2 * 168 + 9.0  # from the week they join
+    assert p.first_rostered(3 * 168.0, 1.0, 10 * 168.0) == np.inf  # gone
