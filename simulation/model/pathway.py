@@ -209,17 +209,25 @@ def resume_journey(env, clinic, c: Client, stage: str, track=None, therapist: st
     yield from outpatient(env, clinic, c)
 
 
+BOOKED_BEYOND_END = 52 * HOURS_PER_WEEK
+"""How far past the run's end an intake is booked: a client whose appointment falls after
+the end still gives up part-way through their wait, or when their patience runs out, as they
+would have (an intake booked only within the run left those referred late, or everyone once
+intake is overloaded, waiting to the end whatever their patience)."""
+
+
 def _book_intake(clinic, c: Client, earliest: float):
     """Book the earliest intake slot from ``earliest`` (with an office where intakes need
-    one): (clinician, start, office or None), or None if none is left in the run."""
+    one), up to a year after the run's end: (clinician, start, office or None), or None."""
     office_needed = clinic.offices.needed_for("intake", c.site)
     people = clinic.intake_people_for(c)
+    until = clinic.end + BOOKED_BEYOND_END
     if office_needed or (c.site and any(p.at_sites for p in people)):
         booking = appointments.earliest_for_client(
-            people, [], earliest, c.assessment_hours, clinic.end, office_needed or None, c.site
+            people, [], earliest, c.assessment_hours, until, office_needed or None, c.site
         )
     else:
-        found = Staff.earliest_slot(people, earliest, c.assessment_hours, clinic.end)
+        found = Staff.earliest_slot(people, earliest, c.assessment_hours, until)
         booking = None if found is None else (*found, None)
     if booking is None:
         return None
@@ -231,7 +239,7 @@ def _book_intake(clinic, c: Client, earliest: float):
         c.intake_first_booked_for = start  # (a cancellation list may move it earlier)
         # what the rosters alone offered: the rest of the wait is the queue for intake
         c.intake_first_rostered = min(
-            p.first_rostered(earliest, c.assessment_hours, clinic.end, c.site) for p in people
+            p.first_rostered(earliest, c.assessment_hours, until, c.site) for p in people
         )
     c.intake_booked_for = start
     return booking
@@ -308,11 +316,12 @@ def intake(env, clinic, c: Client):
     # when a run starts from a state, that may be today)
     lead = clinic.scenario.intake.booking_lead_days * HOURS_PER_DAY
     booking = _book_intake(clinic, c, max(env.now, c.referred + lead))
-    if booking is None:
-        return False  # no free intake time before the run ends: still waiting at the horizon
+    gives_up_after = c._intake_patience_days * HOURS_PER_DAY
+    if booking is None:  # no intake time within a year of the end: waiting while patient
+        yield from _give_up_after(env, clinic, c, gives_up_after)
+        return False
     clinician, start, office = booking
     wait = start - env.now
-    gives_up_after = c._intake_patience_days * HOURS_PER_DAY
     if clinic.scenario.intake.cancellation_list:
         booking = yield from _wait_on_the_list(env, clinic, c, booking, gives_up_after)
         if booking is None:
@@ -340,6 +349,14 @@ def intake(env, clinic, c: Client):
     return True
 
 
+def _give_up_after(env, clinic, c: Client, patience_hours: float):
+    """Process part: a client with no appointment to wait for gives up when their patience
+    runs out (if the run lasts that long)."""
+    if math.isfinite(patience_hours) and env.now + patience_hours < clinic.end:
+        yield env.timeout(patience_hours)
+        leave(clinic, c, "lost")
+
+
 def evaluation_first(clinic, c: Client) -> bool:
     """Whether the client must see a prescriber before their first IOP day: their payer needs
     a physician's certification, or the scenario evaluates those needing medication first."""
@@ -362,10 +379,11 @@ def psychiatric_evaluation(env, clinic, c: Client):
     booking = appointments.earliest_for_client(
         clinic.prescribers, [], env.now, hours, clinic.end, offices, c.site
     )
-    if booking is None:
-        return False  # still waiting at the horizon
-    prescriber, start, office = booking
     patience = c.patience_days * HOURS_PER_DAY
+    if booking is None:  # no prescriber has time before the run ends: waiting while patient
+        yield from _give_up_after(env, clinic, c, patience)
+        return False
+    prescriber, start, office = booking
     if start - env.now > patience:
         yield env.timeout(patience)
         leave(clinic, c, "lost")
