@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulation.config import Scenario, ScenarioError, apply_overrides, value_at
+from simulation.config import Scenario, ScenarioError, apply_overrides, value_at, why_unused
 from simulation.config.paths import _key_parts
 from simulation.config.ranges import PERCENT, range_problem
 
@@ -154,7 +154,9 @@ def uncertain_inputs(
         specs = {k: (v, "[uncertainty]") for k, v in scenario.uncertainty.items()}
     elif text is not None:
         for key in estimates_in(text):
-            if not key.startswith(EXCLUDED) and not IN_A_MIX.search(key):
+            if key.startswith(EXCLUDED) or IN_A_MIX.search(key):
+                continue
+            if why_unused(scenario, key) is None:  # (a value nothing uses moves nothing)
                 specs[key] = (f"+-{100 * DEFAULT_SPREAD:g}%", "[E] +-20%")
     for item in vary:
         key, pair = parse_vary(item)

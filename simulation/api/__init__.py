@@ -56,8 +56,20 @@ def load(scenario: str | Path) -> Scenario:
 
 
 def change(scenario: Scenario, overrides: list[str]) -> Scenario:
-    """The scenario with ``KEY=VALUE`` changes (as ``--set``), checked again."""
-    return apply_overrides(scenario, list(overrides))
+    """The scenario with ``KEY=VALUE`` changes (as ``--set``), checked again; a change to a
+    value nothing in the scenario uses is warned of (``UserWarning``), as ``--set`` does."""
+    changed = apply_overrides(scenario, list(overrides))
+    _warn_unused(changed, [str(o).split("=", 1)[0].strip() for o in overrides])
+    return changed
+
+
+def _warn_unused(scenario: Scenario, keys: list[str]) -> None:
+    import warnings
+
+    from simulation.config import unused_change_warnings
+
+    for note in unused_change_warnings(scenario, keys):
+        warnings.warn(note, UserWarning, stacklevel=3)
 
 
 def run(
@@ -106,6 +118,7 @@ def sweep(
     from simulation import planning
 
     factors = [planning.parse_factor(text, "--grid") for text in grid]
+    _warn_unused(scenario, [f.key for f in factors])
     table, _ = planning.run_sweep(
         scenario,
         factors,

@@ -45,25 +45,47 @@ def load_scenario(name_or_path: str | None, overrides: tuple[str, ...] = (), **f
     try:
         scenario = scenarios.load(scenarios.resolve(name_or_path))
         settings = [f"{key}={value}" for key, value in flags.items() if value is not None]
-        return scenarios.apply_overrides(scenario, [*overrides, *settings])
+        scenario = scenarios.apply_overrides(scenario, [*overrides, *settings])
     except scenarios.ScenarioError as exc:
         fail(str(exc))
         raise  # unreachable: fail exits
+    warn_unused_changes(scenario, overrides)
+    return scenario
+
+
+def warn_unused_changes(scenario, changes) -> None:
+    """On stderr: each changed key (``KEY=VALUE``, ``KEY=LOW..HIGH`` or a key) that nothing in
+    the scenario uses, so that a run which does not move is not read as an answer."""
+    from simulation.config import unused_change_warnings
+
+    keys = [str(change).split("=", 1)[0].strip() for change in changes]
+    for note in unused_change_warnings(scenario, keys):
+        say(f"WARNING: {note}", err=True)
 
 
 def scenario_inputs(name: str | None, scenario, extra: tuple[str, ...] = ()) -> list:
     """The uncertain inputs of a scenario given by name or file (its [uncertainty], else the
     values its file marks [E]) plus ``extra`` (KEY=LOW..HIGH); exit 2 on a bad one."""
     from simulation import config as scenarios
-    from simulation.uncertainty import uncertain_inputs
+    from simulation.uncertainty import estimates_in, uncertain_inputs
 
     path = scenarios.resolve(name)
     text = path.read_text(encoding="utf-8") if path.is_file() else None
     try:
-        return uncertain_inputs(scenario, text, extra)
+        inputs = uncertain_inputs(scenario, text, extra)
     except scenarios.ScenarioError as exc:
         fail(str(exc))
         raise  # unreachable: fail exits
+    warn_unused_changes(scenario, [*extra, *scenario.uncertainty])
+    if not scenario.uncertainty and text is not None:
+        left = [key for key in estimates_in(text) if scenarios.why_unused(scenario, key)]
+        if left:
+            say(
+                f"Left out of the uncertain inputs (marked [E], but nothing uses them): "
+                f"{', '.join(left)}",
+                err=True,
+            )
+    return inputs
 
 
 def split_overrides(text: str) -> list[str]:

@@ -16,6 +16,7 @@ from simulation.cli.common import (
     out_option,
     say,
     scenario_inputs,
+    warn_unused_changes,
     write_folder,
 )
 
@@ -118,6 +119,7 @@ def plan(
         grid = planning.cells(sc, factors)
     except scenarios.ScenarioError as exc:
         fail(str(exc))
+    warn_unused_changes(sc, [f.key for f in factors])
     drawn = None
     if robust is not None:
         from simulation.robust import Futures

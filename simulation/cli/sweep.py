@@ -13,6 +13,7 @@ from simulation.cli.common import (
     out_option,
     progress_for,
     say,
+    warn_unused_changes,
 )
 
 
@@ -61,6 +62,7 @@ def sweep(
         grid = planning.cells(sc, factors)
     except scenarios.ScenarioError as exc:
         fail(str(exc))
+    warn_unused_changes(sc, [f.key for f in factors])
     target_kpis = [t[0] for t in sc.target_list()]
     kpi = kpi or (target_kpis[0] if target_kpis else "wait_to_iop_days_mean")
     try:

@@ -81,6 +81,7 @@ from simulation.config.resources import (
 from simulation.config.scenario import Scenario, parse_target
 from simulation.config.state import State, StateClient
 from simulation.config.timetable import Slot, TimetableError, plan_timetable
+from simulation.config.unused import unused_change_warnings, unused_keys, why_unused
 
 __all__ = [
     "IOP",
@@ -157,4 +158,7 @@ __all__ = [
     "validate",
     "value_at",
     "warnings",
+    "unused_keys",
+    "unused_change_warnings",
+    "why_unused",
 ]

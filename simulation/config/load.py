@@ -17,6 +17,7 @@ from simulation.config.base import ScenarioError, _did_you_mean
 from simulation.config.overrides import _field_names_at, _set_path
 from simulation.config.paths import _parse_value, _split_outside
 from simulation.config.scenario import Scenario
+from simulation.config.unused import finance_rate_warnings
 
 
 def _readable_loc(loc: tuple, data: Any) -> str:
@@ -142,6 +143,7 @@ def warnings(scenario: Scenario) -> list[str]:
     notes += timetable_hours_warnings(scenario)
     notes += unserved_age_group_warnings(scenario)
     notes += money_warnings(scenario)
+    notes += finance_rate_warnings(scenario)
     return notes
 
 

@@ -19,8 +19,9 @@ def in_post(weeks: np.ndarray, first: int, gone: int | None) -> np.ndarray:
 
 
 def payer_lookup(scenario: Scenario, clients: pd.DataFrame | None) -> np.ndarray | None:
-    """The index of each client's payer in ``scenario.payers`` by client id (-1: none, or a
-    client from a state, who pays by the finance table); None without payers."""
+    """The index of each client's payer in ``scenario.payers`` by client id (-1: a payer the
+    scenario does not name, who pays by the finance table; every client is given one of the
+    scenario's); None without payers."""
     if not scenario.payers or clients is None or "payer" not in clients or not len(clients):
         return None
     position = {p.name: k for k, p in enumerate(scenario.payers)}

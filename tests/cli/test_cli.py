@@ -98,6 +98,20 @@ def test_bad_override_exits_2_without_a_folder(tmp_path):
     assert "Traceback" not in result.output
 
 
+def test_a_change_to_a_value_nothing_uses_is_warned_of(tmp_path):
+    """--set finance.op_session_rate on the baseline, whose clients all pay their payer's
+    rates: the run goes on (the change is valid) but says on stderr that it changes nothing;
+    a change that matters says nothing of the kind."""
+    quiet = [*SHORT, "--no-dashboard", "-q"]
+    unused = invoke(
+        "run", *quiet, "--set", "finance.op_session_rate=80", "--out", str(tmp_path / "a")
+    )
+    assert "WARNING: finance.op_session_rate: changing it changes no number" in unused.stderr
+    assert "payers.<name>.op_session_rate" in unused.stderr
+    used = invoke("run", *quiet, "--set", "referrals.per_week=9", "--out", str(tmp_path / "b"))
+    assert "changes no number" not in used.stderr
+
+
 def test_bad_flag_value_exits_2():
     result = CliRunner().invoke(main, ["run", "--replications", "0"])
     assert result.exit_code == 2 and "--replications" in result.output

@@ -34,6 +34,31 @@ def test_estimates_marked_in_the_file_are_the_default_inputs():
     assert 0 <= lost.low < lost.base < lost.high <= 1
 
 
+def test_estimates_nothing_uses_are_left_out_of_the_inputs_and_said(tmp_path):
+    """A file with [[payers]] that marks the finance table's per diem [E]: varying it would
+    move nothing (every client pays their payer's), so it is no uncertain input, and the
+    command says it left it out; without payers it is one."""
+    text = (
+        scenarios.bundled("baseline")
+        .read_text()
+        .replace("[finance]\n", "[finance]\niop_per_diem = 300.0  # [E]\n", 1)
+    )
+    assert "finance.iop_per_diem" in estimates_in(text)
+    marked = "[finance]\niop_per_diem = 300.0  # [E]\n"
+    assert "finance.iop_per_diem" not in {i.key for i in uncertain_inputs(baseline(), marked)}
+    alone = scenarios.apply_overrides(baseline(), ["payers=[]"])
+    assert "finance.iop_per_diem" in {i.key for i in uncertain_inputs(alone, marked)}
+    path = tmp_path / "paid.toml"
+    path.write_text(text)
+    result = CliRunner().invoke(
+        main,
+        ["sensitivity", str(path), *QUICK, "--points", "0", "--out", str(tmp_path / "s")],
+    )
+    assert result.exit_code == 0, result.output
+    assert "Left out of the uncertain inputs" in result.output
+    assert "finance.iop_per_diem" in result.output
+
+
 def test_an_uncertainty_table_replaces_the_estimates_and_vary_adds_to_it():
     sc = scenarios.apply_overrides(
         baseline(),

@@ -261,6 +261,38 @@ def test_validate_warns_of_costs_left_at_zero_beside_revenue():
     assert scenarios.money_warnings(unbilled) == []  # earns nothing, costs nothing: no margin
 
 
+def test_the_finance_tables_rates_beside_payers_are_known_to_be_paid_by_no_one():
+    """Every client is given a payer when there are [[payers]], so the finance table's per
+    diem, outpatient rate and billable day move no number: set to what no payer pays, the run
+    warns naming the key, its value and the payers'; a change to one is flagged as changing
+    nothing; without payers they are used."""
+    from tests.conftest import variant
+
+    plain = scenarios.load(scenarios.bundled("baseline"))
+    assert scenarios.warnings(plain) == []
+    raised = scenarios.apply_overrides(plain, ["finance.iop_per_diem=600"])
+    said = [w for w in scenarios.warnings(raised) if w.startswith("finance.")]
+    assert len(said) == 1 and said[0].startswith("finance.iop_per_diem = 600: paid by no client")
+    assert "commercial 300, medicaid 192.83, medicare 260" in said[0]
+    assert "payers.<name>.iop_per_diem" in said[0]
+    for key in ("finance.op_session_rate", "finance.billable_day.min_hours"):
+        assert "every client pays by their payer's" in scenarios.why_unused(plain, key)
+    assert scenarios.why_unused(plain, "finance.room_cost_per_week") is None
+    changed = scenarios.unused_change_warnings(
+        plain, ["finance.op_session_rate", "referrals.per_week"]
+    )
+    assert len(changed) == 1 and changed[0].startswith(
+        "finance.op_session_rate: changing it changes no number"
+    )
+    alone = variant("payers=[]")  # one payer: the finance table's rates are the clinic's
+    assert scenarios.why_unused(alone, "finance.iop_per_diem") is None
+    assert scenarios.unused_change_warnings(alone, ["finance.iop_per_diem"]) == []
+    no_family = variant("iop.family_session_interval_weeks=0")
+    assert "no family session is held" in scenarios.why_unused(
+        no_family, "iop.family_session_hours"
+    )
+
+
 def test_sessions_owed_without_anyone_to_hold_them_are_refused():
     """Individual and family sessions need primary therapists, medication a prescriber: a
     scenario that owes them without naming the pools would silently hold none."""
