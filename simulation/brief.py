@@ -92,19 +92,29 @@ def care_sentences(by: pd.DataFrame) -> list[str]:
         if not math.isfinite(value) or (kpi == "sessions_cancelled_share" and value == 0):
             continue
         line = f"{describe(kpi).description}: {_with_ci(by, kpi)}."
-        if kpi == "client_weeks_meeting_hours_share":
-            groups = [
-                (_value(by, name), group)
-                for name in by.index
-                for base, group in [split_group(name)]
-                if base == kpi and group is not None and math.isfinite(_value(by, name))
-            ]
-            if groups and min(groups)[0] < value - GROUP_GAP:
-                share, group = min(groups)
-                who = group.replace("_", " ").replace("=", " ")
-                line += f" Lowest: {who} ({fmt(share, 'share')})."
-        lines.append(line)
+        lines.append(line + _worst_group(by, kpi, value))
     return lines
+
+
+def _worst_group(by: pd.DataFrame, kpi: str, whole: float) -> str:
+    """The group of clients (a track, an age group, ...) furthest on the wrong side of the
+    whole, when GROUP_GAP or more from it: " Lowest: track evening (41%).", or "Highest"
+    for a KPI where lower is better; else nothing."""
+    higher = describe(kpi).better == "higher"
+    groups = [
+        (_value(by, name) if higher else -_value(by, name), group)
+        for name in by.index
+        for base, group in [split_group(name)]
+        if base == kpi and group is not None and math.isfinite(_value(by, name))
+    ]
+    if not groups:
+        return ""
+    worst, group = min(groups)
+    if (whole - worst if higher else -worst - whole) < GROUP_GAP:
+        return ""
+    who = group.replace("_", " ").replace("=", " ")
+    share = worst if higher else -worst
+    return f" {'Lowest' if higher else 'Highest'}: {who} ({fmt(share, 'share')})."
 
 
 def about_money(note: str) -> bool:

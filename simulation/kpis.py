@@ -228,7 +228,7 @@ _CATALOGUE = [
     Kpi(
         "evaluated_in_time_share",
         "share",
-        "Share of clients needing a psychiatric evaluation who had it by iop.evaluation_within_days after starting",
+        "Share of clients needing a psychiatric evaluation who had it within the days allowed after starting (iop.evaluation_within_days)",
         "higher",
     ),
     Kpi(
@@ -348,6 +348,12 @@ SITE_KPIS = (
 )
 """What holds admissions up, staff utilisation and money, also reported per site of a network as
 ``<kpi>[site=<name>]``."""
+TRACK_APPOINTMENT_KPIS = {
+    "individual_sessions_unbooked_share": "individual",
+    "medication_visits_unbooked_share": "medication",
+}
+"""Appointments that found no slot, also reported per track as ``<kpi>[track=<name>]`` (by
+the kind of appointment each counts)."""
 PAYER_KPIS = ("revenue_per_week", "denied_revenue_per_week")
 """Money KPIs also reported per payer as ``<kpi>[payer=<name>]``."""
 GROUP_KPIS = (
@@ -394,6 +400,7 @@ def describe(name: str) -> Kpi:
             and (
                 (base in GROUP_KPIS and kind in GROUP_KINDS)
                 or (base in PAYER_KPIS and kind == "payer")
+                or (base in TRACK_APPOINTMENT_KPIS and kind == "track")
                 or (base in LEVEL_KPIS and kind == "level")
                 or (base in SITE_KPIS and kind == "site")
             )

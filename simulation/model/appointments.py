@@ -195,7 +195,7 @@ def book_iop_week(clinic, c, earliest: float, week_end: float) -> None:
                 offices_for(clinic, "individual", c.site),
                 c.site,
             )
-            record = recorder.appointment("individual", earliest, found is not None)
+            record = recorder.appointment("individual", earliest, found is not None, c.track)
             if found is not None:
                 _appointment(clinic, c, busy, therapist, found[0], hours, "individual", found[1])
             elif iop.cancellation_list:  # on the list for a slot freed this week
@@ -213,7 +213,7 @@ def book_iop_week(clinic, c, earliest: float, week_end: float) -> None:
                 offices_for(clinic, "family", c.site),
                 c.site,
             )
-            recorder.appointment("family", earliest, found is not None)
+            recorder.appointment("family", earliest, found is not None, c.track)
             if found is not None:
                 _appointment(clinic, c, busy, therapist, found[0], hours, "family", found[1])
                 c._next_family = found[0] + iop.family_session_interval_weeks * HOURS_PER_WEEK
@@ -229,7 +229,7 @@ def book_iop_week(clinic, c, earliest: float, week_end: float) -> None:
             offices_for(clinic, "medication", c.site),
             c.site,
         )
-        recorder.appointment("medication", earliest, booking is not None)
+        recorder.appointment("medication", earliest, booking is not None, c.track)
         if booking is not None:
             prescriber, start, office = booking
             recorder.medication_delays.append((start, start - c._next_medication))

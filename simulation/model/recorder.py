@@ -167,14 +167,16 @@ class Recorder:
             (track, t, week, held, cancelled, attendees, enrolled, room, facilitators, outcome)
         )
 
-    def appointment(self, kind: str, t: float, booked: bool) -> int:
-        self.appointments.append((kind, t, booked))
+    def appointment(self, kind: str, t: float, booked: bool, track: str = "") -> int:
+        """An appointment due in the week from ``t``, booked or not, of a client of ``track``
+        (an IOP track; none for outpatient care)."""
+        self.appointments.append((kind, t, booked, track))
         return len(self.appointments) - 1
 
     def booked_later(self, index: int) -> None:
         """An appointment counted unbooked found a slot after all (a cancellation list)."""
-        kind, t, _ = self.appointments[index]
-        self.appointments[index] = (kind, t, True)
+        kind, t, _, track = self.appointments[index]
+        self.appointments[index] = (kind, t, True, track)
 
     # -- after the run -----------------------------------------------------------------------
     def client_table(self) -> pd.DataFrame:
@@ -230,15 +232,16 @@ class Recorder:
         )
 
     def appointment_table(self) -> pd.DataFrame:
-        return pd.DataFrame(self.appointments, columns=["kind", "time", "booked"])
+        return pd.DataFrame(self.appointments, columns=["kind", "time", "booked", "track"])
 
     def appointment_arrays(self) -> dict[str, np.ndarray]:
-        """The appointments due as numpy columns: kind, time, booked."""
+        """The appointments due as numpy columns: kind, time, booked, track."""
         rows = self.appointments
         return {
             "kind": np.array([a[0] for a in rows], dtype=object),
             "time": np.array([a[1] for a in rows], dtype=float),
             "booked": np.array([a[2] for a in rows], dtype=bool),
+            "track": np.array([a[3] for a in rows], dtype=object),
         }
 
 

@@ -137,7 +137,7 @@ def limiting_factors(summary: pd.DataFrame) -> list[str]:
         lines.append(
             f"Prescribers: {100 * unbooked:.0f}% of due medication visits found no slot, "
             f"{100 * value('evaluated_in_time_share'):.0f}% of those needing an evaluation had "
-            "it within iop.evaluation_within_days of their first IOP day"
+            "it within the days allowed after their first IOP day (iop.evaluation_within_days)"
             + (
                 f"; {waiting:.1f} clients on average waited for an evaluation required before "
                 f"their first IOP day (those seen waited {evaluation:.1f} days)"

@@ -13,6 +13,7 @@ from simulation.kpis import (
     CASELOAD_PREFIX,
     GROUP_KPIS,
     SITE_LIMIT_KPIS,
+    TRACK_APPOINTMENT_KPIS,
     UTILISATION_PREFIX,
     group_kpi,
     split_group,
@@ -392,6 +393,23 @@ def payer_kpis(
     return k
 
 
+def appointments_by_track(
+    scenario: Scenario, appointments: dict[str, np.ndarray], start: float
+) -> dict[str, float]:
+    """Individual sessions and medication visits due that found no slot, for the clients of
+    each track (``<kpi>[track=<name>]``): whose appointments the clinic's hours cannot hold
+    (an evening track's clients at work by day, a therapist's free hours elsewhere)."""
+    k = {}
+    due = appointments["time"] >= start
+    booked, track, kind = appointments["booked"], appointments["track"], appointments["kind"]
+    for kpi, name in TRACK_APPOINTMENT_KPIS.items():
+        of_kind = due & (kind == name)
+        for t in sorted(x.name for x in scenario.tracks):
+            mine = of_kind & (track == t)
+            k[group_kpi(kpi, "track", t)] = _share(int((~booked[mine]).sum()), int(mine.sum()))
+    return k
+
+
 def prescriber_kpis(
     scenario: Scenario,
     recorder: Recorder,
@@ -504,6 +522,7 @@ def replication_kpis(
         int((~appointments["booked"][individual]).sum()), int(individual.sum())
     )
     k.update(prescriber_kpis(scenario, recorder, clients, appointments, start, end))
+    k.update(appointments_by_track(scenario, appointments, start))
     op_start = clients["op_start"].to_numpy(dtype=float)
     stepped = op_start >= start
     blocked_days = op_start[stepped] - clients["blocked_from"].to_numpy(dtype=float)[stepped]
