@@ -282,7 +282,8 @@ def overload_notes(scenario: Scenario, weekly: pd.DataFrame, kpis: pd.DataFrame)
     judge what they run by the same rule (``overloaded_queues``).
     """
     notes = []
-    for verdict in queue_verdicts(scenario, weekly).values():
+    verdicts = queue_verdicts(scenario, weekly)
+    for verdict in verdicts.values():
         if verdict.verdict is None:
             continue
         trend = (
@@ -320,9 +321,33 @@ def overload_notes(scenario: Scenario, weekly: pd.DataFrame, kpis: pd.DataFrame)
             "level because people leave it, not because capacity is enough: more referrals "
             "would mostly mean more people giving up."
         )
+    notes += _intake_absorbed(kpis, verdicts.get("intake_waitlist"))
     if "turned_away_share" in kpis and kpis["turned_away_share"].mean() > 0.05:
         notes.append(
             f"{100 * kpis['turned_away_share'].mean():.0f}% of referrals were turned away "
             "because a waitlist was full."
         )
     return notes
+
+
+def _intake_absorbed(kpis: pd.DataFrame, verdict) -> list[str]:
+    """Intake's demand absorbed by losses: clients queue a week or more beyond the first slot
+    the intake rosters offer and so many give up that the intake waitlist stays level (one
+    that climbs is OVERLOADED instead). Without this, an intake far short of its referrals
+    whose waitlist levels off at hundreds read as a queue that settles."""
+    if "intake_queue_days_mean" not in kpis or (
+        verdict is not None and verdict.verdict == "overloaded"
+    ):
+        return []
+    queue = kpis["intake_queue_days_mean"].mean()
+    lost = kpis["lost_before_assessment_share"].mean()
+    if not (queue >= INTAKE_QUEUE_DAYS and lost >= LOSSES_ABSORB):
+        return []
+    return [
+        f"DEMAND ABSORBED BY LOSSES AT INTAKE: those assessed waited "
+        f"{kpis['wait_to_intake_days_mean'].mean():.1f} days for it on average, {queue:.1f} of "
+        f"them beyond the first slot the intake rosters offered, and {100 * lost:.0f}% of "
+        "referrals gave up before one. The intake waitlist stays level because people leave "
+        "it, not because intake hours are enough: more referrals would mostly mean more people "
+        "giving up."
+    ]
