@@ -76,7 +76,7 @@ def plan_timetable(scenario, holiday: bool = False) -> dict[str, list[Slot]]:
                 problems.append(
                     f"tracks.{track.name}: the session on "
                     f"{_describe(offset, hours)}{during} cannot get {where}: "
-                    "it is closed or taken by another track then"
+                    + _why_no_room(scenario, track, interval, room_use, room_open)
                 )
             candidates = [
                 name
@@ -123,14 +123,44 @@ def _hours_for(name: str, track: Track, person_roster, at_sites) -> list[tuple[f
     return sorted(hours.get(track.site, []) + hours.get(None, []))
 
 
-def _choose_room(scenario, track: Track, interval, room_use, room_open) -> str | None:
-    """The smallest free, open room that seats the track at this time (None if none)."""
-    rooms = [
+def _why_no_room(scenario, track: Track, interval, room_use, room_open) -> str:
+    """Why no room can hold a track's session: each room it may use, too small, closed then
+    (with its opening hours and the key that sets them) or taken by another track then."""
+    reasons = []
+    for r in sorted(_rooms_for(scenario, track), key=lambda r: r.name):
+        if r.seats < track.room_seats_needed:
+            reasons.append(f"'{r.name}' seats {r.seats}")
+        elif not _within(interval, room_open[r.name]):
+            reasons.append(
+                f"'{r.name}' is closed then (rooms.{r.name}.available: {_hours(r.available)})"
+            )
+        else:
+            reasons.append(f"'{r.name}' is taken by another track then")
+    if not reasons:
+        return "no room is at its site" if track.site else "there is no room"
+    return "; ".join(reasons)
+
+
+def _hours(roster) -> str:
+    """A roster as a person reads it: 'mon, tue 08:00-21:00'."""
+    if roster == "always":
+        return "always"
+    return "; ".join(f"{', '.join(s.days)} {s.start}-{s.end}" for s in roster)
+
+
+def _rooms_for(scenario, track: Track) -> list:
+    """The rooms a track's sessions may use: the one it names, at its site."""
+    return [
         r
         for r in scenario.rooms
         if (track.room is None or r.name == track.room)
         and (r.site is None or track.site is None or r.site == track.site)
     ]
+
+
+def _choose_room(scenario, track: Track, interval, room_use, room_open) -> str | None:
+    """The smallest free, open room that seats the track at this time (None if none)."""
+    rooms = _rooms_for(scenario, track)
     fitting = [
         r
         for r in sorted(rooms, key=lambda r: (r.seats, r.name))

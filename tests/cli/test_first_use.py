@@ -343,6 +343,27 @@ def test_every_problem_of_a_timetable_is_reported_at_once():
     assert "cannot get any room" in text and "facilitator(s)" in text
 
 
+def test_a_session_no_room_can_hold_says_which_room_is_closed_and_which_taken():
+    """A Saturday group in rooms open Monday to Friday: the problem names each room, that it
+    is closed then and the key of its hours; a room busy with another track is said to be
+    taken."""
+    with pytest.raises(scenarios.ScenarioError) as info:
+        variant('tracks.evening.days=["sat"]')
+    text = str(info.value)
+    assert "the session on Sat 17:30-20:30 cannot get any room with 10 seats" in text
+    assert "'Group Room A' is closed then (rooms.Group Room A.available: mon, tue, wed" in text
+    with pytest.raises(scenarios.ScenarioError) as info:
+        variant(  # the morning track moved onto the evening's times, with one room
+            'rooms=[{name = "Group Room A", seats = 12}]',
+            'tracks.morning.days=["mon", "tue", "thu"]',
+            "tracks.morning.start=17:30",
+            'tracks.morning.facilitator_pools=["evening therapists"]',
+        )
+    text = str(info.value)
+    assert "tracks.morning: the session on Mon 17:30-20:30 cannot get any room" in text
+    assert "'Group Room A' is taken by another track then" in text
+
+
 def test_an_out_path_with_backslashes_is_refused(tmp_path):
     result = CliRunner().invoke(main, ["run", *TINY, "--out", "runs\\win_out"])
     assert result.exit_code == 2 and "backslash" in result.output
