@@ -110,6 +110,32 @@ def test_repeated_attendance_rows_are_refused_and_dropping_them_gives_the_clean_
     assert any("dropped" in n and "repeated" in n for n in dropped.notes)
 
 
+def test_attendance_dated_outside_its_stay_is_refused_and_dropping_it_keeps_the_fit(
+    tmp_path, records
+):
+    """An attendance extract a year off (another year's file, or a wrong year typed): every
+    session after the stay read as missed with no dropout after it, and the fitted dropout
+    after a missed session fell to 0 without a word. Now the rows outside their episode's stay
+    are refused by row; dropped on request, the few that were are left out and said."""
+    table, sessions = records
+    path = _write(tmp_path, table)
+    clean = read_episodes(path, attendance=_write(tmp_path, sessions, "attendance.csv"))
+    shifted = sessions.assign(
+        date=(pd.to_datetime(sessions["date"]) + pd.Timedelta(days=364)).dt.strftime("%Y-%m-%d")
+    )
+    with pytest.raises(ExtractError, match="date outside their episode's stay") as info:
+        read_episodes(path, attendance=_write(tmp_path, shifted, "year.csv"))
+    assert "before its iop_start_date, after its iop_end_date" in str(info.value)
+    assert "--drop-bad-rows" in str(info.value)
+    few = sessions.copy()
+    rows = few.index[::100]
+    early = pd.to_datetime(few.loc[rows, "date"]) - pd.Timedelta(days=1000)
+    few.loc[rows, "date"] = early.dt.strftime("%Y-%m-%d")
+    read = read_episodes(path, attendance=_write(tmp_path, few, "few.csv"), drop_bad_rows=True)
+    assert len(read.attendance) == len(clean.attendance) - len(rows)
+    assert any(f"dropped {len(rows)} row(s) dated outside" in n for n in read.notes)
+
+
 def test_attendance_that_names_no_episode_is_said(tmp_path, records):
     table, sessions = records
     path = _write(tmp_path, table)

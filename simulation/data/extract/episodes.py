@@ -224,8 +224,22 @@ def read_episodes(
             dict(zip(ids, table["episode"], strict=True)),
             drop_bad_rows,
             episodes.notes,
+            table[["iop_start_date", "iop_end_date"]],
         )
     return episodes
+
+
+def _outside_stay(episode: pd.Series, day: pd.Series, stays: pd.DataFrame) -> pd.Series:
+    """Rows of a known episode dated before its stay's first day or after its last (still in
+    care: no last day), or of an episode with no stay."""
+    known = episode.notna().to_numpy()
+    at = episode.fillna(0).astype(int).to_numpy()
+    first = stays["iop_start_date"].to_numpy()[at]
+    last = stays["iop_end_date"].to_numpy()[at]
+    when = day.to_numpy()
+    with np.errstate(invalid="ignore"):
+        out = pd.isna(first) | (when < first) | (~pd.isna(last) & (when > last))
+    return pd.Series(known & ~pd.isna(when) & out, index=episode.index)
 
 
 def _repeated(*columns: pd.Series) -> pd.Series:
@@ -243,13 +257,21 @@ def _repeated(*columns: pd.Series) -> pd.Series:
 
 
 def _read_attendance(
-    path, mapping: Mapping, episode_of: dict[str, int], drop_bad_rows: bool, notes: list[str]
+    path,
+    mapping: Mapping,
+    episode_of: dict[str, int],
+    drop_bad_rows: bool,
+    notes: list[str],
+    stays: pd.DataFrame,
 ) -> pd.DataFrame:
     """The attendance extract: one row per group session a client was expected at. A row that
     repeats an earlier one (the same episode, date and kind: an export appended twice) would
-    count a session twice and halve the fitted dropout after a missed session: refused, or
-    dropped with ``drop_bad_rows``. Rows whose episode is not in the episode extract are left
-    out and counted in ``notes``; none matching is an error."""
+    count a session twice and halve the fitted dropout after a missed session; a row dated
+    outside its episode's stay (``stays``: each episode's start and end, by episode number)
+    is a wrong date or episode id, and every session after the stay would read as one missed
+    with no dropout after it: both refused, or dropped with ``drop_bad_rows``. Rows whose
+    episode is not in the episode extract are left out and counted in ``notes``; none
+    matching is an error."""
     raw, source = _read_mapped(path, mapping, ATTENDANCE_COLUMNS, "attendance: ", notes)
     if "kind" not in raw:
         notes.append("attendance: no kind column: every row is read as a group session")
@@ -298,11 +320,24 @@ def _read_attendance(
             f"export appended twice?) (rows {_rows(repeated)}); each would count a session "
             "twice. Remove them, or add --drop-bad-rows to keep the first of each"
         )
+    episode = raw["episode_id"].map(episode_of)
+    outside = _outside_stay(episode, dates.dt.normalize(), stays) & ~repeated
+    if outside.any() and not drop_bad_rows:
+        problems.append(
+            f"{int(outside.sum())} row(s): date outside their episode's stay (before its "
+            f"iop_start_date, after its iop_end_date, or an episode that never started) (rows "
+            f"{_rows(outside)}): a wrong date or episode id? Each would count a session the "
+            "client was not in care for. Fix them, or add --drop-bad-rows to go on without them"
+        )
     if problems:
         raise ExtractError(problems, source)
     if repeated.any():
         notes.append(f"attendance: dropped {int(repeated.sum())} repeated row(s)")
-    episode = raw["episode_id"].map(episode_of)
+    if outside.any():
+        notes.append(
+            f"attendance: dropped {int(outside.sum())} row(s) dated outside their episode's stay"
+        )
+        repeated = repeated | outside  # (left out with the repeats)
     unmatched = episode.isna() & ~repeated
     if unmatched.all() and len(raw):
         raise ExtractError(
