@@ -123,7 +123,7 @@ def test_attendance_dated_outside_its_stay_is_refused_and_dropping_it_keeps_the_
     shifted = sessions.assign(
         date=(pd.to_datetime(sessions["date"]) + pd.Timedelta(days=364)).dt.strftime("%Y-%m-%d")
     )
-    with pytest.raises(ExtractError, match="date outside their episode's stay") as info:
+    with pytest.raises(ExtractError, match=r"group session row\(s\): date outside") as info:
         read_episodes(path, attendance=_write(tmp_path, shifted, "year.csv"))
     assert "before its iop_start_date, after its iop_end_date" in str(info.value)
     assert "--drop-bad-rows" in str(info.value)
@@ -134,6 +134,11 @@ def test_attendance_dated_outside_its_stay_is_refused_and_dropping_it_keeps_the_
     read = read_episodes(path, attendance=_write(tmp_path, few, "few.csv"), drop_bad_rows=True)
     assert len(read.attendance) == len(clean.attendance) - len(rows)
     assert any(f"dropped {len(rows)} row(s) dated outside" in n for n in read.notes)
+    # an appointment of another kind after the stay (a step-down session) is no group's
+    after = few.loc[rows].assign(kind="outpatient", date=shifted.loc[rows, "date"])
+    both = pd.concat([sessions, after])
+    read = read_episodes(path, attendance=_write(tmp_path, both, "kinds.csv"))
+    assert (read.attendance["kind"] == "outpatient").sum() == len(rows)
 
 
 def test_attendance_that_names_no_episode_is_said(tmp_path, records):

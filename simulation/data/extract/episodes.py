@@ -266,8 +266,8 @@ def _read_attendance(
 ) -> pd.DataFrame:
     """The attendance extract: one row per group session a client was expected at. A row that
     repeats an earlier one (the same episode, date and kind: an export appended twice) would
-    count a session twice and halve the fitted dropout after a missed session; a row dated
-    outside its episode's stay (``stays``: each episode's start and end, by episode number)
+    count a session twice and halve the fitted dropout after a missed session; a group
+    session dated outside its episode's stay (``stays``: each episode's start and end, by episode number)
     is a wrong date or episode id, and every session after the stay would read as one missed
     with no dropout after it: both refused, or dropped with ``drop_bad_rows``. Rows whose
     episode is not in the episode extract are left out and counted in ``notes``; none
@@ -321,10 +321,11 @@ def _read_attendance(
             "twice. Remove them, or add --drop-bad-rows to keep the first of each"
         )
     episode = raw["episode_id"].map(episode_of)
-    outside = _outside_stay(episode, dates.dt.normalize(), stays) & ~repeated
+    group = kind.str.contains("group") | (kind == "")  # (others, e.g. step-down, may follow)
+    outside = _outside_stay(episode, dates.dt.normalize(), stays) & group & ~repeated
     if outside.any() and not drop_bad_rows:
         problems.append(
-            f"{int(outside.sum())} row(s): date outside their episode's stay (before its "
+            f"{int(outside.sum())} group session row(s): date outside their episode's stay (before its "
             f"iop_start_date, after its iop_end_date, or an episode that never started) (rows "
             f"{_rows(outside)}): a wrong date or episode id? Each would count a session the "
             "client was not in care for. Fix them, or add --drop-bad-rows to go on without them"
