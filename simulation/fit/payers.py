@@ -8,6 +8,8 @@ with it."""
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from simulation.data.extract import looks_like_a_code
@@ -39,7 +41,12 @@ def fit_payers(referred: pd.DataFrame, data: dict, ev: list, notes: list) -> Non
     if len(unknown):
         shown = [n for n in unknown.index if looks_like_a_code(n)]
         hidden = unknown.drop(shown)
-        said = [f"'{n}' ({100 * unknown[n] / len(named):.0f}% of referrals)" for n in shown]
+        said = [
+            f"'{n}' ({100 * unknown[n] / len(named):.0f}% of referrals"
+            + (f'; perhaps "{n}" = "{like}"' if (like := _looks_like(n, names)) else "")
+            + ")"
+            for n in shown
+        ]
         if len(hidden):  # (digits or long text may be a member number: counted, never shown)
             said.append(
                 f"{len(hidden)} value(s) not shown ({100 * hidden.sum() / len(named):.0f}% of "
@@ -63,6 +70,17 @@ def fit_payers(referred: pd.DataFrame, data: dict, ev: list, notes: list) -> Non
         for value, part in rows.groupby(kind):
             key = f"shares_by_{kind}"
             _fit_group(part, payers, (key, str(value)), f"{key}.{value}", ev, notes)
+
+
+def _words(name: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9]+", name.lower()))
+
+
+def _looks_like(name: str, names: list[str]) -> str | None:
+    """The template's payer whose every word is in ``name`` ('Medicaid MCO' -> 'medicaid'),
+    if exactly one is: a mapping to suggest, never applied."""
+    like = [n for n in names if _words(n) and _words(n) <= _words(name)]
+    return like[0] if len(like) == 1 else None
 
 
 def _fit_group(rows, payers, where: tuple, label: str, ev, notes) -> None:
