@@ -256,8 +256,8 @@ class Iop(_Model):
     # to this week's clients of that therapist whose session found no slot
     cancellation_list: bool = False
     # per-client attendance: each client's own chance of coming, drawn from a beta
-    # distribution with mean `attendance` and this sd between clients (None: all alike)
-    attendance_sd: Annotated[float, Field(gt=0, lt=0.5, allow_inf_nan=False)] | None = None
+    # distribution with mean `attendance` and this sd between clients (None or 0: all alike)
+    attendance_sd: Annotated[float, Field(ge=0, lt=0.5, allow_inf_nan=False)] | None = None
     # after each missed group session, the chance the client drops out then (None: off)
     dropout_per_missed_session: Share | None = None
     therapist_pools: list[Name] = []
@@ -277,6 +277,12 @@ class Iop(_Model):
     medication_interval_weeks: int = Field(default=2, ge=1, le=52)
     family_session_interval_weeks: int = Field(default=4, ge=0, le=52)
     family_session_hours: Hours = 1.0
+
+    @field_validator("attendance_sd")
+    @classmethod
+    def _no_spread(cls, sd: float | None) -> float | None:
+        """An sd of 0 is clients all alike: as if none were given (so attendance may be 1)."""
+        return None if sd == 0 else sd
 
 
 def attendance_beta(mean: float, sd: float) -> tuple[float, float]:

@@ -200,10 +200,14 @@ class Scenario(_Model):
         if iop.attendance_sd is not None and not (
             0 < iop.attendance < 1 and iop.attendance_sd**2 < iop.attendance * (1 - iop.attendance)
         ):
+            if 0 < iop.attendance < 1:
+                bound = math.sqrt(iop.attendance * (1 - iop.attendance))
+                allowed = f"the sd between clients must be under {bound:.3f}"
+            else:  # (everyone always, or never, comes: clients cannot differ)
+                allowed = "every client comes alike: set iop.attendance_sd = 0"
             problems.append(
-                f"iop.attendance_sd = {iop.attendance_sd}: with attendance {iop.attendance} the "
-                f"sd between clients must be under {math.sqrt(max(iop.attendance * (1 - iop.attendance), 0)):.3f} "
-                "(and attendance strictly between 0 and 1)"
+                f"iop.attendance_sd = {iop.attendance_sd}: with attendance {iop.attendance:g} "
+                f"{allowed}"
             )
         source = self.readmission.source
         if source is not None and source not in {s.name for s in self.referrals.sources}:

@@ -293,6 +293,20 @@ def test_the_finance_tables_rates_beside_payers_are_known_to_be_paid_by_no_one()
     )
 
 
+def test_attendance_of_one_needs_clients_alike_and_says_how():
+    """Everyone always comes (attendance 1) leaves no room for clients to differ: the
+    baseline's spread is refused with the fix, and an sd of 0 reads as clients alike."""
+    plain = scenarios.load(scenarios.bundled("baseline"))
+    with pytest.raises(ScenarioError) as info:
+        scenarios.apply_overrides(plain, ["iop.attendance=1"])
+    assert "iop.attendance_sd = 0.15: with attendance 1 every client comes alike" in str(info.value)
+    assert "set iop.attendance_sd = 0" in str(info.value)
+    alike = scenarios.apply_overrides(plain, ["iop.attendance=1", "iop.attendance_sd=0"])
+    assert alike.iop.attendance_sd is None
+    with pytest.raises(ScenarioError, match="sd between clients must be under 0.099"):
+        scenarios.apply_overrides(plain, ["iop.attendance=0.99"])
+
+
 def test_sessions_owed_without_anyone_to_hold_them_are_refused():
     """Individual and family sessions need primary therapists, medication a prescriber: a
     scenario that owes them without naming the pools would silently hold none."""
