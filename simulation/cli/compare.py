@@ -18,6 +18,7 @@ from simulation.cli.common import (
     progress_for,
     say,
     split_overrides,
+    warn_unused_changes,
     write_folder,
 )
 from simulation.cli.text import comparison_lines
@@ -86,6 +87,7 @@ def compare(
             sc = scenarios.apply_overrides(first, split_overrides(text))
         except (scenarios.ScenarioError, ValueError) as exc:
             fail(f"--variant {text!r}: {exc}")
+        warn_unused_changes(sc, split_overrides(text))
         labels.append(f"{first.name} + {text}")
         studied.append(sc)
         to_run.append((len(labels) - 1, sc))

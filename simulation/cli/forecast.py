@@ -21,6 +21,7 @@ from simulation.cli.common import (
     replications_option,
     say,
     split_overrides,
+    warn_unused_changes,
     workers_option,
     write_folder,
 )
@@ -107,6 +108,7 @@ def forecast(scenario, exp, variants, out, force, as_json):
             sc = scenarios.apply_overrides(sc, split_overrides(text))
         except scenarios.ScenarioError as exc:
             fail(f"--variant {text!r}: {exc}")
+        warn_unused_changes(sc, split_overrides(text))
     n = exp.fixed_replications() or sc.replications
     folder = folder_or_default(out, f"forecast-{sc.name}")
     check_folder(folder, force)

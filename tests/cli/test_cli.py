@@ -110,6 +110,16 @@ def test_a_change_to_a_value_nothing_uses_is_warned_of(tmp_path):
     assert "payers.<name>.op_session_rate" in unused.stderr
     used = invoke("run", *quiet, "--set", "referrals.per_week=9", "--out", str(tmp_path / "b"))
     assert "changes no number" not in used.stderr
+    variant = invoke(
+        "compare",
+        *SHORT,
+        "-q",
+        "--variant",
+        "finance.iop_per_diem=600",
+        "--out",
+        str(tmp_path / "c"),
+    )
+    assert "WARNING: finance.iop_per_diem: changing it changes no number" in variant.stderr
 
 
 def test_bad_flag_value_exits_2():
