@@ -44,9 +44,12 @@ def target_sentences(summary: pd.DataFrame, targets: list[tuple[str, str, float]
         unit = describe(kpi).unit
         sign = "≤" if op == "<=" else "≥"
         verdict = {True: "Met", False: "NOT met", None: "No data for"}[row.met]
+        few = results.too_few(row)
+        if few:
+            verdict = "Too few to judge"
         lines.append(
             f"{verdict}: {describe(kpi).description}: {_with_ci(by, kpi)}; target {sign} "
-            f"{fmt(bound, unit, weeks=False)}."
+            f"{fmt(bound, unit, weeks=False)}." + (f" ({few[0].upper()}{few[1:]}.)" if few else "")
         )
 
         def misses(value: float, op=op, bound=bound) -> bool:

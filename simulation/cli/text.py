@@ -6,6 +6,7 @@ characters). Widths are kept under 100 columns so a table fits an ordinary termi
 
 from __future__ import annotations
 
+from simulation import results
 from simulation.kpis import HEADLINE, describe, fmt, fmt_signed, fmt_with_ci, kpi_label, split_group
 
 
@@ -25,6 +26,11 @@ def summary_lines(summary, targets=None, kpis=HEADLINE) -> list[str]:
         shown = fmt_with_ci(row["mean"], row["ci_low"], row["ci_high"], unit)
         value, _, ci = shown.partition(" (")
         ci = f"  ({ci}" if ci else ""
+        total = int(summary["n"].max()) if "n" in summary else 0
+        if "n" in row and 0 < row["n"] < total:
+            ci += (
+                f"  [from {int(row['n'])} of {total} replications: the others had no one to count]"
+            )
         lines.append(f"  {describe(name).description:<62} {value:>11}{ci}")
     return lines + few_replications(summary) + target_lines(targets)
 
@@ -52,10 +58,14 @@ def target_lines(targets) -> list[str]:
         return []
     lines = ["Targets (met only if the whole 95% CI is on the right side):"]
     for row in targets.itertuples():
-        verdict = {True: "MET", False: "NOT MET", None: "no data"}[row.met]
         unit = describe(row.kpi).unit
         op, _, bound = str(row.target).partition(" ")
         shown = f"{op} {fmt(float(bound), unit, weeks=False)}"
+        few = results.too_few(row)
+        if few:
+            lines.append(f"  {row.kpi} {shown}: TOO FEW TO JUDGE ({few})")
+            continue
+        verdict = {True: "MET", False: "NOT MET", None: "no data"}[row.met]
         lines.append(
             f"  {row.kpi} {shown}: {verdict} (mean {fmt(row.value, unit, weeks=False)}, "
             f"worst end of the CI {fmt(row.worst_case, unit, weeks=False)})"

@@ -72,6 +72,7 @@ from simulation.results.summary import (
     t_interval,
     t_quantile,
     target_status,
+    too_few,
 )
 from simulation.results.tables import (
     activity_hours,
@@ -119,6 +120,7 @@ __all__ = [
     "claims",
     "client_kpis",
     "evaluate_targets",
+    "too_few",
     "forecast_bands",
     "forecast_series",
     "group_kpis",

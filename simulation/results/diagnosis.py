@@ -28,19 +28,19 @@ hours alone would lengthen the IOP waitlist rather than admit more."""
 
 
 def intake_binds(summary: pd.DataFrame) -> bool:
-    """Whether intake assessments are a bottleneck: the intake waitlist grows beyond doubt
-    (by a client every 20 weeks or more), or clients wait a week or more beyond the first
-    slot the intake clinicians' rosters offer. (A summary from before that KPI: 5% or more of
+    """Whether intake assessments are a bottleneck: clients wait a week or more beyond the
+    first slot the intake clinicians' rosters offer, or the intake waitlist grows beyond doubt
+    (by a client every 20 weeks or more) while they wait a day or more beyond it. (A summary from before that KPI: 5% or more of
     the period's referrals still waiting for an assessment at the end.) Referrals of the last
     days of a period are always still waiting, whatever the capacity, so that share alone
     does not say intake binds."""
     mean = summary.set_index("kpi")["mean"]
-    if _intake_grows(summary):
-        return True
-    queue = float(mean.get("intake_queue_days_mean", math.nan))
-    if "intake_queue_days_mean" in mean:
-        return queue >= INTAKE_QUEUE_DAYS
-    return float(mean.get("referrals_never_assessed_share", math.nan)) >= 0.05
+    if "intake_queue_days_mean" not in mean:
+        never = float(mean.get("referrals_never_assessed_share", math.nan))
+        return _intake_grows(summary) or never >= 0.05
+    queue = float(mean["intake_queue_days_mean"])
+    # (a waitlist filling from an empty start over a short run grows with no one queueing)
+    return queue >= INTAKE_QUEUE_DAYS or (_intake_grows(summary) and queue >= 1.0)
 
 
 def _intake_grows(summary: pd.DataFrame) -> bool:

@@ -88,19 +88,34 @@ def summarise(kpis: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["kpi", "unit", "mean", "std", "ci_low", "ci_high", "n"])
 
 
+def enough_to_judge(n: int, replications: int) -> bool:
+    """Whether a KPI that ``n`` of ``replications`` produced (the others had no client it is
+    about: nobody assessed, nobody started) can be judged against a target: by at least half
+    of them, and two when there are two or more. (Two replications of one client each, both
+    within 14 days, gave an interval of no width and a target MET on 2 of 12.)"""
+    if replications <= 1:
+        return n >= 1
+    return n >= max(2, math.ceil(replications / 2))
+
+
 def evaluate_targets(summary: pd.DataFrame, targets: list[tuple[str, str, float]]) -> pd.DataFrame:
     """Each (kpi, '<=' or '>=', bound) met or not: met only when the pessimistic end of the
-    95% CI meets it (the mean itself when there is one replication); None without data."""
+    95% CI meets it (the mean itself when there is one replication); None without data, or
+    with too few replications that produced the KPI (``enough_to_judge``; ``n`` of
+    ``replications`` say how many)."""
     rows = []
     by_kpi = summary.set_index("kpi")
+    counted = "n" in by_kpi
+    total = int(by_kpi["n"].max()) if counted and len(by_kpi) else 0
     for kpi, op, bound in targets:
         row = by_kpi.loc[kpi] if kpi in by_kpi.index else None
         mean = math.nan if row is None else row["mean"]
         worst = math.nan if row is None else (row["ci_high"] if op == "<=" else row["ci_low"])
+        n = int(row["n"]) if counted and row is not None else total
         if not np.isfinite(worst):
             worst = mean
         met = None
-        if np.isfinite(worst):
+        if np.isfinite(worst) and (not counted or enough_to_judge(n, total)):
             met = bool(worst <= bound) if op == "<=" else bool(worst >= bound)
         rows.append(
             {
@@ -109,9 +124,28 @@ def evaluate_targets(summary: pd.DataFrame, targets: list[tuple[str, str, float]
                 "value": mean,
                 "worst_case": worst,
                 "met": met,
+                "n": n,
+                "replications": total,
             }
         )
-    return pd.DataFrame(rows, columns=["kpi", "target", "value", "worst_case", "met"])
+    return pd.DataFrame(rows, columns=[*TARGET_COLUMNS])
+
+
+def too_few(row) -> str:
+    """Why a target with data was not judged (a row of ``evaluate_targets``): '' if it was, or
+    if it has no data at all."""
+    n, of = getattr(row, "n", None), getattr(row, "replications", None)
+    if row.met is not None or not n or of is None or n >= of:
+        return ""
+    return (
+        f"only {n} of {of} replications had anyone this KPI is about; run more replications "
+        "or a longer period"
+    )
+
+
+TARGET_COLUMNS = ("kpi", "target", "value", "worst_case", "met", "n", "replications")
+"""targets.csv: each target, its KPI's mean and the worst end of its interval, whether met
+(empty: no data, or too few replications produced the KPI), and from how many replications."""
 
 
 def target_status(scenario: Scenario, summary: pd.DataFrame) -> pd.DataFrame:

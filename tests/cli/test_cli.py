@@ -122,6 +122,24 @@ def test_a_change_to_a_value_nothing_uses_is_warned_of(tmp_path):
     assert "WARNING: finance.iop_per_diem: changing it changes no number" in variant.stderr
 
 
+def test_a_target_few_replications_had_anyone_for_is_said_too_few_to_judge(tmp_path):
+    """0.3 referrals a week for 6 weeks: most replications start nobody, so the share who
+    started within 14 days rests on a couple of clients; the run does not call it met, says
+    from how many replications each KPI comes, and the brief says the same."""
+    out = tmp_path / "quiet"
+    result = invoke(
+        "run", "-r", "12", "--weeks", "6", "--warmup-weeks", "2", "--workers", "1",
+        "--no-dashboard", "--set", "referrals.per_week=0.3", "--out", str(out),
+    )  # fmt: skip
+    line = next(x for x in result.output.splitlines() if "share_started_within_14_days" in x)
+    assert "TOO FEW TO JUDGE (only" in line and "of 12 replications" in line
+    assert "replications: the others had no one to count]" in result.output
+    assert "Too few to judge: Share assessed as needing IOP" in (out / "brief.md").read_text()
+    targets = pd.read_csv(out / "targets.csv").set_index("kpi")
+    assert pd.isna(targets.loc["share_started_within_14_days", "met"])
+    assert targets.loc["therapist_utilisation", "n"] == 12
+
+
 def test_bad_flag_value_exits_2():
     result = CliRunner().invoke(main, ["run", "--replications", "0"])
     assert result.exit_code == 2 and "--replications" in result.output

@@ -177,6 +177,25 @@ def test_targets_use_the_pessimistic_ci_bound():
     assert status.loc["completion_share", "met"]
 
 
+def test_a_target_only_a_few_replications_produce_is_not_judged():
+    """A share of clients who started within 14 days that only 2 of 12 replications had
+    anyone for (both 100%, an interval of no width) is too few to judge, and says how many;
+    half of them is enough; one replication alone is judged on its mean."""
+    kpi = "share_started_within_14_days"
+    row = {"kpi": kpi, "mean": 1.0, "ci_low": 1.0, "ci_high": 1.0}
+    every = {"kpi": "referrals_per_week", "mean": 1.0, "ci_low": 0.9, "ci_high": 1.1, "n": 12}
+
+    def judged(n: int, total: int):
+        summary = pd.DataFrame([{**row, "n": n}, {**every, "n": total}])
+        return next(results.evaluate_targets(summary, [(kpi, ">=", 0.6)]).itertuples())
+
+    few = judged(2, 12)
+    assert few.met is None and (few.n, few.replications) == (2, 12)
+    assert results.too_few(few).startswith("only 2 of 12 replications had anyone")
+    assert judged(6, 12).met is True and results.too_few(judged(6, 12)) == ""
+    assert judged(1, 1).met is True
+
+
 def test_a_queue_that_filled_during_the_warmup_and_keeps_growing_is_overloaded():
     """Growth below the queue's own mean level (it built up in the warm-up) is still growth;
     over under a year of seasonal referrals it is said with the caveat that it may be the

@@ -100,8 +100,14 @@ def kpi_table(summary: pd.DataFrame, targets: pd.DataFrame | None) -> Markup:
             met = t.get("met")
             if isinstance(met, float) and math.isnan(met):
                 met = None
+            n, of = t.get("n"), t.get("replications")
+            few = met is None and n and of and 0 < n < of
             cls, word = {True: ("met", "met"), False: ("notmet", "not met")}.get(
-                met, ("", "no data")
+                met,
+                (
+                    "",
+                    f"too few to judge ({int(n)} of {int(of)} replications)" if few else "no data",
+                ),
             )
             verdict = PARTS.verdict(cls, f"{t['target']}: {word}")
         rows.append(
