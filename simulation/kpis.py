@@ -237,6 +237,12 @@ _CATALOGUE = [
         "Mean days waiting for a prescriber's evaluation required before the first IOP day",
     ),
     Kpi(
+        "lost_waiting_for_evaluation_share",
+        "share",
+        "Share of clients waiting for a prescriber's evaluation required before the first IOP "
+        "day who gave up before it, of those whose wait ended",
+    ),
+    Kpi(
         "blocked_step_down_days_mean",
         "days",
         "Mean days a completer kept an IOP seat waiting for an outpatient slot",

@@ -84,6 +84,37 @@ def _intake_sentence(value, blocked: float, growing: bool) -> str:
     )
 
 
+EVALUATION_WAIT_DAYS = 7.0
+"""Mean days waited for an evaluation required before the first IOP day (with half a client
+or more waiting on average) from which prescribers' time limits admissions."""
+
+
+def _evaluation_sentence(value, blocked: float) -> str:
+    """Prescribers' evaluations as a bottleneck before the IOP, with their figures; whether
+    more prescriber hours would admit more depends on places, as for intake."""
+    lost = value("lost_waiting_for_evaluation_share")
+    figures = [
+        f"{value('evaluation_waitlist_mean'):.1f} clients on average waited for an evaluation "
+        f"required before their first IOP day, those seen after "
+        f"{value('wait_for_evaluation_days_mean'):.1f} days",
+        f"{100 * lost:.0f}% of those waiting gave up before it" if math.isfinite(lost) else "",
+        f"{100 * value('medication_visits_unbooked_share'):.0f}% of due medication visits "
+        "found no slot",
+    ]
+    said = "; ".join(f for f in figures if f)
+    if math.isfinite(blocked) and blocked >= PLACES_BIND:
+        return (
+            f"Prescribers' evaluations are a bottleneck too: {said}. But admissions are held "
+            f"up {100 * blocked:.0f}% of the time for want of a place (below), so more "
+            "prescriber hours alone would lengthen the IOP waitlist rather than admit more."
+        )
+    return (
+        f"Prescribers' evaluations limit admissions: {said}. More prescriber hours (or "
+        "evaluations not required before the first day) admit more before any seat or "
+        "therapist does."
+    )
+
+
 def limiting_factors(summary: pd.DataFrame) -> list[str]:
     """What held admissions up, in plain sentences from a summary: the share of time someone
     waited for a place that could not be given and why, the caseload occupancy, and the other
@@ -99,6 +130,11 @@ def limiting_factors(summary: pd.DataFrame) -> list[str]:
     binds = intake_binds(summary)
     if binds:
         lines.append(_intake_sentence(value, blocked, _intake_grows(summary)))
+    evaluations_bind = value("wait_for_evaluation_days_mean") >= EVALUATION_WAIT_DAYS and (
+        value("evaluation_waitlist_mean") >= 0.5
+    )
+    if evaluations_bind:
+        lines.append(_evaluation_sentence(value, blocked))
     if math.isfinite(blocked):
         reasons = sorted(
             ((value(k), text) for k, text in ADMISSION_LIMITS.items() if value(k) > 0.005),
@@ -141,7 +177,7 @@ def limiting_factors(summary: pd.DataFrame) -> list[str]:
             + (
                 f"; {waiting:.1f} clients on average waited for an evaluation required before "
                 f"their first IOP day (those seen waited {evaluation:.1f} days)"
-                if math.isfinite(evaluation)
+                if math.isfinite(evaluation) and not evaluations_bind
                 else ""
             )
             + "."

@@ -441,6 +441,12 @@ def prescriber_kpis(
     asked = clients["evaluation_requested"].to_numpy(dtype=float)
     waited = (asked >= start) & np.isfinite(evaluated) & np.isfinite(asked)
     k["wait_for_evaluation_days_mean"] = _mean((evaluated - asked)[waited] / HOURS_PER_DAY)
+    # those whose wait for it ended: seen, or gone (given up) without being seen
+    status = clients["status"].to_numpy(dtype=object)
+    asked_in_period = np.isfinite(asked) & (asked >= start)
+    gave_up = asked_in_period & ~np.isfinite(evaluated) & (status == "lost")
+    ended = asked_in_period & (np.isfinite(evaluated) | (status != "evaluation"))
+    k["lost_waiting_for_evaluation_share"] = _share(int(gave_up.sum()), int(ended.sum()))
     return k
 
 

@@ -54,3 +54,28 @@ def test_an_evaluation_before_starting_holds_admissions_while_no_prescriber_work
 def test_an_evaluation_before_starting_needs_a_prescriber():
     with pytest.raises(scenarios.ScenarioError, match="iop.evaluation_before_start"):
         short("iop.evaluation_before_start=true", "iop.prescriber_pools=[]")
+
+
+def test_evaluations_a_prescriber_has_no_time_for_are_named_as_what_limits_admissions():
+    """Every client needs medication and an evaluation before their first IOP day, from a
+    prescriber with two hours a week: clients queue for it for weeks and give up while seats
+    stay free, and the run names the evaluations, not the places, as what limits admissions
+    (the short baseline, with time for them, does not)."""
+    from simulation import results
+    from simulation.experiment import run_experiment
+
+    scarce = short(
+        "iop.evaluation_before_start=true",
+        "iop.medication_share=1",
+        'staff.prescribers.roster=[{days=["tue"], start="09:00", end="11:00"}]',
+        "staff.prescribers.fte=0.05",
+    )
+    result = run_experiment(scarce, replications=3)
+    kpis = result.kpis.mean()
+    assert kpis["wait_for_evaluation_days_mean"] > 7
+    assert kpis["lost_waiting_for_evaluation_share"] > 0.1
+    lines = results.limiting_factors(result.summary)
+    assert lines[0].startswith("Prescribers' evaluations limit admissions")
+    assert "gave up before it" in lines[0]
+    calm = run_experiment(short(), replications=3)
+    assert not any("evaluations limit" in x for x in results.limiting_factors(calm.summary))
