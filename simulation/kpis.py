@@ -248,6 +248,12 @@ _CATALOGUE = [
         "Mean days a completer kept an IOP seat waiting for an outpatient slot",
     ),
     Kpi(
+        "blocked_in_iop_mean",
+        "clients",
+        "Mean number of clients holding an IOP seat while waiting to move on (an outpatient "
+        "slot, or a place at a higher level of care)",
+    ),
+    Kpi(
         "admission_blocked_share",
         "share",
         "Share of time someone waited for an IOP place that could not be given",

@@ -115,6 +115,33 @@ def _evaluation_sentence(value, blocked: float) -> str:
     )
 
 
+HELD_WAITING_SHARE = 0.15
+"""A share of the IOP's occupied seats held by clients ready to move on (with no outpatient
+slot or higher-care place yet) from which the next service, not the IOP's seats
+or therapists, is named as what fills them."""
+
+
+def _seats_held_waiting(value) -> str:
+    """Seats held by clients waiting to move on, when they are HELD_WAITING_SHARE or more of
+    the census: the service after the IOP fills its seats (Pierotti et al. 2024: capacity
+    added to one service moves the pressure to the next)."""
+    waiting, census = value("blocked_in_iop_mean"), value("iop_census_mean")
+    if not (math.isfinite(waiting) and census > 0 and waiting / census >= HELD_WAITING_SHARE):
+        return ""
+    days = value("blocked_step_down_days_mean")
+    return (
+        f"Of the seats held, {100 * waiting / census:.0f}% ({waiting:.1f} on average) are held "
+        "by clients ready to move on who wait for the care after the IOP"
+        + (
+            f" (completers waited {days:.0f} days on average for an outpatient slot)"
+            if days >= 1
+            else ""
+        )
+        + ": the care after the IOP fills its seats, so more places there (outpatient: "
+        "step_down.pools, op_caseload_cap) free seats before more seats or therapists would."
+    )
+
+
 def limiting_factors(summary: pd.DataFrame) -> list[str]:
     """What held admissions up, in plain sentences from a summary: the share of time someone
     waited for a place that could not be given and why, the caseload occupancy, and the other
@@ -152,7 +179,10 @@ def limiting_factors(summary: pd.DataFrame) -> list[str]:
                 + "; ".join(f"{text} ({100 * share:.0f}% of the time)" for share, text in reasons)
                 + "."
             )
-            if len(binding) > 1:
+            held = _seats_held_waiting(value)
+            if held:
+                lines.append(held)
+            elif len(binding) > 1:
                 lines.append(
                     "These bind together: adding only one of them will admit few more clients."
                 )

@@ -484,6 +484,7 @@ def replication_kpis(
     k["op_waitlist_mean"] = mean_of("op_waitlist")
     k["evaluation_waitlist_mean"] = mean_of("evaluation")
     k["iop_census_mean"] = mean_of("iop") + mean_of("blocked")
+    k["blocked_in_iop_mean"] = mean_of("blocked")
     k["op_census_mean"] = mean_of("op")
     left_iop = cols["iop_end"] >= start
     n_left = int(left_iop.sum())

@@ -118,6 +118,32 @@ def test_blocking_keeps_completers_in_their_seat():
     assert blocked["iop_length_of_stay_days_mean"] > at_home["iop_length_of_stay_days_mean"]
 
 
+def test_seats_held_by_completers_waiting_for_step_down_name_the_outpatient_places():
+    """One outpatient place per therapist and 20-week step-downs: a quarter of the IOP's
+    seats are held by completers waiting for an outpatient slot, and what limits admissions
+    names the places after the IOP instead of saying seats and therapists bind together;
+    with the plain clinic's outpatient places it says nothing of the kind."""
+    from simulation import results
+
+    tight = [
+        "staff.therapists.op_caseload_cap=1",
+        'staff."evening therapists".op_caseload_cap=1',
+        'step_down.duration_weeks={dist="fixed", value=20}',
+    ]
+    result = run_experiment(plain_short(*tight, "horizon_weeks=30"), replications=3)
+    kpis = result.kpis.mean()
+    assert kpis["blocked_in_iop_mean"] / kpis["iop_census_mean"] > 0.15
+    lines = results.limiting_factors(result.summary)
+    (held,) = [x for x in lines if x.startswith("Of the seats held")]
+    assert "more places there (outpatient: step_down.pools, op_caseload_cap)" in held
+    assert lines.index(held) == 1  # (beside the admissions line: in the brief's two)
+    assert not any(x.startswith("These bind together") for x in lines)
+    plain = run_experiment(plain_short("horizon_weeks=30"), replications=3)
+    assert not any(
+        x.startswith("Of the seats held") for x in results.limiting_factors(plain.summary)
+    )
+
+
 def test_cohorts_start_together():
     result = run(short("tracks.morning.admission=cohort", "tracks.evening.admission=cohort"))
     starts = result.clients["iop_start"].dropna()
