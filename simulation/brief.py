@@ -29,7 +29,12 @@ def _value(by: pd.DataFrame, kpi: str, column: str = "mean") -> float:
 def _with_ci(by: pd.DataFrame, kpi: str) -> str:
     unit = describe(kpi).unit
     mean, low, high = (_value(by, kpi, c) for c in ("mean", "ci_low", "ci_high"))
-    return fmt_with_ci(mean, low, high, unit, weeks=False)
+    shown = fmt_with_ci(mean, low, high, unit, weeks=False)
+    counted = "n" in by
+    n, total = (_value(by, kpi, "n"), by["n"].max()) if counted else (math.nan, math.nan)
+    if 0 < n < total:  # (the others had no one it is about)
+        shown += f" [from {n:.0f} of {total:.0f} replications]"
+    return shown
 
 
 def target_sentences(summary: pd.DataFrame, targets: list[tuple[str, str, float]]) -> list[str]:

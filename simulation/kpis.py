@@ -507,7 +507,7 @@ def fmt_interval(mean: float, low: float, high: float, unit: str, weeks: bool = 
     if low is None or low != low or high != high:
         return ""
     if low == high:
-        return "none: the same in every replication that had it"
+        return "none: the same in every replication"
     as_weeks = in_weeks(mean, unit, weeks)
     return f"{fmt(low, unit, as_weeks=as_weeks)} to {fmt(high, unit, as_weeks=as_weeks)}"
 
@@ -519,7 +519,7 @@ def fmt_with_ci(mean: float, low: float, high: float, unit: str, weeks: bool = T
     if not interval:
         return shown
     if interval.startswith("none"):
-        return f"{shown} (no spread: the same in every replication that had it)"
+        return f"{shown} (no spread: the same in every replication)"
     return f"{shown} (95% CI {interval})"
 
 
