@@ -30,10 +30,10 @@ hours alone would lengthen the IOP waitlist rather than admit more."""
 def intake_binds(summary: pd.DataFrame) -> bool:
     """Whether intake assessments are a bottleneck: clients wait a week or more beyond the
     first slot the intake clinicians' rosters offer, or the intake waitlist grows beyond doubt
-    (by a client every 20 weeks or more) while they wait a day or more beyond it. (A summary from before that KPI: 5% or more of
-    the period's referrals still waiting for an assessment at the end.) Referrals of the last
-    days of a period are always still waiting, whatever the capacity, so that share alone
-    does not say intake binds."""
+    (by a client every 20 weeks or more) while they wait a day or more beyond it. (A summary
+    from before that KPI: 5% or more of the period's referrals still waiting for an
+    assessment at the end.) Referrals of the last days of a period are always still waiting,
+    whatever the capacity, so that share alone does not say intake binds."""
     mean = summary.set_index("kpi")["mean"]
     if "intake_queue_days_mean" not in mean:
         never = float(mean.get("referrals_never_assessed_share", math.nan))
@@ -71,17 +71,7 @@ def _intake_sentence(value, blocked: float, growing: bool) -> str:
         "still waiting for one at the end",
         f"intake clinicians are {100 * value('intake_utilisation'):.0f}% busy",
     ]
-    said = "; ".join(f for f in figures if f)
-    if math.isfinite(blocked) and blocked >= PLACES_BIND:
-        return (
-            f"Intake assessments are a bottleneck too: {said}. But admissions are held up "
-            f"{100 * blocked:.0f}% of the time for want of a place (below), so more intake "
-            "hours alone would lengthen the IOP waitlist rather than admit more."
-        )
-    return (
-        f"Intake assessments limit admissions: {said}. More intake hours admit more before "
-        "any seat or therapist does."
-    )
+    return _before_the_iop("Intake assessments", figures, blocked, "intake hours", "")
 
 
 EVALUATION_WAIT_DAYS = 7.0
@@ -101,16 +91,28 @@ def _evaluation_sentence(value, blocked: float) -> str:
         f"{100 * value('medication_visits_unbooked_share'):.0f}% of due medication visits "
         "found no slot",
     ]
+    return _before_the_iop(
+        "Prescribers' evaluations",
+        figures,
+        blocked,
+        "prescriber hours",
+        " (or evaluations not required before the first day)",
+    )
+
+
+def _before_the_iop(what: str, figures: list[str], blocked: float, more: str, or_: str) -> str:
+    """A step before the IOP (intake, a required evaluation) as a bottleneck, with its
+    figures: it limits admissions, unless places hold them up PLACES_BIND of the time or
+    more, when more of it alone would only lengthen the IOP waitlist."""
     said = "; ".join(f for f in figures if f)
     if math.isfinite(blocked) and blocked >= PLACES_BIND:
         return (
-            f"Prescribers' evaluations are a bottleneck too: {said}. But admissions are held "
-            f"up {100 * blocked:.0f}% of the time for want of a place (below), so more "
-            "prescriber hours alone would lengthen the IOP waitlist rather than admit more."
+            f"{what} are a bottleneck too: {said}. But admissions are held up "
+            f"{100 * blocked:.0f}% of the time for want of a place (below), so more {more} "
+            "alone would lengthen the IOP waitlist rather than admit more."
         )
     return (
-        f"Prescribers' evaluations limit admissions: {said}. More prescriber hours (or "
-        "evaluations not required before the first day) admit more before any seat or "
+        f"{what} limit admissions: {said}. More {more}{or_} admit more before any seat or "
         "therapist does."
     )
 
