@@ -6,7 +6,6 @@ characters). Widths are kept under 100 columns so a table fits an ordinary termi
 
 from __future__ import annotations
 
-from simulation import results
 from simulation.kpis import HEADLINE, describe, fmt, fmt_signed, fmt_with_ci, kpi_label, split_group
 
 
@@ -56,12 +55,14 @@ def target_lines(targets) -> list[str]:
     """One line per target, bound and values in the same unit (days stay days)."""
     if targets is None or targets.empty:
         return []
+    from simulation.results.summary import too_few  # (pandas: not for --help)
+
     lines = ["Targets (met only if the whole 95% CI is on the right side):"]
     for row in targets.itertuples():
         unit = describe(row.kpi).unit
         op, _, bound = str(row.target).partition(" ")
         shown = f"{op} {fmt(float(bound), unit, weeks=False)}"
-        few = results.too_few(row)
+        few = too_few(row)
         if few:
             lines.append(f"  {row.kpi} {shown}: TOO FEW TO JUDGE ({few})")
             continue
