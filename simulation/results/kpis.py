@@ -543,11 +543,13 @@ def replication_kpis(
     k["admission_blocked_by_caseload_share"] = mean_of("blocked_by_caseload")
     k["admission_blocked_by_cohort_share"] = mean_of("blocked_by_cohort")
     if caseloads is not None and len(caseloads):
-        k["caseload_occupancy"] = float(caseloads["mean_caseload"].sum() / caseloads["cap"].sum())
+        # places offered: each therapist's cap for the share of the period they were in post
+        offered = caseloads["cap"].to_numpy() * caseloads["in_post_share"].to_numpy()
+        k["caseload_occupancy"] = float(caseloads["mean_caseload"].sum() / offered.sum())
         pool = caseloads["pool"].to_numpy(dtype=object)
         # (pandas' grouped sums: the same compensated sums, in the same order, as before)
         held = pd.Series(caseloads["mean_caseload"].to_numpy(dtype=float)).groupby(pool).sum()
-        cap = pd.Series(caseloads["cap"].to_numpy()).groupby(pool).sum()
+        cap = pd.Series(offered).groupby(pool).sum()
         for name in held.index:
             k[f"{CASELOAD_PREFIX}{name}"] = float(held[name] / cap[name])
     else:

@@ -278,10 +278,25 @@ def hours_by_client_week(
 
 def caseload_table(scenario: Scenario, clients: pd.DataFrame, staff) -> pd.DataFrame:
     """Each primary therapist's mean IOP caseload over the reporting period, against the cap
-    (a place is held from placement on the waitlist to leaving the IOP)."""
+    (a place is held from placement on the waitlist to leaving the IOP) and the share of the
+    period they were in post (a leaver's or a joiner's places count for the weeks they were
+    there: counted for the whole period, a summer vacancy read as caseload places left
+    empty). ``occupancy``: places held / places offered while in post."""
     start = scenario.warmup_weeks * HOURS_PER_WEEK
     end = scenario.total_weeks * HOURS_PER_WEEK
-    people = [p for p in staff.members(scenario.iop.therapist_pools) if p.iop_cap > 0]
+    full_time = scenario.finance.full_time_hours
+    caps = {name: pool.caseload_caps(full_time)[0] for name, pool in scenario.staff.items()}
+    first, last = scenario.warmup_weeks, scenario.total_weeks
+
+    def in_post(p) -> float:
+        gone = last if p.gone_week is None else min(p.gone_week, last)
+        return max(0, gone - max(p.first_week, first)) / max(last - first, 1)
+
+    people = [
+        p
+        for p in staff.members(scenario.iop.therapist_pools)
+        if caps[p.pool] > 0 and in_post(p) > 0
+    ]
     therapist = clients["therapist"].to_numpy(dtype=object)
     held = therapist != ""
     began = clients["placed"].to_numpy(dtype=float)[held]
@@ -290,7 +305,8 @@ def caseload_table(scenario: Scenario, clients: pd.DataFrame, staff) -> pd.DataF
     overlap = np.clip(np.minimum(ended, end) - np.maximum(began, start), 0, None)
     # (pandas' grouped sum: the same compensated sum, in the same order, as before)
     mean_held = pd.Series(overlap, index=therapist[held]).groupby(level=0).sum()
-    cap = np.array([p.iop_cap for p in people], dtype=np.int64)
+    cap = np.array([caps[p.pool] for p in people], dtype=np.int64)
+    share = np.array([in_post(p) for p in people], dtype=float)
     mean_caseload = np.array(
         [float(mean_held.get(p.name, 0.0)) / (end - start) for p in people], dtype=float
     )
@@ -299,8 +315,9 @@ def caseload_table(scenario: Scenario, clients: pd.DataFrame, staff) -> pd.DataF
             "therapist": column([p.name for p in people], "str"),
             "pool": column([p.pool for p in people], "str"),
             "cap": cap,
+            "in_post_share": share,
             "mean_caseload": mean_caseload,
-            "occupancy": mean_caseload / cap,
+            "occupancy": mean_caseload / (cap * share),
         }
     )
 

@@ -50,6 +50,25 @@ def test_nobody_works_before_joining_or_after_leaving():
     assert ((busy["resource"] == "therapists joiner 1") & (week >= 20)).any()
 
 
+def test_caseload_places_count_only_the_weeks_a_therapist_is_in_post():
+    """A day therapist leaves at week 12 and is replaced at week 20 (30 weeks measured from
+    week 4): each has their cap for their own weeks, so the pool's caseload places held are
+    not read as half empty for the weeks no one was in the post (they were 0.25 of the
+    summer vacancy's baseline before)."""
+    from tests.conftest import run
+
+    sc = short("horizon_weeks=30", *LEAVE_THEN_HIRE)
+    table = run(sc).caseloads.set_index("therapist")
+    span = sc.horizon_weeks
+    assert table.loc["therapists 2", "in_post_share"] == pytest.approx((12 - 4) / span)
+    assert table.loc["therapists joiner 1", "in_post_share"] == pytest.approx((34 - 20) / span)
+    assert table.loc["therapists 1", "in_post_share"] == 1.0
+    offered = (table["cap"] * table["in_post_share"]).sum()
+    kpis = run(sc).kpis
+    assert kpis["caseload_occupancy"] == pytest.approx(table["mean_caseload"].sum() / offered)
+    assert kpis["caseload_occupancy"] <= 1.0 + 1e-9
+
+
 def test_more_cannot_leave_than_are_in_post():
     with pytest.raises(scenarios.ScenarioError, match="cannot leave therapists"):
         short('staff_changes=[{pool = "therapists", week = 5, change = "leave", count = 3}]')

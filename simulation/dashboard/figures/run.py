@@ -192,8 +192,11 @@ def staff_time(resources: pd.DataFrame, warmup_weeks: int) -> go.Figure:
 
 
 def caseloads(table: pd.DataFrame) -> go.Figure:
-    """Mean IOP caseload of each primary therapist (95% CI across replications) and the cap."""
-    stats_ = table.groupby(["therapist", "pool", "cap"], sort=False)["mean_caseload"].agg(
+    """Mean IOP caseload of each primary therapist while in post (95% CI across
+    replications) and the cap."""
+    share = table.get("in_post_share", 1.0)  # (older folders: everyone in post throughout)
+    held = table.assign(while_in_post=table["mean_caseload"] / share)
+    stats_ = held.groupby(["therapist", "pool", "cap"], sort=False)["while_in_post"].agg(
         ["mean", "std", "count"]
     )
     stats_ = stats_.reset_index()
@@ -225,7 +228,7 @@ def caseloads(table: pd.DataFrame) -> go.Figure:
         )
     )
     fig.update_layout(
-        title="Primary-therapist caseloads: mean IOP clients held against the cap",
+        title="Primary-therapist caseloads: mean IOP clients held while in post, against the cap",
         yaxis_title="IOP clients",
         **{**LAYOUT, "hovermode": "closest"},
     )
