@@ -150,7 +150,9 @@ def _results(
     busy = recorder.busy_table()
     groups, group_of = results.resource_groups(scenario, model.staff.employment)
     names = [g[0] for g in groups]
-    per_hour = busy_by_hour_of_week(busy, group_of, names, scenario.warmup_weeks * 168.0, model.end)
+    per_hour = busy_by_hour_of_week(
+        busy, group_of, names, scenario.measured_from_week * 168.0, model.end
+    )
     capacity = results.hourly_capacity(scenario)
     usage = pd.DataFrame(
         {
@@ -161,7 +163,7 @@ def _results(
         }
     )
     clients = as_text(results.with_hours(clients, attendance, client_weeks))
-    activity = results.activity_hours(busy, group_of, scenario.warmup_weeks * 168.0)
+    activity = results.activity_hours(busy, group_of, scenario.measured_from_week * 168.0)
     events = event_log(clients, busy, replication) if with_event_log else None
     return ReplicationResult(
         replication=replication,

@@ -188,4 +188,4 @@ def forecast(scenario: Scenario, weeks: int | None = None, replications: int | N
     if weeks is not None:
         scenario = change(scenario, [f"horizon_weeks={int(weeks)}"])
     result = run_experiment(scenario, replications=replications, detail="forecast")
-    return results.forecast_bands(result.tables["weekly"])
+    return results.forecast_bands(result.tables["weekly"], begins=scenario.state.as_of)

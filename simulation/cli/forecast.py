@@ -74,7 +74,7 @@ def _simulate(sc, exp, n, quiet):
     finally:
         progress.close()
     result.summary = result.summary[result.summary["n"] > 0]  # what a forecast does not compute
-    return result, results.forecast_bands(result.tables["weekly"])
+    return result, results.forecast_bands(result.tables["weekly"], begins=sc.state.as_of)
 
 
 @main.command()
@@ -146,6 +146,11 @@ def forecast(scenario, exp, variants, out, force, as_json):
         )
         for line in _forecast_lines(bands):
             say(line)
+        from simulation.results import partial_week
+
+        partial = partial_week(sc.state.as_of)
+        if partial:
+            say(partial)
         say(f"Forecast folder: {folder}")
 
 

@@ -21,6 +21,7 @@ from simulation.results.forecast import (
     backtest_table,
     forecast_bands,
     forecast_series,
+    partial_week,
     series_name,
 )
 from simulation.results.kpis import (
@@ -122,6 +123,7 @@ __all__ = [
     "evaluate_targets",
     "too_few",
     "forecast_bands",
+    "partial_week",
     "forecast_series",
     "group_kpis",
     "growth_kpis",

@@ -53,12 +53,16 @@ SERIES_NAMES = {
 }
 
 
-def forecast_bands(weekly: pd.DataFrame, as_recorded: bool = False) -> pd.DataFrame:
+def forecast_bands(weekly: pd.DataFrame, as_recorded: bool = False, begins=None) -> pd.DataFrame:
     """Week-by-week prediction bands across replications: the 50% (p25-p75) and 90% (p5-p95)
     bands, the median and the mean of each forecast series (``forecast_series``: a continuum's
     levels and a network's sites included; long table). ``as_recorded``
     (back-tests): the census and IOP waitlist as dated records count them, to compare like
-    with like with an extract."""
+    with like with an extract. ``begins`` (the state's date): a week that starts before it is
+    left out (``partial_week``): the model holds no one before the state's date, so a week
+    begun on a Sunday showed a seventh of the clinic's census."""
+    if begins is not None:
+        weekly = weekly[weekly["date"] >= pd.Timestamp(begins)]
     w = weekly.assign(discharges=weekly[[f"discharged_{r}" for r in DISCHARGE_REASONS]].sum(axis=1))
     if as_recorded:
         w = w.assign(iop_census=w["iop_census_recorded"], iop_waitlist=w["iop_waitlist_recorded"])
@@ -74,6 +78,19 @@ def forecast_bands(weekly: pd.DataFrame, as_recorded: bool = False) -> pd.DataFr
     return pd.concat(rows, ignore_index=True)[
         ["series", "week", "date", "p5", "p25", "p50", "p75", "p95", "mean"]
     ]
+
+
+def partial_week(begins) -> str:
+    """The sentence a forecast from a state dated after its week's Monday says: that week is
+    left out of its bands (``forecast_bands``); '' when the state falls on a Monday."""
+    day = pd.Timestamp(begins)
+    if day.weekday() == 0:
+        return ""
+    monday = (day - pd.Timedelta(days=day.weekday())).date()
+    return (
+        f"The week of {monday} is left out: the forecast begins on {day.date()} "
+        f"({day.day_name()}), part-way through it, with no one held before then."
+    )
 
 
 LEVEL_RECORDED = ("level_census_recorded[", "level_waitlist_recorded[")

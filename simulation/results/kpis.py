@@ -41,8 +41,8 @@ ROLE_KPIS = {
 def workforce_kpis(scenario: Scenario, recorder: Recorder, start: float) -> dict[str, float]:
     """Posts empty below each pool's establishment (its size in the scenario) and the clients
     of leavers, a year over the reporting period."""
-    years = scenario.horizon_weeks / 52.0
-    weeks = np.arange(scenario.warmup_weeks, scenario.total_weeks)
+    years = scenario.measured_weeks / 52.0
+    weeks = np.arange(scenario.measured_from_week, scenario.total_weeks)
     vacancy = 0.0
     people = recorder.employment or [(*row, False) for row in scenario.people()]
     locum_weeks = 0.0
@@ -71,13 +71,13 @@ def staff_time_kpis(
     documentation that found no time in the day."""
     therapists = [n for n, p in scenario.staff.items() if p.role == "therapist"]
     mine = (
-        (resources["week"].to_numpy() >= scenario.warmup_weeks)
+        (resources["week"].to_numpy() >= scenario.measured_from_week)
         & (resources["kind"].to_numpy(dtype=object) == "staff")
         & np.isin(resources["resource"].to_numpy(dtype=object), therapists)
     )
     full_time = scenario.finance.full_time_hours
     fte = sum(scenario.staff[n].paid_fte(full_time) * scenario.staff[n].size for n in therapists)
-    paid = fte * full_time * scenario.horizon_weeks
+    paid = fte * full_time * scenario.measured_weeks
 
     def total(column: str) -> float:  # (pandas' sum: the same pairwise sum as before)
         return float(pd.Series(resources[column].to_numpy(dtype=float)[mine]).sum())
@@ -313,7 +313,7 @@ def group_kpis(
     ``converted`` = (``client_columns``, ``client_weeks_of``)); each group is a boolean row
     mask over them (and over the client-weeks, through each week's client)."""
     k: dict[str, float] = {}
-    weeks = scenario.horizon_weeks
+    weeks = scenario.measured_weeks
     cols, (at, in_period, meets_rule) = converted or (
         client_columns(clients),
         client_weeks_of(clients, client_weeks, start),
@@ -465,9 +465,9 @@ def replication_kpis(
     """The KPIs of one replication, over the reporting period (warm-up excluded); with
     ``by_group``, also for each track, age group and referral source; ``visits``: the stays
     at levels of care (``visit_table``)."""
-    start = scenario.warmup_weeks * HOURS_PER_WEEK
+    start = scenario.measured_from_week * HOURS_PER_WEEK
     end = scenario.total_weeks * HOURS_PER_WEEK
-    weeks = scenario.horizon_weeks
+    weeks = scenario.measured_weeks
     report = weekly[~weekly["warmup"]]
     cols = client_columns(clients)  # converted once for every client KPI below
     by_week = client_weeks_of(clients, client_weeks, start)
@@ -500,9 +500,9 @@ def replication_kpis(
         (cols["iop_end"][left_iop] - cols["iop_start"][left_iop]) / HOURS_PER_DAY
     )
 
-    for name, value in pooled_utilisation(resources, scenario.warmup_weeks).items():
+    for name, value in pooled_utilisation(resources, scenario.measured_from_week).items():
         k[f"{UTILISATION_PREFIX}{name}"] = float(value)
-    roles = pooled_utilisation(resources, scenario.warmup_weeks, by="role")
+    roles = pooled_utilisation(resources, scenario.measured_from_week, by="role")
     for role, kpi in [
         *ROLE_KPIS.items(),
         ("room", "room_utilisation"),
@@ -609,7 +609,7 @@ def site_utilisation(scenario: Scenario, resources: pd.DataFrame) -> dict[str, f
         mine = resources[(site == name).to_numpy()]
         if mine.empty:
             continue
-        roles = pooled_utilisation(mine, scenario.warmup_weeks, by="role")
+        roles = pooled_utilisation(mine, scenario.measured_from_week, by="role")
         for role, kpi in ROLE_KPIS.items():
             if role in roles:
                 k[group_kpi(kpi, "site", name)] = float(roles[role])

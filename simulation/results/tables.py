@@ -129,7 +129,7 @@ def weekly_table(
     cols: dict[str, np.ndarray] = {
         "week": np.arange(weeks),
         "date": monday + pd.to_timedelta(np.arange(weeks) * 7, unit="D"),
-        "warmup": np.arange(weeks) < scenario.warmup_weeks,
+        "warmup": np.arange(weeks) < scenario.measured_from_week,
     }
     m = recorder.monitors
     for name in ("intake_waitlist", "iop_waitlist", "op_waitlist", "blocked"):
@@ -282,11 +282,11 @@ def caseload_table(scenario: Scenario, clients: pd.DataFrame, staff) -> pd.DataF
     period they were in post (a leaver's or a joiner's places count for the weeks they were
     there: counted for the whole period, a summer vacancy read as caseload places left
     empty). ``occupancy``: places held / places offered while in post."""
-    start = scenario.warmup_weeks * HOURS_PER_WEEK
+    start = scenario.measured_from_week * HOURS_PER_WEEK
     end = scenario.total_weeks * HOURS_PER_WEEK
     full_time = scenario.finance.full_time_hours
     caps = {name: pool.caseload_caps(full_time)[0] for name, pool in scenario.staff.items()}
-    first, last = scenario.warmup_weeks, scenario.total_weeks
+    first, last = scenario.measured_from_week, scenario.total_weeks
 
     def in_post(p) -> float:
         gone = last if p.gone_week is None else min(p.gone_week, last)

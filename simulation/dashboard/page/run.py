@@ -23,7 +23,7 @@ def build_figures(
     scenario: Scenario, tables: dict[str, pd.DataFrame], replications: int
 ) -> list[tuple[str, str, object]]:
     """(key, heading, figure) for every dashboard figure that has data."""
-    warmup_hours = scenario.warmup_weeks * 168.0
+    warmup_hours = scenario.measured_from_week * 168.0
     weekly = tables.get("weekly", pd.DataFrame())
     resources = [*scenario.staff, *[r.name for r in scenario.rooms]]
     resources += [o.name for o in scenario.offices]
@@ -51,7 +51,7 @@ def build_figures(
             (
                 "staff_time",
                 "Staff time",
-                figures.staff_time(tables["resources"], scenario.warmup_weeks),
+                figures.staff_time(tables["resources"], scenario.measured_from_week),
             )
         )
     caseloads = tables.get("caseloads")
@@ -64,7 +64,7 @@ def build_figures(
             (
                 "flow",
                 "Flow of clients",
-                figures.flow(clients, warmup_hours, scenario.horizon_weeks / 52.0, replications),
+                figures.flow(clients, warmup_hours, scenario.measured_weeks / 52.0, replications),
             )
         )
     if clients is not None and scenario.sites and "region" in clients:
@@ -78,13 +78,13 @@ def build_figures(
                 "site_flow",
                 "Regions and sites",
                 figures.site_flow(
-                    seen, sites, warmup_hours, scenario.horizon_weeks / 52.0, replications
+                    seen, sites, warmup_hours, scenario.measured_weeks / 52.0, replications
                 ),
             )
         )
     if "level_visits" in tables:
         flows = figures.level_flow(
-            tables["level_visits"], warmup_hours, scenario.horizon_weeks / 52.0, replications
+            tables["level_visits"], warmup_hours, scenario.measured_weeks / 52.0, replications
         )
         out.append(("level_flow", "Flow between levels of care", flows))
     if "sessions" in tables:
@@ -95,7 +95,7 @@ def build_figures(
             (
                 "hours",
                 "Hours attended per week",
-                figures.hours_attended(tables["client_weeks"], scenario.warmup_weeks),
+                figures.hours_attended(tables["client_weeks"], scenario.measured_from_week),
             )
         )
     if not weekly.empty:
