@@ -345,12 +345,6 @@ class Scenario(_Model):
                 f"warmup_weeks = {self.warmup_weeks}: a run from a state starts where the clinic "
                 "stands and needs no warm-up; set warmup_weeks = 0"
             )
-        elif self.measured_weeks < 1:
-            problems.append(
-                f"horizon_weeks = {self.horizon_weeks}: the state's date, "
-                f"{self.state.as_of} ({self.state.as_of.strftime('%A')}), falls part-way "
-                "through the first week, which is not measured; measure 2 weeks or more"
-            )
         tracks = [t.name for t in self.tracks]
         sources = [s.name for s in self.referrals.sources]
         people = [n for p, pool in self.staff.items() for n in pool.names(p)]
@@ -577,22 +571,19 @@ class Scenario(_Model):
 
     @property
     def total_weeks(self) -> int:
-        """Weeks simulated: warm-up plus the reporting horizon."""
-        return self.warmup_weeks + self.horizon_weeks
+        """Weeks simulated: those before the measured period (the warm-up, or the week of a
+        state dated after its Monday) plus the reporting horizon."""
+        return self.measured_from_week + self.horizon_weeks
 
     @property
     def measured_from_week(self) -> int:
         """The first week the KPIs count: the one after the warm-up; for a run from a state
         dated after its week's Monday, the week after the state's (the model holds no one
-        before the state's date: counted, those days read a seventh of the clinic a day)."""
+        before the state's date: counted, those days read a seventh of the clinic a day).
+        ``horizon_weeks`` are measured from it either way."""
         if self.state is not None and self.state.as_of.weekday() != 0:
             return max(self.warmup_weeks, 1)
         return self.warmup_weeks
-
-    @property
-    def measured_weeks(self) -> int:
-        """Weeks the KPIs count (``measured_from_week`` to the end)."""
-        return self.total_weeks - self.measured_from_week
 
     def target_list(self) -> list[tuple[str, str, float]]:
         """Targets as (kpi, operator, bound)."""

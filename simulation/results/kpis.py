@@ -41,7 +41,7 @@ ROLE_KPIS = {
 def workforce_kpis(scenario: Scenario, recorder: Recorder, start: float) -> dict[str, float]:
     """Posts empty below each pool's establishment (its size in the scenario) and the clients
     of leavers, a year over the reporting period."""
-    years = scenario.measured_weeks / 52.0
+    years = scenario.horizon_weeks / 52.0
     weeks = np.arange(scenario.measured_from_week, scenario.total_weeks)
     vacancy = 0.0
     people = recorder.employment or [(*row, False) for row in scenario.people()]
@@ -77,7 +77,7 @@ def staff_time_kpis(
     )
     full_time = scenario.finance.full_time_hours
     fte = sum(scenario.staff[n].paid_fte(full_time) * scenario.staff[n].size for n in therapists)
-    paid = fte * full_time * scenario.measured_weeks
+    paid = fte * full_time * scenario.horizon_weeks
 
     def total(column: str) -> float:  # (pandas' sum: the same pairwise sum as before)
         return float(pd.Series(resources[column].to_numpy(dtype=float)[mine]).sum())
@@ -313,7 +313,7 @@ def group_kpis(
     ``converted`` = (``client_columns``, ``client_weeks_of``)); each group is a boolean row
     mask over them (and over the client-weeks, through each week's client)."""
     k: dict[str, float] = {}
-    weeks = scenario.measured_weeks
+    weeks = scenario.horizon_weeks
     cols, (at, in_period, meets_rule) = converted or (
         client_columns(clients),
         client_weeks_of(clients, client_weeks, start),
@@ -467,7 +467,7 @@ def replication_kpis(
     at levels of care (``visit_table``)."""
     start = scenario.measured_from_week * HOURS_PER_WEEK
     end = scenario.total_weeks * HOURS_PER_WEEK
-    weeks = scenario.measured_weeks
+    weeks = scenario.horizon_weeks
     report = weekly[~weekly["warmup"]]
     cols = client_columns(clients)  # converted once for every client KPI below
     by_week = client_weeks_of(clients, client_weeks, start)

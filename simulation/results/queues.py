@@ -169,10 +169,10 @@ def queue_verdict(
     mean, std, _, _, n = interval
     if n < 2:
         return None, "", interval
-    growth = mean * scenario.measured_weeks
+    growth = mean * scenario.horizon_weeks
     if not (_t(mean, std, n) > OVERLOAD_T and growth >= OVERLOAD_CLIENTS):
         return None, "", interval
-    if _seasonal(scenario) and not seasonal_fit(scenario.measured_weeks) and growth < mean_length:
+    if _seasonal(scenario) and not seasonal_fit(scenario.horizon_weeks) and growth < mean_length:
         return "growing", "season", interval
     later, later_std, _, _, m = t_interval(later_slopes)
     if m >= 2 and not _t(later, later_std, m) > STILL_CLIMBING_T:

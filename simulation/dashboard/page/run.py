@@ -64,7 +64,7 @@ def build_figures(
             (
                 "flow",
                 "Flow of clients",
-                figures.flow(clients, warmup_hours, scenario.measured_weeks / 52.0, replications),
+                figures.flow(clients, warmup_hours, scenario.horizon_weeks / 52.0, replications),
             )
         )
     if clients is not None and scenario.sites and "region" in clients:
@@ -78,13 +78,13 @@ def build_figures(
                 "site_flow",
                 "Regions and sites",
                 figures.site_flow(
-                    seen, sites, warmup_hours, scenario.measured_weeks / 52.0, replications
+                    seen, sites, warmup_hours, scenario.horizon_weeks / 52.0, replications
                 ),
             )
         )
     if "level_visits" in tables:
         flows = figures.level_flow(
-            tables["level_visits"], warmup_hours, scenario.measured_weeks / 52.0, replications
+            tables["level_visits"], warmup_hours, scenario.horizon_weeks / 52.0, replications
         )
         out.append(("level_flow", "Flow between levels of care", flows))
     if "sessions" in tables:
