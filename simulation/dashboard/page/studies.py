@@ -164,9 +164,10 @@ function draw(){
  document.getElementById('explorer-cell').textContent=cell.cell;
  D.kpis.forEach(function(k){var r=cell.kpis[k.name];if(!r)return;var tr=document.createElement('tr');tr.setAttribute('data-kpi',k.name);
   var t=D.targets[k.name];var met=cell.met[k.name];
-  [k.description,show(r[0],k.unit),show(r[1],k.unit)+' to '+show(r[2],k.unit),t?t:'',t?(met?'met':'NOT met'):''].forEach(function(x,j){
+  var judged=met===true||met===false;
+  [k.description,show(r[0],k.unit),show(r[1],k.unit)+' to '+show(r[2],k.unit),t?t:'',t?(judged?(met?'met':'NOT met'):'not judged (no data, or too few replications had any)'):''].forEach(function(x,j){
    var td=document.createElement('td');td.textContent=x;if(j===1){td.className='num';td.setAttribute('data-value',String(r[0]));}
-   if(j===4&&t){td.className=met?'met':'notmet';}tr.appendChild(td);});body.appendChild(tr);});
+   if(j===4&&t&&judged){td.className=met?'met':'notmet';}tr.appendChild(td);});body.appendChild(tr);});
  var w=cell.weekly;var traces=[];
  if(w){traces=[{x:w.week,y:w.iop_waitlist,name:'IOP waitlist',mode:'lines'},{x:w.week,y:w.intake_waitlist,name:'Intake waitlist',mode:'lines',line:{dash:'dot'}}];}
  Plotly.react('explorer-waitlist',traces,{template:IOPSIM_TEMPLATE,title:'Waitlists of this cell (mean over replications; warm-up included)',
