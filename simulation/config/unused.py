@@ -46,8 +46,8 @@ def why_unused(scenario: Scenario, key: str) -> str | None:
 def finance_rate_warnings(scenario: Scenario) -> list[str]:
     """The finance table's rates set to what no payer pays, beside [[payers]]: someone who
     changes finance.iop_per_diem to see a higher per diem gets the same revenue, as every
-    client pays their payer's (the baseline's finance table repeats its commercial payer's,
-    and is not warned of). Each line starts with the key."""
+    client pays their payer's (a rate some payer pays, such as the defaults the baseline's
+    commercial payer pays, is not warned of). Each line starts with the key."""
     if not scenario.payers:
         return []
     notes = []
