@@ -1,10 +1,12 @@
 """Values a scenario holds that nothing in it uses: the finance table's rates and billable-day
 rule beside [[payers]] (every client pays by their payer's), the family sessions' length
-when none are held. Changing one changes no number, so a planner must be told, not shown a
+when none are held, medication reviews' when no client needs medication, intake's when
+referrals skip it. Changing one changes no number, so a planner must be told, not shown a
 run, a sensitivity or a plan that it did nothing."""
 
 from __future__ import annotations
 
+from simulation.config.demand import Intake
 from simulation.config.scenario import Scenario
 
 PAID_BY_PAYERS = (
@@ -32,6 +34,15 @@ def unused_keys(scenario: Scenario) -> dict[str, str]:
         out["iop.family_session_hours"] = (
             "iop.family_session_interval_weeks is 0, so no family session is held"
         )
+    if scenario.iop.medication_share == 0:  # (an evaluation for a payer is a first visit)
+        for key in ("iop.medication_review_hours", "iop.medication_interval_weeks"):
+            out[key] = "iop.medication_share is 0, so no client has medication reviews"
+    if not scenario.intake.enabled:
+        for name in Intake.model_fields:
+            if name != "enabled":
+                out[f"intake.{name}"] = (
+                    "intake.enabled is false, so referrals join the IOP waitlist with no assessment"
+                )
     return out
 
 

@@ -291,6 +291,14 @@ def test_the_finance_tables_rates_beside_payers_are_known_to_be_paid_by_no_one()
     assert "no family session is held" in scenarios.why_unused(
         no_family, "iop.family_session_hours"
     )
+    no_medication = variant("iop.medication_share=0")
+    assert "no client has medication reviews" in scenarios.why_unused(
+        no_medication, "iop.medication_review_hours"
+    )
+    assert scenarios.why_unused(no_medication, "iop.medication_first_hours") is None
+    mmc = scenarios.load("scenarios/verification/mmc.toml")  # (no intake)
+    assert "no assessment" in scenarios.why_unused(mmc, "intake.lost_share")
+    assert scenarios.why_unused(mmc, "intake.enabled") is None
 
 
 def test_attendance_of_one_needs_clients_alike_and_says_how():
