@@ -114,7 +114,13 @@ def run(
         progress.close()
     result.say_scenario_warnings()
     warmup = None
-    if not no_warmup_check:
+    steps = results.step_in_period(sc)
+    if steps and not no_warmup_check:  # (MSER-5 would read the change as settling)
+        result.notes.append(
+            f"The warm-up check is left out: {steps}, which MSER-5 would read as the clinic "
+            "still settling."
+        )
+    elif not no_warmup_check:
         # MSER-5 on this run's own replication-mean weekly census and waitlists (warm-up
         # included; a continuum's levels too)
         suggested = results.suggest_warmup(result.tables["weekly"])

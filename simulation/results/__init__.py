@@ -12,6 +12,7 @@ from simulation.results.diagnosis import (
     level_sentences,
     limiting_factors,
     overload_notes,
+    step_in_period,
 )
 from simulation.results.forecast import (
     BACKTEST_SERIES,
@@ -135,6 +136,7 @@ __all__ = [
     "moving_average",
     "mser5",
     "overload_notes",
+    "step_in_period",
     "overloaded_queues",
     "payer_index",
     "payer_kpis",

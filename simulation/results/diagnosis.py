@@ -350,6 +350,7 @@ def overload_notes(scenario: Scenario, weekly: pd.DataFrame, kpis: pd.DataFrame)
     judge what they run by the same rule (``overloaded_queues``).
     """
     notes = []
+    steps = step_in_period(scenario)
     verdicts = queue_verdicts(scenario, weekly)
     for verdict in verdicts.values():
         if verdict.verdict is None:
@@ -364,6 +365,12 @@ def overload_notes(scenario: Scenario, weekly: pd.DataFrame, kpis: pd.DataFrame)
                 f"GROWING: {trend}. Referrals vary by season and under a year is measured, so "
                 "this may be the season rather than overload: measure a year or more to tell."
             )
+        elif verdict.why == "filling" and steps:
+            notes.append(
+                f"GROWING: {trend}, but it levels off in the second half of the period: "
+                f"{steps}, and it may be settling at a new level rather than overloaded. "
+                "Measure a period that begins after the change to tell."
+            )
         elif verdict.why == "filling":
             notes.append(
                 f"GROWING: {trend}, but it levels off in the second half of the period: it may "
@@ -373,8 +380,9 @@ def overload_notes(scenario: Scenario, weekly: pd.DataFrame, kpis: pd.DataFrame)
         else:
             notes.append(
                 f"OVERLOADED: {trend} and does not settle: demand exceeds capacity, so its mean "
-                "and the waits depend on how long the run is and mean little. Add capacity or "
-                "reduce referrals."
+                "and the waits depend on how long the run is and mean little"
+                + (f" ({steps})" if steps else "")
+                + ". Add capacity or reduce referrals."
             )
     lost = (
         kpis["lost_from_iop_waitlist_share"].mean() if "lost_from_iop_waitlist_share" in kpis else 0
@@ -419,3 +427,19 @@ def _intake_absorbed(kpis: pd.DataFrame, verdict) -> list[str]:
         "it, not because intake hours are enough: more referrals would mostly mean more people "
         "giving up."
     ]
+
+
+def step_in_period(scenario: Scenario) -> str:
+    """The changes in referrals (``referrals.step_changes``) inside the measured period, in
+    words ('referrals change x1.6 from week 56, inside the measured period'), or '': a queue
+    that grows or settles after one is the clinic meeting new demand, which neither a longer
+    warm-up nor the warm-up check can tell from a clinic still filling."""
+    changes = [
+        c
+        for c in sorted(scenario.referrals.step_changes, key=lambda c: c.from_week)
+        if scenario.measured_from_week < c.from_week < scenario.total_weeks
+    ]
+    if not changes:
+        return ""
+    said = ", ".join(f"x{c.multiplier:g} from week {c.from_week}" for c in changes)
+    return f"referrals change {said}, inside the measured period"

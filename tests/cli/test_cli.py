@@ -140,6 +140,16 @@ def test_a_target_few_replications_had_anyone_for_is_said_too_few_to_judge(tmp_p
     assert targets.loc["therapist_utilisation", "n"] == 12
 
 
+def test_a_change_in_referrals_inside_the_period_replaces_the_warmup_check(tmp_path):
+    """MSER-5 reads a step in referrals as the clinic still settling: with one inside the
+    measured period the run says why it leaves the check out instead of asking for a longer
+    warm-up; with none, the check runs as before."""
+    step = "referrals.step_changes=[{from_week=4, multiplier=2}]"
+    result = invoke("run", *SHORT, "--no-dashboard", "--set", step, "--out", str(tmp_path / "step"))
+    assert "The warm-up check is left out: referrals change x2 from week 4" in result.output
+    assert "may be too short" not in result.output
+
+
 def test_bad_flag_value_exits_2():
     result = CliRunner().invoke(main, ["run", "--replications", "0"])
     assert result.exit_code == 2 and "--replications" in result.output

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+from simulation import config as scenarios
 from simulation import results
 from simulation.results.kpis import quantile
 from tests.conftest import short
@@ -162,6 +163,20 @@ def test_a_queue_that_levels_off_after_a_short_warmup_is_growing_not_overloaded(
     assert "still be filling after too short a warm-up" in notes[0]
     assert results.overloaded_queues(sc, filling) == {}
     assert results.overloaded_queues(sc, _weekly(1.0)) == {"iop_waitlist": "IOP waitlist"}
+    # the same rise after referrals step up inside the measured period is the clinic meeting
+    # the new demand, not a short warm-up: said so, and an OVERLOADED queue names the change
+    stepped = scenarios.apply_overrides(
+        sc, ["referrals.step_changes=[{from_week=8, multiplier=1.5}]"]
+    )
+    notes = results.overload_notes(stepped, filling, kpis)
+    assert "referrals change x1.5 from week 8, inside the measured period" in notes[0]
+    assert "too short a warm-up" not in notes[0]
+    (over,) = results.overload_notes(stepped, _weekly(1.0), kpis)
+    assert over.startswith("OVERLOADED") and "(referrals change x1.5 from week 8" in over
+    before = scenarios.apply_overrides(
+        sc, ["referrals.step_changes=[{from_week=3, multiplier=1.5}]"]
+    )
+    assert results.step_in_period(before) == ""  # (in the warm-up: settled before measuring)
 
 
 def test_targets_use_the_pessimistic_ci_bound():
