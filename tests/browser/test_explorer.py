@@ -80,3 +80,28 @@ def test_explore_rebuilds_the_page_and_refuses_what_is_not_a_sweep(sweep_folder,
     assert result.exit_code == 0 and (sweep_folder / "explorer.html").exists()
     bad = CliRunner().invoke(main, ["explore", str(tmp_path)])
     assert bad.exit_code == 2 and "not a finished sweep folder" in bad.output
+
+
+def test_a_target_no_replication_of_a_cell_could_judge_is_not_called_missed(visit, tmp_path):
+    """A cell with no referrals has no waits: its wait target is not judged (shown so, with
+    no colour), where the cell with referrals is judged met or NOT met."""
+    folder = tmp_path / "sweep"
+    result = CliRunner().invoke(
+        main,
+        [
+            "sweep", "--weeks", "4", "--warmup-weeks", "2", "-r", "2", "--workers", "1",
+            "-q", "--grid", "referrals.per_week=0,9", "--out", str(folder),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    v = visit(folder / "explorer.html")
+    row = "#explorer-kpis tr[data-kpi='referral_to_iop_days_p90'] td"
+    v.page.wait_for_selector(row)
+    verdict = v.page.locator(row).nth(4)
+    assert verdict.inner_text().startswith("not judged")
+    assert verdict.get_attribute("class") in (None, "")
+    v.page.evaluate(
+        "var s=document.getElementById('factor-0');s.value='1';s.dispatchEvent(new Event('input'))"
+    )
+    assert v.page.locator(row).nth(4).inner_text() in ("met", "NOT met")
+    assert v.errors == []
