@@ -12,6 +12,7 @@ plans draw inputs from their ranges (uniform over ``[low, high]``, or the distri
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 import tomllib
 from dataclasses import dataclass
@@ -154,8 +155,8 @@ def uncertain_inputs(
         specs = {k: (v, "[uncertainty]") for k, v in scenario.uncertainty.items()}
     elif text is not None:
         for key in estimates_in(text):
-            if key.startswith(EXCLUDED) or IN_A_MIX.search(key):
-                continue
+            if key.startswith(EXCLUDED) or IN_A_MIX.search(key) or not _holds(data, key):
+                continue  # (an option the scenario turned off, e.g. by a --set, is no input)
             if why_unused(scenario, key) is None:  # (a value nothing uses moves nothing)
                 specs[key] = (f"+-{100 * DEFAULT_SPREAD:g}%", "[E] +-20%")
     for item in vary:
@@ -171,10 +172,34 @@ def uncertain_inputs(
             )
             continue
         base = value_at(data, key)
-        inputs.append(_make(key, spec, base, source))
+        inputs.append(_within_what_the_scenario_allows(scenario, _make(key, spec, base, source)))
     if problems:
         raise ScenarioError(problems)
     return inputs
+
+
+def _holds(data: dict, key: str) -> bool:
+    """Whether the scenario holds a value at ``key`` (an optional one may be off)."""
+    try:
+        return value_at(data, key) is not None
+    except KeyError:
+        return False
+
+
+def _within_what_the_scenario_allows(scenario: Scenario, item: UncertainInput) -> UncertainInput:
+    """An input's range kept where the scenario stays valid: attendance with clients who
+    differ (``iop.attendance_sd``) must leave room for the spread (a mean a with a(1 - a) above
+    the sd squared); the baseline's 0.82 +-20% reached 0.984, which no sd of 0.15 allows, and
+    its high level was never simulated. Said in the input's source."""
+    sd = scenario.iop.attendance_sd
+    if item.key != "iop.attendance" or not sd or item.quantiles is not None:
+        return item
+    room = math.sqrt(max(1 - 4 * sd * sd, 0.0)) / 2
+    low, high = max(item.low, 0.5 - room + 1e-3), min(item.high, 0.5 + room - 1e-3)
+    if (low, high) == (item.low, item.high):
+        return item
+    said = f"{item.source}, kept to {low:.3g}-{high:.3g}: what iop.attendance_sd = {sd:g} allows"
+    return UncertainInput(item.key, item.base, low, high, said, item.integer)
 
 
 def latin_hypercube(

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from simulation import config as scenarios
@@ -57,6 +58,23 @@ def test_estimates_nothing_uses_are_left_out_of_the_inputs_and_said(tmp_path):
     assert result.exit_code == 0, result.output
     assert "Left out of the uncertain inputs" in result.output
     assert "finance.iop_per_diem" in result.output
+
+
+def test_attendance_is_varied_only_as_far_as_its_spread_between_clients_allows():
+    """The baseline's attendance 0.82 +-20% reaches 0.984, which its between-client sd of 0.15
+    does not allow (the high level was reported 'not simulated'): the range stops where the
+    scenario stays valid, says so, and both ends can be run."""
+    path = scenarios.bundled("baseline")
+    plain = scenarios.load(path)
+    inputs = {i.key: i for i in uncertain_inputs(plain, path.read_text())}
+    attendance = inputs["iop.attendance"]
+    assert attendance.low == pytest.approx(0.656) and 0.97 < attendance.high < 0.984
+    assert "what iop.attendance_sd = 0.15 allows" in attendance.source
+    for end in (attendance.low, attendance.high):
+        scenarios.apply_overrides(plain, [attendance.override(end)])  # (valid: no error)
+    alike = scenarios.apply_overrides(plain, ["iop.attendance_sd=0"])
+    wide = {i.key: i for i in uncertain_inputs(alike, path.read_text())}["iop.attendance"]
+    assert wide.high == pytest.approx(0.984)  # clients alike: the whole +-20%
 
 
 def test_an_uncertainty_table_replaces_the_estimates_and_vary_adds_to_it():
