@@ -300,7 +300,8 @@ def plan(
         )
     else:
         notes.append(
-            "No combination in the ranges meets every target: widen the ranges or relax the targets."
+            "No combination in the ranges meets every target: widen the ranges or relax the "
+            "targets" + _closest(candidates, targets)
         )
     overloaded = [c for c in candidates if c.status == "overloaded"]
     if overloaded:
@@ -355,8 +356,32 @@ def _closest(candidates: list[Candidate], targets: list[Target]) -> str:
 
     best = min(run, key=lambda c: (shortfall(c), c.cost, c.values))
     return (
-        f"; the closest of those run: {', '.join(best.overrides)} (cost {best.cost:,.0f} a week)."
+        f"; the closest of those run: {', '.join(best.overrides)} (cost {best.cost:,.0f} a week)"
+        + _missed(best)
+        + "."
     )
+
+
+def _missed(c: Candidate) -> str:
+    """', still missing: <kpi> <worst end> against <target>; ...' for a combination run: what
+    a director must move (a wider range, or the target) to get a plan."""
+    from simulation.kpis import describe, fmt
+
+    if c.target_table is None:
+        return ""
+    said = []
+    for row in c.target_table.itertuples():
+        if row.met is True:
+            continue
+        unit = describe(row.kpi).unit
+        op, _, bound = str(row.target).partition(" ")
+        worst = (
+            "too few replications had any"
+            if row.met is None
+            else f"{fmt(row.worst_case, unit, weeks=False)} at the worst end of its 95% CI"
+        )
+        said.append(f"{row.kpi} {worst}, against {op} {fmt(float(bound), unit, weeks=False)}")
+    return f", still missing: {'; '.join(said)}" if said else ""
 
 
 def _trim(

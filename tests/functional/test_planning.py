@@ -215,6 +215,13 @@ def test_a_budget_runs_only_the_combinations_it_affords_and_says_which_comes_clo
     tight = planning.plan(base, [factor], target, replications=4, seed=1, budget=chosen - 1)
     assert tight.recommendation is None
     assert any("the closest of those run: staff.therapists.count=1" in n for n in tight.notes)
+    (said,) = [n for n in tight.notes if "the closest of those run" in n]
+    assert "still missing: wait_to_iop_days_mean" in said and "against <= 8.0 d" in said
+    # without a budget, a range that cannot meet the target says what it still misses too
+    short_range = planning.parse_factor("staff.therapists.count=1..1", "--vary")
+    none = planning.plan(base, [short_range], target, replications=4, seed=1)
+    (said,) = [n for n in none.notes if n.startswith("No combination in the ranges")]
+    assert "still missing: wait_to_iop_days_mean" in said
     with pytest.raises(scenarios.ScenarioError, match="--budget .* every combination costs more"):
         planning.plan(base, [factor], target, replications=4, seed=1, budget=cheapest / 2)
     one = scenarios.apply_overrides(base, ["staff.therapists.count=1"])
