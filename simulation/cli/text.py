@@ -16,6 +16,7 @@ def _row(summary_by_kpi, name):
 def summary_lines(summary, targets=None, kpis=HEADLINE) -> list[str]:
     """The headline KPIs with their 95% CIs, then the targets, as lines of text."""
     by_kpi = summary.set_index("kpi")
+    total = int(summary["n"].max()) if "n" in summary and len(summary) else 0
     lines = []
     for name in kpis:
         row = _row(by_kpi, name)
@@ -25,7 +26,6 @@ def summary_lines(summary, targets=None, kpis=HEADLINE) -> list[str]:
         shown = fmt_with_ci(row["mean"], row["ci_low"], row["ci_high"], unit)
         value, _, ci = shown.partition(" (")
         ci = f"  ({ci}" if ci else ""
-        total = int(summary["n"].max()) if "n" in summary else 0
         if "n" in row and 0 < row["n"] < total:
             ci += (
                 f"  [from {int(row['n'])} of {total} replications: the others had no one to count]"

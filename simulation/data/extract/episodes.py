@@ -338,8 +338,8 @@ def _read_attendance(
         notes.append(
             f"attendance: dropped {int(outside.sum())} row(s) dated outside their episode's stay"
         )
-        repeated = repeated | outside  # (left out with the repeats)
-    unmatched = episode.isna() & ~repeated
+    dropped = repeated | outside
+    unmatched = episode.isna() & ~dropped
     if unmatched.all() and len(raw):
         raise ExtractError(
             [
@@ -353,7 +353,7 @@ def _read_attendance(
             f"attendance: {int(unmatched.sum())} row(s) name no episode of the extract (or a "
             "row left out of it) and are left out"
         )
-    episode = episode.where(~repeated)
+    episode = episode.where(~dropped)
     day = dates.dt.normalize()
     timed = dates != day  # a time of day given (a session's start)
     table = pd.DataFrame(
