@@ -125,6 +125,50 @@ def _worst_group(by: pd.DataFrame, kpi: str, whole: float) -> str:
     return f" {'Lowest' if higher else 'Highest'}: {who} ({fmt(share, 'share')})."
 
 
+ENDINGS = (
+    ("completion_share", "completed"),
+    ("dropout_share", "dropped out"),
+    ("escalation_share", "escalated"),
+    ("authorisation_ended_share", "ended when a payer's review refused an extension"),
+)
+"""How IOP stays end, in the brief's order; what they leave is transfers and other reasons."""
+
+
+def stays_sentence(by: pd.DataFrame) -> list[str]:
+    """How the period's IOP stays ended (completed, dropped out, escalated, cut short by a
+    payer's review, other) and how long they lasted; with reviews, the payer that refused
+    most: a payer whose reviews end half the stays changes completion, revenue and who the
+    clinic can serve, and the director must read it, not find it in the exit chart."""
+    shares = [(_value(by, kpi), words) for kpi, words in ENDINGS]
+    if not all(math.isfinite(v) for v, _ in shares[:3]):
+        return []  # (no stay ended in the period)
+    shown = [f"{fmt(v, 'share')} {words}" for v, words in shares if math.isfinite(v) and v > 0]
+    rest = 1.0 - sum(v for v, _ in shares if math.isfinite(v))
+    if rest > 0.0005:
+        shown.append(f"{fmt(rest, 'share')} transferred or for other reasons")
+    line = f"IOP stays ended: {', '.join(shown)}"
+    stay = _value(by, "iop_length_of_stay_days_mean")
+    if math.isfinite(stay):
+        line += f"; {fmt(stay, 'days', weeks=False)} in the IOP on average"
+    line += "."
+    ended = _value(by, "authorisation_ended_share")
+    if math.isfinite(ended) and ended > 0:
+        refused = [
+            (_value(by, name), group.removeprefix("payer="))
+            for name in by.index
+            for base, group in [split_group(name)]
+            if base == "extensions_refused_share" and group is not None
+        ]
+        refused = sorted((v, g) for v, g in refused if math.isfinite(v) and v > 0)
+        if refused:
+            most, payer = refused[-1]
+            line += (
+                f" Payer {payer} refused an extension to {fmt(most, 'share')} of its clients "
+                "(authorised_days, extension_days and extension_probability in [[payers]])."
+            )
+    return [line]
+
+
 def about_money(note: str) -> bool:
     """A scenario's warning about a cost it leaves out (its key comes first)."""
     key = note.split(":", 1)[0]
@@ -159,6 +203,7 @@ def run_brief(
             f"assessment to the first IOP day {_with_ci(by, 'wait_to_iop_days_mean')} "
             f"(p90 {fmt(_value(by, 'wait_to_iop_days_p90'), 'days', weeks=False)})."
         )
+    flow += stays_sentence(by)
     waiting = _value(by, "referrals_waiting_at_end_share")
     if math.isfinite(waiting) and waiting > 0.05:
         flow.append(

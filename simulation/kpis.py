@@ -366,8 +366,9 @@ TRACK_APPOINTMENT_KPIS = {
 }
 """Appointments that found no slot, also reported per track as ``<kpi>[track=<name>]`` (by
 the kind of appointment each counts)."""
-PAYER_KPIS = ("revenue_per_week", "denied_revenue_per_week")
-"""Money KPIs also reported per payer as ``<kpi>[payer=<name>]``."""
+PAYER_KPIS = ("revenue_per_week", "denied_revenue_per_week", "extensions_refused_share")
+"""Money and reviews also reported per payer as ``<kpi>[payer=<name>]`` (extensions refused:
+for each payer with utilisation reviews)."""
 GROUP_KPIS = (
     "referral_to_iop_days_mean",
     "referral_to_iop_days_p90",

@@ -91,6 +91,8 @@ def group_lines(summary) -> list[str]:
         base, group = split_group(name)
         if group is not None:
             groups.setdefault(group, {})[base] = by_kpi.loc[name, "mean"]
+    shown_columns = {k for k, _ in GROUP_COLUMNS}
+    groups = {g: v for g, v in groups.items() if shown_columns & set(v)}  # (a level's: none)
     if len(groups) < 2:
         return []
     width = min(max(len(g) for g in groups), 36)

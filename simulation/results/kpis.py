@@ -390,6 +390,13 @@ def payer_kpis(
     mine = started & clients["payer"].isin(reviewed).to_numpy()
     refused = clients["review_denied"].to_numpy(dtype=bool)
     k["extensions_refused_share"] = _share(int((refused & mine).sum()), int(mine.sum()))
+    names = clients["payer"].to_numpy(dtype=object)
+    for p in scenario.payers:  # whose reviews end stays
+        if p.authorised_days is not None:
+            theirs = started & (names == p.name)
+            k[group_kpi("extensions_refused_share", "payer", p.name)] = _share(
+                int((refused & theirs).sum()), int(theirs.sum())
+            )
     return k
 
 

@@ -68,6 +68,22 @@ def test_a_refused_extension_ends_the_stay_at_the_review():
     assert always["iop_census_mean"] == run(short(one_payer())).kpis["iop_census_mean"]
 
 
+def test_each_reviewing_payer_reports_the_extensions_it_refused():
+    """Two payers, one reviewing with no extension and one without reviews: the one refuses
+    nearly every client who stays past its days, the other has no such KPI, and the
+    clinic's share lies between the payer's and zero."""
+    cut = run(
+        short(
+            'payers=[{name = "strict", share = 0.5, authorised_days = 10, '
+            'extension_probability = 0.0}, {name = "open", share = 0.5}]'
+        )
+    ).kpis
+    strict = cut["extensions_refused_share[payer=strict]"]
+    assert strict > 0.5  # (most stays last past ten days; the shortest end before review)
+    assert "extensions_refused_share[payer=open]" not in cut
+    assert 0 < cut["extensions_refused_share"] <= strict
+
+
 def test_payer_shares_must_add_up_to_one():
     base = baseline()
     with pytest.raises(scenarios.ScenarioError, match="add up to 1"):

@@ -61,3 +61,31 @@ def test_the_brief_names_the_track_whose_appointments_find_no_slot():
     (line,) = [x for x in care if x.startswith("Share of due individual sessions")]
     by = result.summary.set_index("kpi")["mean"]
     assert line.endswith(f"Highest: track evening ({fmt(by[f'{base}[track=evening]'], 'share')}).")
+
+
+def test_the_brief_says_how_stays_end_and_which_payers_reviews_cut_them_short():
+    """Stays ended by a payer's refused extension are said beside completions and dropouts
+    (the shares add up to the whole with transfers and other reasons), and the payer that
+    refused most is named; a clinic without reviews says no word of them."""
+    from simulation.brief import stays_sentence
+    from simulation.kpis import fmt
+
+    summary = run_experiment(
+        short(
+            'payers=[{name = "strict", share = 0.5, authorised_days = 10, '
+            'extension_probability = 0.0}, {name = "open", share = 0.5}]'
+        ),
+        replications=2,
+        workers=1,
+    ).summary
+    by = summary.set_index("kpi")["mean"]
+    (line,) = stays_sentence(summary.set_index("kpi"))
+    assert line.startswith(f"IOP stays ended: {fmt(by['completion_share'], 'share')} completed")
+    ended = fmt(by["authorisation_ended_share"], "share")
+    assert f"{ended} ended when a payer's review refused an extension" in line
+    refused = fmt(by["extensions_refused_share[payer=strict]"], "share")
+    assert f"Payer strict refused an extension to {refused} of its clients" in line
+    plain = run_experiment(short(), replications=2, workers=1).summary
+    (line,) = stays_sentence(plain.set_index("kpi"))
+    assert "review" not in line and "Payer" not in line
+    assert f"{fmt(plain.set_index('kpi').loc['dropout_share', 'mean'], 'share')} dropped" in line

@@ -54,3 +54,22 @@ def test_write_folder_is_all_or_nothing(tmp_path):
     outputs.write_folder(tmp_path / "run", {"a.txt": "second"}, force=True)
     assert (tmp_path / "run" / "a.txt").read_text() == "second"
     assert [p.name for p in tmp_path.iterdir()] == ["run"]
+
+
+def test_the_terminals_group_table_leaves_out_groups_it_has_no_column_for():
+    """A level of care's KPIs (census, waits of its own) have no column in the terminal's
+    table by group: a row of blanks for it said nothing; the groups with columns stay."""
+    from simulation.cli.text import group_lines
+
+    summary = pd.DataFrame(
+        {
+            "kpi": [
+                "wait_to_iop_days_p90[track=morning]",
+                "wait_to_iop_days_p90[track=evening]",
+                "level_census_mean[level=php]",
+            ],
+            "mean": [20.0, 30.0, 8.0],
+        }
+    )
+    lines = group_lines(summary)
+    assert [line.split()[0] for line in lines[2:]] == ["track=morning", "track=evening"]
