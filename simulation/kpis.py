@@ -137,6 +137,14 @@ _CATALOGUE = [
         "neither",
     ),
     Kpi(
+        "intake_fillable_share",
+        "share",
+        "Share of the intake clinicians' rostered hours that assessments can fill: their shifts "
+        "filled first come, first booked, with assessments of intake.assessment_hours (the most "
+        "intake_utilisation can reach; none when intake clinicians also do other work)",
+        "neither",
+    ),
+    Kpi(
         "room_utilisation", "share", "Group-room hours in use / hours the rooms are open", "neither"
     ),
     Kpi(

@@ -27,6 +27,7 @@ from simulation.config.calendar import (
     Shift,
     roster_intervals,
 )
+from simulation.config.capacity import IntakeHolds, intake_holds, intake_load_warnings
 from simulation.config.care import (
     DISCHARGE_REASONS,
     EXIT_REASONS,
@@ -161,4 +162,7 @@ __all__ = [
     "unused_keys",
     "unused_change_warnings",
     "why_unused",
+    "IntakeHolds",
+    "intake_holds",
+    "intake_load_warnings",
 ]

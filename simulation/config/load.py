@@ -14,6 +14,7 @@ from pydantic import (
 
 from simulation import clock
 from simulation.config.base import ScenarioError, _did_you_mean
+from simulation.config.capacity import intake_load_warnings
 from simulation.config.overrides import _field_names_at, _set_path
 from simulation.config.paths import _parse_value, _split_outside
 from simulation.config.scenario import Scenario
@@ -144,6 +145,7 @@ def warnings(scenario: Scenario) -> list[str]:
     notes += unserved_age_group_warnings(scenario)
     notes += money_warnings(scenario)
     notes += finance_rate_warnings(scenario)
+    notes += intake_load_warnings(scenario)
     return notes
 
 

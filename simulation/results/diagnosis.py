@@ -69,9 +69,31 @@ def _intake_sentence(value, blocked: float, growing: bool) -> str:
         f"{100 * lost:.0f}% of referrals are lost before one" if math.isfinite(lost) else "",
         f"{100 * value('referrals_never_assessed_share'):.0f}% of the period's referrals were "
         "still waiting for one at the end",
-        f"intake clinicians are {100 * value('intake_utilisation'):.0f}% busy",
+        f"intake clinicians are {100 * value('intake_utilisation'):.0f}% busy"
+        + _as_busy_as_shifts_allow(value),
     ]
     return _before_the_iop("Intake assessments", figures, blocked, "intake hours", "")
+
+
+SHIFTS_FULL = 0.9
+"""Intake clinicians' utilisation, as a share of what their shifts can hold
+(``intake_fillable_share``), from which they are said to be as busy as their shifts allow."""
+
+
+def _as_busy_as_shifts_allow(value) -> str:
+    """ ", as busy as their shifts allow (...)" when the intake clinicians' utilisation is
+    near the most assessments can fill of their shifts: "71% busy" otherwise reads as room to
+    spare while every slot is taken (a 4-hour clinic holds two 1.5-hour assessments: 75%)."""
+    busy, most = value("intake_utilisation"), value("intake_fillable_share")
+    if not (math.isfinite(busy) and math.isfinite(most) and most > 0):
+        return ""
+    if busy < SHIFTS_FULL * most:
+        return ""
+    return (
+        f", as busy as their shifts allow: assessments can fill about {100 * most:.0f}% of "
+        "their rostered hours, the end of a shift being too short for another (longer "
+        "shifts hold more in the same hours)"
+    )
 
 
 EVALUATION_WAIT_DAYS = 7.0

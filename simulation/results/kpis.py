@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.clock import HOURS_PER_DAY, HOURS_PER_WEEK
-from simulation.config import Scenario
+from simulation.config import Scenario, intake_holds
 from simulation.kpis import (
     CASELOAD_PREFIX,
     GROUP_KPIS,
@@ -516,6 +516,8 @@ def replication_kpis(
         ("office", "office_utilisation"),
     ]:
         k[kpi] = float(roles.get(role, math.nan))
+    holds = intake_holds(scenario)
+    k["intake_fillable_share"] = holds.filled_share if holds is not None else math.nan
     k["seat_occupancy"] = _mean(report["seat_occupancy"])
     k.update(staff_time_kpis(scenario, resources, k["iop_census_mean"], recorder))
     held = report["sessions_held"].sum()
