@@ -21,6 +21,9 @@ def t_interval(values, confidence: float = 0.95) -> tuple[float, float, float, f
     n = len(x)
     if n == 0:
         return (math.nan, math.nan, math.nan, math.nan, 0)
+    if n > 1 and x.min() == x.max():  # the same in every replication (the float sum of n
+        value = float(x[0])  # equal values is not always n times the value: a spread of 1e-12)
+        return (value, 0.0, value, value, n)
     mean = float(x.mean())
     if n == 1:
         return (mean, math.nan, math.nan, math.nan, 1)

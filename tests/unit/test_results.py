@@ -29,6 +29,21 @@ def test_t_interval_ignores_missing_and_handles_tiny_samples():
     assert results.t_interval([])[4] == 0
 
 
+def test_a_kpi_the_same_in_every_replication_has_no_spread():
+    """Three replications costing 22032.007692307692 each: numpy's mean of them is
+    22032.00769230769 and their sd 4e-12, and the brief showed "95% CI $22,032/wk to
+    $22,032/wk" where a run with another cost said "no spread"; the value itself, with none."""
+    from simulation.kpis import fmt_with_ci
+
+    x = [22032.007692307692] * 3
+    assert np.mean(x) != x[0]  # (the case: the float sum of equal values)
+    mean, std, low, high, n = results.t_interval(x)
+    assert (mean, std, low, high, n) == (x[0], 0.0, x[0], x[0], 3)
+    assert fmt_with_ci(mean, low, high, "money_per_week").endswith(
+        "(no spread: the same in every replication)"
+    )
+
+
 def test_summary_rows_have_the_contract_columns():
     kpis = pd.DataFrame({"replication": [0, 1, 2], "wait_to_iop_days_mean": [1.0, 2.0, 3.0]})
     summary = results.summarise(kpis)
