@@ -768,3 +768,36 @@ def test_a_track_named_for_a_few_clients_is_read_as_no_track(tmp_path, records):
     from simulation.config import load
 
     assert {t.name for t in load(out).tracks} == {"morning", "evening"}
+
+
+@pytest.mark.parametrize("placeholder", ["9999-12-31", "2099-12-31", "1900-01-01"])
+def test_an_open_stays_end_written_as_a_placeholder_reads_as_still_in_care(
+    tmp_path, records, placeholder
+):
+    """Systems write an open stay's end as 9999-12-31 (or 2099-12-31, or a null timestamp's
+    1900-01-01): refused as a typo, the only way on dropped every client still in the IOP.
+    Read as blank, the records are the clean extract's, and the note says how many, which
+    and the first row (never an id)."""
+    table = records[0].copy()
+    clean = read_episodes(_write(tmp_path, table, "clean.csv"))
+    still = (table["iop_start_date"] != "") & (table["iop_end_date"] == "")
+    assert still.sum() >= 5  # (the case: clients in care at the extract's end)
+    table.loc[still, "iop_end_date"] = placeholder
+    read = read_episodes(_write(tmp_path, table))
+    pd.testing.assert_frame_equal(read.table, clean.table)
+    assert read.as_of == clean.as_of
+    (note,) = [n for n in read.notes if "placeholder" in n]
+    first = int(still.to_numpy().argmax()) + 2
+    assert f"{int(still.sum())} in iop_end_date ({placeholder}; as in row {first})" in note
+    assert not any(str(i) in note for i in table.loc[still, "episode_id"])
+
+
+def test_a_referral_date_written_as_a_placeholder_is_missing_not_dropped_silently(
+    tmp_path, records
+):
+    """A required date written 1970-01-01 (a null timestamp) is read as blank, and so is
+    refused as missing, by row: never a referral with no date that the rates go on without."""
+    table = records[0].copy()
+    table.loc[[5, 9], "referral_date"] = "1970-01-01"
+    with pytest.raises(ExtractError, match=r"2 row\(s\): referral_date: missing \(rows 7, 11\)"):
+        read_episodes(_write(tmp_path, table))

@@ -71,6 +71,61 @@ def observed_span(table: pd.DataFrame) -> tuple[pd.Timestamp | None, pd.Timestam
     return (q1 - width).normalize(), (q3 + width).normalize()
 
 
+PLACEHOLDER_DATES = frozenset(
+    pd.Timestamp(d)
+    for d in (
+        "9999-12-31",
+        "9999-01-01",
+        "2999-12-31",
+        "2099-12-31",
+        "2100-01-01",
+        "1970-01-01",
+        "1900-01-01",
+        "1899-12-31",
+        "1899-12-30",
+        "1753-01-01",
+        "0001-01-01",
+    )
+)
+"""Dates systems write for "no date": an open stay's end as 9999-12-31, a null timestamp as
+1970-01-01 (Unix) or 1899-12-30 (a spreadsheet's day 0), SQL Server's 1753-01-01. Outside
+the span of the extract's other dates they are read as blank (said), not refused as typos:
+refused, the only way on was --drop-bad-rows, which dropped every client still in the IOP
+(the longest stays, and the state's census)."""
+
+
+def blank_placeholders(table: pd.DataFrame, notes: list[str]) -> dict[str, pd.Series]:
+    """Read PLACEHOLDER_DATES outside the span of the extract's other dates as blank, in
+    place, with a note of how many, which and where (a row number, never an id); the cells
+    blanked, by column (a required date so blanked is then missing)."""
+    columns = [c for c, (_, kind) in COLUMNS.items() if kind == "date" and c in table]
+    marked = {c: table[c].isin(PLACEHOLDER_DATES) for c in columns}
+    blanked: dict[str, pd.Series] = {}
+    if not any(m.any() for m in marked.values()):
+        return blanked
+    low, high = observed_span(table[columns].mask(pd.DataFrame(marked)))
+    said = []
+    for column, mask in marked.items():
+        if low is not None:
+            mask = mask & ((table[column] < low) | (table[column] > high))
+        if not mask.any():
+            continue
+        values = table.loc[mask, column].dt.date.astype(str).value_counts()
+        first = int(mask.to_numpy().argmax())
+        said.append(
+            f"{int(mask.sum())} in {column} ({', '.join(values.index)}; as in row "
+            f"{table.index[first] + 2})"
+        )
+        table.loc[mask, column] = pd.NaT
+        blanked[column] = mask
+    if said:
+        notes.append(
+            "dates written as a system's placeholder for no date read as blank (an open stay "
+            f"is still in care): {'; '.join(said)}"
+        )
+    return blanked
+
+
 def read_episodes(
     path: str | Path,
     mapping: Mapping | None = None,
@@ -131,6 +186,7 @@ def read_episodes(
                     "is the right column mapped? Each value becomes a "
                     f"{column.replace('_', ' ')} of its own"
                 )
+    blanked = blank_placeholders(table, notes)
     ids = raw["episode_id"]
     if (ids == "").any():
         bad["episode_id: missing"] = ids == ""
@@ -138,7 +194,10 @@ def read_episodes(
     if duplicated.any():
         bad["episode_id: the same episode twice"] = duplicated
     if table["referral_date"].isna().any():
-        bad["referral_date: missing"] = table["referral_date"].isna() & (raw["referral_date"] == "")
+        empty = raw["referral_date"] == ""
+        if "referral_date" in blanked:
+            empty |= blanked["referral_date"]
+        bad["referral_date: missing"] = table["referral_date"].isna() & empty
     for earlier, later in ORDER:
         wrong = table[later] < table[earlier]
         if wrong.any():
