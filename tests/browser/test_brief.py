@@ -56,16 +56,33 @@ def test_the_briefs_numbers_are_those_of_summary_csv(visit, run_folder):
     assert v.errors == []
 
 
+def _pages_printed(v) -> dict[str, int]:
+    out = {}
+    for size in ("A4", "Letter"):
+        pdf = v.page.pdf(format=size)
+        out[size] = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+    return out
+
+
+def test_a_long_brief_still_prints_on_one_page(visit, tmp_path):
+    """The continuum's brief (levels of care, how stays end, targets missed by group, notes)
+    is among the longest a run writes: it too prints on one A4 or Letter page."""
+    folder = tmp_path / "continuum"
+    result = CliRunner().invoke(main, ["run", "continuum", *QUICK, "--out", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert len((folder / "brief.md").read_text()) > 3500  # (the case: a long brief)
+    v = visit(folder / "dashboard.html")
+    v.page.emulate_media(media="print")
+    assert _pages_printed(v) == {"A4": 1, "Letter": 1}
+
+
 def test_printing_the_page_prints_the_brief_alone_on_one_page(visit, run_folder):
     v = visit(run_folder / "dashboard.html")
     v.page.emulate_media(media="print")
     assert v.page.locator("#brief").is_visible()
     assert not v.page.locator("table.kpis").first.is_visible()
     assert not v.page.locator(".js-plotly-plot").first.is_visible()
-    for size in ("A4", "Letter"):
-        pdf = v.page.pdf(format=size)
-        pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
-        assert pages == 1, (size, pages)
+    assert _pages_printed(v) == {"A4": 1, "Letter": 1}
 
 
 def test_compare_and_plan_pages_open_with_their_brief(visit, tmp_path):

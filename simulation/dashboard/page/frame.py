@@ -45,11 +45,16 @@ section.brief h3{font-size:1em;margin:10px 0 2px}
 section.brief ul{margin:2px 0 4px 18px;padding:0}
 @page{size:auto;margin:14mm}
 @media print{
-body{background:#fff;font-size:10pt}
+body{background:#fff;font-size:8.5pt;line-height:1.25}
 header{background:none;color:#000;padding:0 0 4px}
+header h1{font-size:1.4em}
 header p.description,main>*:not(.brief),.print-hide{display:none!important}
 main{max-width:none;padding:0}
-section.brief{border:none;margin:0;padding:0;page-break-inside:avoid}
+section.brief{border:none;margin:0;padding:0}
+section.brief h3{margin:5px 0 1px}
+section.brief ul{margin:1px 0 2px 16px}
+section.brief li{page-break-inside:avoid}
+@page{margin:10mm}
 }
 """
 
