@@ -293,6 +293,9 @@ def fit(
         )
     except ScenarioError as exc:
         fail(f"the fitted values do not make a valid clinic with template {template}: {exc}")
+    from simulation.fit.network import at_template_sites
+
+    episodes, _ = at_template_sites(episodes, [s.name for s in base.sites])  # (as fitted)
     # the report first, the scenario last: a scenario on disk always has its report
     write_files_atomic({report: fit_report(sc, result, episodes), out: text})
     if as_json:

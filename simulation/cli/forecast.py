@@ -154,17 +154,21 @@ def forecast(scenario, exp, variants, out, force, as_json):
         say(f"Forecast folder: {folder}")
 
 
-def against_records(bands, everything, cut, weeks: int, direct=None):
+def against_records(bands, everything, cut, weeks: int, direct=None, sites=()):
     """A forecast's bands from ``cut`` against what the records show happened: the observed
     weekly series, the coverage table per series, and the lines that say it (the table, where
     the model did worse than carrying the last value forward, series that left the 90% band,
     and when the census or admissions ran off it one way, capacity as the likely cause);
     ``direct``: the scenario's sources sent straight to a level (``state.direct_sources``),
-    whose referrals the records hold as that level's rows."""
+    whose referrals the records hold as that level's rows; ``sites``: the scenario's, whose
+    records alone are compared (rows of other sites are left out of the fit too)."""
     import pandas as pd
 
     from simulation import results
     from simulation.data.state import weekly_observed
+    from simulation.fit.network import at_template_sites
+
+    everything, _ = at_template_sites(everything, list(sites))
 
     monday = cut.normalize() - pd.Timedelta(days=cut.weekday())
     observed = weekly_observed(everything, monday, weeks + 1, direct)
@@ -332,7 +336,9 @@ def backtest(
             sc, replications=replications, workers=workers_or_default(workers), detail="forecast"
         )
     bands = results.forecast_bands(result.tables["weekly"], as_recorded=True)
-    observed, table, judged = against_records(bands, everything, cut, weeks, direct_sources(sc))
+    observed, table, judged = against_records(
+        bands, everything, cut, weeks, direct_sources(sc), [site.name for site in sc.sites]
+    )
     lines = [
         f"Back-test: fitted on {len(seen.table)} referrals before {cut.date()}, forecast {weeks} weeks, "
         f"{replications} replications, compared over {int(table['weeks'].max())} weeks.",
@@ -408,7 +414,9 @@ def judge(forecast_folder, extract, records, template, out, force, as_json):
             f"the forecast's date ({cut.date()}): nothing to judge it on yet"
         )
     bands = results.forecast_bands(weekly, as_recorded=True)
-    observed, table, judged = against_records(bands, everything, cut, weeks, direct_sources(sc))
+    observed, table, judged = against_records(
+        bands, everything, cut, weeks, direct_sources(sc), [site.name for site in sc.sites]
+    )
     lines = [
         f"Forecast of {cut.date()} ({weeks} weeks) judged against {int(table['weeks'].max())} "
         f"weeks of records up to {everything.as_of.date()}.",

@@ -16,7 +16,7 @@ from simulation.fit.before_records import state_note
 from simulation.fit.capacity import fit_capacity
 from simulation.fit.evidence import Evidence
 from simulation.fit.levels import fit_levels, unrouted_levels
-from simulation.fit.network import fit_network
+from simulation.fit.network import at_template_sites, fit_network
 from simulation.fit.payers import fit_payers
 from simulation.fit.survival import Z95, best_fit, fit_competing, kaplan_meier, wilson
 from simulation.fit.tracks import shift_cohorts
@@ -637,9 +637,11 @@ def fitted_scenario(
     from simulation.fit.writer import toml_text
 
     episodes, named = as_named_in(episodes, template)
+    episodes, elsewhere = at_template_sites(episodes, [s.name for s in template.sites])
     result = fit_clinic(episodes, template, staff)
-    if named:
-        result.notes.insert(0, named)
+    for note in (elsewhere, named):
+        if note:
+            result.notes.insert(0, note)
     data = result.data
     if with_state:
         data["state"] = state_on(episodes)

@@ -3,10 +3,12 @@ client was seen at) and, optionally, a ``region`` column (where they came from) 
 routing the records show: each region's shares of sites (Wilson intervals) and the regions'
 shares of referrals. The fitted scenario routes by ``split`` with those shares: the records say
 where referrals went, not why (a rule such as nearest or choice is the template's to keep if
-the planner prefers it; the fit says so). Sites the template does not have are noted and their
-rows left out of the shares."""
+the planner prefers it; the fit says so). Rows of sites the template does not have are left
+out of the whole fit (``at_template_sites``), and said."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pandas as pd
 
@@ -19,6 +21,27 @@ MIN_REFERRALS = 20
 ALL = "all"
 """The one region of a network whose records have no region column (and whose template has
 none)."""
+
+
+def at_template_sites(episodes, sites: list[str]) -> tuple[object, str | None]:
+    """``episodes`` without the rows of sites the template lacks (when it has sites), and a
+    note of how many were left out. Kept, their referrals were counted in the fitted rate
+    and sent to the template's sites by the routing (a fifth of a network's referrals at an
+    unknown site loaded the others by a quarter), and their clients filled the state."""
+    table = episodes.table
+    if not sites or "site" not in table:
+        return episodes, None
+    unknown = (table["site"] != "") & ~table["site"].isin(sites)
+    if not unknown.any():
+        return episodes, None
+    names = sorted(set(table.loc[unknown, "site"]))
+    note = (
+        f"Sites in the extract but not in the template: {', '.join(names)} "
+        f"({int(unknown.sum())} of {len(table)} rows): left out of everything fitted "
+        "(referrals, routing, stays, the state), so the fitted network is the template's "
+        "sites; add the sites to the template to model them."
+    )
+    return replace(episodes, table=table[~unknown].reset_index(drop=True)), note
 
 
 def fit_network(t: pd.DataFrame, data: dict, ev: list, notes: list) -> None:
@@ -37,14 +60,13 @@ def fit_network(t: pd.DataFrame, data: dict, ev: list, notes: list) -> None:
                 "that has the sites, such as the bundled network, to keep them apart)."
             )
         return
-    seen = t[t["site"] != ""]
-    unknown = sorted(set(seen["site"]) - set(sites))
-    if unknown:
+    seen = t[t["site"].isin(sites)]  # (rows of other sites: see at_template_sites)
+    quiet = [site for site in sites if not (seen["site"] == site).any()]
+    if quiet and len(seen) >= MIN_REFERRALS:
         notes.append(
-            f"Sites in the extract but not in the template: {', '.join(unknown)}; their "
-            "referrals are left out of the routing shares (add the sites to the template)."
+            f"Sites of the template with no referral in the records: {', '.join(quiet)}: the "
+            "fitted routing sends them none."
         )
-        seen = seen[seen["site"].isin(sites)]
     if len(seen) < MIN_REFERRALS:
         notes.append(
             f"{len(seen)} referrals with a site (fewer than {MIN_REFERRALS}): the template's "

@@ -58,15 +58,30 @@ def test_the_state_keeps_each_clients_site_and_a_run_from_it_reports_every_site(
         assert kpis[f"iop_census_mean[site={site}]"].iloc[0] > 0  # (those in care at the start)
 
 
-def test_a_site_the_template_lacks_is_noted_and_left_out(tmp_path):
+def test_a_site_the_template_lacks_is_left_out_of_everything_fitted(tmp_path):
+    """A fifth of the referrals at a site the template lacks: kept, they were counted in the
+    referral rate and sent to the template's sites by the routing (loading them by a
+    quarter), and their clients filled the state. The fit now equals the fit of the extract
+    without them (rate, routing, state), and says how many rows it left out."""
     truth = scenarios.load(scenarios.bundled("network"))
     table, _ = synthesize(scenarios.apply_overrides(truth, ["horizon_weeks=30"]), 1.0, 5)
-    table.loc[table.index[:25], "site"] = "harbour"
-    path = tmp_path / "extract.csv"
+    harbour = table.index[table["site"] == "rural"]
+    table.loc[harbour, "site"] = "harbour"
+    path, without = tmp_path / "extract.csv", tmp_path / "without.csv"
     table.to_csv(path, index=False)
-    scenario, result, _ = fitting.fitted_scenario(read_episodes(path), truth, with_state=False)
-    assert any("Sites in the extract but not in the template: harbour" in n for n in result.notes)
-    assert all("harbour" not in r.split for r in scenario.network.regions)
+    table.drop(harbour).to_csv(without, index=False)
+    read = read_episodes(path)
+    on = read.table["iop_start_date"].dropna().max()  # a date with clients in care
+    scenario, result, _ = fitting.fitted_scenario(
+        read_episodes(path, as_of=on), truth, with_state=True
+    )
+    alone, _, _ = fitting.fitted_scenario(read_episodes(without, as_of=on), truth, with_state=True)
+    (note,) = [n for n in result.notes if "not in the template: harbour" in n]
+    assert f"({len(harbour)} of {len(table)} rows): left out of everything fitted" in note
+    assert scenario.referrals.per_week == alone.referrals.per_week
+    assert [r.split for r in scenario.network.regions] == [r.split for r in alone.network.regions]
+    assert scenario.state.clients == alone.state.clients
+    assert {c.site for c in scenario.state.clients} <= {"urban", "suburban"}
 
 
 def test_drawing_the_fitted_values_draws_the_regions_within_their_rules(fitted):
