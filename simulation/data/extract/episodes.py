@@ -71,21 +71,24 @@ def observed_span(table: pd.DataFrame) -> tuple[pd.Timestamp | None, pd.Timestam
     return (q1 - width).normalize(), (q3 + width).normalize()
 
 
-PLACEHOLDER_DATES = frozenset(
-    pd.Timestamp(d)
-    for d in (
-        "9999-12-31",
-        "9999-01-01",
-        "2999-12-31",
-        "2099-12-31",
-        "2100-01-01",
-        "1970-01-01",
-        "1900-01-01",
-        "1899-12-31",
-        "1899-12-30",
-        "1753-01-01",
-        "0001-01-01",
-    )
+PLACEHOLDER_DATES = np.array(
+    [
+        d
+        for d in (
+            "9999-12-31",
+            "9999-01-01",
+            "2999-12-31",
+            "2099-12-31",
+            "2100-01-01",
+            "1970-01-01",
+            "1900-01-01",
+            "1899-12-31",
+            "1899-12-30",
+            "1753-01-01",
+            "0001-01-01",
+        )
+    ],
+    dtype="datetime64[us]",
 )
 """Dates systems write for "no date": an open stay's end as 9999-12-31, a null timestamp as
 1970-01-01 (Unix) or 1899-12-30 (a spreadsheet's day 0), SQL Server's 1753-01-01. Outside
@@ -99,7 +102,13 @@ def blank_placeholders(table: pd.DataFrame, notes: list[str]) -> dict[str, pd.Se
     place, with a note of how many, which and where (a row number, never an id); the cells
     blanked, by column (a required date so blanked is then missing)."""
     columns = [c for c, (_, kind) in COLUMNS.items() if kind == "date" and c in table]
-    marked = {c: table[c].isin(PLACEHOLDER_DATES) for c in columns}
+    marked = {  # (as numpy microseconds: a column of nanoseconds cannot hold year 9999)
+        c: pd.Series(
+            np.isin(table[c].to_numpy(dtype="datetime64[us]"), PLACEHOLDER_DATES),
+            index=table.index,
+        )
+        for c in columns
+    }
     blanked: dict[str, pd.Series] = {}
     if not any(m.any() for m in marked.values()):
         return blanked
