@@ -120,7 +120,7 @@ def run(
             f"The warm-up check is left out: {steps}, which MSER-5 would read as the clinic "
             "still settling."
         )
-    elif not no_warmup_check:
+    elif not no_warmup_check and sc.state is None:  # (from a state: no warm-up applies)
         # MSER-5 on this run's own replication-mean weekly census and waitlists (warm-up
         # included; a continuum's levels too)
         suggested = results.suggest_warmup(result.tables["weekly"])

@@ -55,8 +55,18 @@ def warmup(scenario, weeks, replications, overrides, window, workers, out):
     best = max(suggestion.values())
     for name, value in suggestion.items():
         say(f"  MSER-5 on {name}: {value} weeks")
-    verdict = "long enough" if sc.warmup_weeks >= best else "SHORTER than suggested"
-    say(f"Suggested warm-up: {best} weeks; the scenario has {sc.warmup_weeks} weeks ({verdict}).")
+    if sc.state is not None:  # (its first weeks are the forecast, not a clinic filling)
+        say(
+            f"No warm-up applies: the scenario starts from the clinic's state on "
+            f"{sc.state.as_of}, not from an empty clinic, so its first weeks are what the "
+            "forecast is for (MSER-5 reads the move from that state as settling)."
+        )
+    else:
+        verdict = "long enough" if sc.warmup_weeks >= best else "SHORTER than suggested"
+        say(
+            f"Suggested warm-up: {best} weeks; the scenario has {sc.warmup_weeks} weeks "
+            f"({verdict})."
+        )
     page = pages.warmup_page(sc, means, best, replications, window)
     outputs.write_file_atomic(out, page)
     say(f"Welch plot: {out}")

@@ -81,6 +81,11 @@ def intake_load_warnings(scenario: Scenario) -> list[str]:
         f"assessments of intake.assessment_hours, filling {100 * holds.filled_share:.0f}% of "
         f"the hours; less days away), against about {need:.1f} referrals a week who need one "
         f"(referrals.per_week less intake.lost_share): {100 * need / holds.per_week:.0f}% of "
-        "what they hold, so the intake waitlist swings widely or grows without end while the "
-        "clinicians look far from busy; add intake hours or longer shifts"
+        "what they hold, so assessments queue for weeks"
+        + (
+            " and clients give up waiting (intake.patience_days)"
+            if scenario.intake.patience_days is not None
+            else " and the intake waitlist can grow without end"
+        )
+        + " while the clinicians look far from busy; add intake hours or longer shifts"
     ]

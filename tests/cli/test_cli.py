@@ -248,6 +248,39 @@ def test_warmup_command_suggests_and_plots(tmp_path):
     assert out.stat().st_size > 100_000 and "Welch" in out.read_text()
 
 
+def test_a_run_from_a_clinics_state_is_not_asked_for_a_warm_up(tmp_path):
+    """A state is the clinic as it is, not an empty one filling: its first weeks are what a
+    forecast is for. MSER-5 read the move from the state as settling and the warm-up command
+    called the 0 weeks "SHORTER than suggested"; it now says none applies, and a run leaves
+    the check out."""
+    import datetime as dt
+
+    from simulation import clock
+    from simulation.fit.writer import toml_text
+
+    data = scenarios.to_data(scenarios.load(CLINIC))
+    monday = clock.week_zero_monday(data["start_date"])
+    since = monday - dt.timedelta(days=20)
+    data |= {"warmup_weeks": 0, "horizon_weeks": 20}
+    data["state"] = {
+        "as_of": monday,
+        "clients": [{"stage": "iop", "since": since, "track": "morning"}] * 12
+        + [{"stage": "iop_waitlist", "since": since}] * 15,
+    }
+    path = tmp_path / "state.toml"
+    path.write_text(toml_text(data, {}, ["a clinic's state"]))
+    out = tmp_path / "wu.html"
+    result = invoke("warmup", str(path), "--weeks", "20", "-r", "2", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert f"No warm-up applies: the scenario starts from the clinic's state on {monday}" in (
+        result.output
+    )
+    assert "SHORTER" not in result.output
+    run = invoke("run", str(path), "-r", "2", "--no-dashboard", "--out", str(tmp_path / "r"))
+    assert run.exit_code == 0, run.output
+    assert "may be too short" not in run.output
+
+
 def test_check_calibration_prints_published_against_simulated():
     result = invoke(
         "check-calibration", "--replications", "2", "--workers", "1", "--set", "horizon_weeks=20"
