@@ -1,8 +1,9 @@
 """How many appointments a weekly roster holds: its shifts filled first come, first booked,
 with appointments of a drawn length, as a diary with a long queue fills (notes are written
-after each appointment, in what time is left, so they take no slot booked ahead). Fewer than the hours divided by the mean length whenever a shift's end is too
-short for another: a 4-hour intake clinic holds two assessments of 1-2 hours, not 2.7, so
-its clinician can be "75% busy" with every slot taken.
+after each appointment, in what time is left, so they take no slot booked ahead). Fewer
+than the hours divided by the mean length whenever a shift's end is too short for another:
+a 4-hour intake clinic holds two 1.5-hour assessments, not 2.7, so its clinician can be
+"75% busy" with every slot taken.
 
 The estimate is the long-run count of a first-fit filling of many weeks of the roster by
 draws from the length's distribution, with a stream of its own (``SEED``): the same
@@ -21,6 +22,7 @@ from simulation.distributions import sampler
 SEED = 20261206
 WEEKS = 60  # weeks of the roster filled; the first and the last SKIP are left out
 SKIP = 10
+BATCHES = 400  # draws of 256 at most (lengths that seldom fit a shift stop here)
 EPS = 1e-9
 
 
@@ -78,7 +80,7 @@ def _fill(shifts: list[float], length) -> RosterHolds:
     rng = np.random.default_rng(SEED)
     draw = sampler(length)
     longest = max(shifts)
-    while True:
+    for _ in range(BATCHES):
         batch = draw(rng, 256)
         for d in batch:
             if d > longest + EPS:
@@ -89,6 +91,7 @@ def _fill(shifts: list[float], length) -> RosterHolds:
             hours[i] += d
             if i >= (WEEKS - SKIP) * n:  # the weeks measured are full
                 return _holds(shifts, held, hours)
+    return _holds(shifts, held, hours)  # (lengths that seldom fit: what they filled)
 
 
 def _holds(shifts: list[float], held: np.ndarray, hours: np.ndarray) -> RosterHolds:

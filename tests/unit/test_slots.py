@@ -44,3 +44,8 @@ def test_indirect_hours_come_off_the_end_of_each_working_day():
     assert shift_lengths([monday, thursday], 2.0) == [5.0, 5.0]
     split = [(9.0, 12.0), (13.0, 14.0)]  # a lunch break: the afternoon's hour goes first
     assert shift_lengths(split, 1.5) == [2.5]
+
+
+def test_lengths_no_shift_can_hold_fill_nothing_and_the_estimate_ends():
+    holds = roster_holds([4.0], fixed(5.0))
+    assert (holds.per_week, holds.filled_share) == (0.0, 0.0)
