@@ -12,6 +12,7 @@ from dataclasses import replace
 
 import pandas as pd
 
+from simulation.data.extract import Episodes
 from simulation.fit.evidence import Evidence
 from simulation.fit.survival import wilson
 
@@ -23,7 +24,7 @@ ALL = "all"
 none)."""
 
 
-def at_template_sites(episodes, sites: list[str]) -> tuple[object, str | None]:
+def at_template_sites(episodes: Episodes, sites: list[str]) -> tuple[Episodes, str | None]:
     """``episodes`` without the rows of sites the template lacks (when it has sites), and a
     note of how many were left out. Kept, their referrals were counted in the fitted rate
     and sent to the template's sites by the routing (a fifth of a network's referrals at an

@@ -81,9 +81,9 @@ SHIFTS_FULL = 0.9
 
 
 def _as_busy_as_shifts_allow(value) -> str:
-    """ ", as busy as their shifts allow (...)" when the intake clinicians' utilisation is
-    near the most assessments can fill of their shifts: "71% busy" otherwise reads as room to
-    spare while every slot is taken (a 4-hour clinic holds two 1.5-hour assessments: 75%)."""
+    """What follows "intake clinicians are N% busy" when N is near the most assessments can
+    fill of their shifts: "71% busy" alone reads as room to spare while every slot is taken
+    (a 4-hour clinic holds two 1.5-hour assessments: 75%)."""
     busy, most = value("intake_utilisation"), value("intake_fillable_share")
     if not (math.isfinite(busy) and math.isfinite(most) and most > 0):
         return ""
