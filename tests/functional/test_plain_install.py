@@ -17,6 +17,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_plain_install_writes_and_reads_excel(tmp_path):
+    # (the source tree on PYTHONPATH would shadow the installed package, whose bundled
+    # scenarios live at simulation.scenarios only once installed)
+    clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
@@ -25,6 +28,7 @@ def test_a_plain_install_writes_and_reads_excel(tmp_path):
         capture_output=True,
         text=True,
         timeout=900,
+        env=clean,
     )
     if install.returncode != 0:
         if os.environ.get("CI") == "true":
@@ -32,7 +36,7 @@ def test_a_plain_install_writes_and_reads_excel(tmp_path):
         pytest.skip("pip install . needs the package registry")  # pragma: no cover
     iopsim = env_dir / "bin" / "iopsim"
     extract = tmp_path / "extract.xlsx"
-    work = {"cwd": tmp_path, "capture_output": True, "text": True, "timeout": 600}
+    work = {"cwd": tmp_path, "capture_output": True, "text": True, "timeout": 600, "env": clean}
     synth = subprocess.run([str(iopsim), "synth", "--years", "0.5", "--out", str(extract)], **work)
     assert synth.returncode == 0, synth.stderr
     read = subprocess.run(
