@@ -240,13 +240,18 @@ def limiting_factors(summary: pd.DataFrame) -> list[str]:
     if math.isfinite(cancelled) and cancelled > 0.005:
         lines.append(f"Group sessions cancelled for want of a facilitator: {100 * cancelled:.1f}%.")
     if math.isfinite(intake) and not binds:
-        queue = value("intake_queue_days_mean")
+        queue, wait = value("intake_queue_days_mean"), value("wait_to_intake_days_mean")
         lines.append(
-            f"Intake clinicians are {100 * intake:.0f}% busy; the mean wait for an "
-            f"assessment is {value('wait_to_intake_days_mean'):.1f} days"
+            f"Intake clinicians are {100 * intake:.0f}% busy"
+            + _as_busy_as_shifts_allow(value)
+            + (
+                f"; the mean wait for an assessment is {wait:.1f} days"
+                if math.isfinite(wait)
+                else "; no one was assessed in the period"
+            )
             + (
                 f", {queue:.1f} of them beyond the first slot the intake rosters offer"
-                if math.isfinite(queue)
+                if math.isfinite(queue) and math.isfinite(wait)
                 else ""
             )
             + "."

@@ -316,3 +316,23 @@ def test_a_forecast_gives_bands_for_each_level_of_care_and_each_site():
             rows = bands[bands["series"] == s]
             assert len(rows) == sc.total_weeks and (rows["p5"] <= rows["p95"]).all()
             assert results.series_name(s) != s  # named in words on the page
+
+
+def test_what_limits_admissions_says_no_one_was_assessed_rather_than_nan():
+    """A clinic with no referrals (its cost alone) has no wait for an assessment: the line
+    about intake says so, never "nan days"."""
+    summary = pd.DataFrame(
+        {
+            "kpi": [
+                "intake_utilisation",
+                "wait_to_intake_days_mean",
+                "intake_queue_days_mean",
+                "admission_blocked_share",
+            ],
+            "mean": [0.0, math.nan, math.nan, 0.0],
+        }
+    )
+    lines = results.limiting_factors(summary)
+    (intake,) = [line for line in lines if line.startswith("Intake")]
+    assert intake == "Intake clinicians are 0% busy; no one was assessed in the period."
+    assert not any("nan" in line for line in lines)
