@@ -126,6 +126,24 @@ def test_sigterm_to_the_whole_process_group_is_a_clean_stop(command, tmp_path):
 # 2. A hard kill leaves a hidden partial folder ----------------------------------------------------
 
 
+def test_a_pool_stopped_while_it_starts_ends_its_workers_without_a_traceback():
+    """A signal between a pool forking its workers and starting its manager thread (a sweep
+    sent SIGTERM as its pool started, on a busy machine) left a pool whose shutdown raised
+    "cannot join thread before it is started": the command printed a traceback. That moment
+    is made here as the standard library makes it; the shutdown ends the workers instead."""
+    from concurrent.futures.process import _ExecutorManagerThread
+
+    from simulation.workers import new_pool, shut_down
+
+    pool = new_pool(2)
+    pool._launch_processes()  # the workers forked ...
+    pool._executor_manager_thread = _ExecutorManagerThread(pool)  # ... the thread not started
+    workers = list(pool._processes.values())
+    assert len(workers) == 2 and all(w.is_alive() for w in workers)
+    shut_down(pool)
+    assert not any(w.is_alive() for w in workers)
+
+
 def test_leftovers_of_a_dead_process_are_removed_by_the_next_command(tmp_path):
     dead = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
