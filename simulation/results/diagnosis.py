@@ -338,13 +338,16 @@ def _level_lines(value, kpis: list[str]) -> list[str]:
         blocked = value("level_blocked_days_per_week" + of)
         waiting = value("level_waitlist_mean" + of)
         places = value("level_places" + of)
+        wait = value("level_wait_days_mean" + of)
         text = (
             f"Level {name}: {value('level_census_mean' + of):.1f} places held on average"
             + (f" of {places:.0f}" if math.isfinite(places) else "")
-            + f", {waiting:.1f} waiting for one (mean wait "
-            f"{value('level_wait_days_mean' + of):.1f} days"
-            + _referrals_and_transfers(value, of)
-            + ")"
+            + f", {waiting:.1f} waiting for one"
+            + (
+                f" (mean wait {wait:.1f} days" + _referrals_and_transfers(value, of) + ")"
+                if math.isfinite(wait)
+                else " (no one placed in the period)"
+            )
         )
         if math.isfinite(blocked) and blocked >= 0.5:
             text += (

@@ -319,8 +319,8 @@ def test_a_forecast_gives_bands_for_each_level_of_care_and_each_site():
 
 
 def test_what_limits_admissions_says_no_one_was_assessed_rather_than_nan():
-    """A clinic with no referrals (its cost alone) has no wait for an assessment: the line
-    about intake says so, never "nan days"."""
+    """A clinic with no referrals (its cost alone) has no wait for an assessment nor for a
+    level's place: the lines about intake and the level say so, never "nan days"."""
     summary = pd.DataFrame(
         {
             "kpi": [
@@ -332,7 +332,16 @@ def test_what_limits_admissions_says_no_one_was_assessed_rather_than_nan():
             "mean": [0.0, math.nan, math.nan, 0.0],
         }
     )
-    lines = results.limiting_factors(summary)
+    level = pd.DataFrame(
+        {
+            "kpi": ["level_census_mean[level=php]", "level_waitlist_mean[level=php]"]
+            + ["level_wait_days_mean[level=php]", "level_places[level=php]"],
+            "mean": [0.0, 0.0, math.nan, 12.0],
+        }
+    )
+    lines = results.limiting_factors(pd.concat([summary, level], ignore_index=True))
+    (php,) = [line for line in lines if line.startswith("Level php")]
+    assert php.endswith("0.0 waiting for one (no one placed in the period).")
     (intake,) = [line for line in lines if line.startswith("Intake")]
     assert intake == "Intake clinicians are 0% busy; no one was assessed in the period."
     assert not any("nan" in line for line in lines)
