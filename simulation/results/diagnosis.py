@@ -224,10 +224,19 @@ def limiting_factors(summary: pd.DataFrame) -> list[str]:
         or (math.isfinite(unbooked) and unbooked >= 0.25)
         or (math.isfinite(waiting) and waiting >= 0.5)
     ):
+        in_time = value("evaluated_in_time_share")
+        said = [
+            f"{100 * unbooked:.0f}% of due medication visits found no slot"
+            if math.isfinite(unbooked)
+            else "",
+            f"{100 * in_time:.0f}% of those needing an evaluation had it within the days "
+            "allowed after their first IOP day (iop.evaluation_within_days)"
+            if math.isfinite(in_time)
+            else "",
+        ]
         lines.append(
-            f"Prescribers: {100 * unbooked:.0f}% of due medication visits found no slot, "
-            f"{100 * value('evaluated_in_time_share'):.0f}% of those needing an evaluation had "
-            "it within the days allowed after their first IOP day (iop.evaluation_within_days)"
+            "Prescribers: "
+            + (", ".join(x for x in said if x) or "no medication visit was due in the period")
             + (
                 f"; {waiting:.1f} clients on average waited for an evaluation required before "
                 f"their first IOP day (those seen waited {evaluation:.1f} days)"

@@ -320,7 +320,8 @@ def test_a_forecast_gives_bands_for_each_level_of_care_and_each_site():
 
 def test_what_limits_admissions_says_no_one_was_assessed_rather_than_nan():
     """A clinic with no referrals (its cost alone) has no wait for an assessment nor for a
-    level's place: the lines about intake and the level say so, never "nan days"."""
+    level's place, and one whose clients need no medication no medication visit due: the
+    lines say so, never "nan days" or "nan%"."""
     summary = pd.DataFrame(
         {
             "kpi": [
@@ -339,7 +340,16 @@ def test_what_limits_admissions_says_no_one_was_assessed_rather_than_nan():
             "mean": [0.0, 0.0, math.nan, 12.0],
         }
     )
-    lines = results.limiting_factors(pd.concat([summary, level], ignore_index=True))
+    prescribers = pd.DataFrame(  # evaluations for a payer, with no medication visit due
+        {
+            "kpi": ["medication_visits_unbooked_share", "evaluated_in_time_share"]
+            + ["wait_for_evaluation_days_mean", "evaluation_waitlist_mean"],
+            "mean": [math.nan, 1.0, 3.8, 0.0],
+        }
+    )
+    lines = results.limiting_factors(pd.concat([summary, level, prescribers], ignore_index=True))
+    (line,) = [line for line in lines if line.startswith("Prescribers")]
+    assert line.startswith("Prescribers: 100% of those needing an evaluation had it within")
     (php,) = [line for line in lines if line.startswith("Level php")]
     assert php.endswith("0.0 waiting for one (no one placed in the period).")
     (intake,) = [line for line in lines if line.startswith("Intake")]
