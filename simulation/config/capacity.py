@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from simulation.config.calendar import roster_intervals
-from simulation.config.levels import programme_pools
 from simulation.config.scenario import Scenario
 from simulation.slots import RosterHolds, roster_holds, shift_lengths
 
@@ -56,11 +55,7 @@ def intake_holds(scenario: Scenario) -> IntakeHolds | None:
 def _shared(scenario: Scenario) -> bool:
     """Whether an intake pool also facilitates groups, holds caseloads, prescribes or runs a
     level's programme."""
-    other = set(scenario.iop.therapist_pools) | set(scenario.iop.prescriber_pools)
-    other |= set(scenario.step_down.pools) | programme_pools(scenario.levels)
-    for track in scenario.tracks:
-        other |= set(track.facilitator_pools)
-    return bool(other & set(scenario.intake.pools))
+    return bool(scenario.pools_named(intake=False) & set(scenario.intake.pools))
 
 
 def intake_load_warnings(scenario: Scenario) -> list[str]:

@@ -378,13 +378,18 @@ class Scenario(_Model):
             )
         return problems
 
-    def _unused_pool_problems(self) -> list[str]:
-        """A pool that nothing refers to is almost always a misspelt name (a phantom pool)."""
-        used = set(self.intake.pools + self.iop.therapist_pools + self.iop.prescriber_pools)
-        used |= set(self.step_down.pools)
+    def pools_named(self, intake: bool = True) -> set[str]:
+        """The staff pools the scenario's lists name: tracks' facilitators, therapists,
+        prescribers, step-down, levels' programmes and (with ``intake``) intake."""
+        used = set(self.iop.therapist_pools + self.iop.prescriber_pools + self.step_down.pools)
         for track in self.tracks:
             used |= set(track.facilitator_pools)
         used |= programme_pools(self.levels)
+        return used | set(self.intake.pools) if intake else used
+
+    def _unused_pool_problems(self) -> list[str]:
+        """A pool that nothing refers to is almost always a misspelt name (a phantom pool)."""
+        used = self.pools_named()
         problems = []
         for name in self.staff:
             if name not in used:
