@@ -75,7 +75,7 @@ _CATALOGUE = [
     Kpi(
         "lost_from_waitlist_share",
         "share",
-        "Share of referrals who gave up waiting (for intake or the IOP), of those whose fate is known",
+        "Share of referrals who gave up waiting (for intake, the IOP or a place at a level of care), of those whose fate is known",
     ),
     Kpi(
         "lost_before_assessment_share",

@@ -124,6 +124,12 @@ LEVEL_CATALOGUE = [
         short="Back within 30 days",
     ),
     Kpi(
+        "level_gave_up_share",
+        "share",
+        "Of those who sought a place at the level and whose wait ended (placed, gave up, or relapsed on the way), the share who gave up waiting out of care (levels with patience_days)",
+        short="Gave up waiting",
+    ),
+    Kpi(
         "level_relapses_per_week",
         "per_week",
         "Clients a week who relapsed out of care on their way on from the level (in a gap, or waiting outside for their next place) and went to more intensive care instead",

@@ -101,6 +101,11 @@ class CareLevel(_Model):
     # relapse out of care: while between this level and the next (a gap, or waiting outside
     # for a place) the client may deteriorate and go to `to` instead (as a transfer)
     relapse: Hazard | None = None
+    # days those waiting for a place out of care (a referral; a client waiting outside after
+    # another level's stay, or after a relapse) wait before they give up: another provider,
+    # an emergency department, or no care. None: they wait as long as it takes. Those who
+    # wait in care (blocked at another level, or still attending the IOP) do not give up
+    patience_days: Distribution | None = None
     # clients coming from another level (or the IOP) are placed before referrals (a source's
     # or intake's), and referrals by their source's priority; False: in the order they came
     transfers_first: bool = True

@@ -79,7 +79,8 @@ def state_on(episodes: Episodes) -> dict:
     add(everyone[in_care & ~iop], lambda level: level, "iop_start_date")  # holding a place
     # waiting for a place at a level: its row begun (joined the queue), not yet admitted
     waiting_level = ~iop & before("referral_date") & not_yet("iop_start_date")
-    waiting_level &= not_yet("iop_end_date")  # (one who relapsed waiting outside has left)
+    # (one who left its waitlist without a place, gave up or relapsed, has left)
+    waiting_level &= not_yet("waitlist_exit_date") & not_yet("iop_end_date")
     add(everyone[waiting_level], lambda level: f"{level}_waitlist", "referral_date")
     return {"as_of": day.date(), "clients": clients}
 
@@ -183,7 +184,7 @@ def weekly_observed(
         }
     )
     # each level of care: places held (admission to discharge) and waiting for one (its row
-    # begun to admission, or to its end for one who left the queue), as the model's
+    # begun to admission, or to its waitlist exit for one who left the queue), as the model's
     # level_*_recorded series count them
     stays = episodes.table[~at_iop(episodes.table)]  # (none without a level column)
     for level in sorted(set(stays["level"])) if len(stays) else []:
@@ -192,10 +193,13 @@ def weekly_observed(
         admitted, ended = at["iop_start_date"], at["iop_end_date"]
         observed[f"level_census[{level}]"] = recorded_weekly(admitted, ended, weeks)
         observed[f"level_waitlist[{level}]"] = recorded_weekly(
-            at["referral_date"], np.where(np.isnan(admitted), ended, admitted), weeks
+            at["referral_date"],
+            np.where(np.isnan(admitted), at["waitlist_exit_date"], admitted),
+            weeks,
         )
     return observed
 
 
-STAY_DATES = ("referral_date", "iop_start_date", "iop_end_date")
-"""A level's row in an extract: joined the level's queue, admitted, left."""
+STAY_DATES = ("referral_date", "iop_start_date", "iop_end_date", "waitlist_exit_date")
+"""A level's row in an extract: joined the level's queue, admitted, left; or left the queue
+without a place (gave up, or relapsed on the way)."""

@@ -10,6 +10,7 @@ import pandas as pd
 from simulation import clock
 from simulation.clock import HOURS_PER_DAY
 from simulation.config import Scenario, apply_overrides
+from simulation.model.levels import REFERRED
 
 MESSY_HEADINGS = {
     "episode_id": "Episode #",
@@ -170,8 +171,10 @@ def level_records(
 ) -> pd.DataFrame:
     """Stays at levels of care beside the IOP as an extract records them: one row per stay
     begun after the warm-up, its admission and discharge in the start and end columns, the
-    level, where the client went next (blank: out of care) and why the stay ended. Episode ids
-    EL1, EL2, ..."""
+    level, where the client went next (blank: out of care) and why the stay ended. A referral
+    who waited for the place out of care, and anyone who left its waitlist without one (gave
+    up, or relapsed on the way), has the waitlist dates: joined, and left without a place.
+    Episode ids EL1, EL2, ..."""
     monday = pd.Timestamp(clock.week_zero_monday(start_date))
     v = visits[visits["queued"] >= start].reset_index(drop=True)
     client = clients.set_index("id")
@@ -182,20 +185,25 @@ def level_records(
             [monday + pd.Timedelta(days=d) if np.isfinite(d) else pd.NaT for d in days]
         )
 
+    placed = v["admitted"].notna()
+    without = ~placed & v["left"].notna()  # left the waitlist without a place
+    waited = v["came_from"].isin(REFERRED) | without
     return pd.DataFrame(
         {
             "episode_id": [f"EL{k + 1}" for k in range(len(v))],
             "referral_date": date(v["queued"]),
             "source": v["client_id"].map(client["source"]).to_numpy(),
             "age_group": v["client_id"].map(client["age_group"]).to_numpy(),
+            "waitlist_date": date(v["queued"].where(waited)),
+            "waitlist_exit_date": date(v["left"].where(without)),
             "iop_start_date": date(v["admitted"]),
-            "iop_end_date": date(v["left"]),
+            "iop_end_date": date(v["left"].where(placed)),
             "level": v["level"].to_numpy(),
             "discharged_to": v["to"].where(~v["to"].isin(["discharge"]), "").to_numpy(),
             # why the stay ended, in the extract's codes (a step-up is "escalated")
             "discharge_reason": v["reason"]
             .replace({"stepped_up": "escalated"})
-            .where(v["left"].notna(), "")
+            .where(placed & v["left"].notna(), "")
             .to_numpy(),
         }
     )

@@ -4,8 +4,8 @@ admission and discharge in the start and end columns and where the client went n
 ``discharged_to`` (blank: out of care) and why it ended in ``discharge_reason``. For each level
 with enough stays the fit writes its length of stay (censored maximum likelihood: stays still
 running at the extract's date are censored; dropouts' stays apart when there are enough of
-them), its routes onward by share (Wilson intervals; out of care by reason) and its places (the most in care at
-once in the last year), keeping the template's other settings of that level (gaps, blocking,
+them), its routes onward by share (Wilson intervals; out of care by reason), its places (the most in care at
+once in the last year) and the patience of those who wait for a place out of care, keeping the template's other settings of that level (gaps, blocking,
 money) and adding a level the template lacks."""
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ def fit_levels(t: pd.DataFrame, as_of: pd.Timestamp, data: dict, ev: list, notes
             if route is not None:
                 _stay(name, dropouts, as_of, route, ev, "routes.dropped_out.")
         _places(name, stays, as_of, entry, ev)
+        _patience(name, rows, as_of, entry, ev, notes)
 
 
 REASONS = {"dropped_out": "dropped_out", "escalated": "stepped_up", "other": "other"}
@@ -171,6 +172,59 @@ def _routes(name, stays, reasons, levels, entry, ev, notes) -> None:
     if total > 1:  # (rounding)
         routes[-1]["share"] = round(routes[-1]["share"] - (total - 1), 4)
     entry["routes"] = routes
+
+
+SAME_DAY = 1 / 3
+"""Days counted for a wait that began and ended on one date: between two moments of one day,
+in order, a third of it on average (a wait of whole days d is d on average as it stands)."""
+
+MIN_GAVE_UP = 5
+"""Fewer who left a level's waitlist without a place than this say too little of patience:
+the template's is kept (as for the IOP waitlist)."""
+
+
+def _patience(name, rows, as_of, entry, ev, notes) -> None:
+    """How long those waiting for a place out of care wait before giving up
+    (``patience_days``): the level's rows with a ``waitlist_date`` (joined its waitlist out of
+    care), those with a ``waitlist_exit_date`` and no admission gave up (or relapsed on the
+    way: the records do not tell them apart), the others censored by their admission or the
+    extract's date. Exponential (the constant hazard of Erlang A) by censored maximum
+    likelihood: a level's waits are mostly a day or two, recorded in whole days, too coarse
+    for AIC to choose a shape (it picked a gamma or lognormal for the day-heaping, not the
+    patience: a third too long on a simulated clinic)."""
+    waited = rows[rows["waitlist_date"].notna()]
+    if not len(waited):
+        return
+    gave_up = waited["waitlist_exit_date"].notna() & waited["iop_start_date"].isna()
+    if gave_up.sum() < MIN_GAVE_UP:
+        notes.append(
+            f"Level {name}: {int(gave_up.sum())} of {len(waited)} who waited for a place out of "
+            f"care left without one (fewer than {MIN_GAVE_UP}): its patience is the template's"
+            + (
+                ""
+                if entry.get("patience_days") is not None
+                else " (none: they wait as long as it takes)"
+            )
+        )
+        return
+    end = waited["waitlist_exit_date"].where(gave_up, waited["iop_start_date"]).fillna(as_of)
+    days = (end - waited["waitlist_date"]).dt.total_seconds().to_numpy(dtype=float) / 86400.0
+    fit, _ = best_fit(np.maximum(days, SAME_DAY), gave_up.to_numpy(), families=("exponential",))
+    if fit is None:
+        return
+    entry["patience_days"] = fit.spec()
+    ev.append(
+        Evidence(
+            f"levels.{name}.patience_days",
+            fit.spec(),
+            fit.mean_ci[0],
+            fit.mean_ci[1],
+            len(waited),
+            f"exponential by censored maximum likelihood ({fit.events} left its waitlist "
+            f"without a place, {fit.censored} censored by admission or the extract date; "
+            "waits in whole days, mostly short: too coarse to choose a shape by AIC)",
+        )
+    )
 
 
 def _places(name, stays, as_of, entry, ev) -> None:

@@ -353,6 +353,10 @@ class ClinicModel:
         """A client leaves care from a level (and may be referred again)."""
         leave(self, c, "discharged")
 
+    def lose(self, c: Client) -> None:
+        """A client waiting for a place at a level out of care gives up (its patience)."""
+        leave(self, c, "lost")
+
     def intake_people_for(self, c: Client) -> list:
         """The intake clinicians who may assess ``c``: those of their site (or working for
         every site) unless intake is pooled across the network."""

@@ -9,10 +9,14 @@ there are blocked days, in care); with "wait_outside" they leave the place and w
 care (and, for the IOP, may give up as anyone on its waitlist).
 
 Every draw comes from the level's own streams (``level_stay:<name>``, ``level_route:<name>``,
-``level_gap:<name>``, ``level_step_up:<name>``, ``level_relapse:<name>``), in the order clients
-reach that point: adding a level never shifts another stream. The route a client will leave
+``level_gap:<name>``, ``level_step_up:<name>``, ``level_relapse:<name>``,
+``level_patience:<name>``), in the order clients reach that point: adding a level never shifts another stream. The route a client will leave
 by is drawn when they are admitted (a route may have its own stays); a step-up on
 deterioration during the stay comes first if it falls before the stay's end.
+
+Patience (``patience_days``): a client waiting for a place out of care (a referral, or one
+waiting outside on the way on) gives up when it runs out before a place is theirs, and is lost
+to the clinic; one waiting in care (blocked, or still in the IOP) does not.
 
 Relapse: a client out of care on the way on (in a gap, or waiting outside for a place here
 or on the IOP's waitlist) may deteriorate and go to the level's ``relapse.to`` instead.
@@ -65,6 +69,10 @@ class Level:
         self.gap_rng = streams.get(f"level_gap:{spec.name}")
         self.step_up_rng = streams.get(f"level_step_up:{spec.name}")
         self.relapse_rng = streams.get(f"level_relapse:{spec.name}")
+        self.patience = None if spec.patience_days is None else sampler(spec.patience_days)
+        self.patience_rng = (
+            None if self.patience is None else streams.get(f"level_patience:{spec.name}")
+        )
         self.gaps = [sampler(route.lead_days) for route in spec.routes]
         self.route_stays = [
             self.stay if route.stay_days is None else sampler(route.stay_days)
@@ -144,6 +152,13 @@ class Level:
     def draw_gap(self, route: int) -> float:
         return float(self.gaps[route](self.gap_rng, 1)[0]) * HOURS_PER_DAY
 
+    def draw_patience(self) -> float:
+        """Hours a client waiting here out of care waits before giving up; inf without the
+        level's ``patience_days``."""
+        if self.patience is None:
+            return math.inf
+        return float(self.patience(self.patience_rng, 1)[0]) * HOURS_PER_DAY
+
     def draw_hazard(self, hazard, rng) -> float:
         """Hours until a hazard (``step_up`` or ``relapse``) happens; inf without one."""
         if hazard is None:
@@ -166,12 +181,20 @@ def level_stay(
     ward = level.ward_for(c.site)
     visit["site"] = ward
     request = level.request(env, came_from not in REFERRED, ward, c.priority)
-    if relapse is not None and not request.triggered:
-        yield request | env.timeout(max(relapse[0] - env.now, 0.0))
-        if not request.triggered:  # deteriorated while waiting outside care
+    relapse_at = math.inf if relapse is None else relapse[0]
+    gives_up = math.inf
+    if holding is None and not request.triggered:  # waiting out of care
+        gives_up = env.now + level.draw_patience()
+    if not request.triggered and math.isfinite(min(relapse_at, gives_up)):
+        yield request | env.timeout(max(min(relapse_at, gives_up) - env.now, 0.0))
+        if not request.triggered:
             level.withdraw(env, request, ward)
             visit["left"] = env.now
-            yield from relapsed(env, clinic, c, relapse[1])
+            if env.now >= relapse_at:  # deteriorated while waiting outside care
+                yield from relapsed(env, clinic, c, relapse[1])
+            else:  # gave up waiting
+                visit["gave_up"] = env.now
+                clinic.lose(c)
             return
     else:
         yield request
@@ -229,6 +252,7 @@ def _visit(c, name: str, came_from: str, now: float) -> dict:
         "to": "",
         "reason": "",
         "relapsed": math.nan,
+        "gave_up": math.nan,
         "site": "",
     }
 

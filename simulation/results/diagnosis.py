@@ -358,6 +358,9 @@ def _level_lines(value, kpis: list[str]) -> list[str]:
                 else " (no one placed in the period)"
             )
         )
+        gave_up = value("level_gave_up_share" + of)
+        if math.isfinite(gave_up):
+            text += f"; {100 * gave_up:.0f}% of those seeking a place gave up waiting"
         if math.isfinite(blocked) and blocked >= 0.5:
             text += (
                 f"; {blocked:.1f} blocked days a week: clients ready to go on hold their place "
@@ -437,6 +440,7 @@ def overload_notes(scenario: Scenario, weekly: pd.DataFrame, kpis: pd.DataFrame)
             "would mostly mean more people giving up."
         )
     notes += _intake_absorbed(kpis, verdicts.get("intake_waitlist"))
+    notes += _levels_absorbed(kpis)
     if "turned_away_share" in kpis and kpis["turned_away_share"].mean() > 0.05:
         notes.append(
             f"{100 * kpis['turned_away_share'].mean():.0f}% of referrals were turned away "
@@ -466,6 +470,29 @@ def _intake_absorbed(kpis: pd.DataFrame, verdict) -> list[str]:
         "it, not because intake hours are enough: more referrals would mostly mean more people "
         "giving up."
     ]
+
+
+def _levels_absorbed(kpis: pd.DataFrame) -> list[str]:
+    """A level whose waitlist stays level because those waiting out of care give up
+    (``patience_days``; a client waits only when every place is taken): without this its
+    waitlist, flat, read as places that are enough."""
+    notes = []
+    prefix = "level_gave_up_share[level="
+    for column in sorted(c for c in kpis.columns if c.startswith(prefix)):
+        name = column[len(prefix) : -1]
+        of = f"[level={name}]"
+        gave_up = kpis[column].mean()
+        if not gave_up >= LOSSES_ABSORB:
+            continue
+        held = kpis["level_census_mean" + of].mean() / kpis["level_places" + of].mean()
+        notes.append(
+            f"DEMAND ABSORBED BY LOSSES AT LEVEL {name}: {100 * gave_up:.0f}% of those seeking "
+            "a place gave up waiting out of care for want of one"
+            + (f" ({100 * held:.0f}% of its places held on average)" if math.isfinite(held) else "")
+            + ". Its waitlist stays level because people leave it, not because its places are "
+            "enough: more referrals would mostly mean more people giving up."
+        )
+    return notes
 
 
 def step_in_period(scenario: Scenario) -> str:

@@ -30,6 +30,7 @@ VISIT_COLUMNS = {
     "to": "str",
     "reason": "str",
     "relapsed": "float",
+    "gave_up": "float",
     "site": "str",
 }
 """The columns of the visit table and their types."""
@@ -37,8 +38,9 @@ VISIT_COLUMNS = {
 
 def visit_table(recorder: Recorder) -> pd.DataFrame:
     """One row per stay at a level: when the client joined its queue, was admitted, was ready
-    to go on and left the place, where they came from, where they went and why, and when
-    they relapsed out of care on the way on (NaN: they did not). Text as plain strings while
+    to go on and left the place, where they came from, where they went and why, when they
+    relapsed out of care on the way on and when they gave up waiting for the place (NaN: they
+    did not). Text as plain strings while
     the KPIs read it (see ``Recorder.client_table``; ``as_text`` for the result table)."""
     visits = recorder.level_visits
     return pd.DataFrame(
@@ -101,6 +103,8 @@ def level_kpis(
             share = (ended["reason"] == reason).mean() if len(ended) else np.nan
             put(f"level_{reason}_share", share)
         put("level_readmitted_within_30_days_share", _readmitted(mine, start, end))
+        if spec.patience_days is not None:
+            put("level_gave_up_share", _gave_up_share(mine, start))
         relapses = mine[(mine["relapsed"] >= start) & (mine["relapsed"] < end)]
         put("level_relapses_per_week", len(relapses) / weeks)
         going = mine[(mine["ready"] >= start) & (mine["to"] != OUT) & (mine["to"] != "")]
@@ -152,6 +156,21 @@ def _ward_kpis(
                 (placed["admitted"] - placed["queued"]) / HOURS_PER_DAY
             )
     return k
+
+
+def _gave_up_share(visits: pd.DataFrame, start: float) -> float:
+    """Of those who sought a place at the level in the period and whose wait has ended
+    (placed, gave up, or relapsed on the way), the share who gave up waiting: as the IOP
+    waitlist's losses, those placed at once count, and those still waiting are left out."""
+    queued = visits["queued"].to_numpy(dtype=float) >= start
+    gave_up = ~np.isnan(visits["gave_up"].to_numpy(dtype=float))
+    ended = (
+        ~np.isnan(visits["admitted"].to_numpy(dtype=float))
+        | gave_up
+        | ~np.isnan(visits["relapsed"].to_numpy(dtype=float))
+    )
+    known = queued & ended
+    return float((known & gave_up).sum() / known.sum()) if known.any() else float("nan")
 
 
 def _referral_to_care(visits: pd.DataFrame, clients: pd.DataFrame, start: float) -> float:

@@ -275,7 +275,54 @@ def test_a_state_holds_those_waiting_for_a_levels_place_and_a_run_starts_with_th
     assert 0.8 * len(waiting) <= first <= len(waiting)
 
 
-def test_a_levels_places_and_waitlist_read_back_from_its_records_are_the_runs(tmp_path):
+PATIENT = ['levels.php.patience_days={dist="exponential", mean=10.0}', "referrals.per_week=20"]
+"""The continuum with more referrals than the PHP's places take (about a day's wait, as a
+week's gives the PHP's 12 places a queue) and referrals who give up waiting (10 days)."""
+
+
+def test_a_levels_patience_comes_from_those_who_left_its_waitlist_without_a_place(tmp_path):
+    """Referrals waiting for a PHP place out of care give up: the records' level rows that
+    joined the waitlist and left it without a place (waitlist dates, no admission) give the
+    patience, those placed or still waiting censored; the state on a day leaves out those who
+    had given up by then."""
+    from simulation.data.extract import as_seen_on
+    from simulation.data.state import state_on
+
+    truth = scenarios.apply_overrides(scenarios.load(scenarios.bundled("continuum")), PATIENT)
+    table, _ = synthesize(truth, 3.0, 4)
+    table.to_csv(tmp_path / "extract.csv", index=False)
+    episodes = read_episodes(tmp_path / "extract.csv")
+    gave_up = (table["level"] == "php") & (table["waitlist_exit_date"] != "")  # (dates as text)
+    assert gave_up.sum() >= 50 and (table.loc[gave_up, "iop_start_date"] == "").all()
+    template = scenarios.load(scenarios.bundled("continuum"))  # (no patience at the PHP)
+    fitted, result, _ = fitting.fitted_scenario(episodes, template, with_state=False)
+    evidence = {e.key: e for e in result.evidence}["levels.php.patience_days"]
+    assert covers(evidence, 10.0), evidence
+    assert fitted.levels[0].patience_days.dist == "exponential"
+    # the state on a day: those still waiting for a place, not those who had given up
+    day = pd.Timestamp("2029-06-04")
+    seen = as_seen_on(episodes, day)
+    rows = seen.table
+    queued = (rows["level"] == "php") & rows["iop_start_date"].isna()
+    left = queued & rows["waitlist_exit_date"].notna()
+    assert left.sum() > 0
+    state = state_on(seen)
+    waiting = [c for c in state["clients"] if c["stage"] == "php_waitlist"]
+    assert len(waiting) == int((queued & ~left).sum())
+
+
+def test_records_where_nobody_left_a_levels_waitlist_keep_the_templates_patience(records):
+    _, path = records
+    template = scenarios.load(scenarios.bundled("continuum"))
+    fitted, result, _ = fitting.fitted_scenario(read_episodes(path), template, with_state=False)
+    assert fitted.levels[0].patience_days is None
+    assert "levels.php.patience_days" not in {e.key for e in result.evidence}
+    said = [n for n in result.notes if n.startswith("Level php: 0 of")]
+    assert len(said) == 1 and "wait as long as it takes" in said[0]
+
+
+@pytest.mark.parametrize("changes", [[], PATIENT], ids=["waiting", "giving up"])
+def test_a_levels_places_and_waitlist_read_back_from_its_records_are_the_runs(tmp_path, changes):
     """Back-tests and judged forecasts of a continuum compare each level's places held and
     waiting list too: read from the records (a level's row from joining its queue to
     admission, then to leaving; counted at midday) they are the run's own recorded series,
@@ -289,7 +336,7 @@ def test_a_levels_places_and_waitlist_read_back_from_its_records_are_the_runs(tm
     from simulation.data.synth import extract_end
     from simulation.replication import run_replication
 
-    sc = scenarios.load(scenarios.bundled("continuum"))
+    sc = scenarios.apply_overrides(scenarios.load(scenarios.bundled("continuum")), changes)
     table, _ = synthesize(sc, 1.0, 4)
     table.to_csv(tmp_path / "extract.csv", index=False)
     episodes = read_episodes(tmp_path / "extract.csv", as_of=extract_end(sc, 1.0))

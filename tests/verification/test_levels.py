@@ -15,7 +15,7 @@ from simulation import config as scenarios
 from simulation.experiment import run_experiment
 from tests.conftest import baseline
 from tests.verification.test_queueing_theory import REPLICATIONS, assert_agrees
-from tests.verification.theory import mmc
+from tests.verification.theory import erlang_a, mmc
 
 JACKSON = scenarios.load("scenarios/verification/jackson.toml")
 
@@ -97,6 +97,41 @@ def test_a_level_with_too_few_places_grows_as_the_fluid_limit_says_and_is_said_o
     )
     overloaded = [note for note in result.notes if note.startswith("OVERLOADED")]
     assert len(overloaded) == 1 and "waitlist for level b grows" in overloaded[0]
+
+
+def test_a_full_level_whose_waiting_clients_give_up_is_erlang_a():
+    """Referrals straight to level a (Poisson, 2 a day), 5 places, exponential stays (mean 3
+    days: load 1.2, a queue without end were nobody to give up) and exponential patience
+    (mean 1 day) out of care: an M/M/5+M queue. Its waitlist, the share who give up and the
+    places held are the birth-death solution's, and the run says the losses absorb the
+    demand instead of calling the level overloaded."""
+    sc = scenarios.apply_overrides(
+        JACKSON,
+        [
+            "levels.a.routes=[]",
+            "levels.a.places=5",
+            'levels.a.patience_days={dist="exponential", mean=1.0}',
+            "horizon_weeks=100",
+        ],
+    )
+    result = run_experiment(sc, replications=REPLICATIONS, workers=2)
+    theory = erlang_a(2.0, 1 / 3.0, 1.0, servers=5)
+    k = result.kpis
+    assert_agrees("waiting for a place at a", k["level_waitlist_mean[level=a]"], theory["lq"])
+    assert_agrees("gave up at a", k["level_gave_up_share[level=a]"], theory["p_abandon"])
+    assert_agrees("places held at a", k["level_census_mean[level=a]"], theory["in_service"])
+    assert not any(note.startswith("OVERLOADED") for note in result.notes)
+    absorbed = [n for n in result.notes if n.startswith("DEMAND ABSORBED BY LOSSES AT LEVEL a")]
+    assert len(absorbed) == 1
+    # those who gave up never held a place and left the clinic's books as lost
+    visits, clients = result.tables["level_visits"], result.tables["clients"]
+    gave_up = visits[visits["gave_up"].notna()]
+    assert len(gave_up) and gave_up["admitted"].isna().all()
+    assert (gave_up["gave_up"] == gave_up["left"]).all()
+    status = clients.set_index(["replication", "id"])["status"]
+    assert (
+        status[list(zip(gave_up["replication"], gave_up["client_id"], strict=True))] == "lost"
+    ).all()
 
 
 def _blocked_days(places: int) -> float:

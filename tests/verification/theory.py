@@ -40,15 +40,28 @@ def seats_needed(arrival_rate: float, service_rate: float, max_mean_wait: float)
     return c
 
 
-def erlang_a(arrival_rate: float, service_rate: float, patience_rate: float) -> dict[str, float]:
-    """M/M/1+M (Erlang A with one server): the birth-death solution with births lambda and
-    deaths mu + (n - 1) theta with n in the system. Mean number waiting, share who give up
-    (theta x Lq / lambda) and the share of time the server is busy."""
+def erlang_a(
+    arrival_rate: float, service_rate: float, patience_rate: float, servers: int = 1
+) -> dict[str, float]:
+    """M/M/c+M (Erlang A): the birth-death solution with births lambda and deaths
+    min(n, c) mu + max(n - c, 0) theta with n in the system. Mean number waiting, share who
+    give up (theta x Lq / lambda), the share of time a server is busy and the mean number
+    in service."""
     p = [1.0]
-    for n in range(1, 2000):
-        p.append(p[-1] * arrival_rate / (service_rate + (n - 1) * patience_rate))
+    for n in range(1, 5000):
+        p.append(
+            p[-1]
+            * arrival_rate
+            / (min(n, servers) * service_rate + max(n - servers, 0) * patience_rate)
+        )
         if p[-1] < 1e-16 * sum(p):
             break
     probs = [x / sum(p) for x in p]
-    lq = sum(max(n - 1, 0) * x for n, x in enumerate(probs))
-    return {"lq": lq, "p_abandon": patience_rate * lq / arrival_rate, "busy": 1 - probs[0]}
+    lq = sum(max(n - servers, 0) * x for n, x in enumerate(probs))
+    in_service = sum(min(n, servers) * x for n, x in enumerate(probs))
+    return {
+        "lq": lq,
+        "p_abandon": patience_rate * lq / arrival_rate,
+        "busy": in_service / servers,
+        "in_service": in_service,
+    }
