@@ -209,6 +209,9 @@ class ClinicModel:
                 direct = self.entry_level.get(c.source) == waiting_for
                 c.outcome = "" if direct else "higher_care"
                 c.assessed = math.nan if direct else since
+                patience = self.levels[waiting_for].spec.patience_days
+                if patience is not None:  # the rest of it, given the days already waited
+                    c._level_patience = (_beyond(patience, rng, spent) - spent) * HOURS_PER_DAY
             if item.stage in self.levels:  # holding a place at a level of care since then
                 c.assessed = since
                 spec = self.levels[item.stage].spec

@@ -183,8 +183,9 @@ def level_stay(
     request = level.request(env, came_from not in REFERRED, ward, c.priority)
     relapse_at = math.inf if relapse is None else relapse[0]
     gives_up = math.inf
+    rest, c._level_patience = c._level_patience, None  # (a state's: the rest of theirs)
     if holding is None and not request.triggered:  # waiting out of care
-        gives_up = env.now + level.draw_patience()
+        gives_up = env.now + (level.draw_patience() if rest is None else rest)
     if not request.triggered and math.isfinite(min(relapse_at, gives_up)):
         yield request | env.timeout(max(min(relapse_at, gives_up) - env.now, 0.0))
         if not request.triggered:

@@ -91,6 +91,8 @@ class Client:
     _placed_event: Any = field(default=None, repr=False)
     _op_event: Any = field(default=None, repr=False)
     _relapse: Any = field(default=None, repr=False)  # (when, level visit): see levels.relapsed
+    # a state's client waiting for a level's place: the rest of their patience there, hours
+    _level_patience: float | None = None
 
 
 def client_journey(env, clinic, c: Client):

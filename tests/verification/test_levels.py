@@ -9,6 +9,8 @@ value for the bias of a finite warm-up.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from simulation import config as scenarios
@@ -132,6 +134,40 @@ def test_a_full_level_whose_waiting_clients_give_up_is_erlang_a():
     assert (
         status[list(zip(gave_up["replication"], gave_up["client_id"], strict=True))] == "lost"
     ).all()
+
+
+def test_a_states_clients_waiting_for_a_level_give_up_after_the_rest_of_their_patience():
+    """A state's clients who have waited 8 days for a place at a (one place, stays of a
+    year: nobody is placed), patience lognormal with mean 10 days and sd 1: given the 8
+    days already waited, they give up about 2 days in, as the state's IOP waitlist clients
+    get the rest of theirs; with fresh patience they would wait about 10 more."""
+    data = scenarios.to_data(JACKSON)
+    level = next(level for level in data["levels"] if level["name"] == "a")
+    level.update(
+        places=1,
+        routes=[],
+        stay_days={"dist": "fixed", "value": 365.0},
+        patience_days={"dist": "lognormal", "mean": 10.0, "sd": 1.0},
+    )
+    day = dt.date(2027, 3, 1)
+    data.update(
+        start_date=day,
+        warmup_weeks=0,
+        horizon_weeks=4,
+        referrals={**data["referrals"], "per_week": 0.0},
+        state={
+            "as_of": day,
+            "clients": [{"stage": "a", "since": day - dt.timedelta(days=1)}]
+            + [{"stage": "a_waitlist", "since": day - dt.timedelta(days=8)}] * 20,
+        },
+    )
+    sc = scenarios.validate(data, "a state waiting at a")
+    visits = run_experiment(sc, replications=2, workers=1).tables["level_visits"]
+    waited = visits[visits["gave_up"].notna()]
+    assert len(waited) == 40  # every one, in both replications
+    days = (waited["gave_up"] - waited["queued"]) / 24.0
+    # (the rest of a lognormal(10, 1) beyond 8 days: about 2.3 days, nearly all under 5)
+    assert days.median() < 4.0 and days.max() < 8.0
 
 
 def _blocked_days(places: int) -> float:
