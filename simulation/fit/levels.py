@@ -4,9 +4,10 @@ admission and discharge in the start and end columns and where the client went n
 ``discharged_to`` (blank: out of care) and why it ended in ``discharge_reason``. For each level
 with enough stays the fit writes its length of stay (censored maximum likelihood: stays still
 running at the extract's date are censored; dropouts' stays apart when there are enough of
-them), its routes onward by share (Wilson intervals; out of care by reason), its places (the most in care at
-once in the last year) and the patience of those who wait for a place out of care, keeping the template's other settings of that level (gaps, blocking,
-money) and adding a level the template lacks."""
+them), its routes onward by share (Wilson intervals; out of care by reason), its places (the
+most in care at once in the last year) and the patience of those who wait for a place out of
+care, keeping the template's other settings of that level (gaps, blocking, money) and adding
+a level the template lacks."""
 
 from __future__ import annotations
 

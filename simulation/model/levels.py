@@ -10,9 +10,10 @@ care (and, for the IOP, may give up as anyone on its waitlist).
 
 Every draw comes from the level's own streams (``level_stay:<name>``, ``level_route:<name>``,
 ``level_gap:<name>``, ``level_step_up:<name>``, ``level_relapse:<name>``,
-``level_patience:<name>``), in the order clients reach that point: adding a level never shifts another stream. The route a client will leave
-by is drawn when they are admitted (a route may have its own stays); a step-up on
-deterioration during the stay comes first if it falls before the stay's end.
+``level_patience:<name>``), in the order clients reach that point: adding a level never
+shifts another stream. The route a client will leave by is drawn when they are admitted (a
+route may have its own stays); a step-up on deterioration during the stay comes first if it
+falls before the stay's end.
 
 Patience (``patience_days``): a client waiting for a place out of care (a referral, or one
 waiting outside on the way on) gives up when it runs out before a place is theirs, and is lost

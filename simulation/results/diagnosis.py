@@ -8,7 +8,7 @@ import pandas as pd
 
 from simulation.config import Scenario
 from simulation.kpis import fmt
-from simulation.results.queues import LOSSES_ABSORB, queue_verdicts
+from simulation.results.queues import LEVEL_QUEUE, LOSSES_ABSORB, queue_verdicts
 
 ADMISSION_LIMITS = {
     "admission_blocked_by_caseload_share": "every primary therapist at their caseload cap",
@@ -440,7 +440,7 @@ def overload_notes(scenario: Scenario, weekly: pd.DataFrame, kpis: pd.DataFrame)
             "would mostly mean more people giving up."
         )
     notes += _intake_absorbed(kpis, verdicts.get("intake_waitlist"))
-    notes += _levels_absorbed(kpis)
+    notes += _levels_absorbed(kpis, verdicts)
     if "turned_away_share" in kpis and kpis["turned_away_share"].mean() > 0.05:
         notes.append(
             f"{100 * kpis['turned_away_share'].mean():.0f}% of referrals were turned away "
@@ -472,17 +472,20 @@ def _intake_absorbed(kpis: pd.DataFrame, verdict) -> list[str]:
     ]
 
 
-def _levels_absorbed(kpis: pd.DataFrame) -> list[str]:
+def _levels_absorbed(kpis: pd.DataFrame, verdicts: dict) -> list[str]:
     """A level whose waitlist stays level because those waiting out of care give up
     (``patience_days``; a client waits only when every place is taken): without this its
-    waitlist, flat, read as places that are enough."""
+    waitlist, flat, read as places that are enough (one that climbs is OVERLOADED instead)."""
     notes = []
     prefix = "level_gave_up_share[level="
     for column in sorted(c for c in kpis.columns if c.startswith(prefix)):
         name = column[len(prefix) : -1]
         of = f"[level={name}]"
         gave_up = kpis[column].mean()
-        if not gave_up >= LOSSES_ABSORB:
+        verdict = verdicts.get(f"{LEVEL_QUEUE}{name}]")
+        if not gave_up >= LOSSES_ABSORB or (
+            verdict is not None and verdict.verdict == "overloaded"
+        ):
             continue
         held = kpis["level_census_mean" + of].mean() / kpis["level_places" + of].mean()
         notes.append(

@@ -136,6 +136,26 @@ def test_a_full_level_whose_waiting_clients_give_up_is_erlang_a():
     ).all()
 
 
+def test_a_level_whose_waitlist_climbs_though_many_give_up_is_overloaded_not_absorbed():
+    """Two places for 2 referrals a day (stays of 3 days) and patience of 200 days: half give
+    up, yet the waitlist climbs for months before their losses could hold it: OVERLOADED,
+    not said to be held level by them."""
+    sc = scenarios.apply_overrides(
+        JACKSON,
+        [
+            "levels.a.routes=[]",
+            "levels.a.places=2",
+            'levels.a.patience_days={dist="exponential", mean=200.0}',
+            "horizon_weeks=40",
+            "warmup_weeks=4",
+        ],
+    )
+    result = run_experiment(sc, replications=3, workers=1)
+    assert (result.kpis["level_gave_up_share[level=a]"] > 0.3).all()
+    assert any(n.startswith("OVERLOADED: the waitlist for level a") for n in result.notes)
+    assert not any(n.startswith("DEMAND ABSORBED BY LOSSES AT LEVEL") for n in result.notes)
+
+
 def test_a_states_clients_waiting_for_a_level_give_up_after_the_rest_of_their_patience():
     """A state's clients who have waited 8 days for a place at a (one place, stays of a
     year: nobody is placed), patience lognormal with mean 10 days and sd 1: given the 8
