@@ -17,6 +17,7 @@ from simulation.fit.capacity import fit_capacity
 from simulation.fit.evidence import Evidence
 from simulation.fit.levels import fit_levels, unrouted_levels
 from simulation.fit.network import at_template_sites, fit_network
+from simulation.fit.patience import days_at_risk, fit_patience, session_weekdays
 from simulation.fit.payers import fit_payers
 from simulation.fit.survival import Z95, best_fit, fit_competing, kaplan_meier, wilson
 from simulation.fit.tracks import shift_cohorts
@@ -244,14 +245,13 @@ def fit_clinic(
         outcome["iop"] = round(outcome["iop"] + 1.0 - sum(outcome.values()), 4)
         data["intake"]["outcomes"] = outcome
 
-    # --- IOP waitlist patience (right-censored by admission and by the extract date) -----------
+    # --- IOP waitlist patience (censored by the offer of a place and by the extract date) -----
     waited = t[t["waitlist_date"].notna()]
     if len(waited):
         gave_up = waited["waitlist_exit_date"].notna() & waited["iop_start_date"].isna()
-        end = waited["waitlist_exit_date"].where(gave_up, waited["iop_start_date"]).fillna(as_of)
-        durations = np.maximum(_days(end, waited["waitlist_date"]), 0.01)
         if gave_up.sum() >= 5:
-            fit, fits = best_fit(durations, gave_up.to_numpy())
+            at_risk = days_at_risk(waited, gave_up, as_of, session_weekdays(data["tracks"]))
+            fit = fit_patience(at_risk, gave_up.to_numpy())
             data["waitlist"]["iop_patience_days"] = fit.spec()
             ev.append(
                 Evidence(
@@ -260,9 +260,10 @@ def fit_clinic(
                     fit.mean_ci[0],
                     fit.mean_ci[1],
                     len(waited),
-                    f"{fit.family} by censored maximum likelihood ({fit.events} gave up, "
-                    f"{fit.censored} censored by admission or the extract date); AIC "
-                    + ", ".join(f"{f.family} {f.aic:.0f}" for f in fits),
+                    f"exponential by censored maximum likelihood ({fit.events} gave up, "
+                    f"{fit.censored} censored by the offer of a place or the extract date: "
+                    "offered at once with nobody waiting ahead, else between the track's "
+                    "last session day before the first day and it)",
                 )
             )
         else:

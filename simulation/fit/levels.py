@@ -19,6 +19,7 @@ import pandas as pd
 from simulation.config import IOP, OUT
 from simulation.fit.capacity import LOOK_BACK_WEEKS, daily_census
 from simulation.fit.evidence import Evidence
+from simulation.fit.patience import SAME_DAY, fit_patience
 from simulation.fit.survival import best_fit, wilson
 
 MIN_STAYS = 20
@@ -175,10 +176,6 @@ def _routes(name, stays, reasons, levels, entry, ev, notes) -> None:
     entry["routes"] = routes
 
 
-SAME_DAY = 1 / 3
-"""Days counted for a wait that began and ended on one date: between two moments of one day,
-in order, a third of it on average (a wait of whole days d is d on average as it stands)."""
-
 MIN_GAVE_UP = 5
 """Fewer who left a level's waitlist without a place than this say too little of patience:
 the template's is kept (as for the IOP waitlist)."""
@@ -210,7 +207,7 @@ def _patience(name, rows, as_of, entry, ev, notes) -> None:
         return
     end = waited["waitlist_exit_date"].where(gave_up, waited["iop_start_date"]).fillna(as_of)
     days = (end - waited["waitlist_date"]).dt.total_seconds().to_numpy(dtype=float) / 86400.0
-    fit, _ = best_fit(np.maximum(days, SAME_DAY), gave_up.to_numpy(), families=("exponential",))
+    fit = fit_patience(np.maximum(days, SAME_DAY), gave_up.to_numpy())
     if fit is None:
         return
     entry["patience_days"] = fit.spec()
