@@ -6,8 +6,8 @@ offered, so each wait is the time the client was at risk of giving up as the mod
 - one still waiting: to the extract's date;
 - one placed: to when the place was offered. The model offers a seat the moment one is free
   and the client starts at their track's next session, not at risk in between. Joined with
-  nobody of their age group waiting all that day, they were offered it at once (never at
-  risk); otherwise some time between their track's last session day before their first day
+  nobody of their age group waiting all that day and started at their track's next session,
+  they were offered it at once (never at risk); otherwise some time between their track's last session day before their first day
   (or joining, if later) and that first day: the middle of it is taken. Counted to the first
   day, as before, a clinic with seats to spare (most placed the day they joined, starting
   days later at the next session) had its patience fitted 1.3-2.3 times too long (32-57 days
@@ -53,7 +53,12 @@ def days_at_risk(
     placed = start.notna().to_numpy() & ~gave_up.to_numpy()
     left = waited["waitlist_exit_date"].where(gave_up, start)
     ahead = _waiting_through(waited, left)
-    at_once = placed & (ahead == 0)
+    # placed at once: nobody ahead, and started at the track's next session after joining
+    at_once = (
+        placed
+        & (ahead == 0)
+        & (start <= _next_session(join, waited["track"], session_days)).to_numpy()
+    )
     offered = _offered(join, start, waited["track"], session_days)
     end = left.fillna(as_of).where(~pd.Series(placed, index=waited.index), offered)
     days = (end - join).dt.total_seconds().to_numpy(dtype=float) / 86400.0
@@ -80,6 +85,21 @@ def _waiting_through(waited: pd.DataFrame, left: pd.Series) -> np.ndarray:
             + pd.Series(d).map(same).fillna(0).to_numpy(dtype=np.int64)
         )
     return ahead
+
+
+def _next_session(join: pd.Series, track: pd.Series, session_days: dict) -> pd.Series:
+    """The day of each client's track's next session after the day they joined."""
+    every = set().union(*session_days.values()) if session_days else set(range(7))
+    weekday = join.dt.day_of_week.to_numpy(dtype=float)
+    ahead = np.full(len(join), np.nan)
+    for name in sorted(set(track.fillna(""))):
+        days = session_days.get(name) or every
+        mine = (track.fillna("") == name).to_numpy()
+        # days on to the next session weekday after the day joined (1 to 7)
+        gaps = np.array([min(((d - w) % 7) or 7 for d in days) for w in range(7)])
+        known = mine & ~np.isnan(weekday)
+        ahead[known] = gaps[weekday[known].astype(int)]
+    return join + pd.to_timedelta(ahead, unit="D")
 
 
 def _offered(join: pd.Series, start: pd.Series, track: pd.Series, session_days: dict) -> pd.Series:

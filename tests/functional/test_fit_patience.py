@@ -47,13 +47,14 @@ def _rows(rows: list[tuple]) -> pd.DataFrame:
 
 def test_days_at_risk_end_when_a_place_is_offered():
     """Sessions Monday to Thursday. A client joining with nobody of their age group waiting
-    is placed at once (never at risk) though they start days later; one joining behind
-    another is at risk until the middle of the days from the track's last session before
-    their first day (or from joining, if later); one who gave up, to the day they left; one
-    still waiting, to the extract's date; a loss within a day counts a third of one."""
+    and starting at their track's next session is placed at once (never at risk), though
+    that may be days later; one joining behind another, or starting later than that, is at
+    risk until the middle of the days from the track's last session before their first day
+    (or from joining, if later); one who gave up, to the day they left; one still waiting,
+    to the extract's date; a loss within a day counts a third of one."""
     table = _rows(
         [
-            ("2029-03-01", None, "2029-03-13", "adult", "morning"),  # Thu, nobody ahead
+            ("2029-03-01", None, "2029-03-13", "adult", "morning"),  # Thu, no seat free
             ("2029-03-02", None, "2029-03-19", "adult", "morning"),  # Fri, one ahead
             ("2029-03-02", None, "2029-03-05", "adolescent", "morning"),  # Fri, none ahead
             ("2029-03-22", "2029-03-22", None, "adult", "morning"),  # gave up the same day
@@ -64,11 +65,15 @@ def test_days_at_risk_end_when_a_place_is_offered():
     gave_up = table["waitlist_exit_date"].notna() & table["iop_start_date"].isna()
     week = {"morning": {0, 1, 2, 3}}
     days = days_at_risk(table, gave_up, pd.Timestamp("2029-03-30"), week)
-    assert days[0] == PLACED_AT_ONCE
+    # nobody ahead, but not placed by the next session (Mon 5th): no seat was free; the
+    # last session day before Tue 13th is Mon 12th, offered at its middle: 11.5 days
+    assert days[0] == 11.5
     # behind the client of the 1st (waiting to the 13th): the last session day before Mon
     # 19th is Thu 15th, so offered on Sat 17th: 15 days at risk
     assert days[1] == 15.0
-    assert days[2] == PLACED_AT_ONCE  # (the adults ahead wait for other places)
+    # Fri 2nd, starting at the next session (Mon 5th): placed at once (the adults ahead wait
+    # for other places)
+    assert days[2] == PLACED_AT_ONCE
     assert days[3] == SAME_DAY
     assert days[4] == 10.0
     assert days[5] == 10.0
