@@ -19,7 +19,7 @@ import pandas as pd
 from simulation.config import IOP, OUT
 from simulation.fit.capacity import LOOK_BACK_WEEKS, daily_census
 from simulation.fit.evidence import Evidence
-from simulation.fit.patience import SAME_DAY, fit_patience
+from simulation.fit.patience import PLACED_AT_ONCE, SAME_DAY, fit_patience, waiting_through
 from simulation.fit.survival import best_fit, wilson
 
 MIN_STAYS = 20
@@ -186,7 +186,8 @@ def _patience(name, rows, as_of, entry, ev, notes) -> None:
     (``patience_days``): the level's rows with a ``waitlist_date`` (joined its waitlist out of
     care), those with a ``waitlist_exit_date`` and no admission gave up (or relapsed on the
     way: the records do not tell them apart), the others censored by their admission or the
-    extract's date. Exponential (the constant hazard of Erlang A) by censored maximum
+    extract's date (one admitted the day they joined with nobody waiting: placed at once,
+    never at risk). Exponential (the constant hazard of Erlang A) by censored maximum
     likelihood: a level's waits are mostly a day or two, recorded in whole days, too coarse
     for AIC to choose a shape (it picked a gamma or lognormal for the day-heaping, not the
     patience: a third too long on a simulated clinic)."""
@@ -207,7 +208,15 @@ def _patience(name, rows, as_of, entry, ev, notes) -> None:
         return
     end = waited["waitlist_exit_date"].where(gave_up, waited["iop_start_date"]).fillna(as_of)
     days = (end - waited["waitlist_date"]).dt.total_seconds().to_numpy(dtype=float) / 86400.0
-    fit = fit_patience(np.maximum(days, SAME_DAY), gave_up.to_numpy())
+    # admitted the day they joined with nobody (referral or transfer) waiting all that day:
+    # placed at once, never at risk (a level admits the moment a place is free)
+    left = rows["iop_start_date"].fillna(rows["waitlist_exit_date"])
+    ahead = waiting_through(rows["referral_date"], left, np.zeros(len(rows), dtype=int))
+    at_once = (waited["iop_start_date"] == waited["waitlist_date"]).to_numpy() & (
+        ahead[rows["waitlist_date"].notna().to_numpy()] == 0
+    )
+    at_risk = np.where(at_once, PLACED_AT_ONCE, np.maximum(days, SAME_DAY))
+    fit = fit_patience(at_risk, gave_up.to_numpy())
     if fit is None:
         return
     entry["patience_days"] = fit.spec()

@@ -52,7 +52,7 @@ def days_at_risk(
     start = waited["iop_start_date"]
     placed = start.notna().to_numpy() & ~gave_up.to_numpy()
     left = waited["waitlist_exit_date"].where(gave_up, start)
-    ahead = _waiting_through(waited, left)
+    ahead = waiting_through(join, left, waited["age_group"].to_numpy(dtype=object))
     # placed at once: nobody ahead, and started at the track's next session after joining
     at_once = (
         placed
@@ -65,23 +65,24 @@ def days_at_risk(
     return np.where(at_once, PLACED_AT_ONCE, np.maximum(days, SAME_DAY))
 
 
-def _waiting_through(waited: pd.DataFrame, left: pd.Series) -> np.ndarray:
-    """For each row, how many others of its age group joined before the day it joined and
-    were still waiting after that day (still waiting at the extract's date: for ever)."""
-    day = (waited["waitlist_date"] - pd.Timestamp("1970-01-01")).dt.days.to_numpy(dtype=float)
-    out = (left - pd.Timestamp("1970-01-01")).dt.days.to_numpy(dtype=float)
+def waiting_through(joined: pd.Series, left: pd.Series, groups: np.ndarray) -> np.ndarray:
+    """For each row, how many others of its group (``groups``: a queue's lane each) joined
+    before the day it joined and were still waiting after that day (``left`` blank: still
+    waiting at the extract's date)."""
+    epoch = pd.Timestamp("1970-01-01")
+    day = (joined - epoch).dt.days.to_numpy(dtype=float)
+    out = (left - epoch).dt.days.to_numpy(dtype=float)
     out = np.where(np.isnan(out), np.inf, out)
-    ahead = np.zeros(len(waited), dtype=np.int64)
-    groups = waited["age_group"].to_numpy(dtype=object)
+    ahead = np.zeros(len(joined), dtype=np.int64)
     for group in sorted(set(groups)):
         mine = groups == group
         d, o = day[mine], out[mine]
-        joined, gone = np.sort(d), np.sort(o)
+        joined_by, gone_by = np.sort(d), np.sort(o)
         same = pd.Series(d[d == o]).value_counts()
         # #(joined before D) - #(gone by D) + #(joined and gone on D itself)
         ahead[mine] = (
-            np.searchsorted(joined, d, "left")
-            - np.searchsorted(gone, d, "right")
+            np.searchsorted(joined_by, d, "left")
+            - np.searchsorted(gone_by, d, "right")
             + pd.Series(d).map(same).fillna(0).to_numpy(dtype=np.int64)
         )
     return ahead
