@@ -801,3 +801,44 @@ def test_a_referral_date_written_as_a_placeholder_is_missing_not_dropped_silentl
     table.loc[[5, 9], "referral_date"] = "1970-01-01"
     with pytest.raises(ExtractError, match=r"2 row\(s\): referral_date: missing \(rows 7, 11\)"):
         read_episodes(_write(tmp_path, table))
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_rows_that_are_not_records_are_skipped_and_said_and_rows_keep_their_numbers(
+    tmp_path, records, suffix
+):
+    """Two exports joined into one file (the headings again mid-file), blank lines and a row
+    of separators read as the records alone, each said with its row; a bad row after them
+    is named by its own row in the file. Each was refused column by column ('referral_date:
+    not a date', 'age_group: unknown code ...': a dozen problems for one row), and after a
+    blank line every row number was one short."""
+    table = _as_text(records[0])
+    plain = read_episodes(_write(tmp_path, table))
+    head = pd.DataFrame([table.columns.tolist()], columns=table.columns)
+    blank = pd.DataFrame([[""] * len(table.columns)], columns=table.columns)
+    joined = pd.concat([table.iloc[:50], blank, head, table.iloc[50:]], ignore_index=True)
+    path = tmp_path / f"joined.{suffix}"
+    if suffix == "csv":
+        lines = joined.to_csv(index=False).splitlines()
+        lines.insert(52, "")  # (a blank line as well as a row of separators)
+        path.write_text("\n".join(lines) + "\n")
+    else:
+        joined.to_excel(path, index=False)
+    episodes = read_episodes(path)
+    pd.testing.assert_frame_equal(episodes.table, plain.table)
+    said = "\n".join(episodes.notes)
+    headings_row = 54 if suffix == "csv" else 53  # (the CSV has a blank line before them)
+    assert f"repeating the column headings (rows {headings_row})" in said
+    assert "empty row(s)" in said
+    # row 60 of the file (the header, 50 records, the blank rows and the headings above it)
+    at = 60 - (5 if suffix == "csv" else 4)  # the records' own row: 0-based, in ``table``
+    table.loc[at, "referral_date"] = "not a date"
+    joined = pd.concat([table.iloc[:50], blank, head, table.iloc[50:]], ignore_index=True)
+    if suffix == "csv":
+        lines = joined.to_csv(index=False).splitlines()
+        lines.insert(52, "")
+        path.write_text("\n".join(lines) + "\n")
+    else:
+        joined.to_excel(path, index=False)
+    with pytest.raises(ExtractError, match=r"referral_date: not a date \(rows 60\)"):
+        read_episodes(path)

@@ -54,7 +54,14 @@ def read_file(
             options = {"encoding": encoding, "sep": separator, "skiprows": top}
             present = pd.read_csv(path, nrows=0, **options).columns
             wanted, use = _columns(wanted, present)
-            raw = pd.read_csv(path, usecols=use, dtype=str, keep_default_na=False, **options)
+            raw = pd.read_csv(
+                path,
+                usecols=use,
+                dtype=str,
+                keep_default_na=False,
+                skip_blank_lines=False,
+                **options,
+            )
         elif suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
             name, top = _excel_sheet(path, sheet, heads, notes)
             options = {"sheet_name": name, "header": top, "engine": "calamine"}
@@ -78,7 +85,31 @@ def read_file(
     for canonical, heading in wanted.items():
         if heading in raw.columns:
             out[canonical] = raw[heading].astype(str).str.strip()
-    return out
+    return _not_data(out, {c: wanted[c] for c in out.columns}, notes)
+
+
+def _not_data(table: pd.DataFrame, headings: dict, notes: list[str] | None) -> pd.DataFrame:
+    """``table`` without the rows that are not records, said in ``notes``: rows whose every
+    cell read is empty (a spreadsheet's blank lines, a row of separators) and rows that
+    repeat the column headings (two exports joined into one file). Left in, each was a row
+    of missing or unreadable values in every column, refused one column at a time."""
+    if table.empty or not len(table.columns):
+        return table
+    empty = (table == "").all(axis=1)
+    heads = pd.Series({c: loose_key(h) for c, h in headings.items()})
+    header = pd.concat([table[c].map(loose_key) == heads[c] for c in table.columns], axis=1).all(
+        axis=1
+    )
+    if notes is not None:
+        if empty.any():
+            notes.append(f"skipped {int(empty.sum())} empty row(s) (rows {_rows(empty)})")
+        if header.any():
+            notes.append(
+                f"skipped {int(header.sum())} row(s) repeating the column headings (rows "
+                f"{_rows(header)}): two exports joined into one file? Each export's rows are "
+                "read; check none is there twice"
+            )
+    return table[~(empty | header)]
 
 
 def loose_key(text) -> str:
