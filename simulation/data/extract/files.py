@@ -51,17 +51,13 @@ def read_file(
     try:
         if suffix in (".csv", ".txt", ".tsv"):
             encoding, separator, top = _csv_dialect(path, heads)
+            # (blank lines kept as rows: skipped later, said, and the rows after them keep
+            # their own numbers in the file)
             options = {"encoding": encoding, "sep": separator, "skiprows": top}
+            options["skip_blank_lines"] = False
             present = pd.read_csv(path, nrows=0, **options).columns
             wanted, use = _columns(wanted, present)
-            raw = pd.read_csv(
-                path,
-                usecols=use,
-                dtype=str,
-                keep_default_na=False,
-                skip_blank_lines=False,
-                **options,
-            )
+            raw = pd.read_csv(path, usecols=use, dtype=str, keep_default_na=False, **options)
         elif suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
             name, top = _excel_sheet(path, sheet, heads, notes)
             options = {"sheet_name": name, "header": top, "engine": "calamine"}
