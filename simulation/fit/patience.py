@@ -7,9 +7,9 @@ offered, so each wait is the time the client was at risk of giving up as the mod
 - one placed: to when the place was offered. The model offers a seat the moment one is free
   and the client starts at their track's next session, not at risk in between. Joined with
   nobody of their age group waiting all that day and started at their track's next session,
-  they were offered it at once (never at risk); otherwise some time between their track's last session day before their first day
-  (or joining, if later) and that first day: the middle of it is taken. Counted to the first
-  day, as before, a clinic with seats to spare (most placed the day they joined, starting
+  they were offered it at once (never at risk); otherwise some time between their track's
+  last session day before their first day (or joining, if later) and that first day: the
+  middle of it is taken. Counted to the first day, as before, a clinic with seats to spare (most placed the day they joined, starting
   days later at the next session) had its patience fitted 1.3-2.3 times too long (32-57 days
   against a true 25; two of three 95% intervals above the truth).
 
@@ -90,35 +90,33 @@ def waiting_through(joined: pd.Series, left: pd.Series, groups: np.ndarray) -> n
 
 def _next_session(join: pd.Series, track: pd.Series, session_days: dict) -> pd.Series:
     """The day of each client's track's next session after the day they joined."""
-    every = set().union(*session_days.values()) if session_days else set(range(7))
-    weekday = join.dt.day_of_week.to_numpy(dtype=float)
-    ahead = np.full(len(join), np.nan)
-    for name in sorted(set(track.fillna(""))):
-        days = session_days.get(name) or every
-        mine = (track.fillna("") == name).to_numpy()
-        # days on to the next session weekday after the day joined (1 to 7)
-        gaps = np.array([min(((d - w) % 7) or 7 for d in days) for w in range(7)])
-        known = mine & ~np.isnan(weekday)
-        ahead[known] = gaps[weekday[known].astype(int)]
-    return join + pd.to_timedelta(ahead, unit="D")
+    return join + pd.to_timedelta(_days_to_session(join, track, session_days, 1), unit="D")
 
 
 def _offered(join: pd.Series, start: pd.Series, track: pd.Series, session_days: dict) -> pd.Series:
     """When a client placed after waiting was offered their seat: the middle of the days from
     their track's last session day before their first day (or joining, if later) to it."""
-    every = set().union(*session_days.values()) if session_days else set(range(7))
-    weekday = start.dt.day_of_week.to_numpy(dtype=float)
-    back = np.full(len(start), np.nan)
-    for name in sorted(set(track.fillna(""))):
-        days = session_days.get(name) or every
-        mine = (track.fillna("") == name).to_numpy()
-        # days back to the last session weekday before the first day (1 to 7)
-        gaps = np.array([min(((w - d) % 7) or 7 for d in days) for w in range(7)])
-        known = mine & ~np.isnan(weekday)
-        back[known] = gaps[weekday[known].astype(int)]
+    back = _days_to_session(start, track, session_days, -1)
     previous = start - pd.to_timedelta(back, unit="D")
     low = previous.where(previous > join, join)
     return low + (start - low) / 2
+
+
+def _days_to_session(
+    dates: pd.Series, track: pd.Series, session_days: dict, way: int
+) -> np.ndarray:
+    """Days from each date on (``way`` 1) or back (-1) to the nearest other day its track
+    meets (1 to 7; a track the scenario lacks: any track's days; NaN for no date)."""
+    every = set().union(*session_days.values()) if session_days else set(range(7))
+    weekday = dates.dt.day_of_week.to_numpy(dtype=float)
+    out = np.full(len(dates), np.nan)
+    names = track.fillna("")
+    for name in sorted(set(names)):
+        days = session_days.get(name) or every
+        gaps = np.array([min((way * (d - w) % 7) or 7 for d in days) for w in range(7)])
+        known = (names == name).to_numpy() & ~np.isnan(weekday)
+        out[known] = gaps[weekday[known].astype(int)]
+    return out
 
 
 def session_weekdays(tracks: list[dict]) -> dict[str, set[int]]:
