@@ -78,8 +78,10 @@ def _problems_from(error: ValidationError, data: Any) -> list[str]:
             problems.append(
                 f"{where}: {_show(value)}: dist must be one of {', '.join(sorted(_UNION_TAGS))}"
             )
-        elif isinstance(value, dict | list) or kind == "value_error" and loc == ():
-            problems.append(f"{where}: {message}")
+        elif (isinstance(value, dict | list) and not kind.endswith(("_type", "_parsing"))) or (
+            kind == "value_error" and loc == ()
+        ):
+            problems.append(f"{where}: {message}")  # (a table's problem: said deeper down)
         else:
             problems.append(f"{where} = {_show(value)}: {message}")
     return problems

@@ -162,6 +162,9 @@ def test_override_a_distribution_and_a_bare_word():
         ("staff.therapists.count=-1", "greater than or equal to 0"),
         ("horizon_weeks", "write KEY=VALUE"),
         ("iop.attendance=high", "iop.attendance = 'high'"),
+        # a list or a table where a number belongs: the value is named too
+        ("referrals.per_week=[1, 2]", "referrals.per_week = [1, 2]: Input should be a valid"),
+        ("tracks.morning.seats={n=3}", "tracks.morning.seats = {'n': 3}: Input should be"),
         ("name.first=x", "is a value, not a table"),
     ],
 )
