@@ -75,8 +75,11 @@ def _problems_from(error: ValidationError, data: Any) -> list[str]:
         elif kind in {"model_type", "dict_type"} or kind.startswith("model_attributes"):
             problems.append(f"{where}: expected a table, got {_show(value)}")
         elif kind == "union_tag_invalid":
+            tag = value.get("dist") if isinstance(value, dict) else None
+            hint = _did_you_mean(str(tag), sorted(_UNION_TAGS)) if tag is not None else ""
             problems.append(
-                f"{where}: {_show(value)}: dist must be one of {', '.join(sorted(_UNION_TAGS))}"
+                f"{where}: {_show(value)}: dist must be one of "
+                f"{', '.join(sorted(_UNION_TAGS))}{hint}"
             )
         elif (isinstance(value, dict | list) and not kind.endswith(("_type", "_parsing"))) or (
             kind == "value_error" and loc == ()

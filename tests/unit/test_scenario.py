@@ -165,6 +165,11 @@ def test_override_a_distribution_and_a_bare_word():
         # a list or a table where a number belongs: the value is named too
         ("referrals.per_week=[1, 2]", "referrals.per_week = [1, 2]: Input should be a valid"),
         ("tracks.morning.seats={n=3}", "tracks.morning.seats = {'n': 3}: Input should be"),
+        (
+            'waitlist.iop_patience_days={dist="exponental", mean=25}',
+            "dist must be one of empirical, exponential, fixed, gamma, lognormal, triangular, "
+            "uniform (did you mean 'exponential'?)",
+        ),
         ("name.first=x", "is a value, not a table"),
     ],
 )
