@@ -60,7 +60,7 @@ def days_at_risk(
         & (start <= _next_session(join, waited["track"], session_days)).to_numpy()
     )
     offered = _offered(join, start, waited["track"], session_days)
-    end = left.fillna(as_of).where(~pd.Series(placed, index=waited.index), offered)
+    end = left.fillna(as_of).mask(placed, offered)
     days = (end - join).dt.total_seconds().to_numpy(dtype=float) / 86400.0
     return np.where(at_once, PLACED_AT_ONCE, np.maximum(days, SAME_DAY))
 

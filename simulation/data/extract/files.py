@@ -92,10 +92,8 @@ def _not_data(table: pd.DataFrame, headings: dict, notes: list[str] | None) -> p
     if table.empty or not len(table.columns):
         return table
     empty = (table == "").all(axis=1)
-    heads = pd.Series({c: loose_key(h) for c, h in headings.items()})
-    header = pd.concat([table[c].map(loose_key) == heads[c] for c in table.columns], axis=1).all(
-        axis=1
-    )
+    same = [table[c].map(loose_key) == loose_key(h) for c, h in headings.items()]
+    header = pd.concat(same, axis=1).all(axis=1)
     if notes is not None:
         if empty.any():
             notes.append(f"skipped {int(empty.sum())} empty row(s) (rows {_rows(empty)})")
