@@ -9,7 +9,13 @@ import pytest
 from click.testing import CliRunner
 
 from simulation.cli import main
-from simulation.data.extract import ExtractError, Mapping, read_episodes, read_staff
+from simulation.data.extract import (
+    ExtractError,
+    Mapping,
+    as_seen_on,
+    read_episodes,
+    read_staff,
+)
 from simulation.data.synth import synthesize_records
 from simulation.fit.clinic import fit_clinic
 from tests.conftest import baseline
@@ -842,3 +848,53 @@ def test_rows_that_are_not_records_are_skipped_and_said_and_rows_keep_their_numb
         joined.to_excel(path, index=False)
     with pytest.raises(ExtractError, match=r"referral_date: not a date \(rows 60\)"):
         read_episodes(path)
+
+
+def test_planned_discharge_dates_written_ahead_read_as_clients_still_in_care(tmp_path, records):
+    """An export that gives each client still in care their planned discharge date (days to
+    weeks after its own date, reason "completed") had no stay open: every one read as a
+    completion on a day that had not come, without its step-down (completed 47% -> 58% of
+    exits, step-down share 0.78 -> 0.51 in one case). Read as of the day after the last
+    beginning, the records and the fit are the clean export's, and the note says why
+    (counts, never an id)."""
+    table = records[0].copy()
+    clean = read_episodes(_write(tmp_path, table, "clean.csv"))
+    still = (table["iop_start_date"] != "") & (table["iop_end_date"] == "")
+    assert still.sum() >= 5  # (the case: clients in care at the extract's end)
+    ahead = clean.as_of + pd.to_timedelta(1 + 3 * pd.Series(range(int(still.sum()))), unit="D")
+    table.loc[still, "iop_end_date"] = ahead.dt.strftime("%Y-%m-%d").to_numpy()
+    table.loc[still, "discharge_reason"] = "completed"
+    read = read_episodes(_write(tmp_path, table))
+    # read as the clean export seen on the day after its last referral, assessment or
+    # admission (the clean one's date is its last date of any kind: a few days later)
+    assert clean.as_of - pd.Timedelta(days=7) <= read.as_of <= clean.as_of
+    seen = as_seen_on(clean, read.as_of).table
+    # (a loss the export records is known on its date, however recent)
+    seen["assessment_outcome"] = clean.table["assessment_outcome"]
+    pd.testing.assert_frame_equal(read.table, seen)
+    (note,) = [n for n in read.notes if "written ahead" in n]
+    late = int((pd.to_datetime(table["iop_end_date"].replace("", None)) >= read.as_of).sum())
+    assert late >= still.sum() and f"{late} in iop_end_date" in note
+    assert f"read as of {read.as_of.date()}" in note
+    assert not any(str(i) in note for i in table.loc[still, "episode_id"])
+    fitted, truth = fit_clinic(read, baseline()).data, fit_clinic(clean, baseline()).data
+    # (the planned ends read as real moved these by 0.1 and more; the few days of ends the
+    # earlier date censors move them by under a hundredth)
+    for level, share in truth["iop"]["exit_shares"].items():
+        assert fitted["iop"]["exit_shares"][level] == pytest.approx(share, abs=0.01)
+    assert fitted["step_down"]["share"] == pytest.approx(truth["step_down"]["share"], abs=0.01)
+
+
+def test_a_cohort_followed_on_to_its_end_is_read_as_written(tmp_path, records):
+    """The referrals of the first year followed on to the end of the second (a cohort export):
+    every stay closed, ends months after the last referral, but admissions and step-downs
+    went on after it: the ends are real and stand, and the referral rate is measured up to
+    the last referral."""
+    table = records[0]
+    cut = table["referral_date"].sort_values().iloc[len(table) // 2]
+    cohort = table[table["referral_date"] < cut]
+    assert not ((cohort["iop_start_date"] != "") & (cohort["iop_end_date"] == "")).any()
+    read = read_episodes(_write(tmp_path, cohort))
+    assert not any("written ahead" in n for n in read.notes)
+    ends = pd.to_datetime(cohort["iop_end_date"].replace("", None))
+    assert read.table["iop_end_date"].max() == ends.max()

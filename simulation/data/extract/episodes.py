@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.data import zones
+from simulation.data.extract.ahead import written_ahead
 from simulation.data.extract.columns import (
     ATTENDANCE_COLUMNS,
     CATEGORIES_AT_MOST,
@@ -262,6 +263,10 @@ def read_episodes(
     stamp = (
         pd.Timestamp(as_of) if as_of is not None else (latest + pd.Timedelta(days=1)).normalize()
     )
+    ahead = written_ahead(table) if as_of is None else None
+    if ahead is not None:
+        stamp = ahead[0]
+        notes.append(ahead[1])
     # records after the date we stand on are not known yet
     order = np.argsort(table["referral_date"].to_numpy(), kind="stable")
     table = table.iloc[order].reset_index(drop=True)
@@ -291,6 +296,8 @@ def read_episodes(
             episodes.notes,
             table[["iop_start_date", "iop_end_date"]],
         )
+    if ahead is not None:  # (after the attendance is checked against the stays as written)
+        episodes = _seen_on(episodes, stamp, losses_known=True)
     return episodes
 
 
@@ -489,7 +496,12 @@ def as_of_date(
 def as_seen_on(episodes: Episodes, date: str | pd.Timestamp) -> Episodes:
     """The extract as it would have looked on ``date``: later referrals gone, later dates
     blank, and what they decided (outcome, discharge reason) not yet known."""
-    date = as_of_date(episodes, date)
+    return _seen_on(episodes, as_of_date(episodes, date))
+
+
+def _seen_on(episodes: Episodes, date: pd.Timestamp, losses_known: bool = False) -> Episodes:
+    """``as_seen_on`` for a date already checked (``losses_known``: the extract was written
+    on ``date``, so a loss it records is known then, however recent)."""
     t = episodes.table[episodes.table["referral_date"] < date].copy()
     for column, (_, kind) in COLUMNS.items():
         if kind == "date" and column in t:
@@ -497,7 +509,7 @@ def as_seen_on(episodes: Episodes, date: str | pd.Timestamp) -> Episodes:
     t["discharge_reason"] = t["discharge_reason"].where(t["iop_end_date"].notna(), "")
     decided = t["assessment_date"].notna() | (
         (t["assessment_outcome"] == "lost")
-        & (t["referral_date"] <= date - pd.Timedelta(days=LOSS_KNOWN_AFTER_DAYS))
+        & (losses_known | (t["referral_date"] <= date - pd.Timedelta(days=LOSS_KNOWN_AFTER_DAYS)))
     )
     t["assessment_outcome"] = t["assessment_outcome"].where(decided, "")
     attendance = episodes.attendance
@@ -509,4 +521,5 @@ def as_seen_on(episodes: Episodes, date: str | pd.Timestamp) -> Episodes:
         dict(episodes.dropped),
         dropped_rows=episodes.dropped_rows,
         attendance=attendance,
+        notes=list(episodes.notes),
     )
