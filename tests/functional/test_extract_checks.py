@@ -898,3 +898,17 @@ def test_a_cohort_followed_on_to_its_end_is_read_as_written(tmp_path, records):
     assert not any("written ahead" in n for n in read.notes)
     ends = pd.to_datetime(cohort["iop_end_date"].replace("", None))
     assert read.table["iop_end_date"].max() == ends.max()
+
+
+def test_a_time_of_day_on_some_dates_reads_as_the_day(tmp_path, records):
+    """An export that writes the referral's time (2028-01-03 14:22) but only the day of the
+    assessment shortened every wait to assessment by the hours of the day, so the share lost
+    whatever the wait was fitted a tenth higher (0.278 -> 0.306). Each date is read as its
+    day: the records and the fit are the dates-only export's."""
+    table = records[0].copy()
+    clean = read_episodes(_write(tmp_path, table, "clean.csv"))
+    timed = table["referral_date"] != ""
+    table.loc[timed, "referral_date"] = table.loc[timed, "referral_date"] + " 14:22"
+    read = read_episodes(_write(tmp_path, table))
+    pd.testing.assert_frame_equal(read.table, clean.table)
+    assert fit_clinic(read, baseline()).data == fit_clinic(clean, baseline()).data

@@ -169,7 +169,9 @@ def read_episodes(
             continue
         text = raw[column]
         if kind == "date":
-            table[column] = parse_dates(text, order, zone)
+            # the day alone (on the clinic's clock): a time written on some dates and not on
+            # others would shorten or stretch every wait by the hours of the day
+            table[column] = parse_dates(text, order, zone).dt.normalize()
             unreadable = table[column].isna() & (text != "")
             if unreadable.any():
                 bad[f"{column}: not a date"] = unreadable
