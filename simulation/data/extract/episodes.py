@@ -298,6 +298,14 @@ def read_episodes(
             episodes.notes,
             table[["iop_start_date", "iop_end_date"]],
         )
+        booked = episodes.attendance["date"] >= stamp
+        if booked.any():  # (an export of appointments lists those booked, not yet held)
+            episodes.notes.append(
+                f"attendance: {int(booked.sum())} row(s) dated on or after {stamp.date()}, the "
+                "day the records are read as of, are sessions booked, not yet held: left out "
+                "(each would read as one missed, and lower the attendance fitted)"
+            )
+            episodes.attendance = episodes.attendance[~booked]
     if ahead is not None:  # (after the attendance is checked against the stays as written)
         episodes = _seen_on(episodes, stamp, losses_known=True)
     return episodes
