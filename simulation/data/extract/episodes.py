@@ -297,15 +297,8 @@ def read_episodes(
             drop_bad_rows,
             episodes.notes,
             table[["iop_start_date", "iop_end_date"]],
+            stamp,
         )
-        booked = episodes.attendance["date"] >= stamp
-        if booked.any():  # (an export of appointments lists those booked, not yet held)
-            episodes.notes.append(
-                f"attendance: {int(booked.sum())} row(s) dated on or after {stamp.date()}, the "
-                "day the records are read as of, are sessions booked, not yet held: left out "
-                "(each would read as one missed, and lower the attendance fitted)"
-            )
-            episodes.attendance = episodes.attendance[~booked]
     if ahead is not None:  # (after the attendance is checked against the stays as written)
         episodes = _seen_on(episodes, stamp, losses_known=True)
     return episodes
@@ -345,6 +338,7 @@ def _read_attendance(
     drop_bad_rows: bool,
     notes: list[str],
     stays: pd.DataFrame,
+    as_of: pd.Timestamp,
 ) -> pd.DataFrame:
     """The attendance extract: one row per group session a client was expected at. A row that
     repeats an earlier one (the same episode, date and kind: an export appended twice) would
@@ -353,7 +347,9 @@ def _read_attendance(
     is a wrong date or episode id, and every session after the stay would read as one missed
     with no dropout after it: both refused, or dropped with ``drop_bad_rows``. Rows whose
     episode is not in the episode extract are left out and counted in ``notes``; none
-    matching is an error."""
+    matching is an error. Rows dated on or after ``as_of`` (the day the records are read as
+    of) are sessions booked, not yet held (an appointments export lists the coming weeks'):
+    left out, whatever their attended cell says, and said."""
     raw, source = _read_mapped(path, mapping, ATTENDANCE_COLUMNS, "attendance: ", notes)
     if "kind" not in raw:
         notes.append("attendance: no kind column: every row is read as a group session")
@@ -371,6 +367,18 @@ def _read_attendance(
             source,
         )
     dates = parse_dates(raw["date"], order, zone)
+    booked = dates >= as_of
+    if booked.any():  # (each would read as one missed, and lower the attendance fitted)
+        notes.append(
+            f"attendance: {int(booked.sum())} row(s) dated on or after {as_of.date()}, the day "
+            "the records are read as of, are sessions booked, not yet held: left out"
+        )
+        raw, dates, unknown, attended = (
+            raw[~booked],
+            dates[~booked],
+            unknown[~booked],
+            attended[~booked],
+        )
     problems = []
     if unknown.any():
         problems.append(
