@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulation.data import zones
+from simulation.data import fhir, zones
 from simulation.data.extract.ahead import written_ahead
 from simulation.data.extract.columns import (
     ATTENDANCE_COLUMNS,
@@ -297,7 +297,7 @@ def read_episodes(
             drop_bad_rows,
             episodes.notes,
             table[["iop_start_date", "iop_end_date"]],
-            stamp,
+            None if fhir.is_fhir(attendance) else stamp,  # (a bundle's statuses say it)
         )
     if ahead is not None:  # (after the attendance is checked against the stays as written)
         episodes = _seen_on(episodes, stamp, losses_known=True)
@@ -338,7 +338,7 @@ def _read_attendance(
     drop_bad_rows: bool,
     notes: list[str],
     stays: pd.DataFrame,
-    as_of: pd.Timestamp,
+    as_of: pd.Timestamp | None,
 ) -> pd.DataFrame:
     """The attendance extract: one row per group session a client was expected at. A row that
     repeats an earlier one (the same episode, date and kind: an export appended twice) would
@@ -348,8 +348,10 @@ def _read_attendance(
     with no dropout after it: both refused, or dropped with ``drop_bad_rows``. Rows whose
     episode is not in the episode extract are left out and counted in ``notes``; none
     matching is an error. Rows dated on or after ``as_of`` (the day the records are read as
-    of) are sessions booked, not yet held (an appointments export lists the coming weeks'):
-    left out, whatever their attended cell says, and said."""
+    of) and after the last session attended are sessions booked, not yet held (an
+    appointments export lists the coming weeks'): left out, whatever their attended cell
+    says, and said (``as_of`` None: a FHIR bundle, whose appointments' statuses say which
+    were held)."""
     raw, source = _read_mapped(path, mapping, ATTENDANCE_COLUMNS, "attendance: ", notes)
     if "kind" not in raw:
         notes.append("attendance: no kind column: every row is read as a group session")
@@ -367,11 +369,17 @@ def _read_attendance(
             source,
         )
     dates = parse_dates(raw["date"], order, zone)
-    booked = dates >= as_of
+    booked = pd.Series(False, index=raw.index)
+    if as_of is not None:
+        held = dates[attended.isin(YES)].max()  # (a session attended was held, whenever)
+        if held == held and held >= as_of:
+            as_of = (held + pd.Timedelta(days=1)).normalize()
+        booked = dates >= as_of
     if booked.any():  # (each would read as one missed, and lower the attendance fitted)
         notes.append(
-            f"attendance: {int(booked.sum())} row(s) dated on or after {as_of.date()}, the day "
-            "the records are read as of, are sessions booked, not yet held: left out"
+            f"attendance: {int(booked.sum())} row(s) dated on or after {as_of.date()}, after "
+            "the day the records are read as of and the last session attended, are sessions "
+            "booked, not yet held: left out"
         )
         raw, dates, unknown, attended = (
             raw[~booked],
