@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from simulation import config as scenarios
 from simulation.cli import main
 from simulation.data.extract import (
     ExtractError,
@@ -936,3 +937,26 @@ def test_sessions_booked_after_the_records_date_are_left_out_not_read_as_missed(
     (note,) = [n for n in read.notes if "booked, not yet held" in n]
     assert f"{len(booked)} row(s) dated on or after {clean.as_of.date()}" in note
     assert fit_clinic(read, baseline()).data == fit_clinic(clean, baseline()).data
+
+
+def test_ages_in_years_in_the_age_group_column_read_as_age_groups(tmp_path):
+    """An export writes the client's age (15, 15 years, 42.0) where the fit needs only their
+    age group: every row was refused as an unknown code. Under 18 reads as an adolescent,
+    else an adult; the records are those of the export that wrote the groups, and the ages
+    are not kept."""
+    table, _, _ = synthesize_records(scenarios.load(scenarios.bundled("adolescent_terms")), 0.5, 2)
+    clean = read_episodes(_write(tmp_path, table, "clean.csv"))
+    young = table["age_group"] == "adolescent"
+    assert young.sum() >= 10 and (~young).sum() >= 10  # (the case: both age groups)
+    forms = ["{}", "{} years", "{}.0", "{} y"]
+    aged = table.copy()
+    aged["age_group"] = [
+        forms[i % 4].format(13 + i % 5 if is_young else 18 + i % 50)
+        for i, is_young in enumerate(young)
+    ]
+    read = read_episodes(_write(tmp_path, aged))
+    pd.testing.assert_frame_equal(read.table, clean.table)
+    (note,) = [n for n in read.notes if "ages in years" in n]
+    assert f"{len(table)} value(s)" in note
+    with pytest.raises(ExtractError, match="age_group: unknown code"):  # (not an age)
+        read_episodes(_write(tmp_path, aged.assign(age_group="15-17"), "range.csv"))

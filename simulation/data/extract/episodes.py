@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -133,6 +134,28 @@ def blank_placeholders(table: pd.DataFrame, notes: list[str]) -> dict[str, pd.Se
     return blanked
 
 
+AGE = r"(\d{1,3}(?:\.\d+)?)\s*(?:y|yrs?|years?)?"
+"""An age in years as exports write it: 15, 15.0, 15 y, 15 yrs, 15 years."""
+
+
+def _ages_as_groups(text: pd.Series, value: pd.Series, notes: list[str]) -> pd.Series:
+    """``value`` (the age_group column's codes) with ages in years read as age groups: under
+    ADULT_FROM_AGE an adolescent, else an adult (an export writes the client's age where the
+    fit needs only which programme they belong to). The ages are not kept; a note counts
+    them."""
+    found = text.astype(str).str.strip().str.extract(f"^{AGE}$", flags=re.IGNORECASE)[0]
+    years = pd.to_numeric(found, errors="coerce")
+    age = years.between(0, 120) & ~value.isin(CODES["age_group"])
+    if not age.any():
+        return value
+    grouped = np.where(years < fhir.ADULT_FROM_AGE, "adolescent", "adult")
+    notes.append(
+        f"age_group: {int(age.sum())} value(s) written as ages in years read as age groups "
+        f"(under {fhir.ADULT_FROM_AGE}: adolescent); the ages are not kept"
+    )
+    return value.where(~age, pd.Series(grouped, index=value.index))
+
+
 def read_episodes(
     path: str | Path,
     mapping: Mapping | None = None,
@@ -179,6 +202,8 @@ def read_episodes(
             lowered = text.str.lower().str.replace(" ", "_")
             mapped = text.str.strip().str.lower().map(mapping.values.get(column, {}))
             value = lowered.astype(object).where(mapped.isna(), mapped.astype(object))
+            if column == "age_group":
+                value = _ages_as_groups(text, value, notes)
             unknown = (value != "") & ~value.isin(CODES[column])
             if unknown.any():
                 bad[
