@@ -851,6 +851,39 @@ def test_rows_that_are_not_records_are_skipped_and_said_and_rows_keep_their_numb
         read_episodes(path)
 
 
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_rows_that_sum_the_export_up_at_its_end_are_skipped_and_said(tmp_path, records, suffix):
+    """A report's footer below the records (a blank row, "Total referrals" and a count,
+    "Report generated on <date> by <user>") was refused as rows with no referral date; it is
+    skipped and said by row, never quoted. A row that sums up above a record is no footer,
+    and a last record whose source begins "Total" is a record (it has its dates)."""
+    table = _as_text(records[0])
+    plain = read_episodes(_write(tmp_path, table))
+    foot = pd.DataFrame([[""] * len(table.columns)] * 3, columns=table.columns)
+    foot.iloc[1, :2] = ["Total referrals", str(len(table))]
+    foot.iloc[2, 0] = "Report generated on 2030-01-02 by jsmith"
+    path = tmp_path / f"footer.{suffix}"
+    written = pd.concat([table, foot], ignore_index=True)
+    written.to_csv(path, index=False) if suffix == "csv" else written.to_excel(path, index=False)
+    read = read_episodes(path)
+    pd.testing.assert_frame_equal(read.table, plain.table)
+    said = "\n".join(read.notes)
+    last = len(table) + 1  # the records' last row in the file
+    assert (
+        f"at the end that sum the export up (a total, a count, a report's footer) (rows {last + 2}, {last + 3})"
+        in said
+    )
+    assert "jsmith" not in said and "Total" not in said
+    above = pd.concat([foot.iloc[1:2], table], ignore_index=True)  # a total above the records
+    with pytest.raises(ExtractError, match=r"referral_date: not a date \(rows 2\)"):
+        read_episodes(_write(tmp_path, above, "above.csv"))
+    named = table.copy()
+    named.loc[named.index[-1], "source"] = "Total Health Partners"  # (a record: it has dates)
+    kept = read_episodes(_write(tmp_path, named, "named.csv"))
+    assert len(kept.table) == len(plain.table)
+    assert (kept.table["source"] == "Total Health Partners").sum() == 1
+
+
 def test_planned_discharge_dates_written_ahead_read_as_clients_still_in_care(tmp_path, records):
     """An export that gives each client still in care their planned discharge date (days to
     weeks after its own date, reason "completed") had no stay open: every one read as a

@@ -94,7 +94,13 @@ def _not_data(table: pd.DataFrame, headings: dict, notes: list[str] | None) -> p
     empty = (table == "").all(axis=1)
     same = [table[c].map(loose_key) == loose_key(h) for c, h in headings.items()]
     header = pd.concat(same, axis=1).all(axis=1)
+    footer = _footer(table, empty)
     if notes is not None:
+        if footer.any():
+            notes.append(
+                f"skipped {int(footer.sum())} row(s) at the end that sum the export up (a "
+                f"total, a count, a report's footer) (rows {_rows(footer)})"
+            )
         if empty.any():
             notes.append(f"skipped {int(empty.sum())} empty row(s) (rows {_rows(empty)})")
         if header.any():
@@ -103,7 +109,36 @@ def _not_data(table: pd.DataFrame, headings: dict, notes: list[str] | None) -> p
                 f"{_rows(header)}): two exports joined into one file? Each export's rows are "
                 "read; check none is there twice"
             )
-    return table[~(empty | header)]
+    return table[~(empty | header | footer)]
+
+
+SUMMARY = re.compile(
+    r"(grand\s+|sub\s*)?totals?\b|(count|sum)\b|(number|no\.?)\s+of\b|page\s+\d"
+    r"|(report|generated|printed|exported|extracted|run)\b.*\b(on|by|at)\b",
+    re.IGNORECASE,
+)
+"""How a row that sums an export up begins a cell: Total, Grand total, Count, Number of
+records, Page 3, Report generated on ..."""
+
+DATED = re.compile(r"\d{1,4}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,4}")
+"""A date written with separators (a record's date, never a total)."""
+
+
+def _footer(table: pd.DataFrame, empty: pd.Series) -> pd.Series:
+    """The rows at the end of ``table`` (below its last record; blank rows between them
+    aside) that sum it up: a cell begins as SUMMARY does and no date column holds a date.
+    Left in, a totals row was refused as a row with no referral date."""
+    footer = pd.Series(False, index=table.index)
+    dates = [c for c in table.columns if c.endswith("date")]
+    for i in reversed(range(len(table))):
+        row = table.iloc[i]
+        if empty.iloc[i]:
+            continue
+        summed = any(SUMMARY.match(v.strip()) for v in row if v)
+        if not summed or any(DATED.search(row[c]) for c in dates):
+            break
+        footer.iloc[i] = True
+    return footer
 
 
 def loose_key(text) -> str:
