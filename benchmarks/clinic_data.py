@@ -29,7 +29,7 @@ from simulation import config as scenarios
 from simulation.data.synth import synthesize
 
 EPISODES = 50_000
-ATTENDANCE = 2_400_000  # drawn; about two million once moved to group days and deduplicated
+ATTENDANCE = 500_000  # about: a session on every group day (Monday to Thursday) of every stay
 
 
 def large_extract(folder: Path) -> tuple[Path, Path, str, int]:
@@ -45,25 +45,28 @@ def large_extract(folder: Path) -> tuple[Path, Path, str, int]:
     table.to_csv(episodes, index=False)
     started = table[table["iop_start_date"] != ""]
     rng = np.random.default_rng(2)
-    # distinct (episode, day) pairs: a session appears once (the reader refuses repeats)
-    days = max(-(-2 * ATTENDANCE // len(started)), 60)
-    pair = rng.choice(len(started) * days, ATTENDANCE, replace=False)
-    pick = pair // days
-    start = pd.to_datetime(started["iop_start_date"]).to_numpy()[pick]
-    offset = (pair % days).astype("timedelta64[D]")
-    day = (start + offset).astype("datetime64[D]")
+    # sessions inside each stay (start to end; a stay still running to the last referral),
     # on the baseline's group days (Monday to Thursday): a session on a day no track meets
-    # would teach the fit a seven-day timetable, which no room or roster can hold
+    # would teach the fit a seven-day timetable, which no room or roster can hold, and one
+    # outside its stay is refused by the reader
+    first = pd.to_datetime(started["iop_start_date"]).to_numpy().astype("datetime64[D]")
+    last_day = pd.to_datetime(table["referral_date"]).max()
+    end = pd.to_datetime(started["iop_end_date"].replace("", None)).fillna(last_day)
+    last = end.to_numpy().astype("datetime64[D]")
+    length = (last - first).astype("int64") + 1
+    pick = np.repeat(np.arange(len(started)), length)  # every day of every stay
+    within = np.arange(len(pick)) - np.repeat(np.cumsum(length) - length, length)
+    day = first[pick] + within.astype("timedelta64[D]")
     weekday = (day.astype("int64") - 4) % 7  # (1970-01-01 was a Thursday: Monday is 0)
-    day = day - weekday.astype("timedelta64[D]") + (weekday % 4).astype("timedelta64[D]")
+    pick, day = pick[weekday < 4], day[weekday < 4]
     attendance = pd.DataFrame(
         {
             "episode_id": started["episode_id"].to_numpy()[pick],
             "date": day.astype(str),
             "kind": "group",
-            "attended": np.where(rng.random(ATTENDANCE) < 0.82, "yes", "no"),
+            "attended": np.where(rng.random(len(pick)) < 0.82, "yes", "no"),
         }
-    ).drop_duplicates(["episode_id", "date"])  # a session appears once
+    )
     sessions = folder / "attendance.parquet"
     attendance.to_parquet(sessions, index=False)
 
