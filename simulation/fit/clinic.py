@@ -564,6 +564,18 @@ def _fit_staff(staff: pd.DataFrame, as_of: pd.Timestamp, data: dict, ev: list, n
     if renames:
         active = active.assign(pool=pools)
         notes.append(read_as_note([f"staff pool '{v}' as '{n}'" for v, n in renames.items()]))
+    shared = active[active["pool"].isin(data["staff"])].groupby("person")["pool"].nunique()
+    if (shared > 1).any():
+        both = active[active["person"].isin(shared.index[shared > 1])]
+        pairs = both.groupby("person")["pool"].agg(lambda p: " and ".join(sorted(set(p))))
+        said = "; ".join(f"{n} in {pools}" for pools, n in pairs.value_counts().items())
+        many = int((shared > 1).sum())
+        notes.append(
+            f"{many} {'person is' if many == 1 else 'people are'} in post in more than one pool on "
+            f"{as_of.date()} ({said}): each counts as a whole member of every pool they are "
+            "in, with that pool's roster, so their hours are counted once per pool. Set those "
+            "pools' counts or rosters to the hours they give each."
+        )
     for pool, rows in active.groupby("pool"):
         if pool not in data["staff"]:
             notes.append(

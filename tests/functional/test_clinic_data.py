@@ -844,6 +844,31 @@ def test_a_staff_extract_sets_who_is_in_post_and_names_stay_out(tmp_path):
     )
 
 
+def test_a_person_in_post_in_two_pools_is_said_without_their_name(tmp_path):
+    """A therapist who also does intake counts as a whole member of both pools, each with
+    its pool's roster: their hours counted twice, without a word. The fit says how many
+    people and which pools (never a name); one pool each is not said."""
+    path, _ = extract_file(tmp_path, baseline(), years=1.0, seed=8)
+    staff = tmp_path / "staff.csv"
+    pd.DataFrame(
+        {
+            "person": ["Alex Decoyname", "Alex Decoyname", "Sam Decoyname"],
+            "pool": ["therapists", "intake", "therapists"],
+            "from_date": ["2027-01-01"] * 3,
+            "fte": ["0.5", "0.5", "1.0"],
+        }
+    ).to_csv(staff, index=False)
+    result, sc = fit_with_staff(path, staff, tmp_path / "c.toml")
+    assert sc.staff["therapists"].size == 2 and sc.staff["intake"].size == 1
+    said = "1 person is in post in more than one pool"
+    assert said in result.output and "(1 in intake and therapists)" in result.output
+    assert "Decoyname" not in result.output
+    single = tmp_path / "single.csv"
+    pd.read_csv(staff).iloc[1:].to_csv(single, index=False)
+    result, _ = fit_with_staff(path, single, tmp_path / "s.toml")
+    assert said not in result.output
+
+
 @pytest.mark.parametrize("written", [["80%", "50 %"], ["0,8", "0,5"], ["0.8", "0.5"]])
 def test_a_staff_extracts_fte_as_a_percentage_or_with_a_decimal_comma_is_that_fte(
     tmp_path, written
