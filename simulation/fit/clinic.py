@@ -564,9 +564,10 @@ def _fit_staff(staff: pd.DataFrame, as_of: pd.Timestamp, data: dict, ev: list, n
     if renames:
         active = active.assign(pool=pools)
         notes.append(read_as_note([f"staff pool '{v}' as '{n}'" for v, n in renames.items()]))
-    shared = active[active["pool"].isin(data["staff"])].groupby("person")["pool"].nunique()
+    known = active[active["pool"].isin(data["staff"])]
+    shared = known.groupby("person")["pool"].nunique()
     if (shared > 1).any():
-        both = active[active["person"].isin(shared.index[shared > 1])]
+        both = known[known["person"].isin(shared.index[shared > 1])]
         pairs = both.groupby("person")["pool"].agg(lambda p: " and ".join(sorted(set(p))))
         said = "; ".join(f"{n} in {pools}" for pools, n in pairs.value_counts().items())
         many = int((shared > 1).sum())

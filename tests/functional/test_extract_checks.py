@@ -4,6 +4,7 @@ named by row and column, refused (or dropped on request), and never turn into a 
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -993,3 +994,6 @@ def test_ages_in_years_in_the_age_group_column_read_as_age_groups(tmp_path):
     assert f"{len(table)} value(s)" in note
     with pytest.raises(ExtractError, match="age_group: unknown code"):  # (not an age)
         read_episodes(_write(tmp_path, aged.assign(age_group="15-17"), "range.csv"))
+    coded = aged.assign(age_group=np.where(young, "2", "1"))  # (codes: no client is 1 or 2)
+    with pytest.raises(ExtractError, match="age_group: unknown code"):
+        read_episodes(_write(tmp_path, coded, "coded.csv"))

@@ -137,6 +137,10 @@ def blank_placeholders(table: pd.DataFrame, notes: list[str]) -> dict[str, pd.Se
 AGE = r"(\d{1,3}(?:\.\d+)?)\s*(?:y|yrs?|years?)?"
 """An age in years as exports write it: 15, 15.0, 15 y, 15 yrs, 15 years."""
 
+AGES = (10, 110)
+"""The ages an IOP's clients have (adolescent programmes take 12 and over): a column with a
+number outside them holds codes (1 = adult, 2 = adolescent), not ages."""
+
 
 def _ages_as_groups(text: pd.Series, value: pd.Series, notes: list[str]) -> pd.Series:
     """``value`` (the age_group column's codes) with ages in years read as age groups: under
@@ -145,9 +149,9 @@ def _ages_as_groups(text: pd.Series, value: pd.Series, notes: list[str]) -> pd.S
     them."""
     found = text.astype(str).str.strip().str.extract(f"^{AGE}$", flags=re.IGNORECASE)[0]
     years = pd.to_numeric(found, errors="coerce")
-    age = years.between(0, 120) & ~value.isin(CODES["age_group"])
-    if not age.any():
-        return value
+    age = years.notna() & ~value.isin(CODES["age_group"])
+    if not age.any() or not years[age].between(*AGES).all():
+        return value  # (numbers that are no client's age, 1 and 2: codes, refused)
     grouped = np.where(years < fhir.ADULT_FROM_AGE, "adolescent", "adult")
     notes.append(
         f"age_group: {int(age.sum())} value(s) written as ages in years read as age groups "
