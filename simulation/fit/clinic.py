@@ -358,7 +358,7 @@ def fit_clinic(
                 )
 
     if staff is not None and len(staff):
-        _fit_staff(staff, as_of, data, ev, notes)
+        _fit_staff(staff, as_of, data, ev, notes, template)
     fit_capacity(episodes, template, data, ev, notes)
     if len(at_levels):
         fit_levels(at_levels, as_of, data, ev, notes)
@@ -552,9 +552,23 @@ def _fit_attendance(
     return found.ended_that_day
 
 
-def _fit_staff(staff: pd.DataFrame, as_of: pd.Timestamp, data: dict, ev: list, notes: list) -> None:
+FTE_APART = 0.15
+"""How far the FTE of those in post may lie from their pool's roster (its hours / a full
+week's) before the fit says that the model works them the roster's hours, not theirs."""
+
+
+def _fit_staff(
+    staff: pd.DataFrame,
+    as_of: pd.Timestamp,
+    data: dict,
+    ev: list,
+    notes: list,
+    template: Scenario,
+) -> None:
     """Who is in post on the extract's date, pool by pool: the count and mean FTE. Pools the
-    template does not have are reported, not added (their rosters and roles are unknown)."""
+    template does not have are reported, not added (their rosters and roles are unknown).
+    Where their FTE is far from the pool's roster, or someone is in two pools at once, the
+    fit says so: each member works the pool's roster in the model."""
     from simulation.data.names import read_as, read_as_note
 
     active = staff[
@@ -599,6 +613,17 @@ def _fit_staff(staff: pd.DataFrame, as_of: pd.Timestamp, data: dict, ev: list, n
         )
         fte = round(float(rows.groupby("person")["fte"].sum().mean()), 3)
         entry["fte"] = fte
+        worked = template.staff[pool].rostered_hours / template.finance.full_time_hours
+        if abs(fte - worked) > FTE_APART:
+            notes.append(
+                f"Staff pool '{pool}': those in post average {fte:.2f} FTE, its roster "
+                f"{worked:.2f} ({template.staff[pool].rostered_hours:g} hours a week): in the "
+                f"model each of the {int(people)} works the roster (their FTE sets their "
+                f"pay), so the pool's hours are {worked / fte:.1f} times those the records "
+                "pay for. Set its roster (or count) to the hours they work."
+                if fte > 0
+                else f"Staff pool '{pool}': those in post are paid 0 FTE."
+            )
         ev.append(
             Evidence(
                 f"staff.{pool}.fte",

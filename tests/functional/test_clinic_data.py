@@ -831,6 +831,12 @@ def test_a_staff_extract_sets_who_is_in_post_and_names_stay_out(tmp_path):
     result, sc = fit_with_staff(path, staff, out)
     assert sc.staff["therapists"].size == 2  # the third left on 2028-01-01
     assert sc.staff["evening therapists"].size == 1
+    # two therapists paid 0.625 FTE each work the pool's 40-hour roster in the model: said;
+    # the evening therapist's 0.75 FTE is near their pool's 32 hours (0.8): not said
+    said = result.output.replace("\n", " ")
+    assert "Staff pool 'therapists': those in post average 0.62 FTE, its roster 1.00" in said
+    assert "1.6 times those the records pay for" in said
+    assert "Staff pool 'evening therapists': those in post" not in said
     assert "Decoyname" not in out.read_text() + (tmp_path / "c.fit-report.html").read_text()
     bad = tmp_path / "bad_staff.csv"
     pd.read_csv(staff).assign(fte=["x", "1", "1", "1"]).to_csv(bad, index=False)
