@@ -951,9 +951,10 @@ def test_a_time_of_day_on_some_dates_reads_as_the_day(tmp_path, records):
 
 def test_sessions_booked_after_the_records_date_are_left_out_not_read_as_missed(tmp_path, records):
     """An appointments export lists the sessions booked for the coming weeks (attended: no,
-    or blank): each read as one missed (a blank one refused the extract), the attendance fitted 0.78 -> 0.72 and the dropout after a
-    missed session 0.017 -> 0.013 in one clinic, without a word. Rows dated on or after the
-    day the records are read as of are left out and said; the fit is the clean export's."""
+    or blank): each read as one missed (a blank one refused the extract), the attendance
+    fitted 0.78 -> 0.72 and the dropout after a missed session 0.017 -> 0.013 in one clinic,
+    without a word. Rows dated on or after the day the records are read as of, and after the
+    last session attended, are left out and said; the fit is the clean export's."""
     table, sessions = records
     path = _write(tmp_path, table)
     clean = read_episodes(path, attendance=_write(tmp_path, sessions, "attendance.csv"))
