@@ -65,17 +65,17 @@ def fit_clinic(
     direct = direct_sources(template)
     direct.update(_direct_in_records(everyone, template, notes))
     referred = referral_rows(everyone, direct) if direct else t
-    first = referred["referral_date"].min().normalize()
+    arrived, extra = _referral_dates(referred, episodes.dropped_referrals, direct)
+    first = arrived.min().normalize()
     monday = first + pd.Timedelta(days=(7 - first.weekday()) % 7)
     last_monday = as_of.normalize() - pd.Timedelta(days=as_of.weekday())
-    stopped = _referrals_stopped(referred["referral_date"], monday, as_of)
+    stopped = _referrals_stopped(arrived, monday, as_of)
     if stopped is not None:
         last_monday, note = stopped
         notes.append(note)
     weeks = max(int((last_monday - monday).days // 7), 0)
-    window = referred[
-        (referred["referral_date"] >= monday) & (referred["referral_date"] < last_monday)
-    ]
+    window = arrived[(arrived >= monday) & (arrived < last_monday)]
+    also = int(((extra >= monday) & (extra < last_monday)).sum())
     if weeks >= 4:
         n = len(window)
         rate = n / weeks
@@ -88,12 +88,15 @@ def fit_clinic(
                 rate - half,
                 rate + half,
                 n,
-                f"referrals / {weeks} full weeks (Poisson CI)",
+                f"referrals / {weeks} full weeks (Poisson CI)"
+                + (
+                    f"; {also} of them in rows left out for a later problem, counted here"
+                    if also
+                    else ""
+                ),
             )
         )
-        by_day = (
-            window["referral_date"].dt.day_of_week.value_counts().reindex(range(7), fill_value=0)
-        )
+        by_day = window.dt.day_of_week.value_counts().reindex(range(7), fill_value=0)
         shares = (by_day / max(n, 1)).round(4)
         shares.iloc[0] += round(1.0 - shares.sum(), 4)  # sum exactly to 1
         data["referrals"]["weekday_shares"] = [float(x) for x in shares]
@@ -107,7 +110,7 @@ def fit_clinic(
                 "share of referrals by weekday",
             )
         )
-        counts = window.groupby((window["referral_date"] - monday).dt.days // 7).size()
+        counts = window.groupby((window - monday).dt.days // 7).size()
         counts = counts.reindex(range(weeks), fill_value=0)
         curves["weekly_referrals"] = counts
         slope, se = _trend(counts.to_numpy(dtype=float))
@@ -119,7 +122,7 @@ def fit_clinic(
                 f"{100 * high:+.0f}%); not applied: add referrals.step_changes if it should be."
             )
         if weeks >= 104:
-            days = window["referral_date"]
+            days = window
             per_month = days.dt.month.value_counts().reindex(range(1, 13), fill_value=0)
             exposure = pd.Series(pd.date_range(monday, last_monday - pd.Timedelta(days=1)).month)
             exposure = exposure.value_counts().reindex(range(1, 13), fill_value=0)
@@ -367,6 +370,20 @@ def fit_clinic(
 
     data["name"] = f"{template.name} fitted"
     return FitResult(data, ev, notes, curves)
+
+
+def _referral_dates(
+    referred: pd.DataFrame, dropped: pd.DataFrame | None, direct: dict
+) -> tuple[pd.Series, pd.Series]:
+    """The dates of every new referral: the rows read and the rows left out (--drop-bad-rows)
+    for a problem after a sound referral date, which were referrals all the same (left out
+    of the rate, 42 rows of 501 bent it 8% low); and the left-out rows' dates alone."""
+    dates = referred["referral_date"].reset_index(drop=True)
+    if dropped is None or dropped.empty:
+        return dates, dates.iloc[:0]
+    extra = referral_rows(dropped, direct) if direct else dropped[at_iop(dropped)]
+    extra_dates = extra["referral_date"].reset_index(drop=True)
+    return pd.concat([dates, extra_dates], ignore_index=True), extra_dates
 
 
 STOPPED_DUE = 7.0

@@ -998,3 +998,28 @@ def test_ages_in_years_in_the_age_group_column_read_as_age_groups(tmp_path):
     coded = aged.assign(age_group=np.where(young, "2", "1"))  # (codes: no client is 1 or 2)
     with pytest.raises(ExtractError, match="age_group: unknown code"):
         read_episodes(_write(tmp_path, coded, "coded.csv"))
+
+
+def test_rows_dropped_for_a_later_problem_still_count_as_referrals(tmp_path, records):
+    """--drop-bad-rows left out whole referrals for a problem after their referral (an end
+    date without a discharge reason): 42 rows of 501 and the fitted referral rate was 8% low,
+    the truth at the edge of its interval. Their referrals are counted (the rest of the fit
+    goes on without them); a row whose referral date itself is bad is not."""
+    table = records[0].copy()
+    clean = fit_clinic(read_episodes(_write(tmp_path, table, "clean.csv")), baseline())
+    ended = table.index[table["iop_end_date"] != ""][::3]
+    assert len(ended) >= 20  # (the case: enough rows for the rate to move)
+    table.loc[ended, "discharge_reason"] = ""
+    read = read_episodes(_write(tmp_path, table), drop_bad_rows=True)
+    assert len(read.table) == len(table) - len(ended)
+    fitted = fit_clinic(read, baseline())
+    rate = {e.key: e for e in fitted.evidence}["referrals.per_week"]
+    assert rate.value == clean.data["referrals"]["per_week"]
+    assert fitted.data["referrals"]["weekday_shares"] == clean.data["referrals"]["weekday_shares"]
+    assert f"{len(ended)} of them in rows left out" in rate.method
+    undated = records[0].copy()
+    undated.loc[ended, "referral_date"] = "not a date"
+    lower = fit_clinic(
+        read_episodes(_write(tmp_path, undated, "u.csv"), drop_bad_rows=True), baseline()
+    )
+    assert lower.data["referrals"]["per_week"] < clean.data["referrals"]["per_week"]

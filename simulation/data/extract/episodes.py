@@ -51,6 +51,9 @@ class Episodes:
     dropped_rows: int = 0  # distinct rows left out (a row may have several problems)
     attendance: pd.DataFrame | None = None  # episode, date, kind, attended
     notes: list[str] = field(default_factory=list)  # what the reader noticed and did
+    # rows left out (--drop-bad-rows) for a problem after a sound referral: referral_date,
+    # source, level (they were referrals all the same: the referral rate counts them)
+    dropped_referrals: pd.DataFrame | None = None
 
 
 SPAN_MARGIN_AT_LEAST = pd.Timedelta(days=365)
@@ -158,6 +161,31 @@ def _ages_as_groups(text: pd.Series, value: pd.Series, notes: list[str]) -> pd.S
         f"(under {fhir.ADULT_FROM_AGE}: adolescent); the ages are not kept"
     )
     return value.where(~age, pd.Series(grouped, index=value.index))
+
+
+def _outside_key(bad: dict, column: str) -> str:
+    """The key of ``bad`` that holds ``column``'s dates outside the extract's span ("" if
+    none)."""
+    return next((k for k in bad if k.startswith(f"{column}: outside the span")), "")
+
+
+def _level(level: pd.Series) -> pd.Series:
+    """A row's level of care: "iop" for the IOP (blank or iop, in any case), else as named."""
+    return level.where(~level.str.lower().isin(["", "iop"]), "iop")
+
+
+def _as_referrals(rows: pd.DataFrame) -> pd.DataFrame | None:
+    """Rows left out as referrals the rate still counts: their referral date, source and
+    level as the kept rows have them; None if there are none."""
+    if rows.empty:
+        return None
+    return pd.DataFrame(
+        {
+            "referral_date": rows["referral_date"],
+            "source": rows["source"].replace("", "community"),
+            "level": _level(rows["level"]),
+        }
+    ).reset_index(drop=True)
 
 
 def read_episodes(
@@ -285,12 +313,26 @@ def read_episodes(
         if bad
         else pd.Series(True, index=table.index)
     )
+    sound = ~pd.concat(
+        [m for what, m in bad.items() if "referral_date" in what or what.startswith("episode_id")]
+        or [pd.Series(False, index=table.index)],
+        axis=1,
+    ).any(axis=1)
+    dropped_referrals = _as_referrals(table[~keep & sound & table["referral_date"].notna()])
+    # the extract's last date, over the rows left out too (but a date out of its span): a
+    # row left out for a missing discharge reason does not move the date the records end
+    dated = [c for c, (_, k) in COLUMNS.items() if k == "date"]
+    latest = pd.Series(
+        [
+            table[c].mask(bad.get(_outside_key(bad, c), pd.Series(False, index=table.index))).max()
+            for c in dated
+        ],
+        dtype="datetime64[us]",
+    ).max()  # (NaT, a column with no date, skipped)
     table = table[keep]
     ids = ids[keep]
     if table.empty:
         raise ExtractError(["no usable rows"], source)
-    dates = table[[c for c, (_, k) in COLUMNS.items() if k == "date"]]
-    latest = dates.max().max()
     stamp = (
         pd.Timestamp(as_of) if as_of is not None else (latest + pd.Timedelta(days=1)).normalize()
     )
@@ -307,7 +349,7 @@ def read_episodes(
     # the primary therapist's id stops here too: therapists are numbered (-1: none recorded)
     table["therapist"] = pd.factorize(table["therapist"].replace("", None))[0]
     table["source"] = table["source"].replace("", "community")
-    table["level"] = table["level"].where(~table["level"].str.lower().isin(["", "iop"]), "iop")
+    table["level"] = _level(table["level"])
     table["age_group"] = table["age_group"].replace("", "adult")
     episodes = Episodes(
         table=table,
@@ -315,6 +357,7 @@ def read_episodes(
         dropped=dropped,
         dropped_rows=int((~keep).sum()),
         notes=notes,
+        dropped_referrals=dropped_referrals,
     )
     if attendance is None and bundled(path, "attendance", mapping.zone):
         attendance = path  # a FHIR bundle's appointments
@@ -577,4 +620,9 @@ def _seen_on(episodes: Episodes, date: pd.Timestamp, losses_known: bool = False)
         dropped_rows=episodes.dropped_rows,
         attendance=attendance,
         notes=list(episodes.notes),
+        dropped_referrals=_as_referrals(
+            episodes.dropped_referrals[episodes.dropped_referrals["referral_date"] < date]
+        )
+        if episodes.dropped_referrals is not None
+        else None,
     )
