@@ -815,6 +815,15 @@ def fit_with_staff(path, staff, out):
     return result, scenarios.load(out)
 
 
+def staff_file(tmp_path, person: list, pool: list, fte: list):
+    """A staff extract of these people, each in post since 2027-01-01."""
+    path = tmp_path / "staff.csv"
+    pd.DataFrame(
+        {"person": person, "pool": pool, "from_date": ["2027-01-01"] * len(person), "fte": fte}
+    ).to_csv(path, index=False)
+    return path
+
+
 def test_a_staff_extract_sets_who_is_in_post_and_names_stay_out(tmp_path):
     path, _ = extract_file(tmp_path, baseline(), years=1.0, seed=8)
     staff = tmp_path / "staff.csv"
@@ -855,15 +864,12 @@ def test_a_person_in_post_in_two_pools_is_said_without_their_name(tmp_path):
     its pool's roster: their hours counted twice, without a word. The fit says how many
     people and which pools (never a name); one pool each is not said."""
     path, _ = extract_file(tmp_path, baseline(), years=1.0, seed=8)
-    staff = tmp_path / "staff.csv"
-    pd.DataFrame(
-        {
-            "person": ["Alex Decoyname", "Alex Decoyname", "Sam Decoyname"],
-            "pool": ["therapists", "intake", "therapists"],
-            "from_date": ["2027-01-01"] * 3,
-            "fte": ["0.5", "0.5", "1.0"],
-        }
-    ).to_csv(staff, index=False)
+    staff = staff_file(
+        tmp_path,
+        ["Alex Decoyname", "Alex Decoyname", "Sam Decoyname"],
+        ["therapists", "intake", "therapists"],
+        ["0.5", "0.5", "1.0"],
+    )
     result, sc = fit_with_staff(path, staff, tmp_path / "c.toml")
     assert sc.staff["therapists"].size == 2 and sc.staff["intake"].size == 1
     said = "1 person is in post in more than one pool"
@@ -881,15 +887,7 @@ def test_a_staff_extracts_fte_as_a_percentage_or_with_a_decimal_comma_is_that_ft
 ):
     """80% and 0,8 (a European export) were refused as 'not a number between 0 and 2'."""
     path, _ = extract_file(tmp_path, baseline(), years=1.0, seed=8)
-    staff = tmp_path / "staff.csv"
-    pd.DataFrame(
-        {
-            "person": ["A1", "A2"],
-            "pool": ["therapists", "evening therapists"],
-            "from_date": ["2027-01-01"] * 2,
-            "fte": written,
-        }
-    ).to_csv(staff, index=False)
+    staff = staff_file(tmp_path, ["A1", "A2"], ["therapists", "evening therapists"], written)
     result, sc = fit_with_staff(path, staff, tmp_path / "c.toml")
     assert sc.staff["therapists"].fte == 0.8 and sc.staff["evening therapists"].fte == 0.5
     assert ("staff: fte read from" in result.output) == (written[0] != "0.8")
@@ -899,15 +897,12 @@ def test_a_staff_extract_with_the_pools_spelt_otherwise_sets_those_pools(tmp_pat
     """'Therapists' and 'EVENING_THERAPISTS' are the template's pools: they were reported as
     pools the template lacks and the template's staffing kept for both."""
     path, _ = extract_file(tmp_path, baseline(), years=1.0, seed=8)
-    staff = tmp_path / "staff.csv"
-    pd.DataFrame(
-        {
-            "person": ["A1", "A2", "A3"],
-            "pool": ["Therapists", "Therapists ", "EVENING_THERAPISTS"],
-            "from_date": ["2027-01-01"] * 3,
-            "fte": ["1.0", "1.0", "0.5"],
-        }
-    ).to_csv(staff, index=False)
+    staff = staff_file(
+        tmp_path,
+        ["A1", "A2", "A3"],
+        ["Therapists", "Therapists ", "EVENING_THERAPISTS"],
+        ["1.0", "1.0", "0.5"],
+    )
     out = tmp_path / "c.toml"
     result, sc = fit_with_staff(path, staff, out)
     assert sc.staff["therapists"].size == 2 and sc.staff["evening therapists"].size == 1
