@@ -80,6 +80,7 @@ class Person:
     _ends: list[float] = field(default_factory=list, repr=False)
     _weeks_built: int = 0
     _usual_weeks: dict = field(default_factory=dict, repr=False)  # free time of a week, by groups
+    _usual_by_site: dict = field(default_factory=dict, repr=False)  # the same at each site
 
     @property
     def weekly_rostered_hours(self) -> float:
@@ -218,12 +219,7 @@ class Person:
         ``site`` when their shifts say where they work), in a week they are in post: the slot
         an empty diary would give. Leave, closures and bookings are not looked at; inf if
         there is none by ``latest``."""
-        usual = subtract(self.roster, self.fixed)
-        if site and self.at_sites:
-            here = self.at_sites.get(site, []) + self.at_sites.get(None, [])
-            usual = [
-                (max(s, a), min(e, b)) for s, e in usual for a, b in here if max(s, a) < min(e, b)
-            ]
+        usual = self._usual_at(site)[0]
         week = max(int(earliest // HOURS_PER_WEEK), self.first_week)
         while usual and week * HOURS_PER_WEEK < latest and self.in_post(week):
             base = week * HOURS_PER_WEEK
@@ -233,6 +229,26 @@ class Person:
                     return start if start + hours <= latest + EPS else math.inf
             week += 1
         return math.inf
+
+    def _usual_at(self, site: str) -> tuple[list[tuple[float, float]], tuple]:
+        """The usual week's free time (the roster less the groups and indirect time held every
+        week), at ``site`` when this person's shifts say where they work, as a list and as a
+        tuple (to compare people by); worked out once for each site and each set of weekly
+        commitments."""
+        key = (site if self.at_sites else "", tuple(self.fixed))
+        found = self._usual_by_site.get(key)
+        if found is None:
+            usual = subtract(self.roster, self.fixed)
+            if site and self.at_sites:
+                here = self.at_sites.get(site, []) + self.at_sites.get(None, [])
+                usual = [
+                    (max(s, a), min(e, b))
+                    for s, e in usual
+                    for a, b in here
+                    if max(s, a) < min(e, b)
+                ]
+            found = self._usual_by_site[key] = (usual, tuple(usual))
+        return found
 
     def is_free(self, start: float, end: float) -> bool:
         """True if the whole of [start, end) is free in the diary."""
@@ -392,6 +408,21 @@ class Staff:
             )
             if start is not None and (best is None or start < best[1]):
                 best = (person, start)
+        return best
+
+    @staticmethod
+    def first_rostered(
+        people: list[Person], earliest: float, hours: float, latest: float, site: str = ""
+    ) -> float:
+        """The earliest of the people's ``Person.first_rostered``: the slot empty diaries
+        would give. People alike in usual week and weeks in post (all it depends on besides
+        its arguments) are asked once: in a large clinic most share a few rosters."""
+        best, asked = math.inf, set()
+        for person in people:
+            like = (person._usual_at(site)[1], person.first_week, person.gone_week)
+            if like not in asked:
+                asked.add(like)
+                best = min(best, person.first_rostered(earliest, hours, latest, site))
         return best
 
     @staticmethod

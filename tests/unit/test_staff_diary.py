@@ -104,3 +104,29 @@ def test_the_first_rostered_slot_ignores_bookings_and_leave_but_not_groups_or_po
     p.first_week, p.gone_week = 2, 3
     assert p.first_rostered(0.0, 1.0, 10 * 168.0) == 2 * 168 + 9.0  # from the week they join
     assert p.first_rostered(3 * 168.0, 1.0, 10 * 168.0) == np.inf  # gone
+
+
+def test_the_first_rostered_slot_of_a_team_is_the_earliest_of_its_members():
+    """A team's first rostered slot is its members' earliest, whoever shares a roster: people
+    alike in usual week and weeks in post are asked once, the others each."""
+    from simulation.model.staff import Staff
+
+    rng = np.random.default_rng(7)
+    team = []
+    for k in range(12):
+        day = int(rng.integers(0, 5))
+        p = person(roster=[(day * 24 + 9, day * 24 + 17)] if k % 3 else WEEKDAYS_9_TO_5)
+        p.name = f"P{k}"
+        p.first_week = int(rng.integers(0, 3))
+        if k % 4 == 0:
+            p.fixed.append((day * 24 + 9.0, day * 24 + 11.0))  # a group every week
+        team.append(p)
+    for earliest in rng.uniform(0, 4 * 168.0, 200):
+        for hours in (1.0, 2.5, 7.0):
+            each = min(p.first_rostered(earliest, hours, 6 * 168.0) for p in team)
+            assert Staff.first_rostered(team, earliest, hours, 6 * 168.0) == each
+    alike = [person(), person()]
+    alike[1].name, alike[1].first_week = "Bo", 3  # the same roster, joining later
+    assert Staff.first_rostered(alike, 0.0, 1.0, 10 * 168.0) == 9.0
+    alike[0].gone_week = 0  # never in post: Bo's week counts
+    assert Staff.first_rostered(alike, 0.0, 1.0, 10 * 168.0) == 3 * 168 + 9.0
