@@ -311,19 +311,31 @@ def bench_scaling():
         print(
             f"scaling: horizon {weeks:>3} weeks: {t * 1000:7.0f} ms  ({t / weeks * 1000:.2f} ms a week)"
         )
+    # the sizes interleaved, every mode of every size once a round, medians over the rounds:
+    # this machine's speed drifts from one minute to the next, and a ratio of sizes measured
+    # minutes apart took the drift for growth
+    sizes = {factor: scenarios.apply_overrides(scaled(factor), YEAR) for factor in (1, 4, 16)}
+    times = {(factor, mode): [] for factor in sizes for mode in ("tables", "kpis", "sim")}
+    referrals = {}
+    for factor, sc in sizes.items():  # warm each size's imports and caches
+        run_replication(sc, 0, sc.seed, detail="kpis")
+    for r in range(5):
+        for factor, sc in sizes.items():
+            times[factor, "tables"].append(_median_time(sc, repeats=1))
+            times[factor, "kpis"].append(_median_time(sc, repeats=1, detail="kpis"))
+            sim, referrals[factor] = _simulation_time(sc, repeats=1)
+            times[factor, "sim"].append(sim)
     per_referral = {}
-    for factor in (1, 4, 16):
-        sc = scenarios.apply_overrides(scaled(factor), YEAR)
-        t = _median_time(sc)
-        kpis = _median_time(sc, detail="kpis")
-        sim, referrals = _simulation_time(sc)
-        per_referral[factor] = (t / referrals, kpis / referrals, sim / referrals)
+    for factor, sc in sizes.items():
+        t, kpis, sim = (statistics.median(times[factor, m]) for m in ("tables", "kpis", "sim"))
+        n = referrals[factor]
+        per_referral[factor] = (t / n, kpis / n, sim / n)
         rows["size"][factor] = {"tables_s": t, "kpis_s": kpis, "simulation_s": sim}
         print(
-            f"scaling: clinic x{factor:<2} ({len(sc.tracks)} tracks, {referrals} referrals): "
+            f"scaling: clinic x{factor:<2} ({len(sc.tracks)} tracks, {n} referrals): "
             f"{t * 1000:7.0f} ms with tables, {kpis * 1000:.0f} ms KPI-only, "
-            f"{sim * 1000:.0f} ms simulating; per referral {t / referrals * 1e6:.0f} / "
-            f"{kpis / referrals * 1e6:.0f} / {sim / referrals * 1e6:.0f} us"
+            f"{sim * 1000:.0f} ms simulating; per referral {t / n * 1e6:.0f} / "
+            f"{kpis / n * 1e6:.0f} / {sim / n * 1e6:.0f} us"
         )
     ratios = [a / b for a, b in zip(per_referral[16], per_referral[1], strict=True)]
     print(

@@ -151,6 +151,34 @@ def warnings(scenario: Scenario) -> list[str]:
     notes += money_warnings(scenario)
     notes += finance_rate_warnings(scenario)
     notes += intake_load_warnings(scenario)
+    notes += patience_warnings(scenario)
+    return notes
+
+
+def patience_warnings(scenario: Scenario) -> list[str]:
+    """Waits that cost no one: without a patience nobody gives up waiting for intake or an
+    IOP place however long the wait, so a longer queue loses no client and extra capacity
+    admits no more (the published losses are a third to a half)."""
+    notes = []
+    through_intake = any(
+        source.share > 0 and source.level == "iop" for source in scenario.referrals.sources
+    )
+    if scenario.intake.patience_days is None and scenario.referrals.per_week > 0 and through_intake:
+        lost = scenario.intake.lost_share
+        notes.append(
+            "intake.patience_days: not set, so nobody gives up waiting for an assessment "
+            "however long the wait"
+            + (f" (only intake.lost_share = {lost:g} are lost, whatever the wait)" if lost else "")
+            + "; published: 45% (30-55%) lost between first call and assessment, more the "
+            'longer the wait (set a distribution, e.g. { dist = "exponential", mean = 15 })'
+        )
+    if scenario.waitlist.iop_patience_days is None and scenario.tracks:
+        notes.append(
+            "waitlist.iop_patience_days: not set, so nobody gives up waiting for an IOP place "
+            "however long the wait; published: 32% (20-40%) of those assessed as needing the "
+            'IOP are lost before their first day (set a distribution, e.g. { dist = '
+            '"exponential", mean = 25 })'
+        )
     return notes
 
 

@@ -269,6 +269,45 @@ def test_validate_warns_of_costs_left_at_zero_beside_revenue():
     assert scenarios.money_warnings(unbilled) == []  # earns nothing, costs nothing: no margin
 
 
+def test_validate_warns_when_nobody_would_give_up_waiting():
+    """Without a patience nobody gives up however long they wait, so a growing queue loses
+    no one: each stage left without one is named (with the published losses), and a file
+    whose referrals all skip intake is not told of intake's."""
+    from tests.conftest import variant
+
+    def without(scenario, *keys, **changes):
+        data = scenarios.to_data(scenario)
+        for key in keys:
+            section, name = key.split(".")
+            data[section].pop(name, None)
+        for key, value in changes.items():
+            section, name = key.split("__")
+            data[section][name] = value
+        return scenarios.validate(data)
+
+    assert scenarios.patience_warnings(baseline()) == []
+    patient = without(baseline(), "waitlist.iop_patience_days", "intake.patience_days")
+    said = scenarios.patience_warnings(patient)
+    assert [w.split(":")[0] for w in said] == [
+        "intake.patience_days",
+        "waitlist.iop_patience_days",
+    ]
+    assert "intake.lost_share = 0.25 are lost, whatever the wait" in said[0]
+    assert all(w in scenarios.warnings(patient) for w in said)
+    no_share = without(baseline(), "intake.patience_days", intake__lost_share=0.0)
+    assert [w.split(":")[0] for w in scenarios.patience_warnings(no_share)] == [
+        "intake.patience_days"
+    ]
+    assert "lost_share" not in scenarios.patience_warnings(no_share)[0]
+    continuum = scenarios.load(scenarios.bundled("continuum"))
+    direct = without(
+        continuum,
+        "intake.patience_days",
+        referrals__sources=[{"name": "wards", "share": 1.0, "level": "php"}],
+    )
+    assert scenarios.patience_warnings(direct) == []
+
+
 def test_the_finance_tables_rates_beside_payers_are_known_to_be_paid_by_no_one():
     """Every client is given a payer when there are [[payers]], so the finance table's per
     diem, outpatient rate and billable day move no number: set to what no payer pays, the run
