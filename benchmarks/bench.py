@@ -317,9 +317,9 @@ def bench_scaling():
     sizes = {factor: scenarios.apply_overrides(scaled(factor), YEAR) for factor in (1, 4, 16)}
     times = {(factor, mode): [] for factor in sizes for mode in ("tables", "kpis", "sim")}
     referrals = {}
-    for factor, sc in sizes.items():  # warm each size's imports and caches
+    for sc in sizes.values():  # warm each size's imports and caches
         run_replication(sc, 0, sc.seed, detail="kpis")
-    for r in range(5):
+    for _round in range(5):
         for factor, sc in sizes.items():
             times[factor, "tables"].append(_median_time(sc, repeats=1))
             times[factor, "kpis"].append(_median_time(sc, repeats=1, detail="kpis"))

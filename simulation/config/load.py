@@ -160,7 +160,7 @@ def patience_warnings(scenario: Scenario) -> list[str]:
     IOP place however long the wait, so a longer queue loses no client and extra capacity
     admits no more (the published losses are a third to a half)."""
     notes = []
-    through_intake = any(
+    through_intake = scenario.intake.enabled and any(
         source.share > 0 and source.level == "iop" for source in scenario.referrals.sources
     )
     if scenario.intake.patience_days is None and scenario.referrals.per_week > 0 and through_intake:
@@ -176,7 +176,7 @@ def patience_warnings(scenario: Scenario) -> list[str]:
         notes.append(
             "waitlist.iop_patience_days: not set, so nobody gives up waiting for an IOP place "
             "however long the wait; published: 32% (20-40%) of those assessed as needing the "
-            'IOP are lost before their first day (set a distribution, e.g. { dist = '
+            "IOP are lost before their first day (set a distribution, e.g. { dist = "
             '"exponential", mean = 25 })'
         )
     return notes

@@ -273,7 +273,6 @@ def test_validate_warns_when_nobody_would_give_up_waiting():
     """Without a patience nobody gives up however long they wait, so a growing queue loses
     no one: each stage left without one is named (with the published losses), and a file
     whose referrals all skip intake is not told of intake's."""
-    from tests.conftest import variant
 
     def without(scenario, *keys, **changes):
         data = scenarios.to_data(scenario)
@@ -306,6 +305,10 @@ def test_validate_warns_when_nobody_would_give_up_waiting():
         referrals__sources=[{"name": "wards", "share": 1.0, "level": "php"}],
     )
     assert scenarios.patience_warnings(direct) == []
+    no_intake = without(
+        baseline(), "intake.patience_days", intake__enabled=False, intake__lost_share=0.0
+    )
+    assert scenarios.patience_warnings(no_intake) == []  # referrals join the waitlist at once
 
 
 def test_the_finance_tables_rates_beside_payers_are_known_to_be_paid_by_no_one():
