@@ -9,7 +9,7 @@ import os
 import tomllib
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import product
 from pathlib import Path
 
@@ -24,10 +24,12 @@ from simulation.outputs import csv_text, remove_leftovers_in, write_file_atomic
 
 @dataclass(frozen=True)
 class Factor:
-    """One varied scenario value: its dotted key and the values it takes."""
+    """One varied scenario value: its dotted key, the values it takes and the option that
+    gave it (--grid, --vary: named in what is said of it)."""
 
     key: str
     values: tuple
+    option: str = field(default="--grid", compare=False)
 
     def override(self, value) -> str:
         return f"{self.key}={json.dumps(value) if isinstance(value, str) else value}"
@@ -63,7 +65,7 @@ def parse_factor(text: str, option: str = "--grid") -> Factor:
             values = tuple(_parse_value(v.strip()) for v in _split_outside(spec, ","))
     if len(set(map(str, values))) != len(values):
         raise ScenarioError([f"{option} {text!r}: a value is listed twice"])
-    return Factor(key, values)
+    return Factor(key, values, option)
 
 
 def check_factors(factors: list[Factor], option: str) -> None:
@@ -107,7 +109,11 @@ def cells(base: Scenario, factors: list[Factor]) -> list[Cell]:
             scenario = apply_overrides(base, list(overrides))
         except ScenarioError as exc:
             if any(p.startswith("--set ") for p in exc.problems):
-                raise  # a key that does not exist: the grid itself is wrong
+                # a key that does not exist: the grid itself is wrong (said of its option)
+                option = factors[0].option
+                raise ScenarioError(
+                    [p.replace("--set ", f"{option} ", 1) for p in exc.problems], exc.source
+                ) from None
             out.append(Cell(combo, overrides, None, "; ".join(exc.problems)))
             continue
         out.append(Cell(combo, overrides, scenario))

@@ -389,6 +389,8 @@ def test_sweep_writes_a_long_table_and_resumes(tmp_path):
     ("args", "message"),
     [
         (["sweep", "--grid", "staff.intake.cuont=1..2"], "did you mean 'count'"),
+        (["sweep", "--grid", "tracks.evenin.seats=8,10"], "--grid tracks.evenin.seats:"),
+        (["plan", "--vary", "staff.intak.count=1..2"], "--vary staff.intak.count: there is no"),
         (["sweep", "--grid", "staff.intake.count=5..1"], "LOW <= HIGH"),
         (["sweep", "--grid", "tracks.evening.seats=20..21"], "no combination is a valid clinic"),
         (
