@@ -240,7 +240,7 @@ def _book_intake(clinic, c: Client, earliest: float):
     if math.isnan(c.intake_booked_for):
         c.intake_first_booked_for = start  # (a cancellation list may move it earlier)
         # what the rosters alone offered: the rest of the wait is the queue for intake
-        c.intake_first_rostered = Staff.first_rostered(
+        c.intake_first_rostered = clinic.staff.first_rostered(
             people, earliest, c.assessment_hours, until, c.site
         )
     c.intake_booked_for = start

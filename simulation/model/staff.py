@@ -331,6 +331,17 @@ def _with_turnover(plan: Plan, streams) -> list[tuple[str, str, int, int | None,
     return sorted(out)
 
 
+def alike(people: list[Person], site: str = "") -> list[list[Person]]:
+    """``people`` in kinds whose ``Person.first_rostered`` is the same whatever is asked: the
+    same usual week (at ``site``) and weeks in post, all it depends on besides its arguments.
+    In a large clinic most share a few rosters."""
+    kinds: dict[tuple, list[Person]] = {}
+    for person in people:
+        like = (person._usual_at(site)[1], person.first_week, person.gone_week)
+        kinds.setdefault(like, []).append(person)
+    return list(kinds.values())
+
+
 class Staff:
     """Every person in the clinic, by pool, with the booking rules that span people.
 
@@ -344,6 +355,7 @@ class Staff:
         closed = closed or set()
         self.people: dict[str, Person] = {}
         self.pools: dict[str, list[Person]] = {name: [] for name in sorted(scenario.staff)}
+        self._one_of_each: dict[tuple, list[Person]] = {}  # (a team, a site): one of each kind
         self.employment = _with_turnover(plan, streams)
         for name, pool_name, first, gone, agency in self.employment:
             pool = scenario.staff[pool_name]
@@ -410,19 +422,21 @@ class Staff:
                 best = (person, start)
         return best
 
-    @staticmethod
     def first_rostered(
-        people: list[Person], earliest: float, hours: float, latest: float, site: str = ""
+        self, people: list[Person], earliest: float, hours: float, latest: float, site: str = ""
     ) -> float:
         """The earliest of the people's ``Person.first_rostered``: the slot empty diaries
-        would give. People alike in usual week and weeks in post (all it depends on besides
-        its arguments) are asked once: in a large clinic most share a few rosters."""
-        best, asked = math.inf, set()
-        for person in people:
-            like = (person._usual_at(site)[1], person.first_week, person.gone_week)
-            if like not in asked:
-                asked.add(like)
-                best = min(best, person.first_rostered(earliest, hours, latest, site))
+        would give. Each team is sorted once into people alike (``alike``), and one of each
+        kind is asked."""
+        key = (tuple(map(id, people)), site)
+        asked = self._one_of_each.get(key)
+        if asked is None:
+            asked = self._one_of_each[key] = [kind[0] for kind in alike(people, site)]
+        best = math.inf
+        for person in asked:
+            start = person.first_rostered(earliest, hours, latest, site)
+            if start < best:
+                best = start
         return best
 
     @staticmethod

@@ -109,7 +109,12 @@ def test_the_first_rostered_slot_ignores_bookings_and_leave_but_not_groups_or_po
 def test_the_first_rostered_slot_of_a_team_is_the_earliest_of_its_members():
     """A team's first rostered slot is its members' earliest, whoever shares a roster: people
     alike in usual week and weeks in post are asked once, the others each."""
-    from simulation.model.staff import Staff
+    from simulation import config as scenarios
+    from simulation.compiled import compile_scenario
+    from simulation.model.staff import Staff, alike
+    from simulation.streams import Streams
+
+    staff = Staff(compile_scenario(scenarios.load(scenarios.bundled("baseline"))), Streams(7, 0))
 
     rng = np.random.default_rng(7)
     team = []
@@ -124,9 +129,11 @@ def test_the_first_rostered_slot_of_a_team_is_the_earliest_of_its_members():
     for earliest in rng.uniform(0, 4 * 168.0, 200):
         for hours in (1.0, 2.5, 7.0):
             each = min(p.first_rostered(earliest, hours, 6 * 168.0) for p in team)
-            assert Staff.first_rostered(team, earliest, hours, 6 * 168.0) == each
-    alike = [person(), person()]
-    alike[1].name, alike[1].first_week = "Bo", 3  # the same roster, joining later
-    assert Staff.first_rostered(alike, 0.0, 1.0, 10 * 168.0) == 9.0
-    alike[0].gone_week = 0  # never in post: Bo's week counts
-    assert Staff.first_rostered(alike, 0.0, 1.0, 10 * 168.0) == 3 * 168 + 9.0
+            assert staff.first_rostered(team, earliest, hours, 6 * 168.0) == each
+    assert len(alike(team)) < len(team)  # some share a roster
+    pair = [person(), person()]
+    pair[1].name, pair[1].first_week = "Bo", 3  # the same roster, joining later
+    assert staff.first_rostered(pair, 0.0, 1.0, 10 * 168.0) == 9.0
+    assert len(alike(pair)) == 2
+    pair[0].gone_week = 0  # never in post: Bo's week counts
+    assert Staff.first_rostered(staff, pair[::-1], 0.0, 1.0, 10 * 168.0) == 3 * 168 + 9.0
