@@ -584,8 +584,13 @@ def _fit_staff(
 ) -> None:
     """Who is in post on the extract's date, pool by pool: the count and mean FTE. Pools the
     template does not have are reported, not added (their rosters and roles are unknown).
-    Where their FTE is far from the pool's roster, or someone is in two pools at once, the
-    fit says so: each member works the pool's roster in the model."""
+
+    Each member works the pool's roster in the model. Where the extract gives everyone's FTE
+    and they average well under the roster's (part-timers sharing a full-time roster), the
+    count is the roster's worth of them (their FTE in all over the roster's, to the nearest
+    whole, at least one): counting people would give the pool the hours of that many full
+    rosters. FTE above the roster's (the roster may be part of their job) and people in two
+    pools at once are said, not changed."""
     from simulation.data.names import read_as, read_as_note
 
     active = staff[
@@ -615,40 +620,62 @@ def _fit_staff(
             )
             continue
         people = rows["person"].nunique()
+        each = rows.assign(fte=rows["fte"].fillna(1.0)).groupby("person")["fte"].sum()
+        fte = round(float(each.mean()), 3)
+        worked = template.staff[pool].rostered_hours / template.finance.full_time_hours
         entry = data["staff"][pool]
         entry.pop("members", None)
-        entry["count"] = int(people)
-        ev.append(
-            Evidence(
-                f"staff.{pool}.count",
-                int(people),
-                math.nan,
-                math.nan,
-                int(people),
-                f"people in post on {as_of.date()}",
+        count, paid, why = people, fte, f"people in post on {as_of.date()}"
+        total = float(each.sum())
+        rosters = total / worked if worked > 0 else math.inf
+        if (
+            rows["fte"].notna().all()
+            and 0 < fte < worked - FTE_APART
+            and max(math.floor(rosters + 0.5), 1) < people
+        ):
+            count = max(int(math.floor(rosters + 0.5)), 1)
+            paid = min(round(total / count, 3), 2.0)  # (the pool paid what the records pay)
+            why = (
+                f"the rosters filled by the {people} in post on {as_of.date()} ({total:g} FTE "
+                f"over a roster of {worked:.2f})"
             )
-        )
-        fte = round(float(rows.groupby("person")["fte"].sum().mean()), 3)
-        entry["fte"] = fte
-        worked = template.staff[pool].rostered_hours / template.finance.full_time_hours
-        if abs(fte - worked) > FTE_APART:
+            notes.append(
+                f"Staff pool '{pool}': the {people} in post average {fte:.2f} FTE, its roster "
+                f"{worked:.2f} ({template.staff[pool].rostered_hours:g} hours a week): "
+                f"{total:g} FTE in all is {rosters:.2f} rosters, so the pool has {count} "
+                f"member{'s' if count != 1 else ''} working the roster, each paid {paid:g} "
+                f"FTE (as {people}, its hours would be {worked / fte:.1f} times those the "
+                "records pay for). Set its roster to the hours they work for a closer fit."
+            )
+        elif fte == 0:
+            notes.append(f"Staff pool '{pool}': those in post are paid 0 FTE.")
+        elif abs(fte - worked) > FTE_APART:
             notes.append(
                 f"Staff pool '{pool}': those in post average {fte:.2f} FTE, its roster "
                 f"{worked:.2f} ({template.staff[pool].rostered_hours:g} hours a week): in the "
                 f"model each of the {int(people)} works the roster (their FTE sets their "
                 f"pay), so the pool's hours are {worked / fte:.1f} times those the records "
-                "pay for. Set its roster (or count) to the hours they work."
-                if fte > 0
-                else f"Staff pool '{pool}': those in post are paid 0 FTE."
+                "pay for"
+                + (
+                    " (the FTE column is blank or missing for some: read as full time)"
+                    if rows["fte"].isna().any()
+                    else ""
+                )
+                + ". Set its roster (or count) to the hours they work."
             )
+        entry["count"] = int(count)
+        entry["fte"] = paid
+        ev.append(Evidence(f"staff.{pool}.count", int(count), math.nan, math.nan, people, why))
         ev.append(
             Evidence(
                 f"staff.{pool}.fte",
-                fte,
+                paid,
                 math.nan,
                 math.nan,
                 int(people),
-                "mean FTE of those in post (cost; the roster stays the template's)",
+                "mean FTE of those in post (cost; the roster stays the template's)"
+                if count == people
+                else "their FTE in all over the members (cost; each works the roster)",
             )
         )
     left = sorted(set(data["staff"]) - set(active["pool"]))

@@ -838,14 +838,16 @@ def test_a_staff_extract_sets_who_is_in_post_and_names_stay_out(tmp_path):
     ).to_csv(staff, index=False)
     out = tmp_path / "c.toml"
     result, sc = fit_with_staff(path, staff, out)
-    assert sc.staff["therapists"].size == 2  # the third left on 2028-01-01
+    # two therapists paid 0.625 FTE each are 1.25 of the pool's 40-hour roster: one member
+    # working it (two would be two full rosters); the third left on 2028-01-01
+    assert sc.staff["therapists"].size == 1
+    assert sc.staff["therapists"].fte == 1.25  # paid what the records pay
     assert sc.staff["evening therapists"].size == 1
-    # two therapists paid 0.625 FTE each work the pool's 40-hour roster in the model: said;
     # the evening therapist's 0.75 FTE is near their pool's 32 hours (0.8): not said
     said = result.output.replace("\n", " ")
-    assert "Staff pool 'therapists': those in post average 0.62 FTE, its roster 1.00" in said
-    assert "1.6 times those the records pay for" in said
-    assert "Staff pool 'evening therapists': those in post" not in said
+    assert "Staff pool 'therapists': the 2 in post average 0.62 FTE, its roster 1.00" in said
+    assert "1.25 rosters, so the pool has 1 member working the roster" in said
+    assert "Staff pool 'evening therapists'" not in said
     assert "Decoyname" not in out.read_text() + (tmp_path / "c.fit-report.html").read_text()
     bad = tmp_path / "bad_staff.csv"
     pd.read_csv(staff).assign(fte=["x", "1", "1", "1"]).to_csv(bad, index=False)
@@ -857,6 +859,36 @@ def test_a_staff_extract_sets_who_is_in_post_and_names_stay_out(tmp_path):
         and "fte is not a number" in result.output
         and "Decoyname" not in result.output
     )
+
+
+def test_part_timers_in_post_are_the_rosters_they_fill_not_a_roster_each(tmp_path):
+    """Each member of a pool works its roster in the model, so counting part-timers as people
+    gave the pool hours the records never paid for (four half-time therapists: four 40-hour
+    rosters). With everyone's FTE given, the count is their FTE in all over the roster's; an
+    FTE left blank (read as full time) or above the roster's (the roster may be part of their
+    job) keeps the people, said."""
+    path, _ = extract_file(tmp_path, baseline(), years=1.0, seed=8)
+    halves = staff_file(tmp_path, ["A", "B", "C", "D", "E"], ["therapists"] * 4 + ["intake"],
+                        ["0.5", "0.5", "0.5", "0.6", "1.0"])  # fmt: skip
+    result, sc = fit_with_staff(path, halves, tmp_path / "c.toml")
+    assert sc.staff["therapists"].size == 2  # 2.1 FTE of a 1.0 roster
+    assert sc.staff["therapists"].fte == 1.05  # the pool paid what the records pay
+    assert "2.1 FTE in all is 2.10 rosters, so the pool has 2 members" in result.output.replace(
+        "\n", " "
+    )
+    # intake's roster is 18 hours (0.45): a full-time person in it is one member, said
+    assert sc.staff["intake"].size == 1 and sc.staff["intake"].fte == 1.0
+    assert "Staff pool 'intake': those in post average 1.00 FTE" in result.output
+    blank = staff_file(
+        tmp_path, ["A", "B", "C", "D"], ["therapists"] * 4, ["0.5", "", "0.5", "0.5"]
+    )
+    result, sc = fit_with_staff(path, blank, tmp_path / "b.toml")
+    assert sc.staff["therapists"].size == 4  # one FTE unknown: the people, and said why
+    assert "blank or missing for some: read as full time" in result.output.replace("\n", " ")
+    one = staff_file(tmp_path, ["A"], ["therapists"], ["0.3"])
+    result, sc = fit_with_staff(path, one, tmp_path / "o.toml")
+    assert sc.staff["therapists"].size == 1  # never fewer than one in post, said as before
+    assert "each of the 1 works the roster" in result.output.replace("\n", " ")
 
 
 def test_a_person_in_post_in_two_pools_is_said_without_their_name(tmp_path):

@@ -22,7 +22,8 @@ def read_staff(
     notes: list[str] | None = None,
 ) -> pd.DataFrame:
     """A staff extract: one row per person (or post) and period in a pool, with FTE. Names
-    stop here: people are re-numbered. Returns pool, from_date, to_date, fte. A row that
+    stop here: people are re-numbered. Returns pool, from_date, to_date, fte (blank where the
+    extract gives none: full time, for pay, but not known to be). A row that
     repeats another (same person, pool and dates) or a person's periods in a pool that
     overlap would count their FTE and cost twice: refused (exact repeats dropped with
     ``drop_bad_rows``). ``notes`` (if given) gets what the reader noticed and did: the order
@@ -93,7 +94,7 @@ def read_staff(
             "pool": raw["pool"],
             "from_date": start,
             "to_date": end,
-            "fte": fte.fillna(1.0),
+            "fte": fte,  # (blank where the extract gives none: read as full time)
         }
     )
 
