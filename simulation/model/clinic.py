@@ -153,6 +153,7 @@ class ClinicModel:
         }
         shares = np.array([getattr(s.iop.exit_shares, r) for r in EXIT_REASONS])
         sources = {src.name: src for src in s.referrals.sources}
+        survivors = self._stayed_attendance if s.iop.attendance_sd is not None else None
         out = []
         for item in s.state.clients:
             # days in the stage by the start of the state's date, from the middle of the day
@@ -202,6 +203,8 @@ class ClinicModel:
                 total = _beyond(getattr(s.iop.length_of_stay_days, c.exit_reason), rng, spent)
                 c.los_days = max(total - spent, 0.5)
                 c.assessed = c.iop_waitlisted = c.iop_start = since
+                if survivors is not None:  # still coming after that long: a better attender
+                    c.attendance = survivors(spent, self.tracks.get(item.track or ""))
             waiting_for = item.stage.removesuffix("_waitlist")
             if waiting_for != item.stage and waiting_for in self.levels:
                 # waiting for a place at a level since then: placed there by their source, or
@@ -228,6 +231,30 @@ class ClinicModel:
             track = self.tracks.get(item.track or "")
             out.append((c, item.stage, track, item.therapist))
         return out
+
+    def _stayed_attendance(self, spent_days: float, track: TrackState | None) -> float:
+        """The own chance of coming of a state's client who is still in the IOP after
+        ``spent_days`` (on ``track``, if known): clients who miss sessions drop out sooner
+        (``dropout_per_missed_session``, ``dropout_after_missed_sessions``), so those still
+        in care after weeks attend better than a new client. Drawn from the clients' spread
+        weighted by the chance of coming through that many group sessions without dropping
+        out (sampling-importance-resampling over 256 candidates, from the stream
+        ``state:attendance``); a new client's draw where no absence ends a stay."""
+        iop = self.scenario.iop
+        rng = self.streams.get("state:attendance")
+        candidates = rng.beta(*attendance_beta(iop.attendance, iop.attendance_sd), size=256)
+        states = [track] if track is not None else list(self.tracks.values())
+        per_week = sum(len(t.slots) for t in states) / max(len(states), 1)
+        sessions = int(round(spent_days / 7.0 * per_week))
+        through = survival_through_absences(
+            candidates,
+            iop.dropout_per_missed_session or 0.0,
+            iop.dropout_after_missed_sessions,
+            sessions,
+        )
+        if not through.sum() > 0:
+            return float(candidates.max())
+        return float(candidates[rng.choice(len(candidates), p=through / through.sum())])
 
     def _draw_clients(self) -> list[Client]:
         """Every referral of the run, with all of its random attributes drawn in batches."""
@@ -589,6 +616,26 @@ class ClinicModel:
             c._process = None
         self.env._queue.clear()  # the events still due hold the processes waiting on them
         self.__dict__.clear()
+
+
+def survival_through_absences(
+    attendance: np.ndarray, hazard: float, limit: int | None, sessions: int
+) -> np.ndarray:
+    """For each chance of coming in ``attendance``, the chance of still being in the IOP
+    after ``sessions`` group sessions: each missed session ends the stay with chance
+    ``hazard``, and ``limit`` missed in a row end it (None: no such rule)."""
+    attendance = np.asarray(attendance, dtype=float)
+    missed = (1.0 - attendance) * (1.0 - hazard)  # missed and stayed
+    if limit is None:
+        return (attendance + missed) ** sessions
+    # the chance of each run of missed sessions (0 .. limit - 1) so far, per candidate
+    runs = np.zeros((len(attendance), limit))
+    runs[:, 0] = 1.0
+    for _ in range(sessions):
+        stayed = runs.sum(axis=1)
+        runs[:, 1:] = runs[:, :-1] * missed[:, None]  # (a run reaching the limit ends it)
+        runs[:, 0] = stayed * attendance
+    return runs.sum(axis=1)
 
 
 def _beyond(spec, rng, spent: float, rounds: int = 20) -> float:

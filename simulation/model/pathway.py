@@ -477,12 +477,16 @@ def attend_iop(env, clinic, c: Client):
 def _utilisation_review(clinic, c: Client) -> None:
     """The payer's reviews over the stay: after the days authorised, an extension is granted
     with its probability for so many days more, and so on; a client refused one leaves at that
-    review with the exit reason 'authorisation_ended', whatever their planned reason was."""
+    review with the exit reason 'authorisation_ended', whatever their planned reason was. A
+    client in care when the run starts (a state's) faces only the reviews still to come: the
+    ones before were granted, or they would have left."""
     payer = clinic.payers.get(c.payer)
     if payer is None or payer.authorised_days is None:
         return
     spent = (clinic.env.now - c.iop_start) / HOURS_PER_DAY
     review = float(payer.authorised_days)
+    while review <= spent:  # (a state's client in care: the reviews passed are behind them)
+        review += payer.extension_days
     rng = clinic.review_rngs[payer.name]
     while review < spent + c.los_days:
         if rng.random() >= payer.extension_probability:

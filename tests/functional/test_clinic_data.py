@@ -11,16 +11,19 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
 from simulation import clock, results
 from simulation import config as scenarios
 from simulation.cli import main
 from simulation.compiled import daily_rates
+from simulation.config import attendance_beta
 from simulation.data.extract import ExtractError, Mapping, as_seen_on, read_episodes
 from simulation.data.synth import extract_end, synthesize, synthesize_records
 from simulation.experiment import run_experiment
 from simulation.fit.clinic import fit_clinic
 from simulation.fit.survival import best_fit, fit_competing
+from simulation.model.clinic import survival_through_absences
 from simulation.replication import run_replication
 from tests.conftest import CLINIC, baseline
 
@@ -696,6 +699,76 @@ def test_clients_assessed_for_the_iop_and_not_yet_on_its_waitlist_are_on_the_boo
         found, expected = found + len(mine), expected + len(truth)
     assert expected > 0  # (the baseline's payers authorise for days: some are always between)
     assert found <= expected + max(3, expected // 4)  # a few given up unseen, no more
+
+
+def test_clients_long_in_care_at_the_start_attend_as_those_who_stayed_did():
+    """Clients who miss sessions drop out sooner, so those still in the IOP after months are
+    the better attenders; a state's clients in care drew their own chance of coming as new
+    clients do, so a forecast lost them faster than the clinic did. Drawn given the sessions
+    they came through: the longer in care, the better; a new client's spread where no
+    absence ends a stay."""
+    sc = scenarios.apply_overrides(
+        baseline(),
+        ["warmup_weeks=0", "horizon_weeks=1", "referrals.per_week=0", "iop.attendance_sd=0.2"],
+    )
+    monday = clock.week_zero_monday(sc.start_date)
+
+    def attendance(scenario, days: int) -> float:
+        data = scenarios.to_data(scenario)
+        since = monday - dt.timedelta(days=days)
+        data["state"] = {
+            "as_of": monday,
+            "clients": [{"stage": "iop", "since": since, "track": "morning"}] * 1000,
+        }
+        return run_replication(scenarios.validate(data), 0, 5).clients["attendance"].mean()
+
+    def theory(hazard: float, limit, days: int) -> float:
+        """The mean chance of coming of those still in care: the clients' beta spread weighted
+        by the chance of coming through the morning track's sessions of that long."""
+        x = np.linspace(1e-6, 1 - 1e-6, 20_001)
+        per_week = len(next(t for t in sc.tracks if t.name == "morning").days)
+        sessions = int(round((days - 0.5) / 7 * per_week))
+        weight = stats.beta.pdf(x, *attendance_beta(0.82, 0.2)) * survival_through_absences(
+            x, hazard, limit, sessions
+        )
+        return float((x * weight).sum() / weight.sum())
+
+    # 1,000 clients' mean chance has a standard error of at most 0.2 / sqrt(1000) = 0.0063:
+    # within 0.03 of the theory (4.7 standard errors; resampling 256 candidates adds well
+    # under 0.005)
+    risky = scenarios.apply_overrides(sc, ["iop.dropout_per_missed_session=0.1"])
+    for days in (1, 14, 120):
+        assert abs(attendance(risky, days) - theory(0.1, None, days)) < 0.03
+    assert theory(0.1, None, 120) > theory(0.1, None, 14) + 0.05 > 0.82 + 0.05
+    in_a_row = scenarios.apply_overrides(
+        sc, ["iop.dropout_per_missed_session=0", "iop.dropout_after_missed_sessions=2"]
+    )
+    assert abs(attendance(in_a_row, 120) - theory(0, 2, 120)) < 0.03
+    assert theory(0, 2, 120) > 0.82 + 0.05
+    never = scenarios.apply_overrides(sc, ["iop.dropout_per_missed_session=0"])
+    assert abs(attendance(never, 120) - 0.82) < 0.03  # nothing selects: a new client's spread
+
+
+def test_clients_in_care_at_the_start_face_only_the_reviews_still_to_come():
+    """A state's client 100 days into their stay has had every review before then granted
+    (or would have left): the model drew those reviews again, and a third or more left on the
+    first day with their authorisation ended. Now only reviews after day 100 are drawn."""
+    sc = scenarios.load(scenarios.bundled("utilisation_review"))
+    sc = scenarios.apply_overrides(
+        sc, ["warmup_weeks=0", "horizon_weeks=4", "referrals.per_week=0"]
+    )
+    monday = clock.week_zero_monday(sc.start_date)
+    data = scenarios.to_data(sc)
+    since = monday - dt.timedelta(days=100)
+    data["state"] = {
+        "as_of": monday,
+        "clients": [{"stage": "iop", "since": since, "track": "morning"}] * 60,
+    }
+    clients = run_replication(scenarios.validate(data), 0, 5).clients
+    ended = clients[clients["exit_reason"] == "authorisation_ended"]["iop_end"].dropna()
+    assert len(ended) > 0  # reviews still come after day 100, and some are refused
+    # (commercial reviews at day 30 + 14k: the next at 100, half a day in; none at the start)
+    assert (ended >= 12.0 - 1e-9).all()
 
 
 def test_a_client_awaiting_authorisation_joins_the_waitlist_when_it_comes():
