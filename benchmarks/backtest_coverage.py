@@ -5,7 +5,8 @@ For each of N seeds: a 3-year synthetic extract of the baseline; a training date
 80 weeks; fit on the records before it (or, with --true, the true scenario), start from the
 state then, forecast 13 weeks with 40 replications (fitted values drawn from their CIs), and
 count the weeks whose observed census, IOP waitlist and admissions fall inside the 50% and 90%
-bands (census and waitlist counted as the records count them).
+bands (census and waitlist counted as the records count them), and which way the misses lean
+(observed less the forecast's median, weeks 1-6 and 7-13).
 
     python benchmarks/backtest_coverage.py [--n 48] [--true] [--scenario continuum] [--template baseline]
         [--history 20]
@@ -56,9 +57,23 @@ def one(
         result = run_with_uncertainty(fitted, fit.evidence, REPLICATIONS, 2)
     bands = results.forecast_bands(result.tables["weekly"], as_recorded=True)
     observed = weekly_observed(everything, cut, WEEKS + 1, direct_sources(sc))
-    return results.backtest_table(
-        bands, observed[observed["week"] >= 1], dict.fromkeys(results.backtest_series(observed), 0)
+    observed = observed[observed["week"] >= 1]
+    table = results.backtest_table(
+        bands, observed, dict.fromkeys(results.backtest_series(observed), 0)
     )
+    return table, _bias(bands, observed)
+
+
+def _bias(bands: pd.DataFrame, observed: pd.DataFrame) -> pd.DataFrame:
+    """Observed less the forecast's median, week by week, per series: which way the misses
+    lean (weeks 1-6 against 7-13, where the start's state weighs least)."""
+    rows = []
+    for series in results.backtest_series(observed):
+        median = bands[bands["series"] == series].set_index("week")["p50"]
+        seen = observed.set_index("week")[series]
+        for week in seen.index.intersection(median.index):
+            rows.append((series, week, float(seen[week]) - float(median[week])))
+    return pd.DataFrame(rows, columns=["series", "week", "observed_less_median"])
 
 
 def main() -> None:
@@ -79,10 +94,12 @@ def main() -> None:
     template = scenarios.load(scenarios.bundled(args.template)) if args.template else None
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
-        tables = [
+        both = [
             one(sc, seed, folder, args.true, template, args.history)
             for seed in range(1, args.n + 1)
         ]
+    tables = [table for table, _ in both]
+    bias = pd.concat([b for _, b in both])
     pooled = pd.concat(tables).groupby("series")[["coverage_50", "coverage_90"]].mean()
     print(
         f"{args.n} back-tests of {args.scenario} ({'true scenario' if args.true else 'fitted'}"
@@ -101,6 +118,11 @@ def main() -> None:
         "  standard error of a 90% share across back-tests: "
         + ", ".join(f"{s} {100 * v:.1f} pp" for s, v in per.items())
     )
+    bias["weeks"] = np.where(bias["week"] <= 6, "1-6", "7-13")
+    lean = bias.groupby(["series", "weeks"])["observed_less_median"].agg(["mean", "sem"])
+    print("  observed less the forecast's median, mean (standard error):")
+    for (series, weeks), row in lean.iterrows():
+        print(f"    {series:<20} weeks {weeks:<5} {row['mean']:+.3f} ({row['sem']:.3f})")
 
 
 if __name__ == "__main__":
