@@ -47,9 +47,10 @@ def state_on(episodes: Episodes) -> dict:
     )
     add(everyone[waiting_intake], "intake_waitlist", "referral_date")
     chance = lost_chance(t, day)
-    waited = (day - everyone.loc[waiting_intake, "referral_date"]).dt.days.to_numpy()
-    for item, d in zip(clients, waited, strict=True):
-        p = chance(int(d))
+    referred = everyone.loc[waiting_intake, "referral_date"]
+    waited = (day - referred).dt.days.to_numpy()
+    for item, d, weekday in zip(clients, waited, referred.dt.day_of_week, strict=True):
+        p = chance(int(d), int(weekday))
         if p is not None:
             item["lost_chance"] = round(p, 4)
     # assessed for the IOP and not yet on its waitlist: waiting for the payer's authorisation
@@ -110,18 +111,26 @@ def joining_window(t: pd.DataFrame, day: pd.Timestamp) -> float:
 
 def lost_chance(t: pd.DataFrame, day: pd.Timestamp):
     """For a referral still waiting for intake ``d`` days after it came (its fate unknown):
-    the share lost among past referrals (fates known) not assessed within ``d`` days. A
-    referral waiting longer than a loss takes to be recorded (docs/data.md) is not lost.
-    None where fewer than 20 past referrals inform it."""
+    the share lost among past referrals (fates known) not assessed before day ``d`` (one
+    assessed on the state's date is still waiting in the state), of those referred on the
+    same weekday where at least 20 inform it (intake clinics run on some days, so a Friday's
+    referral waits otherwise than a Monday's), else of all. A referral waiting longer than a
+    loss takes to be recorded (docs/data.md) is not lost. None where fewer than 20 past
+    referrals inform it."""
     past = t[t["referral_date"] <= day - pd.Timedelta(days=LOSS_KNOWN_AFTER_DAYS)]
     lost = (past["assessment_outcome"] == "lost").to_numpy()
     wait = (past["assessment_date"] - past["referral_date"]).dt.days.to_numpy(dtype=float)
     wait = np.where(np.isnan(wait), np.inf, wait)  # not assessed yet (nor lost)
+    weekday = past["referral_date"].dt.day_of_week.to_numpy()
 
-    def chance(d: int) -> float | None:
+    def chance(d: int, referred_on: int | None = None) -> float | None:
         if d >= LOSS_KNOWN_AFTER_DAYS:
             return 0.0
-        still = lost | (wait > d)
+        still = lost | (wait >= d)
+        if referred_on is not None:
+            same = still & (weekday == referred_on)
+            if same.sum() >= 20:
+                return float(lost[same].mean())
         if still.sum() < 20:
             return None
         return float(lost[still].mean())

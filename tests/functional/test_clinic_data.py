@@ -608,6 +608,42 @@ def test_a_continuums_referrals_count_in_its_records_as_the_model_counts_them(tm
     assert iop_rows_only.sum() < 0.75 * mine.sum()  # (the PHP's 40% missing)
 
 
+def test_a_waiting_referrals_chance_of_being_lost_is_what_became_of_such_referrals():
+    """The referrals waiting for intake on a state's date (Mondays, every fortnight: each
+    referral young at one date at most): their mean lost_chance against the share of them
+    the records later show lost. Counting those assessed on the state's date as assessed
+    before it, and pooling every weekday of referral, put it 0.08 high (0.75 against 0.67:
+    a forecast then assessed half of them); the clinic's intake runs on three days, so a
+    Friday's referral waits otherwise than a Monday's."""
+    from simulation.data.extract import LOSS_KNOWN_AFTER_DAYS
+    from simulation.data.state import state_on
+
+    sc = scenarios.load(scenarios.bundled("baseline"))
+    episodes = _synthetic_episodes(sc, 3.0, 2)
+    full = episodes.table
+    said, became = [], []
+    for weeks in range(60, 150, 2):
+        day = pd.Timestamp(clock.week_zero_monday(sc.start_date) + dt.timedelta(weeks=weeks))
+        state = state_on(as_seen_on(episodes, day))
+        young = [
+            c
+            for c in state["clients"]
+            if c["stage"] == "intake_waitlist"
+            and (day.date() - c["since"]).days < LOSS_KNOWN_AFTER_DAYS
+        ]
+        said += [c["lost_chance"] for c in young]
+        waiting = (
+            (full["referral_date"] < day)
+            & (full["referral_date"] > day - pd.Timedelta(days=LOSS_KNOWN_AFTER_DAYS))
+            & (full["assessment_date"].isna() | (full["assessment_date"] >= day))
+        )
+        became += (full.loc[waiting, "assessment_outcome"] == "lost").tolist()
+    assert len(said) == len(became) > 300
+    # about 480 referrals, lost or not: a share's standard error near 0.021; within 0.05
+    # (2.4 standard errors; seeds 2-4 measured within 0.015, and 0.10 apart before)
+    assert abs(np.mean(said) - np.mean(became)) < 0.05
+
+
 def test_waiting_referrals_carry_their_chance_of_being_lost():
     """state_on gives each referral waiting for intake the share lost among past referrals
     not assessed as long after referral (rising with the days waited, 0 past the days a loss
@@ -836,9 +872,9 @@ def test_backtest_bands_cover_what_happened(tmp_path):
     biased fail, as when the time-averaged census was compared with the records' midday
     counts: 0.79, 0.78), and the share pooled over the four series at most 0.98 (bands far
     too wide fail). With 6 back-tests of 13 correlated weeks one series' share moves by about
-    4 points (its 78 weeks hold one or two misses: 0.97 to 0.99 for the waitlist with any
-    change to the draws), so its upper bound is only that some week falls outside; pooled,
-    four series halve that spread."""
+    4 points (its 78 weeks hold none to two misses: the waitlist's all inside once the state's
+    waiting referrals were lost at the rate they were), so a series has no upper bound of its
+    own; pooled, four series halve that spread (0.95 measured)."""
     from simulation.data.state import weekly_observed
     from simulation.fit.clinic import fitted_scenario
     from simulation.fit.uncertainty import run_with_uncertainty
@@ -861,7 +897,7 @@ def test_backtest_bands_cover_what_happened(tmp_path):
         for row in table.itertuples():
             hits[row.series].append(row.coverage_90)
     for series, values in hits.items():
-        assert 0.8 <= float(np.mean(values)) < 1.0, (series, values)
+        assert float(np.mean(values)) >= 0.8, (series, values)
     pooled = [x for values in hits.values() for x in values]
     assert float(np.mean(pooled)) <= 0.98, hits
 
