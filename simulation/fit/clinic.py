@@ -223,9 +223,9 @@ def fit_clinic(
             "Loss before assessment is fitted as a share: the extract has no date for a loss, "
             "so when in the wait it happens cannot be told from it. "
             + (
-                f"Share lost among referrals still waiting {told} after referral (a run "
-                "from a state uses this, by weekday of referral, for those waiting on its "
-                "date)."
+                f"Share lost among referrals still waiting so long after referral: {told} "
+                "(a run from a state uses this, by weekday of referral, for those waiting on "
+                "its date)."
                 if told
                 else ""
             )
