@@ -867,7 +867,7 @@ def _inline(item: dict) -> str:
 def test_backtest_bands_cover_what_happened(tmp_path):
     """Back-tests of the baseline's own synthetic records, pooled over seeds and training
     dates: the share of weeks inside the 90% bands. A well-calibrated model sits near 0.9;
-    here 0.94-0.99 by series over 6 back-tests, 0.84-0.94 over 48 (benchmarks/README.md).
+    here 0.92-1.0 by series over 6 back-tests, 0.87-0.96 over 48 (benchmarks/README.md).
     The bounds are the issue's 80-98%: each series' share at least 0.8 (bands too narrow or
     biased fail, as when the time-averaged census was compared with the records' midday
     counts: 0.79, 0.78), and the share pooled over the four series at most 0.98 (bands far
