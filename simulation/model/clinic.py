@@ -19,7 +19,7 @@ from simulation.config import EXIT_REASONS, attendance_beta, payer_shares
 from simulation.distributions import sampler
 from simulation.model import referrals
 from simulation.model.appointments import weekly_booking
-from simulation.model.groups import Gathering, TrackState, run_track
+from simulation.model.groups import Gathering, TrackState, run_track, survival_through_absences
 from simulation.model.levels import Level, level_stay, run_programme
 from simulation.model.network import WAITING as WAITING_STAGES
 from simulation.model.network import Router
@@ -616,26 +616,6 @@ class ClinicModel:
             c._process = None
         self.env._queue.clear()  # the events still due hold the processes waiting on them
         self.__dict__.clear()
-
-
-def survival_through_absences(
-    attendance: np.ndarray, hazard: float, limit: int | None, sessions: int
-) -> np.ndarray:
-    """For each chance of coming in ``attendance``, the chance of still being in the IOP
-    after ``sessions`` group sessions: each missed session ends the stay with chance
-    ``hazard``, and ``limit`` missed in a row end it (None: no such rule)."""
-    attendance = np.asarray(attendance, dtype=float)
-    missed = (1.0 - attendance) * (1.0 - hazard)  # missed and stayed
-    if limit is None:
-        return (attendance + missed) ** sessions
-    # the chance of each run of missed sessions (0 .. limit - 1) so far, per candidate
-    runs = np.zeros((len(attendance), limit))
-    runs[:, 0] = 1.0
-    for _ in range(sessions):
-        stayed = runs.sum(axis=1)
-        runs[:, 1:] = runs[:, :-1] * missed[:, None]  # (a run reaching the limit ends it)
-        runs[:, 0] = stayed * attendance
-    return runs.sum(axis=1)
 
 
 def _beyond(spec, rng, spent: float, rounds: int = 20) -> float:

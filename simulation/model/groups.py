@@ -326,6 +326,26 @@ def _count_absences(clinic, started: list[int], attended) -> None:
             c._process.interrupt("missed sessions")
 
 
+def survival_through_absences(
+    attendance: np.ndarray, hazard: float, limit: int | None, sessions: int
+) -> np.ndarray:
+    """For each chance of coming in ``attendance``, the chance of still being in the IOP
+    after ``sessions`` group sessions: each missed session ends the stay with chance
+    ``hazard``, and ``limit`` missed in a row end it (None: no such rule)."""
+    attendance = np.asarray(attendance, dtype=float)
+    missed = (1.0 - attendance) * (1.0 - hazard)  # missed and stayed
+    if limit is None:
+        return (attendance + missed) ** sessions
+    # the chance of each run of missed sessions (0 .. limit - 1) so far, per candidate
+    runs = np.zeros((len(attendance), limit))
+    runs[:, 0] = 1.0
+    for _ in range(sessions):
+        stayed = runs.sum(axis=1)
+        runs[:, 1:] = runs[:, :-1] * missed[:, None]  # (a run reaching the limit ends it)
+        runs[:, 0] = stayed * attendance
+    return runs.sum(axis=1)
+
+
 def _staff_session(
     clinic, state: TrackState, slot: Slot, now: float
 ) -> tuple[list[str], float] | None:

@@ -23,7 +23,7 @@ from simulation.data.synth import extract_end, synthesize, synthesize_records
 from simulation.experiment import run_experiment
 from simulation.fit.clinic import fit_clinic
 from simulation.fit.survival import best_fit, fit_competing
-from simulation.model.clinic import survival_through_absences
+from simulation.model.groups import survival_through_absences
 from simulation.replication import run_replication
 from tests.conftest import CLINIC, baseline
 

@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from simulation.model.clinic import survival_through_absences
+from simulation.model.groups import survival_through_absences
 
 
 def by_every_sequence(attend: float, hazard: float, limit, sessions: int) -> float:
